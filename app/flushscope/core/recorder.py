@@ -1,0 +1,64 @@
+"""Times every frame, writes it to the capture file, then hands it to the session model."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flushscope.core.capture import CaptureWriter
+from flushscope.core.frames import Direction, Frame, meta_text
+from flushscope.core.session import Session
+
+log = logging.getLogger("flushscope.recorder")
+
+
+class Recorder:
+    """The one way frames enter a live session: clock, capture file (first, so a crash loses at most the
+    last line), then the model.
+
+    A capture file that fails (disk full, removed) is given up with one logged error and an entry in
+    :attr:`capture_error`; the session in memory keeps everything.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        capture: CaptureWriter | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self.capture = capture
+        self.capture_error: str | None = None
+        self._clock = clock
+        self._start = clock()
+        self._connections = 0
+
+    def now(self) -> float:
+        """Seconds since the session started."""
+        return self._clock() - self._start
+
+    def new_connection(self) -> int:
+        """A number for the next connection of this session (1, 2, ...)."""
+        self._connections += 1
+        return self._connections
+
+    def record(self, conn: int, direction: Direction, text: str) -> Frame:
+        frame = Frame(len(self.session.frames), self.now(), conn, direction, text)
+        if self.capture is not None:
+            try:
+                self.capture.write(frame)
+            except (OSError, ValueError) as exc:
+                self.capture_error = f"the capture file stopped recording: {exc}"
+                log.error("%s", self.capture_error)
+                self.capture = None
+        return self.session.add(frame)
+
+    def meta(self, conn: int, event: str, **fields: Any) -> Frame:
+        return self.record(conn, Direction.META, meta_text(event, **fields))
+
+    def close(self) -> None:
+        if self.capture is not None:
+            self.capture.close()
+            self.capture = None

@@ -1,0 +1,1062 @@
+"""The session model: connections, contexts, segments and chunks, derived from frames alone.
+
+Every frame goes through :meth:`Session.add`; everything else (which segment a chunk belongs to, what went
+wrong) is derived from the frames in order, so a capture loaded from disk rebuilds the same model as the
+live session that recorded it.
+
+Attribution: per context the client's inputs are kept in order. Segment k (0-based ``ordinal``) holds the
+transcripts sent after the k-th manual flush and before the next one. A server frame goes to the segment
+whose ``flush_id`` it carries, ``ordinal = flush_id - base``, where the base (1 as documented, 0 for older
+servers) is fixed by the first flush_id seen in the context: that frame belongs to the oldest segment not yet
+closed. A frame without a flush_id goes to the oldest segment not yet closed by ``flush_done``, and is flagged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from flushscope.core.anomalies import Anomaly, AnomalyKind, Severity, likely_cause
+from flushscope.core.frames import Direction, Frame
+from flushscope.protocol.audio import AudioFormat, AudioFormatError
+from flushscope.protocol.messages import (
+    CancelRequest,
+    Chunk,
+    Done,
+    ErrorMessage,
+    FlushDone,
+    GenerationRequest,
+    PhonemeTimestamps,
+    ProtocolError,
+    UnknownMessage,
+    WordTimestamps,
+    decode_base64,
+    load_object,
+    parse_client_obj,
+    parse_server_obj,
+)
+
+
+class ContextState(StrEnum):
+    OPEN = "open"
+    ENDING = "ending"  # continue:false sent, waiting for done
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"  # error frame, or the connection went away first
+
+
+class SegmentState(StrEnum):
+    OPEN = "open"  # the client may still add transcripts
+    FLUSHING = "flushing"  # flush sent, flush_done not yet received
+    CLOSED = "closed"  # flush_done received
+    ENDED = "ended"  # the context finished without a flush_done for this segment
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """One transcript sent, with the frame and time it went out."""
+
+    text: str
+    t: float
+    frame: int
+
+
+@dataclass(frozen=True, slots=True)
+class TimedToken:
+    """A word or phoneme with its times (seconds from the context's first audio, as the server sent them)."""
+
+    text: str
+    start: float
+    end: float
+
+
+@dataclass(eq=False)
+class Segment:
+    """The part of a context between manual flushes: what was sent in it and the audio that came back."""
+
+    context: Context
+    ordinal: int
+    transcripts: list[Transcript] = field(default_factory=list)
+    state: SegmentState = SegmentState.OPEN
+    #: Set when the client sent no input for it: the server numbered a segment the client never made.
+    server_only: bool = False
+    flush_t: float | None = None
+    flush_frame: int | None = None
+    flush_done_t: float | None = None
+    flush_done_frame: int | None = None
+    first_audio_t: float | None = None
+    #: Chunks in arrival order: frame index, arrival time, raw audio in the received encoding.
+    chunk_frames: list[int] = field(default_factory=list)
+    chunk_times: list[float] = field(default_factory=list)
+    chunk_audio: list[bytes] = field(default_factory=list)
+    #: Index of each chunk in the session's chunk columns.
+    chunk_rows: list[int] = field(default_factory=list)
+    nbytes: int = 0
+    #: Chunks attributed by order because they carried no flush_id.
+    unnumbered_chunks: int = 0
+    words: list[TimedToken] = field(default_factory=list)
+    phonemes: list[TimedToken] = field(default_factory=list)
+    #: Offset of this segment's first sample in the context's audio.
+    start_sample: int | None = None
+    _joined: bytes | None = None
+
+    @property
+    def flush_id(self) -> int | None:
+        """The server's id for this segment, once the context's numbering base is known."""
+        base = self.context.base
+        return None if base is None else base + self.ordinal
+
+    @property
+    def label(self) -> str:
+        """The flush_id when known, else the expected one under the documented numbering."""
+        fid = self.flush_id
+        return str(fid) if fid is not None else f"~{self.ordinal + 1}"
+
+    @property
+    def text(self) -> str:
+        """The segment's transcripts as the server stitches them: concatenated verbatim."""
+        return "".join(t.text for t in self.transcripts)
+
+    @property
+    def first_send_t(self) -> float | None:
+        return self.transcripts[0].t if self.transcripts else None
+
+    @property
+    def samples(self) -> int:
+        fmt = self.context.format
+        return fmt.samples_in(self.nbytes) if fmt is not None else 0
+
+    @property
+    def audio_seconds(self) -> float:
+        fmt = self.context.format
+        return fmt.duration(self.nbytes) if fmt is not None else 0.0
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.chunk_frames)
+
+    @property
+    def text_ready_t(self) -> float | None:
+        """When the server could start speaking: the first send, or the flush when the context asked the
+        server to buffer text (max_buffer_delay_ms > 0) and the flush went out before any audio."""
+        first = self.first_send_t
+        if first is None:
+            return self.flush_t
+        flush_t, audio_t = self.flush_t, self.first_audio_t
+        if self.context.buffers_text and flush_t is not None and (audio_t is None or flush_t <= audio_t):
+            return flush_t
+        return first
+
+    @property
+    def first_audio_ms(self) -> float | None:
+        ready = self.text_ready_t
+        if ready is None or self.first_audio_t is None:
+            return None
+        return (self.first_audio_t - ready) * 1000.0
+
+    @property
+    def flush_done_ms(self) -> float | None:
+        """From the flush request to its flush_done."""
+        if self.flush_t is None or self.flush_done_t is None:
+            return None
+        return (self.flush_done_t - self.flush_t) * 1000.0
+
+    def audio(self) -> bytes:
+        """All audio of the segment, in the received encoding, in arrival order."""
+        if self._joined is None or len(self._joined) != self.nbytes:
+            self._joined = b"".join(self.chunk_audio)
+        return self._joined
+
+
+@dataclass(eq=False)
+class Context:
+    """One context_id on one connection: its inputs in order, its segments and its state."""
+
+    number: int
+    conn: int
+    context_id: str
+    first_t: float
+    format: AudioFormat | None = None
+    request: GenerationRequest | None = None
+    segments: list[Segment] = field(default_factory=list)
+    state: ContextState = ContextState.OPEN
+    #: The server's flush_id of segment 0, fixed by the first flush_id seen.
+    base: int | None = None
+    end_t: float | None = None
+    done_t: float | None = None
+    cancel_t: float | None = None
+    error: str | None = None
+    frames: list[int] = field(default_factory=list)
+    total_bytes: int = 0
+    #: Id of the last flush_done seen, for order checks.
+    last_flush_done_id: int | None = None
+    flushes_sent: int = 0
+    _last_chunk_t: float | None = None
+
+    @property
+    def buffers_text(self) -> bool:
+        request = self.request
+        if request is None:
+            return False
+        delay = request.max_buffer_delay_ms
+        return delay is None or delay > 0
+
+    @property
+    def current(self) -> Segment:
+        """The segment the client is adding transcripts to."""
+        return self.segments[-1]
+
+    @property
+    def audio_seconds(self) -> float:
+        return self.format.duration(self.total_bytes) if self.format is not None else 0.0
+
+    @property
+    def total_samples(self) -> int:
+        return self.format.samples_in(self.total_bytes) if self.format is not None else 0
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(s.chunk_count for s in self.segments)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (ContextState.DONE, ContextState.CANCELLED, ContextState.FAILED)
+
+    def segment_for_flush_id(self, flush_id: int) -> Segment | None:
+        if self.base is None:
+            return None
+        ordinal = flush_id - self.base
+        return self.segments[ordinal] if 0 <= ordinal < len(self.segments) else None
+
+    def oldest_unclosed(self) -> Segment:
+        """Where audio without a flush_id goes: the first segment not yet closed by flush_done."""
+        for segment in self.segments:
+            if segment.state in (SegmentState.OPEN, SegmentState.FLUSHING) and (
+                segment.transcripts or segment is self.segments[-1]
+            ):
+                return segment
+        return self.segments[-1]
+
+    def audio(self) -> bytes:
+        """The context's audio in received order of segments."""
+        return b"".join(s.audio() for s in self.segments)
+
+
+@dataclass
+class ConnectionInfo:
+    """One WebSocket of the session, from its connect meta event to its close."""
+
+    number: int
+    url: str | None = None
+    opened_t: float | None = None
+    closed_t: float | None = None
+    close_code: int | None = None
+    close_reason: str | None = None
+    error: str | None = None
+
+
+class ChunkColumns:
+    """Every chunk of the session as numpy columns, for the timeline (100k chunks drawn without a Python
+    loop). Append-only; grows by doubling, so ``view()`` slices are cheap."""
+
+    _FIELDS: tuple[tuple[str, type[Any]], ...] = (
+        ("t", np.float64),  # arrival time
+        ("context", np.int32),  # context number - 1
+        ("segment", np.int32),  # segment ordinal in its context
+        ("flush_id", np.int32),  # -1 when the frame carried none
+        ("start", np.float64),  # position in the context's audio, seconds
+        ("duration", np.float64),  # seconds of audio in the chunk
+        ("nbytes", np.int32),
+        ("frame", np.int64),
+    )
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.size = 0
+        self._arrays: dict[str, npt.NDArray[Any]] = {
+            name: np.zeros(capacity, dtype=dtype) for name, dtype in self._FIELDS
+        }
+
+    def append(
+        self,
+        t: float,
+        context: int,
+        segment: int,
+        flush_id: int,
+        start: float,
+        duration: float,
+        nbytes: int,
+        frame: int,
+    ) -> int:
+        row = self.size
+        if row == len(self._arrays["t"]):
+            for name, array in self._arrays.items():
+                grown = np.zeros(len(array) * 2, dtype=array.dtype)
+                grown[:row] = array
+                self._arrays[name] = grown
+        arrays = self._arrays
+        arrays["t"][row] = t
+        arrays["context"][row] = context
+        arrays["segment"][row] = segment
+        arrays["flush_id"][row] = flush_id
+        arrays["start"][row] = start
+        arrays["duration"][row] = duration
+        arrays["nbytes"][row] = nbytes
+        arrays["frame"][row] = frame
+        self.size = row + 1
+        return row
+
+    def column(self, name: str) -> npt.NDArray[Any]:
+        """The filled part of one column (a view; do not keep it across appends)."""
+        return self._arrays[name][: self.size]
+
+    def set_segment(self, rows: list[int], ordinal: int, flush_id: int | None = None) -> None:
+        self._arrays["segment"][rows] = ordinal
+        if flush_id is not None:
+            self._arrays["flush_id"][rows] = flush_id
+
+
+class SessionObserver:
+    """Receives the session's changes as they happen. Override what you need; every call must be cheap
+    (thousands per second): record and coalesce, do the work on a timer."""
+
+    def frame_added(self, frame: Frame) -> None:
+        """A frame was recorded."""
+
+    def context_added(self, context: Context) -> None:
+        """A new context appeared (sent or, for unknown ids, received)."""
+
+    def context_changed(self, context: Context) -> None:
+        """A context's state changed (ending, done, cancelled, failed)."""
+
+    def segment_added(self, segment: Segment) -> None:
+        """A context got a new segment (after a flush, or numbered by the server)."""
+
+    def segment_changed(self, segment: Segment) -> None:
+        """A transcript was added to a segment, or it was flushed, closed or ended."""
+
+    def chunk_added(self, segment: Segment, row: int) -> None:
+        """A chunk was attributed to ``segment``; ``row`` indexes :attr:`Session.chunks`."""
+
+    def anomaly_added(self, anomaly: Anomaly) -> None:
+        """A new anomaly (not a repeat folded into an existing one)."""
+
+    def anomaly_changed(self, anomaly: Anomaly) -> None:
+        """A repeat was folded into ``anomaly`` (its frame list grew)."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Times after which silence is an anomaly."""
+
+    stall_s: float = 1.0
+    flush_done_s: float = 10.0
+    done_s: float = 15.0
+
+
+class Session:
+    """All frames of one inspection session and the model derived from them."""
+
+    def __init__(self, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.frames: list[Frame] = []
+        self.connections: dict[int, ConnectionInfo] = {}
+        self.contexts: list[Context] = []
+        self.anomalies: list[Anomaly] = []
+        self.chunks = ChunkColumns()
+        self.observers: list[SessionObserver] = []
+        self._by_id: dict[tuple[int, str], Context] = {}
+        self._folded: dict[tuple[AnomalyKind, int, str | None, int | None], Anomaly] = {}
+        # Deadlines of pending flushes / ends, checked as time moves on (frame times or check_timeouts).
+        self._pending: list[tuple[float, Segment | Context]] = []
+        self._next_deadline = math.inf
+        # Chunk frames keep their text with the audio cut out (the audio lives in the segment), so memory
+        # grows with the audio bytes, not with their base64.
+        self._audio_frames: dict[int, tuple[Segment, int, int]] = {}
+        self.bytes_received = 0
+
+    # --- lookups ------------------------------------------------------------------------------------
+
+    def context(self, context_id: str, conn: int | None = None) -> Context | None:
+        """The latest context with this id (on ``conn`` when given)."""
+        if conn is not None:
+            return self._by_id.get((conn, context_id))
+        for ctx in reversed(self.contexts):
+            if ctx.context_id == context_id:
+                return ctx
+        return None
+
+    def segments(self) -> Iterator[Segment]:
+        for ctx in self.contexts:
+            yield from ctx.segments
+
+    def chunks_between(self, t0: float, t1: float) -> slice:
+        """Rows of the chunk columns that arrived in [t0, t1) (arrival times are non-decreasing)."""
+        t = self.chunks.column("t")
+        return slice(int(np.searchsorted(t, t0, "left")), int(np.searchsorted(t, t1, "left")))
+
+    def frame_text(self, index: int, *, elide_audio: bool = True) -> str:
+        """A frame's text. Audio in chunk frames is shown as its byte count unless ``elide_audio`` is false,
+        in which case the original base64 is rebuilt from the stored audio."""
+        frame = self.frames[index]
+        where = self._audio_frames.get(index)
+        if where is None:
+            return frame.text
+        segment, chunk, cut = where
+        audio = segment.chunk_audio[chunk]
+        if elide_audio:
+            inner = f"<{len(audio)} bytes>"
+        else:
+            from base64 import b64encode
+
+            inner = b64encode(audio).decode("ascii")
+        return frame.text[:cut] + inner + frame.text[cut:]
+
+    @property
+    def duration(self) -> float:
+        return self.frames[-1].t if self.frames else 0.0
+
+    def counted_anomalies(self) -> list[Anomaly]:
+        """Anomalies that are failures (warnings and errors), not information."""
+        return [a for a in self.anomalies if a.severity is not Severity.INFO]
+
+    # --- ingest -------------------------------------------------------------------------------------
+
+    def add(self, frame: Frame) -> Frame:
+        """Record a frame and derive what it means. Returns the frame as stored."""
+        if frame.t >= self._next_deadline:
+            self.check_timeouts(frame.t)
+        if frame.dir is Direction.RECV:
+            stored = self._receive(frame)
+        elif frame.dir is Direction.SEND:
+            stored = self._append(frame)
+            self._send(stored)
+        else:
+            stored = self._append(frame)
+            self._meta(stored)
+        for observer in self.observers:
+            observer.frame_added(stored)
+        return stored
+
+    def add_text(self, t: float, conn: int, direction: Direction, text: str) -> Frame:
+        """Record a frame given its parts; the index is the next one."""
+        return self.add(Frame(len(self.frames), t, conn, direction, text))
+
+    def _append(self, frame: Frame) -> Frame:
+        if frame.index != len(self.frames):
+            frame = Frame(len(self.frames), frame.t, frame.conn, frame.dir, frame.text)
+        self.frames.append(frame)
+        return frame
+
+    def check_timeouts(self, now: float) -> None:
+        """Flag flushes and ends that have waited too long. Called on every frame whose time passes the
+        next deadline, and by a live view's timer so that silence is noticed too."""
+        if now < self._next_deadline:
+            return
+        still: list[tuple[float, Segment | Context]] = []
+        for deadline, item in self._pending:
+            if deadline > now:
+                still.append((deadline, item))
+                continue
+            if isinstance(item, Segment):
+                if item.state is SegmentState.FLUSHING:
+                    self._anomaly(
+                        AnomalyKind.FLUSH_DONE_TIMEOUT,
+                        Severity.ERROR,
+                        item.context,
+                        item.flush_id,
+                        item.flush_frame,
+                        f"no flush_done for segment {item.label} of context {item.context.context_id} "
+                        f"within {self.thresholds.flush_done_s:g} s of its flush",
+                    )
+            elif item.state is ContextState.ENDING:
+                self._anomaly(
+                    AnomalyKind.DONE_TIMEOUT,
+                    Severity.ERROR,
+                    item,
+                    None,
+                    None,
+                    f"no done for context {item.context_id} within {self.thresholds.done_s:g} s of its end "
+                    "(continue: false)",
+                )
+        self._pending = still
+        self._next_deadline = min((d for d, _ in still), default=math.inf)
+
+    def finish(self) -> None:
+        """The recording is over: whatever is still awaited will never come."""
+        self.check_timeouts(math.inf)
+
+    def _wait_for(self, deadline: float, item: Segment | Context) -> None:
+        self._pending.append((deadline, item))
+        self._next_deadline = min(self._next_deadline, deadline)
+
+    # --- client frames --------------------------------------------------------------------------------
+
+    def _send(self, frame: Frame) -> None:
+        try:
+            message = parse_client_obj(load_object(frame.text))
+        except ProtocolError as exc:
+            self._anomaly(
+                AnomalyKind.MALFORMED_FRAME,
+                Severity.WARNING,
+                None,
+                None,
+                frame.index,
+                f"the client sent a frame the service will reject: {exc.message}",
+                conn=frame.conn,
+            )
+            return
+        if isinstance(message, CancelRequest):
+            ctx = self._by_id.get((frame.conn, message.context_id))
+            if ctx is None:
+                return
+            ctx.frames.append(frame.index)
+            if not ctx.finished:
+                ctx.state = ContextState.CANCELLED
+                ctx.cancel_t = frame.t
+                self._context_changed(ctx)
+            return
+        if message.context_id is None:
+            self._anomaly(
+                AnomalyKind.MISSING_CONTEXT_ID,
+                Severity.WARNING,
+                None,
+                None,
+                frame.index,
+                "a generation request without context_id: its replies cannot be told apart from others",
+                conn=frame.conn,
+            )
+            return
+        ctx = self._by_id.get((frame.conn, message.context_id))
+        if ctx is not None and ctx.finished:
+            self._anomaly(
+                AnomalyKind.CONTEXT_REUSED,
+                Severity.WARNING,
+                ctx,
+                None,
+                frame.index,
+                f"context_id {ctx.context_id} reused after it {ctx.state.value}: the service does not support "
+                "reuse and may reject it or mix its frames up",
+            )
+            ctx = None
+        if ctx is None:
+            ctx = self._new_context(frame, message)
+        ctx.frames.append(frame.index)
+        segment = ctx.current
+        if message.transcript.strip() or (message.transcript and not message.is_end and not message.flush):
+            segment.transcripts.append(Transcript(message.transcript, frame.t, frame.index))
+            self._segment_changed(segment)
+        if message.flush:
+            ctx.flushes_sent += 1
+            segment.flush_t = frame.t
+            segment.flush_frame = frame.index
+            if segment.state is SegmentState.OPEN:
+                segment.state = SegmentState.FLUSHING
+                self._wait_for(frame.t + self.thresholds.flush_done_s, segment)
+            self._segment_changed(segment)
+            self._add_segment(ctx)
+        if message.is_end and ctx.state is ContextState.OPEN:
+            ctx.state = ContextState.ENDING
+            ctx.end_t = frame.t
+            self._wait_for(frame.t + self.thresholds.done_s, ctx)
+            self._context_changed(ctx)
+
+    def _new_context(self, frame: Frame, message: GenerationRequest) -> Context:
+        assert message.context_id is not None
+        ctx = Context(len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message)
+        try:
+            ctx.format = AudioFormat.from_json(message.output_format)
+        except AudioFormatError as exc:
+            self._anomaly(
+                AnomalyKind.BAD_OUTPUT_FORMAT,
+                Severity.WARNING,
+                ctx,
+                None,
+                frame.index,
+                f"context {ctx.context_id} asks for an output format the protocol does not define: {exc}",
+            )
+        self.contexts.append(ctx)
+        self._by_id[(frame.conn, ctx.context_id)] = ctx
+        for observer in self.observers:
+            observer.context_added(ctx)
+        self._add_segment(ctx)
+        return ctx
+
+    def _add_segment(self, ctx: Context, server_only: bool = False) -> Segment:
+        segment = Segment(ctx, len(ctx.segments), server_only=server_only)
+        ctx.segments.append(segment)
+        for observer in self.observers:
+            observer.segment_added(segment)
+        return segment
+
+    # --- server frames ------------------------------------------------------------------------------
+
+    def _receive(self, frame: Frame) -> Frame:
+        text = frame.text
+        self.bytes_received += len(text)
+        try:
+            obj = load_object(text)
+        except ProtocolError as exc:
+            stored = self._append(frame)
+            self._anomaly(
+                AnomalyKind.MALFORMED_FRAME,
+                Severity.ERROR,
+                None,
+                None,
+                stored.index,
+                f"the server sent a frame that is not a message: {exc.message}",
+                conn=frame.conn,
+            )
+            return stored
+        raw_id = obj.get("context_id")
+        ctx = self._by_id.get((frame.conn, raw_id)) if isinstance(raw_id, str) else None
+        try:
+            message = parse_server_obj(obj)
+        except ProtocolError as exc:
+            stored = self._append(frame)
+            if ctx is not None:
+                ctx.frames.append(stored.index)
+            self._anomaly(
+                AnomalyKind.MALFORMED_FRAME,
+                Severity.ERROR,
+                ctx,
+                None,
+                stored.index,
+                f"a {obj.get('type', 'typeless')!s} frame the client cannot read: {exc.message}",
+                conn=frame.conn,
+            )
+            return stored
+        audio: bytes | None = None
+        if isinstance(message, Chunk):
+            try:
+                audio = decode_base64(message.data)
+            except ProtocolError:
+                audio = None
+            # Keep the frame's text without its base64: the audio is kept once, decoded, in its segment.
+            cut = _data_span(text, message.data) if audio else -1
+            if cut >= 0:
+                text = text[:cut] + text[cut + len(message.data) :]
+                frame = Frame(frame.index, frame.t, frame.conn, frame.dir, text)
+        stored = self._append(frame)
+        if message.context_id is None:
+            if isinstance(message, ErrorMessage):
+                self._server_error(None, stored, message)
+                return stored
+            self._anomaly(
+                AnomalyKind.MISSING_CONTEXT_ID,
+                Severity.ERROR,
+                None,
+                None,
+                stored.index,
+                f"a {message.type or 'typeless'} frame without context_id: clients cannot route it",
+                conn=frame.conn,
+            )
+            return stored
+        if ctx is None:
+            self._anomaly(
+                AnomalyKind.UNKNOWN_CONTEXT,
+                Severity.ERROR,
+                None,
+                None,
+                stored.index,
+                f"a {message.type or 'typeless'} frame for context {message.context_id}, which this connection "
+                "never opened",
+                conn=frame.conn,
+                context_id=message.context_id,
+            )
+            return stored
+        ctx.frames.append(stored.index)
+        if ctx.state is ContextState.DONE:
+            self._anomaly(
+                AnomalyKind.AFTER_DONE,
+                Severity.ERROR,
+                ctx,
+                getattr(message, "flush_id", None),
+                stored.index,
+                f"a {message.type} frame for context {ctx.context_id} after its done",
+            )
+        elif ctx.state is ContextState.CANCELLED and not isinstance(message, ErrorMessage):
+            self._anomaly(
+                AnomalyKind.AFTER_CANCEL,
+                Severity.INFO,
+                ctx,
+                None,
+                stored.index,
+                f"{message.type} frames for context {ctx.context_id} after it was cancelled: the service "
+                "finishes a generation already running, and clients that forget a context on cancel may "
+                "hand these to another one",
+            )
+        if isinstance(message, Chunk):
+            self._chunk(ctx, stored, message, audio, cut)
+        elif isinstance(message, WordTimestamps | PhonemeTimestamps):
+            segment = self._attribute(ctx, stored, message.flush_id)
+            timings = message.words if isinstance(message, WordTimestamps) else message.phonemes
+            target = segment.words if isinstance(message, WordTimestamps) else segment.phonemes
+            target.extend(
+                TimedToken(text, start, end)
+                for text, start, end in zip(timings.tokens, timings.start, timings.end, strict=True)
+            )
+        elif isinstance(message, FlushDone):
+            self._flush_done(ctx, stored, message)
+        elif isinstance(message, Done):
+            self._done(ctx, stored)
+        elif isinstance(message, ErrorMessage):
+            self._server_error(ctx, stored, message)
+        elif isinstance(message, UnknownMessage):
+            self._anomaly(
+                AnomalyKind.UNKNOWN_TYPE,
+                Severity.WARNING,
+                ctx,
+                None,
+                stored.index,
+                f"a frame of unknown type {message.type!r}: some clients (Pipecat) turn these into errors",
+            )
+        return stored
+
+    def _attribute(self, ctx: Context, frame: Frame, flush_id: int | None) -> Segment:
+        """The segment a server frame belongs to (see the module docstring)."""
+        if flush_id is None:
+            return ctx.oldest_unclosed()
+        if ctx.base is None:
+            oldest = ctx.oldest_unclosed()
+            candidate = flush_id - oldest.ordinal
+            ctx.base = candidate if candidate in (0, 1) else 1
+            self._renumber(ctx)
+        ordinal = flush_id - ctx.base
+        if ordinal < 0:
+            self._anomaly(
+                AnomalyKind.FLUSH_ID_BACKWARDS,
+                Severity.ERROR,
+                ctx,
+                flush_id,
+                frame.index,
+                f"flush_id {flush_id} is below the context's first segment ({ctx.base})",
+            )
+            return ctx.oldest_unclosed()
+        while ordinal >= len(ctx.segments):
+            # The server numbered a segment the client never flushed into existence.
+            self._add_segment(ctx, server_only=True)
+        return ctx.segments[ordinal]
+
+    def _renumber(self, ctx: Context) -> None:
+        # Chunks that arrived before the base was known were stored with flush_id -1 in the columns;
+        # their segment ordinal is right, only the id needs filling in.
+        for segment in ctx.segments:
+            self._segment_changed(segment)
+
+    def _chunk(self, ctx: Context, frame: Frame, message: Chunk, audio: bytes | None, cut: int) -> None:
+        segment = self._attribute(ctx, frame, message.flush_id)
+        if audio is None:
+            self._anomaly(
+                AnomalyKind.BAD_BASE64,
+                Severity.ERROR,
+                ctx,
+                message.flush_id,
+                frame.index,
+                f"chunk data in context {ctx.context_id} is not valid base64; its audio is lost",
+            )
+            audio = b""
+        fmt = ctx.format
+        if fmt is not None and len(audio) % fmt.encoding.sample_width:
+            self._anomaly(
+                AnomalyKind.PARTIAL_SAMPLE,
+                Severity.ERROR,
+                ctx,
+                message.flush_id,
+                frame.index,
+                f"a chunk of {len(audio)} bytes is not a whole number of {fmt.encoding.value} samples "
+                f"({fmt.encoding.sample_width} bytes each): playback would drift out of alignment",
+            )
+        if message.flush_id is None:
+            segment.unnumbered_chunks += 1
+            had_flush = ctx.flushes_sent > 0
+            self._anomaly(
+                AnomalyKind.MISSING_FLUSH_ID,
+                Severity.WARNING if had_flush else Severity.INFO,
+                ctx,
+                None,
+                frame.index,
+                f"chunks without flush_id in context {ctx.context_id}, attributed by order to segment "
+                f"{segment.label}"
+                + ("" if had_flush else " (no flush had been sent yet, as some servers do)"),
+                fold_key=segment.ordinal,
+            )
+        if segment.state is SegmentState.CLOSED:
+            self._anomaly(
+                AnomalyKind.CHUNK_AFTER_FLUSH_DONE,
+                Severity.ERROR,
+                ctx,
+                segment.flush_id,
+                frame.index,
+                f"a chunk for segment {segment.label} of context {ctx.context_id} arrived after its flush_done: "
+                "clients that end the segment on flush_done lose or misplace it",
+            )
+        if segment.chunk_times and self._stalled(ctx, segment, frame.t):
+            gap = frame.t - segment.chunk_times[-1]
+            self._anomaly(
+                AnomalyKind.STALL,
+                Severity.WARNING,
+                ctx,
+                segment.flush_id,
+                frame.index,
+                f"{gap * 1000:.0f} ms without audio inside segment {segment.label} of context {ctx.context_id}",
+                fold=False,
+            )
+        if segment.first_audio_t is None:
+            segment.first_audio_t = frame.t
+            segment.start_sample = ctx.total_samples
+        start = ctx.audio_seconds
+        index = len(segment.chunk_frames)
+        segment.chunk_frames.append(frame.index)
+        segment.chunk_times.append(frame.t)
+        segment.chunk_audio.append(audio)
+        segment.nbytes += len(audio)
+        ctx.total_bytes += len(audio)
+        if cut >= 0:
+            self._audio_frames[frame.index] = (segment, index, cut)
+        row = self.chunks.append(
+            frame.t,
+            ctx.number - 1,
+            segment.ordinal,
+            -1 if message.flush_id is None else message.flush_id,
+            start,
+            fmt.duration(len(audio)) if fmt is not None else 0.0,
+            len(audio),
+            frame.index,
+        )
+        segment.chunk_rows.append(row)
+        for observer in self.observers:
+            observer.chunk_added(segment, row)
+
+    def _stalled(self, ctx: Context, segment: Segment, t: float) -> bool:
+        """A gap inside a segment with text the server already had: not the wait for the next transcript,
+        nor the buffering delay the client asked for."""
+        since = segment.chunk_times[-1]
+        if segment.transcripts:
+            since = max(since, segment.transcripts[-1].t)
+        if segment.flush_t is not None:
+            since = max(since, segment.flush_t)
+        allowed = self.thresholds.stall_s
+        if ctx.buffers_text and ctx.request is not None:
+            delay = ctx.request.max_buffer_delay_ms
+            allowed += (3000 if delay is None else delay) / 1000.0
+        return t - since > allowed
+
+    def _flush_done(self, ctx: Context, frame: Frame, message: FlushDone) -> None:
+        flush_id = message.flush_id
+        if flush_id is None:
+            self._anomaly(
+                AnomalyKind.MALFORMED_FRAME,
+                Severity.ERROR,
+                ctx,
+                None,
+                frame.index,
+                f"flush_done without flush_id in context {ctx.context_id}: it cannot be matched to a segment",
+            )
+            return
+        segment = self._attribute(ctx, frame, flush_id)
+        base = ctx.base if ctx.base is not None else 1
+        expected = base if ctx.last_flush_done_id is None else ctx.last_flush_done_id + 1
+        if flush_id < expected:
+            self._anomaly(
+                AnomalyKind.FLUSH_ID_BACKWARDS,
+                Severity.ERROR,
+                ctx,
+                flush_id,
+                frame.index,
+                f"flush_done {flush_id} in context {ctx.context_id} after flush_done {ctx.last_flush_done_id}: "
+                "flush ids went backwards or repeated",
+                fold=False,
+            )
+        elif flush_id > expected:
+            self._anomaly(
+                AnomalyKind.FLUSH_ID_SKIPPED,
+                Severity.ERROR,
+                ctx,
+                flush_id,
+                frame.index,
+                f"flush_done {flush_id} in context {ctx.context_id} where {expected} was expected: "
+                f"{flush_id - expected} segment id(s) skipped, so every later chunk is off by that much",
+                fold=False,
+            )
+        ctx.last_flush_done_id = max(flush_id, ctx.last_flush_done_id or flush_id)
+        if segment.flush_t is None:
+            self._anomaly(
+                AnomalyKind.FLUSH_DONE_UNREQUESTED,
+                Severity.WARNING,
+                ctx,
+                flush_id,
+                frame.index,
+                f"flush_done {flush_id} in context {ctx.context_id} for a segment the client never flushed "
+                "(some servers close a segment per input when max_buffer_delay_ms is 0)",
+            )
+        segment.state = SegmentState.CLOSED
+        segment.flush_done_t = frame.t
+        segment.flush_done_frame = frame.index
+        if segment is ctx.segments[-1]:
+            # The server closed the segment the client is still writing to (it was never flushed): what the
+            # client sends next belongs to the server's next segment.
+            self._add_segment(ctx, server_only=True)
+        self._segment_changed(segment)
+
+    def _done(self, ctx: Context, frame: Frame) -> None:
+        if ctx.state is ContextState.DONE:
+            return  # already flagged as a frame after done
+        pending = [s for s in ctx.segments if s.state is SegmentState.FLUSHING]
+        for segment in pending:
+            self._anomaly(
+                AnomalyKind.DONE_WHILE_FLUSH_PENDING,
+                Severity.ERROR,
+                ctx,
+                segment.flush_id,
+                segment.flush_frame,
+                f"done for context {ctx.context_id} while the flush of segment {segment.label} was still "
+                "waiting for its flush_done",
+                extra_frame=frame.index,
+            )
+        for segment in ctx.segments:
+            if segment.state in (SegmentState.OPEN, SegmentState.FLUSHING):
+                segment.state = SegmentState.ENDED
+                self._segment_changed(segment)
+        if ctx.state is not ContextState.CANCELLED:
+            ctx.state = ContextState.DONE
+        ctx.done_t = frame.t
+        self._context_changed(ctx)
+
+    def _server_error(self, ctx: Context | None, frame: Frame, message: ErrorMessage) -> None:
+        text = message.text
+        cause = likely_cause(text, message.status_code)
+        sentence = f"server error {message.status_code or ''}: {text}".replace("  ", " ")
+        if cause:
+            sentence += f". Likely cause: {cause}"
+        if ctx is not None:
+            ctx.error = text
+            if not ctx.finished:
+                ctx.state = ContextState.FAILED
+            self._context_changed(ctx)
+        self._anomaly(
+            AnomalyKind.SERVER_ERROR,
+            Severity.ERROR,
+            ctx,
+            None,
+            frame.index,
+            sentence,
+            conn=frame.conn,
+            fold=False,
+        )
+
+    # --- meta ---------------------------------------------------------------------------------------
+
+    def _meta(self, frame: Frame) -> None:
+        event = frame.meta()
+        kind = event.get("event")
+        info = self.connections.get(frame.conn)
+        if info is None:
+            info = self.connections[frame.conn] = ConnectionInfo(frame.conn)
+        if kind == "connect":
+            info.url = str(event.get("url")) if event.get("url") is not None else None
+            info.opened_t = frame.t
+        elif kind == "error":
+            info.error = str(event.get("message", ""))
+        elif kind == "close":
+            info.closed_t = frame.t
+            code = event.get("code")
+            info.close_code = code if isinstance(code, int) else None
+            info.close_reason = str(event.get("reason") or "")
+            clean = info.close_code in (1000, 1001)
+            for ctx in self.contexts:
+                if ctx.conn == frame.conn and ctx.state in (ContextState.OPEN, ContextState.ENDING):
+                    ctx.state = ContextState.FAILED
+                    ctx.error = f"connection closed ({info.close_code} {info.close_reason})".strip()
+                    self._context_changed(ctx)
+                    self._anomaly(
+                        AnomalyKind.CONNECTION_LOST,
+                        Severity.WARNING if clean else Severity.ERROR,
+                        ctx,
+                        None,
+                        frame.index,
+                        f"the connection closed (code {info.close_code}, {info.close_reason or 'no reason'}) "
+                        f"before context {ctx.context_id} was done",
+                    )
+
+    # --- notifications and anomalies ----------------------------------------------------------------
+
+    def _segment_changed(self, segment: Segment) -> None:
+        for observer in self.observers:
+            observer.segment_changed(segment)
+
+    def _context_changed(self, ctx: Context) -> None:
+        for observer in self.observers:
+            observer.context_changed(ctx)
+
+    def _anomaly(
+        self,
+        kind: AnomalyKind,
+        severity: Severity,
+        ctx: Context | None,
+        flush_id: int | None,
+        frame: int | None,
+        message: str,
+        *,
+        conn: int | None = None,
+        context_id: str | None = None,
+        fold: bool = True,
+        fold_key: int | None = None,
+        extra_frame: int | None = None,
+    ) -> Anomaly:
+        context_id = ctx.context_id if ctx is not None else context_id
+        conn = ctx.conn if ctx is not None else (conn or 0)
+        key = (kind, conn, context_id, flush_id if fold_key is None else fold_key)
+        if fold and key in self._folded:
+            anomaly = self._folded[key]
+            if frame is not None:
+                anomaly.frames.append(frame)
+            for observer in self.observers:
+                observer.anomaly_changed(anomaly)
+            return anomaly
+        frames = [f for f in (frame, extra_frame) if f is not None]
+        anomaly = Anomaly(
+            kind,
+            severity,
+            message,
+            conn,
+            context_id,
+            flush_id,
+            frames,
+            context_number=ctx.number if ctx is not None else None,
+        )
+        self.anomalies.append(anomaly)
+        if fold:
+            self._folded[key] = anomaly
+        for observer in self.observers:
+            observer.anomaly_added(anomaly)
+        return anomaly
+
+
+def _data_span(text: str, data: str) -> int:
+    """Where the base64 of ``data`` starts inside the frame text, or -1 when it cannot be found for sure."""
+    at = text.find('"data"')
+    while at >= 0:
+        pos = at + 6
+        while pos < len(text) and text[pos] in " \t\r\n:":
+            pos += 1
+        if pos < len(text) and text[pos] == '"':
+            start = pos + 1
+            end = start + len(data)
+            if text.startswith(data[:32], start) and text[end : end + 1] == '"':
+                return start
+        at = text.find('"data"', at + 6)
+    return -1
+
+
+def rebuild(frames: list[Frame], thresholds: Thresholds | None = None) -> Session:
+    """A session derived from frames alone (a loaded capture)."""
+    session = Session(thresholds)
+    for frame in frames:
+        session.add(frame)
+    return session
