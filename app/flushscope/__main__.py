@@ -1,0 +1,7 @@
+"""``python -m flushscope``."""
+
+import sys
+
+from flushscope.cli import main
+
+sys.exit(main())

@@ -1,0 +1,44 @@
+"""The one entry point: the window by default, subcommands for the headless tools.
+
+Subcommands import their own modules, so ``flushscope serve`` never loads Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from flushscope import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flushscope",
+        description="Inspect Cartesia TTS WebSocket contexts, manual flushes and flush_id attribution.",
+    )
+    parser.add_argument("--version", action="version", version=f"flushscope {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from flushscope.commands import add_parsers
+    from flushscope.emulator.cli import add_serve_parser
+
+    add_serve_parser(subparsers)
+    add_parsers(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = {"serve", "run", "report", "export"}
+    if not args_list or (args_list[0] not in commands and args_list[0] not in ("-h", "--help", "--version")):
+        from flushscope.ui.launch import main as gui_main
+
+        return gui_main(args_list)
+    args = parser.parse_args(args_list)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,358 @@
+"""One context on one emulator connection: its inputs in order, buffering, segments, flushes and pacing."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import math
+import time
+from collections.abc import Mapping
+from typing import Any, Final, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from flushscope.emulator import errors
+from flushscope.emulator.config import CancelReply, EmulatorConfig
+from flushscope.emulator.speech import Speech, Synthesizer, TimedToken, VoiceParams, voice_for
+from flushscope.protocol.audio import AudioFormat, encode, resample
+from flushscope.protocol.messages import GenerationRequest, encode_base64
+
+log = logging.getLogger("flushscope.emulator")
+
+#: Text ending in one of these is a whole sentence: the buffer releases it without waiting for its delay.
+_SENTENCE_END: Final = frozenset(".!?;:。！？…\n")
+_STATUS_PARTIAL: Final = 206
+_SPEEDS: Final[Mapping[str, float]] = {
+    "slowest": 0.6,
+    "slow": 0.8,
+    "normal": 1.0,
+    "fast": 1.25,
+    "fastest": 1.5,
+}
+
+
+class LinkClosed(Exception):
+    """The connection is gone: the context has nobody left to stream to."""
+
+
+class Link(Protocol):
+    """What a context needs from its connection. ``send_frame`` raises :class:`LinkClosed` once it is gone."""
+
+    version: str
+    config: EmulatorConfig
+    synth: Synthesizer
+
+    async def send_frame(self, obj: dict[str, Any], *, is_chunk: bool = False) -> None: ...
+
+    def context_finished(self, run: ContextRun) -> None: ...
+
+
+def has_words(text: str) -> bool:
+    """False for empty, whitespace-only and punctuation-only text, which the service rejects as a first input."""
+    return any(ch.isalnum() for ch in text)
+
+
+def voice_id_of(voice: object) -> str | None:
+    """The voice's identity in any of the shapes clients send."""
+    if isinstance(voice, str):
+        return voice
+    if isinstance(voice, Mapping):
+        if isinstance(voice.get("id"), str):
+            return str(voice["id"])
+        if voice.get("embedding") is not None:
+            return json.dumps(voice["embedding"])[:2000]
+    return None
+
+
+def voice_params(first: GenerationRequest) -> VoiceParams:
+    """espeak settings for the context's voice, language and speed."""
+    params = voice_for(voice_id_of(first.voice), first.language)
+    speed = 1.0
+    config = first.generation_config or {}
+    if isinstance(config.get("speed"), int | float) and not isinstance(config.get("speed"), bool):
+        speed = min(max(float(config["speed"]), 0.5), 2.0)
+    elif first.speed is not None and first.speed in _SPEEDS:
+        speed = _SPEEDS[first.speed]
+    return dataclasses.replace(params, rate=round(params.rate * speed)) if speed != 1.0 else params
+
+
+class ContextRun:
+    """Plays one context: takes its inputs in order and streams its frames through the connection."""
+
+    def __init__(self, link: Link, context_id: str, first: GenerationRequest, fmt: AudioFormat) -> None:
+        self.link = link
+        self.context_id = context_id
+        self.first = first
+        self.format = fmt
+        self.voice = voice_params(first)
+        config = link.config
+        self.buffer_delay_s = (
+            first.max_buffer_delay_ms
+            if first.max_buffer_delay_ms is not None
+            else config.default_buffer_delay_ms
+        ) / 1000.0
+        self.flush_id = config.flush_id_base
+        self.cancelled = False
+        #: The last input (continue false) has arrived; the context may still be generating.
+        self.input_closed = False
+        self.inputs_count = 0
+        self.flushes = 0
+        self.chunks = 0
+        self.audio_seconds = 0.0
+        self.outcome = "open"
+        self._inputs: asyncio.Queue[tuple[GenerationRequest, float] | None] = asyncio.Queue()
+        # Set when a flush request is received, not when it is processed: with the "no flush_id before a
+        # flush" switch, frames generated before that moment carry no flush_id.
+        self._flush_requested = False
+        self._has_text = False
+        self._segment_spoken = False
+        self._next_send = 0.0
+        self._last_chunk: dict[str, Any] | None = None
+        self._volume = config_volume(first.generation_config)
+
+    # --- called by the connection -------------------------------------------------------------------------
+
+    def put(self, request: GenerationRequest) -> None:
+        self.inputs_count += 1
+        if request.is_end:
+            self.input_closed = True
+        if request.flush:
+            self._flush_requested = True
+        # The arrival time is when the text was ready: audio of a queued input may start right after the
+        # previous one's, as the service generates faster than real time.
+        self._inputs.put_nowait((request, asyncio.get_running_loop().time()))
+
+    def cancel(self) -> None:
+        """Drop inputs that have not started; what is already streaming finishes."""
+        self.cancelled = True
+        while not self._inputs.empty():
+            self._inputs.get_nowait()
+        self._inputs.put_nowait(None)
+
+    async def run(self) -> None:
+        try:
+            await self._run()
+        except LinkClosed:
+            self.outcome = "closed"
+        except asyncio.CancelledError:
+            self.outcome = "closed"
+            raise
+        finally:
+            self.link.context_finished(self)
+
+    # --- the input loop ------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        config = self.link.config
+        buffer = ""
+        deadline: float | None = None  # when the buffered text must be spoken regardless
+        last_audio = loop.time()
+        while True:
+            timeout = None
+            if buffer and deadline is not None:
+                timeout = max(0.0, deadline - loop.time())
+            if config.context_expiry_s is not None and not buffer:
+                timeout = max(0.0, last_audio + config.context_expiry_s - loop.time())
+            try:
+                item = (
+                    await asyncio.wait_for(self._inputs.get(), timeout)
+                    if timeout is not None
+                    else (await self._inputs.get())
+                )
+            except TimeoutError:
+                if buffer:
+                    await self._speak(buffer, loop.time())
+                    buffer, deadline = "", None
+                    last_audio = loop.time()
+                    continue
+                self.outcome = "expired"
+                await self._send_done()
+                return
+            if item is None:
+                break
+            request, received = item
+            if not self._has_text and not has_words(request.transcript):
+                self.outcome = "error"
+                await self.link.send_frame(
+                    errors.error_frame(
+                        errors.EMPTY_TRANSCRIPT, None, self.context_id, self.link.version
+                    ).to_obj()
+                )
+                return
+            self._has_text = True
+            if request.transcript:
+                if not buffer:
+                    deadline = loop.time() + self.buffer_delay_s
+                buffer += request.transcript
+            if self.buffer_delay_s <= 0 or request.flush or request.is_end:
+                ready, buffer = buffer, ""
+            else:
+                ready, buffer = split_sentences(buffer)
+            if not buffer:
+                deadline = None
+            if ready.strip():
+                await self._speak(ready, received)
+                last_audio = loop.time()
+                if config.flush_done_per_input and self.buffer_delay_s <= 0 and not request.flush:
+                    await self._close_segment()
+            if self.cancelled:
+                break
+            if request.flush and (self._segment_spoken or not config.flush_done_per_input):
+                await self._close_segment()
+            if request.is_end:
+                self.outcome = "done"
+                await self._send_done()
+                return
+        if self.cancelled:
+            self.outcome = "cancelled"
+            if config.cancel_reply is CancelReply.DONE:
+                await self._send_done()
+
+    # --- output ---------------------------------------------------------------------------------------
+
+    def _frame_flush_id(self) -> int | None:
+        if self.link.config.no_flush_id_before_flush and not self._flush_requested:
+            return None
+        return self.flush_id
+
+    def _base(self, kind: str) -> dict[str, Any]:
+        return {"type": kind, "context_id": self.context_id, "status_code": _STATUS_PARTIAL, "done": False}
+
+    async def _send_done(self) -> None:
+        if self.link.config.faults.drop_done:
+            return
+        frame = self._base("done")
+        frame["done"] = True
+        await self.link.send_frame(frame)
+
+    async def _close_segment(self) -> None:
+        faults = self.link.config.faults
+        frame = self._base("flush_done")
+        frame.update(data="", flush_id=self.flush_id, flush_done=True)
+        await self.link.send_frame(frame)
+        self.flushes += 1
+        if faults.late_chunk and self._last_chunk is not None:
+            await self.link.send_frame(self._last_chunk, is_chunk=True)
+        self.flush_id += 2 if faults.skip_flush_id else 1
+        self._segment_spoken = False
+        self._last_chunk = None
+
+    async def _speak(self, text: str, ready: float) -> None:
+        """Synthesize ``text`` (ready to speak since loop time ``ready``) and stream it: chunks paced like
+        the service, timestamps after the chunk that carries their start."""
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        speech = await self.link.synth.synthesize_async(text, self.voice)
+        data = render(speech, self.format, self._volume)
+        synth_ms = (time.perf_counter() - started) * 1000.0
+        if not data:
+            return
+        self._segment_spoken = True
+        pacing = self.link.config.pacing
+        faults = self.link.config.faults
+        chunk_bytes = max(self.format.encoding.sample_width, self.format.bytes_for(pacing.chunk_ms / 1000.0))
+        count = -(-len(data) // chunk_bytes)
+        interval = (pacing.chunk_ms / 1000.0) / pacing.speedup if pacing.speedup > 0 else 0.0
+        at = max(ready + (pacing.first_audio_ms + faults.extra_delay_ms) / 1000.0, self._next_send)
+        words = _Cursor(speech.words) if self.first.add_timestamps else None
+        phonemes = _Cursor(speech.phonemes) if self.first.add_phoneme_timestamps else None
+        offset = self.audio_seconds
+        for index in range(count):
+            await _sleep_until(loop, at)
+            piece = data[index * chunk_bytes : (index + 1) * chunk_bytes]
+            frame = self._base("chunk")
+            frame["data"] = encode_base64(piece)
+            frame["step_time"] = round(synth_ms / count + 0.05, 3)
+            flush_id = self._frame_flush_id()
+            if flush_id is not None:
+                frame["flush_id"] = flush_id
+            await self.link.send_frame(frame, is_chunk=True)
+            self._last_chunk = frame
+            self.chunks += 1
+            # The last chunk releases every remaining token: resampling can make the audio a fraction of
+            # a sample shorter than espeak-ng's timeline, which would lose a token starting at the very end.
+            heard = self.format.duration((index + 1) * chunk_bytes) if index < count - 1 else math.inf
+            if words is not None:
+                await self._send_timings("timestamps", "word_timestamps", "words", words.until(heard), offset)
+            if phonemes is not None:
+                await self._send_timings(
+                    "phoneme_timestamps", "phoneme_timestamps", "phonemes", phonemes.until(heard), offset
+                )
+            at += interval
+            if index == 0 and faults.stall_ms:
+                # From when the first chunk really went out: the schedule may be behind (slow synthesis,
+                # instant pacing), and the stall must still be as long as configured.
+                at = max(at, loop.time()) + faults.stall_ms / 1000.0
+            if interval == 0.0:
+                # Instant pacing still lets other contexts and pings through between chunks.
+                await asyncio.sleep(0)
+        self._next_send = at
+        self.audio_seconds += self.format.duration(len(data))
+
+    async def _send_timings(
+        self, kind: str, field: str, key: str, tokens: list[TimedToken], offset: float
+    ) -> None:
+        if not tokens:
+            return
+        frame = self._base(kind)
+        flush_id = self._frame_flush_id()
+        if flush_id is not None:
+            frame["flush_id"] = flush_id
+        # Times count from the context's first audio, across inputs and flushes (what frameworks rely on).
+        frame[field] = {
+            key: [t.text for t in tokens],
+            "start": [round(offset + t.start, 4) for t in tokens],
+            "end": [round(offset + t.end, 4) for t in tokens],
+        }
+        await self.link.send_frame(frame)
+
+
+class _Cursor:
+    """Hands out timed tokens in order, those starting before a given time."""
+
+    def __init__(self, tokens: tuple[TimedToken, ...]) -> None:
+        self._tokens = tokens
+        self._next = 0
+
+    def until(self, seconds: float) -> list[TimedToken]:
+        start = self._next
+        while self._next < len(self._tokens) and self._tokens[self._next].start < seconds:
+            self._next += 1
+        return list(self._tokens[start : self._next])
+
+
+def split_sentences(text: str) -> tuple[str, str]:
+    """Split buffered text after its last sentence end: (ready to speak, still buffered)."""
+    for index in range(len(text) - 1, -1, -1):
+        if text[index] in _SENTENCE_END:
+            end = index + 1
+            while end < len(text) and text[end].isspace():
+                end += 1
+            return text[:end], text[end:]
+    return "", text
+
+
+def config_volume(generation_config: Mapping[str, Any] | None) -> float:
+    volume = (generation_config or {}).get("volume")
+    if isinstance(volume, int | float) and not isinstance(volume, bool):
+        return min(max(float(volume), 0.0), 2.0)
+    return 1.0
+
+
+def render(speech: Speech, fmt: AudioFormat, volume: float = 1.0) -> bytes:
+    """espeak's int16 at its own rate -> the requested encoding and rate."""
+    if speech.samples.size == 0:
+        return b""
+    samples: npt.NDArray[np.float32] = speech.samples.astype(np.float32) * np.float32(volume / 32768.0)
+    samples = resample(samples, speech.sample_rate, fmt.sample_rate)
+    return encode(samples, fmt.encoding)
+
+
+async def _sleep_until(loop: asyncio.AbstractEventLoop, when: float) -> None:
+    delay = when - loop.time()
+    if delay > 0:
+        await asyncio.sleep(delay)
