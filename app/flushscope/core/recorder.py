@@ -15,8 +15,8 @@ log = logging.getLogger("flushscope.recorder")
 
 
 class Recorder:
-    """The one way frames enter a live session: clock, capture file (first, so a crash loses at most the
-    last line), then the model.
+    """The one way frames enter a live session: clock, model, capture file (one flushed line per frame, so a
+    crash loses at most the last line).
 
     A capture file that fails (disk full, removed) is given up with one logged error and an entry in
     :attr:`capture_error`; the session in memory keeps everything.
@@ -45,15 +45,23 @@ class Recorder:
         return self._connections
 
     def record(self, conn: int, direction: Direction, text: str) -> Frame:
-        frame = Frame(len(self.session.frames), self.now(), conn, direction, text)
-        if self.capture is not None:
-            try:
-                self.capture.write(frame)
-            except (OSError, ValueError) as exc:
-                self.capture_error = f"the capture file stopped recording: {exc}"
-                log.error("%s", self.capture_error)
-                self.capture = None
-        return self.session.add(frame)
+        session = self.session
+        frame = Frame(len(session.frames), self.now(), conn, direction, text)
+        parsed = False
+        try:
+            stored = session.add(frame)
+            # The model has just parsed it: the capture can store it inline without escaping it again.
+            parsed = session.last_frame_was_json
+        finally:
+            # Written even if the model failed on the frame: the capture is the record of what happened.
+            if self.capture is not None:
+                try:
+                    self.capture.write(frame, valid_json=parsed)
+                except (OSError, ValueError) as exc:
+                    self.capture_error = f"the capture file stopped recording: {exc}"
+                    log.error("%s", self.capture_error)
+                    self.capture = None
+        return stored
 
     def meta(self, conn: int, event: str, **fields: Any) -> Frame:
         return self.record(conn, Direction.META, meta_text(event, **fields))

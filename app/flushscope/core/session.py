@@ -379,6 +379,8 @@ class Session:
         # grows with the audio bytes, not with their base64.
         self._audio_frames: dict[int, tuple[Segment, int, int]] = {}
         self.bytes_received = 0
+        #: Whether the last frame added parsed as a JSON object (the capture writer may then inline it).
+        self.last_frame_was_json = False
 
     # --- lookups ------------------------------------------------------------------------------------
 
@@ -429,6 +431,7 @@ class Session:
 
     def add(self, frame: Frame) -> Frame:
         """Record a frame and derive what it means. Returns the frame as stored."""
+        self.last_frame_was_json = False
         if frame.t >= self._next_deadline:
             self.check_timeouts(frame.t)
         if frame.dir is Direction.RECV:
@@ -499,7 +502,9 @@ class Session:
 
     def _send(self, frame: Frame) -> None:
         try:
-            message = parse_client_obj(load_object(frame.text))
+            obj = load_object(frame.text)
+            self.last_frame_was_json = True
+            message = parse_client_obj(obj)
         except ProtocolError as exc:
             self._anomaly(
                 AnomalyKind.MALFORMED_FRAME,
@@ -613,6 +618,7 @@ class Session:
                 conn=frame.conn,
             )
             return stored
+        self.last_frame_was_json = True
         raw_id = obj.get("context_id")
         ctx = self._by_id.get((frame.conn, raw_id)) if isinstance(raw_id, str) else None
         try:

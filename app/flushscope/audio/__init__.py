@@ -1,0 +1,1 @@
+"""Audio out: playback through sounddevice and WAV export."""

@@ -1,0 +1,1 @@
+"""asyncio adapters around the core: the TTS client and the recording proxy."""

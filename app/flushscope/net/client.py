@@ -1,0 +1,303 @@
+"""The TTS WebSocket client: connects to a target, sends inputs, records every frame both ways.
+
+It sends what real clients send (every input repeats the context's settings) and keeps nothing of its own
+about the replies: what came back is in the session, derived from the recorded frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from flushscope.core.capture import redact_url
+from flushscope.core.frames import Direction
+from flushscope.core.recorder import Recorder
+from flushscope.core.settings import GenerationSettings
+
+log = logging.getLogger("flushscope.client")
+
+CARTESIA_URL: Final = "wss://api.cartesia.ai/tts/websocket"
+#: What the current official Python SDK sends.
+DEFAULT_VERSION: Final = "2026-08-14"
+TTS_PATH: Final = "/tts/websocket"
+
+_STATUS_REASONS: Final[dict[int, str]] = {
+    400: "the server rejected the request",
+    401: "the API key is missing or wrong",
+    402: "the account has no credits or no plan for this",
+    403: "the API key may not use this endpoint",
+    404: "there is no TTS WebSocket at this URL",
+    429: "too many connections for this account",
+}
+
+
+class ClientError(Exception):
+    """Something the user should read: what failed, in words."""
+
+
+class Unreachable(ClientError):
+    """The host could not be reached (refused, unknown name, timed out)."""
+
+
+class TLSFailure(ClientError):
+    """The TLS handshake failed (certificate, protocol)."""
+
+
+class HandshakeRejected(ClientError):
+    """The server answered the WebSocket upgrade with an HTTP error status."""
+
+    def __init__(self, status: int, body: str) -> None:
+        reason = _STATUS_REASONS.get(status, "the server refused the WebSocket upgrade")
+        detail = f" ({body.strip()[:200]})" if body.strip() else ""
+        super().__init__(f"HTTP {status}: {reason}{detail}")
+        self.status = status
+
+
+class ServerClosed(ClientError):
+    """The server closed the connection (or it dropped) while it was in use."""
+
+    def __init__(self, code: int | None, reason: str) -> None:
+        text = f"code {code}" if code is not None else "no close frame"
+        super().__init__(f"the connection closed ({text}{', ' + reason if reason else ''})")
+        self.code = code
+        self.reason = reason
+
+
+class NotConnected(ClientError):
+    """A send while there is no open connection."""
+
+
+class AuthMode(StrEnum):
+    """Where the API key travels."""
+
+    X_API_KEY = "x-api-key"
+    BEARER = "bearer"
+    QUERY = "query"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect and how to authenticate. ``url`` may be a base (``ws://host:port``): the TTS path
+    is added when it has none."""
+
+    url: str
+    api_key: str | None = None
+    auth: AuthMode = AuthMode.X_API_KEY
+    version: str = DEFAULT_VERSION
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def cartesia(cls, api_key: str | None = None, version: str = DEFAULT_VERSION) -> Target:
+        return cls(CARTESIA_URL, api_key or os.environ.get("CARTESIA_API_KEY"), version=version)
+
+    def resolved_url(self) -> str:
+        parts = urlsplit(self.url)
+        path = parts.path if parts.path not in ("", "/") else TTS_PATH
+        query = parts.query
+        if self.api_key and self.auth is AuthMode.QUERY:
+            query = (query + "&" if query else "") + urlencode({"api_key": self.api_key})
+        return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Cartesia-Version": self.version, "User-Agent": "flushscope", **self.extra_headers}
+        if self.api_key and self.auth is AuthMode.X_API_KEY:
+            headers["X-API-Key"] = self.api_key
+        elif self.api_key and self.auth is AuthMode.BEARER:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    @property
+    def display_url(self) -> str:
+        """The URL with secrets removed, for logs, captures and the window."""
+        return redact_url(self.resolved_url())
+
+
+@dataclass
+class ClientContext:
+    """A context this client opened: its id, its settings, and whether it may still take input."""
+
+    context_id: str
+    settings: GenerationSettings
+    ended: bool = False
+    cancelled: bool = False
+
+    @property
+    def open(self) -> bool:
+        return not self.ended and not self.cancelled
+
+
+class Client:
+    """One session's connection to a TTS WebSocket. Reconnecting starts a new connection in the same
+    session; everything recorded before stays."""
+
+    def __init__(self, recorder: Recorder, target: Target, *, open_timeout: float = 10.0) -> None:
+        self.recorder = recorder
+        self.target = target
+        self.open_timeout = open_timeout
+        self.contexts: dict[str, ClientContext] = {}
+        self.conn = 0
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        #: Set when the current connection is gone (closed by either side, or dropped).
+        self.closed = asyncio.Event()
+        self.close_error: ServerClosed | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self.closed.is_set()
+
+    async def connect(self) -> int:
+        """Open a new connection; returns its number in the session."""
+        if self.connected:
+            await self.disconnect()
+        conn = self.recorder.new_connection()
+        url = self.target.resolved_url()
+        self.recorder.meta(conn, "connect", url=self.target.display_url)
+        try:
+            ws = await connect(
+                url,
+                additional_headers=self.target.headers(),
+                open_timeout=self.open_timeout,
+                max_size=None,
+                ping_interval=20,
+                ping_timeout=None,
+            )
+        except BaseException as exc:
+            error = _describe(exc, self.target.display_url)
+            self.recorder.meta(conn, "error", message=str(error))
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            raise error from exc
+        self.recorder.meta(conn, "open")
+        self.conn = conn
+        self._ws = ws
+        self.closed = asyncio.Event()
+        self.close_error = None
+        self._reader = asyncio.create_task(self._read(ws, conn), name=f"flushscope reader {conn}")
+        return conn
+
+    async def disconnect(self) -> None:
+        ws, reader = self._ws, self._reader
+        if ws is None:
+            return
+        await ws.close()
+        if reader is not None:
+            await reader
+        self._ws = None
+        self._reader = None
+
+    async def _read(self, ws: ClientConnection, conn: int) -> None:
+        record = self.recorder.record
+        try:
+            async for message in ws:
+                if isinstance(message, str):
+                    record(conn, Direction.RECV, message)
+                else:
+                    self.recorder.meta(conn, "binary", bytes=len(message))
+        except ConnectionClosed:
+            pass
+        finally:
+            code = ws.close_code
+            reason = ws.close_reason or ""
+            self.recorder.meta(conn, "close", code=code, reason=reason)
+            if code not in (1000, 1001):
+                self.close_error = ServerClosed(code, reason)
+            self.closed.set()
+
+    # --- contexts ------------------------------------------------------------------------------------
+
+    def new_context(self, settings: GenerationSettings, context_id: str | None = None) -> ClientContext:
+        """A context to send into; the id is a new uuid unless given."""
+        context_id = context_id or str(uuid.uuid4())
+        existing = self.contexts.get(context_id)
+        if existing is not None and existing.open:
+            raise ClientError(f"context {context_id} is already open")
+        ctx = ClientContext(context_id, settings)
+        self.contexts[context_id] = ctx
+        return ctx
+
+    async def send(self, context_id: str, transcript: str) -> None:
+        """A transcript with ``continue: true``."""
+        await self._input(context_id, transcript, cont=True)
+
+    async def flush(self, context_id: str) -> None:
+        """A manual flush: empty transcript, ``continue: true``, ``flush: true``."""
+        await self._input(context_id, "", cont=True, flush=True)
+
+    async def send_flush(self, context_id: str, transcript: str) -> None:
+        """The transcript, then a manual flush, as two frames (the form the docs describe)."""
+        await self.send(context_id, transcript)
+        await self.flush(context_id)
+
+    async def end(self, context_id: str) -> None:
+        """The last input: empty transcript, ``continue: false``."""
+        await self._input(context_id, "", cont=False)
+        self.contexts[context_id].ended = True
+
+    async def cancel(self, context_id: str) -> None:
+        ctx = self._context(context_id)
+        await self.send_raw(json.dumps({"context_id": ctx.context_id, "cancel": True}))
+        ctx.cancelled = True
+
+    async def send_raw(self, text: str) -> None:
+        """A frame exactly as given."""
+        ws = self._ws
+        if ws is None or self.closed.is_set():
+            raise NotConnected("not connected: connect first")
+        self.recorder.record(self.conn, Direction.SEND, text)
+        try:
+            await ws.send(text)
+        except ConnectionClosed as exc:
+            self.recorder.meta(self.conn, "error", message=f"send failed: {exc}")
+            raise ServerClosed(ws.close_code, ws.close_reason or "") from None
+
+    def _context(self, context_id: str) -> ClientContext:
+        ctx = self.contexts.get(context_id)
+        if ctx is None:
+            raise ClientError(f"no context {context_id}: create it first")
+        return ctx
+
+    async def _input(self, context_id: str, transcript: str, *, cont: bool, flush: bool = False) -> None:
+        ctx = self._context(context_id)
+        if not ctx.open:
+            state = "ended" if ctx.ended else "cancelled"
+            raise ClientError(f"context {context_id} was {state}; start a new context")
+        request: dict[str, Any] = {"context_id": context_id, **ctx.settings.request_fields()}
+        request["transcript"] = transcript
+        request["continue"] = cont
+        if flush:
+            request["flush"] = True
+        await self.send_raw(json.dumps(request, ensure_ascii=False, separators=(",", ":")))
+
+    async def aclose(self) -> None:
+        with contextlib.suppress(ClientError):
+            await self.disconnect()
+
+
+def _describe(exc: BaseException, url: str) -> ClientError:
+    if isinstance(exc, InvalidStatus):
+        body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
+        return HandshakeRejected(exc.response.status_code, body)
+    if isinstance(exc, InvalidURI):
+        return ClientError(f"not a WebSocket URL: {url} (use ws:// or wss://)")
+    if isinstance(exc, ssl.SSLError):
+        return TLSFailure(f"TLS failed with {url}: {exc.reason or exc}")
+    if isinstance(exc, TimeoutError):
+        return Unreachable(f"{url} did not answer within the time limit")
+    if isinstance(exc, OSError):
+        return Unreachable(f"cannot reach {url}: {exc.strerror or exc}")
+    if isinstance(exc, InvalidHandshake):
+        return ClientError(f"the WebSocket handshake with {url} failed: {exc}")
+    return ClientError(f"cannot connect to {url}: {exc}")

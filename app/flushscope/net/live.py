@@ -1,0 +1,361 @@
+"""The live session behind the window: one session model, its capture file, the client and the emulator.
+
+Qt-free, so the window stays a view of it and tests can drive it with plain asyncio. Every connection
+attempt, send and failure is reported through listeners as a :class:`ConnectionState` and words the user
+can read; failures are raised as :class:`~flushscope.net.client.ClientError` and never leak as other
+exception types.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal
+
+from flushscope.core.capture import CaptureWriter
+from flushscope.core.recorder import Recorder
+from flushscope.core.session import ContextState, Session, Thresholds
+from flushscope.core.settings import GenerationSettings
+from flushscope.emulator.config import EmulatorConfig
+from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target
+
+if TYPE_CHECKING:
+    from flushscope.emulator.server import EmulatorServer
+
+log = logging.getLogger("flushscope.live")
+
+TargetKind = Literal["emulator", "cartesia", "custom"]
+TARGET_KINDS: Final[tuple[TargetKind, ...]] = ("emulator", "cartesia", "custom")
+
+CAPTURE_SUFFIX: Final = ".fscap.jsonl"
+
+
+class ConnectionState(StrEnum):
+    """What the status light shows."""
+
+    DISCONNECTED = "disconnected"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    """The connection's state and, when it failed or closed by itself, why (in words)."""
+
+    state: ConnectionState
+    reason: str = ""
+    url: str = ""
+
+
+StatusListener = Callable[[ConnectionStatus], None]
+
+
+def default_capture_dir() -> Path:
+    """Where captures go unless told otherwise: the user's data directory."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("flushscope")) / "captures"
+
+
+def timestamped_capture_name(moment: datetime | None = None) -> str:
+    """``flushscope-YYYYmmdd-HHMMSS.fscap.jsonl`` for the local time ``moment`` (now if None)."""
+    moment = moment or datetime.now()
+    return f"flushscope-{moment:%Y%m%d-%H%M%S}{CAPTURE_SUFFIX}"
+
+
+class LiveSession:
+    """A live inspection session: frames recorded to a capture file as they happen, from one client at a
+    time, optionally talking to an emulator that runs in this process.
+
+    Reconnecting (to the same or another target) starts a new connection in the same session: the model and
+    the capture keep everything. The capture file is created by the first connection attempt, with that
+    target in its header; ``capture_path`` fixes its name, otherwise it is a timestamped file in
+    ``capture_dir`` (the user's data directory by default).
+
+    Listeners added with :meth:`add_listener` hear every change of :attr:`status`, on the loop's thread.
+    """
+
+    def __init__(
+        self,
+        *,
+        capture_path: str | os.PathLike[str] | None = None,
+        capture_dir: str | os.PathLike[str] | None = None,
+        emulator_config: EmulatorConfig | None = None,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.session = Session(thresholds)
+        self.recorder = Recorder(self.session)
+        self.client: Client | None = None
+        self.emulator_config = emulator_config or EmulatorConfig()
+        # Imported on first use: a session on the real service never loads espeak-ng.
+        self.emulator: EmulatorServer | None = None
+        self.status = ConnectionStatus(ConnectionState.DISCONNECTED)
+        self._capture_path = Path(capture_path) if capture_path is not None else None
+        self._capture_dir = Path(capture_dir) if capture_dir is not None else None
+        self._capture_opened = False
+        self._listeners: list[StatusListener] = []
+        self._watcher: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._closed = False
+
+    # --- state -------------------------------------------------------------------------------------
+
+    def add_listener(self, listener: StatusListener) -> None:
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: StatusListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    def _set_status(self, state: ConnectionState, reason: str = "", url: str = "") -> None:
+        status = ConnectionStatus(state, reason, url or self.status.url)
+        if status == self.status:
+            return
+        self.status = status
+        for listener in list(self._listeners):
+            listener(status)
+
+    @property
+    def connected(self) -> bool:
+        return self.client is not None and self.client.connected
+
+    @property
+    def capture_path(self) -> Path | None:
+        """The capture being recorded, once the first connection attempt has opened it."""
+        capture = self.recorder.capture
+        return capture.path if capture is not None else (self._capture_path if self._capture_opened else None)
+
+    @property
+    def capture_error(self) -> str | None:
+        """Why the capture stopped recording (disk full, removed), if it did."""
+        return self.recorder.capture_error
+
+    @property
+    def emulator_url(self) -> str | None:
+        """The in-process emulator's base URL while it runs."""
+        return self.emulator.url if self.emulator is not None else None
+
+    def now(self) -> float:
+        """Seconds since the session started (the frames' clock)."""
+        return self.recorder.now()
+
+    # --- emulator ----------------------------------------------------------------------------------
+
+    async def start_emulator(self, config: EmulatorConfig | None = None) -> str:
+        """Start the in-process emulator (on a free port unless the config names one); returns its URL.
+        Restarts it when a config is given and it already runs."""
+        if self._closed:
+            raise ClientError("the session is closed")
+        if config is not None:
+            self.emulator_config = config
+            if self.emulator is not None:
+                await self.stop_emulator()
+        if self.emulator is None:
+            from flushscope.emulator.server import EmulatorServer
+
+            server = EmulatorServer(self.emulator_config)
+            try:
+                await server.start()
+            except OSError as exc:
+                await server.close()
+                where = f"{self.emulator_config.host}:{self.emulator_config.port}"
+                raise ClientError(
+                    f"the embedded emulator cannot listen on {where}: {exc.strerror or exc}"
+                ) from exc
+            self.emulator = server
+            log.info("embedded emulator on %s", server.url)
+        return self.emulator.url
+
+    async def stop_emulator(self) -> None:
+        server, self.emulator = self.emulator, None
+        if server is not None:
+            # close() also waits for the server's connections and handlers to finish.
+            await server.close()
+
+    # --- connection --------------------------------------------------------------------------------
+
+    def _target(
+        self, kind: TargetKind, url: str | None, api_key: str | None, version: str, emulator_url: str | None
+    ) -> Target:
+        key = api_key or None
+        if kind == "emulator":
+            assert emulator_url is not None
+            return Target(emulator_url, key, version=version)
+        if kind == "cartesia":
+            return Target.cartesia(key, version=version)
+        if kind == "custom":
+            if not url or not url.strip():
+                raise ClientError("enter a URL to connect to (ws://HOST:PORT or wss://...)")
+            return Target(url.strip(), key, version=version)
+        raise ClientError(f"unknown target {kind!r}: choose one of {', '.join(TARGET_KINDS)}")
+
+    def _open_capture(self, target: Target) -> None:
+        if self._capture_opened:
+            return
+        self._capture_opened = True
+        path = self._capture_path
+        if path is None:
+            directory = self._capture_dir or default_capture_dir()
+            path = directory / timestamped_capture_name()
+        secrets = [s for s in (target.api_key, os.environ.get("CARTESIA_API_KEY")) if s]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writer = _new_writer(path, target.display_url, secrets, numbered=self._capture_path is None)
+        except OSError as exc:
+            self.recorder.capture_error = f"cannot record the capture {path}: {exc.strerror or exc}"
+            log.error("%s", self.recorder.capture_error)
+            return
+        self._capture_path = writer.path
+        self.recorder.capture = writer
+        log.info("recording to %s", writer.path)
+
+    async def connect(
+        self,
+        target_kind: TargetKind,
+        url: str | None = None,
+        api_key: str | None = None,
+        version: str = DEFAULT_VERSION,
+    ) -> int:
+        """Connect to a target (closing the current connection first); returns the connection number.
+        ``emulator`` starts the embedded emulator if it does not run yet. Raises ClientError."""
+        async with self._lock:
+            if self._closed:
+                raise ClientError("the session is closed")
+            await self._disconnect(report=False)
+            self._set_status(ConnectionState.CONNECTING, url="")
+            try:
+                emulator_url = await self.start_emulator() if target_kind == "emulator" else None
+                target = self._target(target_kind, url, api_key, version, emulator_url)
+            except ClientError as exc:
+                self._set_status(ConnectionState.FAILED, str(exc))
+                raise
+            self._set_status(ConnectionState.CONNECTING, url=target.display_url)
+            self._open_capture(target)
+            client = Client(self.recorder, target)
+            try:
+                conn = await client.connect()
+            except ClientError as exc:
+                self._set_status(ConnectionState.FAILED, str(exc))
+                raise
+            except asyncio.CancelledError:
+                self._set_status(ConnectionState.DISCONNECTED, "connection attempt cancelled")
+                raise
+            self.client = client
+            self._watcher = asyncio.create_task(self._watch(client), name=f"flushscope watch {conn}")
+            self._set_status(ConnectionState.CONNECTED)
+            return conn
+
+    async def _watch(self, client: Client) -> None:
+        """Report a connection that the server closed or that dropped."""
+        await client.closed.wait()
+        info = self.session.connections.get(client.conn)
+        if client.close_error is not None:
+            self._set_status(ConnectionState.FAILED, str(client.close_error))
+        else:
+            code = info.close_code if info is not None else None
+            reason = info.close_reason if info is not None and info.close_reason else ""
+            words = f"the server closed the connection (code {code}{', ' + reason if reason else ''})"
+            self._set_status(ConnectionState.DISCONNECTED, words)
+
+    async def disconnect(self) -> None:
+        """Close the connection (a clean close; the session and capture stay)."""
+        async with self._lock:
+            await self._disconnect(report=True)
+
+    async def _disconnect(self, *, report: bool) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        client = self.client
+        if client is not None:
+            await client.aclose()
+        if report:
+            self._set_status(ConnectionState.DISCONNECTED)
+
+    # --- contexts ----------------------------------------------------------------------------------
+
+    def _client(self) -> Client:
+        client = self.client
+        if client is None or not client.connected:
+            raise NotConnected("not connected: connect first")
+        return client
+
+    def new_context(self, settings: GenerationSettings, context_id: str | None = None) -> str:
+        """A new context on the current connection; returns its id. Nothing is sent until its first input."""
+        return self._client().new_context(settings, context_id).context_id
+
+    def open_contexts(self) -> list[str]:
+        """Ids of the current connection's contexts that may still take input, oldest first: opened by this
+        client, neither ended nor cancelled, and not failed or finished according to the server."""
+        client = self.client
+        if client is None or not client.connected:
+            return []
+        ids = []
+        for context_id, ctx in client.contexts.items():
+            if not ctx.open:
+                continue
+            model = self.session.context(context_id, client.conn)
+            if model is not None and model.state is not ContextState.OPEN:
+                continue
+            ids.append(context_id)
+        return ids
+
+    def is_open(self, context_id: str | None) -> bool:
+        return context_id is not None and context_id in self.open_contexts()
+
+    async def send(self, context_id: str, transcript: str) -> None:
+        await self._client().send(context_id, transcript)
+
+    async def flush(self, context_id: str) -> None:
+        await self._client().flush(context_id)
+
+    async def send_flush(self, context_id: str, transcript: str) -> None:
+        await self._client().send_flush(context_id, transcript)
+
+    async def end(self, context_id: str) -> None:
+        await self._client().end(context_id)
+
+    async def cancel(self, context_id: str) -> None:
+        await self._client().cancel(context_id)
+
+    def check_timeouts(self) -> None:
+        """Let the model notice silence (flushes and ends waiting too long) when no frame arrives."""
+        self.session.check_timeouts(self.recorder.now())
+
+    # --- closing -----------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Disconnect, stop the emulator, close the capture. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        async with self._lock:
+            await self._disconnect(report=True)
+            await self.stop_emulator()
+            self.recorder.close()
+        self._listeners.clear()
+
+
+def _new_writer(path: Path, target: str, secrets: list[str], *, numbered: bool) -> CaptureWriter:
+    if not numbered:
+        # A path the user named is theirs to overwrite.
+        return CaptureWriter(path, target, secrets=secrets, overwrite=True)
+    # A second session started within the same second gets a numbered name rather than failing.
+    candidate = path
+    for attempt in range(1, 100):
+        try:
+            return CaptureWriter(candidate, target, secrets=secrets)
+        except FileExistsError:
+            stem = path.name.removesuffix(CAPTURE_SUFFIX)
+            candidate = path.with_name(f"{stem}-{attempt + 1}{CAPTURE_SUFFIX}")
+    return CaptureWriter(path, target, secrets=secrets, overwrite=True)

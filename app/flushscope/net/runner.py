@@ -1,0 +1,155 @@
+"""Plays a scenario script through a client, as a user would type it, and waits for the replies to settle.
+
+The same code drives ``flushscope run``, the window's ``--script`` and the tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from flushscope.core.capture import CaptureWriter
+from flushscope.core.recorder import Recorder
+from flushscope.core.scenario import (
+    Cancel,
+    End,
+    Flush,
+    Raw,
+    Scenario,
+    ScenarioStep,
+    Send,
+    SendFlush,
+    SetOption,
+    UseContext,
+    Wait,
+)
+from flushscope.core.session import Context, ContextState, Segment, SegmentState, Session, SessionObserver
+from flushscope.core.settings import GenerationSettings
+from flushscope.emulator.config import EmulatorConfig
+from flushscope.net.client import Client, Target
+
+
+async def play_scenario(
+    scenario: Scenario,
+    client: Client,
+    *,
+    contexts: dict[str, str] | None = None,
+    base_settings: GenerationSettings | None = None,
+    on_step: Callable[[ScenarioStep], None] | None = None,
+) -> dict[str, str]:
+    """Send every step in order. Returns the script's context names mapped to the real context ids (the
+    mapping ``contexts`` is filled in place when given, so a caller sees ids as they are created)."""
+    settings = scenario.context_settings(base_settings)
+    ids = contexts if contexts is not None else {}
+    for step in scenario.steps:
+        if on_step is not None:
+            on_step(step)
+        match step:
+            case UseContext(creates=True):
+                ids[step.context] = client.new_context(settings[step.context], step.context_id).context_id
+            case Send():
+                await client.send(ids[step.context], step.text)
+            case SendFlush():
+                await client.send_flush(ids[step.context], step.text)
+            case Flush():
+                await client.flush(ids[step.context])
+            case End():
+                await client.end(ids[step.context])
+            case Cancel():
+                await client.cancel(ids[step.context])
+            case Wait():
+                await asyncio.sleep(step.seconds)
+            case Raw():
+                await client.send_raw(step.json_text)
+            case UseContext() | SetOption():
+                pass  # switching is bookkeeping; settings were resolved per context above
+    return ids
+
+
+def settled(session: Session) -> bool:
+    """Nothing is awaited any more: every ended context is done (or failed) and every flush answered."""
+    for ctx in session.contexts:
+        if ctx.state is ContextState.ENDING:
+            return False
+        if ctx.state is ContextState.OPEN and any(s.state is SegmentState.FLUSHING for s in ctx.segments):
+            return False
+    return True
+
+
+class _Wakeup(SessionObserver):
+    def __init__(self, event: asyncio.Event) -> None:
+        self.event = event
+
+    def context_changed(self, context: Context) -> None:
+        self.event.set()
+
+    def segment_changed(self, segment: Segment) -> None:
+        self.event.set()
+
+
+async def wait_settled(session: Session, client: Client, timeout: float) -> bool:
+    """Wait until :func:`settled`, the connection closes, or ``timeout`` seconds pass. True if settled."""
+    changed = asyncio.Event()
+    observer = _Wakeup(changed)
+    session.observers.append(observer)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    closed = asyncio.ensure_future(client.closed.wait())
+    try:
+        while not settled(session):
+            remaining = deadline - loop.time()
+            if remaining <= 0 or client.closed.is_set():
+                return False
+            changed.clear()
+            woke = asyncio.ensure_future(changed.wait())
+            await asyncio.wait({woke, closed}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            woke.cancel()
+        return True
+    finally:
+        closed.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await closed
+        session.observers.remove(observer)
+
+
+@dataclass
+class RunResult:
+    """What a headless run leaves: the session and whether every context settled in time."""
+
+    session: Session
+    settled: bool
+    capture: Path
+
+
+async def run_scenario(
+    scenario: Scenario,
+    capture: Path,
+    target: Target | None,
+    emulator: EmulatorConfig | None = None,
+    timeout: float = 60.0,
+) -> RunResult:
+    """Connect (to an in-process emulator when ``target`` is None), play, wait, record everything."""
+    from flushscope.emulator.server import EmulatorServer
+
+    server = None
+    if target is None:
+        server = await EmulatorServer(emulator or EmulatorConfig()).start()
+        target = Target(server.url)
+    session = Session()
+    secrets = [target.api_key] if target.api_key else []
+    recorder = Recorder(session, CaptureWriter(capture, target.display_url, secrets=secrets))
+    client = Client(recorder, target)
+    try:
+        await client.connect()
+        await play_scenario(scenario, client)
+        done = await wait_settled(session, client, timeout)
+    finally:
+        await client.aclose()
+        if server is not None:
+            await server.close()
+        recorder.close()
+    session.finish()
+    return RunResult(session, done, capture)
