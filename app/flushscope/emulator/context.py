@@ -273,8 +273,9 @@ class ContextRun:
             await self.link.send_frame(frame, is_chunk=True)
             self._last_chunk = frame
             self.chunks += 1
-            # The last chunk releases every remaining token: resampling can make the audio a fraction of
-            # a sample shorter than espeak-ng's timeline, which would lose a token starting at the very end.
+            # The last chunk releases every remaining token. A token can start exactly where the audio ends
+            # (espeak-ng gives trailing punctuation a zero-length interval there), and resampling can make
+            # the audio slightly shorter than espeak-ng's timeline: either would lose it otherwise.
             heard = self.format.duration((index + 1) * chunk_bytes) if index < count - 1 else math.inf
             if words is not None:
                 await self._send_timings("timestamps", "word_timestamps", "words", words.until(heard), offset)
