@@ -263,7 +263,8 @@ class ConnectionInfo:
 
 class ChunkColumns:
     """Every chunk of the session as numpy columns, for the timeline (100k chunks drawn without a Python
-    loop). Append-only; grows by doubling, so ``view()`` slices are cheap."""
+    loop). Append-only. Rows are appended to short Python lists (cheap per chunk) and moved into the numpy
+    arrays in batches: when a view asks for a column, or every few thousand rows."""
 
     _FIELDS: tuple[tuple[str, type[Any]], ...] = (
         ("t", np.float64),  # arrival time
@@ -275,12 +276,15 @@ class ChunkColumns:
         ("nbytes", np.int32),
         ("frame", np.int64),
     )
+    _BATCH = 4096
 
-    def __init__(self, capacity: int = 1024) -> None:
+    def __init__(self) -> None:
         self.size = 0
         self._arrays: dict[str, npt.NDArray[Any]] = {
-            name: np.zeros(capacity, dtype=dtype) for name, dtype in self._FIELDS
+            name: np.zeros(1024, dtype) for name, dtype in self._FIELDS
         }
+        self._pending: list[tuple[float, int, int, int, float, float, int, int]] = []
+        self._synced = 0
 
     def append(
         self,
@@ -293,32 +297,34 @@ class ChunkColumns:
         nbytes: int,
         frame: int,
     ) -> int:
-        row = self.size
-        if row == len(self._arrays["t"]):
-            for name, array in self._arrays.items():
-                grown = np.zeros(len(array) * 2, dtype=array.dtype)
-                grown[:row] = array
-                self._arrays[name] = grown
-        arrays = self._arrays
-        arrays["t"][row] = t
-        arrays["context"][row] = context
-        arrays["segment"][row] = segment
-        arrays["flush_id"][row] = flush_id
-        arrays["start"][row] = start
-        arrays["duration"][row] = duration
-        arrays["nbytes"][row] = nbytes
-        arrays["frame"][row] = frame
-        self.size = row + 1
-        return row
+        pending = self._pending
+        pending.append((t, context, segment, flush_id, start, duration, nbytes, frame))
+        self.size += 1
+        if len(pending) >= self._BATCH:
+            self._sync()
+        return self.size - 1
 
     def column(self, name: str) -> npt.NDArray[Any]:
         """The filled part of one column (a view; do not keep it across appends)."""
+        self._sync()
         return self._arrays[name][: self.size]
 
-    def set_segment(self, rows: list[int], ordinal: int, flush_id: int | None = None) -> None:
-        self._arrays["segment"][rows] = ordinal
-        if flush_id is not None:
-            self._arrays["flush_id"][rows] = flush_id
+    def _sync(self) -> None:
+        pending = self._pending
+        if not pending:
+            return
+        first, last = self._synced, self.size
+        capacity = len(self._arrays["t"])
+        if last > capacity:
+            capacity = max(last, capacity * 2)
+            for name, array in self._arrays.items():
+                grown = np.zeros(capacity, dtype=array.dtype)
+                grown[:first] = array[:first]
+                self._arrays[name] = grown
+        for (name, _), values in zip(self._FIELDS, zip(*pending, strict=True), strict=True):
+            self._arrays[name][first:last] = values
+        pending.clear()
+        self._synced = last
 
 
 class SessionObserver:

@@ -142,10 +142,14 @@ class Client:
     """One session's connection to a TTS WebSocket. Reconnecting starts a new connection in the same
     session; everything recorded before stays."""
 
-    def __init__(self, recorder: Recorder, target: Target, *, open_timeout: float = 10.0) -> None:
+    def __init__(
+        self, recorder: Recorder, target: Target, *, open_timeout: float = 10.0, compression: bool = True
+    ) -> None:
         self.recorder = recorder
         self.target = target
         self.open_timeout = open_timeout
+        #: Offer permessage-deflate, as the official SDK and Pipecat do (LiveKit does not).
+        self.compression = compression
         self.contexts: dict[str, ClientContext] = {}
         self.conn = 0
         self._ws: ClientConnection | None = None
@@ -170,6 +174,7 @@ class Client:
                 url,
                 additional_headers=self.target.headers(),
                 open_timeout=self.open_timeout,
+                compression="deflate" if self.compression else None,
                 max_size=None,
                 ping_interval=20,
                 ping_timeout=None,
