@@ -272,10 +272,11 @@ class EmulatorConnection:
     async def _error(self, kind: errors.ErrorKind, detail: str | None, context_id: str | None) -> None:
         await self.send_frame(errors.error_frame(kind, detail, context_id, self.version).to_obj())
 
-    async def send_frame(self, obj: dict[str, Any], *, is_chunk: bool = False) -> None:
+    async def send_frame(self, obj: dict[str, Any] | str, *, is_chunk: bool = False) -> None:
         faults = self.config.faults
+        text = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
         try:
-            await self.ws.send(json.dumps(obj, separators=(",", ":"), ensure_ascii=False))
+            await self.ws.send(text)
             self._last_activity = asyncio.get_running_loop().time()
             self._frames_sent += 1
             if faults.malformed_every and self._frames_sent % faults.malformed_every == 0:
