@@ -22,7 +22,10 @@ import time
 from websockets.asyncio.client import connect
 
 RATE = 24000
-WORDS = "alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa".split()
+WORDS = (
+    "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
+    "india", "juliet", "kilo", "lima", "mike", "november", "oscar", "papa",
+)  # fmt: skip
 
 
 def sentence(n: int, round_: int) -> str:

@@ -341,3 +341,20 @@ def test_observers_hear_each_change_once() -> None:
     wire.chunk("a", 1)
     wire.chunk("q", 1)
     assert seen == ["context", "chunk0", "chunk1", "anomaly"]
+
+
+def test_time_to_first_audio_counts_from_when_the_server_could_start() -> None:
+    wire = Wire()
+    wire.send("a", "First. ")
+    wire.flush("a")
+    wire.send("a", "Second. ")  # sent at once, while the first segment is still being spoken
+    wire.flush("a")
+    wire.chunk("a", 1, dt=0.1)
+    last_of_first = wire.chunk("a", 1, dt=0.5)
+    wire.flush_done("a", 1)
+    first_of_second = wire.chunk("a", 2, dt=0.08)
+    first, second = wire.session.contexts[0].segments[:2]
+    assert first.first_audio_ms == pytest.approx((first.first_audio_t - first.first_send_t) * 1000)
+    expected = (first_of_second.t - last_of_first.t) * 1000
+    assert second.first_audio_ms == pytest.approx(expected)
+    assert second.first_audio_ms < 100

@@ -143,15 +143,20 @@ class Segment:
 
     @property
     def text_ready_t(self) -> float | None:
-        """When the server could start speaking: the first send, or the flush when the context asked the
-        server to buffer text (max_buffer_delay_ms > 0) and the flush went out before any audio."""
-        first = self.first_send_t
-        if first is None:
-            return self.flush_t
+        """When the server could start speaking this segment: its first send (or its flush, when the context
+        asked the server to buffer text and the flush went out before any audio), but not before the
+        previous segment's audio had all arrived, since a context's outputs come in order."""
+        ready = self.first_send_t
         flush_t, audio_t = self.flush_t, self.first_audio_t
-        if self.context.buffers_text and flush_t is not None and (audio_t is None or flush_t <= audio_t):
-            return flush_t
-        return first
+        if ready is None or (
+            self.context.buffers_text and flush_t is not None and (audio_t is None or flush_t <= audio_t)
+        ):
+            ready = flush_t
+        if ready is not None and self.ordinal > 0:
+            previous = self.context.segments[self.ordinal - 1].chunk_times
+            if previous and previous[-1] > ready and (audio_t is None or previous[-1] <= audio_t):
+                ready = previous[-1]
+        return ready
 
     @property
     def first_audio_ms(self) -> float | None:
@@ -197,7 +202,10 @@ class Context:
     #: Id of the last flush_done seen, for order checks.
     last_flush_done_id: int | None = None
     flushes_sent: int = 0
-    _last_chunk_t: float | None = None
+    #: Copied from ``format`` for the per-chunk arithmetic: bytes per sample (1 while the format is
+    #: unknown, so byte counts still divide) and samples per second (0 while unknown).
+    sample_width: int = 1
+    sample_rate: int = 0
 
     @property
     def buffers_text(self) -> bool:
@@ -582,6 +590,7 @@ class Session:
         ctx = Context(len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message)
         try:
             ctx.format = AudioFormat.from_json(message.output_format)
+            ctx.sample_width, ctx.sample_rate = ctx.format.encoding.sample_width, ctx.format.sample_rate
         except AudioFormatError as exc:
             self._anomaly(
                 AnomalyKind.BAD_OUTPUT_FORMAT,
@@ -774,7 +783,9 @@ class Session:
             )
             audio = b""
         fmt = ctx.format
-        if fmt is not None and len(audio) % fmt.encoding.sample_width:
+        nbytes = len(audio)
+        width, rate = ctx.sample_width, ctx.sample_rate
+        if fmt is not None and nbytes % width:
             self._anomaly(
                 AnomalyKind.PARTIAL_SAMPLE,
                 Severity.ERROR,
@@ -808,8 +819,10 @@ class Session:
                 f"a chunk for segment {segment.label} of context {ctx.context_id} arrived after its flush_done: "
                 "clients that end the segment on flush_done lose or misplace it",
             )
-        if segment.chunk_times and self._stalled(ctx, segment, frame.t):
-            gap = frame.t - segment.chunk_times[-1]
+        t = frame.t
+        times = segment.chunk_times
+        if times and t - times[-1] > self.thresholds.stall_s and self._stalled(ctx, segment, t):
+            gap = t - times[-1]
             self._anomaly(
                 AnomalyKind.STALL,
                 Severity.WARNING,
@@ -819,26 +832,27 @@ class Session:
                 f"{gap * 1000:.0f} ms without audio inside segment {segment.label} of context {ctx.context_id}",
                 fold=False,
             )
+        # Durations inline with the context's cached width and rate: this runs for every chunk.
+        start_sample = ctx.total_bytes // width
         if segment.first_audio_t is None:
-            segment.first_audio_t = frame.t
-            segment.start_sample = ctx.total_samples
-        start = ctx.audio_seconds
+            segment.first_audio_t = t
+            segment.start_sample = start_sample
         index = len(segment.chunk_frames)
         segment.chunk_frames.append(frame.index)
-        segment.chunk_times.append(frame.t)
+        times.append(t)
         segment.chunk_audio.append(audio)
-        segment.nbytes += len(audio)
-        ctx.total_bytes += len(audio)
+        segment.nbytes += nbytes
+        ctx.total_bytes += nbytes
         if cut >= 0:
             self._audio_frames[frame.index] = (segment, index, cut)
         row = self.chunks.append(
-            frame.t,
+            t,
             ctx.number - 1,
             segment.ordinal,
             -1 if message.flush_id is None else message.flush_id,
-            start,
-            fmt.duration(len(audio)) if fmt is not None else 0.0,
-            len(audio),
+            start_sample / rate if rate else 0.0,
+            nbytes // width / rate if rate else 0.0,
+            nbytes,
             frame.index,
         )
         segment.chunk_rows.append(row)
