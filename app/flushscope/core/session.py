@@ -15,15 +15,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from flushscope.core.anomalies import Anomaly, AnomalyKind, Severity, likely_cause
+from flushscope.core.columns import ChunkColumns
 from flushscope.core.frames import Direction, Frame
+from flushscope.core.model import (
+    ConnectionInfo,
+    Context,
+    ContextState,
+    Segment,
+    SegmentState,
+    TimedToken,
+    Transcript,
+)
 from flushscope.protocol.audio import AudioFormat, AudioFormatError
 from flushscope.protocol.messages import (
     CancelRequest,
@@ -42,297 +49,21 @@ from flushscope.protocol.messages import (
     parse_server_obj,
 )
 
-
-class ContextState(StrEnum):
-    OPEN = "open"
-    ENDING = "ending"  # continue:false sent, waiting for done
-    DONE = "done"
-    CANCELLED = "cancelled"
-    FAILED = "failed"  # error frame, or the connection went away first
-
-
-class SegmentState(StrEnum):
-    OPEN = "open"  # the client may still add transcripts
-    FLUSHING = "flushing"  # flush sent, flush_done not yet received
-    CLOSED = "closed"  # flush_done received
-    ENDED = "ended"  # the context finished without a flush_done for this segment
-
-
-@dataclass(frozen=True, slots=True)
-class Transcript:
-    """One transcript sent, with the frame and time it went out."""
-
-    text: str
-    t: float
-    frame: int
-
-
-@dataclass(frozen=True, slots=True)
-class TimedToken:
-    """A word or phoneme with its times (seconds from the context's first audio, as the server sent them)."""
-
-    text: str
-    start: float
-    end: float
-
-
-@dataclass(eq=False)
-class Segment:
-    """The part of a context between manual flushes: what was sent in it and the audio that came back."""
-
-    context: Context
-    ordinal: int
-    transcripts: list[Transcript] = field(default_factory=list)
-    state: SegmentState = SegmentState.OPEN
-    #: Set when the client sent no input for it: the server numbered a segment the client never made.
-    server_only: bool = False
-    flush_t: float | None = None
-    flush_frame: int | None = None
-    flush_done_t: float | None = None
-    flush_done_frame: int | None = None
-    first_audio_t: float | None = None
-    #: Chunks in arrival order: frame index, arrival time, raw audio in the received encoding.
-    chunk_frames: list[int] = field(default_factory=list)
-    chunk_times: list[float] = field(default_factory=list)
-    chunk_audio: list[bytes] = field(default_factory=list)
-    #: Index of each chunk in the session's chunk columns.
-    chunk_rows: list[int] = field(default_factory=list)
-    nbytes: int = 0
-    #: Chunks attributed by order because they carried no flush_id.
-    unnumbered_chunks: int = 0
-    words: list[TimedToken] = field(default_factory=list)
-    phonemes: list[TimedToken] = field(default_factory=list)
-    #: Offset of this segment's first sample in the context's audio.
-    start_sample: int | None = None
-    _joined: bytes | None = None
-
-    @property
-    def flush_id(self) -> int | None:
-        """The server's id for this segment, once the context's numbering base is known."""
-        base = self.context.base
-        return None if base is None else base + self.ordinal
-
-    @property
-    def label(self) -> str:
-        """The flush_id when known, else the expected one under the documented numbering."""
-        fid = self.flush_id
-        return str(fid) if fid is not None else f"~{self.ordinal + 1}"
-
-    @property
-    def text(self) -> str:
-        """The segment's transcripts as the server stitches them: concatenated verbatim."""
-        return "".join(t.text for t in self.transcripts)
-
-    @property
-    def first_send_t(self) -> float | None:
-        return self.transcripts[0].t if self.transcripts else None
-
-    @property
-    def samples(self) -> int:
-        fmt = self.context.format
-        return fmt.samples_in(self.nbytes) if fmt is not None else 0
-
-    @property
-    def audio_seconds(self) -> float:
-        fmt = self.context.format
-        return fmt.duration(self.nbytes) if fmt is not None else 0.0
-
-    @property
-    def chunk_count(self) -> int:
-        return len(self.chunk_frames)
-
-    @property
-    def text_ready_t(self) -> float | None:
-        """When the server could start speaking this segment: its first send (or its flush, when the context
-        asked the server to buffer text and the flush went out before any audio), but not before the
-        previous segment's audio had all arrived, since a context's outputs come in order."""
-        ready = self.first_send_t
-        flush_t, audio_t = self.flush_t, self.first_audio_t
-        if ready is None or (
-            self.context.buffers_text and flush_t is not None and (audio_t is None or flush_t <= audio_t)
-        ):
-            ready = flush_t
-        if ready is not None and self.ordinal > 0:
-            previous = self.context.segments[self.ordinal - 1].chunk_times
-            if previous and previous[-1] > ready and (audio_t is None or previous[-1] <= audio_t):
-                ready = previous[-1]
-        return ready
-
-    @property
-    def first_audio_ms(self) -> float | None:
-        ready = self.text_ready_t
-        if ready is None or self.first_audio_t is None:
-            return None
-        return (self.first_audio_t - ready) * 1000.0
-
-    @property
-    def flush_done_ms(self) -> float | None:
-        """From the flush request to its flush_done."""
-        if self.flush_t is None or self.flush_done_t is None:
-            return None
-        return (self.flush_done_t - self.flush_t) * 1000.0
-
-    def audio(self) -> bytes:
-        """All audio of the segment, in the received encoding, in arrival order."""
-        if self._joined is None or len(self._joined) != self.nbytes:
-            self._joined = b"".join(self.chunk_audio)
-        return self._joined
-
-
-@dataclass(eq=False)
-class Context:
-    """One context_id on one connection: its inputs in order, its segments and its state."""
-
-    number: int
-    conn: int
-    context_id: str
-    first_t: float
-    format: AudioFormat | None = None
-    request: GenerationRequest | None = None
-    segments: list[Segment] = field(default_factory=list)
-    state: ContextState = ContextState.OPEN
-    #: The server's flush_id of segment 0, fixed by the first flush_id seen.
-    base: int | None = None
-    end_t: float | None = None
-    done_t: float | None = None
-    cancel_t: float | None = None
-    error: str | None = None
-    frames: list[int] = field(default_factory=list)
-    total_bytes: int = 0
-    #: Id of the last flush_done seen, for order checks.
-    last_flush_done_id: int | None = None
-    flushes_sent: int = 0
-    #: Copied from ``format`` for the per-chunk arithmetic: bytes per sample (1 while the format is
-    #: unknown, so byte counts still divide) and samples per second (0 while unknown).
-    sample_width: int = 1
-    sample_rate: int = 0
-
-    @property
-    def buffers_text(self) -> bool:
-        request = self.request
-        if request is None:
-            return False
-        delay = request.max_buffer_delay_ms
-        return delay is None or delay > 0
-
-    @property
-    def current(self) -> Segment:
-        """The segment the client is adding transcripts to."""
-        return self.segments[-1]
-
-    @property
-    def audio_seconds(self) -> float:
-        return self.format.duration(self.total_bytes) if self.format is not None else 0.0
-
-    @property
-    def total_samples(self) -> int:
-        return self.format.samples_in(self.total_bytes) if self.format is not None else 0
-
-    @property
-    def chunk_count(self) -> int:
-        return sum(s.chunk_count for s in self.segments)
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (ContextState.DONE, ContextState.CANCELLED, ContextState.FAILED)
-
-    def segment_for_flush_id(self, flush_id: int) -> Segment | None:
-        if self.base is None:
-            return None
-        ordinal = flush_id - self.base
-        return self.segments[ordinal] if 0 <= ordinal < len(self.segments) else None
-
-    def oldest_unclosed(self) -> Segment:
-        """Where audio without a flush_id goes: the first segment not yet closed by flush_done."""
-        for segment in self.segments:
-            if segment.state in (SegmentState.OPEN, SegmentState.FLUSHING) and (
-                segment.transcripts or segment is self.segments[-1]
-            ):
-                return segment
-        return self.segments[-1]
-
-    def audio(self) -> bytes:
-        """The context's audio in received order of segments."""
-        return b"".join(s.audio() for s in self.segments)
-
-
-@dataclass
-class ConnectionInfo:
-    """One WebSocket of the session, from its connect meta event to its close."""
-
-    number: int
-    url: str | None = None
-    opened_t: float | None = None
-    closed_t: float | None = None
-    close_code: int | None = None
-    close_reason: str | None = None
-    error: str | None = None
-
-
-class ChunkColumns:
-    """Every chunk of the session as numpy columns, for the timeline (100k chunks drawn without a Python
-    loop). Append-only. Rows are appended to short Python lists (cheap per chunk) and moved into the numpy
-    arrays in batches: when a view asks for a column, or every few thousand rows."""
-
-    _FIELDS: tuple[tuple[str, type[Any]], ...] = (
-        ("t", np.float64),  # arrival time
-        ("context", np.int32),  # context number - 1
-        ("segment", np.int32),  # segment ordinal in its context
-        ("flush_id", np.int32),  # -1 when the frame carried none
-        ("start", np.float64),  # position in the context's audio, seconds
-        ("duration", np.float64),  # seconds of audio in the chunk
-        ("nbytes", np.int32),
-        ("frame", np.int64),
-    )
-    _BATCH = 4096
-
-    def __init__(self) -> None:
-        self.size = 0
-        self._arrays: dict[str, npt.NDArray[Any]] = {
-            name: np.zeros(1024, dtype) for name, dtype in self._FIELDS
-        }
-        self._pending: list[tuple[float, int, int, int, float, float, int, int]] = []
-        self._synced = 0
-
-    def append(
-        self,
-        t: float,
-        context: int,
-        segment: int,
-        flush_id: int,
-        start: float,
-        duration: float,
-        nbytes: int,
-        frame: int,
-    ) -> int:
-        pending = self._pending
-        pending.append((t, context, segment, flush_id, start, duration, nbytes, frame))
-        self.size += 1
-        if len(pending) >= self._BATCH:
-            self._sync()
-        return self.size - 1
-
-    def column(self, name: str) -> npt.NDArray[Any]:
-        """The filled part of one column (a view; do not keep it across appends)."""
-        self._sync()
-        return self._arrays[name][: self.size]
-
-    def _sync(self) -> None:
-        pending = self._pending
-        if not pending:
-            return
-        first, last = self._synced, self.size
-        capacity = len(self._arrays["t"])
-        if last > capacity:
-            capacity = max(last, capacity * 2)
-            for name, array in self._arrays.items():
-                grown = np.zeros(capacity, dtype=array.dtype)
-                grown[:first] = array[:first]
-                self._arrays[name] = grown
-        for (name, _), values in zip(self._FIELDS, zip(*pending, strict=True), strict=True):
-            self._arrays[name][first:last] = values
-        pending.clear()
-        self._synced = last
+# The records live in model.py and columns.py; they are re-exported here, where views look for them.
+__all__ = [
+    "ChunkColumns",
+    "ConnectionInfo",
+    "Context",
+    "ContextState",
+    "Segment",
+    "SegmentState",
+    "Session",
+    "SessionObserver",
+    "Thresholds",
+    "TimedToken",
+    "Transcript",
+    "rebuild",
+]
 
 
 class SessionObserver:
