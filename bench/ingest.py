@@ -10,6 +10,7 @@ it can. Each client runs in a fresh process, one after another, and reports its 
   (a) bare:       a websockets receive loop with json.loads and a base64 decode of each chunk
   (b) sdk:        the official cartesia SDK, async, one ``context().receive()`` per context
   (c) flushscope: flushscope's client + session model + capture writer
+  and, to show where (c)'s time goes, flushscope without its capture file (not part of the ratios).
 
 Last line: the CPU-per-frame ratios a/c and b/c for each chunk size and compression setting.
 """
@@ -37,6 +38,7 @@ TEXT = (
 VOICE = "6ccbfb76-1fc6-48f7-b71d-91ac6298247b"
 RATE = 24000
 SAMPLE_BYTES = 2  # pcm_s16le
+CLIENTS = ("bare", "sdk", "flushscope")
 #: The real service's pace (PROTOCOL.md section 11): a chunk of about 93 ms of audio every 58 ms.
 REAL_CHUNKS_PER_SECOND = 1 / 0.058
 
@@ -127,7 +129,9 @@ async def client_sdk(url: str, contexts: int, inputs: int, compress: bool) -> in
     return frames
 
 
-async def client_flushscope(url: str, contexts: int, inputs: int, compress: bool, capture: Path) -> int:
+async def client_flushscope(
+    url: str, contexts: int, inputs: int, compress: bool, capture: Path | None
+) -> int:
     from flushscope.core.capture import CaptureWriter
     from flushscope.core.recorder import Recorder
     from flushscope.core.session import Session
@@ -136,7 +140,7 @@ async def client_flushscope(url: str, contexts: int, inputs: int, compress: bool
     from flushscope.net.runner import wait_settled
 
     session = Session()
-    recorder = Recorder(session, CaptureWriter(capture, url, overwrite=True))
+    recorder = Recorder(session, CaptureWriter(capture, url, overwrite=True) if capture else None)
     client = Client(recorder, Target(url), compression=compress)
     settings = GenerationSettings(add_timestamps=False)
     await client.connect()
@@ -168,9 +172,8 @@ def run_child(args: argparse.Namespace) -> None:
     elif args.child == "sdk":
         frames = asyncio.run(client_sdk(args.url, args.contexts, args.inputs, compress))
     else:
-        frames = asyncio.run(
-            client_flushscope(args.url, args.contexts, args.inputs, compress, Path(args.capture))
-        )
+        capture = Path(args.capture) if args.child == "flushscope" else None
+        frames = asyncio.run(client_flushscope(args.url, args.contexts, args.inputs, compress, capture))
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     print(json.dumps({"frames": frames, "cpu": cpu, "wall": wall, "rss_growth": rss_bytes() - rss0}))
 
@@ -222,7 +225,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="4096,16384", help="audio bytes per chunk, comma-separated")
     parser.add_argument("--compression", choices=("both", "on", "off"), default="both")
     parser.add_argument("--no-memory", action="store_true", help="skip the one-hour memory measurement")
-    parser.add_argument("--child", choices=("bare", "sdk", "flushscope"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=(*CLIENTS, "no-capture"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--capture", help=argparse.SUPPRESS)
@@ -246,11 +249,11 @@ def main() -> None:
                     label = f"{size // 1024} KiB, {'deflate' if compress else 'no compression'}"
                     print(f"\n{label}: {args.contexts} contexts x {inputs} inputs x ~{per_input} chunks")
                     cpu: dict[str, float] = {}
-                    for kind in ("bare", "sdk", "flushscope"):
+                    for kind in (*CLIENTS, "no-capture"):
                         r = child(kind, url, args.contexts, inputs, compress, capture)
                         cpu[kind] = r["cpu"] / r["frames"]
                         print(
-                            f"  {kind:<10} {r['frames']:>8} frames  {r['frames'] / r['wall']:>8.0f} frames/s  "
+                            f"  {kind:<11}{r['frames']:>8} frames  {r['frames'] / r['wall']:>8.0f} frames/s  "
                             f"{cpu[kind] * 1e6:>7.1f} us CPU/frame"
                         )
                     a_c, b_c = cpu["bare"] / cpu["flushscope"], cpu["sdk"] / cpu["flushscope"]

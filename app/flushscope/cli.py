@@ -11,6 +11,9 @@ from collections.abc import Sequence
 
 from flushscope import __version__
 
+#: The subcommands; anything else on the command line is for the window.
+COMMANDS = ("serve", "run", "report", "export")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -30,8 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    commands = {"serve", "run", "report", "export"}
-    if not args_list or (args_list[0] not in commands and args_list[0] not in ("-h", "--help", "--version")):
+    if args_list[:1] in (["-h"], ["--help"]):
+        # One help for both halves: the subcommands, then the window's own options.
+        from flushscope.ui.launch import build_parser as window_parser
+
+        print(parser.format_help())
+        print("Without a COMMAND, flushscope opens the window:\n")
+        print(window_parser().format_help())
+        return 0
+    if not args_list or (args_list[0] not in COMMANDS and args_list[0] != "--version"):
         from flushscope.ui.launch import main as gui_main
 
         return gui_main(args_list)

@@ -1,0 +1,154 @@
+"""The Qt side of the session model: changes coalesced onto a timer, and the selection shared by every view.
+
+The model fires observer calls at frame rate (thousands a second). :class:`SessionBridge` only notes what
+changed and emits one batch of signals per tick (about 30 Hz), so views repaint at paint rate, not data rate.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from flushscope.core.anomalies import Anomaly
+from flushscope.core.frames import Frame
+from flushscope.core.session import Context, Segment, Session, SessionObserver
+
+
+class _Dirty(SessionObserver):
+    """What changed since the last tick. Every method is a few attribute writes."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.frames = False
+        self.chunks = False
+        self.contexts_added = False
+        self.anomalies_added = False
+        self.anomalies_changed = False
+        self.segments: set[Segment] = set()
+        self.contexts: set[Context] = set()
+
+    def frame_added(self, frame: Frame) -> None:
+        self.frames = True
+
+    def context_added(self, context: Context) -> None:
+        self.contexts_added = True
+        self.contexts.add(context)
+
+    def context_changed(self, context: Context) -> None:
+        self.contexts.add(context)
+
+    def segment_added(self, segment: Segment) -> None:
+        self.segments.add(segment)
+
+    def segment_changed(self, segment: Segment) -> None:
+        self.segments.add(segment)
+
+    def chunk_added(self, segment: Segment, row: int) -> None:
+        self.chunks = True
+        self.segments.add(segment)
+
+    def anomaly_added(self, anomaly: Anomaly) -> None:
+        self.anomalies_added = True
+
+    def anomaly_changed(self, anomaly: Anomaly) -> None:
+        self.anomalies_changed = True
+
+
+class SessionBridge(QObject):
+    """Turns a session's changes into coalesced Qt signals. Replace the session with :meth:`set_session`
+    (a capture opened); views then rebuild from :attr:`session`."""
+
+    sessionReplaced = Signal()
+    """A different session is shown: views drop everything and read it anew."""
+    framesAdded = Signal(int, int)
+    """Frames [first, last] (inclusive) were appended."""
+    chunksAdded = Signal()
+    """Chunks were appended to :attr:`Session.chunks` since the last tick."""
+    contextsChanged = Signal(list)
+    """These contexts were added or changed state."""
+    segmentsChanged = Signal(list)
+    """These segments were added or changed (transcripts, chunks, flush, close)."""
+    anomaliesAdded = Signal(int, int)
+    """Anomalies [first, last] (inclusive) were appended."""
+    anomaliesChanged = Signal()
+    """Existing anomalies grew (repeats folded in)."""
+    ticked = Signal()
+    """One coalescing tick passed (after the signals above): for status bars and live follow."""
+
+    def __init__(self, session: Session, parent: QObject | None = None, hz: float = 30.0) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._dirty = _Dirty()
+        session.observers.append(self._dirty)
+        self._frames_seen = len(session.frames)
+        self._anomalies_seen = len(session.anomalies)
+        self._timer = QTimer(self)
+        self._timer.setInterval(max(1, round(1000 / hz)))
+        self._timer.timeout.connect(self.flush)
+        self._timer.start()
+
+    def set_session(self, session: Session) -> None:
+        if self._dirty in self.session.observers:
+            self.session.observers.remove(self._dirty)
+        self.session = session
+        self._dirty.reset()
+        session.observers.append(self._dirty)
+        self._frames_seen = len(session.frames)
+        self._anomalies_seen = len(session.anomalies)
+        self.sessionReplaced.emit()
+
+    def flush(self) -> None:
+        """Emit what changed since the last call (the timer calls this; tests may call it directly)."""
+        dirty, session = self._dirty, self.session
+        frames = len(session.frames)
+        if frames > self._frames_seen:
+            first, self._frames_seen = self._frames_seen, frames
+            self.framesAdded.emit(first, frames - 1)
+        if dirty.contexts:
+            self.contextsChanged.emit(sorted(dirty.contexts, key=lambda c: c.number))
+        if dirty.segments:
+            self.segmentsChanged.emit(list(dirty.segments))
+        if dirty.chunks:
+            self.chunksAdded.emit()
+        anomalies = len(session.anomalies)
+        if anomalies > self._anomalies_seen:
+            first, self._anomalies_seen = self._anomalies_seen, anomalies
+            self.anomaliesAdded.emit(first, anomalies - 1)
+        if dirty.anomalies_changed:
+            self.anomaliesChanged.emit()
+        dirty.reset()
+        self.ticked.emit()
+
+
+class Selection(QObject):
+    """The one selection every view follows: a segment (and its context), or a context alone."""
+
+    changed = Signal()
+    """The selected segment or context changed."""
+    framesHighlighted = Signal(list)
+    """Frames to highlight (from an anomaly), by index."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.segment: Segment | None = None
+        self.context: Context | None = None
+
+    def select_segment(self, segment: Segment | None) -> None:
+        context = segment.context if segment is not None else self.context
+        if segment is self.segment and context is self.context:
+            return
+        self.segment, self.context = segment, context
+        self.changed.emit()
+
+    def select_context(self, context: Context | None) -> None:
+        if context is self.context and self.segment is None:
+            return
+        self.segment, self.context = None, context
+        self.changed.emit()
+
+    def highlight_frames(self, frames: list[int]) -> None:
+        self.framesHighlighted.emit(frames)
+
+    def clear(self) -> None:
+        self.select_context(None)

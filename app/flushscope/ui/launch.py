@@ -1,0 +1,328 @@
+"""``flushscope`` with no subcommand: the window, connected to the embedded emulator and ready to type.
+
+Also ``flushscope CAPTURE`` (open a capture read-only) and scripted runs::
+
+    flushscope [--url URL] [--pace instant|real] --script SCENARIO [--screenshot PNG] [--exit-when-done]
+
+Startup happens here and only here: logging, the exception hook (a dialog, the app keeps running), Qt's
+messages routed to ``logging``, the application's name and icon, the theme, then the window on a qasync
+loop (Qt and asyncio on one thread).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from flushscope import __version__
+from flushscope.core.capture import CaptureError, read_capture
+from flushscope.core.scenario import Scenario, ScenarioError, load_scenario
+from flushscope.emulator.cli import add_arguments, config_from
+from flushscope.emulator.config import EmulatorConfig
+from flushscope.net.client import DEFAULT_VERSION
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    from flushscope.net.live import TargetKind
+    from flushscope.ui.errors import ErrorReporter
+    from flushscope.ui.window import MainWindow
+
+log = logging.getLogger("flushscope")
+T = TypeVar("T")
+
+THEMES: Final = ("system", "light", "dark")
+#: Exit codes: a bad command line or script; a run that failed (connection, timeout, screenshot).
+EXIT_USAGE: Final = 2
+EXIT_FAILED: Final = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="flushscope",
+        description="Open the flushscope window, connected to the embedded emulator unless told otherwise. "
+        "Subcommands (serve, ...) run without a window: flushscope COMMAND --help.",
+    )
+    parser.add_argument("capture", nargs="?", metavar="CAPTURE", help="open this capture file (read-only)")
+    target = parser.add_argument_group("target")
+    where = target.add_mutually_exclusive_group()
+    where.add_argument("--url", help="connect to this TTS WebSocket URL instead of the embedded emulator")
+    where.add_argument("--cartesia", action="store_true", help="connect to Cartesia (needs an API key)")
+    where.add_argument("--no-connect", action="store_true", help="start disconnected")
+    target.add_argument("--api-key", help="API key (default: the CARTESIA_API_KEY environment variable)")
+    target.add_argument(
+        "--api-version", default=DEFAULT_VERSION, help=f"Cartesia-Version header (default {DEFAULT_VERSION})"
+    )
+    target.add_argument(
+        "--record",
+        metavar="PATH",
+        type=Path,
+        help="record the capture to PATH (default: a timestamped file in the user data folder)",
+    )
+    script = parser.add_argument_group("scripted runs")
+    script.add_argument("--script", metavar="SCENARIO", type=Path, help="play this scenario as if typed")
+    script.add_argument("--screenshot", metavar="PNG", type=Path, help="save the window as PNG when done")
+    script.add_argument("--exit-when-done", action="store_true", help="close the window when done")
+    script.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for every context to finish (default 60)"
+    )
+    look = parser.add_argument_group("look")
+    look.add_argument(
+        "--theme",
+        choices=THEMES,
+        default=os.environ.get("FLUSHSCOPE_THEME", "system").lower(),
+        help="colours: follow the system (default), or force light or dark (env FLUSHSCOPE_THEME)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+    parser.add_argument("--version", action="version", version=f"flushscope {__version__}")
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Run the window; returns the exit code. ``argv`` excludes the program name."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.theme not in THEMES:
+        parser.error(f"--theme must be one of {', '.join(THEMES)}")
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    if args.capture is not None and args.script is not None:
+        parser.error("open a capture or play a script, not both")
+    _configure_logging(args.verbose)
+    config = config_from(args)
+
+    scenario: Scenario | None = None
+    if args.script is not None:
+        try:
+            scenario = load_scenario(args.script)
+        except ScenarioError as exc:
+            print(f"flushscope: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.capture is not None and args.exit_when_done:
+        # Checked before any window opens, so that a scripted use fails fast and quietly.
+        try:
+            read_capture(args.capture)
+        except CaptureError as exc:
+            print(f"flushscope: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    from flushscope.ui.errors import ErrorReporter, install_exception_hook, install_qt_message_handler
+
+    reporter = ErrorReporter()
+    restore_hook = install_exception_hook(reporter)
+    restore_messages = install_qt_message_handler()
+    try:
+        app = QApplication.instance() or QApplication(["flushscope"])
+        assert isinstance(app, QApplication)
+        _setup_application(app, args.theme)
+        result: int = qasync.run(_run(args, config, scenario, reporter))
+    finally:
+        restore_messages()
+        restore_hook()
+    return result
+
+
+def _configure_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("flushscope").setLevel(level)
+    if verbose < 2:
+        # websockets logs every handshake failure with a traceback; the window shows them in words.
+        logging.getLogger("websockets").setLevel(logging.CRITICAL)
+
+
+def _setup_application(app: QApplication, theme: str) -> None:
+    from PySide6.QtGui import QIcon
+
+    from flushscope.resources import resource_path
+
+    app.setApplicationName("flushscope")
+    app.setApplicationDisplayName("flushscope")
+    app.setApplicationVersion(__version__)
+    app.setOrganizationName("flushscope")
+    app.setDesktopFileName("flushscope")
+    # The window closes itself once its sockets are closed; Qt must not quit the loop under it first.
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        app.setWindowIcon(QIcon(str(resource_path("flushscope.svg"))))
+    except FileNotFoundError as exc:
+        log.warning("%s", exc)
+    apply_theme(app, theme)
+
+
+async def _run(
+    args: argparse.Namespace, config: EmulatorConfig, scenario: Scenario | None, reporter: ErrorReporter
+) -> int:
+    from flushscope.net.live import LiveSession
+    from flushscope.ui.window import MainWindow
+
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(reporter.loop_exception_handler)
+    live = LiveSession(capture_path=args.record, emulator_config=config)
+    window = MainWindow(live)
+    reporter.set_parent(lambda: None if window.is_closed else window)
+    closed = asyncio.Event()
+    window.closed.connect(closed.set)
+    restore_signals = _close_on_signals(window.close)
+    window.show()
+
+    code = 0
+    try:
+        code = await _start(window, args, scenario)
+    finally:
+        if args.exit_when_done and not window.is_closed:
+            window.close()
+        await closed.wait()
+        restore_signals()
+        window.deleteLater()
+    return code
+
+
+async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenario | None) -> int:
+    code = 0
+    if args.capture is not None:
+        if not window.open_capture(args.capture):
+            code = EXIT_USAGE
+    elif not args.no_connect:
+        kind: TargetKind = "custom" if args.url else "cartesia" if args.cartesia else "emulator"
+        if args.url:
+            window.connection_bar.set_target("custom", args.url)
+        elif args.cartesia:
+            window.connection_bar.set_target("cartesia")
+        api_key = args.api_key or os.environ.get("CARTESIA_API_KEY")
+        if args.api_key:
+            window.connection_bar.key_edit.setText(args.api_key)
+        window.connection_bar.version_edit.setText(args.api_version)
+        connected = await _owned(window, window.connect_target(kind, args.url, api_key, args.api_version))
+        if connected is None:
+            return EXIT_FAILED  # the window was closed meanwhile
+        if not connected:
+            if scenario is not None or args.exit_when_done:
+                print(f"flushscope: cannot connect: {window.connection_bar.reason()}", file=sys.stderr)
+                code = EXIT_FAILED
+        elif scenario is not None:
+            task = window.spawn(window.play_script(scenario, args.timeout), "script")
+            await asyncio.wait([task])
+            problem: str | None
+            if task.cancelled():
+                problem = "the window was closed before the script finished"
+            elif task.exception() is not None:
+                problem = f"the script failed: {task.exception()!r}"
+            else:
+                problem = task.result()
+            if problem is not None:
+                print(f"flushscope: {scenario.name}: {problem}", file=sys.stderr)
+                code = EXIT_FAILED
+    if args.screenshot is not None and not window.is_closed:
+        window.bridge.flush()
+        window.timeline.fit_all()
+        # Let the views take the last tick and lay out before the picture is taken.
+        await asyncio.sleep(0.25)
+        if not window.screenshot(args.screenshot):
+            print(f"flushscope: cannot write the screenshot {args.screenshot}", file=sys.stderr)
+            code = code or EXIT_FAILED
+    return code
+
+
+async def _owned(window: MainWindow, coro: Coroutine[Any, Any, T]) -> T | None:
+    """Run ``coro`` as a task of the window, so that closing the window stops it. None if it was stopped,
+    or if it failed (the window has reported the failure)."""
+    task = window.spawn(coro)
+    await asyncio.wait([task])
+    return None if task.cancelled() or task.exception() is not None else task.result()
+
+
+def dark_palette() -> QPalette:
+    """A dark palette for the Fusion style (used when the theme is forced dark)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    palette = QPalette()
+    colours = {
+        role.Window: "#2b2d30",
+        role.WindowText: "#e4e4e4",
+        role.Base: "#1e1f22",
+        role.AlternateBase: "#26282b",
+        role.ToolTipBase: "#3c3f41",
+        role.ToolTipText: "#e4e4e4",
+        role.PlaceholderText: "#8a8d91",
+        role.Text: "#e4e4e4",
+        role.Button: "#3a3c40",
+        role.ButtonText: "#e4e4e4",
+        role.BrightText: "#ff6b6b",
+        role.Light: "#4a4d52",
+        role.Midlight: "#3f4246",
+        role.Mid: "#2f3134",
+        role.Dark: "#1b1c1e",
+        role.Shadow: "#0e0e10",
+        role.Highlight: "#2f6ea5",
+        role.HighlightedText: "#ffffff",
+        role.Link: "#56b4e9",
+        role.LinkVisited: "#cc79a7",
+    }
+    for colour_role, colour in colours.items():
+        palette.setColor(colour_role, QColor(colour))
+    for colour_role in (role.WindowText, role.Text, role.ButtonText, role.HighlightedText):
+        palette.setColor(group.Disabled, colour_role, QColor("#7c7f84"))
+    palette.setColor(group.Disabled, role.Highlight, QColor("#3d4349"))
+    return palette
+
+
+def apply_theme(app: QApplication, theme: str) -> None:
+    """``system`` leaves the platform's look (Qt follows the system's light or dark scheme); ``light`` and
+    ``dark`` force the Fusion style with a palette of that kind."""
+    if theme == "system":
+        return
+    from PySide6.QtCore import Qt
+
+    app.setStyle("Fusion")
+    hints = app.styleHints()
+    if hasattr(hints, "setColorScheme"):  # Qt 6.8+: lets palette-aware code ask for the scheme
+        hints.setColorScheme(Qt.ColorScheme.Dark if theme == "dark" else Qt.ColorScheme.Light)
+    style = app.style()
+    app.setPalette(dark_palette() if theme == "dark" else style.standardPalette())
+
+
+def _close_on_signals(close: Callable[[], object]) -> Callable[[], None]:
+    """Ctrl+C and SIGTERM close the window (cleanly) instead of killing the process mid-recording."""
+    from PySide6.QtCore import QTimer
+
+    if sys.platform == "win32" or not _in_main_thread():
+        return lambda: None
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        close()
+
+    for sig in previous:
+        signal.signal(sig, handler)
+    # Python runs signal handlers between bytecodes; while Qt waits in C++ none run, so wake up regularly.
+    timer = QTimer()
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+
+    def restore() -> None:
+        timer.stop()
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+    return restore
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
