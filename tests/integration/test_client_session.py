@@ -31,6 +31,7 @@ from flushscope.net.client import (
     NotConnected,
     ServerClosed,
     Target,
+    TLSFailure,
     Unreachable,
 )
 from flushscope.net.runner import play_scenario, run_scenario, wait_settled
@@ -239,8 +240,11 @@ async def test_connection_errors_are_typed_and_recorded(tmp_path: Path, synth: S
         with pytest.raises(HandshakeRejected) as limited:
             await Client(recorder, Target(server.url)).connect()
         assert limited.value.status == 429
+        # A TLS client against a plain WebSocket server: the handshake fails before any HTTP.
+        with pytest.raises(TLSFailure):
+            await Client(recorder, Target(server.url.replace("ws://", "wss://"))).connect()
     errors = [f.meta() for f in session.frames if f.meta().get("event") == "error"]
-    assert len(errors) == 3
+    assert len(errors) == 4
 
 
 @pytest.mark.asyncio

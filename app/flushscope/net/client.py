@@ -299,6 +299,11 @@ def _describe(exc: BaseException, url: str) -> ClientError:
         return ClientError(f"not a WebSocket URL: {url} (use ws:// or wss://)")
     if isinstance(exc, ssl.SSLError):
         return TLSFailure(f"TLS failed with {url}: {exc.reason or exc}")
+    if isinstance(exc, ConnectionResetError) and url.startswith("wss:"):
+        # asyncio reports a peer that hangs up on the TLS hello as a reset, not as an SSL error.
+        return TLSFailure(
+            f"TLS failed with {url}: the server closed the connection (is it a plain ws:// server?)"
+        )
     if isinstance(exc, TimeoutError):
         return Unreachable(f"{url} did not answer within the time limit")
     if isinstance(exc, OSError):
