@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from flushscope import __version__
 
 #: The subcommands; anything else on the command line is for the window.
-COMMANDS = ("serve", "run", "report", "export")
+COMMANDS = ("serve", "run", "report", "export", "play")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,11 +22,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"flushscope {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from flushscope.audio.play_command import add_parser as add_play_parser
     from flushscope.commands import add_parsers
     from flushscope.emulator.cli import add_serve_parser
 
     add_serve_parser(subparsers)
     add_parsers(subparsers)
+    add_play_parser(subparsers)
     return parser
 
 

@@ -1,0 +1,572 @@
+"""Playback through real PortAudio into ALSA's file plugin: what reaches the device, sample for sample.
+
+ALSA is pointed at a configuration whose default PCM writes every sample it is given to ``out.raw`` (with a
+null sink that consumes at once, so nothing is paced in real time), and PortAudio is re-initialised to read
+it. Each stream open rewrites the file. Segments are built by feeding frames with real espeak-ng speech.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pytest
+import sounddevice as sd
+
+from flushscope.audio import output
+from flushscope.audio.player import FADE_SECONDS, Player, PlayerState
+from flushscope.core.capture import CaptureWriter
+from flushscope.core.frames import Direction
+from flushscope.core.recorder import Recorder
+from flushscope.core.session import Context, SegmentState, Session
+from flushscope.emulator.context import render
+from flushscope.emulator.speech import Speech, Synthesizer, voice_for
+from flushscope.protocol.audio import AudioFormat, Encoding, to_int16
+
+ALSA_FILE_CONF = """</usr/share/alsa/alsa.conf>
+pcm.!default {{
+    type file
+    slave.pcm "null"
+    file "{out}"
+    format "raw"
+}}
+ctl.!default {{ type hw card 0 }}
+"""
+# A default PCM on a sound card that does not exist: PortAudio then lists no device at all.
+ALSA_NO_CARD_CONF = """</usr/share/alsa/alsa.conf>
+pcm.!default { type hw card 7 }
+"""
+TIMEOUT = 10.0
+FORMATS = [
+    AudioFormat(Encoding.PCM_S16LE, 24000),
+    AudioFormat(Encoding.PCM_F32LE, 44100),
+    AudioFormat(Encoding.PCM_MULAW, 8000),
+    AudioFormat(Encoding.PCM_ALAW, 16000),
+]
+SENTENCES = [
+    "Hello there, this is the first sentence.",
+    "And here is a second one, spoken right after.",
+    "The third closes the context.",
+]
+# Chunks are cut at odd byte counts, so 16- and 32-bit samples straddle chunk boundaries.
+CHUNK_BYTES = 3001
+
+
+def _reinitialise_portaudio() -> None:
+    sd._terminate()
+    sd._initialize()
+
+
+@contextmanager
+def alsa_config(conf: Path) -> Iterator[None]:
+    """PortAudio re-initialised on ALSA configuration ``conf``, and back on the previous one afterwards."""
+    previous = os.environ.get("ALSA_CONFIG_PATH")
+    os.environ["ALSA_CONFIG_PATH"] = str(conf)
+    _reinitialise_portaudio()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("ALSA_CONFIG_PATH", None)
+        else:
+            os.environ["ALSA_CONFIG_PATH"] = previous
+        _reinitialise_portaudio()
+
+
+@pytest.fixture
+def alsa_file(tmp_path: Path) -> Iterator[Path]:
+    """ALSA's default device writes raw samples to the returned path."""
+    out = tmp_path / "out.raw"
+    conf = tmp_path / "asound.conf"
+    conf.write_text(ALSA_FILE_CONF.format(out=out))
+    with alsa_config(conf):
+        yield out
+
+
+@pytest.fixture
+def no_card(tmp_path: Path) -> Iterator[None]:
+    """ALSA's default device is a sound card that is not there."""
+    conf = tmp_path / "asound.conf"
+    conf.write_text(ALSA_NO_CARD_CONF)
+    with alsa_config(conf):
+        yield
+
+
+class Recorded:
+    """What the player reported through its callbacks."""
+
+    def __init__(self, player: Player) -> None:
+        self.states: list[PlayerState] = []
+        self.positions: list[float] = []
+        self.errors: list[str] = []
+        player.on_state = self.states.append
+        player.on_position = self.positions.append
+        player.on_error = self.errors.append
+
+
+@pytest.fixture
+def player() -> Iterator[Player]:
+    playing = Player()
+    yield playing
+    playing.close()
+
+
+class Wire:
+    """Frames of one connection, as a client and a Cartesia server exchange them, recorded through a
+    :class:`Recorder` (and into a capture when given one)."""
+
+    def __init__(self, fmt: AudioFormat, capture: CaptureWriter | None = None) -> None:
+        self.session = Session()
+        ticks = itertools.count()
+        self.recorder = Recorder(self.session, capture, clock=lambda: next(ticks) * 0.01)
+        self.fmt = fmt
+
+    def send(self, ctx: str, transcript: str, *, flush: bool = False, cont: bool = True) -> None:
+        request: dict[str, Any] = {
+            "context_id": ctx,
+            "model_id": "sonic-3",
+            "transcript": transcript,
+            "voice": {"mode": "id", "id": "v"},
+            "output_format": self.fmt.to_json(),
+            "continue": cont,
+            "max_buffer_delay_ms": 0,
+        }
+        if flush:
+            request["flush"] = True
+        self.recorder.record(1, Direction.SEND, json.dumps(request))
+
+    def chunks(self, ctx: str, flush_id: int, audio: bytes) -> None:
+        for at in range(0, len(audio), CHUNK_BYTES):
+            data = base64.b64encode(audio[at : at + CHUNK_BYTES]).decode()
+            self.recv({"type": "chunk", "context_id": ctx, "status_code": 206, "done": False, "data": data,
+                       "step_time": 1.0, "flush_id": flush_id})  # fmt: skip
+
+    def flush_done(self, ctx: str, flush_id: int) -> None:
+        self.recv({"type": "flush_done", "context_id": ctx, "status_code": 206, "done": False,
+                   "flush_id": flush_id, "flush_done": True})  # fmt: skip
+
+    def done(self, ctx: str) -> None:
+        self.recv({"type": "done", "context_id": ctx, "status_code": 206, "done": True})
+
+    def recv(self, obj: dict[str, Any]) -> None:
+        self.recorder.record(1, Direction.RECV, json.dumps(obj))
+
+    def context(self, ctx: str, audios: list[bytes]) -> Context:
+        """A whole context: one flushed transcript per audio, its chunks and flush_done, then done."""
+        for n in range(len(audios)):
+            self.send(ctx, f"Sentence {n + 1}. ")
+            self.send(ctx, "", flush=True)
+        self.send(ctx, "", cont=False)
+        for n, audio in enumerate(audios, 1):
+            self.chunks(ctx, n, audio)
+            self.flush_done(ctx, n)
+        self.done(ctx)
+        return self.session.contexts[-1]
+
+
+@pytest.fixture(scope="module")
+def speech(synth: Synthesizer) -> list[Speech]:
+    return [synth.synthesize(text, voice_for(None, "en")) for text in SENTENCES]
+
+
+def speak(speech: list[Speech], fmt: AudioFormat, which: int = 0) -> bytes:
+    return render(speech[which], fmt)
+
+
+# --- what reached the device -----------------------------------------------------------------------
+
+
+def stream_dtype(fmt: AudioFormat) -> np.dtype[Any]:
+    return np.dtype(np.float32 if fmt.encoding is Encoding.PCM_F32LE else np.int16)
+
+
+def decoded(audio: bytes, fmt: AudioFormat) -> npt.NDArray[Any]:
+    """The samples a player must hand over for ``audio``: the bytes as sent, or G.711 expanded."""
+    whole = audio[: fmt.samples_in(len(audio)) * fmt.sample_width]
+    if fmt.encoding is Encoding.PCM_F32LE:
+        return np.frombuffer(whole, "<f4").astype(np.float32)
+    return to_int16(whole, fmt.encoding)
+
+
+def written(out: Path, fmt: AudioFormat) -> npt.NDArray[Any]:
+    return np.fromfile(out, stream_dtype(fmt))
+
+
+def bits(samples: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Samples compared bit for bit (float32 through its integer pattern, so -0.0 and NaN count too)."""
+    return samples.view(np.uint32) if samples.dtype == np.float32 else samples
+
+
+def fade_len(fmt: AudioFormat) -> int:
+    return round(FADE_SECONDS * fmt.sample_rate)
+
+
+def locate(y: npt.NDArray[Any], piece: npt.NDArray[Any], after: int = 0, head: int = 0, tail: int = 0) -> int:
+    """Where ``piece`` starts in ``y`` at or after ``after``, its first ``head`` and last ``tail`` samples
+    not compared (they may be faded). Fails when it is not there bit for bit."""
+    inner = bits(piece[head : len(piece) - tail])
+    ybits = bits(y)
+    nonzero = np.flatnonzero(inner)
+    assert nonzero.size, "the piece is silent: nothing to locate it by"
+    anchor = int(nonzero[0])
+    for hit in np.flatnonzero(ybits[after + head + anchor :] == inner[anchor]):
+        start = after + int(hit)
+        if np.array_equal(ybits[start + head : start + head + len(inner)], inner):
+            return start
+    raise AssertionError(f"{len(piece)} samples not found bit-exact in the {len(y)} written")
+
+
+def assert_played(out: Path, fmt: AudioFormat, expected: npt.NDArray[Any]) -> None:
+    """``out`` holds silence, ``expected`` with a fade of at most FADE_SECONDS at each end, then silence."""
+    y = written(out, fmt)
+    fade = fade_len(fmt)
+    start = locate(y, expected, head=fade, tail=fade)
+    end = start + len(expected)
+    assert not np.any(y[:start]) and not np.any(y[end:]), "sound outside the segment's samples"
+    for edge in (slice(start, start + fade), slice(end - fade, end)):
+        got = y[edge].astype(np.float64)
+        want = expected[edge.start - start : edge.stop - start].astype(np.float64)
+        assert np.all(np.abs(got) <= np.abs(want) + 1e-9), "a fade made samples louder"
+
+
+def play_to_end(player: Player, recorded: Recorded) -> None:
+    assert player.wait_finished(TIMEOUT)
+    player.poll()
+    assert player.state is PlayerState.STOPPED
+    assert recorded.errors == []
+
+
+# --- tests -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f"{f.encoding.value}-{f.sample_rate}")
+def test_a_segment_reaches_the_device_bit_exact_in_every_encoding(
+    alsa_file: Path, player: Player, speech: list[Speech], fmt: AudioFormat
+) -> None:
+    wire = Wire(fmt)
+    audio = speak(speech, fmt)
+    segment = wire.context("a", [audio]).segments[0]
+    recorded = Recorded(player)
+    assert player.play_segment(segment)
+    play_to_end(player, recorded)
+    assert recorded.states == [PlayerState.PLAYING, PlayerState.STOPPED]
+    assert player.position == pytest.approx(segment.audio_seconds)
+    assert recorded.positions[-1] == pytest.approx(segment.audio_seconds)
+    assert player.start_latency is not None
+    assert_played(alsa_file, fmt, decoded(audio, fmt))
+
+
+def test_fades_are_short_linear_ramps_and_the_model_is_untouched(alsa_file: Path, player: Player) -> None:
+    fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
+    # A loud tone that starts and ends at full level: without fades both edges would click.
+    tone = (20000 * np.sin(np.arange(4800) * 0.2 + np.pi / 2)).astype("<i2")
+    wire = Wire(fmt)
+    segment = wire.context("a", [tone.tobytes()]).segments[0]
+    before = list(segment.chunk_audio)
+    recorded = Recorded(player)
+    player.play_segment(segment)
+    play_to_end(player, recorded)
+    y = written(alsa_file, fmt)
+    fade = fade_len(fmt)
+    assert fade == 96
+    start = locate(y, tone, head=fade, tail=fade)
+    ramp = np.arange(fade) / fade
+    fade_in = y[start : start + fade].astype(np.float64)
+    fade_out = y[start + len(tone) - fade : start + len(tone)].astype(np.float64)
+    assert np.abs(fade_in - tone[:fade] * ramp).max() <= 1.0
+    assert np.abs(fade_out - tone[-fade:] * ramp[::-1]).max() <= 1.0
+    assert segment.chunk_audio == before
+
+
+def test_starting_later_in_the_segment(alsa_file: Path, player: Player, speech: list[Speech]) -> None:
+    fmt = AudioFormat(Encoding.PCM_S16LE, 16000)
+    audio = speak(speech, fmt, 1)
+    segment = Wire(fmt).context("a", [audio]).segments[0]
+    recorded = Recorded(player)
+    player.play_segment(segment, start=0.5)
+    play_to_end(player, recorded)
+    assert_played(alsa_file, fmt, decoded(audio, fmt)[8000:])
+    assert recorded.positions[0] >= 0.5
+
+
+def test_a_context_plays_its_segments_gapless(alsa_file: Path, player: Player, speech: list[Speech]) -> None:
+    fmt = AudioFormat(Encoding.PCM_F32LE, 24000)
+    audios = [speak(speech, fmt, n) for n in range(3)]
+    ctx = Wire(fmt).context("a", audios)
+    assert [s.nbytes for s in ctx.segments[:3]] == [len(a) for a in audios]
+    recorded = Recorded(player)
+    assert player.play_context(ctx)
+    play_to_end(player, recorded)
+    assert player.position == pytest.approx(ctx.audio_seconds)
+    whole = np.concatenate([decoded(s.audio(), fmt) for s in ctx.segments])
+    assert_played(alsa_file, fmt, whole)
+
+
+def test_a_segment_still_streaming_plays_every_chunk(
+    alsa_file: Path, player: Player, speech: list[Speech]
+) -> None:
+    fmt = AudioFormat(Encoding.PCM_S16LE, 22050)
+    audio = speak(speech, fmt, 0) + speak(speech, fmt, 1)
+    thirds = [
+        audio[: len(audio) // 3],
+        audio[len(audio) // 3 : 2 * len(audio) // 3],
+        audio[2 * len(audio) // 3 :],
+    ]
+    wire = Wire(fmt)
+    wire.send("a", "Hello. ")
+    wire.send("a", "", flush=True)
+    wire.chunks("a", 1, thirds[0])
+    segment = wire.session.contexts[0].segments[0]
+    assert segment.state is SegmentState.FLUSHING
+    recorded = Recorded(player)
+    assert player.play_segment(segment)
+
+    cut1 = len(thirds[0]) // 2
+    assert player.wait_starved(TIMEOUT)
+    player.poll()
+    assert player.state is PlayerState.PLAYING and player.buffering
+    assert player.position == pytest.approx(cut1 / fmt.sample_rate)
+    assert not player.wait_finished(0)
+
+    wire.chunks("a", 1, thirds[1])
+    player.poll()
+    cut2 = (len(thirds[0]) + len(thirds[1])) // 2
+    assert player.wait_starved(TIMEOUT)
+    assert player.position == pytest.approx(cut2 / fmt.sample_rate)
+
+    # The last chunks and the flush_done arrive together, so the end is known before it is played.
+    wire.chunks("a", 1, thirds[2])
+    wire.flush_done("a", 1)
+    player.poll()
+    play_to_end(player, recorded)
+    assert recorded.states == [PlayerState.PLAYING, PlayerState.STOPPED]
+    assert player.position == pytest.approx(segment.audio_seconds)
+
+    # Silence went out while the buffer was dry; every sample is there, in order, around it.
+    y = written(alsa_file, fmt)
+    x = decoded(audio, fmt)
+    fade = fade_len(fmt)
+    first = locate(y, x[:cut1], head=fade)
+    second = locate(y, x[cut1:cut2], after=first + cut1)
+    third = locate(y, x[cut2:], after=second + cut2 - cut1, tail=fade)
+    assert not np.any(y[first + cut1 : second]) and not np.any(y[second + cut2 - cut1 : third])
+    assert not np.any(y[third + len(x) - cut2 :])
+
+
+def test_pause_and_resume_hold_and_continue_the_position(
+    alsa_file: Path, player: Player, speech: list[Speech]
+) -> None:
+    fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
+    audio = speak(speech, fmt, 0) * 12  # about 20 s: far more than the null sink eats before pause()
+    segment = Wire(fmt).context("a", [audio]).segments[0]
+    recorded = Recorded(player)
+    player.play_segment(segment)
+    player.pause()
+    assert player.state is PlayerState.PAUSED
+    assert player.wait_finished(TIMEOUT)  # the fade-out played and the stream ended by itself
+    player.poll()
+    held = player.position
+    assert 0.0 < held <= segment.audio_seconds
+    player.poll()
+    assert player.state is PlayerState.PAUSED and player.position == held
+
+    player.resume()
+    assert player.state is PlayerState.PLAYING
+    play_to_end(player, recorded)
+    assert recorded.states == [
+        PlayerState.PLAYING,
+        PlayerState.PAUSED,
+        PlayerState.PLAYING,
+        PlayerState.STOPPED,
+    ]
+    assert player.position == pytest.approx(segment.audio_seconds)
+
+    # Apart from the fade-out before the pause and the fade-in after it, every sample went out once.
+    x = decoded(audio, fmt)
+    y = written(alsa_file, fmt)
+    fade = fade_len(fmt)
+    pause_at = round(held * fmt.sample_rate)
+    before, after = x[: max(0, pause_at - fade)], x[pause_at + fade :]
+    first = locate(y, before, head=fade) if np.any(before[fade:]) else 0
+    if np.any(after[: len(after) - fade]):
+        locate(y, after, after=first + len(before), tail=fade)
+
+
+def test_stop_and_a_new_play_stops_the_previous_one(
+    alsa_file: Path, player: Player, speech: list[Speech]
+) -> None:
+    fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
+    ctx = Wire(fmt).context("a", [speak(speech, fmt, 0) * 12, speak(speech, fmt, 2)])
+    long, short = ctx.segments[0], ctx.segments[1]
+    recorded = Recorded(player)
+    player.play_segment(long)
+    player.stop()
+    assert player.state is PlayerState.STOPPED
+    stopped_at = player.position
+    assert 0.0 <= stopped_at <= long.audio_seconds
+    player.poll()
+    assert player.position == stopped_at
+    assert recorded.states == [PlayerState.PLAYING, PlayerState.STOPPED]
+
+    player.play_segment(long)
+    player.play_segment(short)  # stops the long one first
+    assert player.state is PlayerState.PLAYING
+    play_to_end(player, recorded)
+    assert recorded.states[2:] == [
+        PlayerState.PLAYING,
+        PlayerState.STOPPED,
+        PlayerState.PLAYING,
+        PlayerState.STOPPED,
+    ]
+    # Opening the second stream rewrote the file: only the short segment is in it.
+    assert_played(alsa_file, fmt, decoded(short.audio(), fmt))
+
+
+def test_an_empty_or_formatless_segment_reports_an_error(alsa_file: Path, player: Player) -> None:
+    fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
+    ctx = Wire(fmt).context("a", [b""])
+    recorded = Recorded(player)
+    assert not player.play_segment(ctx.segments[0])
+    player.poll()
+    assert player.state is PlayerState.STOPPED and recorded.states == []
+    assert len(recorded.errors) == 1 and "has no audio" in recorded.errors[0]
+
+
+def test_devices_are_listed_with_the_default_first(alsa_file: Path) -> None:
+    devices = output.list_devices()
+    assert devices and devices[0].is_default and devices[0].name == "default"
+    assert output.availability() == (True, "")
+
+
+def test_an_unknown_device_is_reported_not_raised(
+    alsa_file: Path, player: Player, speech: list[Speech]
+) -> None:
+    fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
+    segment = Wire(fmt).context("a", [speak(speech, fmt)]).segments[0]
+    player.set_device(99)
+    usable, reason = player.availability()
+    assert not usable and "output device 99 cannot be used" in reason
+    recorded = Recorded(player)
+    assert not player.play_segment(segment)
+    player.poll()
+    assert player.state is PlayerState.STOPPED
+    assert len(recorded.errors) == 1 and "99" in recorded.errors[0]
+
+
+def _has_sound_card() -> bool:
+    try:
+        return "no soundcards" not in Path("/proc/asound/cards").read_text()
+    except OSError:
+        return False
+
+
+# PortAudio lists the hardware cards it finds whatever the configuration says, so a machine with a sound
+# card cannot be made to look empty.
+@pytest.mark.skipif(_has_sound_card(), reason="this machine has a sound card: PortAudio always lists it")
+def test_no_output_device_is_reported_not_raised(no_card: None, player: Player, speech: list[Speech]) -> None:
+    assert len(sd.query_devices()) == 0
+    assert output.list_devices() == []
+    usable, reason = output.availability()
+    assert not usable and reason == "audio playback is unavailable: PortAudio finds no audio output device"
+    fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
+    segment = Wire(fmt).context("a", [speak(speech, fmt)]).segments[0]
+    recorded = Recorded(player)
+    assert not player.play_segment(segment)
+    player.poll()
+    assert player.state is PlayerState.STOPPED
+    assert recorded.errors == [reason] and recorded.states == []
+
+
+def test_a_missing_portaudio_library_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(output, "_sd", None)
+    monkeypatch.setattr(output, "_IMPORT_PROBLEM", "PortAudio library not found")
+    usable, reason = output.availability()
+    assert not usable and "PortAudio library not found" in reason and "libportaudio2" in reason
+    assert output.list_devices() == []
+
+
+# --- the command line ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def capture(tmp_path: Path, speech: list[Speech]) -> tuple[Path, bytes, AudioFormat]:
+    fmt = AudioFormat(Encoding.PCM_MULAW, 8000)
+    path = tmp_path / "session.fscap.jsonl"
+    audios = [speak(speech, fmt, n) for n in range(2)]
+    with CaptureWriter(path, "ws://127.0.0.1:1/tts/websocket") as writer:
+        Wire(fmt, writer).context("ctx-a", audios)
+    return path, audios[1], fmt
+
+
+def run_play(*args: str) -> subprocess.CompletedProcess[str]:
+    """The play subcommand in a process of its own, on the ALSA configuration of the test."""
+    return subprocess.run(
+        [sys.executable, "-m", "flushscope", "play", *args],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_play_command_plays_one_segment_of_a_capture(
+    alsa_file: Path, capture: tuple[Path, bytes, AudioFormat]
+) -> None:
+    path, audio, fmt = capture
+    done = run_play(str(path), "--context", "ctx-a", "--flush-id", "2")
+    assert done.returncode == 0, done.stderr
+    assert "playing segment 2 of context ctx-a" in done.stdout
+    assert alsa_file.stat().st_size > 0
+    assert_played(alsa_file, fmt, decoded(audio, fmt))
+
+
+def test_play_command_plays_a_context_by_position(
+    alsa_file: Path, capture: tuple[Path, bytes, AudioFormat]
+) -> None:
+    path, _, _ = capture
+    done = run_play(str(path), "--context", "1", "--device", "default")
+    assert done.returncode == 0, done.stderr
+    assert "playing context ctx-a" in done.stdout
+
+
+def test_play_command_lists_devices(alsa_file: Path) -> None:
+    done = run_play("--list-devices")
+    assert done.returncode == 0 and "default" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--context", "ctx-a", "--flush-id", "7"],
+            "context ctx-a has no flush_id 7; valid flush_ids: 1, 2",
+        ),
+        (["--context", "nope"], "no context 'nope'; the capture has: 1 (ctx-a)"),
+        (["--context", "1", "--device", "no such card"], "no output device 'no such card'"),
+    ],
+)
+def test_play_command_rejects_what_it_cannot_play(
+    alsa_file: Path, capture: tuple[Path, bytes, AudioFormat], args: list[str], message: str
+) -> None:
+    path, _, _ = capture
+    done = run_play(str(path), *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+
+
+def test_play_command_rejects_a_bad_capture(alsa_file: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not a capture\n")
+    done = run_play(str(bad))
+    assert done.returncode == 2 and "flushscope:" in done.stderr
