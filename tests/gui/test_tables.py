@@ -18,7 +18,6 @@ from session_wire import AUDIO, Wire
 from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.frames import Direction
 from flushscope.core.session import Session
-from flushscope.ui import tables
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels import AnomaliesPanel, FramesPanel, TranscriptsPanel, pretty_frame_text
 from flushscope.ui.tables import (
@@ -30,6 +29,7 @@ from flushscope.ui.tables import (
     FramesModel,
     SortProxy,
     TranscriptsModel,
+    frame_descriptions,
 )
 
 pytestmark = [
@@ -518,13 +518,13 @@ def test_a_large_session_is_parsed_once_and_stays_fast(
     qtbot: QtBot, bridge: SessionBridge, selection: Selection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parsed: list[str] = []
-    real_load = tables._load
+    real_load = frame_descriptions._load
 
     def counting_load(text: str) -> dict[str, Any] | None:
         parsed.append(text)
         return real_load(text)
 
-    monkeypatch.setattr(tables, "_load", counting_load)
+    monkeypatch.setattr(frame_descriptions, "_load", counting_load)
     panel = shown(qtbot, FramesPanel(bridge, selection))
     wire = Wire(bridge.session)
     # CPU time of this process: what the models and views cost, whatever else the machine is running.

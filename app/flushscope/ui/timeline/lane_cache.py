@@ -1,0 +1,260 @@
+"""The timeline's lanes kept in step with a session, free of Qt: new lanes, chunk rows and anomalies are
+taken in incrementally, and each lane's markers and the flat overlay of all of them are rebuilt only when
+something they show changed."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from flushscope.core.anomalies import Severity
+from flushscope.core.session import Segment, SegmentState, Session
+from flushscope.ui.timeline.lanes import (
+    _CANCEL,
+    _DONE,
+    _ERROR,
+    _FLUSH,
+    _FLUSH_DONE,
+    _MARKER_KINDS,
+    _TRANSCRIPT,
+    _WARNING,
+    AxisMode,
+    FloatArray,
+    _Grow,
+    _Lane,
+    _Markers,
+    _Overlay,
+)
+
+
+class _LaneCache:
+    """One :class:`_Lane` per context of ``session``, with the maps from chunk rows to lanes."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.lanes: list[_Lane] = []
+        self.lane_of = _Grow(np.int32)  # chunk row -> lane index
+        self.pos = _Grow(np.int64)  # chunk row -> position in its lane
+        self._rows_seen = 0
+        self._anomalies_seen = 0
+        self._overlay_cache: _Overlay | None = None
+
+    def sync(self) -> bool:
+        """Bring the lanes up to date with the session: new lanes, new chunk rows, new anomalies. Returns
+        whether lanes were added (the layout depends on how many there are)."""
+        session = self.session
+        added = False
+        if len(self.lanes) < len(session.contexts):
+            for ctx in session.contexts[len(self.lanes) :]:
+                self.lanes.append(_Lane(ctx))
+            added = True
+        size = session.chunks.size
+        if size > self._rows_seen:
+            self._ingest(self._rows_seen, size)
+        if len(session.anomalies) > self._anomalies_seen:
+            for anomaly in session.anomalies[self._anomalies_seen :]:
+                number = anomaly.context_number
+                if number is not None and anomaly.severity is not Severity.INFO and number <= len(self.lanes):
+                    lane = self.lanes[number - 1]
+                    lane.anomalies.append(anomaly)
+                    self.invalidate(lane)
+            self._anomalies_seen = len(session.anomalies)
+        return added
+
+    def _ingest(self, first: int, last: int) -> None:
+        chunks = self.session.chunks
+        ctx_col = chunks.column("context")[first:last]
+        t_col = chunks.column("t")[first:last]
+        start_col = chunks.column("start")[first:last]
+        dur_col = chunks.column("duration")[first:last]
+        seg_col = chunks.column("segment")[first:last]
+        order = np.argsort(ctx_col, kind="stable")
+        sorted_ctx = ctx_col[order]
+        bounds = np.flatnonzero(sorted_ctx[1:] != sorted_ctx[:-1]) + 1
+        self.lane_of.resize(last)
+        self.pos.resize(last)
+        for group in np.split(order, bounds):
+            index = int(ctx_col[group[0]])
+            lane = self.lanes[index]
+            before = lane.t.size
+            lane.rows.extend(group + first)
+            lane.t.extend(t_col[group])
+            lane.start.extend(start_col[group])
+            lane.duration.extend(dur_col[group])
+            lane.a_end.extend(start_col[group] + dur_col[group])
+            lane.seg.extend(seg_col[group])
+            lane.t_end.resize(lane.t.size)
+            # The block of the previous last chunk now ends at the earlier of its duration and this gap.
+            lo = max(0, before - 1)
+            t = lane.t.view[lo:]
+            d = lane.duration.view[lo:]
+            gap = np.empty_like(t)
+            gap[:-1] = np.diff(t)
+            gap[-1] = np.inf
+            lane.t_end.view[lo:] = t + np.minimum(d, gap)
+            self.lane_of.data[group + first] = index
+            self.pos.data[group + first] = np.arange(before, lane.t.size)
+            self.invalidate(lane)
+        self._rows_seen = last
+
+    def invalidate(self, lane: _Lane) -> None:
+        lane.markers = None
+        self._overlay_cache = None
+
+    def markers(self, lane: _Lane) -> _Markers:
+        if lane.markers is None:
+            lane.markers = self._build_markers(lane)
+        return lane.markers
+
+    def _build_markers(self, lane: _Lane) -> _Markers:
+        ctx = lane.context
+        times: dict[str, list[float]] = {k: [] for k in _MARKER_KINDS}
+        refs: dict[str, list[Any]] = {k: [] for k in _MARKER_KINDS}
+        ready: list[float] = []
+        first: list[float] = []
+        end: list[float] = []
+        ongoing: list[bool] = []
+        ordinal: list[int] = []
+        segments: list[Segment] = []
+        pos, t_end = self.pos.view, lane.t_end.view
+        for seg in ctx.segments:
+            for transcript in seg.transcripts:
+                times[_TRANSCRIPT].append(transcript.t)
+                refs[_TRANSCRIPT].append((seg, transcript))
+            if seg.flush_t is not None:
+                times[_FLUSH].append(seg.flush_t)
+                refs[_FLUSH].append(seg)
+            if seg.flush_done_t is not None:
+                times[_FLUSH_DONE].append(seg.flush_done_t)
+                refs[_FLUSH_DONE].append(seg)
+            r = seg.text_ready_t
+            if r is None:
+                r = seg.first_audio_t
+            if r is None:
+                continue
+            waiting = seg.state in (SegmentState.OPEN, SegmentState.FLUSHING)
+            if seg.flush_done_t is not None:
+                e = seg.flush_done_t
+            elif seg.chunk_rows and not waiting:
+                e = float(t_end[pos[seg.chunk_rows[-1]]])
+            elif waiting and (seg.flush_t is not None or seg.first_audio_t is not None):
+                e = math.nan
+            else:
+                continue
+            ready.append(r)
+            first.append(math.nan if seg.first_audio_t is None else seg.first_audio_t)
+            end.append(e)
+            ongoing.append(math.isnan(e))
+            ordinal.append(seg.ordinal)
+            segments.append(seg)
+        if ctx.done_t is not None:
+            times[_DONE].append(ctx.done_t)
+            refs[_DONE].append(ctx)
+        if ctx.cancel_t is not None:
+            times[_CANCEL].append(ctx.cancel_t)
+            refs[_CANCEL].append(ctx)
+        frames = self.session.frames
+        for anomaly in lane.anomalies:
+            at = frames[anomaly.frames[0]].t if anomaly.frames else ctx.end_t
+            if at is None:
+                continue
+            kind = _ERROR if anomaly.severity is Severity.ERROR else _WARNING
+            times[kind].append(at)
+            refs[kind].append(anomaly)
+        sorted_times: dict[str, FloatArray] = {}
+        sorted_refs: dict[str, list[Any]] = {}
+        for kind in _MARKER_KINDS:
+            values = np.asarray(times[kind], dtype=np.float64)
+            order = np.argsort(values, kind="stable")
+            sorted_times[kind] = values[order]
+            sorted_refs[kind] = [refs[kind][i] for i in order]
+        every = np.concatenate([sorted_times[k] for k in _MARKER_KINDS])
+        kinds = np.concatenate(
+            [np.full(len(sorted_times[k]), n, dtype=np.int64) for n, k in enumerate(_MARKER_KINDS)]
+        )
+        order = np.argsort(every, kind="stable")
+        ready_t = np.asarray(ready, dtype=np.float64)
+        first_t = np.asarray(first, dtype=np.float64)
+        end_t = np.asarray(end, dtype=np.float64)
+        still = np.asarray(ongoing, dtype=bool)
+        received = float(lane.a_end.view[-1]) if lane.a_end.size else 0.0
+        return _Markers(
+            sorted_times,
+            sorted_refs,
+            every[order],
+            kinds[order],
+            lane.audio_at(every[order]),
+            ready_t,
+            first_t,
+            end_t,
+            still,
+            np.asarray(ordinal, dtype=np.int64),
+            segments,
+            lane.audio_at(ready_t),
+            lane.audio_at(first_t),
+            np.where(still, received, lane.audio_at(end_t)),
+        )
+
+    def overlay(self) -> _Overlay:
+        """Every lane's markers and brackets as flat arrays (rebuilt when any lane changes)."""
+        if self._overlay_cache is None:
+            marks = [self.markers(lane) for lane in self.lanes]
+            n_marks = [len(m.all_times) for m in marks]
+            n_brackets = [len(m.ready) for m in marks]
+            lane_ids = np.arange(len(marks), dtype=np.int64)
+            bases = np.asarray([lane.base() for lane in self.lanes], dtype=np.int64)
+
+            def cat(name: str) -> npt.NDArray[Any]:
+                return np.concatenate([getattr(m, name) for m in marks]) if marks else np.zeros(0)
+
+            b_lane = np.repeat(lane_ids, n_brackets)
+            self._overlay_cache = _Overlay(
+                np.repeat(lane_ids, n_marks),
+                cat("all_kinds").astype(np.int64),
+                cat("all_times"),
+                cat("all_audio"),
+                b_lane,
+                cat("ordinal").astype(np.int64) + bases[b_lane],
+                cat("ready"),
+                cat("first"),
+                cat("end"),
+                cat("ongoing").astype(bool),
+                cat("ready_audio"),
+                cat("first_audio"),
+                cat("end_audio"),
+            )
+        return self._overlay_cache
+
+    def data_bounds(self, mode: AxisMode) -> tuple[float, float] | None:
+        lanes = [lane for lane in self.lanes if lane.t.size]
+        if mode is AxisMode.AUDIO:
+            if not lanes:
+                return None
+            return 0.0, max(float(lane.a_end.view[-1]) for lane in lanes)
+        session = self.session
+        if not session.contexts:
+            return None
+        lo = min(ctx.first_t for ctx in session.contexts)
+        hi = max([session.duration, *(float(lane.t_end.view[-1]) for lane in lanes)])
+        return lo, hi
+
+    def segment_extent(self, segment: Segment, mode: AxisMode) -> tuple[float, float] | None:
+        index = segment.context.number - 1
+        lane = self.lanes[index] if index < len(self.lanes) else None
+        if lane is None or lane.context is not segment.context:
+            return None
+        if segment.chunk_rows:
+            starts, ends = lane.spans(mode)
+            pos = self.pos.view
+            return float(starts[pos[segment.chunk_rows[0]]]), float(ends[pos[segment.chunk_rows[-1]]])
+        times = [t for t in (segment.text_ready_t, segment.flush_t, segment.flush_done_t) if t is not None]
+        if not times:
+            return None
+        lo, hi = min(times), max(times)
+        if mode is AxisMode.AUDIO:
+            mapped = lane.audio_at(np.asarray([lo, hi]))
+            return float(mapped[0]), float(mapped[1])
+        return lo, hi

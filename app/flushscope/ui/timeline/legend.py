@@ -1,0 +1,117 @@
+"""The timeline's legend under the plot: the flush_ids in view with their colours, and what each marker
+shape and the bracket mean. Drawn into an image that is reused until the ids in view or its size change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QBrush, QFont, QFontMetrics, QImage, QPainter, QPen
+
+from flushscope.ui.palette import FLUSH_COLOUR_COUNT
+from flushscope.ui.timeline.lanes import _CANCEL, _DONE, _ERROR, _FLUSH, _FLUSH_DONE, _TRANSCRIPT, _WARNING
+from flushscope.ui.timeline.layout import _Geometry
+from flushscope.ui.timeline.markers import _SPRITE_H, _SPRITE_W, _Sprite
+from flushscope.ui.timeline.theme import _Theme
+
+_Legend = tuple[tuple[Any, ...], QImage]
+
+
+def _paint_legend(
+    painter: QPainter,
+    geo: _Geometry,
+    theme: _Theme,
+    font: QFont,
+    fids: set[str],
+    sprites: dict[str, _Sprite],
+    cached: _Legend | None,
+) -> _Legend:
+    """Draw the legend for the flush_id labels ``fids``, re-rendered only when ``cached`` (what the last
+    call returned) does not fit; returns the image drawn for the next call."""
+    key = (tuple(sorted(fids)), geo.legend.width(), geo.legend.height())
+    if cached is None or cached[0] != key:
+        image = QImage(geo.legend.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        p = QPainter(image)
+        p.setFont(font)
+        _render_legend(p, QRect(QPoint(0, 0), geo.legend.size()), theme, font, fids, sprites)
+        p.end()
+        cached = (key, image)
+    painter.drawImage(geo.legend.topLeft(), cached[1])
+    return cached
+
+
+def _render_legend(
+    painter: QPainter, rect: QRect, theme: _Theme, font: QFont, fids: set[str], sprites: dict[str, _Sprite]
+) -> None:
+    painter.fillRect(rect, theme.window)
+    painter.setPen(QPen(theme.grid, 1))
+    painter.drawLine(rect.left(), rect.top(), rect.right(), rect.top())
+    fm = QFontMetrics(font)
+    row_h = fm.height() + 6
+    sw = fm.height() - 4
+    y0 = rect.top() + 4
+    x = rect.left() + 8
+    limit = rect.right() - 8
+    painter.setPen(theme.faint)
+    caption = "flush_id"
+    painter.drawText(
+        QRect(x, y0, fm.horizontalAdvance(caption), row_h), Qt.AlignmentFlag.AlignVCenter, caption
+    )
+    x += fm.horizontalAdvance(caption) + 10
+    ids = sorted(fids, key=lambda s: (int(s.lstrip("~")), s))
+    entries: list[tuple[int, str]] = [(int(s.lstrip("~")) % FLUSH_COLOUR_COUNT, s) for s in ids]
+    needed = sum(sw + 6 + fm.horizontalAdvance(s) + 12 for _, s in entries)
+    if needed > limit - x:
+        # Too many segments in view to name each: one swatch per colour with the ids that share it.
+        grouped: dict[int, list[str]] = {}
+        for ci, s in entries:
+            grouped.setdefault(ci, []).append(s)
+        entries = []
+        for ci in sorted(grouped, key=lambda c: int(grouped[c][0].lstrip("~"))):
+            names = grouped[ci]
+            entries.append((ci, ",".join(names[:3]) + ("…" if len(names) > 3 else "")))
+    if not entries:
+        painter.drawText(QRect(x, y0, limit - x, row_h), Qt.AlignmentFlag.AlignVCenter, "none in view")
+    for ci, name in entries:
+        w = sw + 6 + fm.horizontalAdvance(name)
+        if x + w > limit:
+            painter.setPen(theme.faint)
+            painter.drawText(QRect(x, y0, limit - x + 8, row_h), Qt.AlignmentFlag.AlignVCenter, "…")
+            break
+        painter.fillRect(QRect(x, y0 + (row_h - sw) // 2, sw, sw), theme.blocks[ci])
+        painter.setPen(theme.text)
+        painter.drawText(QRect(x + sw + 6, y0, w, row_h), Qt.AlignmentFlag.AlignVCenter, name)
+        x += w + 12
+    # Second row: what each marker shape means.
+    y1 = y0 + row_h
+    x = rect.left() + 8
+    key = [
+        (_TRANSCRIPT, "transcript sent"),
+        (_FLUSH, "flush sent"),
+        (_FLUSH_DONE, "flush_done"),
+        (_DONE, "done"),
+        (_CANCEL, "cancel"),
+        (_ERROR, "error"),
+        (_WARNING, "warning"),
+    ]
+    for kind, label in key:
+        w = _SPRITE_W + 4 + fm.horizontalAdvance(label)
+        if x + w > limit:
+            break
+        painter.drawImage(QPoint(x, y1 + (row_h - _SPRITE_H) // 2), sprites[kind].image)
+        painter.setPen(theme.text)
+        painter.drawText(QRect(x + _SPRITE_W + 4, y1, w, row_h), Qt.AlignmentFlag.AlignVCenter, label)
+        x += w + 14
+    label = "text ready → first audio → flush_done"
+    w = 36 + fm.horizontalAdvance(label)
+    if x + w <= limit:
+        by = y1 + row_h // 2
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(theme.faint, Qt.BrushStyle.Dense4Pattern))
+        painter.drawRect(QRect(x, by, 12, 1))
+        painter.setBrush(theme.blocks[1])
+        painter.drawRect(QRect(x + 12, by - 1, 17, 3))
+        painter.setBrush(theme.faint)
+        painter.drawRects([QRect(x, by - 3, 1, 7), QRect(x + 28, by - 3, 1, 7)])
+        painter.setPen(theme.text)
+        painter.drawText(QRect(x + 36, y1, w, row_h), Qt.AlignmentFlag.AlignVCenter, label)

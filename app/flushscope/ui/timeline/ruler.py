@@ -1,0 +1,108 @@
+"""The timeline's time axis: tick spacing and labels, the ruler above the plot and the grid lines in it."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
+
+from flushscope.ui.timeline.lanes import AxisMode, FloatArray
+from flushscope.ui.timeline.layout import _Geometry, _plot_xs, _rects
+from flushscope.ui.timeline.theme import _Theme
+
+
+def _ticks(font: QFont, geo: _Geometry, v0: float, v1: float) -> tuple[FloatArray, FloatArray, float]:
+    """Major ticks, minor ticks and the major step for the range [v0, v1] across the plot."""
+    fm = QFontMetrics(font)
+    min_px = max(70, fm.horizontalAdvance("000.000 s") + 16)
+    raw = (v1 - v0) * min_px / max(1, geo.plot.width())
+    exp = math.floor(math.log10(raw))
+    step = 10.0**exp
+    for m in (1, 2, 5, 10):
+        if m * 10.0**exp >= raw:
+            step = m * 10.0**exp
+            break
+    first = math.ceil(v0 / step)
+    count = math.floor(v1 / step) - first + 1
+    ticks: FloatArray = (first + np.arange(max(0, count), dtype=np.float64)) * step
+    minor_step = step / 5
+    mfirst = math.ceil(v0 / minor_step)
+    mcount = math.floor(v1 / minor_step) - mfirst + 1
+    minor: FloatArray = (mfirst + np.arange(max(0, min(mcount, 2000)), dtype=np.float64)) * minor_step
+    return ticks, minor, step
+
+
+def _tick_label(value: float, step: float, magnitude: float) -> str:
+    if abs(value) < step * 1e-6:
+        value = 0.0
+    if step < 1 and magnitude < 1:
+        step_ms = step * 1000
+        decimals = max(0, -math.floor(math.log10(step_ms) + 1e-9))
+        return f"{value * 1000:.{decimals}f} ms"
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    return f"{value:.{decimals}f} s"
+
+
+def _paint_grid(
+    painter: QPainter, geo: _Geometry, theme: _Theme, ticks: FloatArray, v0: float, v1: float
+) -> None:
+    if not len(ticks):
+        return
+    xs = np.floor(_plot_xs(ticks, geo, v0, v1)).astype(np.int64)
+    n = len(xs)
+    top = np.full(n, geo.plot.top(), dtype=np.int64)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(theme.grid)
+    painter.drawRects(
+        _rects(xs, top, np.ones(n, dtype=np.int64), np.full(n, geo.plot.height(), dtype=np.int64))
+    )
+
+
+def _paint_ruler(
+    painter: QPainter,
+    geo: _Geometry,
+    theme: _Theme,
+    font: QFont,
+    width: int,
+    mode: AxisMode,
+    v0: float,
+    v1: float,
+    ticks: FloatArray,
+    minor: FloatArray,
+    step: float,
+) -> None:
+    """The ruler across a widget ``width`` pixels wide: what the axis measures over the gutter, ticks and
+    their labels over the plot."""
+    ruler = QRect(0, 0, width, geo.ruler)
+    painter.fillRect(ruler, theme.window)
+    painter.setPen(QPen(theme.grid, 1))
+    painter.drawLine(0, geo.ruler - 1, width, geo.ruler - 1)
+    fm = QFontMetrics(font)
+    axis = "arrival time" if mode is AxisMode.ARRIVAL else "audio position"
+    painter.setPen(theme.faint)
+    painter.drawText(
+        QRect(8, 0, geo.gutter - 12, geo.ruler),
+        Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+        axis,
+    )
+    plot_l, plot_r = geo.plot.left(), geo.plot.right()
+    if len(minor):
+        mx = np.floor(_plot_xs(minor, geo, v0, v1)).astype(np.int64)
+        mx = mx[(mx >= plot_l) & (mx <= plot_r)]
+        n = len(mx)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.faint)
+        y = np.full(n, geo.ruler - 4, dtype=np.int64)
+        painter.drawRects(_rects(mx, y, np.ones(n, dtype=np.int64), np.full(n, 4, dtype=np.int64)))
+    painter.setPen(theme.text)
+    painter.setClipRect(QRect(plot_l, 0, geo.plot.width(), geo.ruler))
+    for value, x in zip(ticks.tolist(), _plot_xs(ticks, geo, v0, v1).tolist(), strict=True):
+        xi = math.floor(x)
+        painter.drawLine(xi, geo.ruler - 8, xi, geo.ruler)
+        label = _tick_label(value, step, max(abs(v0), abs(v1)))
+        w = fm.horizontalAdvance(label)
+        lx = min(max(xi - w // 2, plot_l + 2), plot_r - w - 2)
+        painter.drawText(QRect(lx, 0, w + 2, geo.ruler - 8), Qt.AlignmentFlag.AlignBottom, label)
+    painter.setClipping(False)

@@ -1,0 +1,91 @@
+"""What the timeline says on hover, free of Qt: a chunk, a segment's bracket, or a marker."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flushscope.core.anomalies import Anomaly
+from flushscope.core.session import Segment, Session, Transcript
+from flushscope.ui.timeline.lanes import _CANCEL, _DONE, _FLUSH, _FLUSH_DONE, _TRANSCRIPT
+
+
+def _describe_chunk(session: Session, row: int, segment: Segment) -> str:
+    chunks = session.chunks
+    ctx = segment.context
+    nbytes = int(chunks.column("nbytes")[row])
+    frame = int(chunks.column("frame")[row])
+    carried = int(chunks.column("flush_id")[row])
+    lines = [
+        f"context #{ctx.number} {ctx.context_id} · flush_id {segment.label}",
+        f"arrived {float(chunks.column('t')[row]):.3f} s · frame {frame}",
+    ]
+    start = float(chunks.column("start")[row])
+    duration = float(chunks.column("duration")[row])
+    samples = ctx.format.samples_in(nbytes) if ctx.format is not None else None
+    size = f"{nbytes} bytes" + (f" · {samples} samples" if samples is not None else "")
+    lines.append(f"{size} · {duration * 1000:.1f} ms of audio at {start:.3f} s")
+    step = _step_time(session, frame)
+    if step is not None:
+        lines.append(f"step_time {step:g}")
+    if carried < 0:
+        lines.append("the frame carried no flush_id: attributed by order")
+    text = segment.text
+    if text:
+        lines.append(f"“{_clip(text)}”")
+    return "\n".join(lines)
+
+
+def _describe_segment(segment: Segment) -> str:
+    ctx = segment.context
+    lines = [f"segment {segment.label} of context #{ctx.number} {ctx.context_id} · {segment.state.value}"]
+    ready = segment.text_ready_t
+    if ready is not None:
+        lines.append(f"text ready at {ready:.3f} s")
+    if segment.first_audio_ms is not None:
+        lines.append(f"first audio after {segment.first_audio_ms:.0f} ms")
+    if segment.flush_done_ms is not None:
+        lines.append(f"flush_done {segment.flush_done_ms:.0f} ms after the flush")
+    lines.append(f"{segment.chunk_count} chunks · {segment.audio_seconds:.2f} s of audio")
+    if segment.text:
+        lines.append(f"“{_clip(segment.text)}”")
+    return "\n".join(lines)
+
+
+def _describe_marker(session: Session, kind: str, ref: Any) -> tuple[str, Segment | None]:
+    if kind == _TRANSCRIPT:
+        segment, transcript = ref
+        assert isinstance(transcript, Transcript)
+        return (
+            f"transcript sent at {transcript.t:.3f} s (segment {segment.label})\n“{_clip(transcript.text)}”",
+            segment,
+        )
+    if kind == _FLUSH:
+        return f"flush sent at {ref.flush_t:.3f} s\n{_describe_segment(ref)}", ref
+    if kind == _FLUSH_DONE:
+        return f"flush_done {ref.label} at {ref.flush_done_t:.3f} s\n{_describe_segment(ref)}", ref
+    if kind == _DONE:
+        return f"done for context #{ref.number} at {ref.done_t:.3f} s", None
+    if kind == _CANCEL:
+        return f"cancel sent for context #{ref.number} at {ref.cancel_t:.3f} s", None
+    anomaly: Anomaly = ref
+    segment = None
+    if anomaly.flush_id is not None and anomaly.context_number is not None:
+        ctx = session.contexts[anomaly.context_number - 1]
+        segment = ctx.segment_for_flush_id(anomaly.flush_id)
+    return f"{anomaly.severity.value}: {anomaly.message}", segment
+
+
+def _step_time(session: Session, frame: int) -> float | None:
+    """The chunk's step_time from its frame text, read only when asked (hover)."""
+    try:
+        obj = json.loads(session.frame_text(frame))
+    except (ValueError, IndexError):
+        return None
+    value = obj.get("step_time") if isinstance(obj, dict) else None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _clip(text: str, limit: int = 280) -> str:
+    text = " ".join(text.split()) if len(text) > limit else text
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,396 @@
+"""The timeline widget: painting its parts in order, finding what is under the pointer, and mouse, wheel,
+gesture and key input. What it shows and where comes from :class:`_TimelineViewport`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from PySide6 import QtGui
+from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QHelpEvent,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QNativeGestureEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from flushscope.core.session import Segment
+from flushscope.ui.bridge import Selection, SessionBridge
+from flushscope.ui.timeline.blocks import _draw_blocks
+from flushscope.ui.timeline.gutter import _paint_gutter
+from flushscope.ui.timeline.lanes import _MARKER_KINDS, AxisMode, FloatArray, _Lane
+from flushscope.ui.timeline.layout import _Geometry
+from flushscope.ui.timeline.legend import _paint_legend
+from flushscope.ui.timeline.lod import _block_runs
+from flushscope.ui.timeline.markers import _paint_brackets, _paint_markers, _render_sprite, _Sprite
+from flushscope.ui.timeline.ruler import _paint_grid, _paint_ruler, _ticks
+from flushscope.ui.timeline.theme import _Theme, _theme_for
+from flushscope.ui.timeline.tooltips import _describe_chunk, _describe_marker, _describe_segment
+from flushscope.ui.timeline.viewport import _MIN_SPAN, _TimelineViewport
+
+_HIT = 5  # hover/click tolerance around thin things, px
+_DRAG = 4  # a press that moves less than this is a click
+
+
+class TimelineView(_TimelineViewport):
+    """One lane per context with its audio chunks as blocks coloured by flush_id, what was sent and
+    received as markers, and each segment's wait for audio as a bracket under its blocks.
+
+    Mouse: wheel or pinch zooms around the pointer, horizontal wheel or shift+wheel pans, drag pans, click
+    selects a segment (or the lane's context), double click zooms to a segment, right click asks for the
+    segment's menu. Keys: + and - zoom, arrows pan and scroll lanes, F or Home fits everything, End follows
+    live data, A switches the axis between arrival time and audio position.
+    """
+
+    segmentContextMenuRequested = Signal(object, QPoint)
+    """Right click over a segment (its chunk, marker or bracket): the segment and the global position."""
+
+    def __init__(self, bridge: SessionBridge, selection: Selection, parent: QWidget | None = None) -> None:
+        super().__init__(bridge, selection, parent)
+        self._theme_cache: _Theme | None = None
+        self._sprite_cache: dict[str, _Sprite] | None = None
+        self._label_cache: dict[int, tuple[tuple[Any, ...], QImage]] = {}
+        self._plate_cache: dict[tuple[str, int, int], QImage] = {}
+        self._legend_cache: tuple[tuple[Any, ...], QImage] | None = None
+        self._press: QPoint | None = None
+        self._press_range: tuple[float, float] = (0.0, 1.0)
+        self._press_scroll = 0
+        self._dragging = False
+
+    def segment_at(self, point: QPoint) -> Segment | None:
+        """The segment under a widget point: its chunk, one of its markers or its bracket."""
+        hit = self._hit(point)
+        return hit[1] if hit is not None else None
+
+    def describe_at(self, point: QPoint) -> str | None:
+        """The hover text at a widget point (a chunk, a marker or a bracket), or None."""
+        hit = self._hit(point)
+        return hit[0] if hit is not None else None
+
+    # --- theme --------------------------------------------------------------------------------------
+
+    def _theme(self) -> _Theme:
+        if self._theme_cache is None:
+            self._theme_cache = _theme_for(self.palette())
+        return self._theme_cache
+
+    def _sprites(self) -> dict[str, _Sprite]:
+        if self._sprite_cache is None:
+            theme = self._theme()
+            self._sprite_cache = {
+                kind: _render_sprite(kind, theme.text, theme.warning, theme.error) for kind in _MARKER_KINDS
+            }
+        return self._sprite_cache
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._theme_cache = None
+            self._sprite_cache = None
+            self._label_cache.clear()
+            self._plate_cache.clear()
+            self._legend_cache = None
+            self.update()
+        elif event.type() == QEvent.Type.FontChange:
+            self._label_cache.clear()
+            self._plate_cache.clear()
+            self._legend_cache = None
+            self.update()
+        super().changeEvent(event)
+
+    # --- painting -----------------------------------------------------------------------------------
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._sync()
+        geo = self._geometry()
+        theme = self._theme()
+        painter = QPainter(self)
+        try:
+            painter.fillRect(self.rect(), theme.window)
+            painter.fillRect(geo.plot, theme.base)
+            lanes = geo.visible_lanes()
+            v0, v1 = self.visible_range()
+            ticks, minor, step = _ticks(self.font(), geo, v0, v1)
+            painter.setClipRect(geo.plot)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(theme.stripe)
+            painter.drawRects(
+                [
+                    QRect(geo.plot.left(), geo.lane_top(i), geo.plot.width(), geo.lane_h)
+                    for i in lanes
+                    if i % 2
+                ]
+            )
+            _paint_grid(painter, geo, theme, ticks, v0, v1)
+            fids = self._paint_blocks(painter, geo, theme, lanes)
+            self._paint_selection(painter, geo, theme)
+            overlay = self._cache.overlay()
+            _paint_brackets(painter, geo, theme, overlay, lanes, self._mode, v0, v1, self.session.duration)
+            _paint_markers(painter, geo, self._sprites(), overlay, lanes, self._mode, v0, v1)
+            painter.setClipping(False)
+            selected = self._selection.context
+            _paint_gutter(painter, geo, theme, self.font(), lanes, self._lanes, selected, self._label_cache)
+            _paint_ruler(
+                painter, geo, theme, self.font(), self.width(), self._mode, v0, v1, ticks, minor, step
+            )
+            self._legend_cache = _paint_legend(
+                painter, geo, theme, self.font(), fids, self._sprites(), self._legend_cache
+            )
+            if not self._lanes:
+                painter.setPen(theme.faint)
+                painter.drawText(
+                    geo.plot, Qt.AlignmentFlag.AlignCenter, "No contexts yet: send a transcript to start one."
+                )
+        finally:
+            painter.end()
+
+    def _visible_slice(self, lane: _Lane, v0: float, v1: float) -> tuple[int, int]:
+        """The index range of a lane's chunks that overlap [v0, v1] in the current axis."""
+        starts, ends = lane.spans(self._mode)
+        return int(np.searchsorted(ends, v0, "left")), int(np.searchsorted(starts, v1, "right"))
+
+    def _paint_blocks(self, painter: QPainter, geo: _Geometry, theme: _Theme, lanes: range) -> set[str]:
+        """Fill the visible chunks of every visible lane, with level of detail; returns the flush_id labels
+        in view."""
+        v0, v1 = self.visible_range()
+        visible = [self._lanes[i] for i in lanes]
+        runs = _block_runs(visible, self._mode, v0, v1, geo.plot.left(), geo.plot.width())
+        if runs is None:
+            return set()
+        return _draw_blocks(painter, geo, theme, lanes, visible, runs, self._plate_cache, self.font())
+
+    def _paint_selection(self, painter: QPainter, geo: _Geometry, theme: _Theme) -> None:
+        segment = self._selection.segment
+        if segment is None:
+            return
+        extent = self._segment_extent(segment)
+        if extent is None:
+            return
+        index = segment.context.number - 1
+        top, bottom = geo.band(index)
+        x0, x1 = self.x_for(extent[0]), self.x_for(extent[1])
+        left, right = geo.plot.left() - 4, geo.plot.right() + 4
+        x0, x1 = max(x0, left), min(max(x1, x0 + 1), right)
+        rect = QRectF(math.floor(x0) - 2, top - 2, math.ceil(x1 - x0) + 4, bottom - top + 4)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(QPen(theme.text, 2))
+        painter.drawRect(rect)
+
+    # --- hit testing ----------------------------------------------------------------------------------
+
+    def _hit(self, point: QPoint) -> tuple[str, Segment | None] | None:
+        self._sync()
+        geo = self._geometry()
+        if not geo.plot.contains(point):
+            return None
+        index = geo.lane_at(point.y())
+        if index is None:
+            return None
+        lane = self._lanes[index]
+        band_top, band_bottom = geo.band(index)
+        y = point.y()
+        if y < band_top - 1:
+            return self._hit_marker(lane, geo, point.x())
+        if y <= band_bottom:
+            return self._hit_chunk(lane, point.x())
+        return self._hit_bracket(lane, geo, point.x())
+
+    def _hit_chunk(self, lane: _Lane, x: int) -> tuple[str, Segment | None] | None:
+        starts, ends = lane.spans(self._mode)
+        if not len(starts):
+            return None
+        v = self.value_at(x + 0.5)
+        per_px = abs(self.value_at(x + 1) - self.value_at(x))
+        i = int(np.searchsorted(starts, v + per_px / 2, "right")) - 1
+        best: int | None = None
+        best_d = math.inf
+        for j in (i - 1, i, i + 1):
+            if 0 <= j < len(starts):
+                a, b = float(starts[j]), max(float(ends[j]), float(starts[j]) + per_px)
+                d = 0.0 if a - per_px / 2 <= v <= b + per_px / 2 else min(abs(v - a), abs(v - b))
+                if d < best_d or (d == best_d and best is not None and j > best):
+                    best, best_d = j, d
+        if best is None or best_d > per_px * 2:
+            return None
+        row = int(lane.rows.view[best])
+        segment = lane.context.segments[int(lane.seg.view[best])]
+        return _describe_chunk(self.session, row, segment), segment
+
+    def _marker_positions(self, lane: _Lane, kind: str, v0: float, v1: float) -> tuple[FloatArray, int]:
+        """Visible positions (current axis) of one kind of marker in a lane, and the index of the first."""
+        m = self._cache.markers(lane)
+        values = m.times[kind]
+        if not len(values):
+            return values, 0
+        if self._mode is AxisMode.AUDIO:
+            values = lane.audio_at(values)
+        pad = (v1 - v0) * 0.01
+        a = int(np.searchsorted(values, v0 - pad, "left"))
+        b = int(np.searchsorted(values, v1 + pad, "right"))
+        return values[a:b], a
+
+    def _hit_marker(self, lane: _Lane, geo: _Geometry, x: int) -> tuple[str, Segment | None] | None:
+        v0, v1 = self.visible_range()
+        found: tuple[float, str, int] | None = None
+        for kind in reversed(_MARKER_KINDS):
+            values, offset = self._marker_positions(lane, kind, v0, v1)
+            if not len(values):
+                continue
+            xs = self._xs(values, geo)
+            j = int(np.argmin(np.abs(xs - x)))
+            d = abs(float(xs[j]) - x)
+            if d <= _HIT and (found is None or d < found[0]):
+                found = (d, kind, offset + j)
+        if found is None:
+            return None
+        _, kind, j = found
+        ref = self._cache.markers(lane).refs[kind][j]
+        return _describe_marker(self.session, kind, ref)
+
+    def _hit_bracket(self, lane: _Lane, geo: _Geometry, x: int) -> tuple[str, Segment | None] | None:
+        m = self._cache.markers(lane)
+        if not len(m.ready):
+            return None
+        end = np.where(m.ongoing, self.session.duration, m.end)
+        ready = m.ready
+        if self._mode is AxisMode.AUDIO:
+            ready, end = lane.audio_at(ready), lane.audio_at(end)
+        rx, ex = self._xs(ready, geo), self._xs(end, geo)
+        inside = np.flatnonzero((rx - _HIT <= x) & (x <= ex + _HIT))
+        if not len(inside):
+            return None
+        segment = m.segments[int(inside[-1])]
+        return _describe_segment(segment), segment
+
+    # --- interaction --------------------------------------------------------------------------------
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ToolTip:
+            help_event: QHelpEvent = event  # type: ignore[assignment]
+            text = self.describe_at(help_event.pos())
+            if text:
+                QToolTip.showText(help_event.globalPos(), QtGui.Qt.convertFromPlainText(text), self)
+            else:
+                QToolTip.hideText()
+                event.ignore()
+            return True
+        if event.type() == QEvent.Type.NativeGesture:
+            gesture: QNativeGestureEvent = event  # type: ignore[assignment]
+            if gesture.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
+                self.zoom(1.0 + gesture.value(), gesture.position().x())
+                return True
+        return super().event(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta()
+        mods = event.modifiers()
+        if delta.x() and not delta.y():
+            self.pan(-delta.x() / 120 * self._geometry().plot.width() * 0.1)
+        elif mods & Qt.KeyboardModifier.ShiftModifier:
+            self.pan(-delta.y() / 120 * self._geometry().plot.width() * 0.1)
+        elif mods & Qt.KeyboardModifier.AltModifier:
+            self._set_scroll(self._scroll - int(delta.y() / 120 * self._geometry().lane_h))
+        elif delta.y():
+            self.zoom(2.0 ** (delta.y() / 120 * 0.25), event.position().x())
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._press = event.position().toPoint()
+            self._press_range = self.visible_range()
+            self._press_scroll = self._scroll
+            self._dragging = False
+            if self._press.x() < self._geometry().gutter and self._press.y() < self._geometry().ruler:
+                self.set_axis_mode(AxisMode.AUDIO if self._mode is AxisMode.ARRIVAL else AxisMode.ARRIVAL)
+                self._press = None
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._press is None:
+            return
+        pos = event.position().toPoint()
+        d = pos - self._press
+        if not self._dragging and abs(d.x()) + abs(d.y()) < _DRAG:
+            return
+        self._dragging = True
+        self.setCursor(Qt.CursorShape.ClosedHandCursor)
+        v0, v1 = self._press_range
+        dv = -d.x() * (v1 - v0) / max(1, self._geometry().plot.width())
+        if d.x():
+            self.set_follow(False)
+        self.set_visible_range(v0 + dv, v1 + dv)
+        self._set_scroll(self._press_scroll - d.y())
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or self._press is None:
+            return
+        press, self._press = self._press, None
+        if self._dragging:
+            self._dragging = False
+            self.unsetCursor()
+            return
+        segment = self.segment_at(press)
+        if segment is not None:
+            self._selection.select_segment(segment)
+            return
+        geo = self._geometry()
+        index = geo.lane_at(press.y())
+        if index is not None:
+            self._selection.select_context(self._lanes[index].context)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        segment = self.segment_at(event.position().toPoint())
+        extent = self._segment_extent(segment) if segment is not None else None
+        if extent is None:
+            return
+        lo, hi = extent
+        pad = max(hi - lo, _MIN_SPAN) * 0.1
+        self.set_follow(False)
+        self.set_visible_range(lo - pad, hi + pad)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        segment = self.segment_at(event.pos())
+        if segment is not None:
+            self.segmentContextMenuRequested.emit(segment, event.globalPos())
+            event.accept()
+        else:
+            event.ignore()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        geo = self._geometry()
+        step = geo.plot.width() * (0.5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.1)
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom(1.5)
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.zoom(1 / 1.5)
+        elif key == Qt.Key.Key_Left:
+            self.pan(-step)
+        elif key == Qt.Key.Key_Right:
+            self.pan(step)
+        elif key == Qt.Key.Key_Up:
+            self._set_scroll(self._scroll - geo.lane_h)
+        elif key == Qt.Key.Key_Down:
+            self._set_scroll(self._scroll + geo.lane_h)
+        elif key == Qt.Key.Key_PageUp:
+            self._set_scroll(self._scroll - geo.plot.height())
+        elif key == Qt.Key.Key_PageDown:
+            self._set_scroll(self._scroll + geo.plot.height())
+        elif key in (Qt.Key.Key_F, Qt.Key.Key_Home):
+            self.fit_all()
+        elif key == Qt.Key.Key_End:
+            self.set_follow(True)
+        elif key == Qt.Key.Key_A:
+            self.set_axis_mode(AxisMode.AUDIO if self._mode is AxisMode.ARRIVAL else AxisMode.ARRIVAL)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()

@@ -1,0 +1,318 @@
+"""The timeline widget's state, without painting or input: the session's lanes, the visible range of each
+axis mode, following live data, the vertical scroll, the layout, and the mapping from axis values to x.
+
+Data arrives through :class:`SessionBridge`'s coalesced signals: the lanes take in new rows and the widget
+repaints once per bridge tick, never per frame.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QWidget
+
+from flushscope.core.session import Context, Segment, Session
+from flushscope.ui.bridge import Selection, SessionBridge
+from flushscope.ui.timeline.lane_cache import _LaneCache
+from flushscope.ui.timeline.lanes import AxisMode, FloatArray, _Lane
+from flushscope.ui.timeline.layout import _Geometry, _layout, _plot_xs
+
+_MIN_SPAN = 1e-4  # seconds visible at the deepest zoom
+_MAX_SPAN = 1e7
+
+
+class _TimelineViewport(QWidget):
+    """What :class:`~flushscope.ui.timeline.view.TimelineView` shows and where: its lanes kept in step with
+    the bridge, the x range per axis mode, follow-live, scrolling, and widget coordinates."""
+
+    followChanged = Signal(bool)
+    """Follow-live was switched on or off (off when the user pans away from the newest data)."""
+    axisModeChanged = Signal(object)
+    """The x-axis switched to the given :class:`AxisMode`."""
+    rangeChanged = Signal(float, float)
+    """The visible x range changed (seconds in the current axis mode)."""
+
+    def __init__(self, bridge: SessionBridge, selection: Selection, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._bridge = bridge
+        self._selection = selection
+        self._mode = AxisMode.ARRIVAL
+        self._ranges: dict[AxisMode, tuple[float, float] | None] = {m: None for m in AxisMode}
+        self._follow = True
+        self._scroll = 0
+        self._geometry_cache: _Geometry | None = None
+        self._pending = False
+        self._reset()
+        self.setMinimumSize(400, 200)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        bridge.chunksAdded.connect(self._on_data)
+        bridge.segmentsChanged.connect(self._on_segments)
+        bridge.contextsChanged.connect(self._on_contexts)
+        bridge.anomaliesAdded.connect(self._on_anomalies)
+        bridge.ticked.connect(self._on_tick)
+        bridge.sessionReplaced.connect(self._on_session_replaced)
+        selection.changed.connect(self._on_selection)
+
+    # --- public API ---------------------------------------------------------------------------------
+
+    @property
+    def session(self) -> Session:
+        return self._bridge.session
+
+    def axis_mode(self) -> AxisMode:
+        return self._mode
+
+    def set_axis_mode(self, mode: AxisMode) -> None:
+        if mode is self._mode:
+            return
+        self._mode = mode
+        self.axisModeChanged.emit(mode)
+        v0, v1 = self.visible_range()
+        self.rangeChanged.emit(v0, v1)
+        self.update()
+
+    def is_following(self) -> bool:
+        return self._follow
+
+    def set_follow(self, follow: bool) -> None:
+        """Keep the newest data in view as it arrives."""
+        if follow == self._follow:
+            return
+        self._follow = follow
+        self.followChanged.emit(follow)
+        if follow:
+            self._apply_follow()
+        self.update()
+
+    def visible_range(self) -> tuple[float, float]:
+        """The x range shown (seconds in the current axis mode)."""
+        current = self._ranges[self._mode]
+        if current is None:
+            current = self._ranges[self._mode] = self._fit_range()
+        return current
+
+    def set_visible_range(self, v0: float, v1: float) -> None:
+        span = min(max(v1 - v0, _MIN_SPAN), _MAX_SPAN)
+        centre = (v0 + v1) / 2
+        new = (centre - span / 2, centre + span / 2) if v1 - v0 != span else (v0, v1)
+        if new == self._ranges[self._mode]:
+            return
+        self._ranges[self._mode] = new
+        self.rangeChanged.emit(*new)
+        self.update()
+
+    def fit_all(self) -> None:
+        """Show every chunk and marker of the session in the current axis mode, and every lane."""
+        self._sync()
+        self.set_visible_range(*self._fit_range())
+        self._set_scroll(0)
+
+    def zoom(self, factor: float, anchor_x: float | None = None) -> None:
+        """Zoom by ``factor`` (> 1 zooms in) keeping the value under ``anchor_x`` (widget x) in place;
+        without an anchor, the centre (or the right edge while following)."""
+        v0, v1 = self.visible_range()
+        plot = self._geometry().plot
+        if anchor_x is None:
+            anchor_x = plot.right() + 1 if self._follow else plot.center().x()
+        anchor = self.value_at(anchor_x)
+        span = min(max((v1 - v0) / factor, _MIN_SPAN), _MAX_SPAN)
+        frac = (anchor - v0) / (v1 - v0) if v1 > v0 else 0.5
+        self.set_visible_range(anchor - frac * span, anchor - frac * span + span)
+
+    def pan(self, dx: float) -> None:
+        """Move the view by ``dx`` pixels (positive shows later data); stops following."""
+        v0, v1 = self.visible_range()
+        dv = dx * (v1 - v0) / max(1, self._geometry().plot.width())
+        self.set_follow(False)
+        self.set_visible_range(v0 + dv, v1 + dv)
+
+    def x_for(self, value: float) -> float:
+        """Widget x of a value on the current axis (seconds)."""
+        v0, v1 = self.visible_range()
+        plot = self._geometry().plot
+        return plot.left() + (value - v0) * plot.width() / (v1 - v0)
+
+    def value_at(self, x: float) -> float:
+        """The value on the current axis at widget x."""
+        v0, v1 = self.visible_range()
+        plot = self._geometry().plot
+        return v0 + (x - plot.left()) * (v1 - v0) / max(1, plot.width())
+
+    def lane_count(self) -> int:
+        self._sync()
+        return len(self._lanes)
+
+    def lane_rect(self, index: int) -> QRect:
+        """The whole lane of the context at ``index`` (``context.number - 1``), over the plot's width."""
+        geo = self._geometry()
+        return QRect(geo.plot.left(), geo.lane_top(index), geo.plot.width(), geo.lane_h)
+
+    def block_rect(self, index: int) -> QRect:
+        """The band of lane ``index`` where chunk blocks are drawn."""
+        geo = self._geometry()
+        top, bottom = geo.band(index)
+        return QRect(geo.plot.left(), top, geo.plot.width(), bottom - top)
+
+    def chunk_rect(self, row: int) -> QRectF | None:
+        """Where the chunk at ``row`` of the session's chunk columns is drawn (at least one pixel wide)."""
+        self._sync()
+        if not 0 <= row < self._cache.lane_of.size:
+            return None
+        index = int(self._cache.lane_of.view[row])
+        lane = self._lanes[index]
+        pos = int(self._cache.pos.view[row])
+        starts, ends = lane.spans(self._mode)
+        x0, x1 = self.x_for(float(starts[pos])), self.x_for(float(ends[pos]))
+        top, bottom = self._geometry().band(index)
+        return QRectF(x0, top, max(1.0, x1 - x0), bottom - top)
+
+    def export_png(self, path: str) -> bool:
+        """Save the view as it is drawn now to a PNG file."""
+        return bool(self.grab().save(path, "PNG"))
+
+    def sizeHint(self) -> QSize:
+        return QSize(960, 420)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(400, 200)
+
+    # --- data ---------------------------------------------------------------------------------------
+
+    @property
+    def _lanes(self) -> list[_Lane]:
+        return self._cache.lanes
+
+    def _reset(self) -> None:
+        self._cache = _LaneCache(self.session)
+        self._geometry_cache = None
+
+    def _sync(self) -> None:
+        """Bring the lane caches up to date with the session: new lanes, new chunk rows, new anomalies."""
+        if self._cache.sync():
+            self._geometry_cache = None
+
+    def _on_data(self) -> None:
+        self._pending = True
+
+    def _on_segments(self, segments: list[Segment]) -> None:
+        lanes = self._lanes
+        for segment in segments:
+            index = segment.context.number - 1
+            if index < len(lanes):
+                self._cache.invalidate(lanes[index])
+        self._pending = True
+
+    def _on_contexts(self, contexts: list[Context]) -> None:
+        lanes = self._lanes
+        for ctx in contexts:
+            if ctx.number - 1 < len(lanes):
+                self._cache.invalidate(lanes[ctx.number - 1])
+        self._geometry_cache = None
+        self._pending = True
+
+    def _on_anomalies(self, first: int, last: int) -> None:
+        self._pending = True
+
+    def _on_tick(self) -> None:
+        if not self._pending:
+            return
+        self._pending = False
+        self._sync()
+        if self._follow:
+            self._apply_follow()
+        self.update()
+
+    def _on_session_replaced(self) -> None:
+        self._reset()
+        self._ranges = {m: None for m in AxisMode}
+        self._scroll = 0
+        self._sync()
+        self.update()
+
+    def _on_selection(self) -> None:
+        self._reveal_selection()
+        self.update()
+
+    # --- ranges -------------------------------------------------------------------------------------
+
+    def _fit_range(self) -> tuple[float, float]:
+        self._sync()
+        bounds = self._cache.data_bounds(self._mode)
+        if bounds is None:
+            return 0.0, 10.0
+        lo, hi = bounds
+        span = max(hi - lo, 0.05)
+        pad = span * 0.02
+        return lo - pad, lo + span + pad
+
+    def _apply_follow(self) -> None:
+        bounds = self._cache.data_bounds(self._mode)
+        if bounds is None:
+            return
+        v0, v1 = self.visible_range()
+        span = v1 - v0
+        newest = bounds[1]
+        if newest > v1 - span * 0.03 or newest < v0:
+            right = newest + span * 0.03
+            self.set_visible_range(right - span, right)
+
+    def _segment_extent(self, segment: Segment) -> tuple[float, float] | None:
+        self._sync()
+        return self._cache.segment_extent(segment, self._mode)
+
+    def _reveal_selection(self) -> None:
+        segment = self._selection.segment
+        context = segment.context if segment is not None else self._selection.context
+        if context is None:
+            return
+        geo = self._geometry()
+        index = context.number - 1
+        top = index * geo.lane_h
+        if top < geo.scroll or top + geo.lane_h > geo.scroll + geo.plot.height():
+            self._set_scroll(top - max(0, (geo.plot.height() - geo.lane_h) // 2))
+        if segment is None:
+            return
+        extent = self._segment_extent(segment)
+        if extent is None:
+            return
+        lo, hi = extent
+        v0, v1 = self.visible_range()
+        if hi >= v0 and lo <= v1:
+            return
+        span = v1 - v0
+        self.set_follow(False)
+        if hi - lo < span * 0.9:
+            centre = (lo + hi) / 2
+            self.set_visible_range(centre - span / 2, centre + span / 2)
+        else:
+            self.set_visible_range(lo - span * 0.05, lo + span * 0.95)
+
+    # --- geometry -----------------------------------------------------------------------------------
+
+    def _geometry(self) -> _Geometry:
+        if self._geometry_cache is None:
+            geo = _layout(self.font(), self.width(), self.height(), len(self._lanes), self._scroll)
+            self._scroll = geo.scroll
+            self._geometry_cache = geo
+        return self._geometry_cache
+
+    def _set_scroll(self, scroll: int) -> None:
+        if scroll != self._scroll:
+            self._scroll = scroll
+            self._geometry_cache = None
+            self.update()
+
+    def _xs(self, values: FloatArray, geo: _Geometry) -> FloatArray:
+        v0, v1 = self.visible_range()
+        return _plot_xs(values, geo, v0, v1)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._geometry_cache = None
+        super().changeEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._geometry_cache = None
+        super().resizeEvent(event)
