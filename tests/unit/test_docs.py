@@ -1,0 +1,25 @@
+"""The scenario examples a user copies from the README and resources/ must parse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flushscope.core.scenario import Send, load_scenario, parse_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_readme_scenario_example_parses() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("one step a line")[1].split("```")[1]
+    scenario = parse_scenario(block, "README.md")
+    assert [s.text for s in scenario.steps if isinstance(s, Send)] == ["Hello there.", "How are you? "]
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "resources" / "scenarios").glob("*.txt")), ids=lambda p: p.name
+)
+def test_shipped_scenarios_parse(path: Path) -> None:
+    assert load_scenario(path).steps
