@@ -11,76 +11,7 @@ import pytest
 from flushscope.core.anomalies import AnomalyKind, Severity
 from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.session import ContextState, SegmentState, Session, SessionObserver, Thresholds, rebuild
-
-FORMAT = {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000}
-AUDIO = bytes(range(200)) * 24  # 4800 bytes = 2400 samples = 0.1 s
-
-
-class Wire:
-    """Writes frames into a session as a client and a server would."""
-
-    def __init__(self, session: Session | None = None) -> None:
-        self.session = session or Session()
-        self.t = 0.0
-
-    def _add(self, direction: Direction, obj: dict[str, Any] | str, dt: float = 0.01, conn: int = 1) -> Frame:
-        self.t += dt
-        text = obj if isinstance(obj, str) else json.dumps(obj)
-        return self.session.add_text(self.t, conn, direction, text)
-
-    def send(
-        self, ctx: str, transcript: str, *, cont: bool = True, flush: bool = False, **extra: Any
-    ) -> Frame:
-        request = {
-            "context_id": ctx,
-            "model_id": "sonic-3",
-            "transcript": transcript,
-            "voice": {"mode": "id", "id": "v"},
-            "output_format": FORMAT,
-            "continue": cont,
-            "max_buffer_delay_ms": 0,
-            **extra,
-        }
-        if flush:
-            request["flush"] = True
-        return self._add(Direction.SEND, request)
-
-    def flush(self, ctx: str) -> Frame:
-        return self.send(ctx, "", flush=True)
-
-    def end(self, ctx: str) -> Frame:
-        return self.send(ctx, "", cont=False)
-
-    def chunk(self, ctx: str, flush_id: int | None, audio: bytes = AUDIO, dt: float = 0.01) -> Frame:
-        frame: dict[str, Any] = {
-            "type": "chunk",
-            "context_id": ctx,
-            "status_code": 206,
-            "done": False,
-            "data": base64.b64encode(audio).decode(),
-            "step_time": 1.0,
-        }
-        if flush_id is not None:
-            frame["flush_id"] = flush_id
-        return self._add(Direction.RECV, frame, dt)
-
-    def flush_done(self, ctx: str, flush_id: int) -> Frame:
-        return self._add(
-            Direction.RECV,
-            {"type": "flush_done", "context_id": ctx, "status_code": 206, "done": False, "data": "",
-             "flush_id": flush_id, "flush_done": True},
-        )  # fmt: skip
-
-    def done(self, ctx: str) -> Frame:
-        return self._add(
-            Direction.RECV, {"type": "done", "context_id": ctx, "status_code": 206, "done": True}
-        )
-
-    def recv(self, obj: dict[str, Any] | str) -> Frame:
-        return self._add(Direction.RECV, obj)
-
-    def kinds(self) -> list[AnomalyKind]:
-        return [a.kind for a in self.session.anomalies]
+from session_wire import AUDIO, Wire
 
 
 def two_segments(wire: Wire, first_id: int | None, second_id: int | None, close_ids: tuple[int, int]) -> None:
@@ -220,7 +151,7 @@ def test_frames_after_done_for_unknown_and_cancelled_contexts() -> None:
     wire.chunk("a", 1)
     wire.chunk("zzz", 1)
     wire.send("c", "Bye. ")
-    wire._add(Direction.SEND, {"context_id": "c", "cancel": True})
+    wire.cancel("c")
     wire.chunk("c", 1)
     kinds = wire.kinds()
     assert AnomalyKind.AFTER_DONE in kinds

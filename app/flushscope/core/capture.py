@@ -44,6 +44,7 @@ from urllib.parse import quote, quote_plus, unquote_plus
 
 import flushscope
 from flushscope.core.frames import Direction, Frame
+from flushscope.protocol.messages import json_kind
 
 __all__ = [
     "FORMAT",
@@ -330,18 +331,6 @@ _DIRECTIONS: Final[dict[str, Direction]] = {d.value: d for d in Direction}
 _HEADER_FIELDS: Final = ("format", "version", "app", "started", "target", "note")
 
 
-def _kind(value: object) -> str:
-    return {
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        list: "an array",
-        dict: "an object",
-        type(None): "null",
-    }.get(type(value), type(value).__name__)
-
-
 def _is_complete(raw: bytes | str) -> bool:
     return raw.endswith(b"\n") if isinstance(raw, bytes) else raw.endswith("\n")
 
@@ -364,7 +353,7 @@ def _parse_header(raw: bytes | str | None, name: str, warnings: list[str]) -> Ca
         raise CaptureError(name, 1, f'the header has no "format": "{FORMAT}": not a flushscope capture')
     version = obj.get("version")
     if type(version) is not int:
-        raise CaptureError(name, 1, f"the header's version must be an integer, not {_kind(version)}")
+        raise CaptureError(name, 1, f"the header's version must be an integer, not {json_kind(version)}")
     if version > VERSION:
         raise CaptureError(
             name,
@@ -380,11 +369,11 @@ def _parse_header(raw: bytes | str | None, name: str, warnings: list[str]) -> Ca
             warnings.append(f"the header has no {key!r}")
             value = ""
         elif not isinstance(value, str):
-            raise CaptureError(name, 1, f"the header's {key!r} must be a string, not {_kind(value)}")
+            raise CaptureError(name, 1, f"the header's {key!r} must be a string, not {json_kind(value)}")
         values[key] = value
     note = obj.get("note")
     if note is not None and not isinstance(note, str):
-        raise CaptureError(name, 1, f"the header's 'note' must be a string, not {_kind(note)}")
+        raise CaptureError(name, 1, f"the header's 'note' must be a string, not {json_kind(note)}")
     return CaptureHeader(
         format=FORMAT,
         version=version,
@@ -420,12 +409,12 @@ def _frames(lines: Iterator[bytes | str], name: str, warnings: list[str]) -> Ite
                 raise CaptureError(name, lineno, f"not JSON: {exc.msg} at column {exc.colno}") from None
             raise CaptureError(name, lineno, "not JSON: nested too deeply or a number too long") from None
         if type(obj) is not dict:
-            raise CaptureError(name, lineno, f"a frame line must be a JSON object, not {_kind(obj)}")
+            raise CaptureError(name, lineno, f"a frame line must be a JSON object, not {json_kind(obj)}")
 
         t = obj.get("t")
         if type(t) is not float:
             if type(t) is not int:
-                raise CaptureError(name, lineno, f'"t" must be a number of seconds, not {_kind(t)}')
+                raise CaptureError(name, lineno, f'"t" must be a number of seconds, not {json_kind(t)}')
             try:
                 t = float(t)
             except OverflowError:
@@ -434,7 +423,7 @@ def _frames(lines: Iterator[bytes | str], name: str, warnings: list[str]) -> Ite
             raise CaptureError(name, lineno, f'"t" must be a finite number, not {t!r}')
         conn = obj.get("conn")
         if type(conn) is not int or conn < 0:
-            shown = conn if type(conn) is int else _kind(conn)
+            shown = conn if type(conn) is int else json_kind(conn)
             raise CaptureError(name, lineno, f'"conn" must be a non-negative integer, not {shown}')
         dir_value = obj.get("dir")
         direction = directions.get(dir_value) if type(dir_value) is str else None
@@ -455,12 +444,12 @@ def _frames(lines: Iterator[bytes | str], name: str, warnings: list[str]) -> Ite
             text = line[start + len(_INLINE) : -1]
         elif type(text) is not str:
             if text is not None:
-                raise CaptureError(name, lineno, f'"frame" must be a string, not {_kind(text)}')
+                raise CaptureError(name, lineno, f'"frame" must be a string, not {json_kind(text)}')
             if direction is not Direction.META:
                 raise CaptureError(name, lineno, f'a {direction.value} line needs a "frame" string')
             meta = obj.get("meta")
             if type(meta) is not dict:
-                raise CaptureError(name, lineno, f'a meta line needs a "meta" object, not {_kind(meta)}')
+                raise CaptureError(name, lineno, f'a meta line needs a "meta" object, not {json_kind(meta)}')
             try:
                 text = json.dumps(meta, separators=_COMPACT, ensure_ascii=False)
             except (ValueError, RecursionError):

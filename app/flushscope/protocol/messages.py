@@ -41,7 +41,7 @@ def _str(obj: Mapping[str, Any], key: str, *, required: bool = False) -> str | N
             raise ProtocolError(f"missing field {key!r}", field=key)
         return None
     if not isinstance(value, str):
-        raise ProtocolError(f"field {key!r} must be a string, not {_kind(value)}", field=key)
+        raise ProtocolError(f"field {key!r} must be a string, not {json_kind(value)}", field=key)
     return value
 
 
@@ -50,7 +50,7 @@ def _bool(obj: Mapping[str, Any], key: str, default: bool | None = False) -> boo
     if value is None:
         return default
     if not isinstance(value, bool):
-        raise ProtocolError(f"field {key!r} must be true or false, not {_kind(value)}", field=key)
+        raise ProtocolError(f"field {key!r} must be true or false, not {json_kind(value)}", field=key)
     return value
 
 
@@ -62,7 +62,7 @@ def _int(obj: Mapping[str, Any], key: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             return int(value)
-        raise ProtocolError(f"field {key!r} must be an integer, not {_kind(value)}", field=key)
+        raise ProtocolError(f"field {key!r} must be an integer, not {json_kind(value)}", field=key)
     return value
 
 
@@ -71,7 +71,7 @@ def _number(obj: Mapping[str, Any], key: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ProtocolError(f"field {key!r} must be a number, not {_kind(value)}", field=key)
+        raise ProtocolError(f"field {key!r} must be a number, not {json_kind(value)}", field=key)
     return float(value)
 
 
@@ -80,11 +80,12 @@ def _object(obj: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        raise ProtocolError(f"field {key!r} must be an object, not {_kind(value)}", field=key)
+        raise ProtocolError(f"field {key!r} must be an object, not {json_kind(value)}", field=key)
     return value
 
 
-def _kind(value: object) -> str:
+def json_kind(value: object) -> str:
+    """How a JSON value is named in error messages: "a string", "an object", "null", ..."""
     return {
         str: "a string",
         bool: "a boolean",
@@ -114,7 +115,7 @@ def load_object(text: str | bytes | bytearray) -> JsonObject:
     except RecursionError:
         raise ProtocolError("frame is not JSON: nested too deeply") from None
     if not isinstance(obj, dict):
-        raise ProtocolError(f"frame must be a JSON object, not {_kind(obj)}")
+        raise ProtocolError(f"frame must be a JSON object, not {json_kind(obj)}")
     return obj
 
 
@@ -171,7 +172,7 @@ class GenerationRequest:
         voice = obj.get("voice")
         if voice is not None and not isinstance(voice, str | dict):
             raise ProtocolError(
-                f"field 'voice' must be an id string or an object, not {_kind(voice)}", field="voice"
+                f"field 'voice' must be an id string or an object, not {json_kind(voice)}", field="voice"
             )
         return cls(
             transcript=transcript,
@@ -493,7 +494,7 @@ def parse_server_obj(obj: Mapping[str, Any]) -> ServerMessageT:
         if chunk is not None:
             return chunk
     if kind is not None and not isinstance(kind, str):
-        raise ProtocolError(f"field 'type' must be a string, not {_kind(kind)}", field="type")
+        raise ProtocolError(f"field 'type' must be a string, not {json_kind(kind)}", field="type")
     context_id = _str(obj, "context_id")
     status_code = _int(obj, "status_code")
     done = bool(_bool(obj, "done"))

@@ -1,4 +1,4 @@
-"""Writes realistic frames into a session, as a client and a Cartesia server would, for GUI tests."""
+"""Writes realistic frames into a session, as a client and a Cartesia server would (shared by the tests)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import base64
 import json
 from typing import Any
 
+from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.session import Session
 
@@ -54,6 +55,13 @@ class Wire:
 
     def end(self, ctx: str) -> Frame:
         return self.send(ctx, "", cont=False)
+
+    def recv(self, obj: dict[str, Any] | str) -> Frame:
+        """Any server frame, as given."""
+        return self.add(Direction.RECV, obj)
+
+    def kinds(self) -> list[AnomalyKind]:
+        return [a.kind for a in self.session.anomalies]
 
     def cancel(self, ctx: str) -> Frame:
         return self.add(Direction.SEND, {"context_id": ctx, "cancel": True})
