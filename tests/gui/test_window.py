@@ -490,9 +490,19 @@ def test_play_from_the_table_and_the_timeline_menu(
     window.timeline.segmentContextMenuRequested.emit(beta_first, window.mapToGlobal(QPoint(200, 200)))
     menu = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible())
     assert window.selection.segment is beta_first
-    actions = {a.text(): a for a in menu.actions()}
-    assert set(actions) == {"Play", "Export as WAV…", "Copy context_id"}
-    actions["Play"].trigger()
+    actions = {a.text(): a for a in menu.actions() if not a.isSeparator()}
+    assert set(actions) == {
+        "Play segment",
+        "Play context",
+        "Play from here",
+        "Export segment as WAV…",
+        "Export context as WAV…",
+        "Copy segment timings",
+        "Copy context_id",
+    }
+    # A player that only plays segments: no context, no start point.
+    assert not actions["Play context"].isEnabled() and not actions["Play from here"].isEnabled()
+    actions["Play segment"].trigger()
     menu.close()
     assert player.played == [beta_first, beta_first]
     wav = tmp_path / "beta.wav"

@@ -2,7 +2,9 @@
 
 ALSA is pointed at a configuration whose default PCM writes every sample it is given to ``out.raw`` (with a
 null sink that consumes at once, so nothing is paced in real time), and PortAudio is re-initialised to read
-it. Each stream open rewrites the file. Segments are built by feeding frames with real espeak-ng speech.
+it (the ``alsa_file`` and ``no_card`` fixtures of ``tests/conftest.py``, the comparisons in
+``tests/audio_sink.py``). Each stream open rewrites the file. Segments are built by feeding frames with real
+espeak-ng speech.
 """
 
 from __future__ import annotations
@@ -14,38 +16,24 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pytest
 import sounddevice as sd
 
+from audio_sink import assert_played, decoded, fade_len, has_sound_card, locate, written
 from flushscope.audio import output
-from flushscope.audio.player import FADE_SECONDS, Player, PlayerState
+from flushscope.audio.player import Player, PlayerState
 from flushscope.core.capture import CaptureWriter
 from flushscope.core.frames import Direction
 from flushscope.core.recorder import Recorder
 from flushscope.core.session import Context, SegmentState, Session
 from flushscope.emulator.context import render
 from flushscope.emulator.speech import Speech, Synthesizer, voice_for
-from flushscope.protocol.audio import AudioFormat, Encoding, to_int16
+from flushscope.protocol.audio import AudioFormat, Encoding
 
-ALSA_FILE_CONF = """</usr/share/alsa/alsa.conf>
-pcm.!default {{
-    type file
-    slave.pcm "null"
-    file "{out}"
-    format "raw"
-}}
-ctl.!default {{ type hw card 0 }}
-"""
-# A default PCM on a sound card that does not exist: PortAudio then lists no device at all.
-ALSA_NO_CARD_CONF = """</usr/share/alsa/alsa.conf>
-pcm.!default { type hw card 7 }
-"""
 TIMEOUT = 10.0
 FORMATS = [
     AudioFormat(Encoding.PCM_S16LE, 24000),
@@ -60,46 +48,6 @@ SENTENCES = [
 ]
 # Chunks are cut at odd byte counts, so 16- and 32-bit samples straddle chunk boundaries.
 CHUNK_BYTES = 3001
-
-
-def _reinitialise_portaudio() -> None:
-    sd._terminate()
-    sd._initialize()
-
-
-@contextmanager
-def alsa_config(conf: Path) -> Iterator[None]:
-    """PortAudio re-initialised on ALSA configuration ``conf``, and back on the previous one afterwards."""
-    previous = os.environ.get("ALSA_CONFIG_PATH")
-    os.environ["ALSA_CONFIG_PATH"] = str(conf)
-    _reinitialise_portaudio()
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("ALSA_CONFIG_PATH", None)
-        else:
-            os.environ["ALSA_CONFIG_PATH"] = previous
-        _reinitialise_portaudio()
-
-
-@pytest.fixture
-def alsa_file(tmp_path: Path) -> Iterator[Path]:
-    """ALSA's default device writes raw samples to the returned path."""
-    out = tmp_path / "out.raw"
-    conf = tmp_path / "asound.conf"
-    conf.write_text(ALSA_FILE_CONF.format(out=out))
-    with alsa_config(conf):
-        yield out
-
-
-@pytest.fixture
-def no_card(tmp_path: Path) -> Iterator[None]:
-    """ALSA's default device is a sound card that is not there."""
-    conf = tmp_path / "asound.conf"
-    conf.write_text(ALSA_NO_CARD_CONF)
-    with alsa_config(conf):
-        yield
 
 
 class Recorded:
@@ -181,62 +129,6 @@ def speech(synth: Synthesizer) -> list[Speech]:
 
 def speak(speech: list[Speech], fmt: AudioFormat, which: int = 0) -> bytes:
     return render(speech[which], fmt)
-
-
-# --- what reached the device -----------------------------------------------------------------------
-
-
-def stream_dtype(fmt: AudioFormat) -> np.dtype[Any]:
-    return np.dtype(np.float32 if fmt.encoding is Encoding.PCM_F32LE else np.int16)
-
-
-def decoded(audio: bytes, fmt: AudioFormat) -> npt.NDArray[Any]:
-    """The samples a player must hand over for ``audio``: the bytes as sent, or G.711 expanded."""
-    whole = audio[: fmt.samples_in(len(audio)) * fmt.sample_width]
-    if fmt.encoding is Encoding.PCM_F32LE:
-        return np.frombuffer(whole, "<f4").astype(np.float32)
-    return to_int16(whole, fmt.encoding)
-
-
-def written(out: Path, fmt: AudioFormat) -> npt.NDArray[Any]:
-    return np.fromfile(out, stream_dtype(fmt))
-
-
-def bits(samples: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    """Samples compared bit for bit (float32 through its integer pattern, so -0.0 and NaN count too)."""
-    return samples.view(np.uint32) if samples.dtype == np.float32 else samples
-
-
-def fade_len(fmt: AudioFormat) -> int:
-    return round(FADE_SECONDS * fmt.sample_rate)
-
-
-def locate(y: npt.NDArray[Any], piece: npt.NDArray[Any], after: int = 0, head: int = 0, tail: int = 0) -> int:
-    """Where ``piece`` starts in ``y`` at or after ``after``, its first ``head`` and last ``tail`` samples
-    not compared (they may be faded). Fails when it is not there bit for bit."""
-    inner = bits(piece[head : len(piece) - tail])
-    ybits = bits(y)
-    nonzero = np.flatnonzero(inner)
-    assert nonzero.size, "the piece is silent: nothing to locate it by"
-    anchor = int(nonzero[0])
-    for hit in np.flatnonzero(ybits[after + head + anchor :] == inner[anchor]):
-        start = after + int(hit)
-        if np.array_equal(ybits[start + head : start + head + len(inner)], inner):
-            return start
-    raise AssertionError(f"{len(piece)} samples not found bit-exact in the {len(y)} written")
-
-
-def assert_played(out: Path, fmt: AudioFormat, expected: npt.NDArray[Any]) -> None:
-    """``out`` holds silence, ``expected`` with a fade of at most FADE_SECONDS at each end, then silence."""
-    y = written(out, fmt)
-    fade = fade_len(fmt)
-    start = locate(y, expected, head=fade, tail=fade)
-    end = start + len(expected)
-    assert not np.any(y[:start]) and not np.any(y[end:]), "sound outside the segment's samples"
-    for edge in (slice(start, start + fade), slice(end - fade, end)):
-        got = y[edge].astype(np.float64)
-        want = expected[edge.start - start : edge.stop - start].astype(np.float64)
-        assert np.all(np.abs(got) <= np.abs(want) + 1e-9), "a fade made samples louder"
 
 
 def play_to_end(player: Player, recorded: Recorded) -> None:
@@ -463,16 +355,9 @@ def test_an_unknown_device_is_reported_not_raised(
     assert len(recorded.errors) == 1 and "99" in recorded.errors[0]
 
 
-def _has_sound_card() -> bool:
-    try:
-        return "no soundcards" not in Path("/proc/asound/cards").read_text()
-    except OSError:
-        return False
-
-
 # PortAudio lists the hardware cards it finds whatever the configuration says, so a machine with a sound
 # card cannot be made to look empty.
-@pytest.mark.skipif(_has_sound_card(), reason="this machine has a sound card: PortAudio always lists it")
+@pytest.mark.skipif(has_sound_card(), reason="this machine has a sound card: PortAudio always lists it")
 def test_no_output_device_is_reported_not_raised(no_card: None, player: Player, speech: list[Speech]) -> None:
     assert len(sd.query_devices()) == 0
     assert output.list_devices() == []

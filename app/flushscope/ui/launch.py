@@ -167,12 +167,14 @@ async def _run(
     args: argparse.Namespace, config: EmulatorConfig, scenario: Scenario | None, reporter: ErrorReporter
 ) -> int:
     from flushscope.net.live import LiveSession
+    from flushscope.ui.playback import PlaybackController
     from flushscope.ui.window import MainWindow
 
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(reporter.loop_exception_handler)
     live = LiveSession(capture_path=args.record, emulator_config=config)
-    window = MainWindow(live)
+    # The window closes the player (and releases the audio device) when it closes.
+    window = MainWindow(live, PlaybackController(live_session=live.session))
     reporter.set_parent(lambda: None if window.is_closed else window)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
@@ -229,6 +231,9 @@ async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenari
     if args.screenshot is not None and not window.is_closed:
         window.bridge.flush()
         window.timeline.fit_all()
+        if window.selection.segment is None and window.selection.context is None:
+            # A picture of a finished run shows a transcript selected, its waveform and words under it.
+            window.select_first_segment()
         # Let the views take the last tick and lay out before the picture is taken.
         await asyncio.sleep(0.25)
         if not window.screenshot(args.screenshot):

@@ -19,6 +19,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     Qt,
     Signal,
 )
@@ -117,8 +118,10 @@ class TranscriptsPanel(QWidget):
     """The transcripts table: one row per segment, sortable, following the shared selection."""
 
     playRequested = Signal(object)
-    """Play this :class:`Segment`'s audio: its Play cell was clicked, or Enter pressed on its row. Only
-    emitted for segments with audio."""
+    """Play (or stop, when it is the one playing) this :class:`Segment`'s audio: its Play cell was clicked,
+    or Enter pressed on its row. Only emitted for segments with audio."""
+    segmentContextMenuRequested = Signal(object, QPoint)
+    """Right click on a row: its :class:`Segment` and the global position for a menu."""
 
     def __init__(self, bridge: SessionBridge, selection: Selection, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,7 +144,7 @@ class TranscriptsPanel(QWidget):
                 m.CHUNKS: "chunks",
                 m.SECONDS: "audio s",
                 m.STATE: "flushing",
-                m.PLAY: "play",
+                m.PLAY: "■ 100%",
             },
             stretch=m.TEXT,
         )
@@ -158,6 +161,8 @@ class TranscriptsPanel(QWidget):
         self.view.selectionModel().selectionChanged.connect(self._on_rows_selected)
         self.view.clicked.connect(self._on_clicked)
         self.view.installEventFilter(self)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_context_menu)
         selection.changed.connect(self._show_selection)
         self.model.rowsInserted.connect(self._show_selection)
         self.model.modelReset.connect(self._show_selection)
@@ -201,6 +206,13 @@ class TranscriptsPanel(QWidget):
     def _on_clicked(self, index: QModelIndex) -> None:
         if index.column() == TranscriptsModel.PLAY:
             self._request_play(index)
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        segment: Segment | None = index.data(SEGMENT_ROLE) if index.isValid() else None
+        if segment is not None:
+            self._selection.select_segment(segment)
+            self.segmentContextMenuRequested.emit(segment, self.view.viewport().mapToGlobal(pos))
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (

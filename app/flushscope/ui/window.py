@@ -4,16 +4,22 @@ The window is the controller between the widgets and the :class:`~flushscope.net
 composer and connection bar only ask, the window does it on the asyncio loop (qasync, the GUI thread), in
 tasks it owns and cancels on close. Client failures become words in the status bar and next to the status
 light, never exceptions.
+
+Playback goes through a :class:`~flushscope.ui.playback.PlaybackController` when the window is given one:
+the Play cells, Space, the timeline's and the table's menus and clicks on the waveform strip all play
+through it, and its position moves the playheads of the timeline and the strip and the progress of the
+playing row. WAV files are written on an executor thread, so long audio does not freeze the window.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import shutil
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -39,7 +45,10 @@ from PySide6.QtWidgets import (
 )
 
 import flushscope
+from flushscope.audio.player import PlayerState
+from flushscope.audio.wav import ExportError, safe_name, segment_file_name, write_wav
 from flushscope.core.capture import CaptureError, LoadedCapture, read_capture
+from flushscope.core.report import reported_segments
 from flushscope.core.scenario import (
     Cancel,
     End,
@@ -53,7 +62,7 @@ from flushscope.core.scenario import (
     UseContext,
     Wait,
 )
-from flushscope.core.session import Segment, Session, rebuild
+from flushscope.core.session import Context, Segment, SegmentState, Session, rebuild
 from flushscope.core.settings import SettingsError
 from flushscope.net.client import ClientError
 from flushscope.net.live import CAPTURE_SUFFIX, ConnectionState, ConnectionStatus, LiveSession, TargetKind
@@ -61,10 +70,13 @@ from flushscope.net.runner import play_scenario, wait_settled
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.composer import Composer
 from flushscope.ui.connection_bar import ConnectionBar
+from flushscope.ui.palette import is_dark, warning_colour
 from flushscope.ui.panels import AnomaliesPanel, FramesPanel, TranscriptsPanel
+from flushscope.ui.playback import OutputDeviceMenu, PlaybackController, segment_at, segment_start
 from flushscope.ui.status import StatusBar, anomaly_counts
 from flushscope.ui.tables import context_label
 from flushscope.ui.timeline import AxisMode, TimelineView
+from flushscope.ui.waveform import WaveformStrip
 
 log = logging.getLogger("flushscope.window")
 
@@ -73,10 +85,50 @@ CAPTURE_FILTER: Final = f"flushscope captures (*{CAPTURE_SUFFIX} *.jsonl);;All f
 MESSAGE_MS: Final = 8000
 
 
-class SegmentPlayer(Protocol):
-    """What plays a segment's audio when its Play cell or menu entry is used."""
+#: Why nothing can be played when the window has no player at all.
+NO_PLAYER: Final = "audio playback is not available"
 
-    def play(self, segment: Segment) -> None: ...
+
+class SegmentPlayer(Protocol):
+    """What plays a segment's audio when its Play cell or menu entry is used (a
+    :class:`PlaybackController` does much more: contexts, a start point, stop, a playhead)."""
+
+    def play(self, segment: Segment) -> object: ...
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def segment_timings(segment: Segment) -> str:
+    """One line on a segment's timing, for the clipboard: ``context <id> flush_id 2: 1.84 s of audio,
+    21 chunks, first audio 99 ms, flush_done 1266 ms, transcripts: "..."``."""
+    ctx = segment.context
+    fid = segment.flush_id
+    name = f"flush_id {fid}" if fid is not None else f"segment {segment.label} (no flush_id yet)"
+    first = segment.first_audio_ms
+    if first is not None:
+        first_text = f"first audio {first:.0f} ms"
+    else:
+        first_text = "no audio yet" if not segment.nbytes else "first audio unknown"
+    done = segment.flush_done_ms
+    if done is not None:
+        done_text = f"flush_done {done:.0f} ms"
+    elif segment.flush_done_t is not None:
+        done_text = "flush_done unrequested"
+    elif segment.state is SegmentState.FLUSHING:
+        done_text = "flush_done pending"
+    else:
+        done_text = "no flush_done"
+    texts = " ".join(json.dumps(t.text, ensure_ascii=False) for t in segment.transcripts) or "none"
+    return (
+        f"context {ctx.context_id} {name}: {segment.audio_seconds:.2f} s of audio, "
+        f"{_plural(segment.chunk_count, 'chunk')}, {first_text}, {done_text}, transcripts: {texts}"
+    )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def describe_step(step: ScenarioStep) -> str:
@@ -128,6 +180,11 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.live = live
         self.player = player
+        #: The full player behind :attr:`player`, when it is one.
+        self.playback = player if isinstance(player, PlaybackController) else None
+        if self.playback is not None and self.playback.live_session is None:
+            self.playback.live_session = live.session
+        self._play_status = ""
         self.viewing: Path | None = None
         self.loaded: LoadedCapture | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -150,9 +207,15 @@ class MainWindow(QMainWindow):
         self.transcripts = TranscriptsPanel(self.bridge, self.selection)
         self.frames = FramesPanel(self.bridge, self.selection)
         self.anomalies = AnomaliesPanel(self.bridge, self.selection)
+        self.waveform = WaveformStrip(self.bridge, self.selection)
         self.status = StatusBar(self.bridge, self)
         self.status.clock = live.now
         self.setStatusBar(self.status)
+        self.play_label = QLabel(self)
+        self.play_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.play_label.setContentsMargins(6, 0, 6, 0)
+        self.play_label.hide()
+        self.status.insertPermanentWidget(0, self.play_label)
 
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
@@ -194,6 +257,11 @@ class MainWindow(QMainWindow):
         live.add_listener(self._on_status)
         self._on_status(live.status)
         self._refresh_tabs()
+        if self.player is not None:
+            self._show_availability(*self.play_availability())
+        else:
+            self.transcripts.model.set_play_available(False, _sentence(NO_PLAYER))
+            self._update_actions()
 
     # --- layout ------------------------------------------------------------------------------------
 
@@ -231,6 +299,11 @@ class MainWindow(QMainWindow):
         layout.setSpacing(0)
         layout.addLayout(bar)
         layout.addWidget(self.timeline, 1)
+        line = QFrame(pane)
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout.addWidget(line)
+        layout.addWidget(self.waveform)
         return pane
 
     def _build_menus(self) -> None:
@@ -240,14 +313,36 @@ class MainWindow(QMainWindow):
         self.save_action = self._action(file_menu, "&Save capture as…", "Ctrl+Shift+S")
         self.export_action = self._action(file_menu, "&Export timeline as PNG…", "Ctrl+Shift+P")
         file_menu.addSeparator()
+        self.export_segment_action = self._action(file_menu, "Export se&gment as WAV…", "Ctrl+Shift+W")
+        self.export_context_action = self._action(file_menu, "Export &context as WAV…", None)
+        self.export_all_action = self._action(file_menu, "Export &all segments as WAV…", None)
+        file_menu.addSeparator()
         self.quit_action = self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit)
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.copy_timings_action = self._action(edit_menu, "Copy segment &timings", "Ctrl+Shift+C")
+        self.copy_context_id_action = self._action(edit_menu, "Copy context_&id", None)
 
         view_menu = self.menuBar().addMenu("&View")
         self.fit_action = self._action(view_menu, "&Fit timeline", "Ctrl+0")
         self.follow_action = self._action(view_menu, "F&ollow live", None)
         self.follow_action.setCheckable(True)
         self.follow_action.setChecked(True)
+        view_menu.addSeparator()
+        self.device_menu = OutputDeviceMenu("Output &device", self.playback, self)
+        self.device_menu.deviceChosen.connect(self._device_chosen)
+        view_menu.addMenu(self.device_menu)
+
+        play_menu = self.menuBar().addMenu("&Playback")
+        play_menu.setToolTipsVisible(True)
+        self.play_action = self._action(play_menu, "&Play or stop the selection", "Space")
+        self.play_context_action = self._action(play_menu, "Play the selected &context", "Shift+Space")
+        self.stop_action = self._action(play_menu, "&Stop", None)
+        self.stop_action.setEnabled(False)
+        for menu in (file_menu, edit_menu, play_menu):
+            menu.setToolTipsVisible(True)
+            menu.aboutToShow.connect(self._update_actions)
 
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = self._action(help_menu, "&About flushscope", None)
@@ -260,6 +355,14 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(self.close)
         self.fit_action.triggered.connect(self.timeline.fit_all)
         self.about_action.triggered.connect(self._about)
+        self.export_segment_action.triggered.connect(self._export_selected_segment)
+        self.export_context_action.triggered.connect(self._export_selected_context)
+        self.export_all_action.triggered.connect(self._choose_wav_folder)
+        self.copy_timings_action.triggered.connect(lambda: self.copy_segment_timings())
+        self.copy_context_id_action.triggered.connect(lambda: self.copy_context_id())
+        self.play_action.triggered.connect(self.toggle_playback)
+        self.play_context_action.triggered.connect(self._play_selected_context)
+        self.stop_action.triggered.connect(self.stop_playback)
 
     def _action(self, menu: QMenu, text: str, shortcut: QKeySequence.StandardKey | str | None) -> QAction:
         action = QAction(text, self)
@@ -293,8 +396,22 @@ class MainWindow(QMainWindow):
         self.bridge.sessionReplaced.connect(self._refresh_tabs)
         self.status.refreshed.connect(self._refresh_tabs)
         self.status.refreshed.connect(self._check_timeouts)
-        self.transcripts.playRequested.connect(self.play_segment)
+        self.transcripts.playRequested.connect(self._play_cell)
+        self.transcripts.segmentContextMenuRequested.connect(self._table_menu)
         self.timeline.segmentContextMenuRequested.connect(self._segment_menu)
+        self.waveform.playRequested.connect(self._play_from)
+        self.selection.changed.connect(self._update_actions)
+        self.status.refreshed.connect(self._update_actions)
+        self.bridge.sessionReplaced.connect(self.stop_playback)
+        playback = self.playback
+        if playback is not None:
+            playback.positionChanged.connect(self._show_position)
+            playback.stateChanged.connect(lambda _state: self._refresh_playback())
+            playback.targetChanged.connect(self._refresh_playback)
+            playback.errorOccurred.connect(self._on_play_error)
+            playback.availabilityChanged.connect(self._show_availability)
+            # A live segment waiting for audio does not move: its "waiting" shows on the status tick.
+            self.status.refreshed.connect(lambda: self._refresh_play_label())
 
     # --- owned tasks -------------------------------------------------------------------------------
 
@@ -370,6 +487,12 @@ class MainWindow(QMainWindow):
             self._show_connection_text()
         if status.state is ConnectionState.FAILED and status.reason:
             self.status.showMessage(status.reason, MESSAGE_MS)
+        if self.playback is not None and status.state in (
+            ConnectionState.DISCONNECTED,
+            ConnectionState.FAILED,
+        ):
+            # Nothing more will arrive: what plays ends with the audio it has.
+            self.playback.input_ended()
         self._refresh_contexts()
 
     def _show_connection_text(self) -> None:
@@ -654,23 +777,289 @@ class MainWindow(QMainWindow):
             "<p>Every live session is recorded to a capture file as it happens.</p>",
         )
 
-    # --- playback and the segment menu -------------------------------------------------------------
+    # --- playback ----------------------------------------------------------------------------------
 
-    def play_segment(self, segment: Segment) -> None:
-        """Play one segment's audio with :attr:`player`, or say why it cannot be played."""
-        if self.player is None:
-            self.status.showMessage("Audio playback is not available", MESSAGE_MS)
+    def play_availability(self) -> tuple[bool, str]:
+        """Whether playing can work, and why not in words (as last checked)."""
+        if self.playback is not None:
+            return self.playback.available, self.playback.reason
+        if self.player is not None:
+            return True, ""
+        return False, NO_PLAYER
+
+    def _can_play(self) -> bool:
+        available, reason = self.play_availability()
+        if not available:
+            self.status.showMessage(_sentence(reason), MESSAGE_MS)
+        return available
+
+    def play_segment(self, segment: Segment, start: float = 0.0) -> bool:
+        """Play one segment's audio from ``start`` seconds into it; False, with the reason in the status bar,
+        when it cannot."""
+        if not self._can_play():
+            return False
+        if not segment.nbytes:
+            self.status.showMessage(f"Segment {segment.label} has no audio yet", MESSAGE_MS)
+            return False
+        what = f"segment {segment.label} of context {segment.context.context_id}"
+        if self.playback is not None:
+            started = self.playback.play_segment(segment, start)
+        else:
+            assert self.player is not None
+            try:
+                self.player.play(segment)
+            except Exception as exc:  # sound devices fail in many ways; none of them should end the session
+                self.status.showMessage(f"Cannot play {what}: {exc}", MESSAGE_MS)
+                return False
+            started = True
+        if started:
+            self.status.showMessage(f"Playing {what}", MESSAGE_MS)
+        return started
+
+    def play_context(self, context: Context, start: float = 0.0) -> bool:
+        """Play a context's segments in order, gapless, from ``start`` seconds into its audio."""
+        if self.playback is None:
+            self.status.showMessage(_sentence(self.play_availability()[1] or NO_PLAYER), MESSAGE_MS)
+            return False
+        if not self._can_play():
+            return False
+        if not context.total_bytes:
+            self.status.showMessage(f"Context {context.context_id} has no audio yet", MESSAGE_MS)
+            return False
+        started = self.playback.play_context(context, start)
+        if started:
+            where = f" from {start:.2f} s" if start > 0 else ""
+            self.status.showMessage(f"Playing context {context.context_id}{where}", MESSAGE_MS)
+        return started
+
+    def stop_playback(self) -> None:
+        """Stop what plays (nothing happens when nothing does)."""
+        if self.playback is not None and self.playback.state is not PlayerState.STOPPED:
+            self.playback.stop()
+
+    def toggle_playback(self) -> None:
+        """Space: stop what plays; else play the selected segment, or the selected context."""
+        playback = self.playback
+        if playback is not None and playback.state is not PlayerState.STOPPED:
+            playback.stop()
+            self.status.showMessage("Stopped", MESSAGE_MS)
             return
-        try:
-            self.player.play(segment)
-        except Exception as exc:  # sound devices fail in many ways; none of them should end the session
-            self.status.showMessage(f"Cannot play {segment.label}: {exc}", MESSAGE_MS)
+        segment, context = self.selection.segment, self.selection.context
+        if segment is not None:
+            self.play_segment(segment)
+        elif context is not None:
+            self.play_context(context)
+        else:
+            self.status.showMessage("Select a transcript or a context to play it", MESSAGE_MS)
+
+    def select_first_segment(self) -> Segment | None:
+        """Select the first transcript row (the segment that appeared first), if there is one."""
+        model = self.transcripts.model
+        if not model.rowCount():
+            return None
+        segment = model.segment(0)
+        self.selection.select_segment(segment)
+        return segment
+
+    def _play_selected_context(self) -> None:
+        context = self.selection.context
+        if context is None:
+            self.status.showMessage("Select a context to play it", MESSAGE_MS)
             return
-        self.status.showMessage(f"Playing {segment.label}", MESSAGE_MS)
+        self.play_context(context)
+
+    def _play_cell(self, segment: Segment) -> None:
+        """A Play cell (or Enter on a row): ■ stops the row that plays, ▶ plays."""
+        if self.playback is not None and self.playback.is_playing(segment):
+            self.playback.stop()
+            return
+        self.play_segment(segment)
+
+    def _play_from(self, target: Segment | Context, seconds: float) -> None:
+        if isinstance(target, Segment):
+            self.play_segment(target, seconds)
+        else:
+            self.play_context(target, seconds)
+
+    def _on_play_error(self, text: str) -> None:
+        self.status.showMessage(_sentence(text), MESSAGE_MS)
+        log.info("%s", text)
+
+    def _show_availability(self, available: bool, reason: str) -> None:
+        """Grey what plays, with the reason beside it, or bring it back."""
+        reason = "" if available else _sentence(reason or NO_PLAYER)
+        self.transcripts.model.set_play_available(available, reason)
+        self.waveform.set_message(reason)
+        if not available:
+            self.status.showMessage(reason, MESSAGE_MS)
+        self._refresh_play_label()
+        self._update_actions()
+
+    def _refresh_playback(self) -> None:
+        """Playheads, the playing row and the status field, after what plays or its state changed."""
+        playback = self.playback
+        if playback is None:
+            return
+        if playback.target is None or playback.state is PlayerState.STOPPED:
+            self.timeline.set_playhead(None)
+            self.waveform.set_playhead(None)
+            self.transcripts.model.set_playing(None)
+            self._refresh_play_label()
+            self._update_actions()
+            return
+        self._show_position(playback.position)
+        self._update_actions()
+
+    def _show_position(self, seconds: float) -> None:
+        playback = self.playback
+        target = playback.target if playback is not None else None
+        if target is None:
+            return
+        position = target.context_position(seconds)
+        self.timeline.set_playhead(target.context, position)
+        self.waveform.set_playhead(target.context, position)
+        segment = target.segment or segment_at(target.context, position)
+        fraction = 0.0
+        if segment is not None and segment.audio_seconds > 0:
+            fraction = (position - segment_start(segment)) / segment.audio_seconds
+        self.transcripts.model.set_playing(segment, fraction)
+        self._refresh_play_label(seconds)
+
+    def _refresh_play_label(self, seconds: float | None = None) -> None:
+        """The status bar field: what plays and where, or that nothing can play."""
+        playback = self.playback
+        available, reason = self.play_availability()
+        target = playback.target if playback is not None else None
+        colour = ""
+        if target is not None and playback is not None and playback.state is not PlayerState.STOPPED:
+            position = playback.position if seconds is None else seconds
+            segment = target.segment
+            what = f"context {target.context.number}"
+            if segment is not None:
+                what = f"flush_id {segment.label} of {what}"
+            total = segment.audio_seconds if segment is not None else target.context.audio_seconds
+            state = "Paused" if playback.state is PlayerState.PAUSED else "Playing"
+            waiting = " (waiting for audio)" if playback.player.buffering else ""
+            text = f"{state} {what}: {position:.1f} / {total:.1f} s{waiting}"
+        elif not available and self.player is not None:
+            text = "No audio output"
+            colour = warning_colour(is_dark(self.palette())).name()
+        else:
+            text = ""
+        if text == self._play_status:
+            return
+        self._play_status = text
+        self.play_label.setText(text)
+        self.play_label.setToolTip(_sentence(reason) if not available else "")
+        self.play_label.setStyleSheet(f"color: {colour}" if colour else "")
+        self.play_label.setVisible(bool(text))
+
+    def _update_actions(self) -> None:
+        """Enable what applies to the selection, and grey playing with the reason when it cannot work."""
+        available, reason = self.play_availability()
+        segment, context = self.selection.segment, self.selection.context
+        has_segment_audio = segment is not None and segment.nbytes > 0
+        has_context_audio = context is not None and context.total_bytes > 0
+        why = _sentence(reason) if not available else ""
+        self.play_action.setToolTip(why or "Play the selected segment (or context), or stop what plays")
+        self.play_context_action.setEnabled(available and self.playback is not None and has_context_audio)
+        self.play_context_action.setToolTip(why or "Play every segment of the selected context, gapless")
+        playing = self.playback is not None and self.playback.state is not PlayerState.STOPPED
+        self.stop_action.setEnabled(playing)
+        self.export_segment_action.setEnabled(has_segment_audio)
+        self.export_context_action.setEnabled(has_context_audio)
+        self.export_all_action.setEnabled(self.bridge.session.chunks.size > 0)
+        self.copy_timings_action.setEnabled(segment is not None or context is not None)
+        self.copy_context_id_action.setEnabled(context is not None)
+
+    def _device_chosen(self, name: str) -> None:
+        available, reason = self.play_availability()
+        self.status.showMessage(f"Output device: {name}" if available else _sentence(reason), MESSAGE_MS)
+
+    # --- the segment menu --------------------------------------------------------------------------
+
+    def _segment_menu(self, segment: Segment, pos: QPoint) -> None:
+        """The timeline's menu: with "Play from here", the audio position under the pointer."""
+        here = self.timeline.audio_position_at(self.timeline.mapFromGlobal(pos))
+        self._show_segment_menu(segment, pos, here[1] if here and here[0] is segment.context else None)
+
+    def _table_menu(self, segment: Segment, pos: QPoint) -> None:
+        self._show_segment_menu(segment, pos, None, from_timeline=False)
+
+    def _show_segment_menu(
+        self, segment: Segment, pos: QPoint, here: float | None, *, from_timeline: bool = True
+    ) -> None:
+        self.selection.select_segment(segment)
+        ctx = segment.context
+        available, reason = self.play_availability()
+        why = _sentence(reason) if not available else ""
+        needs = "" if self.playback is not None else _sentence(NO_PLAYER)
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.setToolTipsVisible(True)
+
+        def add(text: str, enabled: bool, slot: Callable[[], object], tip: str = "") -> QAction:
+            action = menu.addAction(text)
+            action.setEnabled(enabled)
+            if tip:
+                action.setToolTip(tip)
+            action.triggered.connect(lambda _checked=False: slot())
+            return action
+
+        add("Play segment", available and segment.nbytes > 0, lambda: self.play_segment(segment), why)
+        can_context = available and self.playback is not None and ctx.total_bytes > 0
+        add("Play context", can_context, lambda: self.play_context(ctx), why or needs)
+        if from_timeline:
+            add(
+                "Play from here",
+                can_context and here is not None,
+                lambda: self.play_context(ctx, here or 0.0),
+                why or needs or "Play the context from the point clicked",
+            )
+        if self.playback is not None and self.playback.state is not PlayerState.STOPPED:
+            add("Stop", True, self.stop_playback)
+        menu.addSeparator()
+        add("Export segment as WAV…", segment.nbytes > 0, lambda: self._choose_wav_path(segment))
+        add("Export context as WAV…", ctx.total_bytes > 0, lambda: self._choose_wav_path(ctx))
+        menu.addSeparator()
+        add("Copy segment timings", True, lambda: self.copy_segment_timings(segment))
+        add("Copy context_id", True, lambda: self.copy_context_id(ctx))
+        menu.popup(pos)
+
+    # --- copying ------------------------------------------------------------------------------------
+
+    def copy_segment_timings(self, what: Segment | Context | None = None) -> str | None:
+        """Put the timings of a segment (one line), or of each segment of a context, on the clipboard;
+        the selection's when not given. Returns the text copied."""
+        what = what or self.selection.segment or self.selection.context
+        if what is None:
+            self.status.showMessage("Select a segment to copy its timings", MESSAGE_MS)
+            return None
+        if isinstance(what, Segment):
+            text = segment_timings(what)
+            said = f"segment {what.label}"
+        else:
+            text = "\n".join(segment_timings(s) for s in reported_segments(what))
+            said = f"the segments of context {what.context_id}"
+        QGuiApplication.clipboard().setText(text)
+        self.status.showMessage(f"Copied the timings of {said}", MESSAGE_MS)
+        return text
+
+    def copy_context_id(self, context: Context | None = None) -> str | None:
+        """Put a context's id (the selected one's when not given) on the clipboard."""
+        context = context or self.selection.context
+        if context is None:
+            self.status.showMessage("Select a context to copy its context_id", MESSAGE_MS)
+            return None
+        QGuiApplication.clipboard().setText(context.context_id)
+        self.status.showMessage(f"Copied {context.context_id}", MESSAGE_MS)
+        return context.context_id
+
+    # --- WAV export ---------------------------------------------------------------------------------
 
     def export_segment_wav(self, segment: Segment, path: str | Path) -> bool:
-        from flushscope.audio.wav import ExportError, write_wav
-
+        """Write a segment's audio to a WAV file now, on this thread (:meth:`save_wav` does it on an
+        executor)."""
         fmt = segment.context.format
         try:
             if fmt is None:
@@ -682,26 +1071,86 @@ class MainWindow(QMainWindow):
         self.status.showMessage(f"Saved {path}", MESSAGE_MS)
         return True
 
-    def _segment_menu(self, segment: Segment, pos: QPoint) -> None:
-        self.selection.select_segment(segment)
-        menu = QMenu(self)
-        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        play = menu.addAction("Play")
-        play.setEnabled(segment.nbytes > 0)
-        play.triggered.connect(lambda: self.play_segment(segment))
-        export = menu.addAction("Export as WAV…")
-        export.setEnabled(segment.nbytes > 0)
-        export.triggered.connect(lambda: self._choose_wav_path(segment))
-        copy = menu.addAction("Copy context_id")
-        copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(segment.context.context_id))
-        menu.popup(pos)
+    async def save_wav(self, what: Segment | Context, path: str | Path) -> bool:
+        """Write a segment's or a context's audio to a 16-bit WAV file on an executor thread; the outcome in
+        the status bar."""
+        ctx = what if isinstance(what, Context) else what.context
+        fmt = ctx.format
+        name = f"segment {what.label}" if isinstance(what, Segment) else f"context {ctx.context_id}"
+        if fmt is None:
+            self.status.showMessage(f"Cannot export {name}: its output format is not known", MESSAGE_MS)
+            return False
+        audio = what.audio()  # taken here: the model is only touched on this thread
+        if not audio:
+            self.status.showMessage(f"Cannot export {name}: it has no audio", MESSAGE_MS)
+            return False
+        target = Path(path)
+        self.status.showMessage(f"Writing {target}…")
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, write_wav, target, audio, fmt)
+        except ExportError as exc:
+            self.status.showMessage(str(exc), MESSAGE_MS)
+            return False
+        self.status.showMessage(f"Saved {target} ({fmt.duration(len(audio)):.2f} s of audio)", MESSAGE_MS)
+        return True
 
-    def _choose_wav_path(self, segment: Segment) -> None:
-        from flushscope.audio.wav import segment_file_name
+    async def save_all_wav(self, directory: str | Path) -> list[Path] | None:
+        """One WAV per segment with audio in ``directory`` (named as ``flushscope export`` names them),
+        written on an executor thread; None when it failed (said in the status bar)."""
+        folder = Path(directory)
+        jobs = [
+            (folder / segment_file_name(s), s.audio(), s.context.format)
+            for s in self.bridge.session.segments()
+            if s.nbytes and s.context.format is not None
+        ]
+        if not jobs:
+            self.status.showMessage("No segment has audio to export", MESSAGE_MS)
+            return []
 
-        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", segment_file_name(segment), "WAV (*.wav)")
+        def write_all() -> list[Path]:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ExportError(f"cannot create {folder}: {exc.strerror or exc}") from exc
+            return [write_wav(path, audio, fmt) for path, audio, fmt in jobs if fmt is not None]
+
+        self.status.showMessage(f"Writing {_plural(len(jobs), 'WAV file')} to {folder}…")
+        try:
+            paths = await asyncio.get_running_loop().run_in_executor(None, write_all)
+        except ExportError as exc:
+            self.status.showMessage(str(exc), MESSAGE_MS)
+            return None
+        self.status.showMessage(f"Saved {_plural(len(paths), 'WAV file')} to {folder}", MESSAGE_MS)
+        return paths
+
+    def _export_selected_segment(self) -> None:
+        segment = self.selection.segment
+        if segment is None or not segment.nbytes:
+            self.status.showMessage("Select a segment with audio to export it", MESSAGE_MS)
+            return
+        self._choose_wav_path(segment)
+
+    def _export_selected_context(self) -> None:
+        context = self.selection.context
+        if context is None or not context.total_bytes:
+            self.status.showMessage("Select a context with audio to export it", MESSAGE_MS)
+            return
+        self._choose_wav_path(context)
+
+    def _choose_wav_path(self, what: Segment | Context) -> None:
+        if isinstance(what, Segment):
+            suggested = segment_file_name(what)
+        else:
+            suggested = f"{what.number}-{safe_name(what.context_id)}.wav"
+        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", suggested, "WAV audio (*.wav)")
         if path:
-            self.export_segment_wav(segment, path)
+            self.spawn(self.save_wav(what, path), "export wav")
+
+    def _choose_wav_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export every segment as WAV into", str(Path.home()))
+        if folder:
+            self.spawn(self.save_all_wav(folder), "export wavs")
 
     # --- view controls -----------------------------------------------------------------------------
 
@@ -765,7 +1214,10 @@ class MainWindow(QMainWindow):
             self.closed.emit()
 
     async def aclose(self) -> None:
-        """Cancel the window's tasks, then close the live session (connection, emulator, capture)."""
+        """Stop playback and release the audio device, cancel the window's tasks, then close the live
+        session (connection, emulator, capture)."""
+        if self.playback is not None:
+            self.playback.close()
         self.live.remove_listener(self._on_status)
         tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:

@@ -42,7 +42,11 @@ def _appearance(segment: Segment) -> tuple[float, int, int]:
 
 class TranscriptsModel(_TableModel):
     """One row per segment worth showing (see :func:`flushscope.core.report.reported_segments`), in the
-    order segments first appeared; a segment that becomes worth showing later is appended then."""
+    order segments first appeared; a segment that becomes worth showing later is appended then.
+
+    The play column shows ▶ on rows with audio, and ■ with the progress on the row being heard
+    (:meth:`set_playing`); while playback cannot work it is greyed, with the reason as its tooltip
+    (:meth:`set_play_available`)."""
 
     CONTEXT, FLUSH_ID, TEXT, SENT, FIRST_AUDIO, FLUSH_DONE, CHUNKS, SECONDS, STATE, PLAY = range(10)
     HEADERS = (
@@ -73,6 +77,9 @@ class TranscriptsModel(_TableModel):
         self._roles[_FOREGROUND] = self._foreground
         self._rows: list[Segment] = []
         self._row_of: dict[Segment, int] = {}
+        self._playing: Segment | None = None
+        self._percent = 0
+        self._play_reason = ""
         self._load()
         bridge.segmentsChanged.connect(self._on_segments_changed)
 
@@ -91,6 +98,51 @@ class TranscriptsModel(_TableModel):
     def row_for_segment(self, segment: Segment | None) -> int | None:
         """The row showing ``segment``, or None when it has none (yet)."""
         return None if segment is None else self._row_of.get(segment)
+
+    # --- playback -----------------------------------------------------------------------------------
+
+    @property
+    def playing(self) -> Segment | None:
+        """The segment whose row shows ■ (None: nothing plays)."""
+        return self._playing
+
+    def set_playing(self, segment: Segment | None, fraction: float = 0.0) -> None:
+        """Show ``segment``'s row as playing, ``fraction`` of its audio heard (None: nothing plays). Only
+        the rows whose play cell changed are refreshed."""
+        percent = 0 if segment is None else round(min(max(fraction, 0.0), 1.0) * 100)
+        if segment is self._playing and percent == self._percent:
+            return
+        rows = [self._row_of.get(s) for s in (self._playing, segment) if s is not None]
+        self._playing, self._percent = segment, percent
+        self._emit_rows_changed([r for r in rows if r is not None], self.PLAY, self.PLAY)
+
+    @property
+    def play_reason(self) -> str:
+        """Why playback cannot work ("" when it can)."""
+        return self._play_reason
+
+    def set_play_available(self, available: bool, reason: str = "") -> None:
+        """Enable the play cells, or grey them with ``reason`` as their tooltip."""
+        reason = "" if available else reason or "audio playback is unavailable"
+        if reason == self._play_reason:
+            return
+        self._play_reason = reason
+        if self._rows:
+            self._emit_rows_changed(range(len(self._rows)), self.PLAY, self.PLAY)
+
+    def _play_text(self, s: Segment) -> str:
+        if s is self._playing:
+            return f"■ {self._percent}%"
+        return "▶" if s.nbytes else ""
+
+    def _play_tooltip(self, s: Segment) -> str | None:
+        if not s.nbytes:
+            return None
+        if self._play_reason:
+            return self._play_reason[:1].upper() + self._play_reason[1:]
+        if s is self._playing:
+            return f"Stop ({self._percent}% heard) (Enter or Space)"
+        return "Play this segment's audio (Enter or Space)"
 
     def _on_segments_changed(self, segments: list[Segment]) -> None:
         changed: list[int] = []
@@ -143,7 +195,7 @@ class TranscriptsModel(_TableModel):
         if column == self.STATE:
             return s.state.value
         if column == self.PLAY:
-            return "▶" if s.nbytes else ""
+            return self._play_text(s)
         return None
 
     def _tooltip(self, row: int, column: int) -> Any:
@@ -160,8 +212,8 @@ class TranscriptsModel(_TableModel):
             return "\n".join(t.text for t in s.transcripts)
         if column == self.STATE and s.unnumbered_chunks:
             return f"{s.unnumbered_chunks} chunk(s) carried no flush_id and were attributed by order"
-        if column == self.PLAY and s.nbytes:
-            return "Play this segment's audio (Enter)"
+        if column == self.PLAY:
+            return self._play_tooltip(s)
         return None
 
     def _alignment(self, row: int, column: int) -> Any:
@@ -173,6 +225,8 @@ class TranscriptsModel(_TableModel):
 
     def _foreground(self, row: int, column: int) -> Any:
         if column == self.TEXT and not self._rows[row].transcripts:
+            return _muted()
+        if column == self.PLAY and self._play_reason:
             return _muted()
         return None
 

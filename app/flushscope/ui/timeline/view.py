@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from PySide6 import QtGui
-from PySide6.QtCore import QEvent, QPoint, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
     QHelpEvent,
@@ -23,7 +23,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from flushscope.core.session import Segment
+from flushscope.core.session import Context, Segment
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.timeline.blocks import _draw_blocks
 from flushscope.ui.timeline.gutter import _paint_gutter
@@ -32,6 +32,7 @@ from flushscope.ui.timeline.layout import _Geometry
 from flushscope.ui.timeline.legend import _paint_legend
 from flushscope.ui.timeline.lod import _block_runs
 from flushscope.ui.timeline.markers import _paint_brackets, _paint_markers, _render_sprite, _Sprite
+from flushscope.ui.timeline.playhead import _audio_at_value, _playhead_value
 from flushscope.ui.timeline.ruler import _paint_grid, _paint_ruler, _ticks
 from flushscope.ui.timeline.theme import _Theme, _theme_for
 from flushscope.ui.timeline.tooltips import _describe_chunk, _describe_marker, _describe_segment
@@ -49,6 +50,8 @@ class TimelineView(_TimelineViewport):
     selects a segment (or the lane's context), double click zooms to a segment, right click asks for the
     segment's menu. Keys: + and - zoom, arrows pan and scroll lanes, F or Home fits everything, End follows
     live data, A switches the axis between arrival time and audio position.
+
+    A playhead (:meth:`set_playhead`) marks what is heard in its context's lane.
     """
 
     segmentContextMenuRequested = Signal(object, QPoint)
@@ -65,6 +68,7 @@ class TimelineView(_TimelineViewport):
         self._press_range: tuple[float, float] = (0.0, 1.0)
         self._press_scroll = 0
         self._dragging = False
+        self._playhead: tuple[Context, float] | None = None
 
     def segment_at(self, point: QPoint) -> Segment | None:
         """The segment under a widget point: its chunk, one of its markers or its bracket."""
@@ -75,6 +79,67 @@ class TimelineView(_TimelineViewport):
         """The hover text at a widget point (a chunk, a marker or a bracket), or None."""
         hit = self._hit(point)
         return hit[0] if hit is not None else None
+
+    def playhead(self) -> tuple[Context, float] | None:
+        """The context and the position in its audio (seconds) the playhead marks, if shown."""
+        return self._playhead
+
+    def set_playhead(self, context: Context | None, seconds: float | None = None) -> None:
+        """Mark ``seconds`` into ``context``'s audio in its lane (None hides the playhead). Repaints only
+        the strips the line leaves and enters, and only when it moved."""
+        new = None if context is None or seconds is None else (context, seconds)
+        old = self._playhead
+        if new == old:
+            return
+        before = self._playhead_line() if old is not None else None
+        self._playhead = new
+        after = self._playhead_line() if new is not None else None
+        if (
+            before is not None
+            and after is not None
+            and round(before.x1()) == round(after.x1())
+            and before.y1() == after.y1()
+        ):
+            return
+        for line in (before, after):
+            if line is not None:
+                x = math.floor(line.x1())
+                self.update(QRect(x - 2, math.floor(line.y1()), 5, math.ceil(line.y2() - line.y1()) + 1))
+
+    def audio_position_at(self, point: QPoint) -> tuple[Context, float] | None:
+        """The context of the lane under a widget point and the position in its audio (seconds) that the
+        point stands for, within the audio received; None outside the lanes or on a lane with no audio."""
+        self._sync()
+        geo = self._geometry()
+        if not geo.plot.contains(point):
+            return None
+        index = geo.lane_at(point.y())
+        if index is None:
+            return None
+        lane = self._lanes[index]
+        seconds = _audio_at_value(lane, self._mode, self.value_at(point.x() + 0.5))
+        return None if seconds is None else (lane.context, seconds)
+
+    def _playhead_line(self) -> QLineF | None:
+        """Where the playhead is drawn, or None when it is out of view."""
+        if self._playhead is None:
+            return None
+        context, seconds = self._playhead
+        self._sync()
+        index = context.number - 1
+        if not 0 <= index < len(self._lanes) or self._lanes[index].context is not context:
+            return None
+        geo = self._geometry()
+        if index not in geo.visible_lanes():
+            return None
+        value = _playhead_value(self._lanes[index], self._mode, seconds)
+        if value is None:
+            return None
+        x = self.x_for(value)
+        if not geo.plot.left() <= x <= geo.plot.right() + 1:
+            return None
+        top = geo.lane_top(index)
+        return QLineF(x, top + 1, x, top + geo.lane_h - 1)
 
     # --- theme --------------------------------------------------------------------------------------
 
@@ -135,6 +200,10 @@ class TimelineView(_TimelineViewport):
             overlay = self._cache.overlay()
             _paint_brackets(painter, geo, theme, overlay, lanes, self._mode, v0, v1, self.session.duration)
             _paint_markers(painter, geo, self._sprites(), overlay, lanes, self._mode, v0, v1)
+            playhead = self._playhead_line()
+            if playhead is not None:
+                painter.setPen(QPen(theme.text, 2))
+                painter.drawLine(playhead)
             painter.setClipping(False)
             selected = self._selection.context
             _paint_gutter(painter, geo, theme, self.font(), lanes, self._lanes, selected, self._label_cache)

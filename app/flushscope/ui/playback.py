@@ -1,0 +1,359 @@
+"""Playback for the window: a :class:`~flushscope.audio.player.Player` driven from the GUI thread.
+
+The player is Qt-free and reports only when polled. :class:`PlaybackController` polls it from a timer at
+about 30 Hz while something plays (and briefly after, so that a stream fading out is released), and turns
+what it reports into signals. It also keeps what is playing (a segment or a whole context, and where that
+sits in the context's audio), so that views can place a playhead, and whether playback can work at all,
+with the reason in words when it cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import QMenu, QWidget
+
+from flushscope.audio.output import DeviceInfo
+from flushscope.audio.player import Player, PlayerState
+from flushscope.core.session import Context, Segment, Session
+
+__all__ = [
+    "POLL_HZ",
+    "OutputDeviceMenu",
+    "PlayTarget",
+    "PlaybackController",
+    "segment_at",
+    "segment_start",
+]
+
+#: How often the player is polled while it plays.
+POLL_HZ: Final = 30.0
+# Polls kept up after playback stopped: the stream fades out and is released by a later poll.
+_TRAILING_POLLS = 15
+
+
+def segment_start(segment: Segment) -> float:
+    """Where ``segment``'s audio starts in its context's audio, in seconds (0 before it has any)."""
+    rate = segment.context.format.sample_rate if segment.context.format is not None else 0
+    if not rate or segment.start_sample is None:
+        return 0.0
+    return segment.start_sample / rate
+
+
+def segment_at(context: Context, seconds: float) -> Segment | None:
+    """The segment of ``context`` whose audio holds the position ``seconds`` into the context's audio."""
+    found: Segment | None = None
+    for segment in context.segments:
+        if segment.nbytes and segment.start_sample is not None:
+            if segment_start(segment) > seconds:
+                break
+            found = segment
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class PlayTarget:
+    """What plays: one segment, or a whole context (``segment`` None), and from where it was started."""
+
+    context: Context
+    segment: Segment | None
+    #: Seconds into the segment (or context) where playback was asked to start.
+    start: float = 0.0
+
+    @property
+    def offset(self) -> float:
+        """Seconds of the context's audio before what plays: a segment's start, 0 for a context."""
+        return 0.0 if self.segment is None else segment_start(self.segment)
+
+    def context_position(self, position: float) -> float:
+        """A player position (seconds into what plays) as seconds into the context's audio."""
+        return self.offset + position
+
+    def segment_at(self, position: float) -> Segment | None:
+        """The segment heard at a player position."""
+        if self.segment is not None:
+            return self.segment
+        return segment_at(self.context, position)
+
+
+class PlaybackController(QObject):
+    """Owns a :class:`Player` for the window: plays segments and contexts, polls the player at about 30 Hz
+    while it plays, and reports through signals, always on the GUI thread.
+
+    Segments of :attr:`live_session` play live (audio still arriving is played as it comes); segments of a
+    capture opened read-only play what they have. :meth:`check_availability` asks the audio system whether
+    playback can work on the chosen device; the answer is kept in :attr:`available` and :attr:`reason`.
+    Call :meth:`close` when the window closes: it stops playback and releases the device.
+    """
+
+    positionChanged = Signal(float)
+    """Seconds into what plays (see :attr:`target`), when it changed; polled about 30 times a second."""
+    stateChanged = Signal(object)
+    """The :class:`~flushscope.audio.player.PlayerState` changed (playing, paused, stopped)."""
+    errorOccurred = Signal(str)
+    """Playback failed or could not start; the argument says why, in words."""
+    availabilityChanged = Signal(bool, str)
+    """Whether playback can work changed; when it cannot, the second argument says why."""
+    targetChanged = Signal()
+    """What plays changed: another segment or context started, or playback stopped (:attr:`target`)."""
+
+    def __init__(
+        self,
+        player: Player | None = None,
+        *,
+        live_session: Session | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._player = player if player is not None else Player()
+        self.live_session = live_session
+        self._target: PlayTarget | None = None
+        self._trailing = 0
+        self._closed = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(round(1000 / POLL_HZ))
+        self._timer.timeout.connect(self._poll)
+        self._player.on_position = self._on_position
+        self._player.on_state = self._on_state
+        self._player.on_error = self._on_error
+        self._available, self._reason = self._player.availability()
+
+    # --- queries ------------------------------------------------------------------------------------
+
+    @property
+    def player(self) -> Player:
+        return self._player
+
+    @property
+    def state(self) -> PlayerState:
+        return self._player.state
+
+    @property
+    def position(self) -> float:
+        """Seconds into what plays (or where the last playback stopped)."""
+        return self._player.position
+
+    @property
+    def target(self) -> PlayTarget | None:
+        """What plays (or is paused); None when stopped."""
+        return self._target
+
+    @property
+    def available(self) -> bool:
+        """Whether playback could work when last checked."""
+        return self._available
+
+    @property
+    def reason(self) -> str:
+        """Why playback cannot work ("" when it can)."""
+        return self._reason
+
+    @property
+    def polling(self) -> bool:
+        """Whether the poll timer runs."""
+        return self._timer.isActive()
+
+    def is_live(self, context: Context) -> bool:
+        """Whether ``context`` belongs to the live session (its audio may still be arriving)."""
+        session = self.live_session
+        if session is None:
+            return False
+        contexts = session.contexts
+        return 0 < context.number <= len(contexts) and contexts[context.number - 1] is context
+
+    def is_playing(self, segment: Segment) -> bool:
+        """Whether ``segment`` on its own is what plays (or is paused)."""
+        target = self._target
+        return target is not None and target.segment is segment
+
+    def check_availability(self) -> tuple[bool, str]:
+        """Ask the audio system again whether playback can work on the chosen device (a device may have
+        come or gone); emits :attr:`availabilityChanged` when the answer changed."""
+        if self._closed:
+            return self._available, self._reason
+        available, reason = self._player.availability()
+        if (available, reason) != (self._available, self._reason):
+            self._available, self._reason = available, reason
+            self.availabilityChanged.emit(available, reason)
+        return available, reason
+
+    # --- devices ------------------------------------------------------------------------------------
+
+    def devices(self) -> list[DeviceInfo]:
+        """Output devices, the default first (empty when there are none)."""
+        return self._player.devices()
+
+    @property
+    def device(self) -> int | None:
+        """The chosen output device (None: the system's default)."""
+        return self._player.device
+
+    def set_device(self, index: int | None) -> None:
+        """Play on output device ``index`` (None: the default) from the next playback on."""
+        self._player.set_device(index)
+        self.check_availability()
+
+    # --- control ------------------------------------------------------------------------------------
+
+    def play(self, segment: Segment) -> bool:
+        """Play ``segment`` from its start."""
+        return self.play_segment(segment)
+
+    def play_segment(self, segment: Segment, start: float = 0.0) -> bool:
+        """Play ``segment`` from ``start`` seconds into it. False, with :attr:`errorOccurred`, when it
+        could not start."""
+        target = PlayTarget(segment.context, segment, start)
+        live = self.is_live(segment.context)
+        return self._start(target, lambda: self._player.play_segment(segment, start, live=live))
+
+    def play_context(self, context: Context, start: float = 0.0) -> bool:
+        """Play ``context``'s segments gapless from ``start`` seconds into its audio."""
+        target = PlayTarget(context, None, start)
+        live = self.is_live(context)
+        return self._start(target, lambda: self._player.play_context(context, start, live=live))
+
+    def toggle_segment(self, segment: Segment) -> bool:
+        """Stop ``segment`` if it is what plays, else play it. Returns whether it plays afterwards."""
+        if self.is_playing(segment):
+            self.stop()
+            return False
+        return self.play_segment(segment)
+
+    def pause(self) -> None:
+        """Fade out and hold the position."""
+        self._player.pause()
+        self._poll()
+
+    def resume(self) -> None:
+        """Continue a paused playback."""
+        self._player.resume()
+        self._keep_polling()
+        self._poll()
+
+    def stop(self) -> None:
+        """Fade out and stop; the device is released by a later poll."""
+        self._player.stop()
+        self._keep_polling()
+        self._poll()
+
+    def input_ended(self) -> None:
+        """The live recording stopped: what plays ends with the audio it has."""
+        self._player.input_ended()
+
+    def close(self) -> None:
+        """Stop at once and release the device; the controller plays nothing afterwards."""
+        if self._closed:
+            return
+        self._player.close()
+        self._poll()
+        self._timer.stop()
+        self._closed = True
+
+    # --- internals ----------------------------------------------------------------------------------
+
+    def _start(self, target: PlayTarget, play: Callable[[], bool]) -> bool:
+        if self._closed:
+            return False
+        previous = self._target
+        self._target = target
+        try:
+            started = play()
+        except Exception as exc:  # a sound system fails in ways nobody lists; the session must go on
+            self.errorOccurred.emit(f"playback failed: {exc}")
+            started = False
+        if not started:
+            self._target = None
+        else:
+            self._keep_polling()
+        if started or previous is not None:
+            self.targetChanged.emit()
+        # Delivers the state change (or the failure) now, so the views answer the click at once.
+        self._poll()
+        return started
+
+    def _keep_polling(self) -> None:
+        self._trailing = _TRAILING_POLLS
+        if not self._closed:
+            self._timer.start()
+
+    def _poll(self) -> None:
+        self._player.poll()
+        if self._player.state is PlayerState.STOPPED:
+            self._trailing -= 1
+            if self._trailing <= 0:
+                self._timer.stop()
+
+    def _on_position(self, seconds: float) -> None:
+        if self._target is not None:
+            self.positionChanged.emit(seconds)
+
+    def _on_state(self, state: PlayerState) -> None:
+        # A new play stops the previous one first: its STOPPED comes with the new PLAYING, and the
+        # target is already the new one.
+        ended = (
+            state is PlayerState.STOPPED
+            and self._player.state is PlayerState.STOPPED
+            and self._target is not None
+        )
+        if ended:
+            self._target = None
+        self.stateChanged.emit(state)
+        if ended:
+            self.targetChanged.emit()
+
+    def _on_error(self, text: str) -> None:
+        self.errorOccurred.emit(text)
+        # A device that failed may have gone away: the views then say so and stop offering playback.
+        self.check_availability()
+
+
+class OutputDeviceMenu(QMenu):
+    """The output devices to pick from, the default first, the one in use checked. The list and whether
+    playback can work are asked again each time the menu opens (devices come and go)."""
+
+    deviceChosen = Signal(str)
+    """A device was picked (its name); when it cannot be used, :attr:`PlaybackController.reason` says why."""
+
+    def __init__(
+        self, title: str, playback: PlaybackController | None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(title, parent)
+        self._playback = playback
+        self.setToolTipsVisible(True)
+        self.aboutToShow.connect(self.refresh)
+
+    def refresh(self) -> None:
+        """List the devices now (also done each time the menu opens)."""
+        self.clear()
+        playback = self._playback
+        if playback is None:
+            self.addAction("Audio playback is not available").setEnabled(False)
+            return
+        available, reason = playback.check_availability()
+        devices = playback.devices()
+        group = QActionGroup(self)
+        group.setExclusive(True)
+        for device in devices:
+            label = device.name.replace("&", "&&") + (" (default)" if device.is_default else "")
+            action = self.addAction(label)
+            action.setCheckable(True)
+            group.addAction(action)
+            # The default entry follows the system's default, whichever device that becomes.
+            index = None if device.is_default else device.index
+            action.setChecked(playback.device == index or playback.device == device.index)
+            action.triggered.connect(lambda _checked=False, i=index, name=device.name: self._choose(i, name))
+        if not devices:
+            self.addAction("No output device found").setEnabled(False)
+        if not available:
+            self.addSeparator()
+            note = self.addAction(reason[:1].upper() + reason[1:])
+            note.setEnabled(False)
+
+    def _choose(self, index: int | None, name: str) -> None:
+        assert self._playback is not None
+        self._playback.set_device(index)
+        self.deviceChosen.emit(name)
