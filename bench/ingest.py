@@ -225,6 +225,11 @@ def main() -> None:
     parser.add_argument("--sizes", default="4096,16384", help="audio bytes per chunk, comma-separated")
     parser.add_argument("--compression", choices=("both", "on", "off"), default="both")
     parser.add_argument("--no-memory", action="store_true", help="skip the one-hour memory measurement")
+    parser.add_argument(
+        "--capture-dir",
+        help="where (c) writes its capture (default: a temporary folder on disk; /dev/shm takes the disk's "
+        "writeback out of the figure)",
+    )
     parser.add_argument("--child", choices=(*CLIENTS, "no-capture"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=int, help=argparse.SUPPRESS)
@@ -238,7 +243,7 @@ def main() -> None:
     modes = {"both": (True, False), "on": (True,), "off": (False,)}[args.compression]
     ratios: list[str] = []
     headroom: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.capture_dir) as tmp:
         capture = Path(tmp) / "bench.fscap.jsonl"
         for size in (int(s) for s in args.sizes.split(",")):
             per_input = math.ceil(seconds * RATE * SAMPLE_BYTES / size)
