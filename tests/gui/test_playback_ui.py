@@ -4,7 +4,6 @@ device picker and what the window does when there is no audio device."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import math
 from collections.abc import Callable, Iterator
@@ -13,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import qasync
 import soundfile
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QColor, QPalette, QShortcut
@@ -26,8 +24,7 @@ from audio_sink import assert_played, decoded, has_sound_card
 from flushscope.audio.player import PlayerState
 from flushscope.audio.wav import segment_file_name
 from flushscope.core.session import Context, ContextState, Session
-from flushscope.emulator.config import EmulatorConfig, Pacing
-from flushscope.net.live import ConnectionState, LiveSession
+from flushscope.net.live import ConnectionState
 from flushscope.protocol.audio import AudioFormat, Encoding, to_int16
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.palette import flush_colour, is_dark
@@ -35,15 +32,15 @@ from flushscope.ui.playback import PlaybackController
 from flushscope.ui.tables import TranscriptsModel
 from flushscope.ui.timeline import AxisMode
 from flushscope.ui.waveform import WaveformStrip, min_max_columns
-from flushscope.ui.window import MainWindow, SegmentPlayer
+from flushscope.ui.window import MainWindow
 from session_wire import Wire
+from window_support import WAIT_MS, close
 
 SIZE_HINTS = "does not support propagateSizeHints"
 # The offscreen platform can neither raise a popup menu nor give it the keyboard, and says so.
 MENUS = ("does not support raise", "does not support grabbing")
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(SIZE_HINTS, *MENUS)]
 
-WAIT_MS = 20_000
 RATE = 24000
 S16 = AudioFormat(Encoding.PCM_S16LE, RATE)
 CHUNK_BYTES = 4801  # odd: samples straddle chunk boundaries
@@ -54,59 +51,11 @@ LONG_CHUNK = 96_001
 
 
 @pytest.fixture
-def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    """A qasync loop that asyncio sees as running while Qt spins (qtbot.waitUntil drives it). Errors the
-    loop would only log fail the test."""
-    quit_on_close = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    event_loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(event_loop)
-    errors: list[dict[str, Any]] = []
-    event_loop.set_exception_handler(lambda _loop, context: errors.append(context))
-    try:
-        yield event_loop
-    finally:
-        pending = [t for t in asyncio.all_tasks(event_loop) if not t.done()]
-        asyncio.events._set_running_loop(None)
-        # What stop() does, minus QApplication.exit(), which would end every later QEventLoop.exec at once.
-        event_loop._QEventLoop__is_running = False
-        event_loop.close()
-        asyncio.set_event_loop(None)
-        qapp.setQuitOnLastWindowClosed(quit_on_close)
-        assert not pending, f"tasks left running: {pending}"
-        assert not errors, f"errors on the loop: {errors}"
-
-
-@pytest.fixture
-def make_window(qtbot: QtBot, loop: qasync.QEventLoop, tmp_path: Path) -> Iterator[Callable[..., MainWindow]]:
-    """Windows on live sessions with an instant emulator; closed (and checked) at the end."""
-    windows: list[MainWindow] = []
-
-    def make(player: SegmentPlayer | None = None) -> MainWindow:
-        live = LiveSession(
-            capture_dir=tmp_path / "captures", emulator_config=EmulatorConfig(pacing=Pacing.instant())
-        )
-        window = MainWindow(live, player)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        close(qtbot, window)
-
-
-@pytest.fixture
 def playback(alsa_file: Path) -> Iterator[PlaybackController]:
     """A controller on PortAudio playing into ``alsa_file`` (created after ALSA was pointed there)."""
     controller = PlaybackController()
     yield controller
     controller.close()
-
-
-def close(qtbot: QtBot, window: MainWindow) -> None:
-    window.close()
-    qtbot.waitUntil(lambda: window.is_closed, timeout=WAIT_MS)
 
 
 def activate(qtbot: QtBot, window: MainWindow) -> None:

@@ -10,12 +10,11 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import qasync
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtTest import QTest
@@ -34,70 +33,17 @@ from flushscope.resources import resource_path
 from flushscope.ui import launch
 from flushscope.ui.errors import ErrorReporter
 from flushscope.ui.tables import TranscriptsModel
-from flushscope.ui.window import MainWindow, SegmentPlayer
+from flushscope.ui.window import MainWindow
+from window_support import WAIT_MS, close
 
 # The offscreen platform cannot size top-level windows and says so whenever a window's limits change.
 SIZE_HINTS = "does not support propagateSizeHints"
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore(SIZE_HINTS)]
 
 REPO = Path(__file__).resolve().parents[2]
-WAIT_MS = 20_000
 
 
 # --- fixtures --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    """A qasync loop that asyncio sees as running while Qt spins (qtbot.waitUntil drives it). Errors the
-    loop would only log fail the test."""
-    quit_on_close = qapp.quitOnLastWindowClosed()
-    qapp.setQuitOnLastWindowClosed(False)
-    event_loop = qasync.QEventLoop(qapp, already_running=True)
-    asyncio.set_event_loop(event_loop)
-    errors: list[dict[str, Any]] = []
-    event_loop.set_exception_handler(lambda _loop, context: errors.append(context))
-    try:
-        yield event_loop
-    finally:
-        pending = [t for t in asyncio.all_tasks(event_loop) if not t.done()]
-        asyncio.events._set_running_loop(None)
-        # What stop() does, minus QApplication.exit(), which would end every later QEventLoop.exec at once.
-        event_loop._QEventLoop__is_running = False
-        event_loop.close()
-        asyncio.set_event_loop(None)
-        qapp.setQuitOnLastWindowClosed(quit_on_close)
-        assert not pending, f"tasks left running: {pending}"
-        assert not errors, f"errors on the loop: {errors}"
-
-
-@pytest.fixture
-def make_window(qtbot: QtBot, loop: qasync.QEventLoop, tmp_path: Path) -> Iterator[Callable[..., MainWindow]]:
-    """Windows on live sessions with an instant emulator and captures under tmp_path; closed (and checked
-    to have stopped everything) at the end."""
-    windows: list[MainWindow] = []
-
-    def make(player: SegmentPlayer | None = None) -> MainWindow:
-        live = LiveSession(
-            capture_dir=tmp_path / "captures", emulator_config=EmulatorConfig(pacing=Pacing.instant())
-        )
-        window = MainWindow(live, player)
-        window.show()
-        windows.append(window)
-        return window
-
-    yield make
-    for window in windows:
-        close(qtbot, window)
-
-
-def close(qtbot: QtBot, window: MainWindow) -> None:
-    window.close()
-    qtbot.waitUntil(lambda: window.is_closed, timeout=WAIT_MS)
-    assert not window.isVisible()
-    assert window.live.emulator is None
-    assert not window.live.connected
-    assert window.live.recorder.capture is None  # the capture file is closed
 
 
 def connect(qtbot: QtBot, window: MainWindow) -> None:

@@ -17,9 +17,10 @@ import pytest_asyncio
 
 from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.capture import CaptureWriter, read_capture
+from flushscope.core.frames import Frame
 from flushscope.core.recorder import Recorder
 from flushscope.core.scenario import parse_scenario
-from flushscope.core.session import ContextState, SegmentState, Session, rebuild
+from flushscope.core.session import ContextState, SegmentState, Session, SessionObserver, rebuild
 from flushscope.core.settings import GenerationSettings
 from flushscope.emulator.config import CancelReply, EmulatorConfig, Faults, Pacing
 from flushscope.emulator.server import EmulatorServer
@@ -117,7 +118,7 @@ async def test_no_flush_id_before_the_first_flush_is_attributed_by_order(rig_fac
     ctx_id = rig.client.new_context(GenerationSettings()).context_id
     await rig.client.send(ctx_id, "Hello there, this is the first segment.")
     # Let the first segment's audio start before the flush goes out, as a slow client would.
-    await _until(lambda: rig.session.chunks.size > 0)
+    await _until(rig.session, lambda: rig.session.chunks.size > 0)
     await rig.client.flush(ctx_id)
     await rig.client.send(ctx_id, "And the second one.")
     await rig.client.flush(ctx_id)
@@ -138,7 +139,7 @@ async def test_flush_done_per_input_makes_server_segments(rig_factory: Any) -> N
     ctx_id = rig.client.new_context(GenerationSettings()).context_id
     await rig.client.send(ctx_id, "One sentence.")
     ctx = rig.session.contexts[0]
-    await _until(lambda: ctx.segments[0].state is SegmentState.CLOSED)
+    await _until(rig.session, lambda: ctx.segments[0].state is SegmentState.CLOSED)
     await rig.client.send(ctx_id, "Another sentence.")
     await rig.client.end(ctx_id)
     assert await wait_settled(rig.session, rig.client, TIMEOUT)
@@ -171,7 +172,7 @@ async def test_cancel_variants(rig_factory: Any, reply: CancelReply) -> None:
     ctx = rig.session.contexts[0]
     assert ctx.state is ContextState.CANCELLED
     if reply is CancelReply.DONE:
-        await _until(lambda: ctx.done_t is not None)
+        await _until(rig.session, lambda: ctx.done_t is not None)
     # A marker context on the same socket: its done means the cancelled one has said all it will.
     assert await rig.play("context m\nsend Marker.\nend\n")
     spoken = " ".join(w.text for s in ctx.segments for w in s.words)
@@ -214,7 +215,7 @@ async def test_dropped_socket_keeps_everything_and_reconnect_continues_the_sessi
     assert conn == 2
     ctx2 = rig.client.new_context(GenerationSettings()).context_id
     await rig.client.send(ctx2, "Hi.")
-    await _until(lambda: rig.session.chunks.size >= 4)
+    await _until(rig.session, lambda: rig.session.chunks.size >= 4)
     assert {c.conn for c in rig.session.contexts} == {1, 2}
     assert rig.session.frames[0].meta()["event"] == "connect"
 
@@ -331,11 +332,20 @@ def test_run_report_and_export_commands(tmp_path: Path) -> None:
     assert report.returncode == 2 and "line 1" in report.stderr
 
 
-async def _until(condition: Any, timeout: float = TIMEOUT) -> None:
-    """Yield to the loop until ``condition()`` holds (frames arrive on the same loop)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0)
+async def _until(session: Session, condition: Any, timeout: float = TIMEOUT) -> None:
+    """Wait until ``condition()`` holds, re-checking each time a frame reaches the session."""
+    changed = asyncio.Event()
+
+    class Wake(SessionObserver):
+        def frame_added(self, frame: Frame) -> None:
+            changed.set()
+
+    observer = Wake()
+    session.observers.append(observer)
+    try:
+        async with asyncio.timeout(timeout):
+            while not condition():
+                changed.clear()
+                await changed.wait()
+    finally:
+        session.observers.remove(observer)
