@@ -14,12 +14,10 @@ from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QLineF, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFontMetrics,
-    QHelpEvent,
     QImage,
     QMouseEvent,
     QPainter,
@@ -28,7 +26,7 @@ from PySide6.QtGui import (
     QPen,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QLabel, QToolTip, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from flushscope.core.model import TimedToken
 from flushscope.core.session import Context, Segment
@@ -37,6 +35,7 @@ from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.palette import flush_colour, is_dark, warning_colour
 from flushscope.ui.playback import segment_start
 from flushscope.ui.tables import context_label
+from flushscope.ui.tooltip import show_tooltip
 
 __all__ = ["WAVE_HEIGHT", "Envelope", "WaveformStrip", "WordMark", "min_max_columns"]
 
@@ -469,14 +468,7 @@ class WaveformStrip(QWidget):
         super().mouseReleaseEvent(event)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            help_event: QHelpEvent = event  # type: ignore[assignment]
-            text = self.describe_at(help_event.pos())
-            if text:
-                QToolTip.showText(help_event.globalPos(), QtGui.Qt.convertFromPlainText(text), self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
+        if show_tooltip(self, event, self.describe_at):
             return True
         return super().event(event)
 

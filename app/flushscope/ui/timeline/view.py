@@ -7,11 +7,9 @@ import math
 from typing import Any
 
 import numpy as np
-from PySide6 import QtGui
 from PySide6.QtCore import QEvent, QLineF, QPoint, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
-    QHelpEvent,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -21,7 +19,7 @@ from PySide6.QtGui import (
     QPen,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QToolTip, QWidget
+from PySide6.QtWidgets import QWidget
 
 from flushscope.core.session import Context, Segment
 from flushscope.ui.bridge import Selection, SessionBridge
@@ -37,6 +35,7 @@ from flushscope.ui.timeline.ruler import _paint_grid, _paint_ruler, _ticks
 from flushscope.ui.timeline.theme import _Theme, _theme_for
 from flushscope.ui.timeline.tooltips import _describe_chunk, _describe_marker, _describe_segment
 from flushscope.ui.timeline.viewport import _MIN_SPAN, _TimelineViewport
+from flushscope.ui.tooltip import show_tooltip
 
 _HIT = 5  # hover/click tolerance around thin things, px
 _DRAG = 4  # a press that moves less than this is a click
@@ -342,14 +341,7 @@ class TimelineView(_TimelineViewport):
     # --- interaction --------------------------------------------------------------------------------
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip:
-            help_event: QHelpEvent = event  # type: ignore[assignment]
-            text = self.describe_at(help_event.pos())
-            if text:
-                QToolTip.showText(help_event.globalPos(), QtGui.Qt.convertFromPlainText(text), self)
-            else:
-                QToolTip.hideText()
-                event.ignore()
+        if show_tooltip(self, event, self.describe_at):
             return True
         if event.type() == QEvent.Type.NativeGesture:
             gesture: QNativeGestureEvent = event  # type: ignore[assignment]
