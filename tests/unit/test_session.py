@@ -289,3 +289,12 @@ def test_time_to_first_audio_counts_from_when_the_server_could_start() -> None:
     expected = (first_of_second.t - last_of_first.t) * 1000
     assert second.first_audio_ms == pytest.approx(expected)
     assert second.first_audio_ms < 100
+
+
+def test_chunks_between_finds_rows_by_arrival_time() -> None:
+    wire = Wire()
+    wire.send("a", "Hello. ")
+    times = [wire.chunk("a", 1, dt=0.5).t for _ in range(4)]
+    rows = wire.session.chunks_between(times[1], times[3])
+    assert (rows.start, rows.stop) == (1, 3)
+    assert wire.session.chunks_between(times[-1] + 1, times[-1] + 2) == slice(4, 4)

@@ -123,7 +123,6 @@ class Session:
         # Chunk frames keep their text with the audio cut out (the audio lives in the segment), so memory
         # grows with the audio bytes, not with their base64.
         self._audio_frames: dict[int, tuple[Segment, int, int]] = {}
-        self.bytes_received = 0
         #: Whether the last frame added parsed as a JSON object (the capture writer may then inline it).
         self.last_frame_was_json = False
 
@@ -349,7 +348,6 @@ class Session:
 
     def _receive(self, frame: Frame) -> Frame:
         text = frame.text
-        self.bytes_received += len(text)
         try:
             obj = load_object(text)
         except ProtocolError as exc:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Final
 
-import numpy as np
 from PySide6.QtCore import QElapsedTimer, Qt, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from flushscope.core.anomalies import Severity
 from flushscope.core.session import Session
 from flushscope.ui.bridge import SessionBridge
 
@@ -21,18 +20,14 @@ RATE_WINDOW_S: Final = 1.0
 
 def chunk_rate(session: Session, now: float, window: float = RATE_WINDOW_S) -> float:
     """Chunks per second that arrived in the ``window`` seconds before ``now``."""
-    t = session.chunks.column("t")
-    if t.size == 0:
-        return 0.0
-    first = int(np.searchsorted(t, now - window, "left"))
-    last = int(np.searchsorted(t, now, "right"))
-    return (last - first) / window
+    rows = session.chunks_between(now - window, math.nextafter(now, math.inf))
+    return (int(rows.stop) - int(rows.start)) / window
 
 
 def anomaly_counts(session: Session) -> tuple[int, int]:
     """(warnings and errors, information) among the session's anomalies."""
-    info = sum(1 for a in session.anomalies if a.severity is Severity.INFO)
-    return len(session.anomalies) - info, info
+    counted = len(session.counted_anomalies())
+    return counted, len(session.anomalies) - counted
 
 
 class StatusBar(QStatusBar):
