@@ -13,7 +13,6 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QApplication
 from pytestqt.qtbot import QtBot
-from session_wire import AUDIO, Wire
 
 from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.frames import Direction
@@ -31,6 +30,7 @@ from flushscope.ui.tables import (
     TranscriptsModel,
     frame_descriptions,
 )
+from session_wire import AUDIO, Wire
 
 pytestmark = [
     pytest.mark.gui,

@@ -12,12 +12,12 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QContextMenuEvent, QHelpEvent, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from session_wire import Wire
 
 from flushscope.core.session import Segment, Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.palette import flush_colour, is_dark
 from flushscope.ui.timeline import AxisMode, TimelineView, _merge_runs
+from session_wire import Wire
 
 TEXTS = ["Hello there. ", "How are you? ", "Fine, thanks."]
 
