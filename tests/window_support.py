@@ -1,13 +1,41 @@
-"""Helpers for tests that drive the main window: how long to wait, and closing a window for good."""
+"""Helpers for tests that drive the main window: how long to wait, running code inside the window's loop,
+and closing a window for good."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+import qasync
 from pytestqt.qtbot import QtBot
 
 from flushscope.ui.window import MainWindow
 
+T = TypeVar("T")
+
 #: A safety net for every wait on the window; never the thing a test measures.
 WAIT_MS = 20_000
+
+
+def inside(loop: qasync.QEventLoop, call: Callable[[], T]) -> T:
+    """Run ``call`` from a callback of ``loop``, running the loop (and Qt) until it returns."""
+    outcome: list[tuple[bool, object]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # handed back to the caller below
+            outcome.append((False, exc))
+        finally:
+            loop.stop()
+
+    loop.call_soon(run)
+    loop.run_forever()
+    ok, value = outcome[0]
+    if not ok:
+        assert isinstance(value, BaseException)
+        raise value
+    return value  # type: ignore[return-value]
 
 
 def close(qtbot: QtBot, window: MainWindow) -> None:

@@ -1,4 +1,9 @@
-"""GUI tests run headless: Qt's offscreen platform unless a display is chosen explicitly."""
+"""GUI tests run headless: Qt's offscreen platform unless a display is chosen explicitly.
+
+Tests that drive a window run inside a qasync loop that the ``loop`` fixture owns: the test body is called
+from a callback of the running loop (see :func:`pytest_pyfunc_call`), so asyncio tasks run whenever Qt
+spins, including while ``qtbot`` waits. A plain callback, not a task: waiting there never re-enters a task.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import asyncio
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +22,21 @@ import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from flushscope.audio.player import Player
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.live import LiveSession
-from flushscope.ui.window import MainWindow, SegmentPlayer
-from window_support import close
+from flushscope.ui.window import MainWindow
+from silent_output import SilentOutput
+from window_support import close, inside
 
 
 @pytest.fixture
 def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
-    """A qasync loop that asyncio sees as running while Qt spins (qtbot.waitUntil drives it). Errors the
-    loop would only log fail the test."""
+    """A qasync loop for one test; the test body runs inside it. Errors the loop would only log, and tasks
+    left running, fail the test."""
     quit_on_close = qapp.quitOnLastWindowClosed()
     qapp.setQuitOnLastWindowClosed(False)
-    event_loop = qasync.QEventLoop(qapp, already_running=True)
+    event_loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(event_loop)
     errors: list[dict[str, Any]] = []
     event_loop.set_exception_handler(lambda _loop, context: errors.append(context))
@@ -36,9 +44,6 @@ def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
         yield event_loop
     finally:
         pending = [t for t in asyncio.all_tasks(event_loop) if not t.done()]
-        asyncio.events._set_running_loop(None)
-        # What stop() does, minus QApplication.exit(), which would end every later QEventLoop.exec at once.
-        event_loop._QEventLoop__is_running = False
         event_loop.close()
         asyncio.set_event_loop(None)
         qapp.setQuitOnLastWindowClosed(quit_on_close)
@@ -46,21 +51,60 @@ def loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
         assert not errors, f"errors on the loop: {errors}"
 
 
-@pytest.fixture
-def make_window(qtbot: QtBot, loop: qasync.QEventLoop, tmp_path: Path) -> Iterator[Callable[..., MainWindow]]:
-    """Windows on live sessions with an instant emulator and captures under tmp_path; closed (and checked
-    to have stopped everything) at the end."""
-    windows: list[MainWindow] = []
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    """Run the body of a test that uses the ``loop`` fixture inside that loop, then close its windows there
+    too: outside the body the loop does not run, and pytest-qt processes Qt events between the phases."""
+    event_loop = pyfuncitem.funcargs.get("loop")
+    if not isinstance(event_loop, qasync.QEventLoop):
+        return (yield)
+    test = pyfuncitem.obj
+    windows = pyfuncitem.funcargs.get("make_window")
+    qtbot = pyfuncitem.funcargs.get("qtbot")
 
-    def make(player: SegmentPlayer | None = None) -> MainWindow:
+    def body(*args: Any, **kwargs: Any) -> object:
+        try:
+            return test(*args, **kwargs)
+        finally:
+            if isinstance(windows, WindowFactory) and isinstance(qtbot, QtBot):
+                windows.close_all(qtbot)
+
+    @functools.wraps(test)
+    def run_inside(*args: Any, **kwargs: Any) -> object:
+        return inside(event_loop, lambda: body(*args, **kwargs))
+
+    pyfuncitem.obj = run_inside
+    try:
+        return (yield)
+    finally:
+        pyfuncitem.obj = test
+
+
+class WindowFactory:
+    """Makes windows on live sessions with an instant emulator and captures under a folder, and closes them
+    all (checking that each stopped everything). Without a player, a window plays into a silent output that
+    plays nothing and says so."""
+
+    def __init__(self, captures: Path) -> None:
+        self._captures = captures
+        self.windows: list[MainWindow] = []
+
+    def __call__(self, player: Player | None = None) -> MainWindow:
         live = LiveSession(
-            capture_dir=tmp_path / "captures", emulator_config=EmulatorConfig(pacing=Pacing.instant())
+            capture_dir=self._captures, emulator_config=EmulatorConfig(pacing=Pacing.instant())
         )
-        window = MainWindow(live, player)
+        window = MainWindow(live, player or Player(SilentOutput()))
         window.show()
-        windows.append(window)
+        self.windows.append(window)
         return window
 
-    yield make
-    for window in windows:
-        close(qtbot, window)
+    def close_all(self, qtbot: QtBot) -> None:
+        windows, self.windows = self.windows, []
+        for window in windows:
+            close(qtbot, window)
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot, loop: qasync.QEventLoop, tmp_path: Path) -> WindowFactory:
+    """Windows for one test, closed inside its loop when the test body ends."""
+    return WindowFactory(tmp_path / "captures")

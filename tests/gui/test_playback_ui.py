@@ -21,7 +21,7 @@ from pytestqt.qtbot import QtBot
 from shiboken6 import isValid
 
 from audio_sink import assert_played, decoded, has_sound_card
-from flushscope.audio.player import PlayerState
+from flushscope.audio.player import Player, PlayerState
 from flushscope.audio.wav import segment_file_name
 from flushscope.core.session import Context, ContextState, Session
 from flushscope.net.live import ConnectionState
@@ -51,11 +51,10 @@ LONG_CHUNK = 96_001
 
 
 @pytest.fixture
-def playback(alsa_file: Path) -> Iterator[PlaybackController]:
-    """A controller on PortAudio playing into ``alsa_file`` (created after ALSA was pointed there)."""
-    controller = PlaybackController()
-    yield controller
-    controller.close()
+def real_player(alsa_file: Path) -> Player:
+    """A player on PortAudio playing into ``alsa_file`` (created after ALSA was pointed there); the window
+    that plays with it closes it."""
+    return Player()
 
 
 def activate(qtbot: QtBot, window: MainWindow) -> None:
@@ -161,9 +160,10 @@ class Heard:
 
 
 def test_play_cell_plays_the_segment_bit_exact_with_a_moving_playhead(
-    qtbot: QtBot, make_window: Callable[..., MainWindow], playback: PlaybackController, alsa_file: Path
+    qtbot: QtBot, make_window: Callable[..., MainWindow], real_player: Player, alsa_file: Path
 ) -> None:
-    window = make_window(playback)
+    window = make_window(real_player)
+    playback = window.playback
     composer = window.composer
     QTest.mouseClick(window.connection_bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.CONNECTED, timeout=WAIT_MS)
@@ -206,9 +206,10 @@ def test_play_cell_plays_the_segment_bit_exact_with_a_moving_playhead(
 
 
 def test_space_plays_and_stops_the_selected_segment_but_types_in_the_composer(
-    qtbot: QtBot, make_window: Callable[..., MainWindow], playback: PlaybackController, alsa_file: Path
+    qtbot: QtBot, make_window: Callable[..., MainWindow], real_player: Player, alsa_file: Path
 ) -> None:
-    window = make_window(playback)
+    window = make_window(real_player)
+    playback = window.playback
     ctx = feed_context(Wire(window.live.session), "long", [long_tone()], chunk_bytes=LONG_CHUNK)
     window.bridge.flush()
     segment = ctx.segments[0]
@@ -225,7 +226,7 @@ def test_space_plays_and_stops_the_selected_segment_but_types_in_the_composer(
     QTest.keyClick(window.transcripts.view, Qt.Key.Key_Space)
     assert playback.state is PlayerState.PLAYING and playback.is_playing(segment)
     assert heard.states == [PlayerState.PLAYING]
-    assert window.stop_action.isEnabled()
+    assert window.action_set.stop.isEnabled()
     QTest.keyClick(window.transcripts.view, Qt.Key.Key_Space)
     assert playback.state is PlayerState.STOPPED and playback.target is None
     assert heard.states == [PlayerState.PLAYING, PlayerState.STOPPED]
@@ -235,9 +236,10 @@ def test_space_plays_and_stops_the_selected_segment_but_types_in_the_composer(
 
 
 def test_play_context_and_play_from_here_on_the_timeline(
-    qtbot: QtBot, make_window: Callable[..., MainWindow], playback: PlaybackController, alsa_file: Path
+    qtbot: QtBot, make_window: Callable[..., MainWindow], real_player: Player, alsa_file: Path
 ) -> None:
-    window = make_window(playback)
+    window = make_window(real_player)
+    playback = window.playback
     ctx = feed_context(Wire(window.live.session), "ctx", [tone(1.0, 1500), tone(0.8, 1000), tone(0.6, 750)])
     window.bridge.flush()
     whole = decoded(ctx.audio(), S16)
@@ -255,7 +257,7 @@ def test_play_context_and_play_from_here_on_the_timeline(
 
     timeline.segmentContextMenuRequested.emit(ctx.segments[1], timeline.mapToGlobal(point))
     menu = open_menu()
-    actions = {a.text(): a for a in menu.actions() if not a.isSeparator()}
+    actions = {a.text().replace("&", ""): a for a in menu.actions() if not a.isSeparator()}
     assert all(actions[name].isEnabled() for name in ("Play segment", "Play context", "Play from here"))
     with qtbot.waitSignal(playback.stateChanged, timeout=WAIT_MS, check_params_cb=is_stopped):
         actions["Play from here"].trigger()
@@ -267,7 +269,7 @@ def test_play_context_and_play_from_here_on_the_timeline(
     # The whole context, gapless; the playing row follows the playhead from segment to segment.
     timeline.segmentContextMenuRequested.emit(ctx.segments[0], timeline.mapToGlobal(point))
     menu = open_menu()
-    play_context = next(a for a in menu.actions() if a.text() == "Play context")
+    play_context = next(a for a in menu.actions() if a.text() == "Play &context")
     with qtbot.waitSignal(playback.stateChanged, timeout=WAIT_MS, check_params_cb=is_stopped):
         play_context.trigger()
     close_menu(menu)
@@ -307,9 +309,10 @@ def test_the_playhead_in_arrival_mode_sits_in_the_chunk_that_holds_the_position(
 
 
 def test_clicking_the_waveform_plays_from_that_point(
-    qtbot: QtBot, make_window: Callable[..., MainWindow], playback: PlaybackController, alsa_file: Path
+    qtbot: QtBot, make_window: Callable[..., MainWindow], real_player: Player, alsa_file: Path
 ) -> None:
-    window = make_window(playback)
+    window = make_window(real_player)
+    playback = window.playback
     ctx = feed_context(Wire(window.live.session), "ctx", [tone(1.0, 1500), tone(1.0, 1000)])
     window.bridge.flush()
     segment = ctx.segments[1]
@@ -329,12 +332,13 @@ def test_clicking_the_waveform_plays_from_that_point(
 
 
 def test_closing_the_window_stops_playback_and_releases_the_device(
-    qtbot: QtBot, make_window: Callable[..., MainWindow], playback: PlaybackController, alsa_file: Path
+    qtbot: QtBot, make_window: Callable[..., MainWindow], real_player: Player, alsa_file: Path
 ) -> None:
-    window = make_window(playback)
+    window = make_window(real_player)
+    playback = window.playback
     ctx = feed_context(Wire(window.live.session), "long", [long_tone()], chunk_bytes=LONG_CHUNK)
     window.bridge.flush()
-    assert window.play_segment(ctx.segments[0])
+    assert window.playback.play_segment(ctx.segments[0])
     assert playback.state is PlayerState.PLAYING
     close(qtbot, window)
     assert playback.state is PlayerState.STOPPED and not playback.polling
@@ -348,10 +352,10 @@ def test_closing_the_window_stops_playback_and_releases_the_device(
 def test_no_device_disables_play_with_the_reason(
     qtbot: QtBot, make_window: Callable[..., MainWindow], no_card: None
 ) -> None:
-    playback = PlaybackController()
+    window = make_window(Player())
+    playback = window.playback
     assert not playback.available
     reason = "Audio playback is unavailable: PortAudio finds no audio output device"
-    window = make_window(playback)
     ctx = feed_context(Wire(window.live.session), "ctx", [tone(0.5)])
     window.bridge.flush()
     model = window.transcripts.model
@@ -366,10 +370,10 @@ def test_no_device_disables_play_with_the_reason(
     assert playback.state is PlayerState.STOPPED
     assert window.status.currentMessage() == reason
     window.selection.select_segment(ctx.segments[0])
-    assert not window.play_context_action.isEnabled()
+    assert not window.action_set.play_context.isEnabled()
     window.timeline.segmentContextMenuRequested.emit(ctx.segments[0], window.mapToGlobal(QPoint(300, 200)))
     menu = open_menu()
-    play = next(a for a in menu.actions() if a.text() == "Play segment")
+    play = next(a for a in menu.actions() if a.text() == "Play &segment")
     assert not play.isEnabled() and play.toolTip() == reason
     close_menu(menu)
 
@@ -381,9 +385,10 @@ def test_no_device_disables_play_with_the_reason(
 
 
 def test_a_device_that_cannot_be_used_is_explained_and_the_default_brings_play_back(
-    qtbot: QtBot, make_window: Callable[..., MainWindow], playback: PlaybackController, alsa_file: Path
+    qtbot: QtBot, make_window: Callable[..., MainWindow], real_player: Player, alsa_file: Path
 ) -> None:
-    window = make_window(playback)
+    window = make_window(real_player)
+    playback = window.playback
     feed_context(Wire(window.live.session), "ctx", [tone(0.5)])
     window.bridge.flush()
     cell = window.transcripts.model.index(0, TranscriptsModel.PLAY)
@@ -561,26 +566,26 @@ def test_export_wav_writes_what_soundfile_reads_back(
     segment = ctx.segments[0]
 
     path = tmp_path / "segment.wav"
-    assert run(qtbot, window, window.save_wav(segment, path))
+    assert run(qtbot, window, window.exports.save_wav(segment, path))
     data, rate = soundfile.read(path, dtype="int16")
     assert rate == 44100
     assert np.array_equal(data, to_int16(segment.audio(), Encoding.PCM_F32LE))
     assert window.status.currentMessage() == f"Saved {path} (1.00 s of audio)"
 
     path = tmp_path / "context.wav"
-    assert run(qtbot, window, window.save_wav(ctx, path))
+    assert run(qtbot, window, window.exports.save_wav(ctx, path))
     data, rate = soundfile.read(path, dtype="int16")
     assert np.array_equal(data, to_int16(ctx.audio(), Encoding.PCM_F32LE))
 
     folder = tmp_path / "all"
-    paths = run(qtbot, window, window.save_all_wav(folder))
+    paths = run(qtbot, window, window.exports.save_all_wav(folder))
     expected = [segment_file_name(s) for c in (ctx, other) for s in c.segments if s.nbytes]
     assert [p.name for p in paths] == expected and len(expected) == 3
     assert sorted(p.name for p in folder.iterdir()) == sorted(expected)
     assert window.status.currentMessage() == f"Saved 3 WAV files to {folder}"
 
     # A write that fails says so in the status bar.
-    assert not run(qtbot, window, window.save_wav(segment, tmp_path / "missing" / "x.wav"))
+    assert not run(qtbot, window, window.exports.save_wav(segment, tmp_path / "missing" / "x.wav"))
     assert "cannot write" in window.status.currentMessage()
 
 
@@ -598,7 +603,7 @@ def test_copy_segment_timings(qtbot: QtBot, make_window: Callable[..., MainWindo
     ctx = window.live.session.contexts[0]
     segment = ctx.segments[0]
     window.selection.select_segment(segment)
-    text = window.copy_segment_timings()
+    text = window.exports.copy_segment_timings()
     assert segment.first_audio_ms is not None and segment.flush_done_ms is not None
     first, done = math.floor(segment.first_audio_ms + 0.5), math.floor(segment.flush_done_ms + 0.5)
     expected = (
@@ -610,10 +615,10 @@ def test_copy_segment_timings(qtbot: QtBot, make_window: Callable[..., MainWindo
     assert window.status.currentMessage() == "Copied the timings of segment 1"
 
     second = ctx.segments[1]
-    assert window.copy_segment_timings(second) == (
+    assert window.exports.copy_segment_timings(second) == (
         'context ctx-1 flush_id 2: 0.00 s of audio, 0 chunks, no audio yet, no flush_done, transcripts: "Second."'
     )
-    assert window.copy_context_id() == "ctx-1" and QApplication.clipboard().text() == "ctx-1"
+    assert window.exports.copy_context_id() == "ctx-1" and QApplication.clipboard().text() == "ctx-1"
 
 
 # --- the model -------------------------------------------------------------------------------------

@@ -14,18 +14,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from audio_sink import assert_played, decoded
+from flushscope.audio.player import Player, PlayerState
 from flushscope.core.capture import CaptureWriter, read_capture
 from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.report import reported_segments
 from flushscope.core.scenario import load_scenario
-from flushscope.core.session import ContextState, Segment, SegmentState, rebuild
+from flushscope.core.session import ContextState, SegmentState, rebuild
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
 from flushscope.net.live import ConnectionState, ConnectionStatus, LiveSession, timestamped_capture_name
@@ -64,7 +67,7 @@ def click(button: Any) -> None:
 
 
 def shows_live(window: MainWindow) -> bool:
-    return window.bridge.session is window.live.session and window.viewing is None
+    return window.bridge.session is window.live.session and window.captures.viewing is None
 
 
 def closed_port() -> int:
@@ -299,7 +302,9 @@ def _request(ctx: str, transcript: str, *, cont: bool = True, flush: bool = Fals
 
 
 def _chunk(ctx: str, flush_id: int) -> str:
-    audio = base64.b64encode(bytes(4800)).decode()
+    # A ramp of its own per context and segment: what plays can be told apart.
+    step = flush_id + (10 if ctx == "beta" else 0)
+    audio = base64.b64encode((np.arange(2400) * step % 30000).astype("<i2").tobytes()).decode()
     return json.dumps(
         {
             "type": "chunk",
@@ -353,8 +358,8 @@ def test_open_capture_read_only_then_back_to_live(
     path = tmp_path / "two.fscap.jsonl"
     count = write_capture(path)
 
-    with qtbot.waitSignal(window.captureOpened):
-        assert window.open_capture(path)
+    with qtbot.waitSignal(window.captures.captureOpened):
+        assert window.captures.open(path)
     session = window.bridge.session
     assert session is not window.live.session
     assert len(session.frames) == count
@@ -365,12 +370,12 @@ def test_open_capture_read_only_then_back_to_live(
     assert window.composer.read_only
     assert not window.composer.send_button.isEnabled()  # text is there, but a capture is read-only
     assert window.status.connection_label.text().startswith("Capture · two.fscap.jsonl")
-    assert window.live_action.isEnabled()
+    assert window.action_set.show_live.isEnabled()
 
     # A file that is not a capture: a message, the capture shown stays.
     bad = tmp_path / "bad.fscap.jsonl"
     bad.write_text('{"format": "something else"}\n')
-    assert not window.open_capture(bad)
+    assert not window.captures.open(bad)
     box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
     assert "not a flushscope capture" in box.text()
     box.close()
@@ -378,11 +383,11 @@ def test_open_capture_read_only_then_back_to_live(
 
     # Save a copy of what is shown.
     copy = tmp_path / "copy.fscap.jsonl"
-    assert window.save_capture_as(copy)
+    assert window.captures.save_as(copy)
     assert copy.read_bytes() == path.read_bytes()
 
-    with qtbot.waitSignal(window.liveShown):
-        window.live_action.trigger()
+    with qtbot.waitSignal(window.captures.liveShown):
+        window.action_set.show_live.trigger()
     assert shows_live(window)
     assert not window.composer.text_edit.isReadOnly()
     assert window.composer.send_button.isEnabled()
@@ -394,82 +399,86 @@ def test_drop_a_capture_file(qtbot: QtBot, make_window: Callable[..., MainWindow
     write_capture(path)
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(
-        QPointF(100, 100),
-        Qt.DropAction.CopyAction,
-        mime,
-        Qt.MouseButton.LeftButton,
-        Qt.KeyboardModifier.NoModifier,
-    )
-    window.dropEvent(event)
-    assert window.viewing == path
+    where, action = QPoint(100, 100), Qt.DropAction.CopyAction
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    two = QMimeData()
+    two.setUrls([QUrl.fromLocalFile(str(path)), QUrl.fromLocalFile(str(tmp_path / "other.jsonl"))])
+    refused = QDragEnterEvent(where, action, two, buttons, keys)
+    QApplication.sendEvent(window, refused)
+    assert not refused.isAccepted()  # one file at a time
+    entered = QDragEnterEvent(where, action, mime, buttons, keys)
+    QApplication.sendEvent(window, entered)
+    assert entered.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(where), action, mime, buttons, keys))
+    assert window.captures.viewing == path
     assert window.timeline.lane_count() == 2
-
-
-class FakePlayer:
-    """Remembers what it was asked to play."""
-
-    def __init__(self) -> None:
-        self.played: list[Segment] = []
-
-    def play(self, segment: Segment) -> None:
-        self.played.append(segment)
 
 
 # Nor can it raise a popup menu or give it the keyboard.
 @pytest.mark.qt_log_ignore(SIZE_HINTS, "does not support raise", "does not support grabbing")
 def test_play_from_the_table_and_the_timeline_menu(
-    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
+    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path, alsa_file: Path
 ) -> None:
-    player = FakePlayer()
-    window = make_window(player)
+    window = make_window(Player())
+    playback = window.playback
     path = tmp_path / "play.fscap.jsonl"
     write_capture(path)
-    assert window.open_capture(path)
+    assert window.captures.open(path)
+    beta_first = window.bridge.session.contexts[1].segments[0]
+    fmt = beta_first.context.format
+    assert fmt is not None
     view = window.transcripts.view
     index = view.model().index(2, TranscriptsModel.PLAY)
-    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(index).center())
-    beta_first = window.bridge.session.contexts[1].segments[0]
-    assert player.played == [beta_first]
-    assert window.status.currentMessage().startswith("Playing")
+    # ALSA's null sink takes the audio at once: playback starts and ends within the click's wait.
+    with qtbot.waitSignal(
+        playback.stateChanged, timeout=WAIT_MS, check_params_cb=lambda s: s is PlayerState.STOPPED
+    ):
+        QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(index).center())
+    assert_played(alsa_file, fmt, decoded(beta_first.audio(), fmt))
+    assert window.status.currentMessage() == "Playing segment 1 of context beta"
 
     window.timeline.segmentContextMenuRequested.emit(beta_first, window.mapToGlobal(QPoint(200, 200)))
     menu = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible())
     assert window.selection.segment is beta_first
-    actions = {a.text(): a for a in menu.actions() if not a.isSeparator()}
-    assert set(actions) == {
+    actions = {a.text().replace("&", ""): a for a in menu.actions() if not a.isSeparator()}
+    assert list(actions) == [
         "Play segment",
         "Play context",
         "Play from here",
+        "Stop",
         "Export segment as WAV…",
         "Export context as WAV…",
         "Copy segment timings",
         "Copy context_id",
-    }
-    # A player that only plays segments: no context, no start point.
-    assert not actions["Play context"].isEnabled() and not actions["Play from here"].isEnabled()
-    actions["Play segment"].trigger()
+    ]
+    assert actions["Play segment"].isEnabled() and actions["Play context"].isEnabled()
+    assert not actions["Stop"].isEnabled()  # nothing plays
+    with qtbot.waitSignal(
+        playback.stateChanged, timeout=WAIT_MS, check_params_cb=lambda s: s is PlayerState.STOPPED
+    ):
+        actions["Play context"].trigger()
     menu.close()
-    assert player.played == [beta_first, beta_first]
+    assert_played(alsa_file, fmt, decoded(beta_first.context.audio(), fmt))
     wav = tmp_path / "beta.wav"
-    assert window.export_segment_wav(beta_first, wav)
-    assert wav.stat().st_size > 44
+    task = window.spawn(window.exports.save_wav(beta_first, wav))
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    assert task.result() and wav.stat().st_size == 44 + len(decoded(beta_first.audio(), fmt)) * 2
 
 
 def test_save_live_capture_and_export_png(
     qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:
     window = make_window()
-    assert not window.save_capture_as(tmp_path / "nothing.fscap.jsonl")  # nothing recorded yet
+    assert not window.captures.save_as(tmp_path / "nothing.fscap.jsonl")  # nothing recorded yet
     connect(qtbot, window)
     type_text(window, "Keep this.")
     click(window.composer.send_flush_button)
     qtbot.waitUntil(lambda: window.live.session.chunks.size > 0, timeout=WAIT_MS)
     copy = tmp_path / "kept.fscap.jsonl"
-    assert window.save_capture_as(copy)
+    assert window.captures.save_as(copy)
     assert any("Keep this." in f.text for f in read_capture(copy).frames)
     png = tmp_path / "timeline.png"
-    assert window.export_timeline(png)
+    assert window.exports.export_timeline(png)
     assert not QImage(str(png)).isNull()
     shot = tmp_path / "window.png"
     assert window.screenshot(shot)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from flushscope.core.capture import CaptureWriter
 from flushscope.core.recorder import Recorder
-from flushscope.core.session import ContextState, Session, Thresholds
+from flushscope.core.session import Context, ContextState, Session, Thresholds
 from flushscope.core.settings import GenerationSettings
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target
@@ -312,6 +312,11 @@ class LiveSession:
 
     def is_open(self, context_id: str | None) -> bool:
         return context_id is not None and context_id in self.open_contexts()
+
+    def context(self, context_id: str) -> Context | None:
+        """The model of a context of the current connection (None before its first frame is recorded)."""
+        client = self.client
+        return self.session.context(context_id, client.conn) if client is not None else None
 
     async def send(self, context_id: str, transcript: str) -> None:
         await self._client().send(context_id, transcript)

@@ -168,6 +168,18 @@ class ConnectionBar(QWidget):
             self._target_changed()
         self.target_combo.setCurrentIndex(index)
 
+    def show_target(
+        self, kind: TargetKind, url: str | None = None, api_key: str | None = None, version: str | None = None
+    ) -> None:
+        """Show a connection request made elsewhere (the command line, a script): the target, and the key and
+        version when given."""
+        if self.target_kind() != kind or (kind == "custom" and url and url != self._custom_url):
+            self.set_target(kind, url)
+        if api_key:
+            self.key_edit.setText(api_key)
+        if version:
+            self.version_edit.setText(version)
+
     def url(self) -> str:
         return self.url_edit.text().strip()
 

@@ -167,14 +167,13 @@ async def _run(
     args: argparse.Namespace, config: EmulatorConfig, scenario: Scenario | None, reporter: ErrorReporter
 ) -> int:
     from flushscope.net.live import LiveSession
-    from flushscope.ui.playback import PlaybackController
     from flushscope.ui.window import MainWindow
 
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(reporter.loop_exception_handler)
     live = LiveSession(capture_path=args.record, emulator_config=config)
     # The window closes the player (and releases the audio device) when it closes.
-    window = MainWindow(live, PlaybackController(live_session=live.session))
+    window = MainWindow(live)
     reporter.set_parent(lambda: None if window.is_closed else window)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
@@ -196,27 +195,21 @@ async def _run(
 async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenario | None) -> int:
     code = 0
     if args.capture is not None:
-        if not window.open_capture(args.capture):
+        if not window.captures.open(args.capture):
             code = EXIT_USAGE
     elif not args.no_connect:
         kind: TargetKind = "custom" if args.url else "cartesia" if args.cartesia else "emulator"
-        if args.url:
-            window.connection_bar.set_target("custom", args.url)
-        elif args.cartesia:
-            window.connection_bar.set_target("cartesia")
         api_key = args.api_key or os.environ.get("CARTESIA_API_KEY")
-        if args.api_key:
-            window.connection_bar.key_edit.setText(args.api_key)
-        window.connection_bar.version_edit.setText(args.api_version)
-        connected = await _owned(window, window.connect_target(kind, args.url, api_key, args.api_version))
+        connecting = window.live_control.connect_target(kind, args.url, api_key, args.api_version)
+        connected = await _owned(window, connecting)
         if connected is None:
             return EXIT_FAILED  # the window was closed meanwhile
         if not connected:
             if scenario is not None or args.exit_when_done:
-                print(f"flushscope: cannot connect: {window.connection_bar.reason()}", file=sys.stderr)
+                print(f"flushscope: cannot connect: {window.live.status.reason}", file=sys.stderr)
                 code = EXIT_FAILED
         elif scenario is not None:
-            task = window.spawn(window.play_script(scenario, args.timeout), "script")
+            task = window.scripts.start(scenario, args.timeout)
             await asyncio.wait([task])
             problem: str | None
             if task.cancelled():
@@ -229,11 +222,7 @@ async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenari
                 print(f"flushscope: {scenario.name}: {problem}", file=sys.stderr)
                 code = EXIT_FAILED
     if args.screenshot is not None and not window.is_closed:
-        window.bridge.flush()
-        window.timeline.fit_all()
-        if window.selection.segment is None and window.selection.context is None:
-            # A picture of a finished run shows a transcript selected, its waveform and words under it.
-            window.select_first_segment()
+        window.show_whole_run()
         # Let the views take the last tick and lay out before the picture is taken.
         await asyncio.sleep(0.25)
         if not window.screenshot(args.screenshot):

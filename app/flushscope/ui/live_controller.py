@@ -1,179 +1,206 @@
-"""The window's controller of the live session: connect and disconnect, the composer's send, flush, end and
-cancel, each on the asyncio loop in a task the window owns and cancels on close. Client failures become
-words in the status bar and next to the status light, never exceptions."""
+"""The controller of the live session: the connection bar and the composer are its views.
+
+Connect and disconnect, and the composer's send, flush, end and cancel, each run on the asyncio loop (qasync,
+the GUI thread) in a task this controller owns and cancels when it closes; one composer action at a time, so
+inputs go out in the order they were asked for. Client failures become words (next to the status light and
+through :attr:`LiveController.error`), never exceptions.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sys
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
 
-from flushscope.core.session import Context
+from PySide6.QtCore import QObject, QTimer, Signal
+
 from flushscope.core.settings import SettingsError
 from flushscope.net.client import ClientError
-from flushscope.net.live import ConnectionState, ConnectionStatus, TargetKind
+from flushscope.net.live import ConnectionState, ConnectionStatus, LiveSession, TargetKind
+from flushscope.ui.bridge import Selection, SessionBridge
+from flushscope.ui.composer import Composer
+from flushscope.ui.connection_bar import ConnectionBar
 from flushscope.ui.tables import context_label
-from flushscope.ui.window_parts import WindowParts
-from flushscope.ui.wording import MESSAGE_MS, quote
+from flushscope.ui.tasks import OwnedTasks
+from flushscope.ui.wording import quote
 
 log = logging.getLogger("flushscope.window")
 
+#: How often silence is checked for (a flush or an end waiting too long) when no frame arrives.
+TIMEOUT_CHECK_MS: Final = 250
 
-class LiveController(WindowParts):
-    """The window's part that drives the :class:`~flushscope.net.live.LiveSession`: the connection bar's and
-    the composer's requests, run one at a time in tasks the window owns."""
 
-    _tasks: set[asyncio.Task[Any]]
-    _op_lock: asyncio.Lock | None
-    _connect_task: asyncio.Task[bool] | None
-    #: Script names of contexts (``a``, ``b``…), shown beside their labels.
-    _context_names: dict[str, str]
+class LiveController(QObject):
+    """Drives a :class:`~flushscope.net.live.LiveSession` from its views: the connection bar's and the
+    composer's requests, and what they show back (the state, the open contexts, what was sent)."""
 
-    # --- owned tasks -------------------------------------------------------------------------------
+    status = Signal(str)
+    """A message for the status bar."""
+    error = Signal(str)
+    """Something failed; the text says what, in words."""
+    connectionChanged = Signal(object)
+    """The :class:`~flushscope.net.live.ConnectionStatus` changed."""
+    inputEnded = Signal()
+    """The connection is gone (closed or failed): nothing more will arrive on it."""
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str | None = None) -> asyncio.Task[Any]:
-        """Run ``coro`` on the loop as a task this window owns: kept until done, cancelled on close, its
-        ClientError shown, anything else reported as a bug."""
-        task = asyncio.get_running_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
+    def __init__(
+        self,
+        live: LiveSession,
+        bar: ConnectionBar,
+        composer: Composer,
+        bridge: SessionBridge,
+        selection: Selection,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.live = live
+        self._bar = bar
+        self._composer = composer
+        self._bridge = bridge
+        self._selection = selection
+        self.tasks = OwnedTasks(lambda exc: self.show_error(str(exc)), (ClientError,))
+        self._op_lock: asyncio.Lock | None = None
+        self._connect_task: asyncio.Task[bool] | None = None
+        self._shown = True
+        #: Script names of contexts (``a``, ``b``…), shown beside their labels.
+        self._names: dict[str, str] = {}
 
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if task.cancelled():
-            return
-        exc = task.exception()
-        if exc is None:
-            return
-        if isinstance(exc, ClientError):
-            self.show_client_error(exc)
-        else:
-            sys.excepthook(type(exc), exc, exc.__traceback__)
+        bar.connectRequested.connect(self._connect_requested)
+        bar.disconnectRequested.connect(self._disconnect_requested)
+        composer.newContextRequested.connect(lambda: self.tasks.spawn(self.new_context()))
+        composer.sendRequested.connect(lambda text: self.tasks.spawn(self.send_text(text)))
+        composer.sendFlushRequested.connect(lambda text: self.tasks.spawn(self.send_text(text, flush=True)))
+        composer.flushRequested.connect(lambda: self.tasks.spawn(self.flush_context()))
+        composer.endRequested.connect(lambda: self.tasks.spawn(self.end_context()))
+        composer.cancelRequested.connect(lambda: self.tasks.spawn(self.cancel_context()))
+        composer.contextSelected.connect(self._context_picked)
+        bridge.contextsChanged.connect(lambda _contexts: self.refresh_contexts())
 
-    def _lock(self) -> asyncio.Lock:
-        # Created on first use, on the running loop; one composer action at a time keeps inputs in order.
-        if self._op_lock is None:
-            self._op_lock = asyncio.Lock()
-        return self._op_lock
+        self._timeouts = QTimer(self)
+        self._timeouts.setInterval(TIMEOUT_CHECK_MS)
+        self._timeouts.timeout.connect(live.check_timeouts)
+        self._timeouts.start()
+        live.add_listener(self._on_status)
+        self._on_status(live.status)
 
     # --- connection --------------------------------------------------------------------------------
 
-    def _connect_requested(self, kind: str, url: str, api_key: str, version: str) -> None:
+    def _connect_requested(self, kind: TargetKind, url: str, api_key: str, version: str) -> None:
         if self._connect_task is not None and not self._connect_task.done():
             return
-        self._connect_task = self.spawn(self.connect_target(kind, url, api_key, version), "connect")  # type: ignore[arg-type]
+        self._connect_task = self.tasks.spawn(self.connect_target(kind, url, api_key, version), "connect")
 
     def _disconnect_requested(self) -> None:
         task = self._connect_task
         if task is not None and not task.done():
             task.cancel()
             return
-        self.spawn(self.disconnect_target(), "disconnect")
+        self.tasks.spawn(self.live.disconnect(), "disconnect")
 
     async def connect_target(
         self, kind: TargetKind, url: str | None = None, api_key: str | None = None, version: str | None = None
     ) -> bool:
-        """Connect the live session (and show it, if a capture was shown). False, with the reason shown
-        next to the light, if it failed."""
-        self.show_live()
-        bar = self.connection_bar
-        if bar.target_kind() != kind:
-            bar.set_target(kind, url)
+        """Connect the live session to a target, as if chosen in the connection bar (which shows it). False,
+        with the reason shown next to the light, if it failed."""
+        bar = self._bar
+        bar.show_target(kind, url, api_key, version)
         try:
-            await self.live.connect(kind, url or None, api_key or None, version or bar.version())
+            await self.live.connect(kind, url or None, api_key or None, bar.version())
         except ClientError as exc:
-            self.show_client_error(exc)
+            self.show_error(str(exc))
             return False
         bar.set_emulator_url(self.live.emulator_url)
-        self.composer.text_edit.setFocus()
-        self.status.showMessage(f"Connected to {self.live.status.url}", MESSAGE_MS)
-        if self.live.capture_path is not None:
-            self.status.showMessage(f"Connected; recording to {self.live.capture_path}", MESSAGE_MS)
+        self._composer.text_edit.setFocus()
+        recording = self.live.capture_path
+        self.status.emit(
+            f"Connected; recording to {recording}" if recording else f"Connected to {self.live.status.url}"
+        )
         return True
 
-    async def disconnect_target(self) -> None:
-        await self.live.disconnect()
-
     def _on_status(self, status: ConnectionStatus) -> None:
-        self.connection_bar.set_status(status)
-        self.connection_bar.set_emulator_url(self.live.emulator_url)
-        self.composer.set_connected(status.state is ConnectionState.CONNECTED)
-        if self.viewing is None:
-            self._show_connection_text()
+        self._bar.set_status(status)
+        self._bar.set_emulator_url(self.live.emulator_url)
+        self._composer.set_connected(status.state is ConnectionState.CONNECTED)
         if status.state is ConnectionState.FAILED and status.reason:
-            self.status.showMessage(status.reason, MESSAGE_MS)
-        if self.playback is not None and status.state in (
-            ConnectionState.DISCONNECTED,
-            ConnectionState.FAILED,
-        ):
-            # Nothing more will arrive: what plays ends with the audio it has.
-            self.playback.input_ended()
-        self._refresh_contexts()
+            self.status.emit(status.reason)
+        if status.state in (ConnectionState.DISCONNECTED, ConnectionState.FAILED):
+            self.inputEnded.emit()
+        self.connectionChanged.emit(status)
+        self.refresh_contexts()
 
-    def _show_connection_text(self) -> None:
-        status = self.live.status
-        self.status.set_connection(f"Live · {status.state.value}")
-
-    def show_client_error(self, exc: ClientError | str) -> None:
-        """A client failure in words: in the status bar and next to the status light."""
-        text = str(exc)
-        self.status.showMessage(text, MESSAGE_MS)
-        self.connection_bar.show_error(text)
+    def show_error(self, text: str) -> None:
+        """A failure in words: next to the status light, and through :attr:`error`."""
+        self._bar.show_error(text)
         log.info("%s", text)
+        self.error.emit(text)
 
-    # --- composer actions --------------------------------------------------------------------------
+    # --- what the composer shows -------------------------------------------------------------------
 
-    def _refresh_contexts(self, select: str | None = None) -> None:
-        if self.viewing is not None:
-            self.composer.set_contexts([])
+    def set_live_shown(self, shown: bool) -> None:
+        """Whether the live session is what the window shows (a capture may be shown instead): the composer
+        offers its open contexts only then."""
+        self._shown = shown
+        self._composer.set_read_only(not shown)
+        self.refresh_contexts()
+
+    def name_context(self, context_id: str, name: str) -> None:
+        """Show ``name`` (a script's name for the context) beside its label."""
+        self._names.setdefault(context_id, name)
+
+    def refresh_contexts(self, select: str | None = None) -> None:
+        """Offer the open contexts of the live connection in the composer."""
+        if not self._shown:
+            self._composer.set_contexts([])
             return
         items = []
         for context_id in self.live.open_contexts():
-            ctx = self._live_context(context_id)
+            ctx = self.live.context(context_id)
             label = context_label(ctx) if ctx is not None else f"new · {context_id[:8]}…"
-            name = self._context_names.get(context_id)
+            name = self._names.get(context_id)
             items.append((context_id, f"{label}  ({name})" if name else label))
-        self.composer.set_contexts(items, select)
-
-    def _live_context(self, context_id: str) -> Context | None:
-        """The live session's context by id on the current connection (None until its first frame)."""
-        client = self.live.client
-        return self.live.session.context(context_id, client.conn if client is not None else None)
+        self._composer.set_contexts(items, select)
 
     def _context_picked(self, context_id: str) -> None:
-        ctx = self._live_context(context_id)
+        ctx = self.live.context(context_id)
         if ctx is not None:
-            self.selection.select_context(ctx)
+            self._selection.select_context(ctx)
 
-    def _add_history(self, context_id: str, what: str) -> None:
-        ctx = self._live_context(context_id)
-        name = self._context_names.get(context_id)
+    def add_history(self, context_id: str, what: str) -> None:
+        """One line in the composer's list of what was sent."""
+        ctx = self.live.context(context_id)
+        name = self._names.get(context_id)
         label = name or (context_label(ctx) if ctx is not None else context_id[:8] + "…")
-        self.composer.add_history(f"{label} · {what}")
+        self._composer.add_history(f"{label} · {what}")
+
+    # --- composer actions --------------------------------------------------------------------------
+
+    def _lock(self) -> asyncio.Lock:
+        # Created on first use, on the running loop.
+        if self._op_lock is None:
+            self._op_lock = asyncio.Lock()
+        return self._op_lock
 
     def _target_context(self) -> str | None:
-        context_id = self.composer.current_context()
+        context_id = self._composer.current_context()
         return context_id if self.live.is_open(context_id) else None
 
     async def new_context(self) -> str | None:
         """Start a context with the composer's settings and select it; its id, or None if the settings are
-        wrong (said in the status bar)."""
+        wrong (said through :attr:`status`)."""
         try:
-            settings = self.composer.settings()
+            settings = self._composer.settings()
         except SettingsError as exc:
-            self.status.showMessage(f"Check the generation settings: {exc}", MESSAGE_MS)
-            self.composer.settings_section.set_expanded(True)
+            self.status.emit(f"Check the generation settings: {exc}")
+            self._composer.settings_section.set_expanded(True)
             return None
         try:
             context_id = self.live.new_context(settings)
         except ClientError as exc:
-            self.show_client_error(exc)
+            self.show_error(str(exc))
             return None
-        self._refresh_contexts(select=context_id)
-        self.status.showMessage(f"New context {context_id}", MESSAGE_MS)
+        self.refresh_contexts(select=context_id)
+        self.status.emit(f"New context {context_id}")
         return context_id
 
     async def send_text(self, text: str, *, flush: bool = False) -> bool:
@@ -183,51 +210,56 @@ class LiveController(WindowParts):
             context_id = self._target_context() or await self.new_context()
             if context_id is None:
                 return False
-            try:
-                if flush:
-                    await self.live.send_flush(context_id, text)
-                else:
-                    await self.live.send(context_id, text)
-            except ClientError as exc:
-                self.show_client_error(exc)
+            send = self.live.send_flush if flush else self.live.send
+            if not await self._sent(send(context_id, text)):
                 return False
-            if self.composer.text() == text:
-                self.composer.clear_text()
-            self.bridge.flush()
-            self._refresh_contexts(select=context_id)
+            if self._composer.text() == text:
+                self._composer.clear_text()
+            self._after_send(context_id, f"{'send + flush' if flush else 'send'} {quote(text)}")
             what = "Sent and flushed" if flush else "Sent"
-            self.status.showMessage(f"{what} {quote(text)} to {context_id}", MESSAGE_MS)
-            self._add_history(context_id, f"{'send + flush' if flush else 'send'} {quote(text)}")
+            self.status.emit(f"{what} {quote(text)} to {context_id}")
             return True
 
     async def flush_context(self) -> bool:
-        return await self._context_op("flush", "Flushed")
+        return await self._context_op("flush", self.live.flush, "Flushed")
 
     async def end_context(self) -> bool:
-        return await self._context_op("end", "Ended")
+        return await self._context_op("end", self.live.end, "Ended")
 
     async def cancel_context(self) -> bool:
-        return await self._context_op("cancel", "Cancelled")
+        return await self._context_op("cancel", self.live.cancel, "Cancelled")
 
-    async def _context_op(self, op: str, done: str) -> bool:
+    async def _context_op(self, op: str, call: Callable[[str], Awaitable[None]], done: str) -> bool:
         async with self._lock():
             context_id = self._target_context()
             if context_id is None:
-                self.status.showMessage(
-                    "No open context: send a transcript or start a new context", MESSAGE_MS
-                )
+                self.status.emit("No open context: send a transcript or start a new context")
                 return False
-            try:
-                await getattr(self.live, op)(context_id)
-            except ClientError as exc:
-                self.show_client_error(exc)
+            if not await self._sent(call(context_id)):
                 return False
-            self.bridge.flush()
-            self._refresh_contexts()
-            self.status.showMessage(f"{done} {context_id}", MESSAGE_MS)
-            self._add_history(context_id, op)
+            self._after_send(context_id, op)
+            self.status.emit(f"{done} {context_id}")
             return True
 
-    def _check_timeouts(self) -> None:
-        if self.viewing is None:
-            self.live.check_timeouts()
+    async def _sent(self, sending: Awaitable[Any]) -> bool:
+        try:
+            await sending
+        except ClientError as exc:
+            self.show_error(str(exc))
+            return False
+        return True
+
+    def _after_send(self, context_id: str, what: str) -> None:
+        # The views show what was sent at once rather than on the next tick.
+        self._bridge.flush()
+        self.refresh_contexts(select=context_id)
+        self.add_history(context_id, what)
+
+    # --- closing -----------------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        """Cancel this controller's tasks, then close the live session (connection, emulator, capture)."""
+        self._timeouts.stop()
+        self.live.remove_listener(self._on_status)
+        await self.tasks.aclose()
+        await self.live.aclose()

@@ -2,9 +2,10 @@
 
 The player is Qt-free and reports only when polled. :class:`PlaybackController` polls it from a timer at
 about 30 Hz while something plays (and briefly after, so that a stream fading out is released), and turns
-what it reports into signals. It also keeps what is playing (a segment or a whole context, and where that
-sits in the context's audio), so that views can place a playhead, and whether playback can work at all,
-with the reason in words when it cannot.
+what it reports into signals: where the playhead is in a context's audio, which segment is heard and how far
+into it, and whether playback can work at all, with the reason in words when it cannot. It also answers the
+window's play requests (a segment, a context, from a point, the selection), saying through
+:attr:`PlaybackController.status` why one cannot be played.
 """
 
 from __future__ import annotations
@@ -14,21 +15,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QActionGroup
-from PySide6.QtWidgets import QMenu, QWidget
 
 from flushscope.audio.output import DeviceInfo
 from flushscope.audio.player import Player, PlayerState
 from flushscope.core.session import Context, Segment, Session
-
-__all__ = [
-    "POLL_HZ",
-    "OutputDeviceMenu",
-    "PlayTarget",
-    "PlaybackController",
-    "segment_at",
-    "segment_start",
-]
+from flushscope.ui.bridge import Selection
+from flushscope.ui.wording import sentence
 
 #: How often the player is polled while it plays.
 POLL_HZ: Final = 30.0
@@ -87,7 +79,8 @@ class PlaybackController(QObject):
     Segments of :attr:`live_session` play live (audio still arriving is played as it comes); segments of a
     capture opened read-only play what they have. :meth:`check_availability` asks the audio system whether
     playback can work on the chosen device; the answer is kept in :attr:`available` and :attr:`reason`.
-    Call :meth:`close` when the window closes: it stops playback and releases the device.
+    ``selection`` is what Space and the Playback menu play. Call :meth:`close` when the window closes: it
+    stops playback and releases the device.
     """
 
     positionChanged = Signal(float)
@@ -100,17 +93,25 @@ class PlaybackController(QObject):
     """Whether playback can work changed; when it cannot, the second argument says why."""
     targetChanged = Signal()
     """What plays changed: another segment or context started, or playback stopped (:attr:`target`)."""
+    playheadMoved = Signal(object, float)
+    """The playhead: a :class:`Context` (None when nothing plays) and seconds into its audio."""
+    playingChanged = Signal(object, float)
+    """The :class:`Segment` heard (None when nothing plays) and the fraction of it played."""
+    status = Signal(str)
+    """A message for the status bar: what started playing, or why nothing can."""
 
     def __init__(
         self,
         player: Player | None = None,
         *,
         live_session: Session | None = None,
+        selection: Selection | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._player = player if player is not None else Player()
         self.live_session = live_session
+        self._selection = selection if selection is not None else Selection(self)
         self._target: PlayTarget | None = None
         self._trailing = 0
         self._closed = False
@@ -121,6 +122,9 @@ class PlaybackController(QObject):
         self._player.on_state = self._on_state
         self._player.on_error = self._on_error
         self._available, self._reason = self._player.availability()
+        self.positionChanged.connect(self._show_position)
+        self.targetChanged.connect(self._show_target)
+        self.errorOccurred.connect(lambda text: self.status.emit(sentence(text)))
 
     # --- queries ------------------------------------------------------------------------------------
 
@@ -131,6 +135,11 @@ class PlaybackController(QObject):
     @property
     def state(self) -> PlayerState:
         return self._player.state
+
+    @property
+    def playing(self) -> bool:
+        """Whether something plays or is paused."""
+        return self._player.state is not PlayerState.STOPPED
 
     @property
     def position(self) -> float:
@@ -151,6 +160,10 @@ class PlaybackController(QObject):
     def reason(self) -> str:
         """Why playback cannot work ("" when it can)."""
         return self._reason
+
+    def why_not(self) -> str:
+        """Why playback cannot work, as a sentence ("" when it can)."""
+        return "" if self._available else sentence(self._reason or "audio playback is not available")
 
     @property
     def polling(self) -> bool:
@@ -197,31 +210,86 @@ class PlaybackController(QObject):
         self._player.set_device(index)
         self.check_availability()
 
-    # --- control ------------------------------------------------------------------------------------
+    def choose_device(self, index: int | None, name: str) -> None:
+        """:meth:`set_device`, saying which device it is (or why it cannot play)."""
+        self.set_device(index)
+        self.status.emit(self.why_not() or f"Output device: {name}")
 
-    def play(self, segment: Segment) -> bool:
-        """Play ``segment`` from its start."""
-        return self.play_segment(segment)
+    # --- what the window asks for -------------------------------------------------------------------
 
     def play_segment(self, segment: Segment, start: float = 0.0) -> bool:
-        """Play ``segment`` from ``start`` seconds into it. False, with :attr:`errorOccurred`, when it
-        could not start."""
+        """Play ``segment`` from ``start`` seconds into it. False, with the reason through :attr:`status`
+        (or :attr:`errorOccurred`), when it cannot."""
+        if not self._can_play():
+            return False
+        if not segment.nbytes:
+            self.status.emit(f"Segment {segment.label} has no audio yet")
+            return False
         target = PlayTarget(segment.context, segment, start)
         live = self.is_live(segment.context)
-        return self._start(target, lambda: self._player.play_segment(segment, start, live=live))
+        started = self._start(target, lambda: self._player.play_segment(segment, start, live=live))
+        if started:
+            self.status.emit(f"Playing segment {segment.label} of context {segment.context.context_id}")
+        return started
 
     def play_context(self, context: Context, start: float = 0.0) -> bool:
         """Play ``context``'s segments gapless from ``start`` seconds into its audio."""
+        if not self._can_play():
+            return False
+        if not context.total_bytes:
+            self.status.emit(f"Context {context.context_id} has no audio yet")
+            return False
         target = PlayTarget(context, None, start)
         live = self.is_live(context)
-        return self._start(target, lambda: self._player.play_context(context, start, live=live))
+        started = self._start(target, lambda: self._player.play_context(context, start, live=live))
+        if started:
+            where = f" from {start:.2f} s" if start > 0 else ""
+            self.status.emit(f"Playing context {context.context_id}{where}")
+        return started
+
+    def play_from(self, target: Segment | Context, seconds: float) -> None:
+        """Play a segment, or a context, from ``seconds`` into its audio (a click on the waveform)."""
+        if isinstance(target, Segment):
+            self.play_segment(target, seconds)
+        else:
+            self.play_context(target, seconds)
 
     def toggle_segment(self, segment: Segment) -> bool:
-        """Stop ``segment`` if it is what plays, else play it. Returns whether it plays afterwards."""
+        """Stop ``segment`` if it is what plays, else play it (a Play cell). Whether it plays afterwards."""
         if self.is_playing(segment):
             self.stop()
             return False
         return self.play_segment(segment)
+
+    def toggle_playback(self) -> None:
+        """Stop what plays; else play the selected segment, or the selected context."""
+        if self.playing:
+            self.stop()
+            self.status.emit("Stopped")
+            return
+        segment, context = self._selection.segment, self._selection.context
+        if segment is not None:
+            self.play_segment(segment)
+        elif context is not None:
+            self.play_context(context)
+        else:
+            self.status.emit("Select a transcript or a context to play it")
+
+    def play_selected_segment(self) -> None:
+        """Play the selected segment."""
+        segment = self._selection.segment
+        if segment is None:
+            self.status.emit("Select a transcript to play it")
+        else:
+            self.play_segment(segment)
+
+    def play_selected_context(self, start: float = 0.0) -> None:
+        """Play the selected context, from ``start`` seconds into its audio."""
+        context = self._selection.context
+        if context is None:
+            self.status.emit("Select a context to play it")
+        else:
+            self.play_context(context, start)
 
     def pause(self) -> None:
         """Fade out and hold the position."""
@@ -235,7 +303,9 @@ class PlaybackController(QObject):
         self._poll()
 
     def stop(self) -> None:
-        """Fade out and stop; the device is released by a later poll."""
+        """Fade out and stop; the device is released by a later poll. Nothing happens when nothing plays."""
+        if not self.playing:
+            return
         self._player.stop()
         self._keep_polling()
         self._poll()
@@ -254,6 +324,11 @@ class PlaybackController(QObject):
         self._closed = True
 
     # --- internals ----------------------------------------------------------------------------------
+
+    def _can_play(self) -> bool:
+        if not self._available:
+            self.status.emit(self.why_not())
+        return self._available
 
     def _start(self, target: PlayTarget, play: Callable[[], bool]) -> bool:
         if self._closed:
@@ -310,50 +385,21 @@ class PlaybackController(QObject):
         # A device that failed may have gone away: the views then say so and stop offering playback.
         self.check_availability()
 
+    def _show_target(self) -> None:
+        if self._target is None:
+            self.playheadMoved.emit(None, 0.0)
+            self.playingChanged.emit(None, 0.0)
+        else:
+            self._show_position(self.position)
 
-class OutputDeviceMenu(QMenu):
-    """The output devices to pick from, the default first, the one in use checked. The list and whether
-    playback can work are asked again each time the menu opens (devices come and go)."""
-
-    deviceChosen = Signal(str)
-    """A device was picked (its name); when it cannot be used, :attr:`PlaybackController.reason` says why."""
-
-    def __init__(
-        self, title: str, playback: PlaybackController | None, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(title, parent)
-        self._playback = playback
-        self.setToolTipsVisible(True)
-        self.aboutToShow.connect(self.refresh)
-
-    def refresh(self) -> None:
-        """List the devices now (also done each time the menu opens)."""
-        self.clear()
-        playback = self._playback
-        if playback is None:
-            self.addAction("Audio playback is not available").setEnabled(False)
+    def _show_position(self, seconds: float) -> None:
+        target = self._target
+        if target is None:
             return
-        available, reason = playback.check_availability()
-        devices = playback.devices()
-        group = QActionGroup(self)
-        group.setExclusive(True)
-        for device in devices:
-            label = device.name.replace("&", "&&") + (" (default)" if device.is_default else "")
-            action = self.addAction(label)
-            action.setCheckable(True)
-            group.addAction(action)
-            # The default entry follows the system's default, whichever device that becomes.
-            index = None if device.is_default else device.index
-            action.setChecked(playback.device == index or playback.device == device.index)
-            action.triggered.connect(lambda _checked=False, i=index, name=device.name: self._choose(i, name))
-        if not devices:
-            self.addAction("No output device found").setEnabled(False)
-        if not available:
-            self.addSeparator()
-            note = self.addAction(reason[:1].upper() + reason[1:])
-            note.setEnabled(False)
-
-    def _choose(self, index: int | None, name: str) -> None:
-        assert self._playback is not None
-        self._playback.set_device(index)
-        self.deviceChosen.emit(name)
+        position = target.context_position(seconds)
+        self.playheadMoved.emit(target.context, position)
+        segment = target.segment or segment_at(target.context, position)
+        fraction = 0.0
+        if segment is not None and segment.audio_seconds > 0:
+            fraction = (position - segment_start(segment)) / segment.audio_seconds
+        self.playingChanged.emit(segment, fraction)

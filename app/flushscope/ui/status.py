@@ -1,4 +1,5 @@
-"""The status bar: connection, frames, chunks per second and anomalies, refreshed a few times a second."""
+"""The status bar: connection, frames, chunks per second and anomalies, refreshed a few times a second; and
+the field that says what plays."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from typing import Final
 from PySide6.QtCore import QElapsedTimer, Qt, Signal
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from flushscope.audio.player import PlayerState
 from flushscope.core.session import Session
 from flushscope.ui.bridge import SessionBridge
+from flushscope.ui.palette import is_dark, warning_colour
+from flushscope.ui.playback import PlaybackController
 
 #: The text fields change at most this often; the bridge ticks at about 30 Hz.
 REFRESH_MS: Final = 250
@@ -79,3 +83,48 @@ class StatusBar(QStatusBar):
         info_text = f" (+{info} info)" if info else ""
         self.anomalies_label.setText(f"Anomalies: {counted}{info_text}")
         self.refreshed.emit()
+
+
+class PlayStatusLabel(QLabel):
+    """What plays and where (``Playing flush_id 2 of context 1: 0.4 / 1.8 s``), or that nothing can play
+    (with the reason in the tooltip); hidden when there is nothing to say."""
+
+    def __init__(self, playback: PlaybackController, bridge: SessionBridge, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._playback = playback
+        self._shown = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setContentsMargins(6, 0, 6, 0)
+        self.hide()
+        playback.positionChanged.connect(self.refresh)
+        playback.stateChanged.connect(lambda _state: self.refresh())
+        playback.targetChanged.connect(self.refresh)
+        playback.availabilityChanged.connect(lambda _available, _reason: self.refresh())
+        # A live segment waiting for its audio does not move: its "waiting" shows on the bridge's tick.
+        bridge.ticked.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        playback = self._playback
+        target = playback.target
+        warning = False
+        if target is not None and playback.playing:
+            segment = target.segment
+            what = f"context {target.context.number}"
+            if segment is not None:
+                what = f"flush_id {segment.label} of {what}"
+            total = segment.audio_seconds if segment is not None else target.context.audio_seconds
+            state = "Paused" if playback.state is PlayerState.PAUSED else "Playing"
+            waiting = " (waiting for audio)" if playback.player.buffering else ""
+            text = f"{state} {what}: {playback.position:.1f} / {total:.1f} s{waiting}"
+        elif not playback.available:
+            text, warning = "No audio output", True
+        else:
+            text = ""
+        if text == self._shown:
+            return
+        self._shown = text
+        self.setText(text)
+        self.setToolTip(playback.why_not())
+        self.setStyleSheet(f"color: {warning_colour(is_dark(self.palette())).name()}" if warning else "")
+        self.setVisible(bool(text))

@@ -1,104 +1,77 @@
 """The main window: connection bar on top, composer on the left, timeline over the tables in the middle.
 
-The window is the controller between the widgets and the :class:`~flushscope.net.live.LiveSession`: the
-composer and connection bar only ask, the window does it on the asyncio loop (qasync, the GUI thread), in
-tasks it owns and cancels on close. Its parts live beside it: :mod:`~flushscope.ui.live_controller`
-(connection and composer actions), :mod:`~flushscope.ui.script_mode` (scripts),
-:mod:`~flushscope.ui.capture_files` (open, save, drop), :mod:`~flushscope.ui.playback_actions` (playing and
-its playheads), :mod:`~flushscope.ui.export_actions` (WAV, PNG, clipboard) and
-:mod:`~flushscope.ui.window_menus` (menus and shortcuts); this module assembles them and closes them.
+The window lays out the views and owns the controllers that do the work, each a :class:`QObject` with one
+job and its own signals: :class:`~flushscope.ui.live_controller.LiveController` (the live session, its
+connection bar and composer), :class:`~flushscope.ui.captures.CaptureController` (captures opened, saved,
+dropped), :class:`~flushscope.ui.playback.PlaybackController` (playing and playheads),
+:class:`~flushscope.ui.exports.ExportController` (WAV, PNG, clipboard) and
+:class:`~flushscope.ui.script_runner.ScriptRunner` (scenarios). :class:`~flushscope.ui.actions.ActionSet`
+holds every action. This module connects them, in :meth:`MainWindow._wire` and nowhere else.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
+from collections.abc import Coroutine
 from pathlib import Path
+from typing import Any, TypeVar
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QButtonGroup,
-    QCheckBox,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QRadioButton,
-    QSplitter,
-    QTabWidget,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFrame, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
+import flushscope
+from flushscope.audio.player import Player
+from flushscope.core.session import Segment
 from flushscope.net.live import LiveSession
+from flushscope.ui.actions import ActionSet, ActionState
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.capture_files import CAPTURE_FILTER
+from flushscope.ui.captures import CaptureController
 from flushscope.ui.composer import Composer
 from flushscope.ui.connection_bar import ConnectionBar
-from flushscope.ui.export_actions import segment_timings
+from flushscope.ui.device_menu import OutputDeviceMenu
+from flushscope.ui.exports import ExportController
+from flushscope.ui.live_controller import LiveController
 from flushscope.ui.panels import AnomaliesPanel, FramesPanel, TranscriptsPanel
 from flushscope.ui.playback import PlaybackController
-from flushscope.ui.script_mode import ScriptMode, describe_step
-from flushscope.ui.status import StatusBar, anomaly_counts
-from flushscope.ui.timeline import AxisMode, TimelineView
+from flushscope.ui.script_runner import ScriptRunner
+from flushscope.ui.status import PlayStatusLabel, StatusBar, anomaly_counts
+from flushscope.ui.tasks import OwnedTasks
+from flushscope.ui.timeline import TimelineView
+from flushscope.ui.timeline_controls import TimelineControls
 from flushscope.ui.waveform import WaveformStrip
-from flushscope.ui.window_menus import WindowMenus
-from flushscope.ui.window_parts import SegmentPlayer
-from flushscope.ui.wording import MESSAGE_MS, NO_PLAYER, sentence
+from flushscope.ui.wording import MESSAGE_MS
 
-__all__ = [
-    "CAPTURE_FILTER",
-    "MESSAGE_MS",
-    "NO_PLAYER",
-    "MainWindow",
-    "SegmentPlayer",
-    "describe_step",
-    "segment_timings",
-]
+log = logging.getLogger("flushscope.window")
+T = TypeVar("T")
 
 
-class MainWindow(ScriptMode, WindowMenus):
+class MainWindow(QMainWindow):
     """flushscope's window on a :class:`LiveSession`, or on a capture opened read-only.
 
-    One :class:`SessionBridge` and one :class:`Selection` are shared by every view, so a segment picked
-    anywhere is selected everywhere. Closing the window disconnects, stops the embedded emulator and closes
-    the capture before the window really closes; :attr:`closed` tells when that is done.
+    One :class:`SessionBridge` and one :class:`Selection` are shared by every view and controller, so a
+    segment picked anywhere is selected everywhere. ``player`` plays the audio (tests give one on a fake or
+    file-backed output). Closing the window stops playback, disconnects, stops the embedded emulator and
+    closes the capture before the window really closes; :attr:`closed` tells when that is done.
     """
 
     closed = Signal()
     """The window closed after its cleanup (sockets, emulator, capture) finished."""
-    captureOpened = Signal(str)
-    """A capture file is shown (read-only), by path."""
-    liveShown = Signal()
-    """The live session is shown again (after a capture)."""
 
     def __init__(
-        self, live: LiveSession, player: SegmentPlayer | None = None, parent: QWidget | None = None
+        self, live: LiveSession, player: Player | None = None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.live = live
-        self.player = player
-        self.playback = player if isinstance(player, PlaybackController) else None
-        if self.playback is not None and self.playback.live_session is None:
-            self.playback.live_session = live.session
-        self._play_status = ""
-        self.viewing = None
-        self.loaded = None
-        self._tasks = set()
-        self._op_lock = None
-        self._connect_task = None
         self._closing: asyncio.Task[None] | None = None
         self._cleaned_up = False
-        self._context_names = {}
-
         self.setWindowTitle("flushscope")
-        self.setAcceptDrops(True)
         self.resize(1440, 900)
 
         self.bridge = SessionBridge(live.session, self)
         self.selection = Selection(self)
+        self.tasks = OwnedTasks()
 
         self.connection_bar = ConnectionBar(self)
         self.composer = Composer(self)
@@ -108,159 +81,194 @@ class MainWindow(ScriptMode, WindowMenus):
         self.anomalies = AnomaliesPanel(self.bridge, self.selection)
         self.waveform = WaveformStrip(self.bridge, self.selection)
         self.status = StatusBar(self.bridge, self)
-        self.status.clock = live.now
         self.setStatusBar(self.status)
-        self.play_label = QLabel(self)
-        self.play_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.play_label.setContentsMargins(6, 0, 6, 0)
-        self.play_label.hide()
-        self.status.insertPermanentWidget(0, self.play_label)
 
+        self.action_set = ActionSet(self)
+        self.live_control = LiveController(
+            live, self.connection_bar, self.composer, self.bridge, self.selection, self
+        )
+        self.captures = CaptureController(live, self.bridge, self.selection, self)
+        self.playback = PlaybackController(
+            player, live_session=live.session, selection=self.selection, parent=self
+        )
+        self.exports = ExportController(self.bridge, self.selection, self.timeline.export_png, self)
+        self.scripts = ScriptRunner(live, self)
+        self.device_menu = OutputDeviceMenu("Output &device", self.playback, self)
+        self.play_label = PlayStatusLabel(self.playback, self.bridge, self)
+        self.status.insertPermanentWidget(0, self.play_label)
+        self.timeline_controls = TimelineControls(self.timeline, self.action_set.fit, self.action_set.follow)
+
+        self._lay_out()
+        self.action_set.fill_menu_bar(self.menuBar(), self.device_menu, self._update_actions)
+        self._wire()
+        self._shown_changed()
+        self._availability_changed()
+
+    # --- layout ------------------------------------------------------------------------------------
+
+    def _lay_out(self) -> None:
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.transcripts, "Transcripts")
         self.tabs.addTab(self.frames, "Frames")
         self.tabs.addTab(self.anomalies, "Anomalies")
 
-        self.right_splitter = QSplitter(Qt.Orientation.Vertical, self)
-        self.right_splitter.addWidget(self._timeline_pane())
-        self.right_splitter.addWidget(self.tabs)
-        self.right_splitter.setStretchFactor(0, 3)
-        self.right_splitter.setStretchFactor(1, 2)
-        self.right_splitter.setChildrenCollapsible(False)
+        pane = QWidget(self)
+        pane_layout = QVBoxLayout(pane)
+        pane_layout.setContentsMargins(0, 0, 0, 0)
+        pane_layout.setSpacing(0)
+        pane_layout.addWidget(self.timeline_controls)
+        pane_layout.addWidget(self.timeline, 1)
+        pane_layout.addWidget(_hline(pane))
+        pane_layout.addWidget(self.waveform)
+
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(pane)
+        right.addWidget(self.tabs)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        right.setChildrenCollapsible(False)
 
         self.composer.setMinimumWidth(250)
-        self.main_splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self.main_splitter.addWidget(self.composer)
-        self.main_splitter.addWidget(self.right_splitter)
-        self.main_splitter.setStretchFactor(0, 0)
-        self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setChildrenCollapsible(False)
-        self.main_splitter.setSizes([300, 1140])
-        self.right_splitter.setSizes([480, 380])
+        main = QSplitter(Qt.Orientation.Horizontal, self)
+        main.addWidget(self.composer)
+        main.addWidget(right)
+        main.setStretchFactor(0, 0)
+        main.setStretchFactor(1, 1)
+        main.setChildrenCollapsible(False)
+        main.setSizes([300, 1140])
+        right.setSizes([480, 380])
 
-        line = _hline(self)
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.connection_bar)
-        layout.addWidget(line)
-        layout.addWidget(self.main_splitter, 1)
+        layout.addWidget(_hline(self))
+        layout.addWidget(main, 1)
         self.setCentralWidget(central)
 
-        self._build_menus()
-        self._wire()
-        live.add_listener(self._on_status)
-        self._on_status(live.status)
-        self._refresh_tabs()
-        if self.player is not None:
-            self._show_availability(*self.play_availability())
-        else:
-            self.transcripts.model.set_play_available(False, sentence(NO_PLAYER))
-            self._update_actions()
-
-    # --- layout ------------------------------------------------------------------------------------
-
-    def _timeline_pane(self) -> QWidget:
-        pane = QWidget(self)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(8, 4, 8, 2)
-        bar.setSpacing(4)
-        bar.addWidget(QLabel("x-axis:", pane))
-        self.arrival_button = QRadioButton("Arrival time", pane)
-        self.arrival_button.setToolTip("x: when each chunk arrived")
-        self.audio_button = QRadioButton("Audio position", pane)
-        self.audio_button.setToolTip("x: where each chunk sits in its context's audio")
-        self.axis_group = QButtonGroup(pane)
-        self.axis_group.setExclusive(True)
-        for button in (self.arrival_button, self.audio_button):
-            self.axis_group.addButton(button)
-            bar.addWidget(button)
-        self.arrival_button.setChecked(True)
-        bar.addSpacing(12)
-        self.fit_button = QToolButton(pane)
-        self.fit_button.setText("Fit")
-        self.fit_button.setToolTip("Show the whole session (Ctrl+0)")
-        bar.addWidget(self.fit_button)
-        self.follow_check = QCheckBox("Follow live", pane)
-        self.follow_check.setToolTip("Keep the newest audio in view as it arrives")
-        self.follow_check.setChecked(True)
-        bar.addWidget(self.follow_check)
-        bar.addStretch(1)
-        self.view_label = QLabel(pane)
-        self.view_label.setTextFormat(Qt.TextFormat.PlainText)
-        bar.addWidget(self.view_label)
-        layout = QVBoxLayout(pane)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addLayout(bar)
-        layout.addWidget(self.timeline, 1)
-        line = _hline(pane)
-        layout.addWidget(line)
-        layout.addWidget(self.waveform)
-        return pane
+    # --- wiring: who tells whom ----------------------------------------------------------------------
 
     def _wire(self) -> None:
-        bar = self.connection_bar
-        bar.connectRequested.connect(self._connect_requested)
-        bar.disconnectRequested.connect(self._disconnect_requested)
+        acts, live, captures, playback, exports, scripts = (
+            self.action_set,
+            self.live_control,
+            self.captures,
+            self.playback,
+            self.exports,
+            self.scripts,
+        )
+        for controller in (live, captures, playback, exports, scripts):
+            controller.status.connect(self.show_message)
+        # What the controllers say to each other.
+        live.error.connect(self.show_message)
+        scripts.error.connect(live.show_error)
+        live.connectionChanged.connect(lambda _status: self._show_where())
+        live.inputEnded.connect(playback.input_ended)
+        captures.shownChanged.connect(self._shown_changed)
+        scripts.contextNamed.connect(live.name_context)
+        scripts.stepShown.connect(self.composer.show_step)
+        scripts.stepSent.connect(self.composer.add_history)
+        scripts.runningChanged.connect(self.composer.set_busy)
+        scripts.settled.connect(self._script_settled)
 
-        composer = self.composer
-        composer.newContextRequested.connect(lambda: self.spawn(self.new_context()))
-        composer.sendRequested.connect(lambda text: self.spawn(self.send_text(text)))
-        composer.sendFlushRequested.connect(lambda text: self.spawn(self.send_text(text, flush=True)))
-        composer.flushRequested.connect(lambda: self.spawn(self.flush_context()))
-        composer.endRequested.connect(lambda: self.spawn(self.end_context()))
-        composer.cancelRequested.connect(lambda: self.spawn(self.cancel_context()))
-        composer.contextSelected.connect(self._context_picked)
+        # Playback shown in the views.
+        playback.playheadMoved.connect(self.timeline.set_playhead)
+        playback.playheadMoved.connect(self.waveform.set_playhead)
+        playback.playingChanged.connect(self.transcripts.model.set_playing)
+        playback.availabilityChanged.connect(lambda _available, _reason: self._availability_changed())
+        for changed in (playback.stateChanged, playback.targetChanged):
+            changed.connect(self._update_actions)
+        self.transcripts.playRequested.connect(playback.toggle_segment)
+        self.waveform.playRequested.connect(playback.play_from)
+        self.bridge.sessionReplaced.connect(playback.stop)
 
-        self.axis_group.buttonToggled.connect(self._axis_toggled)
-        self.fit_button.clicked.connect(self.timeline.fit_all)
-        self.follow_check.toggled.connect(self._follow_toggled)
-        self.follow_action.toggled.connect(self.follow_check.setChecked)
-        self.timeline.followChanged.connect(self.follow_check.setChecked)
-        self.timeline.axisModeChanged.connect(self._axis_changed)
-
-        self.bridge.contextsChanged.connect(lambda _contexts: self._refresh_contexts())
-        self.bridge.sessionReplaced.connect(self._refresh_tabs)
-        self.status.refreshed.connect(self._refresh_tabs)
-        self.status.refreshed.connect(self._check_timeouts)
-        self.transcripts.playRequested.connect(self._play_cell)
+        # Segment menus, and the state every action follows.
         self.transcripts.segmentContextMenuRequested.connect(self._table_menu)
-        self.timeline.segmentContextMenuRequested.connect(self._segment_menu)
-        self.waveform.playRequested.connect(self._play_from)
+        self.timeline.segmentContextMenuRequested.connect(self._timeline_menu)
         self.selection.changed.connect(self._update_actions)
         self.status.refreshed.connect(self._update_actions)
-        self.bridge.sessionReplaced.connect(self.stop_playback)
+        self.bridge.sessionReplaced.connect(self._refresh_tabs)
+        self.status.refreshed.connect(self._refresh_tabs)
+        self.timeline.followChanged.connect(acts.follow.setChecked)
+
+        # What each action does.
+        acts.open_capture.triggered.connect(captures.choose_and_open)
+        acts.show_live.triggered.connect(captures.show_live)
+        acts.save_capture.triggered.connect(captures.choose_and_save)
+        acts.export_png.triggered.connect(exports.choose_and_export_timeline)
+        acts.export_segment.triggered.connect(exports.export_selected_segment)
+        acts.export_context.triggered.connect(exports.export_selected_context)
+        acts.export_all.triggered.connect(exports.export_all_segments)
+        acts.quit.triggered.connect(self.close)
+        acts.copy_timings.triggered.connect(lambda: exports.copy_segment_timings())
+        acts.copy_context_id.triggered.connect(lambda: exports.copy_context_id())
+        acts.fit.triggered.connect(self.timeline.fit_all)
+        acts.follow.toggled.connect(self.timeline.set_follow)
+        acts.play.triggered.connect(playback.toggle_playback)
+        acts.play_segment.triggered.connect(playback.play_selected_segment)
+        acts.play_context.triggered.connect(lambda: playback.play_selected_context())
+        acts.play_from_here.triggered.connect(
+            lambda: playback.play_selected_context(acts.play_from_here.data() or 0.0)
+        )
+        acts.stop.triggered.connect(playback.stop)
+        acts.about.triggered.connect(self._about)
+
+    def show_message(self, text: str) -> None:
+        """A message in the status bar for a few seconds."""
+        self.status.showMessage(text, MESSAGE_MS)
+
+    def _update_actions(self) -> None:
+        segment, context = self.selection.segment, self.selection.context
         playback = self.playback
-        if playback is not None:
-            playback.positionChanged.connect(self._show_position)
-            playback.stateChanged.connect(lambda _state: self._refresh_playback())
-            playback.targetChanged.connect(self._refresh_playback)
-            playback.errorOccurred.connect(self._on_play_error)
-            playback.availabilityChanged.connect(self._show_availability)
-            # A live segment waiting for audio does not move: its "waiting" shows on the status tick.
-            self.status.refreshed.connect(lambda: self._refresh_play_label())
+        self.action_set.apply(
+            ActionState(
+                viewing_capture=self.captures.viewing is not None,
+                segment=segment is not None,
+                segment_audio=segment is not None and segment.nbytes > 0,
+                context=context is not None,
+                context_audio=context is not None and context.total_bytes > 0,
+                any_audio=self.bridge.session.chunks.size > 0,
+                play_available=playback.available,
+                play_reason=playback.why_not(),
+                playing=playback.playing,
+            )
+        )
 
-    def screenshot(self, path: str | Path) -> bool:
-        """The whole window as a PNG."""
-        return bool(self.grab().save(str(path), "PNG"))
+    def _shown_changed(self) -> None:
+        """A capture file is shown instead of the live session, or the live session again."""
+        viewing = self.captures.viewing
+        loaded = self.captures.loaded
+        self.live_control.set_live_shown(viewing is None)
+        self.status.clock = self.live.now if viewing is None else None
+        self.exports.name_after(viewing)
+        if viewing is None:
+            self.timeline_controls.set_shown("")
+            self.setWindowTitle("flushscope")
+        else:
+            target = loaded.header.target if loaded is not None else None
+            self.timeline_controls.set_shown(f"Capture {viewing.name} · {target or 'unknown target'}")
+            self.setWindowTitle(f"{viewing.name} — flushscope")
+            self.timeline.fit_all()
+        self._show_where()
+        self._update_actions()
 
-    # --- view controls -----------------------------------------------------------------------------
+    def _show_where(self) -> None:
+        viewing = self.captures.viewing
+        if viewing is None:
+            self.status.set_connection(f"Live · {self.live.status.state.value}")
+        else:
+            self.status.set_connection(f"Capture · {viewing.name} (read-only)")
 
-    def _axis_toggled(self, button: QAbstractButton, checked: bool) -> None:
-        if checked:
-            self.timeline.set_axis_mode(AxisMode.AUDIO if button is self.audio_button else AxisMode.ARRIVAL)
-
-    def _axis_changed(self, mode: AxisMode) -> None:
-        button = self.audio_button if mode is AxisMode.AUDIO else self.arrival_button
-        if not button.isChecked():
-            button.setChecked(True)
-
-    def _follow_toggled(self, follow: bool) -> None:
-        self.timeline.set_follow(follow)
-        self.follow_action.setChecked(follow)
+    def _availability_changed(self) -> None:
+        """Grey what plays, with the reason beside it, or bring it back."""
+        why = self.playback.why_not()
+        self.transcripts.model.set_play_available(not why, why)
+        self.waveform.set_message(why)
+        if why:
+            self.show_message(why)
+        self._update_actions()
 
     def _refresh_tabs(self) -> None:
         session = self.bridge.session
@@ -269,7 +277,63 @@ class MainWindow(ScriptMode, WindowMenus):
         self.tabs.setTabText(1, f"Frames ({len(session.frames):,})")
         self.tabs.setTabText(2, f"Anomalies ({counted + info})" if counted + info else "Anomalies")
 
-    # --- closing -----------------------------------------------------------------------------------
+    def _script_settled(self) -> None:
+        self.bridge.flush()
+        self.live_control.refresh_contexts()
+        self.timeline.fit_all()
+
+    # --- segment menus -----------------------------------------------------------------------------
+
+    def _timeline_menu(self, segment: Segment, pos: QPoint) -> None:
+        """With "Play from here": the audio position under the pointer."""
+        here = self.timeline.audio_position_at(self.timeline.mapFromGlobal(pos))
+        self._segment_menu(segment, pos, here[1] if here and here[0] is segment.context else None, True)
+
+    def _table_menu(self, segment: Segment, pos: QPoint) -> None:
+        self._segment_menu(segment, pos, None, False)
+
+    def _segment_menu(self, segment: Segment, pos: QPoint, here: float | None, from_timeline: bool) -> None:
+        self.selection.select_segment(segment)
+        self.action_set.aim_play_from_here(here)
+        self._update_actions()
+        self.action_set.segment_menu(self, from_timeline=from_timeline).popup(pos)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About flushscope",
+            f"<h3>flushscope {flushscope.__version__}</h3>"
+            "<p>An inspector for Cartesia TTS WebSocket contexts, manual flushes and flush_id "
+            "attribution: which audio chunk belongs to which transcript.</p>"
+            "<p>Every live session is recorded to a capture file as it happens.</p>",
+        )
+
+    # --- running and closing -----------------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, T], name: str | None = None) -> asyncio.Task[T]:
+        """Run ``coro`` as a task of the window: closing the window cancels it."""
+        return self.tasks.spawn(coro, name)
+
+    def show_whole_run(self) -> None:
+        """Everything received shown, the whole session in view, and a transcript selected (the first, unless
+        one is): what a picture of a finished run should show."""
+        self.bridge.flush()
+        self.timeline.fit_all()
+        if self.selection.segment is None and self.selection.context is None:
+            self.select_first_segment()
+
+    def select_first_segment(self) -> Segment | None:
+        """Select the first transcript row (the segment that appeared first), if there is one."""
+        model = self.transcripts.model
+        if not model.rowCount():
+            return None
+        segment = model.segment(0)
+        self.selection.select_segment(segment)
+        return segment
+
+    def screenshot(self, path: str | Path) -> bool:
+        """The whole window as a PNG."""
+        return bool(self.grab().save(str(path), "PNG"))
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self._cleaned_up:
@@ -289,18 +353,13 @@ class MainWindow(ScriptMode, WindowMenus):
             self.closed.emit()
 
     async def aclose(self) -> None:
-        """Stop playback and release the audio device, cancel the window's tasks, then close the live
+        """Stop playback and release the audio device, stop scripts and exports, then close the live
         session (connection, emulator, capture)."""
-        if self.playback is not None:
-            self.playback.close()
-        self.live.remove_listener(self._on_status)
-        tasks = [t for t in self._tasks if not t.done()]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        await self.live.aclose()
+        self.playback.close()
+        await self.tasks.aclose()
+        await self.scripts.aclose()
+        await self.exports.aclose()
+        await self.live_control.aclose()
 
     @property
     def is_closed(self) -> bool:

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from flushscope.audio.wav import ExportError, safe_name, segment_file_name, write_wav
 from flushscope.core.report import reported_segments
 from flushscope.core.session import Context, Segment, SegmentState
 from flushscope.net.live import CAPTURE_SUFFIX
-from flushscope.ui.live_controller import LiveController
-from flushscope.ui.wording import MESSAGE_MS, plural
+from flushscope.ui.bridge import Selection, SessionBridge
+from flushscope.ui.tasks import OwnedTasks
+from flushscope.ui.wording import plural
 
 
 def segment_timings(segment: Segment) -> str:
@@ -46,15 +49,37 @@ def segment_timings(segment: Segment) -> str:
     )
 
 
-class ExportActions(LiveController):
-    """The window's part that writes audio and images to files and timings to the clipboard."""
+class ExportController(QObject):
+    """Writes audio and images to files and timings to the clipboard. ``render_png`` draws the timeline into
+    a file; file dialogs belong to ``window``."""
+
+    status = Signal(str)
+    """A message for the status bar: what was written or copied, or why not."""
+
+    def __init__(
+        self,
+        bridge: SessionBridge,
+        selection: Selection,
+        render_png: Callable[[str], bool],
+        window: QWidget,
+    ) -> None:
+        super().__init__(window)
+        self._bridge = bridge
+        self._selection = selection
+        self._render_png = render_png
+        self._window = window
+        self.tasks = OwnedTasks(lambda exc: self.status.emit(str(exc)), (ExportError,))
+        #: The name PNG exports are suggested under (the capture shown, without its suffix).
+        self.png_stem = "timeline"
+
+    # --- clipboard ---------------------------------------------------------------------------------
 
     def copy_segment_timings(self, what: Segment | Context | None = None) -> str | None:
         """Put the timings of a segment (one line), or of each segment of a context, on the clipboard;
         the selection's when not given. Returns the text copied."""
-        what = what or self.selection.segment or self.selection.context
+        what = what or self._selection.segment or self._selection.context
         if what is None:
-            self.status.showMessage("Select a segment to copy its timings", MESSAGE_MS)
+            self.status.emit("Select a segment to copy its timings")
             return None
         if isinstance(what, Segment):
             text = segment_timings(what)
@@ -63,70 +88,55 @@ class ExportActions(LiveController):
             text = "\n".join(segment_timings(s) for s in reported_segments(what))
             said = f"the segments of context {what.context_id}"
         QGuiApplication.clipboard().setText(text)
-        self.status.showMessage(f"Copied the timings of {said}", MESSAGE_MS)
+        self.status.emit(f"Copied the timings of {said}")
         return text
 
     def copy_context_id(self, context: Context | None = None) -> str | None:
         """Put a context's id (the selected one's when not given) on the clipboard."""
-        context = context or self.selection.context
+        context = context or self._selection.context
         if context is None:
-            self.status.showMessage("Select a context to copy its context_id", MESSAGE_MS)
+            self.status.emit("Select a context to copy its context_id")
             return None
         QGuiApplication.clipboard().setText(context.context_id)
-        self.status.showMessage(f"Copied {context.context_id}", MESSAGE_MS)
+        self.status.emit(f"Copied {context.context_id}")
         return context.context_id
 
-    # --- WAV export ---------------------------------------------------------------------------------
-
-    def export_segment_wav(self, segment: Segment, path: str | Path) -> bool:
-        """Write a segment's audio to a WAV file now, on this thread (:meth:`save_wav` does it on an
-        executor)."""
-        fmt = segment.context.format
-        try:
-            if fmt is None:
-                raise ExportError(f"context {segment.context.context_id} has no known output format")
-            write_wav(Path(path), segment.audio(), fmt)
-        except ExportError as exc:
-            self.status.showMessage(str(exc), MESSAGE_MS)
-            return False
-        self.status.showMessage(f"Saved {path}", MESSAGE_MS)
-        return True
+    # --- WAV ---------------------------------------------------------------------------------------
 
     async def save_wav(self, what: Segment | Context, path: str | Path) -> bool:
-        """Write a segment's or a context's audio to a 16-bit WAV file on an executor thread; the outcome in
-        the status bar."""
+        """Write a segment's or a context's audio to a 16-bit WAV file on an executor thread; the outcome
+        through :attr:`status`."""
         ctx = what if isinstance(what, Context) else what.context
         fmt = ctx.format
         name = f"segment {what.label}" if isinstance(what, Segment) else f"context {ctx.context_id}"
         if fmt is None:
-            self.status.showMessage(f"Cannot export {name}: its output format is not known", MESSAGE_MS)
+            self.status.emit(f"Cannot export {name}: its output format is not known")
             return False
         audio = what.audio()  # taken here: the model is only touched on this thread
         if not audio:
-            self.status.showMessage(f"Cannot export {name}: it has no audio", MESSAGE_MS)
+            self.status.emit(f"Cannot export {name}: it has no audio")
             return False
         target = Path(path)
-        self.status.showMessage(f"Writing {target}…")
-        loop = asyncio.get_running_loop()
+        self.status.emit(f"Writing {target}…")
         try:
-            await loop.run_in_executor(None, write_wav, target, audio, fmt)
+            await asyncio.get_running_loop().run_in_executor(None, write_wav, target, audio, fmt)
         except ExportError as exc:
-            self.status.showMessage(str(exc), MESSAGE_MS)
+            self.status.emit(str(exc))
             return False
-        self.status.showMessage(f"Saved {target} ({fmt.duration(len(audio)):.2f} s of audio)", MESSAGE_MS)
+        self.status.emit(f"Saved {target} ({fmt.duration(len(audio)):.2f} s of audio)")
         return True
 
     async def save_all_wav(self, directory: str | Path) -> list[Path] | None:
         """One WAV per segment with audio in ``directory`` (named as ``flushscope export`` names them),
-        written on an executor thread; None when it failed (said in the status bar)."""
+        written on an executor thread; None when it failed (said through :attr:`status`)."""
         folder = Path(directory)
         jobs = [
             (folder / segment_file_name(s), s.audio(), s.context.format)
-            for s in self.bridge.session.segments()
+            for s in self._bridge.session.segments()
             if s.nbytes and s.context.format is not None
         ]
         if not jobs:
-            self.status.showMessage("No segment has audio to export", MESSAGE_MS)
+            self.status.emit("No segment has audio to export")
             return []
 
         def write_all() -> list[Path]:
@@ -136,50 +146,68 @@ class ExportActions(LiveController):
                 raise ExportError(f"cannot create {folder}: {exc.strerror or exc}") from exc
             return [write_wav(path, audio, fmt) for path, audio, fmt in jobs if fmt is not None]
 
-        self.status.showMessage(f"Writing {plural(len(jobs), 'WAV file')} to {folder}…")
+        self.status.emit(f"Writing {plural(len(jobs), 'WAV file')} to {folder}…")
         try:
             paths = await asyncio.get_running_loop().run_in_executor(None, write_all)
         except ExportError as exc:
-            self.status.showMessage(str(exc), MESSAGE_MS)
+            self.status.emit(str(exc))
             return None
-        self.status.showMessage(f"Saved {plural(len(paths), 'WAV file')} to {folder}", MESSAGE_MS)
+        self.status.emit(f"Saved {plural(len(paths), 'WAV file')} to {folder}")
         return paths
 
-    def _export_selected_segment(self) -> None:
-        segment = self.selection.segment
+    def export_selected_segment(self) -> None:
+        """Ask where to write the selected segment's audio, then write it."""
+        segment = self._selection.segment
         if segment is None or not segment.nbytes:
-            self.status.showMessage("Select a segment with audio to export it", MESSAGE_MS)
+            self.status.emit("Select a segment with audio to export it")
             return
         self._choose_wav_path(segment)
 
-    def _export_selected_context(self) -> None:
-        context = self.selection.context
+    def export_selected_context(self) -> None:
+        """Ask where to write the selected context's audio, then write it."""
+        context = self._selection.context
         if context is None or not context.total_bytes:
-            self.status.showMessage("Select a context with audio to export it", MESSAGE_MS)
+            self.status.emit("Select a context with audio to export it")
             return
         self._choose_wav_path(context)
+
+    def export_all_segments(self) -> None:
+        """Ask for a folder, then write one WAV per segment into it."""
+        folder = QFileDialog.getExistingDirectory(
+            self._window, "Export every segment as WAV into", str(Path.home())
+        )
+        if folder:
+            self.tasks.spawn(self.save_all_wav(folder), "export wavs")
 
     def _choose_wav_path(self, what: Segment | Context) -> None:
         if isinstance(what, Segment):
             suggested = segment_file_name(what)
         else:
             suggested = f"{what.number}-{safe_name(what.context_id)}.wav"
-        path, _ = QFileDialog.getSaveFileName(self, "Export WAV", suggested, "WAV audio (*.wav)")
+        path, _ = QFileDialog.getSaveFileName(self._window, "Export WAV", suggested, "WAV audio (*.wav)")
         if path:
-            self.spawn(self.save_wav(what, path), "export wav")
+            self.tasks.spawn(self.save_wav(what, path), "export wav")
 
-    def _choose_wav_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Export every segment as WAV into", str(Path.home()))
-        if folder:
-            self.spawn(self.save_all_wav(folder), "export wavs")
+    # --- PNG ---------------------------------------------------------------------------------------
 
     def export_timeline(self, path: str | Path) -> bool:
-        ok = self.timeline.export_png(str(path))
-        self.status.showMessage(f"Saved the timeline to {path}" if ok else f"Cannot write {path}", MESSAGE_MS)
+        """Draw the timeline into a PNG file."""
+        ok = self._render_png(str(path))
+        self.status.emit(f"Saved the timeline to {path}" if ok else f"Cannot write {path}")
         return ok
 
-    def _choose_png_path(self) -> None:
-        stem = self.viewing.name.removesuffix(CAPTURE_SUFFIX) if self.viewing else "timeline"
-        path, _ = QFileDialog.getSaveFileName(self, "Export timeline", f"{stem}.png", "PNG images (*.png)")
+    def choose_and_export_timeline(self) -> None:
+        """Ask where to write the timeline's PNG, then write it."""
+        path, _ = QFileDialog.getSaveFileName(
+            self._window, "Export timeline", f"{self.png_stem}.png", "PNG images (*.png)"
+        )
         if path:
             self.export_timeline(path)
+
+    def name_after(self, capture: Path | None) -> None:
+        """Suggest PNG names after ``capture`` (the file shown), or the default name."""
+        self.png_stem = capture.name.removesuffix(CAPTURE_SUFFIX) if capture is not None else "timeline"
+
+    async def aclose(self) -> None:
+        """Stop writing: files still being written are left as they are."""
+        await self.tasks.aclose()

@@ -1,0 +1,146 @@
+"""Every action of the window in one place: its text, shortcut and tooltip, the menus that show it, and
+whether it is enabled, derived from one :class:`ActionState`.
+
+The menu bar, the timeline's buttons and the segment menu of the timeline and the transcripts table all show
+these same :class:`QAction` objects, so a shortcut, a greyed entry or the reason in its tooltip is the same
+wherever it appears. The actions act on the shared selection; what they do is connected by the window.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """What decides which actions can be used now."""
+
+    #: A capture file is shown instead of the live session.
+    viewing_capture: bool = False
+    #: A segment is selected; and it has audio.
+    segment: bool = False
+    segment_audio: bool = False
+    #: A context is selected; and it has audio.
+    context: bool = False
+    context_audio: bool = False
+    #: The session shown has audio at all.
+    any_audio: bool = False
+    #: Playback can work; when it cannot, why (a sentence).
+    play_available: bool = False
+    play_reason: str = ""
+    #: Something plays (or is paused).
+    playing: bool = False
+
+
+class ActionSet:
+    """The window's actions, created with ``window`` as their parent so that their shortcuts work anywhere
+    in it."""
+
+    def __init__(self, window: QWidget) -> None:
+        def make(text: str, shortcut: QKeySequence.StandardKey | str | None = None, tip: str = "") -> QAction:
+            action = QAction(text, window)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            if tip:
+                action.setToolTip(tip)
+                action.setStatusTip(tip)
+            return action
+
+        self.open_capture = make("&Open capture…", QKeySequence.StandardKey.Open)
+        self.show_live = make("Back to the &live session", "Ctrl+L")
+        self.save_capture = make("&Save capture as…", "Ctrl+Shift+S")
+        self.export_png = make("&Export timeline as PNG…", "Ctrl+Shift+P")
+        self.export_segment = make("Export se&gment as WAV…", "Ctrl+Shift+W")
+        self.export_context = make("Export &context as WAV…")
+        self.export_all = make("Export &all segments as WAV…")
+        self.quit = make("&Quit", QKeySequence.StandardKey.Quit)
+        self.quit.setMenuRole(QAction.MenuRole.QuitRole)
+
+        self.copy_timings = make("Copy segment &timings", "Ctrl+Shift+C")
+        self.copy_context_id = make("Copy context_&id")
+
+        self.fit = make("&Fit timeline", "Ctrl+0", "Show the whole session")
+        self.fit.setIconText("Fit")
+        self.follow = make("F&ollow live", None, "Keep the newest audio in view as it arrives")
+        self.follow.setCheckable(True)
+        self.follow.setChecked(True)
+
+        self.play = make("&Play or stop the selection", "Space")
+        self.play_segment = make("Play &segment")
+        self.play_context = make("Play &context", "Shift+Space")
+        self.play_from_here = make("Play from &here")
+        self.stop = make("S&top")
+
+        self.about = make("&About flushscope")
+        self.about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.apply(ActionState())
+
+    def fill_menu_bar(self, bar: QMenuBar, device_menu: QMenu, refresh: Callable[[], None]) -> None:
+        """The File, Edit, View, Playback and Help menus; ``refresh`` brings the actions' state up to date
+        as a menu opens."""
+        file_menu = bar.addMenu("&File")
+        _add(file_menu, self.open_capture, self.show_live, self.save_capture, self.export_png, None)
+        _add(file_menu, self.export_segment, self.export_context, self.export_all, None, self.quit)
+        edit_menu = bar.addMenu("&Edit")
+        _add(edit_menu, self.copy_timings, self.copy_context_id)
+        view_menu = bar.addMenu("&View")
+        _add(view_menu, self.fit, self.follow, None)
+        view_menu.addMenu(device_menu)
+        play_menu = bar.addMenu("&Playback")
+        _add(play_menu, self.play, self.play_segment, self.play_context, self.stop)
+        _add(bar.addMenu("&Help"), self.about)
+        for menu in (file_menu, edit_menu, play_menu):
+            menu.aboutToShow.connect(refresh)
+
+    def segment_menu(self, parent: QWidget, *, from_timeline: bool) -> QMenu:
+        """The menu of a segment (right click on the timeline or a transcript row), on the actions of the
+        selection: the window selects the segment first. It deletes itself once closed."""
+        menu = QMenu(parent)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        _add(menu, self.play_segment, self.play_context)
+        if from_timeline:
+            menu.addAction(self.play_from_here)
+        _add(menu, self.stop, None, self.export_segment, self.export_context, None)
+        _add(menu, self.copy_timings, self.copy_context_id)
+        return menu
+
+    def apply(self, state: ActionState) -> None:
+        """Enable what applies, and say in the playing actions' tooltips why they cannot work."""
+        can_play = state.play_available
+        why = state.play_reason if not can_play else ""
+        self.show_live.setEnabled(state.viewing_capture)
+        self.follow.setEnabled(not state.viewing_capture)
+        self.export_segment.setEnabled(state.segment_audio)
+        self.export_context.setEnabled(state.context_audio)
+        self.export_all.setEnabled(state.any_audio)
+        self.copy_timings.setEnabled(state.segment or state.context)
+        self.copy_context_id.setEnabled(state.context)
+        self.play.setToolTip(why or "Play the selected segment (or context), or stop what plays")
+        self.play_segment.setEnabled(can_play and state.segment_audio)
+        self.play_segment.setToolTip(why or "Play the selected segment's audio alone")
+        self.play_context.setEnabled(can_play and state.context_audio)
+        self.play_context.setToolTip(why or "Play every segment of the selected context, gapless")
+        self.play_from_here.setEnabled(
+            can_play and state.context_audio and self.play_from_here.data() is not None
+        )
+        self.play_from_here.setToolTip(why or "Play the context from the point clicked")
+        self.stop.setEnabled(state.playing)
+
+    def aim_play_from_here(self, seconds: float | None) -> None:
+        """Where "Play from here" starts, in seconds into the selected context's audio (None: nowhere)."""
+        self.play_from_here.setData(seconds)
+
+
+def _add(menu: QMenu, *actions: QAction | None) -> None:
+    """Add actions in order; None is a separator."""
+    menu.setToolTipsVisible(True)
+    for action in actions:
+        if action is None:
+            menu.addSeparator()
+        else:
+            menu.addAction(action)

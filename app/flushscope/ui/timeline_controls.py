@@ -1,0 +1,76 @@
+"""The bar above the timeline: which x-axis it uses, Fit and Follow live, and what is shown."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QRadioButton,
+    QToolButton,
+    QWidget,
+)
+
+from flushscope.ui.timeline import AxisMode, TimelineView
+
+
+class TimelineControls(QWidget):
+    """Arrival time or audio position on the x-axis (kept in step with the timeline both ways), buttons for
+    the ``fit`` and ``follow`` actions, and a label for what the timeline shows."""
+
+    def __init__(
+        self, timeline: TimelineView, fit: QAction, follow: QAction, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._timeline = timeline
+        self.arrival_button = QRadioButton("Arrival time", self)
+        self.arrival_button.setToolTip("x: when each chunk arrived")
+        self.audio_button = QRadioButton("Audio position", self)
+        self.audio_button.setToolTip("x: where each chunk sits in its context's audio")
+        self._axis_group = QButtonGroup(self)
+        self._axis_group.setExclusive(True)
+        self.arrival_button.setChecked(timeline.axis_mode() is AxisMode.ARRIVAL)
+        self.audio_button.setChecked(timeline.axis_mode() is AxisMode.AUDIO)
+        self.fit_button = _tool_button(fit, self)
+        self.follow_button = _tool_button(follow, self)
+        self.view_label = QLabel(self)
+        self.view_label.setTextFormat(Qt.TextFormat.PlainText)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 2)
+        layout.setSpacing(4)
+        layout.addWidget(QLabel("x-axis:", self))
+        for button in (self.arrival_button, self.audio_button):
+            self._axis_group.addButton(button)
+            layout.addWidget(button)
+        layout.addSpacing(12)
+        layout.addWidget(self.fit_button)
+        layout.addWidget(self.follow_button)
+        layout.addStretch(1)
+        layout.addWidget(self.view_label)
+
+        self._axis_group.buttonToggled.connect(self._axis_toggled)
+        timeline.axisModeChanged.connect(self._axis_changed)
+
+    def set_shown(self, text: str) -> None:
+        """Say what the timeline shows (empty for the live session)."""
+        self.view_label.setText(text)
+
+    def _axis_toggled(self, button: QAbstractButton, checked: bool) -> None:
+        if checked:
+            self._timeline.set_axis_mode(AxisMode.AUDIO if button is self.audio_button else AxisMode.ARRIVAL)
+
+    def _axis_changed(self, mode: AxisMode) -> None:
+        button = self.audio_button if mode is AxisMode.AUDIO else self.arrival_button
+        if not button.isChecked():
+            button.setChecked(True)
+
+
+def _tool_button(action: QAction, parent: QWidget) -> QToolButton:
+    button = QToolButton(parent)
+    button.setDefaultAction(action)
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return button
