@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from audio_sink import assert_played, decoded
+from flushscope import cli
 from flushscope.audio.player import Player, PlayerState
 from flushscope.core.capture import CaptureWriter, read_capture
 from flushscope.core.frames import Direction, Frame, meta_text
@@ -33,7 +34,6 @@ from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
 from flushscope.net.live import ConnectionState, ConnectionStatus, LiveSession, timestamped_capture_name
 from flushscope.resources import resource_path
-from flushscope.ui import launch
 from flushscope.ui.errors import ErrorReporter
 from flushscope.ui.tables import TranscriptsModel
 from flushscope.ui.window import MainWindow
@@ -523,7 +523,7 @@ def test_resources_are_found() -> None:
 def test_bad_script_exits_before_anything_is_sent(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     script = tmp_path / "bad.txt"
     script.write_text("send Hello\nflsuh\n")
-    assert launch.main(["--script", str(script), "--exit-when-done", "--pace", "instant"]) == 2
+    assert cli.main(["--script", str(script), "--exit-when-done", "--pace", "instant"]) == 2
     err = capsys.readouterr().err
     assert "line 2" in err and "did you mean 'flush'" in err
 

@@ -4,9 +4,9 @@ Also ``flushscope CAPTURE`` (open a capture read-only) and scripted runs::
 
     flushscope [--url URL] [--pace instant|real] --script SCENARIO [--screenshot PNG] [--exit-when-done]
 
-Startup happens here and only here: logging, the exception hook (a dialog, the app keeps running), Qt's
-messages routed to ``logging``, the application's name and icon, the theme, then the window on a qasync
-loop (Qt and asyncio on one thread).
+``flushscope.cli.window`` parses and checks those arguments; startup happens here and only here: logging,
+the exception hook (a dialog, the app keeps running), Qt's messages routed to ``logging``, the application's
+name and icon, the theme, then the window on a qasync loop (Qt and asyncio on one thread).
 """
 
 from __future__ import annotations
@@ -18,16 +18,15 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flushscope import __version__
-from flushscope.core.capture import CaptureError, read_capture
-from flushscope.core.scenario import Scenario, ScenarioError, load_scenario
-from flushscope.emulator.cli import add_arguments, config_from
+from flushscope.cli.errors import print_error
+from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_USAGE
+from flushscope.cli.window import WindowRequest
+from flushscope.core.scenario import Scenario
 from flushscope.emulator.config import EmulatorConfig
-from flushscope.net.client import DEFAULT_VERSION
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QPalette
@@ -40,81 +39,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("flushscope")
 T = TypeVar("T")
 
-THEMES: Final = ("system", "light", "dark")
-#: Exit codes: a bad command line or script; a run that failed (connection, timeout, screenshot).
-EXIT_USAGE: Final = 2
-EXIT_FAILED: Final = 1
 
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="flushscope",
-        description="Open the flushscope window, connected to the embedded emulator unless told otherwise. "
-        "Subcommands (serve, ...) run without a window: flushscope COMMAND --help.",
-    )
-    parser.add_argument("capture", nargs="?", metavar="CAPTURE", help="open this capture file (read-only)")
-    target = parser.add_argument_group("target")
-    where = target.add_mutually_exclusive_group()
-    where.add_argument("--url", help="connect to this TTS WebSocket URL instead of the embedded emulator")
-    where.add_argument("--cartesia", action="store_true", help="connect to Cartesia (needs an API key)")
-    where.add_argument("--no-connect", action="store_true", help="start disconnected")
-    target.add_argument("--api-key", help="API key (default: the CARTESIA_API_KEY environment variable)")
-    target.add_argument(
-        "--api-version", default=DEFAULT_VERSION, help=f"Cartesia-Version header (default {DEFAULT_VERSION})"
-    )
-    target.add_argument(
-        "--record",
-        metavar="PATH",
-        type=Path,
-        help="record the capture to PATH (default: a timestamped file in the user data folder)",
-    )
-    script = parser.add_argument_group("scripted runs")
-    script.add_argument("--script", metavar="SCENARIO", type=Path, help="play this scenario as if typed")
-    script.add_argument("--screenshot", metavar="PNG", type=Path, help="save the window as PNG when done")
-    script.add_argument("--exit-when-done", action="store_true", help="close the window when done")
-    script.add_argument(
-        "--timeout", type=float, default=60.0, help="seconds to wait for every context to finish (default 60)"
-    )
-    look = parser.add_argument_group("look")
-    look.add_argument(
-        "--theme",
-        choices=THEMES,
-        default=os.environ.get("FLUSHSCOPE_THEME", "system").lower(),
-        help="colours: follow the system (default), or force light or dark (env FLUSHSCOPE_THEME)",
-    )
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
-    parser.add_argument("--version", action="version", version=f"flushscope {__version__}")
-    add_arguments(parser)
-    return parser
-
-
-def main(argv: list[str]) -> int:
-    """Run the window; returns the exit code. ``argv`` excludes the program name."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.theme not in THEMES:
-        parser.error(f"--theme must be one of {', '.join(THEMES)}")
-    if args.timeout <= 0:
-        parser.error("--timeout must be positive")
-    if args.capture is not None and args.script is not None:
-        parser.error("open a capture or play a script, not both")
+def main(request: WindowRequest) -> int:
+    """Start Qt and run the window as ``request`` asks (parsed and checked by ``flushscope.cli.window``);
+    returns the exit code."""
+    args = request.args
     _configure_logging(args.verbose)
-    config = config_from(args)
-
-    scenario: Scenario | None = None
-    if args.script is not None:
-        try:
-            scenario = load_scenario(args.script)
-        except ScenarioError as exc:
-            print(f"flushscope: {exc}", file=sys.stderr)
-            return EXIT_USAGE
-    if args.capture is not None and args.exit_when_done:
-        # Checked before any window opens, so that a scripted use fails fast and quietly.
-        try:
-            read_capture(args.capture)
-        except CaptureError as exc:
-            print(f"flushscope: {exc}", file=sys.stderr)
-            return EXIT_USAGE
 
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -128,7 +58,7 @@ def main(argv: list[str]) -> int:
         app = QApplication.instance() or QApplication(["flushscope"])
         assert isinstance(app, QApplication)
         _setup_application(app, args.theme)
-        result: int = qasync.run(_run(args, config, scenario, reporter))
+        result: int = qasync.run(_run(args, request.config, request.scenario, reporter))
     finally:
         restore_messages()
         restore_hook()
@@ -206,7 +136,7 @@ async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenari
             return EXIT_FAILED  # the window was closed meanwhile
         if not connected:
             if scenario is not None or args.exit_when_done:
-                print(f"flushscope: cannot connect: {window.live.status.reason}", file=sys.stderr)
+                print_error(f"cannot connect: {window.live.status.reason}")
                 code = EXIT_FAILED
         elif scenario is not None:
             task = window.scripts.start(scenario, args.timeout)
@@ -219,14 +149,14 @@ async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenari
             else:
                 problem = task.result()
             if problem is not None:
-                print(f"flushscope: {scenario.name}: {problem}", file=sys.stderr)
+                print_error(f"{scenario.name}: {problem}")
                 code = EXIT_FAILED
     if args.screenshot is not None and not window.is_closed:
         window.show_whole_run()
         # Let the views take the last tick and lay out before the picture is taken.
         await asyncio.sleep(0.25)
         if not window.screenshot(args.screenshot):
-            print(f"flushscope: cannot write the screenshot {args.screenshot}", file=sys.stderr)
+            print_error(f"cannot write the screenshot {args.screenshot}")
             code = code or EXIT_FAILED
     return code
 

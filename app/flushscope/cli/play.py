@@ -3,42 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Sequence
 
+from flushscope.cli.errors import UsageError, fail, print_error
+from flushscope.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from flushscope.cli.subcommand import Subcommand
 from flushscope.core.session import Context, Segment, Session
 
-EXIT_OK = 0
-EXIT_UNUSABLE = 2
-EXIT_INTERRUPTED = 130
 
-
-class _Usage(Exception):
-    """A request that cannot be played, with the sentence to print."""
-
-
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the ``play`` subcommand."""
-    play = subparsers.add_parser(
-        "play",
-        help="play one segment or a whole context of a capture",
-        description="Play a capture's segment (--flush-id) or, without it, the context's segments in order, "
-        "and exit when done. Exit 0 once played, 2 for a bad capture, context, flush_id or device.",
-    )
-    play.add_argument("capture", nargs="?", help="the capture file")
-    play.add_argument("--context", help="context_id, or the context's 1-based position in the capture")
-    play.add_argument(
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The capture, what of it to play, where, and the device list."""
+    parser.add_argument("capture", nargs="?", help="the capture file")
+    parser.add_argument("--context", help="context_id, or the context's 1-based position in the capture")
+    parser.add_argument(
         "--flush-id", type=int, help="the segment's flush_id; without it the whole context plays"
     )
-    play.add_argument("--start", type=float, default=0.0, help="seconds into the audio to start from")
-    play.add_argument("--device", help="output device: its index, its name or a unique part of the name")
-    play.add_argument("--list-devices", action="store_true", help="print the output devices and exit")
-    play.set_defaults(func=play_command)
-
-
-def _error(message: str) -> int:
-    print(f"flushscope: {message}", file=sys.stderr)
-    return EXIT_UNUSABLE
+    parser.add_argument("--start", type=float, default=0.0, help="seconds into the audio to start from")
+    parser.add_argument("--device", help="output device: its index, its name or a unique part of the name")
+    parser.add_argument("--list-devices", action="store_true", help="print the output devices and exit")
 
 
 def _context_list(session: Session) -> str:
@@ -46,40 +27,44 @@ def _context_list(session: Session) -> str:
 
 
 def find_context(session: Session, key: str | None) -> Context:
-    """The context named by its context_id, else by its 1-based position; the only one when ``key`` is None."""
+    """The context named by its context_id, else by its 1-based position; the only one when ``key`` is None.
+
+    Raises ``UsageError`` naming the capture's contexts when ``key`` names none, or several."""
     contexts = session.contexts
     if key is None:
         if len(contexts) == 1:
             return contexts[0]
-        raise _Usage(f"choose a context with --context; the capture has: {_context_list(session)}")
+        raise UsageError(f"choose a context with --context; the capture has: {_context_list(session)}")
     named = [ctx for ctx in contexts if ctx.context_id == key]
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
         places = ", ".join(str(ctx.number) for ctx in named)
-        raise _Usage(f"context_id {key!r} is used by several contexts; give its position: {places}")
+        raise UsageError(f"context_id {key!r} is used by several contexts; give its position: {places}")
     if key.isdigit() and 1 <= int(key) <= len(contexts):
         return contexts[int(key) - 1]
-    raise _Usage(f"no context {key!r}; the capture has: {_context_list(session)}")
+    raise UsageError(f"no context {key!r}; the capture has: {_context_list(session)}")
 
 
 def find_segment(ctx: Context, flush_id: int) -> Segment:
-    """The segment of ``ctx`` with ``flush_id``."""
+    """The segment of ``ctx`` with ``flush_id``; ``UsageError`` naming the valid flush_ids if it has none."""
     playable = [s for s in ctx.segments if s.flush_id is not None and s.nbytes]
     segment = ctx.segment_for_flush_id(flush_id)
     if segment is not None and segment.nbytes:
         return segment
     if not playable:
-        raise _Usage(
+        raise UsageError(
             f"context {ctx.context_id} has no segment with a flush_id and audio; omit --flush-id to play it whole"
         )
     valid = ", ".join(str(s.flush_id) for s in playable)
     problem = "has no audio for" if segment is not None else "has no"
-    raise _Usage(f"context {ctx.context_id} {problem} flush_id {flush_id}; valid flush_ids: {valid}")
+    raise UsageError(f"context {ctx.context_id} {problem} flush_id {flush_id}; valid flush_ids: {valid}")
 
 
 def find_device(choice: str | None) -> int | None:
-    """The output device index for ``--device``: an index, an exact name or a unique part of a name."""
+    """The output device index for ``--device``: an index, an exact name or a unique part of a name.
+
+    Raises ``UsageError`` naming the output devices when ``choice`` matches none or several."""
     if choice is None:
         return None
     from flushscope.audio.output import list_devices
@@ -93,8 +78,8 @@ def find_device(choice: str | None) -> int | None:
     if len(partial) == 1:
         return partial[0].index
     if partial:
-        raise _Usage(f"device {choice!r} matches several output devices: {known}")
-    raise _Usage(f"no output device {choice!r}; output devices: {known}")
+        raise UsageError(f"device {choice!r} matches several output devices: {known}")
+    raise UsageError(f"no output device {choice!r}; output devices: {known}")
 
 
 def list_devices_command() -> int:
@@ -102,33 +87,30 @@ def list_devices_command() -> int:
 
     devices = list_devices()
     if not devices:
-        return _error(availability()[1])
+        return fail(availability()[1])
     for device in devices:
         print(f"{'*' if device.is_default else ' '} {device.index:3d}  {device.name}")
     return EXIT_OK
 
 
 def play_command(args: argparse.Namespace) -> int:
-    """Run ``flushscope play``."""
+    """Run ``flushscope play``; a context, flush_id or device it cannot find raises ``UsageError``."""
     if args.list_devices:
         return list_devices_command()
     if args.capture is None:
-        return _error("play: give a capture file (or --list-devices)")
-    from flushscope.commands import load_session
+        return fail("play: give a capture file (or --list-devices)")
+    from flushscope.cli.sessions import load_session
     from flushscope.core.capture import CaptureError
 
     try:
         session = load_session(args.capture)
     except CaptureError as exc:
-        return _error(str(exc))
-    try:
-        ctx = find_context(session, args.context)
-        segment = None if args.flush_id is None else find_segment(ctx, args.flush_id)
-        device = find_device(args.device)
-    except _Usage as exc:
-        return _error(str(exc))
+        return fail(str(exc))
+    ctx = find_context(session, args.context)
+    segment = None if args.flush_id is None else find_segment(ctx, args.flush_id)
+    device = find_device(args.device)
     if segment is None and not ctx.total_bytes:
-        return _error(f"context {ctx.context_id} has no audio")
+        return fail(f"context {ctx.context_id} has no audio")
     return _play(ctx, segment, device, args.start)
 
 
@@ -138,7 +120,7 @@ def _play(ctx: Context, segment: Segment | None, device: int | None, start: floa
 
     usable, reason = availability(device)
     if not usable:
-        return _error(reason)
+        return fail(reason)
     errors: list[str] = []
     player = Player(device=device)
     player.on_error = errors.append
@@ -162,18 +144,15 @@ def _play(ctx: Context, segment: Segment | None, device: int | None, start: floa
         player.close()
         player.poll()
     for text in errors:
-        print(f"flushscope: {text}", file=sys.stderr)
-    return EXIT_UNUSABLE if errors else EXIT_OK
+        print_error(text)
+    return EXIT_USAGE if errors else EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the subcommand on its own: ``python -m flushscope.audio.play_command CAPTURE ...``."""
-    parser = argparse.ArgumentParser(prog="flushscope")
-    add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["play", *(sys.argv[1:] if argv is None else argv)])
-    result: int = args.func(args)
-    return result
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+COMMAND = Subcommand(
+    name="play",
+    help="play one segment or a whole context of a capture",
+    description="Play a capture's segment (--flush-id) or, without it, the context's segments in order, "
+    "and exit when done. Exit 0 once played, 2 for a bad capture, context, flush_id or device.",
+    add_arguments=add_arguments,
+    run=play_command,
+)

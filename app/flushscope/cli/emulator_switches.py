@@ -1,18 +1,15 @@
-"""``flushscope serve``: the emulator on its own, as a local Cartesia stand-in for other programs' tests."""
+"""The emulator's switches, taken by ``serve``, ``run`` and the window: every command that starts an emulator."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
-import sys
 
+from flushscope.cli.errors import UsageError
 from flushscope.emulator.config import CancelReply, EmulatorConfig, Faults, Pacing
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The emulator's switches, shared by ``serve`` and every command that starts an emulator."""
+def add_emulator_switches(parser: argparse.ArgumentParser) -> None:
+    """Add the emulator's switches (behaviour and fault injection) to ``parser``."""
     group = parser.add_argument_group("emulator behaviour")
     group.add_argument(
         "--pace",
@@ -59,7 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     faults.add_argument("--fault-skip-flush-id", action="store_true", help="number segments 1, 3, 5, ...")
 
 
-def config_from(args: argparse.Namespace, host: str = "127.0.0.1", port: int = 0) -> EmulatorConfig:
+def emulator_config(args: argparse.Namespace, host: str = "127.0.0.1", port: int = 0) -> EmulatorConfig:
+    """The emulator's configuration from switches added by :func:`add_emulator_switches`.
+
+    Raises ``UsageError`` for values the emulator cannot run with."""
     pacing = Pacing.instant() if args.pace == "instant" else Pacing()
     overrides = {
         "first_audio_ms": args.first_audio_ms,
@@ -68,7 +68,7 @@ def config_from(args: argparse.Namespace, host: str = "127.0.0.1", port: int = 0
     }
     pacing = Pacing(**{**pacing.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
     if pacing.chunk_ms <= 0:
-        raise SystemExit("flushscope: --chunk-ms must be positive")
+        raise UsageError("--chunk-ms must be positive")
     return EmulatorConfig(
         host=host,
         port=port,
@@ -92,41 +92,3 @@ def config_from(args: argparse.Namespace, host: str = "127.0.0.1", port: int = 0
             skip_flush_id=args.fault_skip_flush_id,
         ),
     )
-
-
-def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "serve",
-        help="run the Cartesia-compatible emulator alone",
-        description="Run the emulator alone. Prints ws://HOST:PORT on the first line once it accepts "
-        "connections; clients connect to ws://HOST:PORT/tts/websocket.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port (0 = a free one)")
-    parser.add_argument("--require-key", metavar="KEY", help="accept only this API key (HTTP 401 otherwise)")
-    add_arguments(parser)
-    parser.set_defaults(func=serve_command)
-
-
-def serve_command(args: argparse.Namespace) -> int:
-    config = config_from(args, args.host, args.port)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
-    try:
-        asyncio.run(_serve(config))
-    except OSError as exc:
-        print(f"flushscope: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
-    return 0
-
-
-async def _serve(config: EmulatorConfig) -> None:
-    from flushscope.emulator.server import EmulatorServer
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with EmulatorServer(config) as server:
-        print(server.url, flush=True)
-        await stop.wait()
-        logging.getLogger("flushscope.emulator").info("stopping")

@@ -1,0 +1,43 @@
+"""``flushscope export``: each segment's audio of a capture as a WAV file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from flushscope.cli.errors import fail, print_error
+from flushscope.cli.exit_codes import EXIT_OK
+from flushscope.cli.sessions import load_session
+from flushscope.cli.subcommand import Subcommand
+from flushscope.core.capture import CaptureError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The capture, the folder to write to, and the sample format."""
+    parser.add_argument("capture")
+    parser.add_argument("--out", required=True, help="directory for <n>-<context_id>-flush<flush_id>.wav")
+    parser.add_argument("--float", action="store_true", help="32-bit float WAV instead of 16-bit PCM")
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """Write the WAV files and print their paths; exit 2 if the capture or the folder is unusable."""
+    from flushscope.audio.wav import ExportError, export_session
+
+    try:
+        session = load_session(args.capture)
+        paths = export_session(session, Path(args.out), float32=args.float)
+    except (CaptureError, ExportError, OSError) as exc:
+        return fail(str(exc))
+    for path in paths:
+        print(path)
+    if not paths:
+        print_error("the capture has no audio to export")
+    return EXIT_OK
+
+
+COMMAND = Subcommand(
+    name="export",
+    help="write each segment's audio of a capture as WAV",
+    add_arguments=add_arguments,
+    run=export_command,
+)

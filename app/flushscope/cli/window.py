@@ -1,0 +1,103 @@
+"""The window's command line (``flushscope [CAPTURE] [options]``), checked before Qt is started."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from flushscope import __version__
+from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
+from flushscope.cli.errors import UsageError
+from flushscope.core.capture import CaptureError, read_capture
+from flushscope.core.scenario import Scenario, ScenarioError, load_scenario
+from flushscope.emulator.config import EmulatorConfig
+from flushscope.net.client import DEFAULT_VERSION
+
+THEMES: Final = ("system", "light", "dark")
+
+
+@dataclass(frozen=True)
+class WindowRequest:
+    """What the window was asked to do, checked: the parsed arguments, the embedded emulator's
+    configuration, and the scenario to play (loaded, so that a bad script fails before any window opens)."""
+
+    args: argparse.Namespace
+    config: EmulatorConfig
+    scenario: Scenario | None
+
+
+def build_window_parser() -> argparse.ArgumentParser:
+    """The parser of the window's arguments: a capture to open, or a target, a script and how to look."""
+    parser = argparse.ArgumentParser(
+        prog="flushscope",
+        description="Open the flushscope window, connected to the embedded emulator unless told otherwise. "
+        "Subcommands (serve, ...) run without a window: flushscope COMMAND --help.",
+    )
+    parser.add_argument("capture", nargs="?", metavar="CAPTURE", help="open this capture file (read-only)")
+    target = parser.add_argument_group("target")
+    where = target.add_mutually_exclusive_group()
+    where.add_argument("--url", help="connect to this TTS WebSocket URL instead of the embedded emulator")
+    where.add_argument("--cartesia", action="store_true", help="connect to Cartesia (needs an API key)")
+    where.add_argument("--no-connect", action="store_true", help="start disconnected")
+    target.add_argument("--api-key", help="API key (default: the CARTESIA_API_KEY environment variable)")
+    target.add_argument(
+        "--api-version", default=DEFAULT_VERSION, help=f"Cartesia-Version header (default {DEFAULT_VERSION})"
+    )
+    target.add_argument(
+        "--record",
+        metavar="PATH",
+        type=Path,
+        help="record the capture to PATH (default: a timestamped file in the user data folder)",
+    )
+    script = parser.add_argument_group("scripted runs")
+    script.add_argument("--script", metavar="SCENARIO", type=Path, help="play this scenario as if typed")
+    script.add_argument("--screenshot", metavar="PNG", type=Path, help="save the window as PNG when done")
+    script.add_argument("--exit-when-done", action="store_true", help="close the window when done")
+    script.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for every context to finish (default 60)"
+    )
+    look = parser.add_argument_group("look")
+    look.add_argument(
+        "--theme",
+        choices=THEMES,
+        default=os.environ.get("FLUSHSCOPE_THEME", "system").lower(),
+        help="colours: follow the system (default), or force light or dark (env FLUSHSCOPE_THEME)",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
+    parser.add_argument("--version", action="version", version=f"flushscope {__version__}")
+    add_emulator_switches(parser)
+    return parser
+
+
+def parse_window_args(argv: Sequence[str]) -> WindowRequest:
+    """Parse and check the window's arguments (``argv`` without the program name).
+
+    A bad command line exits through argparse (status 2, with the usage); a bad script, a capture that
+    cannot be read in a scripted run, or an unusable emulator switch raise ``UsageError``."""
+    parser = build_window_parser()
+    args = parser.parse_args(argv)
+    if args.theme not in THEMES:
+        parser.error(f"--theme must be one of {', '.join(THEMES)}")
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
+    if args.capture is not None and args.script is not None:
+        parser.error("open a capture or play a script, not both")
+    config = emulator_config(args)
+
+    scenario: Scenario | None = None
+    if args.script is not None:
+        try:
+            scenario = load_scenario(args.script)
+        except ScenarioError as exc:
+            raise UsageError(str(exc)) from exc
+    if args.capture is not None and args.exit_when_done:
+        # Checked before any window opens, so that a scripted use fails fast and quietly.
+        try:
+            read_capture(args.capture)
+        except CaptureError as exc:
+            raise UsageError(str(exc)) from exc
+    return WindowRequest(args, config, scenario)
