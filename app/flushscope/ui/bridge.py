@@ -9,7 +9,6 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from flushscope.core.anomalies import Anomaly
-from flushscope.core.frames import Frame
 from flushscope.core.session import Context, Segment, Session, SessionObserver
 
 
@@ -20,19 +19,12 @@ class _Dirty(SessionObserver):
         self.reset()
 
     def reset(self) -> None:
-        self.frames = False
         self.chunks = False
-        self.contexts_added = False
-        self.anomalies_added = False
         self.anomalies_changed = False
         self.segments: set[Segment] = set()
         self.contexts: set[Context] = set()
 
-    def frame_added(self, frame: Frame) -> None:
-        self.frames = True
-
     def context_added(self, context: Context) -> None:
-        self.contexts_added = True
         self.contexts.add(context)
 
     def context_changed(self, context: Context) -> None:
@@ -47,9 +39,6 @@ class _Dirty(SessionObserver):
     def chunk_added(self, segment: Segment, row: int) -> None:
         self.chunks = True
         self.segments.add(segment)
-
-    def anomaly_added(self, anomaly: Anomaly) -> None:
-        self.anomalies_added = True
 
     def anomaly_changed(self, anomaly: Anomaly) -> None:
         self.anomalies_changed = True

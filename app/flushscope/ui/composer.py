@@ -390,9 +390,6 @@ class Composer(QWidget):
     def text(self) -> str:
         return self.text_edit.toPlainText()
 
-    def set_text(self, text: str) -> None:
-        self.text_edit.setPlainText(text)
-
     def clear_text(self) -> None:
         self.text_edit.clear()
 

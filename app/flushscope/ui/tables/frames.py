@@ -152,16 +152,10 @@ class FramesModel(_TableModel):
         self._ctx_seen: list[int] = []
         self._seen_types: set[int] = set()
         self._types_grew = False
-        self._parses = 0
         if self.session.frames:
             self._ingest(len(self.session.frames) - 1)
 
     # --- the per-row record -------------------------------------------------------------------------
-
-    @property
-    def parse_count(self) -> int:
-        """How many frames' JSON was parsed so far (each at most once)."""
-        return self._parses
 
     def _code(self, kind: str) -> int:
         code = self._type_code.get(kind)
@@ -202,7 +196,6 @@ class FramesModel(_TableModel):
         for i in rest.tolist():
             frame = frames_list[i]
             described = _DESCRIBE[frame.dir](frame.text)
-            self._parses += 1
             cols.dir[i] = _DIR_CODE[frame.dir]
             cols.kind[i] = self._code(described.type)
             if described.flush_id is not None:

@@ -116,11 +116,6 @@ class TranscriptsModel(_TableModel):
         self._playing, self._percent = segment, percent
         self._emit_rows_changed([r for r in rows if r is not None], self.PLAY, self.PLAY)
 
-    @property
-    def play_reason(self) -> str:
-        """Why playback cannot work ("" when it can)."""
-        return self._play_reason
-
     def set_play_available(self, available: bool, reason: str = "") -> None:
         """Enable the play cells, or grey them with ``reason`` as their tooltip."""
         reason = "" if available else reason or "audio playback is unavailable"
