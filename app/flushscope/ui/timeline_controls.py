@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractButton,
     QButtonGroup,
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QRadioButton,
@@ -18,8 +19,8 @@ from flushscope.ui.timeline import AxisMode, TimelineView
 
 
 class TimelineControls(QWidget):
-    """Arrival time or audio position on the x-axis (kept in step with the timeline both ways), buttons for
-    the ``fit`` and ``follow`` actions, and a label for what the timeline shows."""
+    """Arrival time or audio position on the x-axis (kept in step with the timeline both ways), a button for
+    the ``fit`` action and a check box for the ``follow`` action, and a label for what the timeline shows."""
 
     def __init__(
         self, timeline: TimelineView, fit: QAction, follow: QAction, parent: QWidget | None = None
@@ -35,7 +36,7 @@ class TimelineControls(QWidget):
         self.arrival_button.setChecked(timeline.axis_mode() is AxisMode.ARRIVAL)
         self.audio_button.setChecked(timeline.axis_mode() is AxisMode.AUDIO)
         self.fit_button = _tool_button(fit, self)
-        self.follow_button = _tool_button(follow, self)
+        self.follow_check = _check_box(follow, self)
         self.view_label = QLabel(self)
         self.view_label.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -48,7 +49,7 @@ class TimelineControls(QWidget):
             layout.addWidget(button)
         layout.addSpacing(12)
         layout.addWidget(self.fit_button)
-        layout.addWidget(self.follow_button)
+        layout.addWidget(self.follow_check)
         layout.addStretch(1)
         layout.addWidget(self.view_label)
 
@@ -74,3 +75,19 @@ def _tool_button(action: QAction, parent: QWidget) -> QToolButton:
     button.setDefaultAction(action)
     button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
     return button
+
+
+def _check_box(action: QAction, parent: QWidget) -> QCheckBox:
+    """A check box that shows a checkable action: its text, tooltip, state and whether it is enabled."""
+    box = QCheckBox(action.iconText(), parent)
+    box.setToolTip(action.toolTip())
+
+    def follow_action() -> None:
+        box.setEnabled(action.isEnabled())
+        box.setChecked(action.isChecked())
+
+    follow_action()
+    action.changed.connect(follow_action)
+    action.toggled.connect(box.setChecked)
+    box.toggled.connect(action.setChecked)
+    return box
