@@ -370,7 +370,17 @@ def test_open_capture_read_only_then_back_to_live(
     assert window.composer.read_only
     assert not window.composer.send_button.isEnabled()  # text is there, but a capture is read-only
     assert window.status.connection_label.text().startswith("Capture · two.fscap.jsonl")
-    assert window.action_set.show_live.isEnabled()
+    assert window.windowTitle() == "two.fscap.jsonl — flushscope"
+    actions = window.action_set
+    # A recording does not grow: nothing to follow, in the menu and beside the timeline alike.
+    assert actions.show_live.isEnabled() and not actions.follow.isEnabled()
+    assert not window.timeline_controls.follow_check.isEnabled()
+    assert not actions.export_segment.isEnabled() and not actions.copy_context_id.isEnabled()
+    window.selection.select_segment(session.contexts[1].segments[0])
+    assert actions.export_segment.isEnabled() and actions.export_context.isEnabled()
+    assert actions.copy_timings.isEnabled() and actions.copy_context_id.isEnabled()
+    window.selection.select_context(session.contexts[0])
+    assert not actions.export_segment.isEnabled() and actions.export_context.isEnabled()
 
     # A file that is not a capture: a message, the capture shown stays.
     bad = tmp_path / "bad.fscap.jsonl"
@@ -391,6 +401,13 @@ def test_open_capture_read_only_then_back_to_live(
     assert shows_live(window)
     assert not window.composer.text_edit.isReadOnly()
     assert window.composer.send_button.isEnabled()
+    assert not actions.show_live.isEnabled() and actions.follow.isEnabled()
+    assert window.timeline_controls.follow_check.isEnabled() and window.windowTitle() == "flushscope"
+    # Follow live: the check box, the menu action and the timeline agree whichever is used.
+    window.timeline_controls.follow_check.setChecked(False)
+    assert not actions.follow.isChecked() and not window.timeline.is_following()
+    actions.follow.trigger()
+    assert window.timeline_controls.follow_check.isChecked() and window.timeline.is_following()
 
 
 def test_drop_a_capture_file(qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path) -> None:
