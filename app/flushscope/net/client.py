@@ -406,6 +406,8 @@ async def _ping(ws: ClientConnection) -> bool:
 
 
 def _describe(exc: BaseException, url: str) -> ClientError:
+    if isinstance(exc, asyncio.CancelledError):
+        return ClientError(f"the connection attempt to {url} was cancelled")
     if isinstance(exc, InvalidStatus):
         body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
         return HandshakeRejected(exc.response.status_code, body)
@@ -420,6 +422,9 @@ def _describe(exc: BaseException, url: str) -> ClientError:
         )
     if isinstance(exc, TimeoutError):
         return Unreachable(f"{url} did not answer within the time limit")
+    if isinstance(exc, ConnectionRefusedError):
+        # asyncio's own text ("Connect call failed (address)") repeats the address and hides the cause.
+        return Unreachable(f"cannot reach {url}: connection refused (nothing listens there)")
     if isinstance(exc, OSError):
         return Unreachable(f"cannot reach {url}: {exc.strerror or exc}")
     if isinstance(exc, InvalidHandshake):

@@ -126,8 +126,9 @@ class LiveSession:
         with contextlib.suppress(ValueError):
             self._listeners.remove(listener)
 
-    def _set_status(self, state: ConnectionState, reason: str = "", url: str = "") -> None:
-        status = ConnectionStatus(state, reason, url or self.status.url)
+    def _set_status(self, state: ConnectionState, reason: str = "", url: str | None = None) -> None:
+        """Report a change to the listeners; ``url`` None keeps the current target's URL."""
+        status = ConnectionStatus(state, reason, self.status.url if url is None else url)
         if status == self.status:
             return
         self.status = status
@@ -178,9 +179,9 @@ class LiveSession:
             except OSError as exc:
                 await server.close()
                 where = f"{self.emulator_config.host}:{self.emulator_config.port}"
-                raise ClientError(
-                    f"the embedded emulator cannot listen on {where}: {exc.strerror or exc}"
-                ) from exc
+                # asyncio's text repeats the address; the error number says it plainly.
+                cause = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+                raise ClientError(f"the embedded emulator cannot listen on {where}: {cause}") from exc
             self.emulator = server
             log.info("embedded emulator on %s", server.url)
         return self.emulator.url
