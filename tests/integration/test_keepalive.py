@@ -13,9 +13,10 @@ from websockets.asyncio.client import connect
 
 from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.capture import read_capture
-from flushscope.core.session import ContextState
+from flushscope.core.recorder import Recorder
+from flushscope.core.session import ContextState, Session
 from flushscope.core.settings import GenerationSettings
-from flushscope.net.client import Unresponsive
+from flushscope.net.client import Client, Target, Unresponsive
 from flushscope.net.keepalive import Keepalive, KeepaliveMonitor
 from flushscope.net.live import ConnectionState, LiveSession
 
@@ -219,3 +220,30 @@ async def test_a_busy_loop_is_not_taken_for_a_silent_server() -> None:
             await monitor.run()
     assert pings == 2
     assert (stalls, resumes, timeouts) == ([], [], [])
+
+
+@pytest.mark.asyncio
+async def test_a_failing_stall_listener_does_not_stop_the_keepalive(caplog: pytest.LogCaptureFixture) -> None:
+    session = Session()
+    heard: list[bool] = []
+
+    def broken(stalled: bool) -> None:
+        heard.append(stalled)
+        raise RuntimeError("a listener with a bug")
+
+    async with FreezingServer() as server:
+        client = Client(Recorder(session), Target(server.url), keepalive=GIVES_UP, on_stall=broken)
+        try:
+            await client.connect()
+            await server.connection()
+            server.freeze()
+            async with asyncio.timeout(TIMEOUT):
+                await client.closed.wait()
+        finally:
+            await client.aclose()
+    assert heard == [True]
+    assert "a stall listener failed" in caplog.text and "a listener with a bug" in caplog.text
+    assert isinstance(client.close_error, Unresponsive)
+    assert not client.connected and not client.stalled
+    events = [f.meta()["event"] for f in session.frames]
+    assert events == ["connect", "open", "stalled", "keepalive_timeout", "error", "close"]
