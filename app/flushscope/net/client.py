@@ -2,6 +2,10 @@
 
 It sends what real clients send (every input repeats the context's settings) and keeps nothing of its own
 about the replies: what came back is in the session, derived from the recorded frames.
+
+Each connection has two owned tasks: the reader, and the keepalive monitor (:mod:`flushscope.net.keepalive`),
+which pings the server and records ``stalled``, ``resumed`` and ``keepalive_timeout`` meta events when it
+stops and starts answering. websockets' own keepalive is switched off: it cannot say "stalled".
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import os
 import ssl
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final
@@ -25,6 +30,7 @@ from flushscope.core.capture import redact_url
 from flushscope.core.frames import Direction
 from flushscope.core.recorder import Recorder
 from flushscope.core.settings import GenerationSettings
+from flushscope.net.keepalive import Keepalive, KeepaliveMonitor, timeout_words
 
 log = logging.getLogger("flushscope.client")
 
@@ -73,6 +79,17 @@ class ServerClosed(ClientError):
         super().__init__(f"the connection closed ({text}{', ' + reason if reason else ''})")
         self.code = code
         self.reason = reason
+
+
+class Unresponsive(ServerClosed):
+    """The server stopped answering (no pong, no frame) for the keepalive timeout: the connection was
+    closed by this client."""
+
+    def __init__(self, silent_s: float) -> None:
+        ClientError.__init__(self, timeout_words(silent_s))
+        self.code = None
+        self.reason = ""
+        self.silent_s = silent_s
 
 
 class NotConnected(ClientError):
@@ -138,34 +155,60 @@ class ClientContext:
         return not self.ended and not self.cancelled
 
 
+#: Hears True when the connection stalls and False when the server answers again.
+StallListener = Callable[[bool], None]
+
+
 class Client:
     """One session's connection to a TTS WebSocket. Reconnecting starts a new connection in the same
-    session; everything recorded before stays."""
+    session; everything recorded before stays.
+
+    ``keepalive`` sets how a server that stopped answering is noticed (used from the next connection on);
+    ``on_stall`` hears each change between answering and stalled. A connection silent for the keepalive
+    timeout is closed, with an :class:`Unresponsive` error in :attr:`close_error`.
+    """
 
     def __init__(
-        self, recorder: Recorder, target: Target, *, open_timeout: float = 10.0, compression: bool = True
+        self,
+        recorder: Recorder,
+        target: Target,
+        *,
+        open_timeout: float = 10.0,
+        compression: bool = True,
+        keepalive: Keepalive | None = None,
+        on_stall: StallListener | None = None,
     ) -> None:
         self.recorder = recorder
         self.target = target
         self.open_timeout = open_timeout
         #: Offer permessage-deflate, as the official SDK and Pipecat do (LiveKit does not).
         self.compression = compression
+        self.keepalive = keepalive or Keepalive()
+        self.on_stall = on_stall
         self.contexts: dict[str, ClientContext] = {}
         self.conn = 0
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
+        self._monitor: KeepaliveMonitor | None = None
+        self._pinger: asyncio.Task[None] | None = None
+        self._gave_up: Unresponsive | None = None
         #: Set when the current connection is gone (closed by either side, or dropped).
         self.closed = asyncio.Event()
         self.close_error: ServerClosed | None = None
 
     @property
     def connected(self) -> bool:
+        """Open, whether the server answers or not (see :attr:`stalled`)."""
         return self._ws is not None and not self.closed.is_set()
+
+    @property
+    def stalled(self) -> bool:
+        """Whether the open connection's server has been silent past the keepalive's stall time."""
+        return self.connected and self._monitor is not None and self._monitor.stalled
 
     async def connect(self) -> int:
         """Open a new connection; returns its number in the session."""
-        if self.connected:
-            await self.disconnect()
+        await self.disconnect()
         conn = self.recorder.new_connection()
         url = self.target.resolved_url()
         self.recorder.meta(conn, "connect", url=self.target.display_url)
@@ -176,8 +219,11 @@ class Client:
                 open_timeout=self.open_timeout,
                 compression="deflate" if self.compression else None,
                 max_size=None,
-                ping_interval=20,
+                # The monitor below pings instead; it reports a stall long before any timeout.
+                ping_interval=None,
                 ping_timeout=None,
+                # A close that is not answered within the stall time will not be: do not hang on it.
+                close_timeout=self.keepalive.stall_after_s,
             )
         except BaseException as exc:
             error = _describe(exc, self.target.display_url)
@@ -190,23 +236,46 @@ class Client:
         self._ws = ws
         self.closed = asyncio.Event()
         self.close_error = None
-        self._reader = asyncio.create_task(self._read(ws, conn), name=f"flushscope reader {conn}")
+        self._gave_up = None
+        monitor = KeepaliveMonitor(
+            self.keepalive,
+            lambda: _ping(ws),
+            on_stalled=lambda silent_s: self._stalled(conn, silent_s),
+            on_resumed=lambda silent_s: self._resumed(conn, silent_s),
+            on_timeout=lambda silent_s: self._timed_out(ws, conn, silent_s),
+        )
+        self._monitor = monitor
+        self._reader = asyncio.create_task(self._read(ws, conn, monitor), name=f"flushscope reader {conn}")
+        self._pinger = asyncio.create_task(monitor.run(), name=f"flushscope keepalive {conn}")
         return conn
 
     async def disconnect(self) -> None:
-        ws, reader = self._ws, self._reader
+        """Close the connection (a close handshake, or at once when the server does not answer) and wait
+        for its tasks to end. Nothing happens when there is no connection."""
+        ws, reader, pinger, monitor = self._ws, self._reader, self._pinger, self._monitor
         if ws is None:
             return
+        if pinger is not None:
+            pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pinger
+        if monitor is not None and monitor.stalled:
+            # A close handshake would wait for an answer that is not coming.
+            ws.transport.abort()
         await ws.close()
         if reader is not None:
             await reader
         self._ws = None
         self._reader = None
+        self._pinger = None
+        self._monitor = None
 
-    async def _read(self, ws: ClientConnection, conn: int) -> None:
+    async def _read(self, ws: ClientConnection, conn: int, monitor: KeepaliveMonitor) -> None:
         record = self.recorder.record
+        heard = monitor.heard
         try:
             async for message in ws:
+                heard()
                 if isinstance(message, str):
                     record(conn, Direction.RECV, message)
                 else:
@@ -214,12 +283,47 @@ class Client:
         except ConnectionClosed:
             pass
         finally:
+            if self._pinger is not None:
+                # Nothing left to ping; disconnect() or the next connect() collects the task.
+                self._pinger.cancel()
             code = ws.close_code
             reason = ws.close_reason or ""
             self.recorder.meta(conn, "close", code=code, reason=reason)
-            if code not in (1000, 1001):
+            if self._gave_up is not None:
+                self.close_error = self._gave_up
+            elif code not in (1000, 1001):
                 self.close_error = ServerClosed(code, reason)
             self.closed.set()
+
+    # --- keepalive reports ---------------------------------------------------------------------------
+
+    def _stalled(self, conn: int, silent_s: float) -> None:
+        self.recorder.meta(conn, "stalled", silent_s=round(silent_s, 3), after_s=self.keepalive.stall_after_s)
+        self._tell(True)
+
+    def _resumed(self, conn: int, silent_s: float) -> None:
+        self.recorder.meta(conn, "resumed", silent_s=round(silent_s, 3))
+        self._tell(False)
+
+    def _timed_out(self, ws: ClientConnection, conn: int, silent_s: float) -> None:
+        error = Unresponsive(self.keepalive.timeout_s)
+        self.recorder.meta(
+            conn, "keepalive_timeout", silent_s=round(silent_s, 3), after_s=self.keepalive.timeout_s
+        )
+        self.recorder.meta(conn, "error", message=str(error))
+        self._gave_up = error
+        # No close handshake: the peer is not answering. The reader sees the connection lost and reports it.
+        ws.transport.abort()
+
+    def _tell(self, stalled: bool) -> None:
+        listener = self.on_stall
+        if listener is None:
+            return
+        try:
+            listener(stalled)
+        except Exception:
+            # A listener's failure must not stop the pings of a connection that is still in use.
+            log.exception("a stall listener failed")
 
     # --- contexts ------------------------------------------------------------------------------------
 
@@ -291,7 +395,19 @@ class Client:
             await self.disconnect()
 
 
+async def _ping(ws: ClientConnection) -> bool:
+    """One ping and its pong: True when answered, False when the connection closed first."""
+    try:
+        pong = await ws.ping()
+        await pong
+    except ConnectionClosed:
+        return False
+    return True
+
+
 def _describe(exc: BaseException, url: str) -> ClientError:
+    if isinstance(exc, asyncio.CancelledError):
+        return ClientError(f"the connection attempt to {url} was cancelled")
     if isinstance(exc, InvalidStatus):
         body = exc.response.body.decode("utf-8", "replace") if exc.response.body else ""
         return HandshakeRejected(exc.response.status_code, body)
@@ -306,6 +422,9 @@ def _describe(exc: BaseException, url: str) -> ClientError:
         )
     if isinstance(exc, TimeoutError):
         return Unreachable(f"{url} did not answer within the time limit")
+    if isinstance(exc, ConnectionRefusedError):
+        # asyncio's own text ("Connect call failed (address)") repeats the address and hides the cause.
+        return Unreachable(f"cannot reach {url}: connection refused (nothing listens there)")
     if isinstance(exc, OSError):
         return Unreachable(f"cannot reach {url}: {exc.strerror or exc}")
     if isinstance(exc, InvalidHandshake):

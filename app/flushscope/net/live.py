@@ -4,6 +4,10 @@ Qt-free, so the window stays a view of it and tests can drive it with plain asyn
 attempt, send and failure is reported through listeners as a :class:`ConnectionState` and words the user
 can read; failures are raised as :class:`~flushscope.net.client.ClientError` and never leak as other
 exception types.
+
+A connection whose server stops answering is reported :attr:`ConnectionState.STALLED` within the keepalive's
+stall time, back to CONNECTED when it answers again, and FAILED when the keepalive timeout passes (see
+:class:`~flushscope.net.keepalive.Keepalive`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from flushscope.core.session import Context, ContextState, Session, Thresholds
 from flushscope.core.settings import GenerationSettings
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target
+from flushscope.net.keepalive import Keepalive, stalled_words
 
 if TYPE_CHECKING:
     from flushscope.emulator.server import EmulatorServer
@@ -38,11 +43,13 @@ CAPTURE_SUFFIX: Final = ".fscap.jsonl"
 
 
 class ConnectionState(StrEnum):
-    """What the status light shows."""
+    """What the status light shows. STALLED is a connection still open whose server has not answered for
+    the keepalive's stall time; it turns back into CONNECTED or, after the timeout, FAILED."""
 
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
     CONNECTED = "connected"
+    STALLED = "stalled"
     FAILED = "failed"
 
 
@@ -81,6 +88,8 @@ class LiveSession:
     ``capture_dir`` (the user's data directory by default).
 
     Listeners added with :meth:`add_listener` hear every change of :attr:`status`, on the loop's thread.
+    :attr:`keepalive` sets how a server that stops answering is noticed; a new value applies from the next
+    connection on.
     """
 
     def __init__(
@@ -90,8 +99,10 @@ class LiveSession:
         capture_dir: str | os.PathLike[str] | None = None,
         emulator_config: EmulatorConfig | None = None,
         thresholds: Thresholds | None = None,
+        keepalive: Keepalive | None = None,
     ) -> None:
         self.session = Session(thresholds)
+        self.keepalive = keepalive or Keepalive()
         self.recorder = Recorder(self.session)
         self.client: Client | None = None
         self.emulator_config = emulator_config or EmulatorConfig()
@@ -115,8 +126,9 @@ class LiveSession:
         with contextlib.suppress(ValueError):
             self._listeners.remove(listener)
 
-    def _set_status(self, state: ConnectionState, reason: str = "", url: str = "") -> None:
-        status = ConnectionStatus(state, reason, url or self.status.url)
+    def _set_status(self, state: ConnectionState, reason: str = "", url: str | None = None) -> None:
+        """Report a change to the listeners; ``url`` None keeps the current target's URL."""
+        status = ConnectionStatus(state, reason, self.status.url if url is None else url)
         if status == self.status:
             return
         self.status = status
@@ -167,9 +179,9 @@ class LiveSession:
             except OSError as exc:
                 await server.close()
                 where = f"{self.emulator_config.host}:{self.emulator_config.port}"
-                raise ClientError(
-                    f"the embedded emulator cannot listen on {where}: {exc.strerror or exc}"
-                ) from exc
+                # asyncio's text repeats the address; the error number says it plainly.
+                cause = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+                raise ClientError(f"the embedded emulator cannot listen on {where}: {cause}") from exc
             self.emulator = server
             log.info("embedded emulator on %s", server.url)
         return self.emulator.url
@@ -239,7 +251,8 @@ class LiveSession:
                 raise
             self._set_status(ConnectionState.CONNECTING, url=target.display_url)
             self._open_capture(target)
-            client = Client(self.recorder, target)
+            client = Client(self.recorder, target, keepalive=self.keepalive)
+            client.on_stall = lambda stalled: self._stall_changed(client, stalled)
             try:
                 conn = await client.connect()
             except ClientError as exc:
@@ -252,6 +265,14 @@ class LiveSession:
             self._watcher = asyncio.create_task(self._watch(client), name=f"flushscope watch {conn}")
             self._set_status(ConnectionState.CONNECTED)
             return conn
+
+    def _stall_changed(self, client: Client, stalled: bool) -> None:
+        if client is not self.client or not client.connected:
+            return
+        if stalled:
+            self._set_status(ConnectionState.STALLED, stalled_words(client.keepalive.stall_after_s))
+        else:
+            self._set_status(ConnectionState.CONNECTED)
 
     async def _watch(self, client: Client) -> None:
         """Report a connection that the server closed or that dropped."""
