@@ -3,8 +3,8 @@ and closing a window for good."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 import qasync
 from pytestqt.qtbot import QtBot
@@ -36,6 +36,13 @@ def inside(loop: qasync.QEventLoop, call: Callable[[], T]) -> T:
         assert isinstance(value, BaseException)
         raise value
     return value  # type: ignore[return-value]
+
+
+def run(qtbot: QtBot, window: MainWindow, coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine as a task of the window and wait for it from plain test code."""
+    task = window.spawn(coro)
+    qtbot.waitUntil(task.done, timeout=WAIT_MS)
+    return task.result()
 
 
 def close(qtbot: QtBot, window: MainWindow) -> None:

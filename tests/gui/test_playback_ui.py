@@ -34,7 +34,7 @@ from flushscope.ui.timeline import AxisMode
 from flushscope.ui.waveform import WaveformStrip, min_max_columns
 from flushscope.ui.window import MainWindow
 from session_wire import Wire
-from window_support import WAIT_MS, close
+from window_support import WAIT_MS, close, run
 
 SIZE_HINTS = "does not support propagateSizeHints"
 # The offscreen platform can neither raise a popup menu nor give it the keyboard, and says so.
@@ -544,13 +544,6 @@ def test_a_context_is_shown_whole_coloured_by_segment(qtbot: QtBot, bridge: Sess
 
 
 # --- export and copy -------------------------------------------------------------------------------
-
-
-def run(qtbot: QtBot, window: MainWindow, coro: Any) -> Any:
-    """Run one of the window's coroutines as its own task and wait for it from plain test code."""
-    task = window.spawn(coro)
-    qtbot.waitUntil(task.done, timeout=WAIT_MS)
-    return task.result()
 
 
 def test_export_wav_writes_what_soundfile_reads_back(

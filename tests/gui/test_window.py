@@ -7,7 +7,6 @@ import asyncio
 import base64
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMenu, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from audio_sink import assert_played, decoded
@@ -32,12 +31,15 @@ from flushscope.core.scenario import load_scenario
 from flushscope.core.session import ContextState, SegmentState, rebuild
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
+from flushscope.net.keepalive import Keepalive
 from flushscope.net.live import ConnectionState, ConnectionStatus, LiveSession, timestamped_capture_name
 from flushscope.resources import resource_path
 from flushscope.ui.errors import ErrorReporter
+from flushscope.ui.keepalive_dialog import KeepaliveDialog
 from flushscope.ui.tables import TranscriptsModel
 from flushscope.ui.window import MainWindow
-from window_support import WAIT_MS, close
+from live_support import FreezingServer, closed_port
+from window_support import WAIT_MS, close, run
 
 # The offscreen platform cannot size top-level windows and says so whenever a window's limits change.
 SIZE_HINTS = "does not support propagateSizeHints"
@@ -68,13 +70,6 @@ def click(button: Any) -> None:
 
 def shows_live(window: MainWindow) -> bool:
     return window.bridge.session is window.live.session and window.captures.viewing is None
-
-
-def closed_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 # --- typing and clicking ---------------------------------------------------------------------------
@@ -500,6 +495,62 @@ def test_save_live_capture_and_export_png(
     shot = tmp_path / "window.png"
     assert window.screenshot(shot)
     assert QImage(str(shot)).width() == window.width()
+
+
+def test_a_server_that_stops_answering_is_shown_stalled_then_connected(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    window = make_window()
+    window.live_control.set_keepalive(Keepalive(interval_s=0.05, stall_after_s=0.3, timeout_s=30.0))
+    assert "stalled after 0.3 s" in window.status.currentMessage()
+    server = FreezingServer()
+    run(qtbot, window, server.__aenter__())
+    bar = window.connection_bar
+    try:
+        bar.show_target("custom", server.url)
+        click(bar.connect_button)
+        qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.CONNECTED, timeout=WAIT_MS)
+        run(qtbot, window, server.connection())
+        server.freeze()
+        qtbot.waitUntil(lambda: bar.light.state is ConnectionState.STALLED, timeout=WAIT_MS)
+        assert bar.reason() == "no answer from the server for 0.3 s"
+        assert bar.connect_button.text() == "Disconnect" and not bar.target_combo.isEnabled()
+        assert window.status.connection_label.text() == "Live · stalled"
+        server.thaw()
+        qtbot.waitUntil(lambda: bar.light.state is ConnectionState.CONNECTED, timeout=WAIT_MS)
+        assert bar.reason().startswith("Connected to ws://127.0.0.1:")
+    finally:
+        run(qtbot, window, window.live.disconnect())
+        run(qtbot, window, server.__aexit__(None, None, None))
+    stalls = [
+        f.meta()["event"]
+        for f in window.live.session.frames
+        if f.meta().get("event") in ("stalled", "resumed")
+    ]
+    assert stalls == ["stalled", "resumed"]
+
+
+def test_connection_settings_apply_to_the_next_connection(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    window = make_window()
+    window.action_set.connection_settings.trigger()
+    dialog = next(
+        w for w in QApplication.topLevelWidgets() if isinstance(w, KeepaliveDialog) and w.isVisible()
+    )
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert ok.isEnabled() and dialog.keepalive() == window.live.keepalive
+    dialog.timeout.setValue(dialog.stall_after.value())
+    assert not ok.isEnabled() and dialog.problem.text() == "Give up after must be longer than Stalled after."
+    dialog.interval.setValue(2.0)
+    dialog.stall_after.setValue(1.5)
+    dialog.timeout.setValue(9.0)
+    assert ok.isEnabled()
+    ok.click()
+    assert window.live.keepalive == Keepalive(interval_s=2.0, stall_after_s=1.5, timeout_s=9.0)
+    connect(qtbot, window)
+    client = window.live.client
+    assert client is not None and client.keepalive == window.live.keepalive
 
 
 # --- errors ----------------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from live_support import TIMEOUT, FreezingServer, StatusLog, meta_events
 from websockets.asyncio.client import connect
 
 from flushscope.core.anomalies import AnomalyKind
@@ -19,6 +18,7 @@ from flushscope.core.settings import GenerationSettings
 from flushscope.net.client import Client, Target, Unresponsive
 from flushscope.net.keepalive import Keepalive, KeepaliveMonitor
 from flushscope.net.live import ConnectionState, LiveSession
+from live_support import TIMEOUT, FreezingServer, StatusLog, meta_events
 
 #: Short enough for a test, long enough that a loaded machine does not stall a healthy loopback link.
 QUICK = Keepalive(interval_s=0.05, stall_after_s=0.3, timeout_s=30.0)

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from live_support import TIMEOUT, StatusLog, closed_port, meta_events
 from websockets.asyncio.client import connect
 
 import flushscope.net.live as live_module
@@ -32,6 +31,7 @@ from flushscope.net.live import (
     timestamped_capture_name,
 )
 from flushscope.net.runner import wait_settled
+from live_support import TIMEOUT, StatusLog, closed_port, meta_events
 
 CONNECTING = ConnectionState.CONNECTING
 CONNECTED = ConnectionState.CONNECTED

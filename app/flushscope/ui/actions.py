@@ -63,6 +63,9 @@ class ActionSet:
 
         self.copy_timings = make("Copy segment &timings", "Ctrl+Shift+C")
         self.copy_context_id = make("Copy context_&id")
+        self.connection_settings = make(
+            "Co&nnection settings…", None, "Pings: how a server that stopped answering is noticed"
+        )
 
         self.fit = make("&Fit timeline", "Ctrl+0", "Show the whole session")
         self.fit.setIconText("Fit")
@@ -87,7 +90,7 @@ class ActionSet:
         _add(file_menu, self.open_capture, self.show_live, self.save_capture, self.export_png, None)
         _add(file_menu, self.export_segment, self.export_context, self.export_all, None, self.quit)
         edit_menu = bar.addMenu("&Edit")
-        _add(edit_menu, self.copy_timings, self.copy_context_id)
+        _add(edit_menu, self.copy_timings, self.copy_context_id, None, self.connection_settings)
         view_menu = bar.addMenu("&View")
         _add(view_menu, self.fit, self.follow, None)
         view_menu.addMenu(device_menu)

@@ -25,8 +25,12 @@ LIGHT_COLOURS: Final[dict[ConnectionState, str]] = {
     ConnectionState.DISCONNECTED: "#9a9a9a",
     ConnectionState.CONNECTING: "#f0a202",
     ConnectionState.CONNECTED: "#2e9d4f",
+    ConnectionState.STALLED: "#e06c00",
     ConnectionState.FAILED: "#d64545",
 }
+
+#: States in which a connection is open or opening: the fields are locked and the button disconnects.
+BUSY: Final = (ConnectionState.CONNECTING, ConnectionState.CONNECTED, ConnectionState.STALLED)
 
 TARGETS: Final[tuple[tuple[TargetKind, str], ...]] = (
     ("emulator", "Embedded emulator"),
@@ -38,7 +42,8 @@ _LIGHT_SIZE: Final = 12
 
 
 class StatusLight(QLabel):
-    """A small round light: grey disconnected, amber connecting, green connected, red failed."""
+    """A small round light: grey disconnected, amber connecting, green connected, orange stalled (no answer
+    from the server), red failed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -211,14 +216,13 @@ class ConnectionBar(QWidget):
                 ConnectionState.DISCONNECTED: "Not connected",
                 ConnectionState.CONNECTING: f"Connecting to {status.url}" if status.url else "Connecting…",
                 ConnectionState.CONNECTED: f"Connected to {status.url}" if status.url else "Connected",
+                ConnectionState.STALLED: "The server does not answer",
                 ConnectionState.FAILED: "Connection failed",
             }[status.state]
         self.reason_label.set_full_text(text)
-        busy = status.state in (ConnectionState.CONNECTING, ConnectionState.CONNECTED)
+        busy = status.state in BUSY
         self.connect_button.setText(
-            {ConnectionState.CONNECTING: "Cancel", ConnectionState.CONNECTED: "Disconnect"}.get(
-                status.state, "Connect"
-            )
+            "Cancel" if status.state is ConnectionState.CONNECTING else "Disconnect" if busy else "Connect"
         )
         self.connect_button.setToolTip(
             "Close the connection" if busy else "Open a WebSocket connection to the target"
@@ -237,7 +241,7 @@ class ConnectionBar(QWidget):
     # --- internals -----------------------------------------------------------------------------------
 
     def _target_changed(self) -> None:
-        self._update_url_field(locked=self._state in (ConnectionState.CONNECTING, ConnectionState.CONNECTED))
+        self._update_url_field(locked=self._state in BUSY)
         kind = self.target_kind()
         self.key_edit.setPlaceholderText("not needed" if kind == "emulator" else "API key")
 
@@ -267,13 +271,13 @@ class ConnectionBar(QWidget):
         self.url_edit.setText(text)
 
     def _button_clicked(self) -> None:
-        if self._state in (ConnectionState.CONNECTING, ConnectionState.CONNECTED):
+        if self._state in BUSY:
             self.disconnectRequested.emit()
         else:
             self._request_connect()
 
     def _request_connect(self) -> None:
-        if self._state in (ConnectionState.CONNECTING, ConnectionState.CONNECTED):
+        if self._state in BUSY:
             return
         kind = self.target_kind()
         url = self.url() if kind == "custom" else ""

@@ -13,14 +13,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from flushscope.core.settings import SettingsError
 from flushscope.net.client import ClientError
+from flushscope.net.keepalive import Keepalive, seconds
 from flushscope.net.live import ConnectionState, ConnectionStatus, LiveSession, TargetKind
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.composer import Composer
 from flushscope.ui.connection_bar import ConnectionBar
+from flushscope.ui.keepalive_dialog import KeepaliveDialog
 from flushscope.ui.tables import context_label
 from flushscope.ui.tasks import OwnedTasks
 from flushscope.ui.wording import quote
@@ -121,13 +123,29 @@ class LiveController(QObject):
     def _on_status(self, status: ConnectionStatus) -> None:
         self._bar.set_status(status)
         self._bar.set_emulator_url(self.live.emulator_url)
-        self._composer.set_connected(status.state is ConnectionState.CONNECTED)
+        # A stalled connection may come back: what is typed meanwhile still goes out on it.
+        self._composer.set_connected(status.state in (ConnectionState.CONNECTED, ConnectionState.STALLED))
         if status.state is ConnectionState.FAILED and status.reason:
             self.status.emit(status.reason)
         if status.state in (ConnectionState.DISCONNECTED, ConnectionState.FAILED):
             self.inputEnded.emit()
         self.connectionChanged.emit(status)
         self.refresh_contexts()
+
+    def choose_keepalive(self) -> None:
+        """Ask how a server that stopped answering is noticed; applies from the next connection on."""
+        dialog = KeepaliveDialog(self.live.keepalive, self._bar.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.set_keepalive(dialog.keepalive()))
+        dialog.open()
+
+    def set_keepalive(self, keepalive: Keepalive) -> None:
+        """Use these keepalive settings from the next connection on."""
+        self.live.keepalive = keepalive
+        self.status.emit(
+            f"Ping every {seconds(keepalive.interval_s)} s; stalled after {seconds(keepalive.stall_after_s)} s "
+            f"without an answer; closed after {seconds(keepalive.timeout_s)} s (from the next connection)"
+        )
 
     def show_error(self, text: str) -> None:
         """A failure in words: next to the status light, and through :attr:`error`."""
