@@ -38,9 +38,10 @@ from emulator_support import (
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosedError, ConnectionClosedOK, InvalidStatus
 
+from flushscope.emulator.alignment import TimedToken
 from flushscope.emulator.config import CancelReply, Faults, Pacing
+from flushscope.emulator.espeak import Speech, Synthesizer
 from flushscope.emulator.server import EmulatorServer
-from flushscope.emulator.speech import Speech, Synthesizer, TimedToken
 from flushscope.protocol.audio import SAMPLE_RATES, Encoding
 
 SENTENCE = "The quick brown fox jumps over the lazy dog."

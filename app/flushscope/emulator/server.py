@@ -22,7 +22,7 @@ from websockets.http11 import Request, Response
 from flushscope.emulator import errors
 from flushscope.emulator.config import DEFAULT_VERSION, EmulatorConfig
 from flushscope.emulator.context import ContextRun, LinkClosed
-from flushscope.emulator.speech import Synthesizer
+from flushscope.emulator.espeak import Synthesizer
 from flushscope.protocol.audio import AudioFormat, AudioFormatError
 from flushscope.protocol.messages import CancelRequest, ProtocolError, load_object, parse_client_obj
 
