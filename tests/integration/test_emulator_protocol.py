@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sized
 from typing import Any
 
 import numpy as np
@@ -181,6 +182,85 @@ async def test_version_query_wins_over_header_and_selects_the_error_shape(
             assert ":ctx-v:" in request_id
         else:
             assert "request_id" not in frame
+
+
+async def raw_upgrade(server: EmulatorServer, target: str, headers: dict[str, str] | None = None) -> int:
+    """Send a WebSocket upgrade request without a Sec-WebSocket-Key, read the answer to the end; its status."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    lines = [
+        f"GET {target} HTTP/1.1",
+        f"Host: 127.0.0.1:{server.port}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Version: 13",
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
+    ]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+    try:
+        status = await asyncio.wait_for(reader.readline(), TIMEOUT)
+        # The server closes after a refusal: nothing of this connection is left on its side.
+        await asyncio.wait_for(reader.read(), TIMEOUT)
+    finally:
+        writer.close()
+    return int(status.split()[1])
+
+
+def held_state(server: EmulatorServer) -> dict[str, int]:
+    """How much every container the emulator server keeps holds."""
+    return {
+        name: len(value)
+        for name, value in vars(server).items()
+        if isinstance(value, Sized) and not isinstance(value, str | bytes)
+    }
+
+
+async def error_is_structured(ws: ClientConnection) -> bool:
+    """Whether this socket's error frames have the shape of versions from 2026-03-01 on."""
+    await send(ws, req("v", "", cont=False))
+    frame = await recv(ws)
+    assert_error_frame(frame, 400, "v")
+    return "request_id" in frame
+
+
+@pytest.mark.asyncio
+async def test_refused_handshakes_leave_no_state_behind(synth: Synthesizer) -> None:
+    async with serve(synth, require_key="k") as server:
+        before = held_state(server)
+        statuses = []
+        for n in range(30):
+            version = f"2024-06-{n % 28 + 1:02}"
+            # Through the emulator's own checks, then refused by the WebSocket handshake (no key header).
+            statuses.append(await raw_upgrade(server, f"/tts/websocket?cartesia_version={version}&api_key=k"))
+            statuses.append(await raw_upgrade(server, "/tts/websocket", {"Cartesia-Version": version}))
+            statuses.append(await raw_upgrade(server, f"/elsewhere?cartesia_version={version}&api_key=k"))
+        assert statuses == [400, 401, 404] * 30
+        assert held_state(server) == before
+        # Later connections get their own version (here the default), never one a refused request named.
+        for _ in range(10):
+            async with connect(server.tts_url, additional_headers={"X-API-Key": "k"}) as ws:
+                assert await error_is_structured(ws)
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("form", ["header", "query"])
+async def test_each_connection_keeps_the_version_it_asked_for(synth: Synthesizer, form: str) -> None:
+    def target(version: str) -> tuple[str, dict[str, str]]:
+        if form == "header":
+            return "", {"Cartesia-Version": version}
+        return f"?cartesia_version={version}", {}
+
+    (legacy_query, legacy_headers), (new_query, new_headers) = target("2025-04-16"), target("2026-03-01")
+    async with (
+        serve(synth) as server,
+        connect(server.tts_url + legacy_query, additional_headers=legacy_headers) as legacy,
+        connect(server.tts_url + new_query, additional_headers=new_headers) as new,
+        connect(server.tts_url + legacy_query, additional_headers=legacy_headers) as legacy_again,
+    ):
+        # Asked in another order than the sockets opened in.
+        assert await error_is_structured(new)
+        assert not await error_is_structured(legacy_again)
+        assert not await error_is_structured(legacy)
+        assert await error_is_structured(new)
 
 
 # --- contexts, continue, manual flush -------------------------------------------------------------

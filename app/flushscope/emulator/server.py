@@ -65,7 +65,6 @@ class EmulatorServer:
         self._owns_synth = synth is None
         self._server: Server | None = None
         self._numbers = itertools.count(1)
-        self._versions: dict[int, str] = {}
         self.active_contexts = 0
         self.connections: set[EmulatorConnection] = set()
 
@@ -134,7 +133,6 @@ class EmulatorServer:
             reason = "missing API key" if key is None else "invalid API key"
             log.info("refused a connection from %s: %s", _peer(connection), reason)
             return connection.respond(HTTPStatus.UNAUTHORIZED, f"Unauthorized: {reason}\n")
-        self._versions[id(connection)] = api_version(request)
         log.debug("upgrade from %s, auth %s", _peer(connection), how)
         return None
 
@@ -142,7 +140,9 @@ class EmulatorServer:
         response.headers["X-Request-Id"] = str(uuid.uuid4())
 
     async def _handle(self, ws: ServerConnection) -> None:
-        version = self._versions.pop(id(ws), DEFAULT_VERSION)
+        # The connection keeps its own handshake request: nothing needs carrying over from the upgrade.
+        assert ws.request is not None, "the handler runs only after a successful handshake"
+        version = api_version(ws.request)
         conn = EmulatorConnection(self, ws, next(self._numbers), version)
         self.connections.add(conn)
         try:
