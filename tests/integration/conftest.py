@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from flushscope.emulator.speech import Synthesizer
+from flushscope.emulator.espeak import Synthesizer
 
 
 @pytest.fixture(scope="session")

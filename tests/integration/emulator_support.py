@@ -13,8 +13,8 @@ import numpy.typing as npt
 from websockets.asyncio.client import ClientConnection
 
 from flushscope.emulator.config import EmulatorConfig, Pacing
+from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer
-from flushscope.emulator.speech import Synthesizer
 from flushscope.protocol.audio import Encoding, decode
 from flushscope.protocol.messages import decode_base64
 

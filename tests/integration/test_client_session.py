@@ -23,8 +23,8 @@ from flushscope.core.scenario import parse_scenario
 from flushscope.core.session import ContextState, SegmentState, Session, SessionObserver, rebuild
 from flushscope.core.settings import GenerationSettings
 from flushscope.emulator.config import CancelReply, EmulatorConfig, Faults, Pacing
+from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer
-from flushscope.emulator.speech import Synthesizer
 from flushscope.net.client import (
     AuthMode,
     Client,

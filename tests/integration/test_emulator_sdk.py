@@ -15,7 +15,7 @@ import pytest
 from cartesia import AsyncCartesia, Cartesia
 from emulator_support import FMT, OTHER_VOICE_ID, TIMEOUT, VOICE_ID, rms, serve
 
-from flushscope.emulator.speech import Synthesizer
+from flushscope.emulator.espeak import Synthesizer
 from flushscope.protocol.audio import Encoding, decode
 
 RATE = 24000

@@ -31,7 +31,8 @@ from flushscope.core.frames import Direction
 from flushscope.core.recorder import Recorder
 from flushscope.core.session import Context, SegmentState, Session
 from flushscope.emulator.context import render
-from flushscope.emulator.speech import Speech, Synthesizer, voice_for
+from flushscope.emulator.espeak import Speech, Synthesizer
+from flushscope.emulator.voices import voice_for
 from flushscope.protocol.audio import AudioFormat, Encoding
 
 TIMEOUT = 10.0

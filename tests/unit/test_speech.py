@@ -1,4 +1,7 @@
-"""espeak-ng speech for the emulator: audio, word and phoneme timings, voices, threads and asyncio."""
+"""espeak-ng speech for the emulator: audio, word and phoneme timings, voices, threads and asyncio.
+
+The mapping of voices and the alignment of timings are tested on their own in test_voices.py and
+test_alignment.py; here espeak-ng really speaks."""
 
 from __future__ import annotations
 
@@ -13,20 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from flushscope.emulator import speech
-from flushscope.emulator.speech import (
-    DEFAULT_VOICE,
-    SAMPLE_RATE,
-    Speech,
-    Synthesizer,
-    TimedToken,
-    VoiceParams,
-    voice_for,
-)
+from flushscope.emulator import espeak
+from flushscope.emulator.alignment import TimedToken
+from flushscope.emulator.espeak import SAMPLE_RATE, Speech, Synthesizer
+from flushscope.emulator.voices import DEFAULT_VOICE, VoiceParams, voice_for
 
 ALICE = "a0e99841-438c-4a64-b679-ae501e7d6091"
 BOB = "694f9389-aac1-45b6-b726-9d9369183238"
 DEFAULT = voice_for(None, None)
+#: A safety net for a wait on another thread; never the thing a test measures.
+WAIT_LIMIT = 30.0
 
 PARAGRAPH = (
     "The quick brown fox jumps over the lazy dog, while the patient tortoise keeps walking along the "
@@ -84,7 +83,7 @@ def test_blank_text_gives_empty_speech_without_espeak(
     def fail(*args: object) -> Speech:
         raise AssertionError("espeak-ng was called")
 
-    monkeypatch.setattr(speech._Engine, "synthesize", fail)
+    monkeypatch.setattr(espeak._Engine, "synthesize", fail)
     result = synth.synthesize(text, DEFAULT)
 
     assert len(result.samples) == 0
@@ -183,44 +182,6 @@ def test_odd_characters_do_not_break_synthesis(synth: Synthesizer) -> None:
     assert_well_timed(result.words, result.duration)
 
 
-# --- word alignment, without espeak-ng ----------------------------------------------------------------
-
-
-def test_alignment_without_events_shares_the_whole_audio() -> None:
-    words = speech._align_words("... !", [], 400, 1000)
-
-    assert [(w.text, w.start, w.end) for w in words] == [("...", 0.0, 0.3), ("!", 0.3, 0.4)]
-
-
-def test_alignment_clamps_out_of_range_and_backwards_events() -> None:
-    events = [(0, -50), (7, 1000), (3, 500), (99, 99999)]
-    words = speech._align_words("one two three", events, 4410, 22050)
-
-    assert [w.text for w in words] == ["one", "two", "three"]
-    assert [w.start for w in words] == [0.0, 1000 / 22050, 4410 / 22050]
-    assert_well_timed(words, 0.2)
-
-
-def test_alignment_gives_unspoken_words_a_share_of_the_previous_word() -> None:
-    words = speech._align_words("U.S.A. e-mail don't", [(1, 0), (15, 1200)], 2000, 1000)
-
-    assert [(w.text, w.start, w.end) for w in words] == [
-        ("U.S.A.", 0.0, 0.6),
-        ("e-mail", 0.6, 1.2),
-        ("don't", 1.2, 2.0),
-    ]
-
-
-def test_phoneme_alignment_skips_pauses_but_ends_at_them() -> None:
-    phonemes = speech._align_phonemes([(0, "h"), (100, "ə"), (250, ""), (300, "l")], 400, 1000)
-
-    assert [(p.text, p.start, p.end) for p in phonemes] == [
-        ("h", 0.0, 0.1),
-        ("ə", 0.1, 0.25),
-        ("l", 0.3, 0.4),
-    ]
-
-
 # --- phonemes ----------------------------------------------------------------------------------------
 
 
@@ -236,57 +197,6 @@ def test_english_text_has_ipa_phonemes(synth: Synthesizer) -> None:
 
 
 # --- voices ------------------------------------------------------------------------------------------
-
-
-def test_voice_for_is_deterministic_and_spreads_ids() -> None:
-    assert voice_for(ALICE, "en") == voice_for(ALICE, "en")
-    alice, bob = voice_for(ALICE, "en"), voice_for(BOB, "en")
-    assert alice != bob
-    assert (alice.pitch, alice.range) != (bob.pitch, bob.range)
-    params = [voice_for(f"voice-{i}", None) for i in range(200)]
-    assert len({p.pitch for p in params}) > 30
-    for p in params:
-        assert 0 <= p.pitch <= 100
-        assert 0 <= p.range <= 100
-        assert 150 <= p.rate <= 200
-
-
-def test_voice_for_without_an_id_uses_espeak_defaults() -> None:
-    assert voice_for(None, None) == VoiceParams(espeak_voice="en-us", pitch=50, rate=175, range=50)
-
-
-@pytest.mark.parametrize(
-    ("language", "expected"),
-    [
-        (None, "en-us"),
-        ("", "en-us"),
-        ("en", "en-us"),
-        ("en-US", "en-us"),
-        ("en_us", "en-us"),
-        ("en-GB", "en"),
-        ("en-AU", "en-us"),
-        ("es", "es"),
-        ("es-MX", "es-419"),
-        ("pt", "pt"),
-        ("pt-BR", "pt-br"),
-        ("de", "de"),
-        ("de-AT", "de"),
-        ("fr", "fr"),
-        ("fr-CA", "fr"),
-        ("zh", "cmn"),
-        ("zh-CN", "cmn"),
-        ("ja", "ja"),
-        ("ko", "ko"),
-        ("hi", "hi"),
-        ("no", "nb"),
-        ("tl", "en-us"),
-        ("xx-unknown", "en-us"),
-        ("fo", "en-us"),  # the voice exists but its dictionary is not shipped
-    ],
-)
-def test_voice_for_maps_languages_to_shipped_voices(language: str | None, expected: str) -> None:
-    assert voice_for(ALICE, language).espeak_voice == expected
-    assert voice_for(None, language).espeak_voice == expected
 
 
 @pytest.mark.parametrize("language", ["en", "es-MX", "pt-BR", "zh", "ja", "de", "fr", "hi", "ru"])
@@ -363,24 +273,58 @@ async def test_synthesize_async_from_an_event_loop() -> None:
 
 
 @pytest.mark.asyncio
-async def test_synthesize_async_does_not_block_the_loop() -> None:
-    # A callback that reschedules itself runs once per loop iteration: it only counts if the loop turns
-    # while the synthesis is under way.
+async def test_the_loop_runs_while_espeak_is_between_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    # After the first block of one long synthesis the worker asks the loop to run a callback and waits for
+    # it before taking the next block. Synthesis that ran on the loop's thread, or held the loop until it
+    # finished, would never see that callback run.
     loop = asyncio.get_running_loop()
-    ticks = 0
-    running = True
+    loop_thread = threading.get_ident()
+    block_threads: list[int] = []
+    blocks_when_the_loop_ran: list[int] = []
+    waits: list[bool] = []
+    add_block = espeak._Utterance.add_block
 
-    def tick() -> None:
-        nonlocal ticks
-        if running:
-            ticks += 1
-            loop.call_soon(tick)
+    def observed(utterance: espeak._Utterance, samples: np.ndarray) -> None:
+        add_block(utterance, samples)
+        block_threads.append(threading.get_ident())
+        if len(utterance.blocks) == 1:
+            ran = threading.Event()
 
-    loop.call_soon(tick)
+            def on_loop() -> None:
+                blocks_when_the_loop_ran.append(len(utterance.blocks))
+                ran.set()
+
+            loop.call_soon_threadsafe(on_loop)
+            waits.append(ran.wait(WAIT_LIMIT))
+
+    monkeypatch.setattr(espeak._Utterance, "add_block", observed)
+    # A text of its own: a cached result would come back without any block.
+    text = PARAGRAPH + " This sentence is spoken by the event loop test alone."
     with Synthesizer() as s:
-        await s.synthesize_async(PARAGRAPH, voice_for(ALICE, "en"))
-    running = False
-    assert ticks > 0
+        result = await s.synthesize_async(text, voice_for(ALICE, "en"))
+
+    assert waits == [True]
+    assert blocks_when_the_loop_ran == [1]
+    # The loop ran between the first block and the last of many.
+    assert len(block_threads) > 10
+    assert len(set(block_threads)) == 1 and block_threads[0] != loop_thread
+    assert [w.text for w in result.words] == text.split()
+
+
+def test_synthesis_runs_on_the_one_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    names: list[str] = []
+    add_block = espeak._Utterance.add_block
+
+    def observed(utterance: espeak._Utterance, samples: np.ndarray) -> None:
+        names.append(threading.current_thread().name)
+        add_block(utterance, samples)
+
+    monkeypatch.setattr(espeak._Utterance, "add_block", observed)
+    with Synthesizer() as s:
+        s.synthesize("Only the worker thread speaks, from a plain thread too.", DEFAULT)
+
+    assert names and all(name.startswith("espeak-ng") for name in names)
+    assert threading.current_thread().name not in names
 
 
 def _synthesize_in_threads(texts: list[str], voices: list[VoiceParams]) -> list[Speech]:
@@ -410,7 +354,7 @@ def test_concurrent_threads_match_sequential_calls(synth: Synthesizer) -> None:
 def test_concurrent_uncached_calls_do_not_mix_engines_state(
     synth: Synthesizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(speech, "_CACHE_MAX_SAMPLES", 0)
+    monkeypatch.setattr(espeak, "_CACHE_MAX_SAMPLES", 0)
     texts = [f"Thread number {n} says {word} to everyone." for n, word in enumerate(["hi", "hallo", "salut"])]
     voices = [voice_for(ALICE, "en"), voice_for(BOB, "de"), voice_for("carol", "fr")]
     sequential = [synth.synthesize(t, v) for t, v in zip(texts, voices, strict=True)]
@@ -440,13 +384,14 @@ def test_a_closed_synthesizer_refuses_work() -> None:
 def test_the_engine_restarts_after_the_last_synthesizer_closes() -> None:
     # In a fresh process: here, other tests' synthesizers may keep the shared engine alive.
     code = """
-from flushscope.emulator import speech
-from flushscope.emulator.speech import Synthesizer, voice_for
+from flushscope.emulator import espeak
+from flushscope.emulator.espeak import Synthesizer
+from flushscope.emulator.voices import voice_for
 voice = voice_for(None, "en")
 with Synthesizer() as first:
     assert first._engine.users == 1
     before = first.synthesize("Before the restart.", voice)
-assert speech._engine is None
+assert espeak._engine is None
 with Synthesizer() as second:
     after = second.synthesize("After the restart.", voice)
 assert [w.text for w in before.words] == ["Before", "the", "restart."]

@@ -27,10 +27,6 @@ class Pacing:
         """No waiting at all: for tests and benchmarks."""
         return cls(first_audio_ms=0.0, chunk_ms=93.0, speedup=0.0)
 
-    @property
-    def is_instant(self) -> bool:
-        return self.first_audio_ms <= 0 and self.speedup <= 0
-
 
 class CancelReply(StrEnum):
     """What the server sends after a cancel: nothing (docs) or a final ``done`` (the spec's example)."""
@@ -59,10 +55,6 @@ class Faults:
     late_chunk: bool = False
     #: Number segments 1, 3, 5, ... (flush ids skip).
     skip_flush_id: bool = False
-
-    @property
-    def any(self) -> bool:
-        return self != Faults()
 
 
 @dataclass(frozen=True)

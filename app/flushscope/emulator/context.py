@@ -15,8 +15,10 @@ import numpy as np
 import numpy.typing as npt
 
 from flushscope.emulator import errors
+from flushscope.emulator.alignment import TimedToken
 from flushscope.emulator.config import CancelReply, EmulatorConfig
-from flushscope.emulator.speech import Speech, Synthesizer, TimedToken, VoiceParams, voice_for
+from flushscope.emulator.espeak import Speech, Synthesizer
+from flushscope.emulator.voices import VoiceParams, voice_for
 from flushscope.protocol.audio import AudioFormat, encode, resample
 from flushscope.protocol.messages import GenerationRequest, encode_base64
 

@@ -22,7 +22,7 @@ from websockets.http11 import Request, Response
 from flushscope.emulator import errors
 from flushscope.emulator.config import DEFAULT_VERSION, EmulatorConfig
 from flushscope.emulator.context import ContextRun, LinkClosed
-from flushscope.emulator.speech import Synthesizer
+from flushscope.emulator.espeak import Synthesizer
 from flushscope.protocol.audio import AudioFormat, AudioFormatError
 from flushscope.protocol.messages import CancelRequest, ProtocolError, load_object, parse_client_obj
 
@@ -65,12 +65,11 @@ class EmulatorServer:
         self._owns_synth = synth is None
         self._server: Server | None = None
         self._numbers = itertools.count(1)
-        self._versions: dict[int, str] = {}
         self.active_contexts = 0
-        self.connections: set[EmulatorConnection] = set()
 
     @property
     def port(self) -> int:
+        """The port the server listens on (the one the system chose when the configured port is 0)."""
         if self._server is None:
             raise RuntimeError("the emulator is not running")
         port: int = next(iter(self._server.sockets)).getsockname()[1]
@@ -84,9 +83,11 @@ class EmulatorServer:
 
     @property
     def tts_url(self) -> str:
+        """The full WebSocket URL, for clients that take it whole."""
         return self.url + TTS_PATH
 
     async def start(self) -> EmulatorServer:
+        """Listen; returns once connections are accepted."""
         self._server = await serve(
             self._handle,
             self.config.host,
@@ -101,6 +102,8 @@ class EmulatorServer:
         return self
 
     async def close(self) -> None:
+        """Stop listening, close every connection and wait for their handlers; release the synthesizer
+        if the server made its own."""
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -113,10 +116,6 @@ class EmulatorServer:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
-
-    async def serve_forever(self) -> None:
-        assert self._server is not None
-        await self._server.serve_forever()
 
     # --- the upgrade ---------------------------------------------------------------------------------
 
@@ -134,7 +133,6 @@ class EmulatorServer:
             reason = "missing API key" if key is None else "invalid API key"
             log.info("refused a connection from %s: %s", _peer(connection), reason)
             return connection.respond(HTTPStatus.UNAUTHORIZED, f"Unauthorized: {reason}\n")
-        self._versions[id(connection)] = api_version(request)
         log.debug("upgrade from %s, auth %s", _peer(connection), how)
         return None
 
@@ -142,13 +140,10 @@ class EmulatorServer:
         response.headers["X-Request-Id"] = str(uuid.uuid4())
 
     async def _handle(self, ws: ServerConnection) -> None:
-        version = self._versions.pop(id(ws), DEFAULT_VERSION)
-        conn = EmulatorConnection(self, ws, next(self._numbers), version)
-        self.connections.add(conn)
-        try:
-            await conn.run()
-        finally:
-            self.connections.discard(conn)
+        # The connection keeps its own handshake request: nothing needs carrying over from the upgrade.
+        assert ws.request is not None, "the handler runs only after a successful handshake"
+        version = api_version(ws.request)
+        await EmulatorConnection(self, ws, next(self._numbers), version).run()
 
 
 class EmulatorConnection:
@@ -168,6 +163,8 @@ class EmulatorConnection:
         self._last_activity = 0.0
 
     async def run(self) -> None:
+        """Read and dispatch frames until the client leaves or the socket idles out; then cancel and await
+        every context task of this connection."""
         log.info("connection %d from %s opened (version %s)", self.number, _peer(self.ws), self.version)
         loop = asyncio.get_running_loop()
         idle = self.config.idle_timeout_s
@@ -255,6 +252,7 @@ class EmulatorConnection:
         return run
 
     def context_finished(self, run: ContextRun) -> None:
+        """Free the context's slot and id, and log how it ended."""
         self.server.active_contexts -= 1
         if self.contexts.get(run.context_id) is run:
             del self.contexts[run.context_id]
@@ -273,6 +271,8 @@ class EmulatorConnection:
         await self.send_frame(errors.error_frame(kind, detail, context_id, self.version).to_obj())
 
     async def send_frame(self, obj: dict[str, Any] | str, *, is_chunk: bool = False) -> None:
+        """Send one frame (an object, or JSON text already made), applying the frame-counting faults;
+        raises :class:`LinkClosed` once the socket is gone."""
         faults = self.config.faults
         text = obj if isinstance(obj, str) else json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
         try:
