@@ -76,7 +76,8 @@ async def one_round(url: str, contexts: int, round_: int) -> tuple[list[float], 
 
 def synthesis_alone(contexts: int, rounds: int) -> float:
     """Audio seconds per wall second of espeak-ng alone on the same (fresh) sentences."""
-    from flushscope.emulator.speech import Synthesizer, voice_for
+    from flushscope.emulator.espeak import Synthesizer
+    from flushscope.emulator.voices import voice_for
 
     voice = voice_for("6ccbfb76-1fc6-48f7-b71d-91ac6298247b", "en")
     audio = 0.0

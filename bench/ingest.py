@@ -198,7 +198,8 @@ def start_server(chunk_bytes: int) -> tuple[subprocess.Popen[str], str]:
 
 
 def speech_seconds() -> float:
-    from flushscope.emulator.speech import Synthesizer, voice_for
+    from flushscope.emulator.espeak import Synthesizer
+    from flushscope.emulator.voices import voice_for
 
     with Synthesizer() as synth:
         return synth.synthesize(TEXT, voice_for(VOICE, "en")).duration

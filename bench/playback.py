@@ -40,7 +40,8 @@ from flushscope.audio.player import DEFAULT_LATENCY, Player  # noqa: E402
 from flushscope.core.frames import Direction  # noqa: E402
 from flushscope.core.session import Segment, Session  # noqa: E402
 from flushscope.emulator.context import render  # noqa: E402
-from flushscope.emulator.speech import Synthesizer, voice_for  # noqa: E402
+from flushscope.emulator.espeak import Synthesizer  # noqa: E402
+from flushscope.emulator.voices import voice_for  # noqa: E402
 from flushscope.protocol.audio import AudioFormat, Encoding  # noqa: E402
 
 RUNS = 30

@@ -30,7 +30,9 @@ from flushscope.core.frames import Direction
 from flushscope.core.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.palette import FLUSH_COLOUR_COUNT
-from flushscope.ui.timeline import TimelineView, _Geometry, _Theme
+from flushscope.ui.timeline import TimelineView
+from flushscope.ui.timeline.layout import _Geometry
+from flushscope.ui.timeline.theme import _Theme
 
 CONTEXTS = 20
 SEGMENTS_PER_CONTEXT = 50

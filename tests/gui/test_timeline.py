@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 from flushscope.core.session import Segment, Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.palette import flush_colour, is_dark
-from flushscope.ui.timeline import AxisMode, TimelineView, _merge_runs
+from flushscope.ui.timeline import AxisMode, TimelineView
+from flushscope.ui.timeline.lod import _merge_runs
 from session_wire import Wire
 
 TEXTS = ["Hello there. ", "How are you? ", "Fine, thanks."]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -299,3 +301,13 @@ def test_back_to_back_chunks_fill_their_extent_at_every_zoom(
         assert set(fids) <= set((segments + 1).tolist())
         # The last column shows the last chunk; an early segment may hide under a later one's pixel.
         assert fids[-1] == segments[-1] + 1
+
+
+def test_the_numpy_parts_of_the_timeline_load_without_qt() -> None:
+    code = (
+        "import sys\n"
+        "import flushscope.ui.timeline.lod, flushscope.ui.timeline.lanes, flushscope.ui.timeline.lane_cache\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import math
@@ -18,7 +17,7 @@ from flushscope.emulator import errors
 from flushscope.emulator.alignment import TimedToken
 from flushscope.emulator.config import CancelReply, EmulatorConfig
 from flushscope.emulator.espeak import Speech, Synthesizer
-from flushscope.emulator.voices import VoiceParams, voice_for
+from flushscope.emulator.voices import voice_params
 from flushscope.protocol.audio import AudioFormat, encode, resample
 from flushscope.protocol.messages import GenerationRequest, encode_base64
 
@@ -27,13 +26,6 @@ log = logging.getLogger("flushscope.emulator")
 #: Text ending in one of these is a whole sentence: the buffer releases it without waiting for its delay.
 _SENTENCE_END: Final = frozenset(".!?;:。！？…\n")
 _STATUS_PARTIAL: Final = 206
-_SPEEDS: Final[Mapping[str, float]] = {
-    "slowest": 0.6,
-    "slow": 0.8,
-    "normal": 1.0,
-    "fast": 1.25,
-    "fastest": 1.5,
-}
 
 
 class LinkClosed(Exception):
@@ -55,30 +47,6 @@ class Link(Protocol):
 def has_words(text: str) -> bool:
     """False for empty, whitespace-only and punctuation-only text, which the service rejects as a first input."""
     return any(ch.isalnum() for ch in text)
-
-
-def voice_id_of(voice: object) -> str | None:
-    """The voice's identity in any of the shapes clients send."""
-    if isinstance(voice, str):
-        return voice
-    if isinstance(voice, Mapping):
-        if isinstance(voice.get("id"), str):
-            return str(voice["id"])
-        if voice.get("embedding") is not None:
-            return json.dumps(voice["embedding"])[:2000]
-    return None
-
-
-def voice_params(first: GenerationRequest) -> VoiceParams:
-    """espeak settings for the context's voice, language and speed."""
-    params = voice_for(voice_id_of(first.voice), first.language)
-    speed = 1.0
-    config = first.generation_config or {}
-    if isinstance(config.get("speed"), int | float) and not isinstance(config.get("speed"), bool):
-        speed = min(max(float(config["speed"]), 0.5), 2.0)
-    elif first.speed is not None and first.speed in _SPEEDS:
-        speed = _SPEEDS[first.speed]
-    return dataclasses.replace(params, rate=round(params.rate * speed)) if speed != 1.0 else params
 
 
 class ContextRun:

@@ -6,13 +6,18 @@ audibly different. The language picks the espeak-ng voice among those whose data
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
 import espeakng_loader
+
+from flushscope.protocol.messages import GenerationRequest
 
 #: The espeak-ng voice used when a language is missing or unknown.
 DEFAULT_VOICE: Final = "en-us"
@@ -120,3 +125,37 @@ def _read_voice_file(path: str) -> tuple[str | None, list[tuple[str, int]]] | No
         elif len(words) >= 2 and words[0] == "dictionary":
             dictionary = words[1].lower()
     return dictionary, languages
+
+
+#: The legacy ``speed`` words, as rate factors.
+_SPEEDS: Final[Mapping[str, float]] = {
+    "slowest": 0.6,
+    "slow": 0.8,
+    "normal": 1.0,
+    "fast": 1.25,
+    "fastest": 1.5,
+}
+
+
+def voice_id_of(voice: object) -> str | None:
+    """The voice's identity in any of the shapes clients send."""
+    if isinstance(voice, str):
+        return voice
+    if isinstance(voice, Mapping):
+        if isinstance(voice.get("id"), str):
+            return str(voice["id"])
+        if voice.get("embedding") is not None:
+            return json.dumps(voice["embedding"])[:2000]
+    return None
+
+
+def voice_params(first: GenerationRequest) -> VoiceParams:
+    """espeak settings for the context's voice, language and speed."""
+    params = voice_for(voice_id_of(first.voice), first.language)
+    speed = 1.0
+    config = first.generation_config or {}
+    if isinstance(config.get("speed"), int | float) and not isinstance(config.get("speed"), bool):
+        speed = min(max(float(config["speed"]), 0.5), 2.0)
+    elif first.speed is not None and first.speed in _SPEEDS:
+        speed = _SPEEDS[first.speed]
+    return dataclasses.replace(params, rate=round(params.rate * speed)) if speed != 1.0 else params

@@ -12,10 +12,22 @@ paint. The parts:
 * :mod:`.viewport` and :mod:`.view`: the widget, its visible range, painting order, hit testing and input.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flushscope.ui.timeline.lanes import AxisMode
-from flushscope.ui.timeline.layout import _Geometry as _Geometry
-from flushscope.ui.timeline.lod import _merge_runs as _merge_runs
-from flushscope.ui.timeline.theme import _Theme as _Theme
-from flushscope.ui.timeline.view import TimelineView
+
+if TYPE_CHECKING:
+    from flushscope.ui.timeline.view import TimelineView
 
 __all__ = ["AxisMode", "TimelineView"]
+
+
+def __getattr__(name: str) -> object:
+    # The widget is imported on first use, so that the numpy parts (lanes, lod, lane_cache) load without Qt.
+    if name == "TimelineView":
+        from flushscope.ui.timeline.view import TimelineView
+
+        return TimelineView
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
