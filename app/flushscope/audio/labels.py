@@ -18,7 +18,6 @@ from flushscope.audio.wav import ExportError, segment_file_name
 from flushscope.core.model import Context, Segment
 from flushscope.core.session import Session
 
-
 #: How far outside its segment a word time may lie and still be taken for rounding.
 ROUNDING_S: Final = 0.001
 

@@ -4,8 +4,9 @@ A boundary joins two consecutive segments with audio of one context (segment k a
 audio in between, such as an empty flush's, is skipped over). For each one:
 
 * the trailing silence of k and the leading silence of k+1: the runs of frames below a threshold in dBFS
-  at k's end and k+1's start (frames of ``frame_ms``, aligned on each segment's first sample, so a figure
-  is exact to within one frame);
+  at k's end and k+1's start (frames of ``frame_ms``, aligned on each segment's first sample), the edge
+  then placed on the last (first) sample above the threshold's amplitude inside the loud frame, so a
+  figure is exact to within one frame, and to the sample on clean audio;
 * the arrival gap: from the last chunk of k to the first chunk of k+1, on the session's clock;
 * the level step: the RMS level of the first ``window_ms`` of k+1 minus that of the last ``window_ms`` of
   k, as it is on the wire, and the same measured on the speech either side (before k's trailing silence
@@ -26,7 +27,9 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
-from flushscope.core.levels import FLOOR_DBFS, frame_levels, level_dbfs, silent_edges
+import numpy as np
+
+from flushscope.core.levels import FLOOR_DBFS, as_float64, frame_levels, level_dbfs, silent_edges
 from flushscope.core.model import Context, Segment
 from flushscope.core.session import Session
 from flushscope.protocol.audio import decode
@@ -218,10 +221,17 @@ def measure_samples(samples: Any, rate: int, thresholds: BoundaryThresholds) -> 
             None,
             None,
         )
-    leading = min(count, lead_frames * frame)
-    # The last loud frame may be the short one at the end; whatever follows it is the trailing silence.
-    trailing = count - min(count, (levels.size - trail_frames) * frame)
-    sound_end = count - trailing
+    # The frames find where sound starts and ends without being fooled by a click; inside the first and
+    # the last loud frame, the first and last sample above the threshold's amplitude place the edge exactly.
+    wide = as_float64(samples)
+    floor = 10.0 ** (thresholds.silence_dbfs / 20.0)
+    first_loud = lead_frames * frame
+    head = np.flatnonzero(np.abs(wide[first_loud : first_loud + frame]) >= floor)
+    leading = first_loud + (int(head[0]) if head.size else 0)
+    last_loud = (levels.size - 1 - trail_frames) * frame
+    tail = np.flatnonzero(np.abs(wide[last_loud : last_loud + frame]) >= floor)
+    sound_end = last_loud + (int(tail[-1]) + 1 if tail.size else min(frame, count - last_loud))
+    trailing = count - sound_end
     return SegmentSound(
         count,
         rate,

@@ -387,6 +387,11 @@ def diff_sessions(a: Session, b: Session, *, disabled_lints: Collection[LintId |
             changes.extend(_segment_changes(position, pair))
     anomalies_a, lints_a = _findings(a, contexts_a, lint_session(a, disabled=disabled_lints))
     anomalies_b, lints_b = _findings(b, contexts_b, lint_session(b, disabled=disabled_lints))
+    # What was found in a context that only one side has goes with it: its addition or removal says it.
+    matched = min(len(contexts_a), len(contexts_b))
+    for counter in (anomalies_a, anomalies_b, lints_a, lints_b):
+        for key in [k for k in counter if k[0] is not None and k[0] > matched]:
+            del counter[key]
     changes.extend(
         _finding_changes(
             anomalies_a, anomalies_b, "anomaly", ChangeKind.ANOMALY_APPEARED, ChangeKind.ANOMALY_DISAPPEARED
