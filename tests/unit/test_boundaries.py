@@ -83,12 +83,13 @@ def two_segments(
     *,
     gap: float = 0.25,
     words: list[tuple[str, float, float]] | None = None,
+    texts: tuple[str, str] = ("Hello there. ", "How are you?"),
 ) -> Session:
     wire = AudioWire(encoding)
     wire.connect()
-    wire.send_text("a", "Hello there. ")
+    wire.send_text("a", texts[0])
     wire.flush_ctx("a")
-    wire.send_text("a", "How are you?")
+    wire.send_text("a", texts[1])
     wire.flush_ctx("a")
     wire.end("a")
     wire.audio("a", 1, first)
@@ -126,7 +127,9 @@ def test_silences_levels_and_gap_of_a_built_boundary(encoding: Encoding) -> None
 
 @pytest.mark.parametrize("encoding", [Encoding.PCM_S16LE, Encoding.PCM_MULAW])
 def test_the_level_step_without_silence_is_the_literal_one(encoding: Encoding) -> None:
-    session = two_segments(encoding, tone(0.6, -12.0), tone(0.6, -24.0))
+    session = two_segments(
+        encoding, tone(0.6, -12.0), tone(0.6, -24.0), texts=("Hello there, ", "my friend.")
+    )
     (b,) = session_boundaries(session)
     # A sine starts on zero: its first sample is the only silence.
     assert b.trailing_silence_ms == 0.0
@@ -137,6 +140,9 @@ def test_the_level_step_without_silence_is_the_literal_one(encoding: Encoding) -
     assert b.speech_level_step_db == pytest.approx(b.level_step_db)
     assert [f.kind for f in b.flags] == [FlagKind.LEVEL_STEP]
     assert "quieter by 12" in b.flags[0].reason
+    # The same step after a sentence end is the voice starting afresh, not a seam.
+    (after_sentence,) = session_boundaries(two_segments(encoding, tone(0.6, -12.0), tone(0.6, -24.0)))
+    assert after_sentence.level_step_db == pytest.approx(b.level_step_db) and after_sentence.flags == ()
 
 
 def test_a_long_pause_and_a_cut_word_are_flagged_with_their_reasons() -> None:

@@ -16,7 +16,8 @@ audio in between, such as an empty flush's, is skipped over). For each one:
   duration, in the same clock.
 
 Outliers are flagged with the reason: a word cut, a pause (trailing plus leading silence) over a threshold,
-a silent segment, a large level step, a gap the server made although the next text was there.
+a silent segment, a large level step inside a sentence (k's text does not end one), a gap the server made
+although the next text was there.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import numpy as np
 from flushscope.core.levels import FLOOR_DBFS, as_float64, frame_levels, level_dbfs, silent_edges
 from flushscope.core.model import Context, Segment
 from flushscope.core.session import Session
+from flushscope.core.text_shape import ends_sentence
 from flushscope.protocol.audio import decode
 
 
@@ -47,7 +49,7 @@ class BoundaryThresholds:
     window_ms: float = 100.0
     #: A pause (k's trailing silence plus k+1's leading silence) longer than this is flagged.
     max_pause_ms: float = 500.0
-    #: A speech level step larger than this (either way) is flagged.
+    #: A speech level step larger than this (either way) is flagged, where k does not end a sentence.
     max_level_step_db: float = 10.0
     #: A last word may end this much after its segment's audio before it counts as cut (timestamps are
     #: rounded, and resampling shortens audio by a few samples).
@@ -339,7 +341,9 @@ def _flags(
             f"{limits.max_pause_ms:g} ms",
         )
     step = b.speech_level_step_db
-    if step is not None and abs(step) > limits.max_level_step_db:
+    # After a sentence end a voice starts afresh (its level falls towards the end of a sentence and rises
+    # with the next one), so a step there is prosody; inside a sentence it is a seam.
+    if step is not None and abs(step) > limits.max_level_step_db and not ends_sentence(k.text):
         yield BoundaryFlag(
             FlagKind.LEVEL_STEP,
             f"the voice gets {'louder' if step > 0 else 'quieter'} by {abs(step):.1f} dB from segment "

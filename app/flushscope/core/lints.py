@@ -131,7 +131,8 @@ def continuation_no_space(scope: LintScope) -> Iterator[Lint]:
     attaches to the word before it (",", ".", "'s"); the first ends in a hyphen, slash, apostrophe or opening
     bracket; a number split at its separator ("3." then "14"). Empty inputs (flushes, the end) are skipped
     over. A word split across inputs on purpose (LLM tokens without their leading space) is indistinguishable
-    from a missing space and is flagged."""
+    from a missing space and is flagged; so are sentences sent without a trailing space (as Pipecat 1.14
+    sends them), which the documentation asks clients not to do."""
     for ctx in scope.contexts:
         texts = [i for i in ctx.inputs if i.transcript]
         for before, after in pairwise(texts):
@@ -173,11 +174,12 @@ def short_segment(scope: LintScope) -> Iterator[Lint]:
         texty = [o for o, items in segments.items() if has_words("".join(s.transcript for _, s in items))]
         flushes = {s.ordinal: s.frame for s in ctx.inputs if s.request.flush}
         on_receipt = ctx.inputs[0].request.max_buffer_delay_ms == 0
+        before = ctx.tails()
         for ordinal, items in segments.items():
             first_index, first = items[0]
             text = "".join(s.transcript for _, s in items)
             words = word_count(text)
-            if len(texty) > 1 and 1 <= words <= 2 and not _whole_sentence(ctx.text_before(first_index), text):
+            if len(texty) > 1 and 1 <= words <= 2 and not _whole_sentence(before[first_index], text):
                 yield _lint(
                     LintId.SHORT_SEGMENT,
                     ctx,
@@ -194,8 +196,7 @@ def short_segment(scope: LintScope) -> Iterator[Lint]:
             short = [
                 s
                 for index, s in items
-                if 1 <= word_count(s.transcript) <= 2
-                and not _whole_sentence(ctx.text_before(index), s.transcript)
+                if 1 <= word_count(s.transcript) <= 2 and not _whole_sentence(before[index], s.transcript)
             ]
             if short:
                 shown = ", ".join(_quote(s.transcript, 20) for s in short[:5]) + (

@@ -86,9 +86,15 @@ class SentContext:
         base = self.model.base if self.model is not None else None
         return None if base is None else base + sent.ordinal
 
-    def text_before(self, index: int) -> str:
-        """Everything the context had been sent before input ``index``, concatenated."""
-        return "".join(i.transcript for i in self.inputs[:index])
+    def tails(self, width: int = 64) -> list[str]:
+        """For each input, the last ``width`` characters of everything sent before it: enough to tell how
+        the text so far ends, in one pass however many inputs (LLM token streams send thousands)."""
+        tails: list[str] = []
+        tail = ""
+        for sent in self.inputs:
+            tails.append(tail)
+            tail = (tail + sent.transcript)[-width:]
+        return tails
 
 
 def sent_contexts(session: Session) -> list[SentContext]:
