@@ -191,3 +191,20 @@ def test_the_analysis_commands_never_load_qt(tmp_path: Path, argv: list[str], co
     )
     assert done.returncode == code, done.stderr
     assert done.stderr.splitlines()[-1] == "loaded: []"
+
+
+def test_timestamps_asked_for_on_the_first_input_and_never_sent() -> None:
+    wire = Wire()
+    wire.connect()
+    wire.send("a", "Hello there. ", add_timestamps=True)
+    wire.flush("a")
+    wire.chunk("a", 1)
+    assert [lint.id for lint in lint_session(wire.session, session_over=False)] == []
+    wire.flush_done("a", 1)
+    wire.send("a", "Bye.", add_timestamps=True)
+    wire.end("a")
+    wire.chunk("a", 2)
+    wire.words("a", 2, ["Bye."])
+    wire.done("a")
+    (lint,) = lint_session(wire.session)
+    assert (lint.id, lint.flush_id, lint.frames) == (LintId.TIMESTAMPS_MISSING, 1, (1, 3))
