@@ -1,4 +1,5 @@
-"""``flushscope export``: each segment's audio of a capture as a WAV file."""
+"""``flushscope export``: each segment's audio of a capture as a WAV file, and on request a label track
+beside each."""
 
 from __future__ import annotations
 
@@ -17,15 +18,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("capture")
     parser.add_argument("--out", required=True, help="directory for <n>-<context_id>-flush<flush_id>.wav")
     parser.add_argument("--float", action="store_true", help="32-bit float WAV instead of 16-bit PCM")
+    parser.add_argument(
+        "--labels",
+        action="store_true",
+        help="an Audacity label track beside each WAV (<name>.txt): the segment's flush_id and text, and its words",
+    )
 
 
 def export_command(args: argparse.Namespace) -> int:
-    """Write the WAV files and print their paths; exit 2 if the capture or the folder is unusable."""
+    """Write the WAV files (and label tracks) and print their paths; exit 2 if the capture or the folder is
+    unusable."""
+    from flushscope.audio.labels import export_session_labels
     from flushscope.audio.wav import ExportError, export_session
 
     try:
         session = load_session(args.capture)
         paths = export_session(session, Path(args.out), float32=args.float)
+        if args.labels:
+            paths.extend(export_session_labels(session, Path(args.out)))
     except (CaptureError, ExportError, OSError) as exc:
         return fail(str(exc))
     for path in paths:
@@ -37,7 +47,7 @@ def export_command(args: argparse.Namespace) -> int:
 
 COMMAND = Subcommand(
     name="export",
-    help="write each segment's audio of a capture as WAV",
+    help="write each segment's audio of a capture as WAV (and label tracks)",
     add_arguments=add_arguments,
     run=export_command,
 )

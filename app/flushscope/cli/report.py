@@ -1,51 +1,93 @@
-"""``flushscope report``: a capture's flush boundaries, timings and anomalies, as text or JSON."""
+"""``flushscope report``: a capture's flush boundaries, timings, anomalies and lints, as text or JSON."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
-from flushscope.cli.errors import fail
+from flushscope.cli.errors import UsageError, fail
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
 from flushscope.core.capture import CaptureError
 
 if TYPE_CHECKING:
+    from flushscope.core.lint_ids import LintId
     from flushscope.core.session import Session
 
 
+def add_lint_switches(parser: argparse.ArgumentParser) -> None:
+    """``--no-lint ID`` (repeatable) and ``--strict``, for the commands that lint a session."""
+    from flushscope.core.lint_ids import LintId
+
+    parser.add_argument(
+        "--no-lint",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="leave out one lint (repeatable): " + ", ".join(i.value for i in LintId),
+    )
+    parser.add_argument("--strict", action="store_true", help="exit 1 when there are lints, as for anomalies")
+
+
+def disabled_lints(args: argparse.Namespace) -> frozenset[LintId]:
+    """The lints ``--no-lint`` turned off; ``UsageError`` for an id that does not exist."""
+    from flushscope.core.lint_ids import LintIdError, parse_lint_ids
+
+    try:
+        return parse_lint_ids(args.no_lint)
+    except LintIdError as exc:
+        raise UsageError(f"--no-lint: {exc}") from None
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The capture, and the choice of JSON."""
+    """The capture, the choice of JSON, and the lint switches."""
     parser.add_argument("capture")
     parser.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    add_lint_switches(parser)
 
 
-def print_report(session: Session, as_json: bool) -> int:
-    """Print the report of ``session``; ``EXIT_FAILED`` when it has anomalies that count, else ``EXIT_OK``."""
+def print_report(
+    session: Session, as_json: bool, *, disabled: Collection[LintId] = (), strict: bool = False
+) -> int:
+    """Print the report of ``session``; ``EXIT_FAILED`` when it has anomalies that count (or, when
+    ``strict``, any lint), else ``EXIT_OK``."""
+    from flushscope.core.boundaries import session_boundaries
+    from flushscope.core.lints import lint_session
     from flushscope.core.report import build_report, format_report
 
+    lints = lint_session(session, disabled=disabled)
+    boundaries = session_boundaries(session)
     if as_json:
-        print(json.dumps(build_report(session), indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                build_report(session, lints=lints, boundaries=boundaries), indent=2, ensure_ascii=False
+            )
+        )
     else:
-        print(format_report(session))
-    return EXIT_FAILED if session.counted_anomalies() else EXIT_OK
+        print(format_report(session, lints=lints, boundaries=boundaries))
+    failed = bool(session.counted_anomalies()) or (strict and bool(lints))
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def report_command(args: argparse.Namespace) -> int:
-    """Report on ``args.capture``: exit 0 without anomalies, 1 with some, 2 for an unusable capture."""
+    """Report on ``args.capture``: exit 0 without anomalies, 1 with some (or with lints under ``--strict``),
+    2 for an unusable capture or an unknown lint id."""
+    disabled = disabled_lints(args)
     try:
         session = load_session(args.capture)
     except CaptureError as exc:
         return fail(str(exc))
-    return print_report(session, args.json)
+    return print_report(session, args.json, disabled=disabled, strict=args.strict)
 
 
 COMMAND = Subcommand(
     name="report",
-    help="print a capture's flush boundaries, timings and anomalies",
-    description="Exit 0 with no anomalies, 1 with anomalies (warnings or errors), 2 for unusable input.",
+    help="print a capture's flush boundaries, timings, anomalies and lints",
+    description="Exit 0 with no anomalies, 1 with anomalies (warnings or errors), 2 for unusable input. "
+    "Lints are advice on what the client sent; they change the exit code only with --strict.",
     add_arguments=add_arguments,
     run=report_command,
 )

@@ -1,9 +1,13 @@
-"""The flush boundaries, timings and anomalies of a session, as a JSON object or as text for a terminal."""
+"""The flush boundaries, timings, anomalies and lints of a session, as a JSON object or as text for a
+terminal."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from flushscope.core.boundaries import Boundary, session_boundaries
+from flushscope.core.lints import Lint, lint_session
 from flushscope.core.session import Context, Segment, Session
 
 
@@ -35,8 +39,18 @@ def segment_summary(segment: Segment) -> dict[str, Any]:
     }
 
 
-def build_report(session: Session) -> dict[str, Any]:
-    """The ``flushscope report --json`` object."""
+def build_report(
+    session: Session,
+    *,
+    lints: Sequence[Lint] | None = None,
+    boundaries: Sequence[Boundary] | None = None,
+) -> dict[str, Any]:
+    """The ``flushscope report --json`` object. ``lints`` and ``boundaries`` default to every lint and the
+    boundaries measured with the default thresholds."""
+    if lints is None:
+        lints = lint_session(session)
+    if boundaries is None:
+        boundaries = session_boundaries(session)
     return {
         "contexts": [
             {
@@ -63,11 +77,26 @@ def build_report(session: Session) -> dict[str, Any]:
             }
             for a in session.anomalies
         ],
+        "lints": [lint.to_json() for lint in lints],
+        "boundaries": [boundary.to_json() for boundary in boundaries],
     }
 
 
-def format_report(session: Session) -> str:
-    """Human-readable: one block per context, one line per segment, then the anomalies."""
+def format_report(
+    session: Session,
+    *,
+    lints: Sequence[Lint] | None = None,
+    boundaries: Sequence[Boundary] | None = None,
+) -> str:
+    """Human-readable: one block per context (a line per segment, then its boundaries), the anomalies, then
+    the lints."""
+    if lints is None:
+        lints = lint_session(session)
+    if boundaries is None:
+        boundaries = session_boundaries(session)
+    by_context: dict[int, list[Boundary]] = {}
+    for boundary in boundaries:
+        by_context.setdefault(boundary.context_number, []).append(boundary)
     lines: list[str] = []
     for ctx in session.contexts:
         fmt = ctx.format
@@ -94,6 +123,7 @@ def format_report(session: Session) -> str:
                 f"  {s.label:>8}  {s.chunk_count:>6}  {s.audio_seconds:>7.2f}  {first:>9}  {done:>10}  "
                 f"{s.state.value:<8}  {text}"
             )
+        lines.extend(format_boundaries(by_context.get(ctx.number, [])))
     if session.anomalies:
         lines.append("")
         lines.append(f"{len(session.anomalies)} anomalies:")
@@ -107,4 +137,55 @@ def format_report(session: Session) -> str:
     else:
         lines.append("")
         lines.append("no anomalies")
+    lines.extend(format_lints(lints))
     return "\n".join(lines)
+
+
+def _figure(value: float | None, digits: int = 0, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def format_boundaries(boundaries: Sequence[Boundary]) -> list[str]:
+    """A context's boundaries as a compact table (no lines for none), outliers marked with their reasons."""
+    if not boundaries:
+        return []
+    lines = [
+        f"  {'boundary':>10}  {'trail ms':>8}  {'lead ms':>7}  {'gap ms':>6}  {'step dB':>7}  "
+        f"{'speech dB':>9}  last word"
+    ]
+    for b in boundaries:
+        ids = f"{_id(b.from_flush_id, b.from_ordinal)}>{_id(b.to_flush_id, b.to_ordinal)}"
+        overrun = b.word_overrun_ms
+        if b.last_word is None:
+            word = "-"
+        elif overrun is not None and b.last_word_inside:
+            word = f"{b.last_word} (inside)"
+        else:
+            word = f"{b.last_word} (+{_figure(overrun)} ms past the audio)"
+        lines.append(
+            f"  {'!' if b.outlier else ' '}{ids:>9}  {b.trailing_silence_ms:>8.0f}  {b.leading_silence_ms:>7.0f}  "
+            f"{b.arrival_gap_ms:>6.0f}  {b.level_step_db:>+7.1f}  {_figure(b.speech_level_step_db, 1, True):>9}  "
+            f"{word}"
+        )
+        lines.extend(f"  {'':>10}  ! {flag.reason}" for flag in b.flags)
+    return lines
+
+
+def _id(flush_id: int | None, ordinal: int) -> str:
+    return str(flush_id) if flush_id is not None else f"~{ordinal + 1}"
+
+
+def format_lints(lints: Sequence[Lint]) -> list[str]:
+    """The lints, after a blank line: one line each with its advice below."""
+    if not lints:
+        return ["", "no lints"]
+    lines = ["", f"{len(lints)} lint{'s' if len(lints) > 1 else ''} (advice):"]
+    for lint in lints:
+        frames = ",".join(map(str, lint.frames))
+        lines.append(
+            f"  [{lint.id.value}] frame{'s' if len(lint.frames) > 1 else ''} {frames}: {lint.message}"
+        )
+        lines.append(f"      advice: {lint.advice}")
+    return lines

@@ -1,0 +1,368 @@
+"""What happens to the sound at each flush boundary: silences, arrival gap, level step, and cut words.
+
+A boundary joins two consecutive segments with audio of one context (segment k and k+1; a segment without
+audio in between, such as an empty flush's, is skipped over). For each one:
+
+* the trailing silence of k and the leading silence of k+1: the runs of frames below a threshold in dBFS
+  at k's end and k+1's start (frames of ``frame_ms``, aligned on each segment's first sample), the edge
+  then placed on the last (first) sample above the threshold's amplitude inside the loud frame, so a
+  figure is exact to within one frame, and to the sample on clean audio;
+* the arrival gap: from the last chunk of k to the first chunk of k+1, on the session's clock;
+* the level step: the RMS level of the first ``window_ms`` of k+1 minus that of the last ``window_ms`` of
+  k, as it is on the wire, and the same measured on the speech either side (before k's trailing silence
+  and after k+1's leading silence), which is what a listener hears as one voice getting louder or quieter;
+* where word timestamps exist, whether the last word of k ends inside k's audio. Word times count from the
+  context's first audio (PROTOCOL.md 12.2), so k's audio spans ``start_sample / rate`` to that plus its
+  duration, in the same clock.
+
+Outliers are flagged with the reason: a word cut, a pause (trailing plus leading silence) over a threshold,
+a silent segment, a large level step inside a sentence (k's text does not end one), a gap the server made
+although the next text was there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from flushscope.core.levels import FLOOR_DBFS, as_float64, frame_levels, level_dbfs, silent_edges
+from flushscope.core.model import Context, Segment
+from flushscope.core.session import Session
+from flushscope.core.text_shape import ends_sentence
+from flushscope.protocol.audio import decode
+
+
+@dataclass(frozen=True)
+class BoundaryThresholds:
+    """How boundaries are measured, and when a figure is an outlier."""
+
+    #: Frames quieter than this are silence.
+    silence_dbfs: float = -50.0
+    #: The frame length for silence detection.
+    frame_ms: float = 10.0
+    #: How much audio either side of the boundary the level step compares.
+    window_ms: float = 100.0
+    #: A pause (k's trailing silence plus k+1's leading silence) longer than this is flagged.
+    max_pause_ms: float = 500.0
+    #: A speech level step larger than this (either way) is flagged, where k does not end a sentence.
+    max_level_step_db: float = 10.0
+    #: A last word may end this much after its segment's audio before it counts as cut (timestamps are
+    #: rounded, and resampling shortens audio by a few samples).
+    word_tolerance_ms: float = 10.0
+    #: An arrival gap longer than this is flagged when the next segment's text was ready before k's audio
+    #: was all out (the gap is then the server's, not the client's).
+    max_gap_ms: float = 500.0
+
+    def __post_init__(self) -> None:
+        if self.frame_ms <= 0 or self.window_ms <= 0:
+            raise ValueError("frame_ms and window_ms must be positive")
+
+
+class FlagKind(StrEnum):
+    """Why a boundary is an outlier."""
+
+    WORD_CUT = "word_cut"
+    LONG_PAUSE = "long_pause"
+    SILENT_SEGMENT = "silent_segment"
+    LEVEL_STEP = "level_step"
+    ARRIVAL_GAP = "arrival_gap"
+
+
+@dataclass(frozen=True, slots=True)
+class BoundaryFlag:
+    """One reason a boundary stands out, as a kind and a sentence."""
+
+    kind: FlagKind
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentSound:
+    """What the boundary figures need of one segment's audio (samples at the context's rate)."""
+
+    samples: int
+    rate: int
+    #: Silent samples at the start and at the end (both are ``samples`` for a silent segment).
+    leading_samples: int
+    trailing_samples: int
+    #: Levels of the first and last window, and of the first and last window of sound (None when silent).
+    head_dbfs: float
+    tail_dbfs: float
+    speech_head_dbfs: float | None
+    speech_tail_dbfs: float | None
+
+    @property
+    def silent(self) -> bool:
+        return self.speech_head_dbfs is None
+
+    @property
+    def seconds(self) -> float:
+        return self.samples / self.rate
+
+
+@dataclass(frozen=True, slots=True)
+class Boundary:
+    """The figures of one flush boundary, from segment ``from_ordinal`` to ``to_ordinal`` of a context.
+
+    Times are milliseconds, levels dBFS (floored at -120), steps dB (positive: k+1 is louder). Word fields
+    are None where the segment has no word timestamps."""
+
+    conn: int
+    context_id: str
+    context_number: int
+    from_ordinal: int
+    to_ordinal: int
+    from_flush_id: int | None
+    to_flush_id: int | None
+    #: The last chunk frame of k and the first chunk frame of k+1.
+    frames: tuple[int, int]
+    #: Where the boundary lies in the context's audio (k+1's first sample), in seconds.
+    at_s: float
+    trailing_silence_ms: float
+    leading_silence_ms: float
+    arrival_gap_ms: float
+    end_level_dbfs: float
+    start_level_dbfs: float
+    speech_end_level_dbfs: float | None
+    speech_start_level_dbfs: float | None
+    last_word: str | None
+    last_word_end_s: float | None
+    #: Where k's audio ends, on the word timestamps' clock.
+    audio_end_s: float
+    flags: tuple[BoundaryFlag, ...] = ()
+
+    @property
+    def pause_ms(self) -> float:
+        """The silence a listener hears at the boundary when the two segments play back to back."""
+        return self.trailing_silence_ms + self.leading_silence_ms
+
+    @property
+    def level_step_db(self) -> float:
+        return self.start_level_dbfs - self.end_level_dbfs
+
+    @property
+    def speech_level_step_db(self) -> float | None:
+        if self.speech_end_level_dbfs is None or self.speech_start_level_dbfs is None:
+            return None
+        return self.speech_start_level_dbfs - self.speech_end_level_dbfs
+
+    @property
+    def word_overrun_ms(self) -> float | None:
+        """How far the last word of k ends after k's audio (negative: inside it)."""
+        if self.last_word_end_s is None:
+            return None
+        return (self.last_word_end_s - self.audio_end_s) * 1000.0
+
+    @property
+    def last_word_inside(self) -> bool | None:
+        return None if self.last_word_end_s is None else not self.has(FlagKind.WORD_CUT)
+
+    @property
+    def outlier(self) -> bool:
+        return bool(self.flags)
+
+    def has(self, kind: FlagKind) -> bool:
+        return any(flag.kind is kind for flag in self.flags)
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``boundaries`` entry of ``report --json`` (and of ``compare --json``)."""
+        return {
+            "context_id": self.context_id,
+            "context_number": self.context_number,
+            "from_flush_id": self.from_flush_id,
+            "to_flush_id": self.to_flush_id,
+            "from_segment": self.from_ordinal + 1,
+            "to_segment": self.to_ordinal + 1,
+            "frames": list(self.frames),
+            "at_s": _round(self.at_s, 6),
+            "trailing_silence_ms": _round(self.trailing_silence_ms, 1),
+            "leading_silence_ms": _round(self.leading_silence_ms, 1),
+            "pause_ms": _round(self.pause_ms, 1),
+            "arrival_gap_ms": _round(self.arrival_gap_ms, 1),
+            "end_level_dbfs": _round(self.end_level_dbfs, 2),
+            "start_level_dbfs": _round(self.start_level_dbfs, 2),
+            "level_step_db": _round(self.level_step_db, 2),
+            "speech_end_level_dbfs": _round(self.speech_end_level_dbfs, 2),
+            "speech_start_level_dbfs": _round(self.speech_start_level_dbfs, 2),
+            "speech_level_step_db": _round(self.speech_level_step_db, 2),
+            "last_word": self.last_word,
+            "last_word_end_s": _round(self.last_word_end_s, 6),
+            "audio_end_s": _round(self.audio_end_s, 6),
+            "word_overrun_ms": _round(self.word_overrun_ms, 1),
+            "last_word_inside": self.last_word_inside,
+            "outlier": self.outlier,
+            "flags": [{"kind": f.kind.value, "reason": f.reason} for f in self.flags],
+        }
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    # Adding 0.0 turns a rounded -0.0 into 0.0.
+    return None if value is None else round(value, digits) + 0.0
+
+
+def measure_samples(samples: Any, rate: int, thresholds: BoundaryThresholds) -> SegmentSound:
+    """The silences and edge levels of decoded mono ``samples`` at ``rate``."""
+    count = int(samples.size)
+    frame = max(1, round(rate * thresholds.frame_ms / 1000.0))
+    window = max(1, round(rate * thresholds.window_ms / 1000.0))
+    levels = frame_levels(samples, frame)
+    lead_frames, trail_frames = silent_edges(levels, thresholds.silence_dbfs)
+    if lead_frames == levels.size:
+        return SegmentSound(
+            count,
+            rate,
+            count,
+            count,
+            level_dbfs(samples[:window]),
+            level_dbfs(samples[-window:]) if count else FLOOR_DBFS,
+            None,
+            None,
+        )
+    # The frames find where sound starts and ends without being fooled by a click; inside the first and
+    # the last loud frame, the first and last sample above the threshold's amplitude place the edge exactly.
+    wide = as_float64(samples)
+    floor = 10.0 ** (thresholds.silence_dbfs / 20.0)
+    first_loud = lead_frames * frame
+    head = np.flatnonzero(np.abs(wide[first_loud : first_loud + frame]) >= floor)
+    leading = first_loud + (int(head[0]) if head.size else 0)
+    last_loud = (levels.size - 1 - trail_frames) * frame
+    tail = np.flatnonzero(np.abs(wide[last_loud : last_loud + frame]) >= floor)
+    sound_end = last_loud + (int(tail[-1]) + 1 if tail.size else min(frame, count - last_loud))
+    trailing = count - sound_end
+    return SegmentSound(
+        count,
+        rate,
+        leading,
+        trailing,
+        level_dbfs(samples[:window]),
+        level_dbfs(samples[max(0, count - window) :]),
+        level_dbfs(samples[leading : leading + window]),
+        level_dbfs(samples[max(leading, sound_end - window) : sound_end]),
+    )
+
+
+def measure_segment(segment: Segment, thresholds: BoundaryThresholds) -> SegmentSound | None:
+    """The sound of a segment's audio, decoded from its encoding; None without audio or a known format."""
+    fmt = segment.context.format
+    if fmt is None or not segment.nbytes:
+        return None
+    audio = segment.audio()
+    whole = audio[: fmt.samples_in(len(audio)) * fmt.sample_width]
+    if not whole:
+        return None
+    return measure_samples(decode(whole, fmt.encoding), fmt.sample_rate, thresholds)
+
+
+def context_boundaries(ctx: Context, thresholds: BoundaryThresholds | None = None) -> list[Boundary]:
+    """Every flush boundary of ``ctx``, in order."""
+    limits = thresholds or BoundaryThresholds()
+    measured = [
+        (segment, sound)
+        for segment in ctx.segments
+        if (sound := measure_segment(segment, limits)) is not None and segment.chunk_times
+    ]
+    return [_boundary(ctx, before, after, limits) for before, after in pairwise(measured)]
+
+
+def session_boundaries(session: Session, thresholds: BoundaryThresholds | None = None) -> list[Boundary]:
+    """Every flush boundary of every context, context by context."""
+    limits = thresholds or BoundaryThresholds()
+    return [b for ctx in session.contexts for b in context_boundaries(ctx, limits)]
+
+
+def _boundary(
+    ctx: Context,
+    before: tuple[Segment, SegmentSound],
+    after: tuple[Segment, SegmentSound],
+    limits: BoundaryThresholds,
+) -> Boundary:
+    k, sound_k = before
+    n, sound_n = after
+    rate = sound_k.rate
+    start_k = (k.start_sample or 0) / rate
+    audio_end = start_k + sound_k.seconds
+    last_word = max(k.words, key=lambda w: w.end) if k.words else None
+    boundary = Boundary(
+        conn=ctx.conn,
+        context_id=ctx.context_id,
+        context_number=ctx.number,
+        from_ordinal=k.ordinal,
+        to_ordinal=n.ordinal,
+        from_flush_id=k.flush_id,
+        to_flush_id=n.flush_id,
+        frames=(k.chunk_frames[-1], n.chunk_frames[0]),
+        at_s=(n.start_sample or 0) / rate,
+        trailing_silence_ms=sound_k.trailing_samples * 1000.0 / rate,
+        leading_silence_ms=sound_n.leading_samples * 1000.0 / rate,
+        arrival_gap_ms=(n.chunk_times[0] - k.chunk_times[-1]) * 1000.0,
+        end_level_dbfs=sound_k.tail_dbfs,
+        start_level_dbfs=sound_n.head_dbfs,
+        speech_end_level_dbfs=sound_k.speech_tail_dbfs,
+        speech_start_level_dbfs=sound_n.speech_head_dbfs,
+        last_word=last_word.text if last_word is not None else None,
+        last_word_end_s=last_word.end if last_word is not None else None,
+        audio_end_s=audio_end,
+    )
+    flags = tuple(_flags(boundary, k, n, sound_k, sound_n, limits))
+    return replace(boundary, flags=flags) if flags else boundary
+
+
+def _flags(
+    b: Boundary,
+    k: Segment,
+    n: Segment,
+    sound_k: SegmentSound,
+    sound_n: SegmentSound,
+    limits: BoundaryThresholds,
+) -> Iterator[BoundaryFlag]:
+    overrun = b.word_overrun_ms
+    if overrun is not None and overrun > limits.word_tolerance_ms:
+        yield BoundaryFlag(
+            FlagKind.WORD_CUT,
+            f"the last word {b.last_word!r} of segment {k.label} ends {overrun:.0f} ms after the segment's "
+            "audio: the audio stops before the word is finished",
+        )
+    for segment, sound in ((k, sound_k), (n, sound_n)):
+        if sound.silent:
+            yield BoundaryFlag(
+                FlagKind.SILENT_SEGMENT,
+                f"segment {segment.label} is silent (nothing above {limits.silence_dbfs:g} dBFS)",
+            )
+    if not (sound_k.silent or sound_n.silent) and b.pause_ms > limits.max_pause_ms:
+        yield BoundaryFlag(
+            FlagKind.LONG_PAUSE,
+            f"{b.pause_ms:.0f} ms of silence across the boundary ({b.trailing_silence_ms:.0f} ms at the end "
+            f"of segment {k.label}, {b.leading_silence_ms:.0f} ms at the start of {n.label}), over "
+            f"{limits.max_pause_ms:g} ms",
+        )
+    step = b.speech_level_step_db
+    # After a sentence end a voice starts afresh (its level falls towards the end of a sentence and rises
+    # with the next one), so a step there is prosody; inside a sentence it is a seam.
+    if step is not None and abs(step) > limits.max_level_step_db and not ends_sentence(k.text):
+        yield BoundaryFlag(
+            FlagKind.LEVEL_STEP,
+            f"the voice gets {'louder' if step > 0 else 'quieter'} by {abs(step):.1f} dB from segment "
+            f"{k.label} to {n.label}",
+        )
+    if b.arrival_gap_ms > limits.max_gap_ms and _text_was_waiting(n, k.chunk_times[-1]):
+        yield BoundaryFlag(
+            FlagKind.ARRIVAL_GAP,
+            f"{b.arrival_gap_ms:.0f} ms between the last chunk of segment {k.label} and the first of "
+            f"{n.label}, although its text had been sent before",
+        )
+
+
+def _text_was_waiting(segment: Segment, since: float) -> bool:
+    """Whether the server had ``segment``'s text, ready to speak, at time ``since``: sent by then, and
+    flushed by then when the context asked the server to buffer text."""
+    sent = segment.first_send_t
+    if sent is None or sent > since:
+        return False
+    if segment.context.buffers_text:
+        return segment.flush_t is not None and segment.flush_t <= since
+    return True
