@@ -15,8 +15,8 @@ from flushscope.core.recorder import Recorder
 from flushscope.core.scenario import parse_scenario
 from flushscope.core.session import Session, SessionObserver
 from flushscope.emulator.config import EmulatorConfig, Pacing
+from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer
-from flushscope.emulator.speech import Synthesizer
 from flushscope.net.client import Client, Target
 from flushscope.net.runner import play_scenario, wait_settled
 
