@@ -1,94 +1,41 @@
-"""The inspector's table panels: transcripts, frames (with filters and a raw-frame pane) and anomalies.
-
-Each panel builds its model on the :class:`~flushscope.ui.bridge.SessionBridge` and follows the shared
-:class:`~flushscope.ui.bridge.Selection`: picking a row updates the selection, and a selection made
-elsewhere (timeline, another table) is shown here, without either side echoing the other back.
-"""
+"""The frames table: every frame, filterable, with the selected frame's text (audio elided) below."""
 
 from __future__ import annotations
 
-import bisect
 import json
 from collections.abc import Iterable
 
 from PySide6.QtCore import (
-    QAbstractItemModel,
-    QEvent,
     QItemSelection,
     QItemSelectionModel,
     QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QPoint,
     Qt,
-    Signal,
 )
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeyEvent
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from flushscope.core.anomalies import Anomaly
 from flushscope.core.frames import Direction
-from flushscope.core.session import Context, Segment
 from flushscope.ui.bridge import Selection, SessionBridge
+from flushscope.ui.panels.table_view import SELECT_ROWS, make_table
 from flushscope.ui.tables import (
-    ANOMALY_ROLE,
     FRAME_INDEX_ROLE,
-    SEGMENT_ROLE,
-    AnomaliesModel,
     FramesFilterProxy,
     FramesModel,
-    SortProxy,
-    TranscriptsModel,
     context_label,
     row_ranges,
 )
-
-AnyIndex = QModelIndex | QPersistentModelIndex
-_ROWS = QItemSelectionModel.SelectionFlag.Rows
-_SELECT_ROWS = QItemSelectionModel.SelectionFlag.ClearAndSelect | _ROWS
-
-
-def _table(
-    parent: QWidget, model: QAbstractItemModel, widths: dict[int, str], stretch: int | None = None
-) -> QTableView:
-    """A table view on ``model`` with fixed, uniform row heights (cheap to lay out at any row count) and
-    column widths fitted to sample texts rather than measured over every row."""
-    view = QTableView(parent)
-    view.setModel(model)
-    view.setAlternatingRowColors(True)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setWordWrap(False)
-    view.setTextElideMode(Qt.TextElideMode.ElideRight)
-    view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    metrics = view.fontMetrics()
-    rows = view.verticalHeader()
-    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    rows.setDefaultSectionSize(metrics.height() + 6)
-    rows.hide()
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    header.setHighlightSections(False)
-    header.setStretchLastSection(stretch is None)
-    for column, sample in widths.items():
-        header.resizeSection(column, metrics.horizontalAdvance(sample) + 18)
-    if stretch is not None:
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
-    return view
 
 
 def pretty_frame_text(text: str) -> str:
@@ -98,132 +45,6 @@ def pretty_frame_text(text: str) -> str:
     except (ValueError, RecursionError):
         return text
     return json.dumps(value, indent=2, ensure_ascii=False)
-
-
-def segment_of_frame(ctx: Context, frame: int) -> Segment | None:
-    """The segment of ``ctx`` a frame belongs to (a chunk, a transcript, its flush or flush_done)."""
-    for segment in ctx.segments:
-        chunks = segment.chunk_frames
-        at = bisect.bisect_left(chunks, frame)
-        if at < len(chunks) and chunks[at] == frame:
-            return segment
-        if frame in (segment.flush_frame, segment.flush_done_frame):
-            return segment
-        if any(t.frame == frame for t in segment.transcripts):
-            return segment
-    return None
-
-
-class TranscriptsPanel(QWidget):
-    """The transcripts table: one row per segment, sortable, following the shared selection."""
-
-    playRequested = Signal(object)
-    """Play (or stop, when it is the one playing) this :class:`Segment`'s audio: its Play cell was clicked,
-    or Enter pressed on its row. Only emitted for segments with audio."""
-    segmentContextMenuRequested = Signal(object, QPoint)
-    """Right click on a row: its :class:`Segment` and the global position for a menu."""
-
-    def __init__(self, bridge: SessionBridge, selection: Selection, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._selection = selection
-        self._syncing = False
-        self.model = TranscriptsModel(bridge, self)
-        self.proxy = SortProxy(self)
-        self.proxy.setSourceModel(self.model)
-        m = TranscriptsModel
-        self.view = _table(
-            self,
-            self.proxy,
-            {
-                m.CONTEXT: "000 · abcdefgh…",
-                m.FLUSH_ID: "flush_id",
-                m.TEXT: "a transcript of a few words",
-                m.SENT: "0000.000 s",
-                m.FIRST_AUDIO: "1st audio",
-                m.FLUSH_DONE: "unrequested",
-                m.CHUNKS: "chunks",
-                m.SECONDS: "audio s",
-                m.STATE: "flushing",
-                m.PLAY: "■ 100%",
-            },
-            stretch=m.TEXT,
-        )
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.view.horizontalHeader()
-        # Unsorted (the order segments appeared) until a header is clicked; a third click returns to it.
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        header.setSortIndicatorClearable(True)
-        self.view.setSortingEnabled(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
-
-        self.view.selectionModel().selectionChanged.connect(self._on_rows_selected)
-        self.view.clicked.connect(self._on_clicked)
-        self.view.installEventFilter(self)
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.view.customContextMenuRequested.connect(self._on_context_menu)
-        selection.changed.connect(self._show_selection)
-        self.model.rowsInserted.connect(self._show_selection)
-        self.model.modelReset.connect(self._show_selection)
-        self._show_selection()
-
-    def selected_segment(self) -> Segment | None:
-        rows = self.view.selectionModel().selectedRows()
-        if not rows:
-            return None
-        segment: Segment | None = rows[0].data(SEGMENT_ROLE)
-        return segment
-
-    def _on_rows_selected(self) -> None:
-        if self._syncing:
-            return
-        segment = self.selected_segment()
-        if segment is not None:
-            self._selection.select_segment(segment)
-
-    def _show_selection(self) -> None:
-        segment = self._selection.segment
-        if segment is self.selected_segment():
-            return
-        row = self.model.row_for_segment(segment)
-        self._syncing = True
-        try:
-            if row is None:
-                self.view.clearSelection()
-                return
-            index = self.proxy.mapFromSource(self.model.index(row, 0))
-            self.view.selectionModel().setCurrentIndex(index, _SELECT_ROWS)
-            self.view.scrollTo(index)
-        finally:
-            self._syncing = False
-
-    def _request_play(self, index: AnyIndex) -> None:
-        segment: Segment | None = index.data(SEGMENT_ROLE) if index.isValid() else None
-        if segment is not None and segment.nbytes:
-            self.playRequested.emit(segment)
-
-    def _on_clicked(self, index: QModelIndex) -> None:
-        if index.column() == TranscriptsModel.PLAY:
-            self._request_play(index)
-
-    def _on_context_menu(self, pos: QPoint) -> None:
-        index = self.view.indexAt(pos)
-        segment: Segment | None = index.data(SEGMENT_ROLE) if index.isValid() else None
-        if segment is not None:
-            self._selection.select_segment(segment)
-            self.segmentContextMenuRequested.emit(segment, self.view.viewport().mapToGlobal(pos))
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.view
-            and event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-        ):
-            self._request_play(self.view.currentIndex())
-            return True
-        return super().eventFilter(watched, event)
 
 
 class FramesPanel(QWidget):
@@ -267,7 +88,7 @@ class FramesPanel(QWidget):
         bar.addWidget(self.follow_check)
 
         m = FramesModel
-        self.view = _table(
+        self.view = make_table(
             self,
             self.proxy,
             {
@@ -438,7 +259,7 @@ class FramesPanel(QWidget):
         model = self.view.selectionModel()
         first = self.proxy.index(rows[0], 0)
         model.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
-        model.select(chosen, _SELECT_ROWS)
+        model.select(chosen, SELECT_ROWS)
         self.view.scrollTo(first, QAbstractItemView.ScrollHint.PositionAtCenter)
 
     def selected_frames(self) -> list[int]:
@@ -468,74 +289,3 @@ class FramesPanel(QWidget):
     def copy_detail(self) -> None:
         """Put the shown frame text on the clipboard."""
         QGuiApplication.clipboard().setText(self.detail.toPlainText())
-
-
-class AnomaliesPanel(QWidget):
-    """The anomalies table; picking a row selects the anomaly's segment and highlights its frames."""
-
-    def __init__(self, bridge: SessionBridge, selection: Selection, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._bridge = bridge
-        self._selection = selection
-        self._pressing = False
-        self.model = AnomaliesModel(bridge, self)
-        self.proxy = SortProxy(self)
-        self.proxy.setSourceModel(self.model)
-        m = AnomaliesModel
-        self.view = _table(
-            self,
-            self.proxy,
-            {
-                m.SEVERITY: "WW warning",
-                m.KIND: "chunk after flush done",
-                m.CONTEXT: "000 · abcdefgh…",
-                m.FLUSH_ID: "flush_id",
-                m.COUNT: "count",
-            },
-        )
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.view.horizontalHeader()
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        header.setSortIndicatorClearable(True)
-        self.view.setSortingEnabled(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
-
-        self.view.viewport().installEventFilter(self)
-        self.view.selectionModel().currentRowChanged.connect(self._on_current_row)
-        self.view.clicked.connect(self._on_clicked)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # A mouse click both moves the current row (on press) and clicks (on release): act once, on the
-        # click, so that clicking the current row again also goes to it.
-        if watched is self.view.viewport():
-            if event.type() == QEvent.Type.MouseButtonPress:
-                self._pressing = True
-            elif event.type() == QEvent.Type.MouseButtonRelease:
-                self._pressing = False
-        return super().eventFilter(watched, event)
-
-    def _on_current_row(self, current: QModelIndex) -> None:
-        if current.isValid() and not self._pressing:
-            self.go_to(current.data(ANOMALY_ROLE))
-
-    def _on_clicked(self, index: QModelIndex) -> None:
-        self.go_to(index.data(ANOMALY_ROLE))
-
-    def go_to(self, anomaly: Anomaly) -> None:
-        """Select the anomaly's segment (or its context) and highlight the frames involved."""
-        contexts = self._bridge.session.contexts
-        number = anomaly.context_number
-        ctx = contexts[number - 1] if number is not None and 0 < number <= len(contexts) else None
-        if ctx is not None:
-            segment = None
-            if anomaly.flush_id is not None:
-                segment = ctx.segment_for_flush_id(anomaly.flush_id)
-            if segment is None and anomaly.frames:
-                segment = segment_of_frame(ctx, anomaly.frames[0])
-            if segment is not None:
-                self._selection.select_segment(segment)
-            else:
-                self._selection.select_context(ctx)
-        self._selection.highlight_frames(list(anomaly.frames))
