@@ -15,10 +15,12 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Close
 
+from flushscope.core.recorder import Recorder
+from flushscope.core.session import Session
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.emulator.server import EmulatorServer
 from flushscope.emulator.speech import Synthesizer
-from flushscope.net.proxy import ProxyState
+from flushscope.net.proxy import ProxyServer, ProxyState
 from flushscope.net.proxy_relay import Side
 
 KEY = "sk_car_app_secret_0123456789"
@@ -348,3 +350,29 @@ async def test_stopping_the_proxy_closes_both_sides(tmp_path: Path) -> None:
         "proxy stopped",
     )
     assert rig.proxy.connections[0].state is ProxyState.CLOSED
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("level", [0, 9])
+async def test_compression_is_each_sides_own_choice(tmp_path: Path, level: int) -> None:
+    async with (
+        ScriptedUpstream() as upstream,
+        proxied(
+            upstream.url, tmp_path / "c.fscap.jsonl", app_deflate_level=level, upstream_deflate=False
+        ) as rig,
+    ):
+        text = json.dumps({"data": "QUFB" * 2000})
+        async with connect(f"{rig.url}/tts/websocket", compression="deflate", max_size=None) as ws:
+            await ws.send(text)
+            assert await asyncio.wait_for(ws.recv(), TIMEOUT) == text
+        seen = await upstream.next_finished()
+        await rig.until(1, ProxyState.CLOSED)
+    assert "Sec-WebSocket-Extensions" not in seen.request.headers
+    opened = metas(rig.loaded(), 1)[1]
+    assert (opened["app_compression"], opened["upstream_compression"]) == ("permessage-deflate", None)
+    assert texts(rig.loaded(), 1, "recv") == [text]
+
+
+def test_a_deflate_level_out_of_range_is_refused() -> None:
+    with pytest.raises(ValueError, match="the deflate level must be from 0 to 9, not 10"):
+        ProxyServer(Recorder(Session()), "ws://127.0.0.1:1", app_deflate_level=10)

@@ -47,6 +47,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "stands in only for placeholder keys (empty, x, xxx, placeholder, dummy, test, fake, none, null, "
         "changeme); never written to the capture",
     )
+    parser.add_argument(
+        "--deflate-level",
+        type=int,
+        choices=range(10),
+        default=0,
+        metavar="0-9",
+        help="compression level of frames sent to apps that negotiate permessage-deflate (default 0: "
+        "stored uncompressed, the cheapest on a loopback)",
+    )
+    parser.add_argument(
+        "--no-upstream-deflate",
+        action="store_true",
+        help="do not offer permessage-deflate upstream (for an upstream on this machine)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log websockets' own events too")
     add_emulator_switches(parser)
 
@@ -61,6 +75,8 @@ class ProxyRequest:
     capture: Path
     api_key: str | None
     fallback_key: str | None
+    deflate_level: int = 0
+    upstream_deflate: bool = True
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -100,6 +116,8 @@ def check_request(args: argparse.Namespace) -> ProxyRequest:
         capture,
         args.api_key or None,
         os.environ.get("CARTESIA_API_KEY") or None,
+        args.deflate_level,
+        not args.no_upstream_deflate,
     )
 
 
@@ -136,7 +154,13 @@ async def _proxy(request: ProxyRequest) -> None:
     try:
         recorder = Recorder(Session(), _open_capture(request, upstream.url))
         proxy = ProxyServer(
-            recorder, upstream, request.listen, request.api_key, fallback_api_key=request.fallback_key
+            recorder,
+            upstream,
+            request.listen,
+            request.api_key,
+            fallback_api_key=request.fallback_key,
+            app_deflate_level=request.deflate_level,
+            upstream_deflate=request.upstream_deflate,
         )
         try:
             try:

@@ -26,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
@@ -62,6 +63,12 @@ class ProxyServer:
     ``api_key`` replaces every app's key; ``fallback_api_key`` (the CLI passes ``CARTESIA_API_KEY``) replaces
     only placeholder keys (see :mod:`flushscope.net.proxy_upstream`). ``upstream`` is an :class:`Upstream`
     or a URL (a base such as the embedded emulator's ``ws://127.0.0.1:PORT`` gets ``/tts/websocket``).
+
+    Compression: each side negotiates its own. Upstream, the proxy offers permessage-deflate as the SDK
+    does (unless ``upstream_deflate`` is false: an upstream on the same machine only spends CPU on it). Towards an app that offers it, the proxy accepts and sends its frames at ``app_deflate_level``:
+    0 by default, stored blocks without compression. Base64 audio hardly compresses (to about 70%), and
+    deflating it costs far more than the rest of a frame's trip through the proxy; on the loopback a proxy
+    usually shares with its app the bytes saved are worth nothing. The app's decompression still runs.
     """
 
     def __init__(
@@ -75,6 +82,8 @@ class ProxyServer:
         open_timeout: float = 10.0,
         ping_interval: float | None = 20.0,
         upstream_ping_timeout: float | None = 60.0,
+        app_deflate_level: int = 0,
+        upstream_deflate: bool = True,
     ) -> None:
         self.recorder = recorder
         self.upstream = upstream if isinstance(upstream, Upstream) else Upstream.at(upstream)
@@ -84,6 +93,10 @@ class ProxyServer:
         self.open_timeout = open_timeout
         self.ping_interval = ping_interval
         self.upstream_ping_timeout = upstream_ping_timeout
+        if not 0 <= app_deflate_level <= 9:
+            raise ValueError(f"the deflate level must be from 0 to 9, not {app_deflate_level}")
+        self.app_deflate_level = app_deflate_level
+        self.upstream_deflate = upstream_deflate
         #: Every connection of this proxy, in the order apps arrived, closed ones included.
         self.connections: list[ProxyConnection] = []
         self._listeners: list[ProxyListener] = []
@@ -109,6 +122,7 @@ class ProxyServer:
             process_request=self._process_request,
             process_response=self._process_response,
             max_size=None,
+            extensions=[_app_deflate(self.app_deflate_level)],
             # Like the service: pings for liveness, but a slow app is never dropped for a late pong.
             ping_interval=self.ping_interval,
             ping_timeout=None,
@@ -302,7 +316,7 @@ class ProxyServer:
             plan.url,
             additional_headers=list(plan.headers),
             user_agent_header=plan.user_agent,
-            compression="deflate",
+            compression="deflate" if self.upstream_deflate else None,
             open_timeout=self.open_timeout,
             max_size=None,
             ping_interval=self.ping_interval,
@@ -395,6 +409,15 @@ class _Refusal(Exception):
         super().__init__(message)
         self.response = response
         self.message = message or bytes(response.body).decode("utf-8", "replace").strip()
+
+
+def _app_deflate(level: int) -> ServerPerMessageDeflateFactory:
+    """permessage-deflate for apps that offer it, as websockets sets it up by default, at ``level``."""
+    return ServerPerMessageDeflateFactory(
+        server_max_window_bits=12,
+        client_max_window_bits=12,
+        compress_settings={"memLevel": 5, "level": level},
+    )
 
 
 async def _drop(dial: asyncio.Task[ClientConnection]) -> None:

@@ -186,29 +186,39 @@ class Relay:
         return outcome
 
     async def _pump(self, source: Connection, sink: Connection, direction: Direction, lost: str) -> None:
-        recorder = self.recorder
-        number = self.info.number
+        # App frames are recorded before they go on, so that no reply can be recorded ahead of its request;
+        # upstream frames go on first and are recorded after, keeping the model's work off their way.
+        app_to_upstream = direction is Direction.SEND
         info = self.info
-        counting_sent = direction is Direction.SEND
         try:
             async for message in source:
                 if sink.state is not State.OPEN:
                     self.undelivered[lost] += 1
                     continue
-                if isinstance(message, str):
-                    _guarded(recorder.record, number, direction, message)
-                else:
-                    _guarded(recorder.meta, number, "binary", dir=direction.value, bytes=len(message))
-                if counting_sent:
+                if app_to_upstream:
+                    self._record(direction, message)
                     info.sent += 1
-                else:
-                    info.received += 1
                 try:
                     await sink.send(message)
                 except ConnectionClosed:
                     self.undelivered[lost] += 1
+                    continue
+                if not app_to_upstream:
+                    self._record(direction, message)
+                    info.received += 1
         except ConnectionClosed:
             pass
+
+    def _record(self, direction: Direction, message: str | bytes) -> None:
+        # The model must never stop the traffic: a frame it cannot take is still forwarded (the recorder
+        # writes the capture line before the model looks at it).
+        try:
+            if isinstance(message, str):
+                self.recorder.record(self.info.number, direction, message)
+            else:
+                self.recorder.meta(self.info.number, "binary", dir=direction.value, bytes=len(message))
+        except Exception:
+            log.exception("recording a proxied frame failed")
 
     def _record_close(self, outcome: CloseOutcome) -> None:
         fields: dict[str, Any] = {
@@ -220,15 +230,9 @@ class Relay:
         }
         if any(self.undelivered.values()):
             fields["undelivered"] = dict(self.undelivered)
-        _guarded(self.recorder.meta, self.info.number, "close", **fields)
+        try:
+            self.recorder.meta(self.info.number, "close", **fields)
+        except Exception:
+            log.exception("recording a proxied close failed")
         info = self.info
         info.close_code, info.close_reason, info.closed_by = outcome.code, outcome.reason, outcome.by
-
-
-def _guarded(record: Callable[..., object], *args: Any, **fields: Any) -> None:
-    # The model must never stop the traffic: a frame it cannot take is still forwarded (the recorder has
-    # already written it to the capture by then).
-    try:
-        record(*args, **fields)
-    except Exception:
-        log.exception("recording a proxied frame failed")

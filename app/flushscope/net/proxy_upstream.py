@@ -195,6 +195,9 @@ def _secrets_of(path: str, headers: Sequence[tuple[str, str]]) -> set[str]:
     found: set[str] = set()
     for name, value in headers:
         lowered = name.lower()
+        # Sec-WebSocket-Key names a key but is a nonce of the handshake, not a credential.
+        if lowered in HOP_BY_HOP and lowered != "proxy-authorization":
+            continue
         if lowered in ("authorization", "proxy-authorization") or _SECRET_NAME.search(name):
             found.add(value.strip())
             if lowered.endswith("authorization"):
