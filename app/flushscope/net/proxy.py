@@ -50,10 +50,9 @@ ProxyListener = Callable[[ProxyConnection], None]
 class _Link:
     """An upstream connection opened for an app connection whose handler has not taken it yet."""
 
-    def __init__(self, info: ProxyConnection, upstream: ClientConnection, plan: UpstreamRequest) -> None:
+    def __init__(self, info: ProxyConnection, upstream: ClientConnection) -> None:
         self.info = info
         self.upstream = upstream
-        self.plan = plan
 
 
 class ProxyServer:
@@ -65,9 +64,10 @@ class ProxyServer:
     or a URL (a base such as the embedded emulator's ``ws://127.0.0.1:PORT`` gets ``/tts/websocket``).
 
     Compression: each side negotiates its own. Upstream, the proxy offers permessage-deflate as the SDK
-    does (unless ``upstream_deflate`` is false: an upstream on the same machine only spends CPU on it). Towards an app that offers it, the proxy accepts and sends its frames at ``app_deflate_level``:
-    0 by default, stored blocks without compression. Base64 audio hardly compresses (to about 70%), and
-    deflating it costs far more than the rest of a frame's trip through the proxy; on the loopback a proxy
+    does (unless ``upstream_deflate`` is false: an upstream on the same machine only spends CPU on it).
+    Towards an app that offers it, the proxy accepts and sends its frames at ``app_deflate_level``: 0 by
+    default, stored blocks without compression. Base64 audio hardly compresses (to about 70%), and
+    deflating it costs more than the rest of a frame's trip through the proxy; on the loopback a proxy
     usually shares with its app the bytes saved are worth nothing. The app's decompression still runs.
     """
 
@@ -181,6 +181,7 @@ class ProxyServer:
         self._listeners.append(listener)
 
     def remove_listener(self, listener: ProxyListener) -> None:
+        """Stop calling ``listener``; one that was never added is ignored."""
         if listener in self._listeners:
             self._listeners.remove(listener)
 
@@ -259,7 +260,7 @@ class ProxyServer:
             self._meta(number, "error", message=info.error)
             self._set_state(info, ProxyState.REFUSED)
             raise
-        link = _Link(info, upstream, plan)
+        link = _Link(info, upstream)
         self._pending[connection] = link
         # Whatever ends the app's connection before its handler runs (a failed handshake, the app leaving,
         # the proxy stopping) hands the upstream back to be closed.

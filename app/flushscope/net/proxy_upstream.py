@@ -6,8 +6,9 @@ Pure functions of the app's request (path and headers), so the rules are tested 
   string first and the upstream URL's query after it: ``cartesia_version``, ``api_key`` and
   ``access_token`` travel as the app sent them;
 - every request header travels except the hop-by-hop ones and those of the WebSocket handshake itself
-  (each side negotiates its own key, version, extensions and compression); ``User-Agent`` travels as is,
-  and none is added when the app sent none;
+  (each side negotiates its own key, version, extensions and compression; no subprotocol is offered
+  upstream, as Cartesia's clients ask for none); ``User-Agent`` travels as is, and none is added when the
+  app sent none;
 - the key is replaced (see :func:`replacement_key`) by a key given to the proxy explicitly, always; or by a
   fallback key (``CARTESIA_API_KEY``) only when the app's key is a placeholder (:func:`is_placeholder`).
   A replaced key goes where the app put its own (``Authorization: Bearer``, ``X-API-Key`` or ``?api_key=``),
