@@ -115,6 +115,9 @@ async def test_proxy_command_records_the_sdk_and_stops_on_sigterm(tmp_path: Path
     from_har = flushscope("report", str(har), "--json", cwd=tmp_path)
     assert from_har.returncode == EXIT_OK, from_har.stderr
     assert json.loads(from_har.stdout) == json.loads(report.stdout)
+    wavs = flushscope("export", str(har), "--out", str(tmp_path / "wav"), cwd=tmp_path)
+    assert wavs.returncode == EXIT_OK, wavs.stderr
+    assert sorted(p.name for p in (tmp_path / "wav").iterdir()) == ["1-cli-flush1.wav", "1-cli-flush2.wav"]
     back = tmp_path / "back.fscap.jsonl"
     assert flushscope("convert", str(har), str(back), cwd=tmp_path).returncode == EXIT_OK
     assert [(f.t, f.text) for f in read_capture(back).frames] == [(f.t, f.text) for f in loaded.frames]
