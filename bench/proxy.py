@@ -7,13 +7,16 @@ Three processes on loopback, as in use: the emulator (``flushscope serve --pace 
 a bare websockets loop. The client keeps one connection straight to the emulator and one through the proxy
 and alternates between them, so that whatever else the machine does falls on both alike.
 
-- Latency: each probe is a one-shot context with a short sentence the emulator has already synthesised; the
-  time from sending it to its first chunk is a round trip that crosses the proxy twice (the request up, a
-  chunk down). Added latency per frame is half the difference between the proxied and the direct round
-  trip, at the median and at the 99th percentile of each.
-- Throughput: the same burst of chunks (instant pacing, several contexts at once) on each connection, three
-  times each, alternating; frames per second at the client, best of each; the ratio is proxied / direct.
-  The CPU time the proxy and the emulator processes spent per burst frame is printed beside it.
+- Latency: each probe is a one-shot context with a short sentence the emulator has already synthesised,
+  answered by a single chunk (this emulator makes 2-second chunks, in mu-law at 8 kHz: about 10 KB of
+  base64, the size of a real 93 ms chunk of 44.1 kHz float audio) and its ``done``. The time from sending
+  it to its chunk is a round trip that crosses the proxy twice, each frame alone on the wire. Added latency
+  per frame is half the difference between the proxied and the direct round trip, at the median and at
+  the 99th percentile of each.
+- Throughput: another emulator (default 93 ms chunks) streams the same burst (instant pacing, several
+  contexts at once) on each connection, three times each, alternating; frames per second at the client,
+  best of each; the ratio is proxied / direct. The CPU time the proxy and the emulator processes spent per
+  burst frame is printed beside it.
 
 The client offers permessage-deflate (as the SDK and Pipecat do) unless ``--compression off``; then the
 proxy offers none upstream either (``--no-upstream-deflate``), so that both paths compress alike.
@@ -32,6 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +50,18 @@ BURST_TEXT = (
 )
 
 
-def request(context_id: str, transcript: str, cont: bool) -> str:
+PCM: dict[str, Any] = {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000}
+MULAW: dict[str, Any] = {"container": "raw", "encoding": "pcm_mulaw", "sample_rate": 8000}
+
+
+def request(context_id: str, transcript: str, cont: bool, output_format: dict[str, Any] = PCM) -> str:
     return json.dumps(
         {
             "context_id": context_id,
             "model_id": "sonic-3",
             "transcript": transcript,
             "voice": {"mode": "id", "id": VOICE},
-            "output_format": {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000},
+            "output_format": output_format,
             "continue": cont,
             "language": "en",
             "max_buffer_delay_ms": 0,
@@ -101,13 +110,14 @@ async def until_done(ws: ClientConnection, waiting: set[str]) -> int:
 
 
 async def probe(ws: ClientConnection, context_id: str) -> float:
-    """Seconds from sending a one-shot context to its first chunk (then read it to the end)."""
+    """Seconds from sending a one-shot context to its (only) chunk; then its done is read."""
     started = time.perf_counter()
-    await ws.send(request(context_id, PROBE_TEXT, False))
+    await ws.send(request(context_id, PROBE_TEXT, False, MULAW))
     first = await ws.recv()
     elapsed = time.perf_counter() - started
     assert '"chunk"' in first[:64], first[:200]
-    await until_done(ws, {context_id})
+    last = json.loads(await ws.recv())
+    assert last["type"] == "done", f"the probe took more than one chunk: {last['type']}"
     return elapsed
 
 
@@ -134,15 +144,16 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def measure(
-    direct_url: str, proxy_url: str, pids: dict[str, int], args: argparse.Namespace
-) -> dict[str, Any]:
-    options: dict[str, Any] = {
-        "compression": "deflate" if args.compression == "on" else None,
-        "max_size": None,
-        # The bench's own loop is busy on purpose; a late pong must not end a run.
-        "ping_interval": None,
-    }
+CLIENT_OPTIONS: dict[str, Any] = {
+    "max_size": None,
+    # The bench's own loop is busy on purpose; a late pong must not end a run.
+    "ping_interval": None,
+}
+
+
+async def latency(direct_url: str, proxy_url: str, args: argparse.Namespace) -> dict[str, list[float]]:
+    """Round trips to the first chunk on each path, alternating."""
+    options = {**CLIENT_OPTIONS, "compression": "deflate" if args.compression == "on" else None}
     async with (
         connect(direct_url + "/tts/websocket", **options) as direct,
         connect(proxy_url + "/tts/websocket", user_agent_header="flushscope-bench", **options) as proxied,
@@ -156,12 +167,25 @@ async def measure(
             pair = (("direct", direct), ("proxied", proxied))
             for name, ws in pair if i % 2 == 0 else reversed(pair):
                 rtt[name].append(await probe(ws, f"{name}-{i}"))
+    return rtt
+
+
+async def throughput(
+    direct_url: str, proxy_url: str, pids: dict[str, int], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Frames per second of the same bursts on each path, and the servers' CPU per proxied frame."""
+    options = {**CLIENT_OPTIONS, "compression": "deflate" if args.compression == "on" else None}
+    async with (
+        connect(direct_url + "/tts/websocket", **options) as direct,
+        connect(proxy_url + "/tts/websocket", user_agent_header="flushscope-bench", **options) as proxied,
+    ):
         # One input of the burst text makes this many chunks at the default 93 ms.
         per_input = await until_chunks(direct)
         inputs = max(1, round(args.chunks / args.contexts / per_input))
         rates: dict[str, list[float]] = {"direct": [], "proxied": []}
         cpu = {"proxy": 0.0, "emulator": 0.0}
         proxied_frames = 0
+        frames = 0
         for round_ in range(3):
             pair = (("direct", direct), ("proxied", proxied))
             for name, ws in pair if round_ % 2 == 0 else reversed(pair):
@@ -173,7 +197,36 @@ async def measure(
                     for process, pid in pids.items():
                         cpu[process] += cpu_seconds(pid) - before[process]
     per_frame = {process: seconds / proxied_frames for process, seconds in cpu.items()}
-    return {"rtt": rtt, "rates": rates, "frames": frames, "cpu": per_frame}
+    return {"rates": rates, "frames": frames, "cpu": per_frame}
+
+
+@contextmanager
+def servers(
+    emulator_args: list[str], capture: Path, compression: str
+) -> Iterator[tuple[str, str, dict[str, int]]]:
+    """An emulator and a proxy in front of it, each in its own process; their URLs and process ids."""
+    emulator, emulator_url = start(["serve", *emulator_args])
+    try:
+        # Like with like: without compression at the client there is none upstream either.
+        deflate = [] if compression == "on" else ["--no-upstream-deflate"]
+        proxy, proxy_url = start(
+            [
+                "proxy",
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                emulator_url,
+                "--capture",
+                str(capture),
+                *deflate,
+            ]
+        )
+        try:
+            yield emulator_url, proxy_url, {"proxy": proxy.pid, "emulator": emulator.pid}
+        finally:
+            stop(proxy)
+    finally:
+        stop(emulator)
 
 
 async def until_chunks(ws: ClientConnection) -> int:
@@ -200,36 +253,18 @@ def main() -> None:
     )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        capture = Path(tmp) / "bench-proxy.fscap.jsonl"
-        emulator, emulator_url = start(["serve", "--pace", "instant"])
-        try:
-            # Like with like: without compression at the client there is none upstream either.
-            deflate = [] if args.compression == "on" else ["--no-upstream-deflate"]
-            proxy, proxy_url = start(
-                [
-                    "proxy",
-                    "--listen",
-                    "127.0.0.1:0",
-                    "--upstream",
-                    emulator_url,
-                    "--capture",
-                    str(capture),
-                    *deflate,
-                ]
-            )
-            try:
-                pids = {"proxy": proxy.pid, "emulator": emulator.pid}
-                result = asyncio.run(measure(emulator_url, proxy_url, pids, args))
-            finally:
-                stop(proxy)
-        finally:
-            stop(emulator)
+        one_chunk = ["--pace", "instant", "--chunk-ms", "2000"]
+        with servers(one_chunk, Path(tmp) / "latency.fscap.jsonl", args.compression) as (direct, proxied, _):
+            rtt = asyncio.run(latency(direct, proxied, args))
+        capture = Path(tmp) / "throughput.fscap.jsonl"
+        with servers(["--pace", "instant"], capture, args.compression) as (direct, proxied, pids):
+            result = asyncio.run(throughput(direct, proxied, pids, args))
         recorded = sum(1 for _ in capture.open("rb")) - 1
-    rtt, rates = result["rtt"], result["rates"]
+    rates = result["rates"]
     ms = {name: (statistics.median(v) * 1e3, quantile(v, 0.99) * 1e3) for name, v in rtt.items()}
     for name, (median, p99) in ms.items():
         print(
-            f"{name:>8} round trip to first chunk: median {median:.3f} ms, p99 {p99:.3f} ms ({len(rtt[name])} probes)"
+            f"{name:>8} round trip to its chunk: median {median:.3f} ms, p99 {p99:.3f} ms ({len(rtt[name])} probes)"
         )
     for name, values in rates.items():
         print(
