@@ -296,6 +296,24 @@ def test_escaped_and_url_encoded_spellings_of_a_secret_are_removed(tmp_path: Pat
     ]
 
 
+def test_secrets_added_later_are_redacted_from_the_next_line_on(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    late = "sk_car_learned_at_connect"
+    with CaptureWriter(path, "ws://127.0.0.1:1/tts/websocket", secrets=[KEY]) as writer:
+        writer.write(Frame(0, 0.0, 1, Direction.SEND, f"before {late} {KEY}"))
+        writer.add_secrets([late, KEY, "abc"])
+        writer.add_secrets([late])
+        writer.write(Frame(1, 0.1, 1, Direction.SEND, f"after {late} {KEY}"))
+        writer.write(Frame(2, 0.2, 1, Direction.RECV, json.dumps({"echo": late})))
+    texts = [f.text for f in read_capture(path).frames]
+    # What was written before the writer knew the secret stays as it was: the caller adds it in time.
+    assert texts == [
+        f"before {late} {REDACTED}",
+        f"after {REDACTED} {REDACTED}",
+        json.dumps({"echo": REDACTED}),
+    ]
+
+
 def test_secrets_shorter_than_four_characters_are_ignored(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     with CaptureWriter(path, "x", secrets=["abc", ""]) as writer:

@@ -220,6 +220,21 @@ def test_connection_close_fails_open_contexts() -> None:
     assert AnomalyKind.CONNECTION_LOST in wire.kinds()
 
 
+def test_connect_event_names_the_connection_and_its_client() -> None:
+    session = Session()
+    session.add_text(0.0, 1, Direction.META, meta_text("connect", url="ws://h/tts/websocket"))
+    session.add_text(
+        0.1,
+        2,
+        Direction.META,
+        meta_text("connect", url="ws://u/tts/websocket", client="cartesia-python/4.2.0"),
+    )
+    assert [(c.number, c.url, c.client) for c in session.connections.values()] == [
+        (1, "ws://h/tts/websocket", None),
+        (2, "ws://u/tts/websocket", "cartesia-python/4.2.0"),
+    ]
+
+
 def test_chunk_frames_keep_text_without_audio_and_can_rebuild_it() -> None:
     wire = Wire()
     wire.send("a", "Hello. ")

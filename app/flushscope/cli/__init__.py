@@ -20,7 +20,7 @@ from flushscope.cli.subcommand import Subcommand
 
 #: The subcommands, in the order ``--help`` lists them; each is the module of that name in this package.
 #: Anything else on the command line is for the window.
-COMMANDS: Final = ("serve", "run", "report", "export", "play", "compare", "diff")
+COMMANDS: Final = ("serve", "proxy", "run", "report", "export", "play", "convert", "compare", "diff")
 
 
 def subcommand(name: str) -> Subcommand:

@@ -22,8 +22,9 @@ Each line goes to the file in one unbuffered write: a crash loses at most the li
 reader loads such a file up to its last whole line, with a warning.
 
 Secrets: the target URL loses its credentials (:func:`redact_url`), and every known secret string the
-writer is given is replaced by ``REDACTED`` wherever it appears, in the header and in every frame, also in
-its JSON-escaped and URL-encoded spellings. A frame that carried a secret is therefore not stored verbatim;
+writer is given (at creation, or later with :meth:`CaptureWriter.add_secrets`) is replaced by ``REDACTED``
+wherever it appears, in the header and in every later frame, also in its JSON-escaped and URL-encoded
+spellings. A frame that carried a secret is therefore not stored verbatim;
 that is the point.
 """
 
@@ -200,7 +201,8 @@ class CaptureWriter:
         overwrite: bool = False,
     ) -> None:
         self._path = Path(path)
-        self._spellings = _secret_spellings(secrets)
+        self._secrets: tuple[str, ...] = tuple(secrets)
+        self._spellings = _secret_spellings(self._secrets)
         self._frames_written = 0
         header: dict[str, Any] = {
             "format": FORMAT,
@@ -232,6 +234,14 @@ class CaptureWriter:
     def closed(self) -> bool:
         """True once :meth:`close` has been called."""
         return self._file is None
+
+    def add_secrets(self, secrets: Iterable[str]) -> None:
+        """Redact these too, from the next line on: a proxy learns each client's key only when it connects."""
+        known = set(self._secrets)
+        fresh = {s for s in secrets if len(s) >= _MIN_SECRET_LEN} - known
+        if fresh:
+            self._secrets = (*self._secrets, *sorted(fresh))
+            self._spellings = _secret_spellings(self._secrets)
 
     def _redact(self, text: str) -> str:
         for spelling in self._spellings:

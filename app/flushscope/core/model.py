@@ -231,6 +231,8 @@ class ConnectionInfo:
 
     number: int
     url: str | None = None
+    #: Who opened it, for connections recorded by the proxy: the client's User-Agent.
+    client: str | None = None
     opened_t: float | None = None
     closed_t: float | None = None
     close_code: int | None = None

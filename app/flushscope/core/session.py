@@ -715,6 +715,7 @@ class Session:
             info = self.connections[frame.conn] = ConnectionInfo(frame.conn)
         if kind == "connect":
             info.url = str(event.get("url")) if event.get("url") is not None else None
+            info.client = str(event.get("client")) if event.get("client") is not None else None
             info.opened_t = frame.t
         elif kind == "error":
             info.error = str(event.get("message", ""))
