@@ -30,6 +30,8 @@ from flushscope.core.settings import GenerationSettings
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target
 from flushscope.net.keepalive import Keepalive, stalled_words
+from flushscope.net.proxy import DEFAULT_LISTEN, ProxyConnection, ProxyListener, ProxyServer
+from flushscope.net.proxy_upstream import Upstream, UpstreamError
 
 if TYPE_CHECKING:
     from flushscope.emulator.server import EmulatorServer
@@ -40,16 +42,20 @@ TargetKind = Literal["emulator", "cartesia", "custom"]
 TARGET_KINDS: Final[tuple[TargetKind, ...]] = ("emulator", "cartesia", "custom")
 
 CAPTURE_SUFFIX: Final = ".fscap.jsonl"
+#: Where the proxy listens unless told otherwise: one setting for the user's app to keep.
+DEFAULT_PROXY_LISTEN: Final = f"{DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}"
 
 
 class ConnectionState(StrEnum):
     """What the status light shows. STALLED is a connection still open whose server has not answered for
-    the keepalive's stall time; it turns back into CONNECTED or, after the timeout, FAILED."""
+    the keepalive's stall time; it turns back into CONNECTED or, after the timeout, FAILED. LISTENING is the
+    recording proxy waiting for (or forwarding) the user's own app."""
 
     DISCONNECTED = "disconnected"
     CONNECTING = "connecting"
     CONNECTED = "connected"
     STALLED = "stalled"
+    LISTENING = "listening"
     FAILED = "failed"
 
 
@@ -113,6 +119,9 @@ class LiveSession:
         self._capture_dir = Path(capture_dir) if capture_dir is not None else None
         self._capture_opened = False
         self._listeners: list[StatusListener] = []
+        self._proxy_listeners: list[ProxyListener] = []
+        #: The recording proxy while it listens.
+        self.proxy: ProxyServer | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._closed = False
@@ -179,9 +188,7 @@ class LiveSession:
             except OSError as exc:
                 await server.close()
                 where = f"{self.emulator_config.host}:{self.emulator_config.port}"
-                # asyncio's text repeats the address; the error number says it plainly.
-                cause = os.strerror(exc.errno).lower() if exc.errno else str(exc)
-                raise ClientError(f"the embedded emulator cannot listen on {where}: {cause}") from exc
+                raise ClientError(f"the embedded emulator cannot listen on {where}: {_cause(exc)}") from exc
             self.emulator = server
             log.info("embedded emulator on %s", server.url)
         return self.emulator.url
@@ -209,18 +216,22 @@ class LiveSession:
             return Target(url.strip(), key, version=version)
         raise ClientError(f"unknown target {kind!r}: choose one of {', '.join(TARGET_KINDS)}")
 
-    def _open_capture(self, target: Target) -> None:
+    def _open_capture(self, target: str, key: str | None) -> None:
+        """Create the capture file on the first attempt to record (``target`` is its header's URL, secrets
+        removed); later attempts only teach it ``key``, a secret to remove from every line."""
+        secrets = [s for s in (key, os.environ.get("CARTESIA_API_KEY")) if s]
         if self._capture_opened:
+            if self.recorder.capture is not None and secrets:
+                self.recorder.capture.add_secrets(secrets)
             return
         self._capture_opened = True
         path = self._capture_path
         if path is None:
             directory = self._capture_dir or default_capture_dir()
             path = directory / timestamped_capture_name()
-        secrets = [s for s in (target.api_key, os.environ.get("CARTESIA_API_KEY")) if s]
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            writer = _new_writer(path, target.display_url, secrets, numbered=self._capture_path is None)
+            writer = _new_writer(path, target, secrets, numbered=self._capture_path is None)
         except OSError as exc:
             self.recorder.capture_error = f"cannot record the capture {path}: {exc.strerror or exc}"
             log.error("%s", self.recorder.capture_error)
@@ -250,7 +261,7 @@ class LiveSession:
                 self._set_status(ConnectionState.FAILED, str(exc))
                 raise
             self._set_status(ConnectionState.CONNECTING, url=target.display_url)
-            self._open_capture(target)
+            self._open_capture(target.display_url, target.api_key)
             client = Client(self.recorder, target, keepalive=self.keepalive)
             client.on_stall = lambda stalled: self._stall_changed(client, stalled)
             try:
@@ -287,11 +298,15 @@ class LiveSession:
             self._set_status(ConnectionState.DISCONNECTED, words)
 
     async def disconnect(self) -> None:
-        """Close the connection (a clean close; the session and capture stay)."""
+        """Close the connection, or stop the proxy (cleanly; the session and capture stay)."""
         async with self._lock:
             await self._disconnect(report=True)
 
     async def _disconnect(self, *, report: bool) -> None:
+        proxy, self.proxy = self.proxy, None
+        if proxy is not None:
+            proxy.remove_listener(self._proxy_changed)
+            await proxy.close()
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.cancel()
@@ -302,6 +317,68 @@ class LiveSession:
             await client.aclose()
         if report:
             self._set_status(ConnectionState.DISCONNECTED)
+
+    # --- the recording proxy -----------------------------------------------------------------------
+
+    async def start_proxy(
+        self, listen: str = DEFAULT_PROXY_LISTEN, upstream: str = "cartesia", api_key: str | None = None
+    ) -> str:
+        """Listen for the user's own app on ``listen`` (``HOST:PORT``; port 0 picks a free one) and forward
+        each of its connections to ``upstream`` (``cartesia``, ``emulator`` for the embedded emulator, or a
+        URL), recording everything into this session; returns the URL apps connect to. Closes the current
+        connection first. ``api_key`` replaces the app's key upstream; without it ``CARTESIA_API_KEY``
+        replaces only placeholder keys. Raises ClientError."""
+        async with self._lock:
+            if self._closed:
+                raise ClientError("the session is closed")
+            await self._disconnect(report=False)
+            self._set_status(ConnectionState.CONNECTING, url="")
+            try:
+                address = parse_listen(listen)
+                target = await self._upstream(upstream)
+            except ClientError as exc:
+                self._set_status(ConnectionState.FAILED, str(exc))
+                raise
+            self._open_capture(f"proxy to {target.display_url}", api_key)
+            proxy = ProxyServer(
+                self.recorder, target, address, api_key, fallback_api_key=os.environ.get("CARTESIA_API_KEY")
+            )
+            try:
+                url = await proxy.start()
+            except OSError as exc:
+                await proxy.close()
+                words = f"the proxy cannot listen on {listen}: {_cause(exc)}"
+                self._set_status(ConnectionState.FAILED, words)
+                raise ClientError(words) from exc
+            proxy.add_listener(self._proxy_changed)
+            self.proxy = proxy
+            self._set_status(ConnectionState.LISTENING, url=url)
+            return url
+
+    async def _upstream(self, upstream: str) -> Upstream:
+        where = upstream.strip()
+        if where == "cartesia":
+            return Upstream.cartesia()
+        if where == "emulator":
+            return Upstream.at(await self.start_emulator(), "the embedded emulator")
+        if not where:
+            raise ClientError("enter the URL the proxy forwards to (ws://HOST:PORT or wss://...)")
+        try:
+            return Upstream.at(where)
+        except UpstreamError as exc:
+            raise ClientError(str(exc)) from exc
+
+    def add_proxy_listener(self, listener: ProxyListener) -> None:
+        """Hear every change of a proxied connection (opened, closed, refused), on the loop's thread."""
+        self._proxy_listeners.append(listener)
+
+    def remove_proxy_listener(self, listener: ProxyListener) -> None:
+        with contextlib.suppress(ValueError):
+            self._proxy_listeners.remove(listener)
+
+    def _proxy_changed(self, connection: ProxyConnection) -> None:
+        for listener in list(self._proxy_listeners):
+            listener(connection)
 
     # --- contexts ----------------------------------------------------------------------------------
 
@@ -385,3 +462,21 @@ def _new_writer(path: Path, target: str, secrets: list[str], *, numbered: bool) 
             stem = path.name.removesuffix(CAPTURE_SUFFIX)
             candidate = path.with_name(f"{stem}-{attempt + 1}{CAPTURE_SUFFIX}")
     return CaptureWriter(path, target, secrets=secrets, overwrite=True)
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``:PORT``, or ``PORT``) as a host and a port; ClientError in words otherwise."""
+    host, _, port = text.strip().rpartition(":")
+    host = host.strip("[]") or DEFAULT_LISTEN[0]
+    try:
+        number = int(port)
+    except ValueError:
+        number = -1
+    if not 0 <= number <= 65535:
+        raise ClientError(f"listen on HOST:PORT, such as {DEFAULT_PROXY_LISTEN} (port 0 picks a free one)")
+    return host, number
+
+
+def _cause(exc: OSError) -> str:
+    # asyncio's text repeats the address; the error number says it plainly.
+    return os.strerror(exc.errno).lower() if exc.errno else str(exc)
