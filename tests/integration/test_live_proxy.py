@@ -15,8 +15,8 @@ from flushscope.core.session import ContextState
 from flushscope.core.settings import DEFAULT_VOICE_ID
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
-from flushscope.net.live import ConnectionState, LiveSession, parse_listen
-from flushscope.net.proxy import ProxyConnection, ProxyState
+from flushscope.net.live import ConnectionState, LiveSession
+from flushscope.net.proxy import ListenError, ProxyConnection, ProxyState, parse_listen
 from live_support import TIMEOUT, StatusLog
 
 KEY = "sk_car_live_proxy_secret_42"
@@ -132,5 +132,5 @@ def test_listen_addresses() -> None:
     assert parse_listen("8765") == ("127.0.0.1", 8765)
     assert parse_listen("[::1]:9000") == ("::1", 9000)
     for bad in ("", "host:", "host:70000", "host:-1"):
-        with pytest.raises(ClientError):
+        with pytest.raises(ListenError):
             parse_listen(bad)

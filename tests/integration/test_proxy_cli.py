@@ -140,7 +140,7 @@ def _free_port_taken() -> socket.socket:
             "the emulator's switches apply only to --upstream embedded",
         ),
         (["--upstream", "ftp://example.com"], "--upstream: not a WebSocket URL: ftp://example.com"),
-        (["--listen", "127.0.0.1:http"], "--listen '127.0.0.1:http': give HOST:PORT"),
+        (["--listen", "127.0.0.1:http"], "--listen '127.0.0.1:http': listen on HOST:PORT"),
         (
             ["--listen", "127.0.0.1:{taken}", "--upstream", "ws://127.0.0.1:1"],
             "cannot listen on 127.0.0.1:{taken}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from websockets.frames import Close
 
+from flushscope.net.proxy_hints import app_settings
 from flushscope.net.proxy_relay import CloseOutcome, Side, close_outcome
 from flushscope.net.proxy_upstream import (
     NO_USER_AGENT,
@@ -262,3 +263,15 @@ def test_a_relayed_reason_fits_a_close_frame() -> None:
     outcome = close_outcome(Side.UPSTREAM, None, Close(1011, "é" * 61), None)
     assert len(outcome.relayed_reason.encode()) <= 123
     assert outcome.relayed_reason.startswith("upstream: é")
+
+
+def test_app_settings_point_each_client_at_the_proxy() -> None:
+    settings = {s.client: s.text for s in app_settings("ws://127.0.0.1:8765")}
+    assert settings == {
+        "URL": "ws://127.0.0.1:8765/tts/websocket",
+        "Python SDK": 'Cartesia(api_key=..., websocket_base_url="ws://127.0.0.1:8765")',
+        "Pipecat": 'CartesiaTTSService(api_key=..., url="ws://127.0.0.1:8765/tts/websocket", ...)',
+        "LiveKit": 'cartesia.TTS(api_key=..., base_url="http://127.0.0.1:8765")',
+    }
+    # An IPv6 listener keeps its brackets.
+    assert app_settings("ws://[::1]:9000")[0].text == "ws://[::1]:9000/tts/websocket"

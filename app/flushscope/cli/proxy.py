@@ -79,19 +79,9 @@ class ProxyRequest:
     upstream_deflate: bool = True
 
 
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``[IPv6]:PORT``, ``:PORT`` or ``PORT`` (host 127.0.0.1); ``UsageError`` otherwise."""
-    host, sep, port = text.rpartition(":")
-    if not sep:
-        host, port = "", text
-    host = host.strip("[]") or "127.0.0.1"
-    if not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise UsageError(f"--listen {text!r}: give HOST:PORT with a port from 0 to 65535")
-    return host, int(port)
-
-
 def check_request(args: argparse.Namespace) -> ProxyRequest:
     """The command line, checked before anything starts; ``UsageError`` in words otherwise."""
+    from flushscope.net.proxy import ListenError, parse_listen
     from flushscope.net.proxy_upstream import Upstream, UpstreamError
 
     emulator = emulator_config(args)
@@ -109,8 +99,12 @@ def check_request(args: argparse.Namespace) -> ProxyRequest:
         except UpstreamError as exc:
             raise UsageError(f"--upstream: {exc}") from None
     capture = Path(args.capture or datetime.now().strftime("flushscope-proxy-%Y%m%d-%H%M%S.fscap.jsonl"))
+    try:
+        listen = parse_listen(args.listen)
+    except ListenError as exc:
+        raise UsageError(f"--listen {args.listen!r}: {exc}") from None
     return ProxyRequest(
-        parse_listen(args.listen),
+        listen,
         upstream,
         emulator,
         capture,

@@ -12,10 +12,13 @@ from typing import Final
 from flushscope import __version__
 from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
 from flushscope.cli.errors import UsageError
-from flushscope.core.capture import CaptureError, read_capture
+from flushscope.core.capture import CaptureError
+from flushscope.core.formats import read_recording
 from flushscope.core.scenario import Scenario, ScenarioError, load_scenario
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION
+from flushscope.net.proxy import DEFAULT_LISTEN_TEXT as DEFAULT_PROXY_LISTEN
+from flushscope.net.proxy import ListenError, parse_listen
 
 THEMES: Final = ("system", "light", "dark")
 
@@ -43,6 +46,23 @@ def build_window_parser() -> argparse.ArgumentParser:
     where.add_argument("--url", help="connect to this TTS WebSocket URL instead of the embedded emulator")
     where.add_argument("--cartesia", action="store_true", help="connect to Cartesia (needs an API key)")
     where.add_argument("--no-connect", action="store_true", help="start disconnected")
+    where.add_argument(
+        "--proxy",
+        action="store_true",
+        help="start as a recording proxy for your own app (see --listen, --upstream) instead of connecting",
+    )
+    target.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        default=DEFAULT_PROXY_LISTEN,
+        help=f"with --proxy: where your app connects (default {DEFAULT_PROXY_LISTEN}; port 0 picks one)",
+    )
+    target.add_argument(
+        "--upstream",
+        metavar="URL|embedded|cartesia",
+        default="cartesia",
+        help="with --proxy: where it forwards (default: Cartesia; embedded: the emulator in this app)",
+    )
     target.add_argument("--api-key", help="API key (default: the CARTESIA_API_KEY environment variable)")
     target.add_argument(
         "--api-version", default=DEFAULT_VERSION, help=f"Cartesia-Version header (default {DEFAULT_VERSION})"
@@ -86,6 +106,13 @@ def parse_window_args(argv: Sequence[str]) -> WindowRequest:
         parser.error("--timeout must be positive")
     if args.capture is not None and args.script is not None:
         parser.error("open a capture or play a script, not both")
+    if args.proxy and args.script is not None:
+        parser.error("a script sends from flushscope itself; with --proxy your app is the client")
+    if args.proxy:
+        try:
+            parse_listen(args.listen)
+        except ListenError as exc:
+            parser.error(f"--listen {args.listen!r}: {exc}")
     config = emulator_config(args)
 
     scenario: Scenario | None = None
@@ -97,7 +124,7 @@ def parse_window_args(argv: Sequence[str]) -> WindowRequest:
     if args.capture is not None and args.exit_when_done:
         # Checked before any window opens, so that a scripted use fails fast and quietly.
         try:
-            read_capture(args.capture)
+            read_recording(args.capture)
         except CaptureError as exc:
             raise UsageError(str(exc)) from exc
     return WindowRequest(args, config, scenario)

@@ -30,7 +30,14 @@ from flushscope.core.settings import GenerationSettings
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target
 from flushscope.net.keepalive import Keepalive, stalled_words
-from flushscope.net.proxy import DEFAULT_LISTEN, ProxyConnection, ProxyListener, ProxyServer
+from flushscope.net.proxy import (
+    DEFAULT_LISTEN_TEXT,
+    ListenError,
+    ProxyConnection,
+    ProxyListener,
+    ProxyServer,
+    parse_listen,
+)
 from flushscope.net.proxy_upstream import Upstream, UpstreamError
 
 if TYPE_CHECKING:
@@ -43,7 +50,7 @@ TARGET_KINDS: Final[tuple[TargetKind, ...]] = ("emulator", "cartesia", "custom")
 
 CAPTURE_SUFFIX: Final = ".fscap.jsonl"
 #: Where the proxy listens unless told otherwise: one setting for the user's app to keep.
-DEFAULT_PROXY_LISTEN: Final = f"{DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}"
+DEFAULT_PROXY_LISTEN: Final = DEFAULT_LISTEN_TEXT
 
 
 class ConnectionState(StrEnum):
@@ -334,7 +341,7 @@ class LiveSession:
             await self._disconnect(report=False)
             self._set_status(ConnectionState.CONNECTING, url="")
             try:
-                address = parse_listen(listen)
+                address = _listen_address(listen)
                 target = await self._upstream(upstream)
             except ClientError as exc:
                 self._set_status(ConnectionState.FAILED, str(exc))
@@ -464,19 +471,13 @@ def _new_writer(path: Path, target: str, secrets: list[str], *, numbered: bool) 
     return CaptureWriter(path, target, secrets=secrets, overwrite=True)
 
 
-def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT`` (or ``:PORT``, or ``PORT``) as a host and a port; ClientError in words otherwise."""
-    host, _, port = text.strip().rpartition(":")
-    host = host.strip("[]") or DEFAULT_LISTEN[0]
-    try:
-        number = int(port)
-    except ValueError:
-        number = -1
-    if not 0 <= number <= 65535:
-        raise ClientError(f"listen on HOST:PORT, such as {DEFAULT_PROXY_LISTEN} (port 0 picks a free one)")
-    return host, number
-
-
 def _cause(exc: OSError) -> str:
     # asyncio's text repeats the address; the error number says it plainly.
     return os.strerror(exc.errno).lower() if exc.errno else str(exc)
+
+
+def _listen_address(listen: str) -> tuple[str, int]:
+    try:
+        return parse_listen(listen)
+    except ListenError as exc:
+        raise ClientError(str(exc)) from None

@@ -36,15 +36,42 @@ from flushscope.net.client import TTS_PATH
 from flushscope.net.proxy_relay import ProxyConnection, ProxyState, Relay, Side, close_with
 from flushscope.net.proxy_upstream import Upstream, UpstreamRequest, plan_upstream
 
-__all__ = ["DEFAULT_LISTEN", "ProxyConnection", "ProxyListener", "ProxyServer", "ProxyState", "Upstream"]
+__all__ = [
+    "DEFAULT_LISTEN",
+    "DEFAULT_LISTEN_TEXT",
+    "ListenError",
+    "ProxyConnection",
+    "ProxyListener",
+    "ProxyServer",
+    "ProxyState",
+    "Upstream",
+    "parse_listen",
+]
 
 log = logging.getLogger("flushscope.proxy")
 
 DEFAULT_LISTEN: Final = ("127.0.0.1", 8765)
+#: The same, as a user writes it.
+DEFAULT_LISTEN_TEXT: Final = f"{DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}"
 #: Upstream response headers worth passing on with a refusal (what went wrong, when to retry, for whom).
 _REFUSAL_HEADERS: Final = ("Content-Type", "Retry-After", "WWW-Authenticate", "X-Request-Id")
 
 ProxyListener = Callable[[ProxyConnection], None]
+
+
+class ListenError(ValueError):
+    """A listen address that is not ``HOST:PORT``, in words."""
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``[IPv6]:PORT``, ``:PORT`` or ``PORT`` (host 127.0.0.1) as a host and a port."""
+    host, sep, port = text.strip().rpartition(":")
+    if not sep:
+        host, port = "", text.strip()
+    host = host.strip("[]") or DEFAULT_LISTEN[0]
+    if not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ListenError(f"listen on HOST:PORT, such as {DEFAULT_LISTEN_TEXT} (port 0 picks a free one)")
+    return host, int(port)
 
 
 class _Link:

@@ -1,5 +1,6 @@
-"""Capture files in the window: open one read-only (menu, dialog, command line or drag and drop), go back to
-the live session, save the capture shown under another name.
+"""Capture files in the window: open one read-only (menu, dialog, command line or drag and drop; a HAR file
+exported from a browser opens the same way), go back to the live session, save the capture shown under
+another name.
 
 The live session goes on recording behind a capture that is shown; :attr:`CaptureController.viewing` says
 which of the two the views show.
@@ -16,14 +17,27 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
-from flushscope.core.capture import CaptureError, LoadedCapture, read_capture
+from flushscope.core.capture import CaptureError, LoadedCapture
+from flushscope.core.formats import (
+    RecordingFormat,
+    detect_format,
+    format_for_name,
+    read_recording,
+    write_recording,
+)
 from flushscope.core.session import Session, rebuild
 from flushscope.net.live import CAPTURE_SUFFIX, LiveSession
 from flushscope.ui.bridge import Selection, SessionBridge
 
+#: Saving: a capture, or a HAR file for browser tools and other people's viewers.
+SAVE_FILTER: Final = f"flushscope capture (*{CAPTURE_SUFFIX});;HAR file (*.har)"
+
 log = logging.getLogger("flushscope.window")
 
-CAPTURE_FILTER: Final = f"flushscope captures (*{CAPTURE_SUFFIX} *.jsonl);;All files (*)"
+CAPTURE_FILTER: Final = (
+    f"Captures and HAR files (*{CAPTURE_SUFFIX} *.jsonl *.har);;flushscope captures (*{CAPTURE_SUFFIX} *.jsonl);;"
+    "HAR files (*.har);;All files (*)"
+)
 
 
 class CaptureController(QObject):
@@ -62,7 +76,7 @@ class CaptureController(QObject):
     def load(self, path: str | Path) -> Session:
         """Show a capture file read-only (the live session goes on behind it). Raises CaptureError and
         leaves the current view untouched if the file is not a usable capture."""
-        loaded = read_capture(path)
+        loaded = read_recording(path)
         session = rebuild(loaded.frames)
         # The recording is over: whatever it still awaited will never come.
         session.finish()
@@ -105,18 +119,25 @@ class CaptureController(QObject):
         self.liveShown.emit()
 
     def save_as(self, path: str | Path) -> bool:
-        """Copy the capture shown (the live recording, or the file opened) to ``path``."""
+        """Copy the capture shown (the live recording, or the file opened) to ``path``; a name ending in
+        ``.har`` gets a HAR file, any other a capture, converted when the shown file is the other kind."""
         source = self.shown_capture
         if source is None:
             self.status.emit("Nothing recorded yet: connect first")
             return False
+        wanted = format_for_name(path) or RecordingFormat.CAPTURE
         try:
-            if Path(path).resolve() != source.resolve():
+            if detect_format(source) is not wanted:
+                write_recording(read_recording(source), path, wanted, overwrite=True)
+            elif Path(path).resolve() != source.resolve():
                 shutil.copyfile(source, path)
+        except CaptureError as exc:
+            self.status.emit(f"Cannot save the capture to {path}: {exc}")
+            return False
         except OSError as exc:
             self.status.emit(f"Cannot save the capture to {path}: {exc.strerror or exc}")
             return False
-        self.status.emit(f"Saved the capture to {path}")
+        self.status.emit(f"Saved the {'HAR file' if wanted is RecordingFormat.HAR else 'capture'} to {path}")
         return True
 
     def choose_and_open(self) -> None:
@@ -129,7 +150,7 @@ class CaptureController(QObject):
         """Ask where to save the capture shown, then save it there."""
         source = self.shown_capture
         suggested = str(Path(self._folder()) / (source.name if source else f"capture{CAPTURE_SUFFIX}"))
-        path, _ = QFileDialog.getSaveFileName(self._window, "Save capture as", suggested, CAPTURE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self._window, "Save capture as", suggested, SAVE_FILTER)
         if path:
             self.save_as(path)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Final
+from typing import Final, Literal
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics, QResizeEvent
@@ -18,7 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from flushscope.net.client import CARTESIA_URL, DEFAULT_VERSION
-from flushscope.net.live import ConnectionState, ConnectionStatus, TargetKind
+from flushscope.net.live import DEFAULT_PROXY_LISTEN, ConnectionState, ConnectionStatus, TargetKind
+
+#: What the bar offers: a server to connect to, or the proxy that the user's own app connects to.
+Choice = TargetKind | Literal["proxy"]
 
 #: The light is the one place with fixed colours: its meaning must not change with the theme.
 LIGHT_COLOURS: Final[dict[ConnectionState, str]] = {
@@ -26,16 +29,29 @@ LIGHT_COLOURS: Final[dict[ConnectionState, str]] = {
     ConnectionState.CONNECTING: "#f0a202",
     ConnectionState.CONNECTED: "#2e9d4f",
     ConnectionState.STALLED: "#e06c00",
+    ConnectionState.LISTENING: "#1f8fa0",
     ConnectionState.FAILED: "#d64545",
 }
 
 #: States in which a connection is open or opening: the fields are locked and the button disconnects.
-BUSY: Final = (ConnectionState.CONNECTING, ConnectionState.CONNECTED, ConnectionState.STALLED)
+BUSY: Final = (
+    ConnectionState.CONNECTING,
+    ConnectionState.CONNECTED,
+    ConnectionState.STALLED,
+    ConnectionState.LISTENING,
+)
 
-TARGETS: Final[tuple[tuple[TargetKind, str], ...]] = (
+TARGETS: Final[tuple[tuple[Choice, str], ...]] = (
     ("emulator", "Embedded emulator"),
     ("cartesia", "Cartesia"),
     ("custom", "Custom URL"),
+    ("proxy", "Proxy for your app"),
+)
+#: Where the proxy forwards: what the upstream choice sends to the live session.
+UPSTREAMS: Final = (
+    ("cartesia", "to Cartesia"),
+    ("emulator", "to the embedded emulator"),
+    ("url", "to a URL"),
 )
 
 _LIGHT_SIZE: Final = 12
@@ -43,7 +59,7 @@ _LIGHT_SIZE: Final = 12
 
 class StatusLight(QLabel):
     """A small round light: grey disconnected, amber connecting, green connected, orange stalled (no answer
-    from the server), red failed."""
+    from the server), teal listening (the proxy), red failed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,24 +107,30 @@ class ElidedLabel(QLabel):
 class ConnectionBar(QWidget):
     """Target, URL, API key, API version, Connect/Disconnect and the status light with the last reason.
 
-    The API key field is masked and prefilled from ``CARTESIA_API_KEY``; it is never stored anywhere.
+    For the proxy target the URL field is where the proxy listens, and an upstream choice says where it
+    forwards. The API key field is masked and prefilled from ``CARTESIA_API_KEY``; it is never stored anywhere.
     """
 
     connectRequested = Signal(str, str, str, str)
     """Connect to (target kind, URL, API key, version); URL and key may be empty."""
+    proxyRequested = Signal(str, str, str)
+    """Start the proxy: (listen ``HOST:PORT``, upstream ``cartesia``/``emulator``/a URL, API key or "")."""
     disconnectRequested = Signal()
-    """Close the connection, or give up the attempt in progress."""
+    """Close the connection or stop the proxy, or give up the attempt in progress."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._emulator_url = ""
-        self._custom_url = "ws://127.0.0.1:8080"
+        #: What was typed in the URL field, for the targets where it is typed.
+        self._typed: dict[Choice, str] = {"custom": "ws://127.0.0.1:8080", "proxy": DEFAULT_PROXY_LISTEN}
         self._state = ConnectionState.DISCONNECTED
 
         self.target_combo = QComboBox(self)
         for kind, label in TARGETS:
             self.target_combo.addItem(label, kind)
-        self.target_combo.setToolTip("Where to connect: the emulator in this app, Cartesia, or any URL")
+        self.target_combo.setToolTip(
+            "Where to connect: the emulator in this app, Cartesia, or any URL; or a proxy your own app uses"
+        )
 
         self.url_edit = QLineEdit(self)
         self.url_edit.setMinimumWidth(220)
@@ -121,6 +143,16 @@ class ConnectionBar(QWidget):
         self.key_edit.setToolTip("Sent as X-API-Key; never saved (CARTESIA_API_KEY fills it in)")
         self.key_edit.setMinimumWidth(140)
 
+        self.upstream_combo = QComboBox(self)
+        for value, label in UPSTREAMS:
+            self.upstream_combo.addItem(label, value)
+        self.upstream_combo.setToolTip("Where the proxy forwards your app's connections")
+        self.upstream_edit = QLineEdit("ws://127.0.0.1:8080", self)
+        self.upstream_edit.setPlaceholderText("ws://HOST:PORT or wss://host/tts/websocket")
+        self.upstream_edit.setToolTip("The server the proxy forwards to")
+        self.upstream_edit.setMinimumWidth(160)
+
+        self.version_label = QLabel("Version", self)
         self.version_edit = QLineEdit(DEFAULT_VERSION, self)
         self.version_edit.setToolTip("The Cartesia-Version header")
         self.version_edit.setMaximumWidth(QFontMetrics(self.font()).horizontalAdvance("0000-00-00") + 24)
@@ -138,9 +170,11 @@ class ConnectionBar(QWidget):
         layout.addWidget(QLabel("Target", self))
         layout.addWidget(self.target_combo)
         layout.addWidget(self.url_edit, 3)
+        layout.addWidget(self.upstream_combo)
+        layout.addWidget(self.upstream_edit, 2)
         layout.addWidget(QLabel("Key", self))
         layout.addWidget(self.key_edit, 1)
-        layout.addWidget(QLabel("Version", self))
+        layout.addWidget(self.version_label)
         layout.addWidget(self.version_edit)
         layout.addWidget(self.connect_button)
         layout.addSpacing(6)
@@ -153,19 +187,22 @@ class ConnectionBar(QWidget):
         self.url_edit.returnPressed.connect(self._request_connect)
         self.key_edit.returnPressed.connect(self._request_connect)
         self.version_edit.returnPressed.connect(self._request_connect)
+        self.upstream_edit.returnPressed.connect(self._request_connect)
+        self.upstream_combo.currentIndexChanged.connect(self._target_changed)
         self._target_changed()
         self.set_status(ConnectionStatus(ConnectionState.DISCONNECTED))
 
     # --- what the user chose -------------------------------------------------------------------------
 
-    def target_kind(self) -> TargetKind:
-        kind: TargetKind = self.target_combo.currentData()
+    def target_kind(self) -> Choice:
+        kind: Choice = self.target_combo.currentData()
         return kind
 
-    def set_target(self, kind: TargetKind, url: str | None = None) -> None:
-        """Choose a target (and, for ``custom``, its URL) as if the user had."""
-        if kind == "custom" and url is not None:
-            self._custom_url = url
+    def set_target(self, kind: Choice, url: str | None = None) -> None:
+        """Choose a target (and, for ``custom``, its URL; for ``proxy``, where it listens) as if the user
+        had."""
+        if kind in self._typed and url is not None:
+            self._typed[kind] = url
         index = self.target_combo.findData(kind)
         if index < 0:
             raise ValueError(f"unknown target {kind!r}")
@@ -178,12 +215,25 @@ class ConnectionBar(QWidget):
     ) -> None:
         """Show a connection request made elsewhere (the command line, a script): the target, and the key and
         version when given."""
-        if self.target_kind() != kind or (kind == "custom" and url and url != self._custom_url):
+        if self.target_kind() != kind or (kind == "custom" and url and url != self._typed["custom"]):
             self.set_target(kind, url)
         if api_key:
             self.key_edit.setText(api_key)
         if version:
             self.version_edit.setText(version)
+
+    def set_upstream(self, upstream: str) -> None:
+        """Where the proxy forwards: ``cartesia``, ``emulator`` or a URL, as if the user had chosen it."""
+        index = self.upstream_combo.findData(upstream)
+        if index < 0:
+            self.upstream_edit.setText(upstream)
+            index = self.upstream_combo.findData("url")
+        self.upstream_combo.setCurrentIndex(index)
+
+    def upstream(self) -> str:
+        """Where the proxy forwards: ``cartesia``, ``emulator`` or the URL typed."""
+        choice: str = self.upstream_combo.currentData()
+        return self.upstream_edit.text().strip() if choice == "url" else choice
 
     def url(self) -> str:
         return self.url_edit.text().strip()
@@ -217,19 +267,14 @@ class ConnectionBar(QWidget):
                 ConnectionState.CONNECTING: f"Connecting to {status.url}" if status.url else "Connecting…",
                 ConnectionState.CONNECTED: f"Connected to {status.url}" if status.url else "Connected",
                 ConnectionState.STALLED: "The server does not answer",
+                ConnectionState.LISTENING: f"Listening on {status.url}" if status.url else "Listening",
                 ConnectionState.FAILED: "Connection failed",
             }[status.state]
         self.reason_label.set_full_text(text)
         busy = status.state in BUSY
-        self.connect_button.setText(
-            "Cancel" if status.state is ConnectionState.CONNECTING else "Disconnect" if busy else "Connect"
-        )
-        self.connect_button.setToolTip(
-            "Close the connection" if busy else "Open a WebSocket connection to the target"
-        )
-        for widget in (self.target_combo, self.key_edit, self.version_edit):
+        for widget in (self.target_combo, self.key_edit, self.version_edit, self.upstream_combo):
             widget.setEnabled(not busy)
-        self._update_url_field(locked=busy)
+        self._target_changed()
 
     def show_error(self, message: str) -> None:
         """The reason of the last failure, next to the light (the light itself shows the state)."""
@@ -241,22 +286,58 @@ class ConnectionBar(QWidget):
     # --- internals -----------------------------------------------------------------------------------
 
     def _target_changed(self) -> None:
-        self._update_url_field(locked=self._state in BUSY)
+        """Show the fields of the target chosen, locked while a connection or the proxy runs."""
         kind = self.target_kind()
-        self.key_edit.setPlaceholderText("not needed" if kind == "emulator" else "API key")
+        locked = self._state in BUSY
+        proxy = kind == "proxy"
+        self._update_url_field(locked=locked)
+        self.upstream_combo.setVisible(proxy)
+        self.upstream_edit.setVisible(proxy and self.upstream_combo.currentData() == "url")
+        self.upstream_edit.setReadOnly(locked)
+        # An app brings its own version; the proxy passes it on.
+        self.version_label.setVisible(not proxy)
+        self.version_edit.setVisible(not proxy)
+        if proxy:
+            self.key_edit.setPlaceholderText("your app's key")
+            self.key_edit.setToolTip(
+                "Replaces the key your app sends, upstream; leave empty to pass your app's key on "
+                "(CARTESIA_API_KEY then replaces only a placeholder key such as 'x'). Never saved."
+            )
+        else:
+            self.key_edit.setPlaceholderText("not needed" if kind == "emulator" else "API key")
+            self.key_edit.setToolTip("Sent as X-API-Key; never saved (CARTESIA_API_KEY fills it in)")
+        starting = self._state is ConnectionState.CONNECTING
+        if proxy:
+            self.connect_button.setText("Cancel" if starting else "Stop proxy" if locked else "Start proxy")
+            tip = "Stop the proxy" if locked else "Listen for your app and forward it, recording everything"
+        else:
+            self.connect_button.setText("Cancel" if starting else "Disconnect" if locked else "Connect")
+            tip = "Close the connection" if locked else "Open a WebSocket connection to the target"
+        self.connect_button.setToolTip(tip)
 
     def _url_edited(self, text: str) -> None:
-        if self.target_kind() == "custom":
-            self._custom_url = text.strip()
+        kind = self.target_kind()
+        if kind in self._typed:
+            self._typed[kind] = text.strip()
 
     def _update_url_field(self, *, locked: bool) -> None:
         kind = self.target_kind()
-        self.url_edit.setClearButtonEnabled(kind == "custom" and not locked)
-        if kind == "custom":
+        typed = kind in self._typed
+        self.url_edit.setClearButtonEnabled(typed and not locked)
+        if typed:
             self.url_edit.setReadOnly(locked)
-            if self.url_edit.text() != self._custom_url:
-                self.url_edit.setText(self._custom_url)
-            self.url_edit.setPlaceholderText("ws://HOST:PORT or wss://host/tts/websocket")
+            if self.url_edit.text() != self._typed[kind]:
+                self.url_edit.setText(self._typed[kind])
+            self.url_edit.setPlaceholderText(
+                "HOST:PORT your app connects to"
+                if kind == "proxy"
+                else "ws://HOST:PORT or wss://host/tts/websocket"
+            )
+            self.url_edit.setToolTip(
+                "Where the proxy listens: your app connects to ws://HOST:PORT/tts/websocket (port 0 picks one)"
+                if kind == "proxy"
+                else "The TTS WebSocket URL; /tts/websocket is added to a bare ws://HOST:PORT"
+            )
         else:
             self.url_edit.setReadOnly(True)
             self._show_fixed_url()
@@ -280,7 +361,10 @@ class ConnectionBar(QWidget):
         if self._state in BUSY:
             return
         kind = self.target_kind()
-        url = self.url() if kind == "custom" else ""
-        if kind == "custom":
-            self._custom_url = url
-        self.connectRequested.emit(kind, url, self.api_key(), self.version())
+        url = self.url() if kind in self._typed else ""
+        if kind in self._typed:
+            self._typed[kind] = url
+        if kind == "proxy":
+            self.proxyRequested.emit(url, self.upstream(), self.api_key())
+        else:
+            self.connectRequested.emit(kind, url, self.api_key(), self.version())

@@ -127,6 +127,15 @@ async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenari
     if args.capture is not None:
         if not window.captures.open(args.capture):
             code = EXIT_USAGE
+    elif args.proxy:
+        upstream = "emulator" if args.upstream.strip() == "embedded" else args.upstream
+        starting = window.live_control.start_proxy(args.listen, upstream, args.api_key)
+        started = await _owned(window, starting)
+        if started is None:
+            return EXIT_FAILED  # the window was closed meanwhile
+        if not started and args.exit_when_done:
+            print_error(f"cannot start the proxy: {window.live.status.reason}")
+            code = EXIT_FAILED
     elif not args.no_connect:
         kind: TargetKind = "custom" if args.url else "cartesia" if args.cartesia else "emulator"
         api_key = args.api_key or os.environ.get("CARTESIA_API_KEY")

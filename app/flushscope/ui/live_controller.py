@@ -19,23 +19,30 @@ from flushscope.core.settings import SettingsError
 from flushscope.net.client import ClientError
 from flushscope.net.keepalive import Keepalive, seconds
 from flushscope.net.live import ConnectionState, ConnectionStatus, LiveSession, TargetKind
+from flushscope.net.proxy import ProxyConnection
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.composer import Composer
 from flushscope.ui.connection_bar import ConnectionBar
 from flushscope.ui.keepalive_dialog import KeepaliveDialog
+from flushscope.ui.proxy_panel import ProxyPanel
 from flushscope.ui.tables import context_label
 from flushscope.ui.tasks import OwnedTasks
 from flushscope.ui.wording import quote
 
 log = logging.getLogger("flushscope.window")
 
+#: Why the composer sends nothing while the proxy runs.
+PROXY_NOTE: Final = (
+    "Proxy mode: your app is the client. flushscope records what it sends and hears; it does not send for it."
+)
 #: How often silence is checked for (a flush or an end waiting too long) when no frame arrives.
 TIMEOUT_CHECK_MS: Final = 250
 
 
 class LiveController(QObject):
     """Drives a :class:`~flushscope.net.live.LiveSession` from its views: the connection bar's and the
-    composer's requests, and what they show back (the state, the open contexts, what was sent)."""
+    composer's requests, and what they show back (the state, the open contexts, what was sent); while the
+    recording proxy runs, the proxy panel says where the user's app connects and which apps did."""
 
     status = Signal(str)
     """A message for the status bar."""
@@ -51,6 +58,7 @@ class LiveController(QObject):
         live: LiveSession,
         bar: ConnectionBar,
         composer: Composer,
+        proxy_panel: ProxyPanel,
         bridge: SessionBridge,
         selection: Selection,
         parent: QObject | None = None,
@@ -59,6 +67,7 @@ class LiveController(QObject):
         self.live = live
         self._bar = bar
         self._composer = composer
+        self._proxy_panel = proxy_panel
         self._bridge = bridge
         self._selection = selection
         self.tasks = OwnedTasks(lambda exc: self.show_error(str(exc)), (ClientError,))
@@ -69,6 +78,7 @@ class LiveController(QObject):
         self._names: dict[str, str] = {}
 
         bar.connectRequested.connect(self._connect_requested)
+        bar.proxyRequested.connect(self._proxy_requested)
         bar.disconnectRequested.connect(self._disconnect_requested)
         composer.newContextRequested.connect(lambda: self.tasks.spawn(self.new_context()))
         composer.sendRequested.connect(lambda text: self.tasks.spawn(self.send_text(text)))
@@ -84,6 +94,7 @@ class LiveController(QObject):
         self._timeouts.timeout.connect(live.check_timeouts)
         self._timeouts.start()
         live.add_listener(self._on_status)
+        live.add_proxy_listener(self._proxy_changed)
         self._on_status(live.status)
 
     # --- connection --------------------------------------------------------------------------------
@@ -92,6 +103,26 @@ class LiveController(QObject):
         if self._connect_task is not None and not self._connect_task.done():
             return
         self._connect_task = self.tasks.spawn(self.connect_target(kind, url, api_key, version), "connect")
+
+    def _proxy_requested(self, listen: str, upstream: str, api_key: str) -> None:
+        if self._connect_task is not None and not self._connect_task.done():
+            return
+        self._connect_task = self.tasks.spawn(self.start_proxy(listen, upstream, api_key), "start proxy")
+
+    async def start_proxy(self, listen: str, upstream: str = "cartesia", api_key: str | None = None) -> bool:
+        """Run the recording proxy (the connection bar shows it); False, with the reason shown next to the
+        light, if it cannot listen or its upstream is wrong."""
+        self._bar.set_target("proxy", listen)
+        self._bar.set_upstream(upstream)
+        try:
+            url = await self.live.start_proxy(listen, upstream, api_key or None)
+        except ClientError as exc:
+            self.show_error(str(exc))
+            return False
+        recording = self.live.capture_path
+        where = f"; recording to {recording}" if recording else ""
+        self.status.emit(f"Proxy listening on {url}{where}")
+        return True
 
     def _disconnect_requested(self) -> None:
         task = self._connect_task
@@ -125,6 +156,13 @@ class LiveController(QObject):
         self._bar.set_emulator_url(self.live.emulator_url)
         # A stalled connection may come back: what is typed meanwhile still goes out on it.
         self._composer.set_connected(status.state in (ConnectionState.CONNECTED, ConnectionState.STALLED))
+        listening = status.state is ConnectionState.LISTENING
+        self._composer.set_note(PROXY_NOTE if listening else "")
+        if listening:
+            self._proxy_panel.show_proxy(status.url)
+            self._proxy_changed()
+        else:
+            self._proxy_panel.hide_proxy()
         if status.state is ConnectionState.FAILED and status.reason:
             self.status.emit(status.reason)
         if status.state in (ConnectionState.DISCONNECTED, ConnectionState.FAILED):
@@ -146,6 +184,10 @@ class LiveController(QObject):
             f"Ping every {seconds(keepalive.interval_s)} s; stalled after {seconds(keepalive.stall_after_s)} s "
             f"without an answer; closed after {seconds(keepalive.timeout_s)} s (from the next connection)"
         )
+
+    def _proxy_changed(self, _connection: ProxyConnection | None = None) -> None:
+        proxy = self.live.proxy
+        self._proxy_panel.set_connections(list(proxy.connections) if proxy is not None else [])
 
     def show_error(self, text: str) -> None:
         """A failure in words: next to the status light, and through :attr:`error`."""
@@ -279,5 +321,6 @@ class LiveController(QObject):
         """Cancel this controller's tasks, then close the live session (connection, emulator, capture)."""
         self._timeouts.stop()
         self.live.remove_listener(self._on_status)
+        self.live.remove_proxy_listener(self._proxy_changed)
         await self.tasks.aclose()
         await self.live.aclose()

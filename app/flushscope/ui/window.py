@@ -35,6 +35,7 @@ from flushscope.ui.exports import ExportController
 from flushscope.ui.live_controller import LiveController
 from flushscope.ui.panels import AnomaliesPanel, FramesPanel, TranscriptsPanel
 from flushscope.ui.playback import PlaybackController
+from flushscope.ui.proxy_panel import ProxyPanel
 from flushscope.ui.script_runner import ScriptRunner
 from flushscope.ui.status import PlayStatusLabel, StatusBar, anomaly_counts
 from flushscope.ui.tasks import OwnedTasks
@@ -75,6 +76,7 @@ class MainWindow(QMainWindow):
 
         self.connection_bar = ConnectionBar(self)
         self.composer = Composer(self)
+        self.proxy_panel = ProxyPanel(self)
         self.timeline = TimelineView(self.bridge, self.selection)
         self.transcripts = TranscriptsPanel(self.bridge, self.selection)
         self.frames = FramesPanel(self.bridge, self.selection)
@@ -85,7 +87,7 @@ class MainWindow(QMainWindow):
 
         self.action_set = ActionSet(self)
         self.live_control = LiveController(
-            live, self.connection_bar, self.composer, self.bridge, self.selection, self
+            live, self.connection_bar, self.composer, self.proxy_panel, self.bridge, self.selection, self
         )
         self.captures = CaptureController(live, self.bridge, self.selection, self)
         self.playback = PlaybackController(
@@ -129,14 +131,20 @@ class MainWindow(QMainWindow):
         right.setStretchFactor(1, 2)
         right.setChildrenCollapsible(False)
 
-        self.composer.setMinimumWidth(250)
+        left = QWidget(self)
+        left.setMinimumWidth(250)
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(0)
+        left_layout.addWidget(self.proxy_panel)
+        left_layout.addWidget(self.composer, 1)
         main = QSplitter(Qt.Orientation.Horizontal, self)
-        main.addWidget(self.composer)
+        main.addWidget(left)
         main.addWidget(right)
         main.setStretchFactor(0, 0)
         main.setStretchFactor(1, 1)
         main.setChildrenCollapsible(False)
-        main.setSizes([300, 1140])
+        main.setSizes([320, 1120])
         right.setSizes([480, 380])
 
         central = QWidget(self)
@@ -166,6 +174,7 @@ class MainWindow(QMainWindow):
         scripts.error.connect(live.show_error)
         live.connectionChanged.connect(lambda _status: self._show_where())
         live.inputEnded.connect(playback.input_ended)
+        self.proxy_panel.copied.connect(lambda what: self.show_message(f"Copied {what}"))
         captures.shownChanged.connect(self._shown_changed)
         scripts.contextNamed.connect(live.name_context)
         scripts.stepShown.connect(self.composer.show_step)

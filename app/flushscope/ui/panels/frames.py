@@ -94,7 +94,7 @@ class FramesPanel(QWidget):
             {
                 m.TIME: "00000.000",
                 m.DIRECTION: "direction",
-                m.CONNECTION: "conn",
+                m.CONNECTION: "conn 00",
                 m.CONTEXT: "000 · abcdefgh…",
                 m.TYPE: "phoneme_timestamps",
                 m.FLUSH_ID: "flush_id",

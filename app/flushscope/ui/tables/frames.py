@@ -323,7 +323,8 @@ class FramesModel(_TableModel):
         if column == self.DIRECTION:
             return _DIR_LABEL[frame.dir]
         if column == self.CONNECTION:
-            return str(frame.conn)
+            client = self._client(frame.conn)
+            return f"{frame.conn} · {client}" if client else str(frame.conn)
         if column == self.CONTEXT:
             ctx = self.context_of(row)
             return context_label(ctx) if ctx is not None else self._orphan_ids.get(row, "")
@@ -341,7 +342,15 @@ class FramesModel(_TableModel):
             return self.summary_of(row)
         return None
 
+    def _client(self, conn: int) -> str | None:
+        info = self.session.connections.get(conn)
+        return info.client if info is not None else None
+
     def _tooltip(self, row: int, column: int) -> Any:
+        if column == self.CONNECTION:
+            conn = self.session.frames[row].conn
+            client = self._client(conn)
+            return f"connection {conn}" + (f", opened by {client}" if client else "")
         if column == self.CONTEXT:
             ctx = self.context_of(row)
             if ctx is not None:

@@ -1,0 +1,103 @@
+"""The window as a recording proxy: start it from the connection bar, point the official SDK at it (on the
+window's own loop), and watch the app's contexts appear with its client label; the composer stays out of
+it, and no key reaches the capture or the bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cartesia import AsyncCartesia
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from flushscope.core.session import ContextState
+from flushscope.core.settings import DEFAULT_VOICE_ID
+from flushscope.net.live import ConnectionState
+from flushscope.ui.tables import FramesModel
+from flushscope.ui.window import MainWindow
+from window_support import WAIT_MS, run
+
+pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("does not support propagateSizeHints")]
+
+KEY = "sk_car_window_proxy_secret_77"
+
+
+async def speak(url: str, texts: list[str]) -> None:
+    """One context through the official SDK: each text flushed into its own segment, then the end."""
+    client = AsyncCartesia(api_key=KEY, websocket_base_url=url)
+    async with client.tts.websocket_connect() as conn:
+        ctx = conn.context(
+            model_id="sonic-3",
+            voice={"mode": "id", "id": DEFAULT_VOICE_ID},
+            output_format={"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000},
+            timeout=WAIT_MS / 1000,
+        )
+        for text in texts:
+            await ctx.push(text)
+            await ctx.push("", flush=True)
+        await ctx.no_more_inputs()
+        async for _event in ctx.receive():
+            pass
+
+
+def test_the_proxy_target_records_the_users_app(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
+) -> None:
+    window = make_window()
+    bar, panel, composer = window.connection_bar, window.proxy_panel, window.composer
+    bar.set_target("proxy", "127.0.0.1:0")
+    bar.set_upstream("emulator")
+    assert bar.upstream_combo.isVisible() and not bar.upstream_edit.isVisible()
+    assert not bar.version_edit.isVisible()
+    assert bar.connect_button.text() == "Start proxy" and not panel.isVisible()
+    bar.key_edit.setText(KEY)
+    QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.LISTENING, timeout=WAIT_MS)
+    url = window.live.status.url
+    assert bar.reason() == f"Listening on {url}" and bar.connect_button.text() == "Stop proxy"
+    assert window.status.currentMessage().startswith(f"Proxy listening on {url}; recording to ")
+
+    # What to paste, and the composer out of the way.
+    assert panel.isVisible() and panel.empty_label.isVisible()
+    assert panel.setting("URL").text == f"{url}/tts/websocket"
+    assert panel.setting("Python SDK").text == f'Cartesia(api_key=..., websocket_base_url="{url}")'
+    assert (
+        panel.copy("LiveKit")
+        == QApplication.clipboard().text()
+        == (f'cartesia.TTS(api_key=..., base_url="{url.replace("ws://", "http://")}")')
+    )
+    assert window.status.currentMessage() == "Copied the LiveKit setting"
+    assert composer.note_label.isVisible() and "your app is the client" in composer.note_label.text()
+    composer.text_edit.setPlainText("Typed while proxying.")
+    assert not composer.send_button.isEnabled() and not composer.new_button.isEnabled()
+
+    run(qtbot, window, speak(url, ["Hello from my app. ", "And a second segment."]))
+    session = window.live.session
+    qtbot.waitUntil(
+        lambda: bool(session.contexts) and session.contexts[0].state is ContextState.DONE, timeout=WAIT_MS
+    )
+    qtbot.waitUntil(lambda: panel.connections.count() == 1 and "closed" in panel.connections.item(0).text())
+    window.bridge.flush()
+    [ctx] = session.contexts
+    assert [s.flush_id for s in ctx.segments if s.nbytes] == [1, 2]
+    assert window.transcripts.model.rowCount() == 2 and window.timeline.lane_count() == 1
+    label = session.connections[1].client
+    assert label is not None and label.startswith("cartesia-python/")
+    item = panel.connections.item(0).text()
+    assert item.startswith(f"#1 · {label} · 127.0.0.1:") and item.endswith("closed 1000")
+    frames = window.frames.model
+    assert frames.index(0, FramesModel.CONNECTION).data() == f"1 · {label}"
+
+    QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)
+    assert not panel.isVisible() and not composer.note_label.isVisible()
+    assert bar.connect_button.text() == "Start proxy"
+    capture = window.live.capture_path
+    assert capture is not None and KEY not in capture.read_text()
+    shot = tmp_path / "bar.png"
+    assert bar.grab().save(str(shot))
+    assert bar.key_edit.echoMode() is bar.key_edit.EchoMode.Password and KEY not in bar.reason()
