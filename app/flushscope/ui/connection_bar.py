@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import Final, Literal
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics, QResizeEvent
@@ -275,6 +276,9 @@ class ConnectionBar(QWidget):
         for widget in (self.target_combo, self.key_edit, self.version_edit, self.upstream_combo):
             widget.setEnabled(not busy)
         self._target_changed()
+        if status.state is ConnectionState.LISTENING and status.url:
+            # Port 0 was typed: show the port the proxy took.
+            self.url_edit.setText(urlsplit(status.url).netloc)
 
     def show_error(self, message: str) -> None:
         """The reason of the last failure, next to the light (the light itself shows the state)."""

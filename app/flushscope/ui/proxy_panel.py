@@ -20,13 +20,15 @@ from flushscope.net.proxy_hints import AppSetting, app_settings
 
 
 def describe_connection(connection: ProxyConnection) -> str:
-    """One line on a proxied connection: its number, its client, where from, and how it stands."""
+    """One line on a proxied connection: its number, how it stands, its client and its port (what a narrow
+    list cuts off last is the least telling)."""
     state = connection.state.value
     if connection.state is ProxyState.CLOSED and connection.close_code is not None:
         state = f"closed {connection.close_code}"
     elif connection.state is ProxyState.REFUSED and connection.status is not None:
         state = f"refused {connection.status}"
-    return f"#{connection.number} · {connection.client} · {connection.remote} · {state}"
+    port = connection.remote.rpartition(":")[2]
+    return f"#{connection.number} · {state} · {connection.client} · :{port}"
 
 
 class ProxyPanel(QWidget):
@@ -54,6 +56,8 @@ class ProxyPanel(QWidget):
         self.connections.setUniformItemSizes(True)
         self.connections.setToolTip("The apps that connected through the proxy; pick one to see its traffic")
         self.connections.setMaximumHeight(110)
+        self.connections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.connections.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.empty_label = QLabel("No app has connected yet.", self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
