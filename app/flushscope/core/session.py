@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flushscope.core.anomalies import Anomaly, AnomalyKind, Severity, likely_cause
+from flushscope.core import anomalies
+from flushscope.core.anomalies import Anomaly, AnomalyKind, Finding, Severity
 from flushscope.core.columns import ChunkColumns
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.model import (
@@ -212,24 +213,20 @@ class Session:
                 continue
             if isinstance(item, Segment):
                 if item.state is SegmentState.FLUSHING:
-                    self._anomaly(
-                        AnomalyKind.FLUSH_DONE_TIMEOUT,
-                        Severity.ERROR,
-                        item.context,
-                        item.flush_id,
-                        item.flush_frame,
-                        f"no flush_done for segment {item.label} of context {item.context.context_id} "
-                        f"within {self.thresholds.flush_done_s:g} s of its flush",
+                    ctx = item.context
+                    self._flag(
+                        anomalies.flush_done_timeout(
+                            context_id=ctx.context_id,
+                            segment=item.label,
+                            seconds=self.thresholds.flush_done_s,
+                        ),
+                        ctx,
+                        flush_id=item.flush_id,
+                        frame=item.flush_frame,
                     )
             elif item.state is ContextState.ENDING:
-                self._anomaly(
-                    AnomalyKind.DONE_TIMEOUT,
-                    Severity.ERROR,
-                    item,
-                    None,
-                    None,
-                    f"no done for context {item.context_id} within {self.thresholds.done_s:g} s of its end "
-                    "(continue: false)",
+                self._flag(
+                    anomalies.done_timeout(context_id=item.context_id, seconds=self.thresholds.done_s), item
                 )
         self._pending = still
         self._next_deadline = min((d for d, _ in still), default=math.inf)
@@ -250,13 +247,10 @@ class Session:
             self.last_frame_was_json = True
             message = parse_client_obj(obj)
         except ProtocolError as exc:
-            self._anomaly(
-                AnomalyKind.MALFORMED_FRAME,
-                Severity.WARNING,
+            self._flag(
+                anomalies.malformed_client_frame(problem=exc.message),
                 None,
-                None,
-                frame.index,
-                f"the client sent a frame the service will reject: {exc.message}",
+                frame=frame.index,
                 conn=frame.conn,
             )
             return
@@ -271,26 +265,14 @@ class Session:
                 self._context_changed(ctx)
             return
         if message.context_id is None:
-            self._anomaly(
-                AnomalyKind.MISSING_CONTEXT_ID,
-                Severity.WARNING,
-                None,
-                None,
-                frame.index,
-                "a generation request without context_id: its replies cannot be told apart from others",
-                conn=frame.conn,
-            )
+            self._flag(anomalies.request_without_context_id(), None, frame=frame.index, conn=frame.conn)
             return
         ctx = self._by_id.get((frame.conn, message.context_id))
         if ctx is not None and ctx.finished:
-            self._anomaly(
-                AnomalyKind.CONTEXT_REUSED,
-                Severity.WARNING,
+            self._flag(
+                anomalies.context_reused(context_id=ctx.context_id, state=ctx.state.value),
                 ctx,
-                None,
-                frame.index,
-                f"context_id {ctx.context_id} reused after it {ctx.state.value}: the service does not support "
-                "reuse and may reject it or mix its frames up",
+                frame=frame.index,
             )
             ctx = None
         if ctx is None:
@@ -322,13 +304,10 @@ class Session:
             ctx.format = AudioFormat.from_json(message.output_format)
             ctx.sample_width, ctx.sample_rate = ctx.format.encoding.sample_width, ctx.format.sample_rate
         except AudioFormatError as exc:
-            self._anomaly(
-                AnomalyKind.BAD_OUTPUT_FORMAT,
-                Severity.WARNING,
+            self._flag(
+                anomalies.bad_output_format(context_id=ctx.context_id, problem=str(exc)),
                 ctx,
-                None,
-                frame.index,
-                f"context {ctx.context_id} asks for an output format the protocol does not define: {exc}",
+                frame=frame.index,
             )
         self.contexts.append(ctx)
         self._by_id[(frame.conn, ctx.context_id)] = ctx
@@ -352,13 +331,10 @@ class Session:
             obj = load_object(text)
         except ProtocolError as exc:
             stored = self._append(frame)
-            self._anomaly(
-                AnomalyKind.MALFORMED_FRAME,
-                Severity.ERROR,
+            self._flag(
+                anomalies.malformed_server_frame(problem=exc.message),
                 None,
-                None,
-                stored.index,
-                f"the server sent a frame that is not a message: {exc.message}",
+                frame=stored.index,
                 conn=frame.conn,
             )
             return stored
@@ -371,13 +347,10 @@ class Session:
             stored = self._append(frame)
             if ctx is not None:
                 ctx.frames.append(stored.index)
-            self._anomaly(
-                AnomalyKind.MALFORMED_FRAME,
-                Severity.ERROR,
+            self._flag(
+                anomalies.unreadable_server_frame(frame_type=obj.get("type"), problem=exc.message),
                 ctx,
-                None,
-                stored.index,
-                f"a {obj.get('type', 'typeless')!s} frame the client cannot read: {exc.message}",
+                frame=stored.index,
                 conn=frame.conn,
             )
             return stored
@@ -397,49 +370,35 @@ class Session:
             if isinstance(message, ErrorMessage):
                 self._server_error(None, stored, message)
                 return stored
-            self._anomaly(
-                AnomalyKind.MISSING_CONTEXT_ID,
-                Severity.ERROR,
+            self._flag(
+                anomalies.reply_without_context_id(frame_type=message.type),
                 None,
-                None,
-                stored.index,
-                f"a {message.type or 'typeless'} frame without context_id: clients cannot route it",
+                frame=stored.index,
                 conn=frame.conn,
             )
             return stored
         if ctx is None:
-            self._anomaly(
-                AnomalyKind.UNKNOWN_CONTEXT,
-                Severity.ERROR,
+            self._flag(
+                anomalies.unknown_context(context_id=message.context_id, frame_type=message.type),
                 None,
-                None,
-                stored.index,
-                f"a {message.type or 'typeless'} frame for context {message.context_id}, which this connection "
-                "never opened",
+                frame=stored.index,
                 conn=frame.conn,
                 context_id=message.context_id,
             )
             return stored
         ctx.frames.append(stored.index)
         if ctx.state is ContextState.DONE:
-            self._anomaly(
-                AnomalyKind.AFTER_DONE,
-                Severity.ERROR,
+            self._flag(
+                anomalies.after_done(context_id=ctx.context_id, frame_type=message.type),
                 ctx,
-                getattr(message, "flush_id", None),
-                stored.index,
-                f"a {message.type} frame for context {ctx.context_id} after its done",
+                flush_id=getattr(message, "flush_id", None),
+                frame=stored.index,
             )
         elif ctx.state is ContextState.CANCELLED and not isinstance(message, ErrorMessage):
-            self._anomaly(
-                AnomalyKind.AFTER_CANCEL,
-                Severity.INFO,
+            self._flag(
+                anomalies.after_cancel(context_id=ctx.context_id, frame_type=message.type),
                 ctx,
-                None,
-                stored.index,
-                f"{message.type} frames for context {ctx.context_id} after it was cancelled: the service "
-                "finishes a generation already running, and clients that forget a context on cancel may "
-                "hand these to another one",
+                frame=stored.index,
             )
         if isinstance(message, Chunk):
             self._chunk(ctx, stored, message, audio, cut)
@@ -458,14 +417,7 @@ class Session:
         elif isinstance(message, ErrorMessage):
             self._server_error(ctx, stored, message)
         elif isinstance(message, UnknownMessage):
-            self._anomaly(
-                AnomalyKind.UNKNOWN_TYPE,
-                Severity.WARNING,
-                ctx,
-                None,
-                stored.index,
-                f"a frame of unknown type {message.type!r}: some clients (Pipecat) turn these into errors",
-            )
+            self._flag(anomalies.unknown_type(frame_type=message.type), ctx, frame=stored.index)
         return stored
 
     def _attribute(self, ctx: Context, frame: Frame, flush_id: int | None) -> Segment:
@@ -479,13 +431,11 @@ class Session:
             self._renumber(ctx)
         ordinal = flush_id - ctx.base
         if ordinal < 0:
-            self._anomaly(
-                AnomalyKind.FLUSH_ID_BACKWARDS,
-                Severity.ERROR,
+            self._flag(
+                anomalies.flush_id_below_base(flush_id=flush_id, base=ctx.base),
                 ctx,
-                flush_id,
-                frame.index,
-                f"flush_id {flush_id} is below the context's first segment ({ctx.base})",
+                flush_id=flush_id,
+                frame=frame.index,
             )
             return ctx.oldest_unclosed()
         while ordinal >= len(ctx.segments):
@@ -502,63 +452,50 @@ class Session:
     def _chunk(self, ctx: Context, frame: Frame, message: Chunk, audio: bytes | None, cut: int) -> None:
         segment = self._attribute(ctx, frame, message.flush_id)
         if audio is None:
-            self._anomaly(
-                AnomalyKind.BAD_BASE64,
-                Severity.ERROR,
+            self._flag(
+                anomalies.bad_base64(context_id=ctx.context_id),
                 ctx,
-                message.flush_id,
-                frame.index,
-                f"chunk data in context {ctx.context_id} is not valid base64; its audio is lost",
+                flush_id=message.flush_id,
+                frame=frame.index,
             )
             audio = b""
         fmt = ctx.format
         nbytes = len(audio)
         width, rate = ctx.sample_width, ctx.sample_rate
         if fmt is not None and nbytes % width:
-            self._anomaly(
-                AnomalyKind.PARTIAL_SAMPLE,
-                Severity.ERROR,
+            self._flag(
+                anomalies.partial_sample(
+                    nbytes=nbytes, encoding=fmt.encoding.value, sample_width=fmt.encoding.sample_width
+                ),
                 ctx,
-                message.flush_id,
-                frame.index,
-                f"a chunk of {len(audio)} bytes is not a whole number of {fmt.encoding.value} samples "
-                f"({fmt.encoding.sample_width} bytes each): playback would drift out of alignment",
+                flush_id=message.flush_id,
+                frame=frame.index,
             )
         if message.flush_id is None:
             segment.unnumbered_chunks += 1
-            had_flush = ctx.flushes_sent > 0
-            self._anomaly(
-                AnomalyKind.MISSING_FLUSH_ID,
-                Severity.WARNING if had_flush else Severity.INFO,
+            self._flag(
+                anomalies.missing_flush_id(
+                    context_id=ctx.context_id, segment=segment.label, flush_sent=ctx.flushes_sent > 0
+                ),
                 ctx,
-                None,
-                frame.index,
-                f"chunks without flush_id in context {ctx.context_id}, attributed by order to segment "
-                f"{segment.label}"
-                + ("" if had_flush else " (no flush had been sent yet, as some servers do)"),
+                frame=frame.index,
                 fold_key=segment.ordinal,
             )
         if segment.state is SegmentState.CLOSED:
-            self._anomaly(
-                AnomalyKind.CHUNK_AFTER_FLUSH_DONE,
-                Severity.ERROR,
+            self._flag(
+                anomalies.chunk_after_flush_done(context_id=ctx.context_id, segment=segment.label),
                 ctx,
-                segment.flush_id,
-                frame.index,
-                f"a chunk for segment {segment.label} of context {ctx.context_id} arrived after its flush_done: "
-                "clients that end the segment on flush_done lose or misplace it",
+                flush_id=segment.flush_id,
+                frame=frame.index,
             )
         t = frame.t
         times = segment.chunk_times
         if times and t - times[-1] > self.thresholds.stall_s and self._stalled(ctx, segment, t):
-            gap = t - times[-1]
-            self._anomaly(
-                AnomalyKind.STALL,
-                Severity.WARNING,
+            self._flag(
+                anomalies.stall(context_id=ctx.context_id, segment=segment.label, gap_s=t - times[-1]),
                 ctx,
-                segment.flush_id,
-                frame.index,
-                f"{gap * 1000:.0f} ms without audio inside segment {segment.label} of context {ctx.context_id}",
+                flush_id=segment.flush_id,
+                frame=frame.index,
                 fold=False,
             )
         # Durations inline with the context's cached width and rate: this runs for every chunk.
@@ -605,50 +542,38 @@ class Session:
     def _flush_done(self, ctx: Context, frame: Frame, message: FlushDone) -> None:
         flush_id = message.flush_id
         if flush_id is None:
-            self._anomaly(
-                AnomalyKind.MALFORMED_FRAME,
-                Severity.ERROR,
-                ctx,
-                None,
-                frame.index,
-                f"flush_done without flush_id in context {ctx.context_id}: it cannot be matched to a segment",
+            self._flag(
+                anomalies.flush_done_without_flush_id(context_id=ctx.context_id), ctx, frame=frame.index
             )
             return
         segment = self._attribute(ctx, frame, flush_id)
         base = ctx.base if ctx.base is not None else 1
         expected = base if ctx.last_flush_done_id is None else ctx.last_flush_done_id + 1
         if flush_id < expected:
-            self._anomaly(
-                AnomalyKind.FLUSH_ID_BACKWARDS,
-                Severity.ERROR,
+            self._flag(
+                anomalies.flush_done_backwards(
+                    context_id=ctx.context_id, flush_id=flush_id, previous=ctx.last_flush_done_id
+                ),
                 ctx,
-                flush_id,
-                frame.index,
-                f"flush_done {flush_id} in context {ctx.context_id} after flush_done {ctx.last_flush_done_id}: "
-                "flush ids went backwards or repeated",
+                flush_id=flush_id,
+                frame=frame.index,
                 fold=False,
             )
         elif flush_id > expected:
-            self._anomaly(
-                AnomalyKind.FLUSH_ID_SKIPPED,
-                Severity.ERROR,
+            self._flag(
+                anomalies.flush_done_skipped(context_id=ctx.context_id, flush_id=flush_id, expected=expected),
                 ctx,
-                flush_id,
-                frame.index,
-                f"flush_done {flush_id} in context {ctx.context_id} where {expected} was expected: "
-                f"{flush_id - expected} segment id(s) skipped, so every later chunk is off by that much",
+                flush_id=flush_id,
+                frame=frame.index,
                 fold=False,
             )
         ctx.last_flush_done_id = max(flush_id, ctx.last_flush_done_id or flush_id)
         if segment.flush_t is None:
-            self._anomaly(
-                AnomalyKind.FLUSH_DONE_UNREQUESTED,
-                Severity.WARNING,
+            self._flag(
+                anomalies.flush_done_unrequested(context_id=ctx.context_id, flush_id=flush_id),
                 ctx,
-                flush_id,
-                frame.index,
-                f"flush_done {flush_id} in context {ctx.context_id} for a segment the client never flushed "
-                "(some servers close a segment per input when max_buffer_delay_ms is 0)",
+                flush_id=flush_id,
+                frame=frame.index,
             )
         segment.state = SegmentState.CLOSED
         segment.flush_done_t = frame.t
@@ -664,14 +589,11 @@ class Session:
             return  # already flagged as a frame after done
         pending = [s for s in ctx.segments if s.state is SegmentState.FLUSHING]
         for segment in pending:
-            self._anomaly(
-                AnomalyKind.DONE_WHILE_FLUSH_PENDING,
-                Severity.ERROR,
+            self._flag(
+                anomalies.done_while_flush_pending(context_id=ctx.context_id, segment=segment.label),
                 ctx,
-                segment.flush_id,
-                segment.flush_frame,
-                f"done for context {ctx.context_id} while the flush of segment {segment.label} was still "
-                "waiting for its flush_done",
+                flush_id=segment.flush_id,
+                frame=segment.flush_frame,
                 extra_frame=frame.index,
             )
         for segment in ctx.segments:
@@ -685,22 +607,15 @@ class Session:
 
     def _server_error(self, ctx: Context | None, frame: Frame, message: ErrorMessage) -> None:
         text = message.text
-        cause = likely_cause(text, message.status_code)
-        sentence = f"server error {message.status_code or ''}: {text}".replace("  ", " ")
-        if cause:
-            sentence += f". Likely cause: {cause}"
         if ctx is not None:
             ctx.error = text
             if not ctx.finished:
                 ctx.state = ContextState.FAILED
             self._context_changed(ctx)
-        self._anomaly(
-            AnomalyKind.SERVER_ERROR,
-            Severity.ERROR,
+        self._flag(
+            anomalies.server_error(text=text, status_code=message.status_code),
             ctx,
-            None,
-            frame.index,
-            sentence,
+            frame=frame.index,
             conn=frame.conn,
             fold=False,
         )
@@ -723,20 +638,17 @@ class Session:
             code = event.get("code")
             info.close_code = code if isinstance(code, int) else None
             info.close_reason = str(event.get("reason") or "")
-            clean = info.close_code in (1000, 1001)
             for ctx in self.contexts:
                 if ctx.conn == frame.conn and ctx.state in (ContextState.OPEN, ContextState.ENDING):
                     ctx.state = ContextState.FAILED
                     ctx.error = f"connection closed ({info.close_code} {info.close_reason})".strip()
                     self._context_changed(ctx)
-                    self._anomaly(
-                        AnomalyKind.CONNECTION_LOST,
-                        Severity.WARNING if clean else Severity.ERROR,
+                    self._flag(
+                        anomalies.connection_lost(
+                            context_id=ctx.context_id, code=info.close_code, reason=info.close_reason
+                        ),
                         ctx,
-                        None,
-                        frame.index,
-                        f"the connection closed (code {info.close_code}, {info.close_reason or 'no reason'}) "
-                        f"before context {ctx.context_id} was done",
+                        frame=frame.index,
                     )
 
     # --- notifications and anomalies ----------------------------------------------------------------
@@ -749,21 +661,23 @@ class Session:
         for observer in self.observers:
             observer.context_changed(ctx)
 
-    def _anomaly(
+    def _flag(
         self,
-        kind: AnomalyKind,
-        severity: Severity,
+        finding: Finding,
         ctx: Context | None,
-        flush_id: int | None,
-        frame: int | None,
-        message: str,
         *,
+        flush_id: int | None = None,
+        frame: int | None = None,
         conn: int | None = None,
         context_id: str | None = None,
         fold: bool = True,
         fold_key: int | None = None,
         extra_frame: int | None = None,
     ) -> Anomaly:
+        """Place a finding: in ``ctx`` (or on ``conn``, for ``context_id`` when no context has it), naming
+        ``frame`` (and ``extra_frame``). A repeat of a finding of the same kind in the same place (the same
+        ``flush_id``, or ``fold_key`` when given) is folded into the first one, unless ``fold`` is false."""
+        kind = finding.kind
         context_id = ctx.context_id if ctx is not None else context_id
         conn = ctx.conn if ctx is not None else (conn or 0)
         key = (kind, conn, context_id, flush_id if fold_key is None else fold_key)
@@ -774,15 +688,14 @@ class Session:
             for observer in self.observers:
                 observer.anomaly_changed(anomaly)
             return anomaly
-        frames = [f for f in (frame, extra_frame) if f is not None]
         anomaly = Anomaly(
-            kind,
-            severity,
-            message,
-            conn,
-            context_id,
-            flush_id,
-            frames,
+            kind=kind,
+            severity=finding.severity,
+            message=finding.message,
+            conn=conn,
+            context_id=context_id,
+            flush_id=flush_id,
+            frames=[f for f in (frame, extra_frame) if f is not None],
             context_number=ctx.number if ctx is not None else None,
         )
         self.anomalies.append(anomaly)
