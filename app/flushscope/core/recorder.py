@@ -47,16 +47,15 @@ class Recorder:
     def record(self, conn: int, direction: Direction, text: str) -> Frame:
         session = self.session
         frame = Frame(len(session.frames), self.now(), conn, direction, text)
-        parsed = False
+        json_object = False
         try:
-            stored = session.add(frame)
-            # The model has just parsed it: the capture can store it inline without escaping it again.
-            parsed = session.last_frame_was_json
+            # The model parses the text anyway: a JSON object can go into the capture without escaping.
+            stored, json_object = session.add(frame)
         finally:
             # Written even if the model failed on the frame: the capture is the record of what happened.
             if self.capture is not None:
                 try:
-                    self.capture.write(frame, valid_json=parsed)
+                    self.capture.write(frame, valid_json=json_object)
                 except (OSError, ValueError) as exc:
                     self.capture_error = f"the capture file stopped recording: {exc}"
                     log.error("%s", self.capture_error)

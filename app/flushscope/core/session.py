@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -36,12 +37,14 @@ from flushscope.protocol.audio import AudioFormat, AudioFormatError
 from flushscope.protocol.messages import (
     CancelRequest,
     Chunk,
+    ClientMessage,
     Done,
     ErrorMessage,
     FlushDone,
     GenerationRequest,
     PhonemeTimestamps,
     ProtocolError,
+    ServerMessageT,
     UnknownMessage,
     WordTimestamps,
     decode_base64,
@@ -52,6 +55,7 @@ from flushscope.protocol.messages import (
 
 # The records live in model.py and columns.py; they are re-exported here, where views look for them.
 __all__ = [
+    "Added",
     "ChunkColumns",
     "ConnectionInfo",
     "Context",
@@ -65,6 +69,15 @@ __all__ = [
     "Transcript",
     "rebuild",
 ]
+
+
+class Added(NamedTuple):
+    """What :meth:`Session.add` did with a frame."""
+
+    #: The frame as stored (numbered in the session; a chunk's audio cut out of its text).
+    frame: Frame
+    #: The frame's text is a JSON object (parsed on the way in), so a capture file may store it inline.
+    json_object: bool
 
 
 class SessionObserver:
@@ -124,8 +137,6 @@ class Session:
         # Chunk frames keep their text with the audio cut out (the audio lives in the segment), so memory
         # grows with the audio bytes, not with their base64.
         self._audio_frames: dict[int, tuple[Segment, int, int]] = {}
-        #: Whether the last frame added parsed as a JSON object (the capture writer may then inline it).
-        self.last_frame_was_json = False
 
     # --- lookups ------------------------------------------------------------------------------------
 
@@ -174,26 +185,27 @@ class Session:
 
     # --- ingest -------------------------------------------------------------------------------------
 
-    def add(self, frame: Frame) -> Frame:
-        """Record a frame and derive what it means. Returns the frame as stored."""
-        self.last_frame_was_json = False
+    def add(self, frame: Frame) -> Added:
+        """Record a frame and derive what it means. Says how the frame was stored and whether its text is a
+        JSON object."""
         if frame.t >= self._next_deadline:
             self.check_timeouts(frame.t)
         if frame.dir is Direction.RECV:
-            stored = self._receive(frame)
+            added = self._receive(frame)
         elif frame.dir is Direction.SEND:
             stored = self._append(frame)
-            self._send(stored)
+            added = Added(stored, self._send(stored))
         else:
             stored = self._append(frame)
             self._meta(stored)
+            added = Added(stored, False)
         for observer in self.observers:
-            observer.frame_added(stored)
-        return stored
+            observer.frame_added(added.frame)
+        return added
 
     def add_text(self, t: float, conn: int, direction: Direction, text: str) -> Frame:
-        """Record a frame given its parts; the index is the next one."""
-        return self.add(Frame(len(self.frames), t, conn, direction, text))
+        """Record a frame given its parts; the index is the next one. Returns the frame as stored."""
+        return self.add(Frame(len(self.frames), t, conn, direction, text)).frame
 
     def _append(self, frame: Frame) -> Frame:
         if frame.index != len(self.frames):
@@ -241,10 +253,19 @@ class Session:
 
     # --- client frames --------------------------------------------------------------------------------
 
-    def _send(self, frame: Frame) -> None:
+    def _send(self, frame: Frame) -> bool:
+        """Read a client frame; whether its text is a JSON object."""
         try:
             obj = load_object(frame.text)
-            self.last_frame_was_json = True
+        except ProtocolError as exc:
+            self._flag(
+                anomalies.malformed_client_frame(problem=exc.message),
+                None,
+                frame=frame.index,
+                conn=frame.conn,
+            )
+            return False
+        try:
             message = parse_client_obj(obj)
         except ProtocolError as exc:
             self._flag(
@@ -253,7 +274,11 @@ class Session:
                 frame=frame.index,
                 conn=frame.conn,
             )
-            return
+        else:
+            self._request(frame, message)
+        return True
+
+    def _request(self, frame: Frame, message: ClientMessage) -> None:
         if isinstance(message, CancelRequest):
             ctx = self._by_id.get((frame.conn, message.context_id))
             if ctx is None:
@@ -325,7 +350,7 @@ class Session:
 
     # --- server frames ------------------------------------------------------------------------------
 
-    def _receive(self, frame: Frame) -> Frame:
+    def _receive(self, frame: Frame) -> Added:
         text = frame.text
         try:
             obj = load_object(text)
@@ -337,8 +362,7 @@ class Session:
                 frame=stored.index,
                 conn=frame.conn,
             )
-            return stored
-        self.last_frame_was_json = True
+            return Added(stored, False)
         raw_id = obj.get("context_id")
         ctx = self._by_id.get((frame.conn, raw_id)) if isinstance(raw_id, str) else None
         try:
@@ -353,8 +377,9 @@ class Session:
                 frame=stored.index,
                 conn=frame.conn,
             )
-            return stored
+            return Added(stored, True)
         audio: bytes | None = None
+        cut = -1
         if isinstance(message, Chunk):
             try:
                 audio = decode_base64(message.data)
@@ -366,44 +391,52 @@ class Session:
                 text = text[:cut] + text[cut + len(message.data) :]
                 frame = Frame(frame.index, frame.t, frame.conn, frame.dir, text)
         stored = self._append(frame)
+        self._reply(stored, message, ctx, audio, cut)
+        return Added(stored, True)
+
+    def _reply(
+        self, frame: Frame, message: ServerMessageT, ctx: Context | None, audio: bytes | None, cut: int
+    ) -> None:
+        """A server message, typed and stored: route it to its context (``ctx``, found by its id). ``audio`` is
+        a chunk's decoded data (None if it was not base64), ``cut`` where it was cut out of the text (-1: not)."""
         if message.context_id is None:
             if isinstance(message, ErrorMessage):
-                self._server_error(None, stored, message)
-                return stored
+                self._server_error(None, frame, message)
+                return
             self._flag(
                 anomalies.reply_without_context_id(frame_type=message.type),
                 None,
-                frame=stored.index,
+                frame=frame.index,
                 conn=frame.conn,
             )
-            return stored
+            return
         if ctx is None:
             self._flag(
                 anomalies.unknown_context(context_id=message.context_id, frame_type=message.type),
                 None,
-                frame=stored.index,
+                frame=frame.index,
                 conn=frame.conn,
                 context_id=message.context_id,
             )
-            return stored
-        ctx.frames.append(stored.index)
+            return
+        ctx.frames.append(frame.index)
         if ctx.state is ContextState.DONE:
             self._flag(
                 anomalies.after_done(context_id=ctx.context_id, frame_type=message.type),
                 ctx,
                 flush_id=getattr(message, "flush_id", None),
-                frame=stored.index,
+                frame=frame.index,
             )
         elif ctx.state is ContextState.CANCELLED and not isinstance(message, ErrorMessage):
             self._flag(
                 anomalies.after_cancel(context_id=ctx.context_id, frame_type=message.type),
                 ctx,
-                frame=stored.index,
+                frame=frame.index,
             )
         if isinstance(message, Chunk):
-            self._chunk(ctx, stored, message, audio, cut)
+            self._chunk(ctx, frame, message, audio, cut)
         elif isinstance(message, WordTimestamps | PhonemeTimestamps):
-            segment = self._attribute(ctx, stored, message.flush_id)
+            segment = self._attribute(ctx, frame, message.flush_id)
             timings = message.words if isinstance(message, WordTimestamps) else message.phonemes
             target = segment.words if isinstance(message, WordTimestamps) else segment.phonemes
             target.extend(
@@ -411,14 +444,13 @@ class Session:
                 for text, start, end in zip(timings.tokens, timings.start, timings.end, strict=True)
             )
         elif isinstance(message, FlushDone):
-            self._flush_done(ctx, stored, message)
+            self._flush_done(ctx, frame, message)
         elif isinstance(message, Done):
-            self._done(ctx, stored)
+            self._done(ctx, frame)
         elif isinstance(message, ErrorMessage):
-            self._server_error(ctx, stored, message)
+            self._server_error(ctx, frame, message)
         elif isinstance(message, UnknownMessage):
-            self._flag(anomalies.unknown_type(frame_type=message.type), ctx, frame=stored.index)
-        return stored
+            self._flag(anomalies.unknown_type(frame_type=message.type), ctx, frame=frame.index)
 
     def _attribute(self, ctx: Context, frame: Frame, flush_id: int | None) -> Segment:
         """The segment a server frame belongs to (see the module docstring)."""
