@@ -87,6 +87,40 @@ def test_chunks_without_flush_id_go_to_the_oldest_open_segment_and_are_flagged()
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("base", [1, 0])
+def test_learning_the_base_renumbers_segments_but_columns_keep_what_frames_carried(base: int) -> None:
+    changed: list[tuple[int, int | None]] = []
+
+    class Changes(SessionObserver):
+        def segment_changed(self, segment: Any) -> None:
+            changed.append((segment.ordinal, segment.flush_id))
+
+    wire = Wire()
+    wire.session.observers.append(Changes())
+    wire.send("a", "One. ")
+    wire.flush("a")
+    wire.send("a", "Two. ")
+    before = wire.chunk("a", None)
+    wire.chunk("a", None)
+    assert [s.label for s in wire.session.contexts[0].segments] == ["~1", "~2"]
+    changed.clear()
+    numbered = wire.chunk("a", base)
+    ctx = wire.session.contexts[0]
+    assert ctx.base == base
+    assert [(s.flush_id, s.label) for s in ctx.segments] == [(base, str(base)), (base + 1, str(base + 1))]
+    assert changed == [(0, base), (1, base + 1)]  # every segment, once, with its id known
+    columns = wire.session.chunks
+    assert columns.column("flush_id").tolist() == [-1, -1, base]
+    assert columns.column("segment").tolist() == [0, 0, 0]
+    assert columns.column("frame").tolist() == [before.index, before.index + 1, numbered.index]
+    assert ctx.segments[0].unnumbered_chunks == 2
+    # The sentence keeps the label the segment had when it was written.
+    assert [(a.kind, a.frames, a.message) for a in wire.session.anomalies] == [
+        (AnomalyKind.MISSING_FLUSH_ID, [3, 4],
+         "chunks without flush_id in context a, attributed by order to segment ~1"),
+    ]  # fmt: skip
+
+
 def test_flush_done_per_input_opens_server_segments_and_is_reported() -> None:
     wire = Wire()
     wire.send("a", "One. ")

@@ -476,8 +476,13 @@ class Session:
         return ctx.segments[ordinal]
 
     def _renumber(self, ctx: Context) -> None:
-        # Chunks that arrived before the base was known were stored with flush_id -1 in the columns;
-        # their segment ordinal is right, only the id needs filling in.
+        """The first flush_id fixed the context's numbering: every segment now has a flush_id and a new
+        label, so views hear that each one changed.
+
+        The chunk columns stay as they are. Their ``flush_id`` is what each frame carried, not what
+        attribution made of it: views say "attributed by order" where it is -1, and every chunk stored before
+        the base was known is such a chunk (a chunk with a flush_id fixes the base before it is stored). Its
+        segment is in the ``segment`` column, and that segment's flush_id is now known."""
         for segment in ctx.segments:
             self._segment_changed(segment)
 
