@@ -13,6 +13,7 @@ closed. A frame without a flush_id goes to the oldest segment not yet closed by 
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ from flushscope.protocol.messages import (
     parse_client_obj,
     parse_server_obj,
 )
+
+log = logging.getLogger("flushscope.session")
 
 # The records live in model.py and columns.py; they are re-exported here, where views look for them.
 __all__ = [
@@ -202,6 +205,32 @@ class Session:
         for observer in self.observers:
             observer.frame_added(added.frame)
         return added
+
+    def add_uninterpreted(self, frame: Frame, error: Exception) -> Frame:
+        """Keep a frame that :meth:`add` failed on, and say so: a fault in the model must lose neither the frame
+        nor the rest of the recording. ``frame`` is the frame given to ``add``, numbered as the session's next
+        frame (as :class:`~flushscope.core.recorder.Recorder` and :func:`rebuild` number them).
+
+        ``add`` may have stored the frame before it failed, perhaps with its audio cut out of the text: it is
+        then put back whole. An ``internal_error`` anomaly names the frame. Returns the frame as stored."""
+        frames = self.frames
+        last = frames[-1] if frames else None
+        if (
+            last is not None
+            and last.index == frame.index
+            and (last.t, last.conn, last.dir) == (frame.t, frame.conn, frame.dir)
+        ):
+            self._audio_frames.pop(last.index, None)
+            stored = frames[last.index] = Frame(last.index, frame.t, frame.conn, frame.dir, frame.text)
+        else:
+            stored = self._append(frame)
+        # ``add`` tells observers last, so they have not heard of it (unless telling them is what failed).
+        for observer in self.observers:
+            observer.frame_added(stored)
+        self._flag(
+            anomalies.internal_error(error=error), None, frame=stored.index, conn=frame.conn, fold=False
+        )
+        return stored
 
     def add_text(self, t: float, conn: int, direction: Direction, text: str) -> Frame:
         """Record a frame given its parts; the index is the next one. Returns the frame as stored."""
@@ -760,8 +789,15 @@ def _data_span(text: str, data: str) -> int:
 
 
 def rebuild(frames: list[Frame], thresholds: Thresholds | None = None) -> Session:
-    """A session derived from frames alone (a loaded capture)."""
+    """A session derived from frames alone (a loaded capture). A frame the model fails on is kept and
+    flagged, as the recorder does live, so that the capture still loads."""
     session = Session(thresholds)
     for frame in frames:
-        session.add(frame)
+        if frame.index != len(session.frames):
+            frame = Frame(len(session.frames), frame.t, frame.conn, frame.dir, frame.text)
+        try:
+            session.add(frame)
+        except Exception as exc:
+            log.exception("flushscope could not interpret frame %d of the capture", frame.index)
+            session.add_uninterpreted(frame, exc)
     return session
