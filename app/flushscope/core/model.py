@@ -205,10 +205,6 @@ class Context:
         return self.format.duration(self.total_bytes) if self.format is not None else 0.0
 
     @property
-    def total_samples(self) -> int:
-        return self.format.samples_in(self.total_bytes) if self.format is not None else 0
-
-    @property
     def chunk_count(self) -> int:
         return sum(s.chunk_count for s in self.segments)
 
