@@ -350,8 +350,9 @@ def test_context_reuse_after_done_starts_a_new_context() -> None:
     assert (first.frames, second.frames) == ([0, 1], [2])
     assert (first.state, second.state) == (ContextState.DONE, ContextState.ENDING)
     assert second.segments[0].text == "Again. "
+    # Flagged on the new context, whose first frame reuses the id.
     assert found(wire.session) == [
-        (AnomalyKind.CONTEXT_REUSED, Severity.WARNING, 1, None, [2],
+        (AnomalyKind.CONTEXT_REUSED, Severity.WARNING, 2, None, [2],
          "context_id a reused after it done: the service does not support reuse and may reject it or mix its "
          "frames up"),
     ]  # fmt: skip
@@ -409,6 +410,108 @@ def test_chunk_frames_keep_text_without_audio_and_can_rebuild_it() -> None:
     assert '"data": "<4800 bytes>"' in session.frame_text(original.index)
     full = json.loads(session.frame_text(original.index, elide_audio=False))
     assert base64.b64decode(full["data"]) == AUDIO
+
+
+def test_chunks_no_context_takes_keep_their_audio_in_the_frame_text() -> None:
+    wire = Wire()
+    orphan = wire.chunk("zzz", 1)
+    wire.send("a", "Hello. ")
+    nameless = wire.recv(
+        {"type": "chunk", "status_code": 206, "done": False, "data": base64.b64encode(AUDIO).decode()}
+    )
+    for frame in (orphan, nameless):
+        assert base64.b64encode(AUDIO).decode() in wire.session.frames[frame.index].text
+        assert json.loads(wire.session.frame_text(frame.index, elide_audio=False))["data"] == (
+            base64.b64encode(AUDIO).decode()
+        )
+    assert [a.kind for a in wire.session.anomalies] == [
+        AnomalyKind.UNKNOWN_CONTEXT,
+        AnomalyKind.MISSING_CONTEXT_ID,
+    ]
+
+
+def test_a_member_named_data_that_starts_alike_is_not_the_audio() -> None:
+    wire = Wire()
+    wire.send("a", "Hello. ")
+    data = base64.b64encode(AUDIO).decode()
+    decoy = data[:-4] + "AAAA"
+    text = json.dumps(
+        {"type": "chunk", "context_id": "a", "x": {"data": decoy}, "data": data, "flush_id": 1, "done": False}
+    )
+    frame = wire.recv(text)
+    assert wire.session.frame_text(frame.index, elide_audio=False) == text
+    assert (
+        decoy in wire.session.frames[frame.index].text and data not in wire.session.frames[frame.index].text
+    )
+    assert wire.session.contexts[0].segments[0].chunk_audio == [AUDIO]
+
+
+def test_repeats_in_a_context_that_reuses_an_id_are_its_own() -> None:
+    wire = Wire()
+    wire.send("a", "Hello. ", cont=False)
+    wire.chunk("a", None)
+    wire.done("a")
+    wire.send("a", "Again. ", cont=False)
+    wire.chunk("a", None)
+    wire.chunk("a", None)
+    assert [(a.kind, a.context_number, a.frames) for a in wire.session.anomalies] == [
+        (AnomalyKind.MISSING_FLUSH_ID, 1, [1]),
+        (AnomalyKind.CONTEXT_REUSED, 2, [3]),
+        (AnomalyKind.MISSING_FLUSH_ID, 2, [4, 5]),
+    ]
+
+
+def test_late_flushes_and_ends_are_listed_in_deadline_order_however_time_was_checked() -> None:
+    def frames(session: Session) -> Wire:
+        """An end, then a flush whose flush_done is due first."""
+        wire = Wire(session)
+        wire.send("a", "Hello. ", cont=False)  # its done is due at 3.01
+        wire.send("b", "Hello. ", dt=0.5)
+        wire.flush("b")  # its flush_done is due at 2.52
+        return wire
+
+    timer = Session(Thresholds(flush_done_s=2.0, done_s=3.0))
+    wire = frames(timer)
+    timer.check_timeouts(2.6)  # the live window's timer, between two frames
+    wire.chunk("b", 1, dt=3.0)
+    whole = [
+        Frame(f.index, f.t, f.conn, f.dir, timer.frame_text(f.index, elide_audio=False)) for f in timer.frames
+    ]
+    rebuilt = rebuild(whole, Thresholds(flush_done_s=2.0, done_s=3.0))
+    assert [(a.kind, a.context_id) for a in timer.anomalies] == [
+        (AnomalyKind.FLUSH_DONE_TIMEOUT, "b"),
+        (AnomalyKind.DONE_TIMEOUT, "a"),
+    ]
+    assert snapshot(rebuilt) == snapshot(timer)
+
+
+def test_flush_done_ids_below_the_first_segment_or_going_back() -> None:
+    wire = Wire()
+    wire.send("a", "A. ")
+    wire.flush("a")
+    wire.send("a", "B. ")
+    wire.flush("a")
+    wire.chunk("a", 0)  # the server numbers from 0
+    wire.flush_done("a", 0)
+    wire.flush_done("a", -1)
+    wire.flush_done("a", 1)  # the one expected after 0: not a skip
+    assert [(a.kind, a.flush_id, a.frames, a.message) for a in wire.session.anomalies] == [
+        (AnomalyKind.FLUSH_ID_BACKWARDS, -1, [6], "flush_id -1 is below the context's first segment (0)"),
+        (AnomalyKind.FLUSH_ID_BACKWARDS, -1, [6],
+         "flush_done -1 in context a after flush_done 0: flush ids went backwards or repeated"),
+    ]  # fmt: skip
+    assert wire.session.contexts[0].last_flush_done_id == 1
+
+
+def test_a_first_flush_done_below_the_first_segment_is_flagged_once() -> None:
+    wire = Wire()
+    wire.send("a", "A. ")
+    wire.flush("a")
+    wire.chunk("a", 1)
+    wire.flush_done("a", 0)
+    assert [(a.kind, a.frames, a.message) for a in wire.session.anomalies] == [
+        (AnomalyKind.FLUSH_ID_BACKWARDS, [3], "flush_id 0 is below the context's first segment (1)"),
+    ]
 
 
 def test_rebuilding_from_frames_gives_the_same_model() -> None:

@@ -242,7 +242,7 @@ def flush_id_below_base(*, flush_id: int, base: int) -> Finding:
     )
 
 
-def flush_done_backwards(*, context_id: str, flush_id: int, previous: int | None) -> Finding:
+def flush_done_backwards(*, context_id: str, flush_id: int, previous: int) -> Finding:
     """A ``flush_done`` whose id is not above the previous one's."""
     return _error(
         AnomalyKind.FLUSH_ID_BACKWARDS,

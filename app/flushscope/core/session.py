@@ -24,7 +24,8 @@ import numpy as np
 from flushscope.core import anomalies
 from flushscope.core.anomalies import Anomaly, AnomalyKind, Finding, Severity
 from flushscope.core.columns import ChunkColumns
-from flushscope.core.frames import Direction, Frame
+from flushscope.core.deadlines import Deadlines
+from flushscope.core.frames import Direction, Frame, data_span
 from flushscope.core.model import (
     ConnectionInfo,
     Context,
@@ -133,10 +134,12 @@ class Session:
         self.chunks = ChunkColumns()
         self.observers: list[SessionObserver] = []
         self._by_id: dict[tuple[int, str], Context] = {}
-        self._folded: dict[tuple[AnomalyKind, int, str | None, int | None], Anomaly] = {}
-        # Deadlines of pending flushes / ends, checked as time moves on (frame times or check_timeouts).
-        self._pending: list[tuple[float, Segment | Context]] = []
-        self._next_deadline = math.inf
+        # Anomalies that repeats fold into, by kind and place (connection, context number or else context id,
+        # flush_id or fold key): a context that reuses a finished one's id is another place.
+        self._folded: dict[tuple[AnomalyKind, int, int | None, str | None, int | None], Anomaly] = {}
+        # Flushes awaiting flush_done and ends awaiting done, checked as time moves on (frame times or
+        # check_timeouts).
+        self._deadlines: Deadlines[Segment | Context] = Deadlines()
         # Chunk frames keep their text with the audio cut out (the audio lives in the segment), so memory
         # grows with the audio bytes, not with their base64.
         self._audio_frames: dict[int, tuple[Segment, int, int]] = {}
@@ -191,7 +194,7 @@ class Session:
     def add(self, frame: Frame) -> Added:
         """Record a frame and derive what it means. Says how the frame was stored and whether its text is a
         JSON object."""
-        if frame.t >= self._next_deadline:
+        if frame.t >= self._deadlines.next:
             self.check_timeouts(frame.t)
         if frame.dir is Direction.RECV:
             added = self._receive(frame)
@@ -245,13 +248,7 @@ class Session:
     def check_timeouts(self, now: float) -> None:
         """Flag flushes and ends that have waited too long. Called on every frame whose time passes the
         next deadline, and by a live view's timer so that silence is noticed too."""
-        if now < self._next_deadline:
-            return
-        still: list[tuple[float, Segment | Context]] = []
-        for deadline, item in self._pending:
-            if deadline > now:
-                still.append((deadline, item))
-                continue
+        for item in self._deadlines.due(now):
             if isinstance(item, Segment):
                 if item.state is SegmentState.FLUSHING:
                     ctx = item.context
@@ -269,16 +266,10 @@ class Session:
                 self._flag(
                     anomalies.done_timeout(context_id=item.context_id, seconds=self.thresholds.done_s), item
                 )
-        self._pending = still
-        self._next_deadline = min((d for d, _ in still), default=math.inf)
 
     def finish(self) -> None:
         """The recording is over: whatever is still awaited will never come."""
         self.check_timeouts(math.inf)
-
-    def _wait_for(self, deadline: float, item: Segment | Context) -> None:
-        self._pending.append((deadline, item))
-        self._next_deadline = min(self._next_deadline, deadline)
 
     # --- client frames --------------------------------------------------------------------------------
 
@@ -322,15 +313,8 @@ class Session:
             self._flag(anomalies.request_without_context_id(), None, frame=frame.index, conn=frame.conn)
             return
         ctx = self._by_id.get((frame.conn, message.context_id))
-        if ctx is not None and ctx.finished:
-            self._flag(
-                anomalies.context_reused(context_id=ctx.context_id, state=ctx.state.value),
-                ctx,
-                frame=frame.index,
-            )
-            ctx = None
-        if ctx is None:
-            ctx = self._new_context(frame, message)
+        if ctx is None or ctx.finished:
+            ctx = self._new_context(frame, message, reusing=ctx)
         ctx.frames.append(frame.index)
         segment = ctx.current
         if message.transcript.strip() or (message.transcript and not message.is_end and not message.flush):
@@ -342,18 +326,26 @@ class Session:
             segment.flush_frame = frame.index
             if segment.state is SegmentState.OPEN:
                 segment.state = SegmentState.FLUSHING
-                self._wait_for(frame.t + self.thresholds.flush_done_s, segment)
+                self._deadlines.add(frame.t + self.thresholds.flush_done_s, segment)
             self._segment_changed(segment)
             self._add_segment(ctx)
         if message.is_end and ctx.state is ContextState.OPEN:
             ctx.state = ContextState.ENDING
             ctx.end_t = frame.t
-            self._wait_for(frame.t + self.thresholds.done_s, ctx)
+            self._deadlines.add(frame.t + self.thresholds.done_s, ctx)
             self._context_changed(ctx)
 
-    def _new_context(self, frame: Frame, message: GenerationRequest) -> Context:
+    def _new_context(self, frame: Frame, message: GenerationRequest, reusing: Context | None) -> Context:
+        """A context for the request in ``frame``; ``reusing`` is the finished one of the same id, if any."""
         assert message.context_id is not None
         ctx = Context(len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message)
+        if reusing is not None:
+            # Flagged on the new context: the frame that reuses the id is the new context's first.
+            self._flag(
+                anomalies.context_reused(context_id=ctx.context_id, state=reusing.state.value),
+                ctx,
+                frame=frame.index,
+            )
         try:
             ctx.format = AudioFormat.from_json(message.output_format)
             ctx.sample_width, ctx.sample_rate = ctx.format.encoding.sample_width, ctx.format.sample_rate
@@ -414,8 +406,9 @@ class Session:
                 audio = decode_base64(message.data)
             except ProtocolError:
                 audio = None
-            # Keep the frame's text without its base64: the audio is kept once, decoded, in its segment.
-            cut = _data_span(text, message.data) if audio else -1
+            # Keep the frame's text without its base64: the audio is kept once, decoded, in its segment. A chunk
+            # that no context takes keeps its text whole.
+            cut = data_span(text, message.data) if audio and ctx is not None else -1
             if cut >= 0:
                 text = text[:cut] + text[cut + len(message.data) :]
                 frame = Frame(frame.index, frame.t, frame.conn, frame.dir, text)
@@ -613,12 +606,14 @@ class Session:
             )
             return
         segment = self._attribute(ctx, frame, flush_id)
-        base = ctx.base if ctx.base is not None else 1
-        expected = base if ctx.last_flush_done_id is None else ctx.last_flush_done_id + 1
-        if flush_id < expected:
+        assert ctx.base is not None  # a flush_id fixes it
+        previous = ctx.last_flush_done_id
+        expected = ctx.base if previous is None else previous + 1
+        # An id below the first segment's was flagged as such by _attribute.
+        if previous is not None and flush_id < expected:
             self._flag(
                 anomalies.flush_done_backwards(
-                    context_id=ctx.context_id, flush_id=flush_id, previous=ctx.last_flush_done_id
+                    context_id=ctx.context_id, flush_id=flush_id, previous=previous
                 ),
                 ctx,
                 flush_id=flush_id,
@@ -633,7 +628,7 @@ class Session:
                 frame=frame.index,
                 fold=False,
             )
-        ctx.last_flush_done_id = max(flush_id, ctx.last_flush_done_id or flush_id)
+        ctx.last_flush_done_id = flush_id if previous is None else max(flush_id, previous)
         if segment.flush_t is None:
             self._flag(
                 anomalies.flush_done_unrequested(context_id=ctx.context_id, flush_id=flush_id),
@@ -746,7 +741,8 @@ class Session:
         kind = finding.kind
         context_id = ctx.context_id if ctx is not None else context_id
         conn = ctx.conn if ctx is not None else (conn or 0)
-        key = (kind, conn, context_id, flush_id if fold_key is None else fold_key)
+        number = ctx.number if ctx is not None else None
+        key = (kind, conn, number, context_id, flush_id if fold_key is None else fold_key)
         if fold and key in self._folded:
             anomaly = self._folded[key]
             if frame is not None:
@@ -762,7 +758,7 @@ class Session:
             context_id=context_id,
             flush_id=flush_id,
             frames=[f for f in (frame, extra_frame) if f is not None],
-            context_number=ctx.number if ctx is not None else None,
+            context_number=number,
         )
         self.anomalies.append(anomaly)
         if fold:
@@ -770,22 +766,6 @@ class Session:
         for observer in self.observers:
             observer.anomaly_added(anomaly)
         return anomaly
-
-
-def _data_span(text: str, data: str) -> int:
-    """Where the base64 of ``data`` starts inside the frame text, or -1 when it cannot be found for sure."""
-    at = text.find('"data"')
-    while at >= 0:
-        pos = at + 6
-        while pos < len(text) and text[pos] in " \t\r\n:":
-            pos += 1
-        if pos < len(text) and text[pos] == '"':
-            start = pos + 1
-            end = start + len(data)
-            if text.startswith(data[:32], start) and text[end : end + 1] == '"':
-                return start
-        at = text.find('"data"', at + 6)
-    return -1
 
 
 def rebuild(frames: list[Frame], thresholds: Thresholds | None = None) -> Session:
