@@ -15,7 +15,6 @@ from flushscope.protocol.audio import (
     AudioFormat,
     AudioFormatError,
     Encoding,
-    StreamResampler,
     alaw_decode,
     alaw_encode,
     decode,
@@ -481,56 +480,3 @@ def test_resample_rejects_bad_input() -> None:
         resample(np.zeros((4, 2), dtype=np.float32), 8000, 16000)
     with pytest.raises(TypeError):
         resample(np.zeros(4, dtype=np.int32), 8000, 16000)
-
-
-@pytest.mark.parametrize(("src", "dst"), [(22050, 24000), (24000, 44100), (48000, 8000), (16000, 22050)])
-def test_stream_resampler_matches_one_shot(src: int, dst: int) -> None:
-    rng = np.random.default_rng(src + dst)
-    signal = (0.3 * rng.standard_normal(src)).astype(np.float32)
-    one_shot = resample(signal, src, dst)
-
-    cuts = np.sort(rng.integers(0, len(signal), size=9))
-    blocks = np.split(signal, cuts)
-    assert len(blocks) == 10
-    stream = StreamResampler(src, dst)
-    parts = [stream.resample_chunk(block) for block in blocks[:-1]]
-    parts.append(stream.resample_chunk(blocks[-1], last=True))
-    streamed = np.concatenate(parts)
-
-    assert streamed.dtype == np.float32
-    assert abs(len(streamed) - len(one_shot)) <= 2
-    n = min(len(streamed), len(one_shot))
-    rms = np.sqrt(np.mean((streamed[:n].astype(np.float64) - one_shot[:n]) ** 2))
-    assert rms < 1e-4
-
-
-def test_stream_resampler_flush_reset_and_finish() -> None:
-    sine = _sine(22050, 0.2)
-    stream = StreamResampler(22050, 44100)
-    head = stream.resample_chunk(sine)
-    tail = stream.flush()
-    assert stream.finished
-    assert abs(len(head) + len(tail) - 2 * len(sine)) <= 2
-    with pytest.raises(RuntimeError, match="reset"):
-        stream.resample_chunk(sine)
-    stream.reset()
-    again = np.concatenate([stream.resample_chunk(sine), stream.flush()])
-    np.testing.assert_array_equal(again, np.concatenate([head, tail]))
-
-
-def test_stream_resampler_int16_and_passthrough() -> None:
-    pcm = np.round(_sine(16000, 0.5) * 20000).astype(np.int16)
-    stream16 = StreamResampler(16000, 48000, np.int16)
-    head = stream16.resample_chunk(pcm[:3000])
-    out = np.concatenate([head, stream16.resample_chunk(pcm[3000:], last=True)])
-    assert out.dtype == np.int16
-    assert abs(len(out) - 3 * len(pcm)) <= 2
-    stream16.reset()
-    with pytest.raises(TypeError):
-        stream16.resample_chunk(pcm.astype(np.float32))
-
-    same = StreamResampler(24000, 24000)
-    block = _sine(24000, 0.01)
-    np.testing.assert_array_equal(same.resample_chunk(block), block)
-    assert same.flush().shape == (0,)
-    assert same.delay == 0.0

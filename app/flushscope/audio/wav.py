@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile
 
-from flushscope.core.session import Context, Segment, Session
+from flushscope.core.session import Segment, Session
 from flushscope.protocol.audio import AudioFormat, decode, to_int16
 
 
@@ -56,12 +56,6 @@ def export_segment(segment: Segment, directory: Path, *, float32: bool = False) 
     if fmt is None:
         raise ExportError(f"context {segment.context.context_id} has no known output format")
     return write_wav(directory / segment_file_name(segment), segment.audio(), fmt, float32=float32)
-
-
-def export_context(ctx: Context, path: Path, *, float32: bool = False) -> Path:
-    if ctx.format is None:
-        raise ExportError(f"context {ctx.context_id} has no known output format")
-    return write_wav(path, ctx.audio(), ctx.format, float32=float32)
 
 
 def export_session(session: Session, directory: Path, *, float32: bool = False) -> list[Path]:

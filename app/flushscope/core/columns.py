@@ -23,6 +23,8 @@ class ChunkColumns:
         ("nbytes", np.int32),
         ("frame", np.int64),
     )
+    #: The column names, in the order of :meth:`append`'s arguments.
+    NAMES: tuple[str, ...] = tuple(name for name, _ in _FIELDS)
     _BATCH = 4096
 
     def __init__(self) -> None:

@@ -5,6 +5,7 @@ They are filled in by :class:`flushscope.core.session.Session` as frames arrive;
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -111,6 +112,16 @@ class Segment:
         return len(self.chunk_frames)
 
     @property
+    def start_seconds(self) -> float:
+        """Where the segment's audio starts in its context's audio, in seconds (0 before it has any, or while
+        the context's format is unknown)."""
+        fmt = self.context.format
+        rate = fmt.sample_rate if fmt is not None else 0
+        if not rate or self.start_sample is None:
+            return 0.0
+        return self.start_sample / rate
+
+    @property
     def text_ready_t(self) -> float | None:
         """When the server could start speaking this segment: its first send (or its flush, when the context
         asked the server to buffer text and the flush went out before any audio), but not before the
@@ -194,10 +205,6 @@ class Context:
         return self.format.duration(self.total_bytes) if self.format is not None else 0.0
 
     @property
-    def total_samples(self) -> int:
-        return self.format.samples_in(self.total_bytes) if self.format is not None else 0
-
-    @property
     def chunk_count(self) -> int:
         return sum(s.chunk_count for s in self.segments)
 
@@ -210,6 +217,31 @@ class Context:
             return None
         ordinal = flush_id - self.base
         return self.segments[ordinal] if 0 <= ordinal < len(self.segments) else None
+
+    def segment_at(self, seconds: float) -> Segment | None:
+        """The segment whose audio holds the position ``seconds`` into the context's audio: the last segment
+        with audio that starts at or before it (None if none does)."""
+        found: Segment | None = None
+        for segment in self.segments:
+            if segment.nbytes and segment.start_sample is not None:
+                if segment.start_seconds > seconds:
+                    break
+                found = segment
+        return found
+
+    def segment_of_frame(self, index: int) -> Segment | None:
+        """The segment frame ``index`` belongs to: one of its chunks, one of its transcripts, its flush or its
+        flush_done (None for the context's other frames, and for frames of other contexts)."""
+        for segment in self.segments:
+            chunks = segment.chunk_frames
+            at = bisect.bisect_left(chunks, index)
+            if at < len(chunks) and chunks[at] == index:
+                return segment
+            if index in (segment.flush_frame, segment.flush_done_frame):
+                return segment
+            if any(t.frame == index for t in segment.transcripts):
+                return segment
+        return None
 
     def oldest_unclosed(self) -> Segment:
         """Where audio without a flush_id goes: the first segment not yet closed by flush_done."""

@@ -13,15 +13,19 @@ closed. A frame without a flush_id goes to the oldest segment not yet closed by 
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from flushscope.core.anomalies import Anomaly, AnomalyKind, Severity, likely_cause
+from flushscope.core import anomalies
+from flushscope.core.anomalies import Anomaly, AnomalyKind, Finding, Severity
 from flushscope.core.columns import ChunkColumns
-from flushscope.core.frames import Direction, Frame
+from flushscope.core.deadlines import Deadlines
+from flushscope.core.frames import Direction, Frame, data_span
 from flushscope.core.model import (
     ConnectionInfo,
     Context,
@@ -35,12 +39,14 @@ from flushscope.protocol.audio import AudioFormat, AudioFormatError
 from flushscope.protocol.messages import (
     CancelRequest,
     Chunk,
+    ClientMessage,
     Done,
     ErrorMessage,
     FlushDone,
     GenerationRequest,
     PhonemeTimestamps,
     ProtocolError,
+    ServerMessageT,
     UnknownMessage,
     WordTimestamps,
     decode_base64,
@@ -49,8 +55,11 @@ from flushscope.protocol.messages import (
     parse_server_obj,
 )
 
+log = logging.getLogger("flushscope.session")
+
 # The records live in model.py and columns.py; they are re-exported here, where views look for them.
 __all__ = [
+    "Added",
     "ChunkColumns",
     "ConnectionInfo",
     "Context",
@@ -64,6 +73,15 @@ __all__ = [
     "Transcript",
     "rebuild",
 ]
+
+
+class Added(NamedTuple):
+    """What :meth:`Session.add` did with a frame."""
+
+    #: The frame as stored (numbered in the session; a chunk's audio cut out of its text).
+    frame: Frame
+    #: The frame's text is a JSON object (parsed on the way in), so a capture file may store it inline.
+    json_object: bool
 
 
 class SessionObserver:
@@ -116,15 +134,15 @@ class Session:
         self.chunks = ChunkColumns()
         self.observers: list[SessionObserver] = []
         self._by_id: dict[tuple[int, str], Context] = {}
-        self._folded: dict[tuple[AnomalyKind, int, str | None, int | None], Anomaly] = {}
-        # Deadlines of pending flushes / ends, checked as time moves on (frame times or check_timeouts).
-        self._pending: list[tuple[float, Segment | Context]] = []
-        self._next_deadline = math.inf
+        # Anomalies that repeats fold into, by kind and place (connection, context number or else context id,
+        # flush_id or fold key): a context that reuses a finished one's id is another place.
+        self._folded: dict[tuple[AnomalyKind, int, int | None, str | None, int | None], Anomaly] = {}
+        # Flushes awaiting flush_done and ends awaiting done, checked as time moves on (frame times or
+        # check_timeouts).
+        self._deadlines: Deadlines[Segment | Context] = Deadlines()
         # Chunk frames keep their text with the audio cut out (the audio lives in the segment), so memory
         # grows with the audio bytes, not with their base64.
         self._audio_frames: dict[int, tuple[Segment, int, int]] = {}
-        #: Whether the last frame added parsed as a JSON object (the capture writer may then inline it).
-        self.last_frame_was_json = False
 
     # --- lookups ------------------------------------------------------------------------------------
 
@@ -173,26 +191,53 @@ class Session:
 
     # --- ingest -------------------------------------------------------------------------------------
 
-    def add(self, frame: Frame) -> Frame:
-        """Record a frame and derive what it means. Returns the frame as stored."""
-        self.last_frame_was_json = False
-        if frame.t >= self._next_deadline:
+    def add(self, frame: Frame) -> Added:
+        """Record a frame and derive what it means. Says how the frame was stored and whether its text is a
+        JSON object."""
+        if frame.t >= self._deadlines.next:
             self.check_timeouts(frame.t)
         if frame.dir is Direction.RECV:
-            stored = self._receive(frame)
+            added = self._receive(frame)
         elif frame.dir is Direction.SEND:
             stored = self._append(frame)
-            self._send(stored)
+            added = Added(stored, self._send(stored))
         else:
             stored = self._append(frame)
             self._meta(stored)
+            added = Added(stored, False)
+        for observer in self.observers:
+            observer.frame_added(added.frame)
+        return added
+
+    def add_uninterpreted(self, frame: Frame, error: Exception) -> Frame:
+        """Keep a frame that :meth:`add` failed on, and say so: a fault in the model must lose neither the frame
+        nor the rest of the recording. ``frame`` is the frame given to ``add``, numbered as the session's next
+        frame (as :class:`~flushscope.core.recorder.Recorder` and :func:`rebuild` number them).
+
+        ``add`` may have stored the frame before it failed, perhaps with its audio cut out of the text: it is
+        then put back whole. An ``internal_error`` anomaly names the frame. Returns the frame as stored."""
+        frames = self.frames
+        last = frames[-1] if frames else None
+        if (
+            last is not None
+            and last.index == frame.index
+            and (last.t, last.conn, last.dir) == (frame.t, frame.conn, frame.dir)
+        ):
+            self._audio_frames.pop(last.index, None)
+            stored = frames[last.index] = Frame(last.index, frame.t, frame.conn, frame.dir, frame.text)
+        else:
+            stored = self._append(frame)
+        # ``add`` tells observers last, so they have not heard of it (unless telling them is what failed).
         for observer in self.observers:
             observer.frame_added(stored)
+        self._flag(
+            anomalies.internal_error(error=error), None, frame=stored.index, conn=frame.conn, fold=False
+        )
         return stored
 
     def add_text(self, t: float, conn: int, direction: Direction, text: str) -> Frame:
-        """Record a frame given its parts; the index is the next one."""
-        return self.add(Frame(len(self.frames), t, conn, direction, text))
+        """Record a frame given its parts; the index is the next one. Returns the frame as stored."""
+        return self.add(Frame(len(self.frames), t, conn, direction, text)).frame
 
     def _append(self, frame: Frame) -> Frame:
         if frame.index != len(self.frames):
@@ -203,63 +248,57 @@ class Session:
     def check_timeouts(self, now: float) -> None:
         """Flag flushes and ends that have waited too long. Called on every frame whose time passes the
         next deadline, and by a live view's timer so that silence is noticed too."""
-        if now < self._next_deadline:
-            return
-        still: list[tuple[float, Segment | Context]] = []
-        for deadline, item in self._pending:
-            if deadline > now:
-                still.append((deadline, item))
-                continue
+        for item in self._deadlines.due(now):
             if isinstance(item, Segment):
                 if item.state is SegmentState.FLUSHING:
-                    self._anomaly(
-                        AnomalyKind.FLUSH_DONE_TIMEOUT,
-                        Severity.ERROR,
-                        item.context,
-                        item.flush_id,
-                        item.flush_frame,
-                        f"no flush_done for segment {item.label} of context {item.context.context_id} "
-                        f"within {self.thresholds.flush_done_s:g} s of its flush",
+                    ctx = item.context
+                    self._flag(
+                        anomalies.flush_done_timeout(
+                            context_id=ctx.context_id,
+                            segment=item.label,
+                            seconds=self.thresholds.flush_done_s,
+                        ),
+                        ctx,
+                        flush_id=item.flush_id,
+                        frame=item.flush_frame,
                     )
             elif item.state is ContextState.ENDING:
-                self._anomaly(
-                    AnomalyKind.DONE_TIMEOUT,
-                    Severity.ERROR,
-                    item,
-                    None,
-                    None,
-                    f"no done for context {item.context_id} within {self.thresholds.done_s:g} s of its end "
-                    "(continue: false)",
+                self._flag(
+                    anomalies.done_timeout(context_id=item.context_id, seconds=self.thresholds.done_s), item
                 )
-        self._pending = still
-        self._next_deadline = min((d for d, _ in still), default=math.inf)
 
     def finish(self) -> None:
         """The recording is over: whatever is still awaited will never come."""
         self.check_timeouts(math.inf)
 
-    def _wait_for(self, deadline: float, item: Segment | Context) -> None:
-        self._pending.append((deadline, item))
-        self._next_deadline = min(self._next_deadline, deadline)
-
     # --- client frames --------------------------------------------------------------------------------
 
-    def _send(self, frame: Frame) -> None:
+    def _send(self, frame: Frame) -> bool:
+        """Read a client frame; whether its text is a JSON object."""
         try:
             obj = load_object(frame.text)
-            self.last_frame_was_json = True
-            message = parse_client_obj(obj)
         except ProtocolError as exc:
-            self._anomaly(
-                AnomalyKind.MALFORMED_FRAME,
-                Severity.WARNING,
+            self._flag(
+                anomalies.malformed_client_frame(problem=exc.message),
                 None,
-                None,
-                frame.index,
-                f"the client sent a frame the service will reject: {exc.message}",
+                frame=frame.index,
                 conn=frame.conn,
             )
-            return
+            return False
+        try:
+            message = parse_client_obj(obj)
+        except ProtocolError as exc:
+            self._flag(
+                anomalies.malformed_client_frame(problem=exc.message),
+                None,
+                frame=frame.index,
+                conn=frame.conn,
+            )
+        else:
+            self._request(frame, message)
+        return True
+
+    def _request(self, frame: Frame, message: ClientMessage) -> None:
         if isinstance(message, CancelRequest):
             ctx = self._by_id.get((frame.conn, message.context_id))
             if ctx is None:
@@ -271,30 +310,11 @@ class Session:
                 self._context_changed(ctx)
             return
         if message.context_id is None:
-            self._anomaly(
-                AnomalyKind.MISSING_CONTEXT_ID,
-                Severity.WARNING,
-                None,
-                None,
-                frame.index,
-                "a generation request without context_id: its replies cannot be told apart from others",
-                conn=frame.conn,
-            )
+            self._flag(anomalies.request_without_context_id(), None, frame=frame.index, conn=frame.conn)
             return
         ctx = self._by_id.get((frame.conn, message.context_id))
-        if ctx is not None and ctx.finished:
-            self._anomaly(
-                AnomalyKind.CONTEXT_REUSED,
-                Severity.WARNING,
-                ctx,
-                None,
-                frame.index,
-                f"context_id {ctx.context_id} reused after it {ctx.state.value}: the service does not support "
-                "reuse and may reject it or mix its frames up",
-            )
-            ctx = None
-        if ctx is None:
-            ctx = self._new_context(frame, message)
+        if ctx is None or ctx.finished:
+            ctx = self._new_context(frame, message, reusing=ctx)
         ctx.frames.append(frame.index)
         segment = ctx.current
         if message.transcript.strip() or (message.transcript and not message.is_end and not message.flush):
@@ -306,29 +326,34 @@ class Session:
             segment.flush_frame = frame.index
             if segment.state is SegmentState.OPEN:
                 segment.state = SegmentState.FLUSHING
-                self._wait_for(frame.t + self.thresholds.flush_done_s, segment)
+                self._deadlines.add(frame.t + self.thresholds.flush_done_s, segment)
             self._segment_changed(segment)
             self._add_segment(ctx)
         if message.is_end and ctx.state is ContextState.OPEN:
             ctx.state = ContextState.ENDING
             ctx.end_t = frame.t
-            self._wait_for(frame.t + self.thresholds.done_s, ctx)
+            self._deadlines.add(frame.t + self.thresholds.done_s, ctx)
             self._context_changed(ctx)
 
-    def _new_context(self, frame: Frame, message: GenerationRequest) -> Context:
+    def _new_context(self, frame: Frame, message: GenerationRequest, reusing: Context | None) -> Context:
+        """A context for the request in ``frame``; ``reusing`` is the finished one of the same id, if any."""
         assert message.context_id is not None
         ctx = Context(len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message)
+        if reusing is not None:
+            # Flagged on the new context: the frame that reuses the id is the new context's first.
+            self._flag(
+                anomalies.context_reused(context_id=ctx.context_id, state=reusing.state.value),
+                ctx,
+                frame=frame.index,
+            )
         try:
             ctx.format = AudioFormat.from_json(message.output_format)
             ctx.sample_width, ctx.sample_rate = ctx.format.encoding.sample_width, ctx.format.sample_rate
         except AudioFormatError as exc:
-            self._anomaly(
-                AnomalyKind.BAD_OUTPUT_FORMAT,
-                Severity.WARNING,
+            self._flag(
+                anomalies.bad_output_format(context_id=ctx.context_id, problem=str(exc)),
                 ctx,
-                None,
-                frame.index,
-                f"context {ctx.context_id} asks for an output format the protocol does not define: {exc}",
+                frame=frame.index,
             )
         self.contexts.append(ctx)
         self._by_id[(frame.conn, ctx.context_id)] = ctx
@@ -346,23 +371,19 @@ class Session:
 
     # --- server frames ------------------------------------------------------------------------------
 
-    def _receive(self, frame: Frame) -> Frame:
+    def _receive(self, frame: Frame) -> Added:
         text = frame.text
         try:
             obj = load_object(text)
         except ProtocolError as exc:
             stored = self._append(frame)
-            self._anomaly(
-                AnomalyKind.MALFORMED_FRAME,
-                Severity.ERROR,
+            self._flag(
+                anomalies.malformed_server_frame(problem=exc.message),
                 None,
-                None,
-                stored.index,
-                f"the server sent a frame that is not a message: {exc.message}",
+                frame=stored.index,
                 conn=frame.conn,
             )
-            return stored
-        self.last_frame_was_json = True
+            return Added(stored, False)
         raw_id = obj.get("context_id")
         ctx = self._by_id.get((frame.conn, raw_id)) if isinstance(raw_id, str) else None
         try:
@@ -371,80 +392,73 @@ class Session:
             stored = self._append(frame)
             if ctx is not None:
                 ctx.frames.append(stored.index)
-            self._anomaly(
-                AnomalyKind.MALFORMED_FRAME,
-                Severity.ERROR,
+            self._flag(
+                anomalies.unreadable_server_frame(frame_type=obj.get("type"), problem=exc.message),
                 ctx,
-                None,
-                stored.index,
-                f"a {obj.get('type', 'typeless')!s} frame the client cannot read: {exc.message}",
+                frame=stored.index,
                 conn=frame.conn,
             )
-            return stored
+            return Added(stored, True)
         audio: bytes | None = None
+        cut = -1
         if isinstance(message, Chunk):
             try:
                 audio = decode_base64(message.data)
             except ProtocolError:
                 audio = None
-            # Keep the frame's text without its base64: the audio is kept once, decoded, in its segment.
-            cut = _data_span(text, message.data) if audio else -1
+            # Keep the frame's text without its base64: the audio is kept once, decoded, in its segment. A chunk
+            # that no context takes keeps its text whole.
+            cut = data_span(text, message.data) if audio and ctx is not None else -1
             if cut >= 0:
                 text = text[:cut] + text[cut + len(message.data) :]
                 frame = Frame(frame.index, frame.t, frame.conn, frame.dir, text)
         stored = self._append(frame)
+        self._reply(stored, message, ctx, audio, cut)
+        return Added(stored, True)
+
+    def _reply(
+        self, frame: Frame, message: ServerMessageT, ctx: Context | None, audio: bytes | None, cut: int
+    ) -> None:
+        """A server message, typed and stored: route it to its context (``ctx``, found by its id). ``audio`` is
+        a chunk's decoded data (None if it was not base64), ``cut`` where it was cut out of the text (-1: not)."""
         if message.context_id is None:
             if isinstance(message, ErrorMessage):
-                self._server_error(None, stored, message)
-                return stored
-            self._anomaly(
-                AnomalyKind.MISSING_CONTEXT_ID,
-                Severity.ERROR,
+                self._server_error(None, frame, message)
+                return
+            self._flag(
+                anomalies.reply_without_context_id(frame_type=message.type),
                 None,
-                None,
-                stored.index,
-                f"a {message.type or 'typeless'} frame without context_id: clients cannot route it",
+                frame=frame.index,
                 conn=frame.conn,
             )
-            return stored
+            return
         if ctx is None:
-            self._anomaly(
-                AnomalyKind.UNKNOWN_CONTEXT,
-                Severity.ERROR,
+            self._flag(
+                anomalies.unknown_context(context_id=message.context_id, frame_type=message.type),
                 None,
-                None,
-                stored.index,
-                f"a {message.type or 'typeless'} frame for context {message.context_id}, which this connection "
-                "never opened",
+                frame=frame.index,
                 conn=frame.conn,
                 context_id=message.context_id,
             )
-            return stored
-        ctx.frames.append(stored.index)
+            return
+        ctx.frames.append(frame.index)
         if ctx.state is ContextState.DONE:
-            self._anomaly(
-                AnomalyKind.AFTER_DONE,
-                Severity.ERROR,
+            self._flag(
+                anomalies.after_done(context_id=ctx.context_id, frame_type=message.type),
                 ctx,
-                getattr(message, "flush_id", None),
-                stored.index,
-                f"a {message.type} frame for context {ctx.context_id} after its done",
+                flush_id=getattr(message, "flush_id", None),
+                frame=frame.index,
             )
         elif ctx.state is ContextState.CANCELLED and not isinstance(message, ErrorMessage):
-            self._anomaly(
-                AnomalyKind.AFTER_CANCEL,
-                Severity.INFO,
+            self._flag(
+                anomalies.after_cancel(context_id=ctx.context_id, frame_type=message.type),
                 ctx,
-                None,
-                stored.index,
-                f"{message.type} frames for context {ctx.context_id} after it was cancelled: the service "
-                "finishes a generation already running, and clients that forget a context on cancel may "
-                "hand these to another one",
+                frame=frame.index,
             )
         if isinstance(message, Chunk):
-            self._chunk(ctx, stored, message, audio, cut)
+            self._chunk(ctx, frame, message, audio, cut)
         elif isinstance(message, WordTimestamps | PhonemeTimestamps):
-            segment = self._attribute(ctx, stored, message.flush_id)
+            segment = self._attribute(ctx, frame, message.flush_id)
             timings = message.words if isinstance(message, WordTimestamps) else message.phonemes
             target = segment.words if isinstance(message, WordTimestamps) else segment.phonemes
             target.extend(
@@ -452,21 +466,13 @@ class Session:
                 for text, start, end in zip(timings.tokens, timings.start, timings.end, strict=True)
             )
         elif isinstance(message, FlushDone):
-            self._flush_done(ctx, stored, message)
+            self._flush_done(ctx, frame, message)
         elif isinstance(message, Done):
-            self._done(ctx, stored)
+            self._done(ctx, frame)
         elif isinstance(message, ErrorMessage):
-            self._server_error(ctx, stored, message)
+            self._server_error(ctx, frame, message)
         elif isinstance(message, UnknownMessage):
-            self._anomaly(
-                AnomalyKind.UNKNOWN_TYPE,
-                Severity.WARNING,
-                ctx,
-                None,
-                stored.index,
-                f"a frame of unknown type {message.type!r}: some clients (Pipecat) turn these into errors",
-            )
-        return stored
+            self._flag(anomalies.unknown_type(frame_type=message.type), ctx, frame=frame.index)
 
     def _attribute(self, ctx: Context, frame: Frame, flush_id: int | None) -> Segment:
         """The segment a server frame belongs to (see the module docstring)."""
@@ -479,13 +485,11 @@ class Session:
             self._renumber(ctx)
         ordinal = flush_id - ctx.base
         if ordinal < 0:
-            self._anomaly(
-                AnomalyKind.FLUSH_ID_BACKWARDS,
-                Severity.ERROR,
+            self._flag(
+                anomalies.flush_id_below_base(flush_id=flush_id, base=ctx.base),
                 ctx,
-                flush_id,
-                frame.index,
-                f"flush_id {flush_id} is below the context's first segment ({ctx.base})",
+                flush_id=flush_id,
+                frame=frame.index,
             )
             return ctx.oldest_unclosed()
         while ordinal >= len(ctx.segments):
@@ -494,71 +498,63 @@ class Session:
         return ctx.segments[ordinal]
 
     def _renumber(self, ctx: Context) -> None:
-        # Chunks that arrived before the base was known were stored with flush_id -1 in the columns;
-        # their segment ordinal is right, only the id needs filling in.
+        """The first flush_id fixed the context's numbering: every segment now has a flush_id and a new
+        label, so views hear that each one changed.
+
+        The chunk columns stay as they are. Their ``flush_id`` is what each frame carried, not what
+        attribution made of it: views say "attributed by order" where it is -1, and every chunk stored before
+        the base was known is such a chunk (a chunk with a flush_id fixes the base before it is stored). Its
+        segment is in the ``segment`` column, and that segment's flush_id is now known."""
         for segment in ctx.segments:
             self._segment_changed(segment)
 
     def _chunk(self, ctx: Context, frame: Frame, message: Chunk, audio: bytes | None, cut: int) -> None:
         segment = self._attribute(ctx, frame, message.flush_id)
         if audio is None:
-            self._anomaly(
-                AnomalyKind.BAD_BASE64,
-                Severity.ERROR,
+            self._flag(
+                anomalies.bad_base64(context_id=ctx.context_id),
                 ctx,
-                message.flush_id,
-                frame.index,
-                f"chunk data in context {ctx.context_id} is not valid base64; its audio is lost",
+                flush_id=message.flush_id,
+                frame=frame.index,
             )
             audio = b""
         fmt = ctx.format
         nbytes = len(audio)
         width, rate = ctx.sample_width, ctx.sample_rate
         if fmt is not None and nbytes % width:
-            self._anomaly(
-                AnomalyKind.PARTIAL_SAMPLE,
-                Severity.ERROR,
+            self._flag(
+                anomalies.partial_sample(
+                    nbytes=nbytes, encoding=fmt.encoding.value, sample_width=fmt.encoding.sample_width
+                ),
                 ctx,
-                message.flush_id,
-                frame.index,
-                f"a chunk of {len(audio)} bytes is not a whole number of {fmt.encoding.value} samples "
-                f"({fmt.encoding.sample_width} bytes each): playback would drift out of alignment",
+                flush_id=message.flush_id,
+                frame=frame.index,
             )
         if message.flush_id is None:
             segment.unnumbered_chunks += 1
-            had_flush = ctx.flushes_sent > 0
-            self._anomaly(
-                AnomalyKind.MISSING_FLUSH_ID,
-                Severity.WARNING if had_flush else Severity.INFO,
+            self._flag(
+                anomalies.missing_flush_id(
+                    context_id=ctx.context_id, segment=segment.label, flush_sent=ctx.flushes_sent > 0
+                ),
                 ctx,
-                None,
-                frame.index,
-                f"chunks without flush_id in context {ctx.context_id}, attributed by order to segment "
-                f"{segment.label}"
-                + ("" if had_flush else " (no flush had been sent yet, as some servers do)"),
+                frame=frame.index,
                 fold_key=segment.ordinal,
             )
         if segment.state is SegmentState.CLOSED:
-            self._anomaly(
-                AnomalyKind.CHUNK_AFTER_FLUSH_DONE,
-                Severity.ERROR,
+            self._flag(
+                anomalies.chunk_after_flush_done(context_id=ctx.context_id, segment=segment.label),
                 ctx,
-                segment.flush_id,
-                frame.index,
-                f"a chunk for segment {segment.label} of context {ctx.context_id} arrived after its flush_done: "
-                "clients that end the segment on flush_done lose or misplace it",
+                flush_id=segment.flush_id,
+                frame=frame.index,
             )
         t = frame.t
         times = segment.chunk_times
         if times and t - times[-1] > self.thresholds.stall_s and self._stalled(ctx, segment, t):
-            gap = t - times[-1]
-            self._anomaly(
-                AnomalyKind.STALL,
-                Severity.WARNING,
+            self._flag(
+                anomalies.stall(context_id=ctx.context_id, segment=segment.label, gap_s=t - times[-1]),
                 ctx,
-                segment.flush_id,
-                frame.index,
-                f"{gap * 1000:.0f} ms without audio inside segment {segment.label} of context {ctx.context_id}",
+                flush_id=segment.flush_id,
+                frame=frame.index,
                 fold=False,
             )
         # Durations inline with the context's cached width and rate: this runs for every chunk.
@@ -605,50 +601,40 @@ class Session:
     def _flush_done(self, ctx: Context, frame: Frame, message: FlushDone) -> None:
         flush_id = message.flush_id
         if flush_id is None:
-            self._anomaly(
-                AnomalyKind.MALFORMED_FRAME,
-                Severity.ERROR,
-                ctx,
-                None,
-                frame.index,
-                f"flush_done without flush_id in context {ctx.context_id}: it cannot be matched to a segment",
+            self._flag(
+                anomalies.flush_done_without_flush_id(context_id=ctx.context_id), ctx, frame=frame.index
             )
             return
         segment = self._attribute(ctx, frame, flush_id)
-        base = ctx.base if ctx.base is not None else 1
-        expected = base if ctx.last_flush_done_id is None else ctx.last_flush_done_id + 1
-        if flush_id < expected:
-            self._anomaly(
-                AnomalyKind.FLUSH_ID_BACKWARDS,
-                Severity.ERROR,
+        assert ctx.base is not None  # a flush_id fixes it
+        previous = ctx.last_flush_done_id
+        expected = ctx.base if previous is None else previous + 1
+        # An id below the first segment's was flagged as such by _attribute.
+        if previous is not None and flush_id < expected:
+            self._flag(
+                anomalies.flush_done_backwards(
+                    context_id=ctx.context_id, flush_id=flush_id, previous=previous
+                ),
                 ctx,
-                flush_id,
-                frame.index,
-                f"flush_done {flush_id} in context {ctx.context_id} after flush_done {ctx.last_flush_done_id}: "
-                "flush ids went backwards or repeated",
+                flush_id=flush_id,
+                frame=frame.index,
                 fold=False,
             )
         elif flush_id > expected:
-            self._anomaly(
-                AnomalyKind.FLUSH_ID_SKIPPED,
-                Severity.ERROR,
+            self._flag(
+                anomalies.flush_done_skipped(context_id=ctx.context_id, flush_id=flush_id, expected=expected),
                 ctx,
-                flush_id,
-                frame.index,
-                f"flush_done {flush_id} in context {ctx.context_id} where {expected} was expected: "
-                f"{flush_id - expected} segment id(s) skipped, so every later chunk is off by that much",
+                flush_id=flush_id,
+                frame=frame.index,
                 fold=False,
             )
-        ctx.last_flush_done_id = max(flush_id, ctx.last_flush_done_id or flush_id)
+        ctx.last_flush_done_id = flush_id if previous is None else max(flush_id, previous)
         if segment.flush_t is None:
-            self._anomaly(
-                AnomalyKind.FLUSH_DONE_UNREQUESTED,
-                Severity.WARNING,
+            self._flag(
+                anomalies.flush_done_unrequested(context_id=ctx.context_id, flush_id=flush_id),
                 ctx,
-                flush_id,
-                frame.index,
-                f"flush_done {flush_id} in context {ctx.context_id} for a segment the client never flushed "
-                "(some servers close a segment per input when max_buffer_delay_ms is 0)",
+                flush_id=flush_id,
+                frame=frame.index,
             )
         segment.state = SegmentState.CLOSED
         segment.flush_done_t = frame.t
@@ -664,14 +650,11 @@ class Session:
             return  # already flagged as a frame after done
         pending = [s for s in ctx.segments if s.state is SegmentState.FLUSHING]
         for segment in pending:
-            self._anomaly(
-                AnomalyKind.DONE_WHILE_FLUSH_PENDING,
-                Severity.ERROR,
+            self._flag(
+                anomalies.done_while_flush_pending(context_id=ctx.context_id, segment=segment.label),
                 ctx,
-                segment.flush_id,
-                segment.flush_frame,
-                f"done for context {ctx.context_id} while the flush of segment {segment.label} was still "
-                "waiting for its flush_done",
+                flush_id=segment.flush_id,
+                frame=segment.flush_frame,
                 extra_frame=frame.index,
             )
         for segment in ctx.segments:
@@ -685,22 +668,15 @@ class Session:
 
     def _server_error(self, ctx: Context | None, frame: Frame, message: ErrorMessage) -> None:
         text = message.text
-        cause = likely_cause(text, message.status_code)
-        sentence = f"server error {message.status_code or ''}: {text}".replace("  ", " ")
-        if cause:
-            sentence += f". Likely cause: {cause}"
         if ctx is not None:
             ctx.error = text
             if not ctx.finished:
                 ctx.state = ContextState.FAILED
             self._context_changed(ctx)
-        self._anomaly(
-            AnomalyKind.SERVER_ERROR,
-            Severity.ERROR,
+        self._flag(
+            anomalies.server_error(text=text, status_code=message.status_code),
             ctx,
-            None,
-            frame.index,
-            sentence,
+            frame=frame.index,
             conn=frame.conn,
             fold=False,
         )
@@ -724,20 +700,17 @@ class Session:
             code = event.get("code")
             info.close_code = code if isinstance(code, int) else None
             info.close_reason = str(event.get("reason") or "")
-            clean = info.close_code in (1000, 1001)
             for ctx in self.contexts:
                 if ctx.conn == frame.conn and ctx.state in (ContextState.OPEN, ContextState.ENDING):
                     ctx.state = ContextState.FAILED
                     ctx.error = f"connection closed ({info.close_code} {info.close_reason})".strip()
                     self._context_changed(ctx)
-                    self._anomaly(
-                        AnomalyKind.CONNECTION_LOST,
-                        Severity.WARNING if clean else Severity.ERROR,
+                    self._flag(
+                        anomalies.connection_lost(
+                            context_id=ctx.context_id, code=info.close_code, reason=info.close_reason
+                        ),
                         ctx,
-                        None,
-                        frame.index,
-                        f"the connection closed (code {info.close_code}, {info.close_reason or 'no reason'}) "
-                        f"before context {ctx.context_id} was done",
+                        frame=frame.index,
                     )
 
     # --- notifications and anomalies ----------------------------------------------------------------
@@ -750,24 +723,27 @@ class Session:
         for observer in self.observers:
             observer.context_changed(ctx)
 
-    def _anomaly(
+    def _flag(
         self,
-        kind: AnomalyKind,
-        severity: Severity,
+        finding: Finding,
         ctx: Context | None,
-        flush_id: int | None,
-        frame: int | None,
-        message: str,
         *,
+        flush_id: int | None = None,
+        frame: int | None = None,
         conn: int | None = None,
         context_id: str | None = None,
         fold: bool = True,
         fold_key: int | None = None,
         extra_frame: int | None = None,
     ) -> Anomaly:
+        """Place a finding: in ``ctx`` (or on ``conn``, for ``context_id`` when no context has it), naming
+        ``frame`` (and ``extra_frame``). A repeat of a finding of the same kind in the same place (the same
+        ``flush_id``, or ``fold_key`` when given) is folded into the first one, unless ``fold`` is false."""
+        kind = finding.kind
         context_id = ctx.context_id if ctx is not None else context_id
         conn = ctx.conn if ctx is not None else (conn or 0)
-        key = (kind, conn, context_id, flush_id if fold_key is None else fold_key)
+        number = ctx.number if ctx is not None else None
+        key = (kind, conn, number, context_id, flush_id if fold_key is None else fold_key)
         if fold and key in self._folded:
             anomaly = self._folded[key]
             if frame is not None:
@@ -775,16 +751,15 @@ class Session:
             for observer in self.observers:
                 observer.anomaly_changed(anomaly)
             return anomaly
-        frames = [f for f in (frame, extra_frame) if f is not None]
         anomaly = Anomaly(
-            kind,
-            severity,
-            message,
-            conn,
-            context_id,
-            flush_id,
-            frames,
-            context_number=ctx.number if ctx is not None else None,
+            kind=kind,
+            severity=finding.severity,
+            message=finding.message,
+            conn=conn,
+            context_id=context_id,
+            flush_id=flush_id,
+            frames=[f for f in (frame, extra_frame) if f is not None],
+            context_number=number,
         )
         self.anomalies.append(anomaly)
         if fold:
@@ -794,25 +769,16 @@ class Session:
         return anomaly
 
 
-def _data_span(text: str, data: str) -> int:
-    """Where the base64 of ``data`` starts inside the frame text, or -1 when it cannot be found for sure."""
-    at = text.find('"data"')
-    while at >= 0:
-        pos = at + 6
-        while pos < len(text) and text[pos] in " \t\r\n:":
-            pos += 1
-        if pos < len(text) and text[pos] == '"':
-            start = pos + 1
-            end = start + len(data)
-            if text.startswith(data[:32], start) and text[end : end + 1] == '"':
-                return start
-        at = text.find('"data"', at + 6)
-    return -1
-
-
 def rebuild(frames: list[Frame], thresholds: Thresholds | None = None) -> Session:
-    """A session derived from frames alone (a loaded capture)."""
+    """A session derived from frames alone (a loaded capture). A frame the model fails on is kept and
+    flagged, as the recorder does live, so that the capture still loads."""
     session = Session(thresholds)
     for frame in frames:
-        session.add(frame)
+        if frame.index != len(session.frames):
+            frame = Frame(len(session.frames), frame.t, frame.conn, frame.dir, frame.text)
+        try:
+            session.add(frame)
+        except Exception as exc:
+            log.exception("flushscope could not interpret frame %d of the capture", frame.index)
+            session.add_uninterpreted(frame, exc)
     return session

@@ -15,7 +15,7 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +27,6 @@ __all__ = [
     "AudioFormatError",
     "BytesLike",
     "Encoding",
-    "StreamResampler",
     "alaw_decode",
     "alaw_encode",
     "decode",
@@ -154,10 +153,6 @@ class AudioFormat:
     @property
     def sample_width(self) -> int:
         return self.encoding.sample_width
-
-    @property
-    def bytes_per_second(self) -> int:
-        return self.sample_rate * self.encoding.sample_width
 
     def samples_in(self, nbytes: int) -> int:
         """Whole samples in ``nbytes``; a trailing partial sample does not count."""
@@ -381,8 +376,6 @@ def encode(samples: npt.NDArray[np.floating[Any]] | npt.NDArray[np.int16], encod
 
 _QUALITY = "HQ"
 
-_SampleT = TypeVar("_SampleT", np.float32, np.int16)
-
 
 def _check_rate(name: str, rate: int) -> None:
     if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
@@ -420,87 +413,3 @@ def resample(
         np.ascontiguousarray(arr), src_rate, dst_rate, quality=_QUALITY
     )
     return out
-
-
-class StreamResampler(Generic[_SampleT]):
-    """Block-by-block soxr conversion of one continuous mono stream, seamless across block boundaries.
-
-    Feed blocks with ``resample_chunk`` and pass ``last=True`` (or call ``flush``) once at the end to drain
-    the filter; the concatenated output matches ``resample`` on the whole signal. After that the stream is
-    finished until ``reset``. At equal rates blocks pass straight through.
-    """
-
-    @overload
-    def __init__(self: StreamResampler[np.float32], src_rate: int, dst_rate: int) -> None: ...
-    @overload
-    def __init__(
-        self: StreamResampler[np.float32], src_rate: int, dst_rate: int, dtype: type[np.float32]
-    ) -> None: ...
-    @overload
-    def __init__(
-        self: StreamResampler[np.int16], src_rate: int, dst_rate: int, dtype: type[np.int16]
-    ) -> None: ...
-    def __init__(
-        self, src_rate: int, dst_rate: int, dtype: type[np.float32] | type[np.int16] = np.float32
-    ) -> None:
-        _check_rate("src_rate", src_rate)
-        _check_rate("dst_rate", dst_rate)
-        self._dtype: np.dtype[Any] = np.dtype(dtype)
-        if self._dtype not in (np.dtype(np.float32), np.dtype(np.int16)):
-            raise TypeError(f"dtype must be float32 or int16, got {self._dtype}")
-        self.src_rate = src_rate
-        self.dst_rate = dst_rate
-        self._finished = False
-        self._stream: Any = None
-        if src_rate != dst_rate:
-            self._stream = soxr.ResampleStream(
-                src_rate, dst_rate, 1, dtype=self._dtype.name, quality=_QUALITY
-            )
-
-    @property
-    def dtype(self) -> np.dtype[Any]:
-        return self._dtype
-
-    @property
-    def finished(self) -> bool:
-        """True once the final block has been given; further input needs ``reset``."""
-        return self._finished
-
-    @property
-    def delay(self) -> float:
-        """Output samples currently held back inside the filter."""
-        return 0.0 if self._stream is None else float(self._stream.delay())
-
-    def _coerce(self, samples: npt.NDArray[Any]) -> npt.NDArray[_SampleT]:
-        arr = np.asarray(samples)
-        if arr.ndim != 1:
-            raise ValueError(f"expected mono (1-D) samples, got shape {arr.shape}")
-        if self._dtype == np.int16:
-            if arr.dtype != np.int16:
-                raise TypeError(f"this stream takes int16 samples, got {arr.dtype}")
-        elif not np.issubdtype(arr.dtype, np.floating):
-            raise TypeError(f"this stream takes floating samples, got {arr.dtype}")
-        # soxr insists on an exact ndarray of the stream dtype; ascontiguousarray also drops subclasses.
-        return np.ascontiguousarray(arr, dtype=self._dtype)
-
-    def resample_chunk(self, samples: npt.NDArray[Any], last: bool = False) -> npt.NDArray[_SampleT]:
-        """Convert the next block. The output may be shorter or longer than ``len * dst / src`` while the
-        filter fills; ``last=True`` drains what remains."""
-        if self._finished:
-            raise RuntimeError("stream already finished; call reset() before feeding a new signal")
-        arr = self._coerce(samples)
-        self._finished = last
-        if self._stream is None:
-            return arr
-        out: npt.NDArray[_SampleT] = self._stream.resample_chunk(arr, last=last)
-        return out
-
-    def flush(self) -> npt.NDArray[_SampleT]:
-        """End the stream and return the samples still held in the filter."""
-        return self.resample_chunk(np.zeros(0, dtype=self._dtype), last=True)
-
-    def reset(self) -> None:
-        """Forget all state, ready for an unrelated signal at the same rates."""
-        if self._stream is not None:
-            self._stream.clear()
-        self._finished = False
