@@ -16,7 +16,7 @@ from flushscope.core.frames import Direction, Frame
 from flushscope.core.recorder import Recorder
 from flushscope.core.scenario import parse_scenario
 from flushscope.core.session import ContextState, SegmentState, Session
-from flushscope.emulator.speech import Synthesizer
+from flushscope.emulator.espeak import Synthesizer
 from flushscope.net.client import Client, Target
 from flushscope.net.runner import play_scenario, wait_settled
 
