@@ -28,25 +28,6 @@ POLL_HZ: Final = 30.0
 _TRAILING_POLLS = 15
 
 
-def segment_start(segment: Segment) -> float:
-    """Where ``segment``'s audio starts in its context's audio, in seconds (0 before it has any)."""
-    rate = segment.context.format.sample_rate if segment.context.format is not None else 0
-    if not rate or segment.start_sample is None:
-        return 0.0
-    return segment.start_sample / rate
-
-
-def segment_at(context: Context, seconds: float) -> Segment | None:
-    """The segment of ``context`` whose audio holds the position ``seconds`` into the context's audio."""
-    found: Segment | None = None
-    for segment in context.segments:
-        if segment.nbytes and segment.start_sample is not None:
-            if segment_start(segment) > seconds:
-                break
-            found = segment
-    return found
-
-
 @dataclass(frozen=True, eq=False)
 class PlayTarget:
     """What plays: one segment, or a whole context (``segment`` None), and from where it was started."""
@@ -59,7 +40,7 @@ class PlayTarget:
     @property
     def offset(self) -> float:
         """Seconds of the context's audio before what plays: a segment's start, 0 for a context."""
-        return 0.0 if self.segment is None else segment_start(self.segment)
+        return 0.0 if self.segment is None else self.segment.start_seconds
 
     def context_position(self, position: float) -> float:
         """A player position (seconds into what plays) as seconds into the context's audio."""
@@ -69,7 +50,7 @@ class PlayTarget:
         """The segment heard at a player position."""
         if self.segment is not None:
             return self.segment
-        return segment_at(self.context, position)
+        return self.context.segment_at(position)
 
 
 class PlaybackController(QObject):
@@ -398,8 +379,8 @@ class PlaybackController(QObject):
             return
         position = target.context_position(seconds)
         self.playheadMoved.emit(target.context, position)
-        segment = target.segment or segment_at(target.context, position)
+        segment = target.segment or target.context.segment_at(position)
         fraction = 0.0
         if segment is not None and segment.audio_seconds > 0:
-            fraction = (position - segment_start(segment)) / segment.audio_seconds
+            fraction = (position - segment.start_seconds) / segment.audio_seconds
         self.playingChanged.emit(segment, fraction)

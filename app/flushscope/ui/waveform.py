@@ -33,7 +33,6 @@ from flushscope.core.session import Context, Segment
 from flushscope.protocol.audio import decode
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.palette import flush_colour, is_dark, warning_colour
-from flushscope.ui.playback import segment_start
 from flushscope.ui.tables import context_label
 from flushscope.ui.tooltip import show_tooltip
 
@@ -177,7 +176,7 @@ class WaveformStrip(QWidget):
         if isinstance(target, Segment):
             if target.context is not context:
                 return None
-            seconds -= segment_start(target)
+            seconds -= target.start_seconds
         elif target is not context:
             return None
         duration = self.duration()
@@ -300,7 +299,7 @@ class WaveformStrip(QWidget):
         words: list[TimedToken]
         if isinstance(target, Segment):
             words = target.words
-            shift = segment_start(target)
+            shift = target.start_seconds
         else:
             words = [w for s in target.segments for w in s.words]
             shift = 0.0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
-
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
@@ -17,7 +15,6 @@ from PySide6.QtWidgets import (
 )
 
 from flushscope.core.anomalies import Anomaly
-from flushscope.core.session import Context, Segment
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels.table_view import make_table
 from flushscope.ui.tables import (
@@ -25,20 +22,6 @@ from flushscope.ui.tables import (
     AnomaliesModel,
     SortProxy,
 )
-
-
-def segment_of_frame(ctx: Context, frame: int) -> Segment | None:
-    """The segment of ``ctx`` a frame belongs to (a chunk, a transcript, its flush or flush_done)."""
-    for segment in ctx.segments:
-        chunks = segment.chunk_frames
-        at = bisect.bisect_left(chunks, frame)
-        if at < len(chunks) and chunks[at] == frame:
-            return segment
-        if frame in (segment.flush_frame, segment.flush_done_frame):
-            return segment
-        if any(t.frame == frame for t in segment.transcripts):
-            return segment
-    return None
 
 
 class AnomaliesPanel(QWidget):
@@ -104,7 +87,7 @@ class AnomaliesPanel(QWidget):
             if anomaly.flush_id is not None:
                 segment = ctx.segment_for_flush_id(anomaly.flush_id)
             if segment is None and anomaly.frames:
-                segment = segment_of_frame(ctx, anomaly.frames[0])
+                segment = ctx.segment_of_frame(anomaly.frames[0])
             if segment is not None:
                 self._selection.select_segment(segment)
             else:
