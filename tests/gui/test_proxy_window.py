@@ -80,18 +80,23 @@ def test_the_proxy_target_records_the_users_app(
     qtbot.waitUntil(
         lambda: bool(session.contexts) and session.contexts[0].state is ContextState.DONE, timeout=WAIT_MS
     )
-    qtbot.waitUntil(lambda: panel.connections.count() == 1 and "closed" in panel.connections.item(0).text(), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: panel.connections.count() == 1 and "closed" in panel.connections.item(0).text(),
+        timeout=WAIT_MS,
+    )
     window.bridge.flush()
     [ctx] = session.contexts
     assert [s.flush_id for s in ctx.segments if s.nbytes] == [1, 2]
     assert window.transcripts.model.rowCount() == 2 and window.timeline.lane_count() == 1
     label = session.connections[1].client
     assert label is not None and label.startswith("cartesia-python/")
+    port = session.connections[1].port
+    assert port is not None and ctx.client == f"{label} :{port}"
     item = panel.connections.item(0).text()
     assert item.startswith(f"#1 · closed 1000 · {label} · :")
     assert panel.connections.item(0).toolTip().startswith(f"{label} from 127.0.0.1:")
     frames = window.frames.model
-    assert frames.index(0, FramesModel.CONNECTION).data() == f"1 · {label}"
+    assert frames.index(0, FramesModel.CONNECTION).data() == f"1 · {label} :{port}"
 
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)

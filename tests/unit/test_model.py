@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from flushscope.core.session import Context
+from flushscope.core.frames import Direction, meta_text
+from flushscope.core.session import Context, Session
 from session_wire import AUDIO, FORMAT, Wire
 
 
@@ -82,3 +83,22 @@ def test_segment_of_frame_is_none_for_another_contexts_frames() -> None:
     assert a.segment_of_frame(1) is None and a.segment_of_frame(2) is None
     assert b.segment_of_frame(2) is b.segments[0]
     assert a.segment_of_frame(0) is a.segments[0]
+
+
+def test_a_proxied_connection_labels_its_contexts_with_its_client_and_port() -> None:
+    session = Session()
+    app = Wire(session, conn=1)
+    app.add(Direction.META, meta_text("connect", url="ws://up/tts/websocket", client="Pipecat", port=50123))
+    app.send("a", "Hello.")
+    own = Wire(session, conn=2)
+    own.connect()
+    own.send("b", "Hi.")
+    unknown_port = Wire(session, conn=3)
+    unknown_port.add(
+        Direction.META, meta_text("connect", url="ws://up/tts/websocket", client="LiveKit", port="x")
+    )
+    unknown_port.send("c", "Hey.")
+    assert session.connections[1].label == "Pipecat :50123"
+    assert session.connections[2].label is None
+    assert session.connections[3].label == "LiveKit"
+    assert [ctx.client for ctx in session.contexts] == ["Pipecat :50123", None, "LiveKit"]

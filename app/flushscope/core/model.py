@@ -173,6 +173,8 @@ class Context:
     state: ContextState = ContextState.OPEN
     #: The server's flush_id of segment 0, fixed by the first flush_id seen.
     base: int | None = None
+    #: The label of the connection's client (:attr:`ConnectionInfo.label`), when the proxy recorded it.
+    client: str | None = None
     end_t: float | None = None
     done_t: float | None = None
     cancel_t: float | None = None
@@ -263,10 +265,19 @@ class ConnectionInfo:
 
     number: int
     url: str | None = None
-    #: Who opened it, for connections recorded by the proxy: the client's User-Agent.
+    #: Who opened it, for connections recorded by the proxy: the client's User-Agent, and its port.
     client: str | None = None
+    port: int | None = None
     opened_t: float | None = None
     closed_t: float | None = None
     close_code: int | None = None
     close_reason: str | None = None
     error: str | None = None
+
+    @property
+    def label(self) -> str | None:
+        """How a person tells this connection from others of the same app: ``cartesia-python/4.2.0 :54321``
+        (None for a connection flushscope opened itself)."""
+        if self.client is None:
+            return None
+        return f"{self.client} :{self.port}" if self.port is not None else self.client

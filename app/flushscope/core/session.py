@@ -339,6 +339,8 @@ class Session:
         """A context for the request in ``frame``; ``reusing`` is the finished one of the same id, if any."""
         assert message.context_id is not None
         ctx = Context(len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message)
+        info = self.connections.get(frame.conn)
+        ctx.client = info.label if info is not None else None
         if reusing is not None:
             # Flagged on the new context: the frame that reuses the id is the new context's first.
             self._flag(
@@ -692,6 +694,8 @@ class Session:
         if kind == "connect":
             info.url = str(event.get("url")) if event.get("url") is not None else None
             info.client = str(event.get("client")) if event.get("client") is not None else None
+            port = event.get("port")
+            info.port = port if isinstance(port, int) and not isinstance(port, bool) else None
             info.opened_t = frame.t
         elif kind == "error":
             info.error = str(event.get("message", ""))

@@ -344,7 +344,7 @@ class FramesModel(_TableModel):
 
     def _client(self, conn: int) -> str | None:
         info = self.session.connections.get(conn)
-        return info.client if info is not None else None
+        return info.label if info is not None else None
 
     def _tooltip(self, row: int, column: int) -> Any:
         if column == self.CONNECTION:

@@ -1,5 +1,5 @@
-"""The gutter left of the timeline's plot: each lane's label (context number, id and state), drawn into an
-image once and reused until one of them changes."""
+"""The gutter left of the timeline's plot: each lane's label (context number, id, state and, for an app
+recorded by the proxy, its client), drawn into an image once and reused until one of them changes."""
 
 from __future__ import annotations
 
@@ -31,7 +31,16 @@ def _paint_gutter(
     painter.setClipRect(gutter)
     for i in lanes:
         ctx = all_lanes[i].context
-        key = (ctx.number, ctx.context_id, ctx.state, ctx.error, ctx is selected, geo.lane_h, geo.gutter)
+        key = (
+            ctx.number,
+            ctx.context_id,
+            ctx.state,
+            ctx.error,
+            ctx.client,
+            ctx is selected,
+            geo.lane_h,
+            geo.gutter,
+        )
         cached = labels.get(i)
         if cached is None or cached[0] != key:
             cached = labels[i] = (
@@ -81,6 +90,9 @@ def _render_label(
         )
         painter.setPen(state_colour)
         detail = state if ctx.error is None else f"{state}: {ctx.error}"
+        if ctx.client is not None:
+            # The app that opened it, when the proxy recorded several: its lanes are told apart here.
+            detail = f"{detail} · {ctx.client}"
         painter.drawText(
             QRect(rect.left(), y0 + line_h, rect.width(), line_h),
             Qt.AlignmentFlag.AlignLeft,
