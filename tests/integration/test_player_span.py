@@ -56,7 +56,9 @@ def play(player: Player) -> list[str]:
     return errors
 
 
-def test_a_span_across_a_segment_boundary_plays_exactly_those_samples(alsa_file: Path, player: Player) -> None:
+def test_a_span_across_a_segment_boundary_plays_exactly_those_samples(
+    alsa_file: Path, player: Player
+) -> None:
     ctx = context(Wire(), [tone(0.5, 7), tone(0.5, 11), tone(0.5, 13)])
     whole = decoded(ctx.audio(), FMT)
     assert player.play_context(ctx, 0.3, 0.9, live=False)

@@ -1,4 +1,5 @@
-"""Playback of one segment, or one context's segments (all of them or a span), gapless, while they may still be
+"""Playback of one segment, or of one context's segments (all of them or a span of their audio), gapless,
+while they may still be streaming in.
 
 Qt-free: the GUI wraps a :class:`Player` and calls :meth:`Player.poll` from a timer (about 30 Hz).
 
