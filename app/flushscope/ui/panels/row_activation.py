@@ -20,15 +20,16 @@ class RowActivation(QObject):
 
     def __init__(self, view: QTableView, go: Callable[[QModelIndex], None]) -> None:
         super().__init__(view)
-        self._view = view
+        # Kept as Python references: the filter must not call into a view that is being destroyed.
+        self._viewport = view.viewport()
         self._go = go
         self._pressing = False
-        view.viewport().installEventFilter(self)
+        self._viewport.installEventFilter(self)
         view.selectionModel().currentRowChanged.connect(self._on_current_row)
         view.clicked.connect(self._go)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._view.viewport():
+        if watched is self._viewport:
             if event.type() == QEvent.Type.MouseButtonPress:
                 self._pressing = True
             elif event.type() == QEvent.Type.MouseButtonRelease:
