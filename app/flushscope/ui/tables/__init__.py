@@ -9,6 +9,7 @@ bridge shows a different session.
 * :mod:`.frame_descriptions`: what a frame's text says (type, flush_id, summary), parsed once.
 * :mod:`.sorting` and :mod:`.frames_filter`: the proxies views sit on.
 * :mod:`.lints` and :mod:`.boundaries`: the analysis of the session (:mod:`.listed`: what they share).
+* :mod:`.compare` and :mod:`.diff`: a strategy comparison and a diff with a capture (:mod:`.items`).
 """
 
 from flushscope.ui.tables.anomalies import AnomaliesModel
@@ -23,8 +24,11 @@ from flushscope.ui.tables.base import (
     row_ranges,
 )
 from flushscope.ui.tables.boundaries import BoundariesModel
+from flushscope.ui.tables.compare import CompareModel
+from flushscope.ui.tables.diff import DiffModel
 from flushscope.ui.tables.frames import KNOWN_TYPES, FrameFilter, FramesModel
 from flushscope.ui.tables.frames_filter import FramesFilterProxy
+from flushscope.ui.tables.items import ITEM_ROLE
 from flushscope.ui.tables.lints import LintsModel
 from flushscope.ui.tables.listed import ROW_ROLE
 from flushscope.ui.tables.sorting import SortProxy, TranscriptsSortProxy
@@ -33,6 +37,7 @@ from flushscope.ui.tables.transcripts import TranscriptsModel
 __all__ = [
     "ANOMALY_ROLE",
     "FRAME_INDEX_ROLE",
+    "ITEM_ROLE",
     "KNOWN_TYPES",
     "ROW_ROLE",
     "SEGMENT_ROLE",
@@ -40,6 +45,8 @@ __all__ = [
     "AnomaliesModel",
     "AnyIndex",
     "BoundariesModel",
+    "CompareModel",
+    "DiffModel",
     "FrameFilter",
     "FramesFilterProxy",
     "FramesModel",
