@@ -17,7 +17,7 @@ from flushscope.core.session import Session
 from flushscope.ui.analysis import AnalysisModel
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels import BoundariesPanel, FramesPanel, LintsPanel
-from flushscope.ui.tables import ROW_ROLE, BoundariesModel, LintsModel, SortProxy
+from flushscope.ui.tables import ITEM_ROLE, BoundariesModel, LintsModel, SortProxy
 from session_wire import Wire
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
@@ -173,7 +173,7 @@ def test_lints_rows_follow_the_analysis_with_targeted_changes(wire: Wire, analys
     assert ids(model, LintsModel.ID) == ["continuation-no-space"]
     assert ids(model, LintsModel.CONTEXT) == ["1 · a"]
     assert ids(model, LintsModel.FLUSH_ID) == ["1"]
-    lint = model.index(0, 0).data(ROW_ROLE)
+    lint = model.index(0, 0).data(ITEM_ROLE)
     assert lint is analysis.lints[0]
     assert "What to do: End each transcript with a space" in model.index(0, LintsModel.MESSAGE).data(
         Qt.ItemDataRole.ToolTipRole
@@ -242,7 +242,7 @@ def test_boundaries_rows_show_the_figures_and_sort_outliers_first(
     proxy.sort(BoundariesModel.OUTLIER, Qt.SortOrder.DescendingOrder)
     assert [proxy.index(r, BoundariesModel.OUTLIER).data() for r in range(5)] == ["outlier"] * 2 + [""] * 3
     proxy.sort(BoundariesModel.GAP, Qt.SortOrder.AscendingOrder)
-    gaps = [proxy.index(r, 0).data(ROW_ROLE).arrival_gap_ms for r in range(proxy.rowCount())]
+    gaps = [proxy.index(r, 0).data(ITEM_ROLE).arrival_gap_ms for r in range(proxy.rowCount())]
     assert gaps == sorted(gaps)
 
 

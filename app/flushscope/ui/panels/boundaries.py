@@ -11,7 +11,7 @@ from flushscope.ui.analysis import AnalysisModel
 from flushscope.ui.bridge import Selection
 from flushscope.ui.panels.row_activation import RowActivation, context_numbered, segment_numbered
 from flushscope.ui.panels.table_view import make_table
-from flushscope.ui.tables import ROW_ROLE, BoundariesModel, SortProxy
+from flushscope.ui.tables import ITEM_ROLE, BoundariesModel, SortProxy
 
 
 class BoundariesPanel(QWidget):
@@ -50,7 +50,7 @@ class BoundariesPanel(QWidget):
         self._activation = RowActivation(self.view, self._on_activated)
 
     def _on_activated(self, index: QModelIndex) -> None:
-        self.go_to(index.data(ROW_ROLE))
+        self.go_to(index.data(ITEM_ROLE))
 
     def go_to(self, boundary: Boundary) -> None:
         """Select the segment after the boundary and highlight the last chunk before it and the first

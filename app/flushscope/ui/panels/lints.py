@@ -12,7 +12,7 @@ from flushscope.ui.bridge import Selection
 from flushscope.ui.panels.anomalies import segment_of_frame
 from flushscope.ui.panels.row_activation import RowActivation, context_numbered
 from flushscope.ui.panels.table_view import make_table
-from flushscope.ui.tables import ROW_ROLE, LintsModel, SortProxy
+from flushscope.ui.tables import ITEM_ROLE, LintsModel, SortProxy
 
 
 class LintsPanel(QWidget):
@@ -51,11 +51,11 @@ class LintsPanel(QWidget):
         self._show_advice()
 
     def _on_activated(self, index: QModelIndex) -> None:
-        self.go_to(index.data(ROW_ROLE))
+        self.go_to(index.data(ITEM_ROLE))
 
     def _show_advice(self) -> None:
         index = self.view.currentIndex()
-        lint: Lint | None = index.data(ROW_ROLE) if index.isValid() else None
+        lint: Lint | None = index.data(ITEM_ROLE) if index.isValid() else None
         if lint is None:
             count = self.model.rowCount()
             self.advice.setText(

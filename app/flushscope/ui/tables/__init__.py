@@ -30,7 +30,6 @@ from flushscope.ui.tables.frames import KNOWN_TYPES, FrameFilter, FramesModel
 from flushscope.ui.tables.frames_filter import FramesFilterProxy
 from flushscope.ui.tables.items import ITEM_ROLE
 from flushscope.ui.tables.lints import LintsModel
-from flushscope.ui.tables.listed import ROW_ROLE
 from flushscope.ui.tables.sorting import SortProxy, TranscriptsSortProxy
 from flushscope.ui.tables.transcripts import TranscriptsModel
 
@@ -39,7 +38,6 @@ __all__ = [
     "FRAME_INDEX_ROLE",
     "ITEM_ROLE",
     "KNOWN_TYPES",
-    "ROW_ROLE",
     "SEGMENT_ROLE",
     "SORT_ROLE",
     "AnomaliesModel",

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QApplication, QStyle
 from flushscope.core.boundaries import Boundary
 from flushscope.ui.analysis_words import boundary_words, flush_ids, last_word, level_step
 from flushscope.ui.tables.base import _DECORATION, _RIGHT, SORT_ROLE, context_label
-from flushscope.ui.tables.listed import ROW_ROLE, _ListedModel
+from flushscope.ui.tables.items import ITEM_ROLE
+from flushscope.ui.tables.listed import _ListedModel
 
 if TYPE_CHECKING:
     from flushscope.ui.analysis import AnalysisModel
@@ -45,7 +46,7 @@ class BoundariesModel(_ListedModel):
 
     def __init__(self, analysis: AnalysisModel, parent: QObject | None = None) -> None:
         super().__init__(analysis, parent)
-        self._roles[ROW_ROLE] = self._row_item
+        self._roles[ITEM_ROLE] = self._row_item
         self._roles[SORT_ROLE] = self.sort_key
         self._roles[_DECORATION] = self._decoration
         self._icon: QIcon | None = None

@@ -10,7 +10,8 @@ from PySide6.QtCore import QAbstractTableModel, QObject, Qt
 
 from flushscope.ui.tables.base import _ALIGN, _DISPLAY, _NO_INDEX, _TOOLTIP, SORT_ROLE, AnyIndex
 
-#: The row's item, for every column.
+#: The row's item (a lint, a boundary, a strategy's result, a change), for every column of the tables of
+#: the analysis.
 ITEM_ROLE: Final = int(Qt.ItemDataRole.UserRole) + 21
 
 

@@ -10,7 +10,8 @@ from PySide6.QtCore import QObject
 from flushscope.core.lints import Lint, rule_text
 from flushscope.ui.analysis_words import lint_words
 from flushscope.ui.tables.base import _RIGHT, SORT_ROLE, context_label
-from flushscope.ui.tables.listed import ROW_ROLE, _ListedModel
+from flushscope.ui.tables.items import ITEM_ROLE
+from flushscope.ui.tables.listed import _ListedModel
 
 if TYPE_CHECKING:
     from flushscope.ui.analysis import AnalysisModel
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 
 class LintsModel(_ListedModel):
     """One row per lint of the session shown, in the order of their first frame; the advice (what to do)
-    is in the message's tooltip and under :data:`ROW_ROLE`."""
+    is in the message's tooltip and under :data:`ITEM_ROLE`."""
 
     ID, CONTEXT, FLUSH_ID, MESSAGE = range(4)
     HEADERS = ("lint", "context", "flush_id", "message")
@@ -29,7 +30,7 @@ class LintsModel(_ListedModel):
 
     def __init__(self, analysis: AnalysisModel, parent: QObject | None = None) -> None:
         super().__init__(analysis, parent)
-        self._roles[ROW_ROLE] = self._row_item
+        self._roles[ITEM_ROLE] = self._row_item
         self._roles[SORT_ROLE] = self.sort_key
 
     def _source(self) -> Sequence[Lint]:

@@ -4,18 +4,14 @@ analysis, told to views as the smallest change (rows kept, changed in place, ins
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QModelIndex, QObject, Qt
+from PySide6.QtCore import QModelIndex, QObject
 
 from flushscope.ui.tables.base import _NO_INDEX, AnyIndex, _TableModel
 
 if TYPE_CHECKING:
     from flushscope.ui.analysis import AnalysisModel
-
-#: The row's item (a :class:`~flushscope.core.lints.Lint` or a
-#: :class:`~flushscope.core.boundaries.Boundary`), for every column.
-ROW_ROLE: Final = int(Qt.ItemDataRole.UserRole) + 20
 
 
 def common_ends(old: Sequence[Any], new: Sequence[Any]) -> tuple[int, int]:

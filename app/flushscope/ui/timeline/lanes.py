@@ -55,13 +55,14 @@ _TRANSCRIPT, _FLUSH, _FLUSH_DONE, _DONE, _CANCEL, _WARNING, _ERROR = (
     "error",
 )
 _BOUNDARY, _OUTLIER, _ADVICE = "boundary", "outlier", "advice"
+# A boundary sits where a flush_done often does (in audio mode, exactly): drawn over it, and found first.
 _MARKER_KINDS = (
-    _BOUNDARY,
     _TRANSCRIPT,
     _FLUSH,
     _FLUSH_DONE,
     _DONE,
     _CANCEL,
+    _BOUNDARY,
     _OUTLIER,
     _ADVICE,
     _WARNING,
