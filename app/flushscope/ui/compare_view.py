@@ -133,7 +133,15 @@ class CompareView(QWidget):
         self.table = make_table(
             self,
             self.proxy,
-            {m.STRATEGY: "punctuation words=12", m.STATE: "done (incomplete)", m.SEGMENTS: "segments"},
+            {
+                m.STRATEGY: "punctuation",
+                m.STATE: "ending (late)",
+                m.SEGMENTS: "segments",
+                m.FIRST_AUDIO: "first audio",
+                m.TOTAL: "00000 ms",
+                m.AUDIO: "000.00 s",
+                m.OUTLIERS: "outliers",
+            },
         )
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.table.setSortingEnabled(True)
@@ -190,6 +198,7 @@ class CompareView(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
+        splitter.setSizes([380, 240])
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.text_edit)

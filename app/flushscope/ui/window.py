@@ -319,6 +319,7 @@ class MainWindow(QMainWindow):
         self.bridge.flush()
         self.live_control.refresh_contexts()
         self.timeline.fit_all()
+        self.analysis.refresh_now()
 
     # --- segment menus -----------------------------------------------------------------------------
 
@@ -356,6 +357,7 @@ class MainWindow(QMainWindow):
         """Everything received shown, the whole session in view, and a transcript selected (the first, unless
         one is): what a picture of a finished run should show."""
         self.bridge.flush()
+        self.analysis.refresh_now()
         self.timeline.fit_all()
         if self.selection.segment is None and self.selection.context is None:
             self.select_first_segment()

@@ -86,8 +86,8 @@ def _render_sprite(kind: str, theme: _Theme) -> _Sprite:
         p.setBrush(warning)
         p.drawPolygon(QPolygonF([QPointF(c - 4.5, 0.5), QPointF(c + 4.5, 0.5), QPointF(c, 6)]))
         p.drawPolygon(QPolygonF([QPointF(c - 4.5, 11.5), QPointF(c + 4.5, 11.5), QPointF(c, 6)]))
-    elif kind == _ADVICE:  # a disc: advice on what was sent
-        p.setBrush(theme.highlight)
+    elif kind == _ADVICE:  # a disc: advice on what was sent (the selection colour, lifted on dark)
+        p.setBrush(theme.highlight.lighter(150) if theme.dark else theme.highlight)
         p.drawEllipse(QPointF(c, 6), 4, 4)
     p.end()
     pixels = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(_SPRITE_H, _SPRITE_W)
