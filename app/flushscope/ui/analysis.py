@@ -29,7 +29,7 @@ from flushscope.ui.bridge import SessionBridge
 #: While the session changes, the analysis runs at most this often.
 LIVE_INTERVAL_MS: Final = 1500
 #: ...and waits at least this many times what its lints last cost between two runs.
-DUTY: Final = 5
+DUTY: Final = 8
 #: Boundary measuring stops after this long; the rest continues once the loop has run.
 SLICE_S: Final = 0.04
 

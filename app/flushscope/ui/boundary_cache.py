@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Final
 
@@ -46,20 +46,30 @@ def audible(ctx: Context) -> list[Segment]:
     return [s for s in ctx.segments if s.samples and s.chunk_times]
 
 
+@dataclass
+class _Measured:
+    """One context's boundaries, each pair with the versions it was measured from."""
+
+    #: The context's numbering base and frame count when last brought up to date (None: not complete).
+    key: Hashable
+    pairs: dict[_Ident, tuple[Hashable, Boundary]] = field(default_factory=dict)
+    boundaries: list[Boundary] = field(default_factory=list)
+
+
 class BoundaryCache:
     """The boundaries of one session, measured again only where a segment changed (see the module
     docstring). :meth:`clear` it when another session is shown."""
 
     def __init__(self, thresholds: BoundaryThresholds | None = None) -> None:
         self.thresholds = thresholds or BoundaryThresholds()
-        self._pairs: dict[_Ident, tuple[Hashable, Boundary]] = {}
+        self._contexts: dict[int, _Measured] = {}
         #: Every boundary known after the last :meth:`update`, context by context.
         self.boundaries: list[Boundary] = []
         #: Pairs the last :meth:`update` measured (the others were reused).
         self.measured = 0
 
     def clear(self) -> None:
-        self._pairs = {}
+        self._contexts = {}
         self.boundaries = []
         self.measured = 0
 
@@ -70,44 +80,54 @@ class BoundaryCache:
         is current."""
         self.measured = 0
         complete = True
-        pairs: dict[_Ident, tuple[Hashable, Boundary]] = {}
         found: list[Boundary] = []
         for ctx in session.contexts:
-            segments = audible(ctx)
-            if len(segments) < 2:
-                continue
-            base = ctx.base
-            versions = [_version(s) for s in segments]
-            keys = [(base, a, b) for a, b in pairwise(versions)]
-            idents = [(ctx.number, k.ordinal, n.ordinal) for k, n in pairwise(segments)]
-            fresh: dict[int, Boundary] = {}
-            stale = [i for i, ident in enumerate(idents) if self._current(ident, keys[i]) is None]
-            for first, last in _batches(stale):
-                if deadline is not None and time.perf_counter() >= deadline:
-                    complete = False
-                    break
-                # A slice of the context: the boundaries of its consecutive segments, and nothing else.
-                part = replace(ctx, segments=segments[first : last + 2])
-                for offset, boundary in enumerate(context_boundaries(part, self.thresholds)):
-                    fresh[first + offset] = boundary
-                self.measured += last - first + 1
-            for i, ident in enumerate(idents):
-                if i in fresh:
-                    pairs[ident] = (keys[i], fresh[i])
-                    found.append(fresh[i])
-                    continue
-                kept = self._pairs.get(ident)
-                if kept is not None:
-                    # Current, or measured before and not again yet (the deadline came first).
-                    pairs[ident] = kept
-                    found.append(kept[1])
-        self._pairs = pairs
+            # Whatever a boundary reads of a context comes with a frame of that context, or its numbering.
+            key = (ctx.base, len(ctx.frames))
+            kept = self._contexts.get(ctx.number)
+            if kept is None or kept.key != key:
+                kept = self._contexts[ctx.number] = self._measure(ctx, kept, key, deadline)
+                complete = complete and kept.key is not None
+            found.extend(kept.boundaries)
         self.boundaries = found
         return complete
 
-    def _current(self, ident: _Ident, key: Hashable) -> Boundary | None:
-        kept = self._pairs.get(ident)
-        return kept[1] if kept is not None and kept[0] == key else None
+    def _measure(
+        self, ctx: Context, kept: _Measured | None, key: Hashable, deadline: float | None
+    ) -> _Measured:
+        old = kept.pairs if kept is not None else {}
+        segments = audible(ctx)
+        versions = [_version(s) for s in segments]
+        keys = [(ctx.base, a, b) for a, b in pairwise(versions)]
+        idents = [(ctx.number, k.ordinal, n.ordinal) for k, n in pairwise(segments)]
+        stale = [i for i, ident in enumerate(idents) if _current(old, ident, keys[i]) is None]
+        fresh: dict[int, Boundary] = {}
+        complete = True
+        for first, last in _batches(stale):
+            if deadline is not None and time.perf_counter() >= deadline:
+                complete = False
+                break
+            # A slice of the context: the boundaries of its consecutive segments, and nothing else.
+            part = replace(ctx, segments=segments[first : last + 2])
+            for offset, boundary in enumerate(context_boundaries(part, self.thresholds)):
+                fresh[first + offset] = boundary
+            self.measured += last - first + 1
+        measured = _Measured(key if complete else None)
+        for i, ident in enumerate(idents):
+            if i in fresh:
+                measured.pairs[ident] = (keys[i], fresh[i])
+            elif ident in old:
+                # Current, or measured before and not again yet (the deadline came first).
+                measured.pairs[ident] = old[ident]
+            else:
+                continue
+            measured.boundaries.append(measured.pairs[ident][1])
+        return measured
+
+
+def _current(pairs: dict[_Ident, tuple[Hashable, Boundary]], ident: _Ident, key: Hashable) -> Boundary | None:
+    kept = pairs.get(ident)
+    return kept[1] if kept is not None and kept[0] == key else None
 
 
 def _batches(indexes: list[int]) -> list[tuple[int, int]]:
