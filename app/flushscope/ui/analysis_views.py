@@ -89,7 +89,6 @@ class AnalysisViews(QObject):
                 self._window,
             )
         except CaptureError as exc:
-            QApplication.restoreOverrideCursor()
             log.warning("cannot compare with %s: %s", path, exc)
             box = QMessageBox(
                 QMessageBox.Icon.Warning, "Cannot compare with the capture", str(exc), parent=self._window
@@ -97,7 +96,8 @@ class AnalysisViews(QObject):
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
             return None
-        QApplication.restoreOverrideCursor()
+        finally:
+            QApplication.restoreOverrideCursor()
         if self.diff is not None:
             self.diff.close()
             self.diff.deleteLater()
