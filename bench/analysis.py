@@ -6,10 +6,10 @@ A live session shown in the window grows frame by frame: one context of N segmen
 answered with two chunks of audio and a flush_done, ``--per-tick`` segments every 10 ms of loop time (the
 frames go into the session as the client would record them). The loop's lag is measured by a task that asks
 to wake every 10 ms and records how late it woke. Baseline: the same growth with the analysis held back.
-Then the analysis as the window runs it (at most every 1.5 s, and no sooner than eight times what its lints last took). At the
-end: what one lint run and one boundary update cost on the whole session, and what analysing it from
-scratch costs (a capture of that size opened). Last line: lag p99 with and without the analysis, and their
-ratio.
+Then the analysis as the window runs it: at most every 1.5 s, never sooner than eight times what its lints
+last took, and lints slow enough to be felt only in a pause of the frames or every 10 s. At the end: what
+one lint run and one boundary update cost on the whole session, and what analysing it from scratch costs
+(a capture of that size opened). Last line: lag p99 with and without the analysis, and their ratio.
 """
 
 from __future__ import annotations

@@ -319,3 +319,52 @@ def test_clicking_a_boundary_selects_the_segment_after_it(
     assert selection.segment is ctx.segments[2]
     assert boundary.frames == (ctx.segments[1].chunk_frames[-1], ctx.segments[2].chunk_frames[0])
     assert frames.selected_frames() == list(boundary.frames)
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_slow_lints_wait_for_a_pause_in_the_frames(qtbot: QtBot, bridge: SessionBridge, wire: Wire) -> None:
+    clock = Clock()
+    analysis = AnalysisModel(bridge, bridge.session, interval_ms=1000, clock=clock)
+    analysis.refresh_now()
+    assert not analysis.lints_due()
+    two_contexts(wire)
+    bridge.flush()
+    assert not analysis.lints_due()  # not a second since the last run
+    clock.now += 1.0
+    assert analysis.lints_due()  # quick lints run on the throttle alone
+    # Lints that took long enough to be felt wait until no frame came for a while...
+    analysis.lints_cost_s = 0.1
+    wire.chunk("b", 1, tone(9))
+    bridge.flush()
+    assert not analysis.lints_due()
+    clock.now += 0.2
+    assert not analysis.lints_due()
+    clock.now += 0.2
+    assert analysis.lints_due()
+    # ...or until they have waited long enough, frames or not.
+    for _ in range(20):
+        clock.now += 0.5
+        wire.chunk("b", 1, tone(9))
+        bridge.flush()
+        if analysis.lints_due():
+            break
+    assert clock.now - 1000.0 >= 10.0 and analysis.lints_due()
+    # And never sooner than eight times what they cost.
+    analysis.refresh_now()
+    analysis.lints_cost_s = 2.0
+    wire.chunk("b", 1, tone(9))
+    bridge.flush()
+    clock.now += 15.0
+    assert not analysis.lints_due()
+    clock.now += 1.0
+    assert analysis.lints_due()
+    analysis.deleteLater()

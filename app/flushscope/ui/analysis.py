@@ -2,12 +2,14 @@
 
 Neither is cheap enough for the bridge's tick. :func:`~flushscope.core.lints.lint_session` parses every
 sent frame again (about 0.1 ms an input); boundary figures decode audio. So :class:`AnalysisModel` works on
-a throttle: while frames arrive it runs at most every :data:`LIVE_INTERVAL_MS`, and never more often than
-:data:`DUTY` times what its last run cost, so that a large live session cannot spend more than a fraction
-of the loop on it. Boundaries come from a :class:`~flushscope.ui.boundary_cache.BoundaryCache`, which
-measures only the pairs of segments that changed, in slices of :data:`SLICE_S` with the loop running in
-between. A capture just opened is analysed at once (sliced the same way); :meth:`AnalysisModel.refresh_now`
-finishes everything immediately, for when the user opens a tab that shows it.
+a throttle: while frames arrive it runs at most every :data:`LIVE_INTERVAL_MS`, and never sooner than
+:data:`DUTY` times what its lints last cost. Lints that take long enough to be felt (over :data:`SLOW_S`)
+wait for a pause in the frames (:data:`QUIET_S` without one), or at most :data:`MAX_WAIT_S`, so that a long
+session streaming in does not stutter every few seconds. Boundaries come from a
+:class:`~flushscope.ui.boundary_cache.BoundaryCache`, which measures only the pairs of segments that changed,
+in slices of :data:`SLICE_S` with the loop running in between. A capture just opened is analysed at once
+(boundaries sliced the same way); :meth:`AnalysisModel.refresh_now` finishes everything immediately, for when
+the user opens a tab that shows it.
 
 Lints of the live session are taken with ``session_over=False`` (open contexts may still end, timestamps
 still come); a capture is over.
@@ -16,6 +18,7 @@ still come); a capture is over.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -30,6 +33,12 @@ from flushscope.ui.bridge import SessionBridge
 LIVE_INTERVAL_MS: Final = 1500
 #: ...and waits at least this many times what its lints last cost between two runs.
 DUTY: Final = 8
+#: Lints that took longer than this wait for a pause in the frames...
+SLOW_S: Final = 0.05
+#: ...this long without a new frame...
+QUIET_S: Final = 0.3
+#: ...or this long since they last ran, whichever comes first.
+MAX_WAIT_S: Final = 10.0
 #: Boundary measuring stops after this long; the rest continues once the loop has run.
 SLICE_S: Final = 0.04
 
@@ -50,6 +59,7 @@ class AnalysisModel(QObject):
         *,
         interval_ms: int = LIVE_INTERVAL_MS,
         thresholds: BoundaryThresholds | None = None,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         super().__init__(parent)
         self.bridge = bridge
@@ -62,10 +72,14 @@ class AnalysisModel(QObject):
         #: Seconds the last lint run and the last boundary slice took (the figures a bench reports).
         self.lints_cost_s = 0.0
         self.boundaries_cost_s = 0.0
+        self._clock = clock
         self._cache = BoundaryCache(thresholds)
-        # What the lints were computed on: frames and anomalies seen, and whether the session was over.
+        # What the lints were computed on (frames and anomalies seen, whether the session was over), when.
         self._linted: tuple[int, int, bool] | None = None
         self._linted_at = -float("inf")
+        # The frames seen at the last tick, and when their number last changed.
+        self._frames_seen = len(bridge.session.frames)
+        self._changed_at = clock()
         self._boundaries_done = False
         self._measured_frames = -1
         self._urgent = True
@@ -104,6 +118,20 @@ class AnalysisModel(QObject):
         self._timer.stop()
         if not self.current:
             self._update(deadline=None, lints=self._linted != self._key())
+        self._urgent = False
+
+    def lints_due(self) -> bool:
+        """Whether the lints would be run now: the session changed since they last ran, and the throttle
+        (and, for slow lints, a pause in the frames) allows it."""
+        if self._linted == self._key():
+            return False
+        if self._urgent:
+            return True
+        now = self._clock()
+        since = now - self._linted_at
+        if since < self._interval_s():
+            return False
+        return self.lints_cost_s <= SLOW_S or now - self._changed_at >= QUIET_S or since >= self._longest_s()
 
     # --- scheduling ---------------------------------------------------------------------------------
 
@@ -114,17 +142,34 @@ class AnalysisModel(QObject):
     def _interval_s(self) -> float:
         return max(self.interval_ms / 1000.0, DUTY * self.lints_cost_s)
 
+    def _longest_s(self) -> float:
+        return max(MAX_WAIT_S, self._interval_s())
+
+    def _wait_s(self) -> float:
+        """How long until a run is worth it."""
+        if not self._boundaries_done:
+            return 0.0
+        now = self._clock()
+        since = now - self._linted_at
+        wait = self._interval_s() - since
+        if self.lints_cost_s > SLOW_S:
+            wait = min(max(wait, QUIET_S - (now - self._changed_at)), self._longest_s() - since)
+        return max(0.0, wait)
+
     def _on_tick(self) -> None:
-        if self._timer.isActive() or self._linted == self._key():
+        frames = len(self.session.frames)
+        if frames != self._frames_seen:
+            self._frames_seen, self._changed_at = frames, self._clock()
+        if self._timer.isActive() or self.current:
             return
-        wait = self._interval_s() - (time.perf_counter() - self._linted_at)
-        self._timer.start(max(0, round(wait * 1000)))
+        self._timer.start(round(self._wait_s() * 1000))
 
     def _on_session_replaced(self) -> None:
         # Analysed at once: a capture was opened, or the live session is back. Until then nothing is known.
         self._cache.clear()
         self._linted = None
         self._linted_at = -float("inf")
+        self._frames_seen, self._changed_at = len(self.session.frames), self._clock()
         self._boundaries_done = False
         self._measured_frames = -1
         self._urgent = True
@@ -134,13 +179,10 @@ class AnalysisModel(QObject):
             self.changed.emit()
 
     def _run(self) -> None:
-        due = self._urgent or time.perf_counter() - self._linted_at >= self._interval_s()
-        self._update(deadline=time.perf_counter() + SLICE_S, lints=due and self._linted != self._key())
+        self._update(deadline=time.perf_counter() + SLICE_S, lints=self.lints_due())
         self._urgent = False
-        if not self._boundaries_done:
-            self._timer.start(0)
-        elif self._linted != self._key():
-            self._on_tick()
+        if not self.current:
+            self._timer.start(round(self._wait_s() * 1000))
 
     def _update(self, *, deadline: float | None, lints: bool) -> None:
         changed = False
@@ -148,8 +190,8 @@ class AnalysisModel(QObject):
             started = time.perf_counter()
             key = self._key()
             found = lint_session(self.session, session_over=key[2])
-            self._linted, self._linted_at = key, time.perf_counter()
-            self.lints_cost_s = self._linted_at - started
+            self.lints_cost_s = time.perf_counter() - started
+            self._linted, self._linted_at = key, self._clock()
             if found != self.lints:
                 self.lints = found
                 changed = True
