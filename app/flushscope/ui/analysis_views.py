@@ -59,6 +59,7 @@ class AnalysisViews(QObject):
         """Show the comparison window (the same one again once opened)."""
         if self.compare is None:
             self.compare = CompareView(self._live, self._settings, self._playback, self._window)
+            self.compare.status.connect(self.status)
         self.compare.show_target()
         self.compare.show()
         self.compare.raise_()
