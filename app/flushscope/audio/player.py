@@ -1,4 +1,5 @@
-"""Playback of one segment or one context's segments, gapless, while they may still be streaming in.
+"""Playback of one segment, or of one context's segments (all of them or a span of their audio), gapless,
+while they may still be streaming in.
 
 Qt-free: the GUI wraps a :class:`Player` and calls :meth:`Player.poll` from a timer (about 30 Hz).
 
@@ -116,7 +117,7 @@ class _Source:
 class _Track:
     """One playback: the buffer the callback reads, the callback's counters and its fades."""
 
-    def __init__(self, fmt: AudioFormat, capacity: int, fade: int) -> None:
+    def __init__(self, fmt: AudioFormat, capacity: int, fade: int, limit: int = -1) -> None:
         encoding = fmt.encoding
         self.rate = fmt.sample_rate
         self.dtype = "float32" if encoding is Encoding.PCM_F32LE else "int16"
@@ -131,6 +132,8 @@ class _Track:
         self._nbytes = 0  # bytes received (in the received encoding)
         #: Published to the callback as one reference: buffer, samples filled, end (-1: more may come).
         self.data: tuple[npt.NDArray[Any], int, int] = (self._buffer, 0, -1)
+        #: The sample playback ends at, whatever arrives after it (-1: the end of the audio).
+        self.limit = limit
         #: Written by the owner, read by the callback: _RUN, _PAUSE or _STOP.
         self.request = _RUN
         # Owned by the callback while the stream runs; the owner writes them only while it is stopped.
@@ -186,7 +189,10 @@ class _Track:
                     at += len(chunk)
                 self._nbytes = at
         filled = self._nbytes // self._width
-        self.data = (buffer, filled, filled if complete else -1)
+        end = filled if complete else -1
+        if 0 <= self.limit <= filled:
+            end = self.limit
+        self.data = (buffer, filled, end)
         # Cleared after publishing: a callback that starves in between sets it again on its next block.
         self.starved.clear()
 
@@ -357,10 +363,13 @@ class Player:
         label = f"segment {segment.label} of context {ctx.context_id}"
         return self._play(_Source([segment], None, live), ctx.format, start, label)
 
-    def play_context(self, context: Context, start: float = 0.0, *, live: bool = True) -> bool:
-        """Play ``context``'s segments in order, gapless, from ``start`` seconds into its audio."""
+    def play_context(
+        self, context: Context, start: float = 0.0, end: float | None = None, *, live: bool = True
+    ) -> bool:
+        """Play ``context``'s segments in order, gapless, from ``start`` seconds into its audio up to ``end``
+        seconds (None: to the end of its audio, waiting for more while ``live``)."""
         label = f"context {context.context_id}"
-        return self._play(_Source(context.segments, context, live), context.format, start, label)
+        return self._play(_Source(context.segments, context, live), context.format, start, label, end)
 
     def pause(self) -> None:
         """Fade out and hold the position; :meth:`resume` continues from there."""
@@ -444,7 +453,9 @@ class Player:
 
     # --- internals ----------------------------------------------------------------------------------
 
-    def _play(self, source: _Source, fmt: AudioFormat | None, start: float, label: str) -> bool:
+    def _play(
+        self, source: _Source, fmt: AudioFormat | None, start: float, label: str, end: float | None = None
+    ) -> bool:
         requested = time.perf_counter()
         if self._track is not None:
             self._retire()
@@ -453,18 +464,22 @@ class Player:
         if fmt is None:
             self._error(f"cannot play {label}: its output format is not known")
             return False
+        if end is not None and end <= start:
+            self._error(f"cannot play {label} from {start:.3f} s to {end:.3f} s: the span is empty")
+            return False
         chunks = source.take()
         samples = sum(len(c) for c in chunks) // fmt.sample_width
         # Room for a live segment to grow for a while before poll has to reallocate.
         capacity = samples if source.complete else max(2 * samples, 10 * fmt.sample_rate)
-        track = _Track(fmt, capacity, max(1, round(self._fade_seconds * fmt.sample_rate)))
+        limit = -1 if end is None else round(end * fmt.sample_rate)
+        track = _Track(fmt, capacity, max(1, round(self._fade_seconds * fmt.sample_rate)), limit)
         track.append(chunks, source.complete)
         if track.complete and track.filled == 0:
             self._error(f"cannot play {label}: it has no audio")
             return False
         first = max(0, round(start * fmt.sample_rate))
         if track.complete:
-            first = min(first, track.filled)
+            first = min(first, track.data[2])
         track.pos = track.origin = first
         try:
             stream = self._output.open(

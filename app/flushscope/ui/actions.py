@@ -58,6 +58,17 @@ class ActionSet:
         self.export_segment = make("Export se&gment as WAV…", "Ctrl+Shift+W")
         self.export_context = make("Export &context as WAV…")
         self.export_all = make("Export &all segments as WAV…")
+        self.export_all_labels = make(
+            "Export all segments as WAV with &labels…",
+            None,
+            "Each segment's WAV with an Audacity label track beside it: its flush_id and text, and its words",
+        )
+        self.compare_capture = make(
+            "Compare &with a capture…", None, "What differs between the session shown and another capture"
+        )
+        self.compare_strategies = make(
+            "Compare flush st&rategies…", None, "Speak one text cut several ways, each as its own context"
+        )
         self.quit = make("&Quit", QKeySequence.StandardKey.Quit)
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
 
@@ -88,7 +99,9 @@ class ActionSet:
         as a menu opens."""
         file_menu = bar.addMenu("&File")
         _add(file_menu, self.open_capture, self.show_live, self.save_capture, self.export_png, None)
-        _add(file_menu, self.export_segment, self.export_context, self.export_all, None, self.quit)
+        _add(file_menu, self.compare_capture, self.compare_strategies, None)
+        _add(file_menu, self.export_segment, self.export_context, self.export_all, self.export_all_labels)
+        _add(file_menu, None, self.quit)
         edit_menu = bar.addMenu("&Edit")
         _add(edit_menu, self.copy_timings, self.copy_context_id, None, self.connection_settings)
         view_menu = bar.addMenu("&View")
@@ -121,6 +134,7 @@ class ActionSet:
         self.export_segment.setEnabled(state.segment_audio)
         self.export_context.setEnabled(state.context_audio)
         self.export_all.setEnabled(state.any_audio)
+        self.export_all_labels.setEnabled(state.any_audio)
         self.copy_timings.setEnabled(state.segment or state.context)
         self.copy_context_id.setEnabled(state.context)
         self.play.setToolTip(why or "Play the selected segment (or context), or stop what plays")

@@ -1,6 +1,6 @@
 """Exports and copies from the window: segment and context audio as WAV (written on an executor thread, so
-long audio does not freeze the window), the timeline as PNG, and segment timings or a context_id on the
-clipboard."""
+long audio does not freeze the window; every segment at once with Audacity label tracks on request), the
+timeline as PNG, and segment timings or a context_id on the clipboard."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from flushscope.audio.labels import label_path, segment_labels, write_labels
 from flushscope.audio.wav import ExportError, safe_name, segment_file_name, write_wav
 from flushscope.core.report import reported_segments
 from flushscope.core.session import Context, Segment, SegmentState
@@ -126,14 +127,16 @@ class ExportController(QObject):
         self.status.emit(f"Saved {target} ({fmt.duration(len(audio)):.2f} s of audio)")
         return True
 
-    async def save_all_wav(self, directory: str | Path) -> list[Path] | None:
-        """One WAV per segment with audio in ``directory`` (named as ``flushscope export`` names them),
-        written on an executor thread; None when it failed (said through :attr:`status`)."""
+    async def save_all_wav(self, directory: str | Path, *, labels: bool = False) -> list[Path] | None:
+        """One WAV per segment with audio in ``directory`` (named as ``flushscope export`` names them), and
+        with ``labels`` an Audacity label track beside each (``<name>.txt``: the segment's flush_id and text,
+        and its words), written on an executor thread; None when it failed (said through :attr:`status`)."""
         folder = Path(directory)
-        jobs = [
-            (folder / segment_file_name(s), s.audio(), s.context.format)
-            for s in self._bridge.session.segments()
-            if s.nbytes and s.context.format is not None
+        segments = [s for s in self._bridge.session.segments() if s.nbytes and s.context.format is not None]
+        jobs = [(folder / segment_file_name(s), s.audio(), s.context.format) for s in segments]
+        # Taken here, with the audio: the model is only touched on this thread.
+        tracks = [
+            (label_path(path), segment_labels(s)) for (path, _, _), s in zip(jobs, segments, strict=True)
         ]
         if not jobs:
             self.status.emit("No segment has audio to export")
@@ -144,15 +147,19 @@ class ExportController(QObject):
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ExportError(f"cannot create {folder}: {exc.strerror or exc}") from exc
-            return [write_wav(path, audio, fmt) for path, audio, fmt in jobs if fmt is not None]
+            written = [write_wav(path, audio, fmt) for path, audio, fmt in jobs if fmt is not None]
+            if labels:
+                written += [write_labels(path, track) for path, track in tracks]
+            return written
 
-        self.status.emit(f"Writing {plural(len(jobs), 'WAV file')} to {folder}…")
+        what = plural(len(jobs), "WAV file") + (" with their label tracks" if labels else "")
+        self.status.emit(f"Writing {what} to {folder}…")
         try:
             paths = await asyncio.get_running_loop().run_in_executor(None, write_all)
         except ExportError as exc:
             self.status.emit(str(exc))
             return None
-        self.status.emit(f"Saved {plural(len(paths), 'WAV file')} to {folder}")
+        self.status.emit(f"Saved {what} to {folder}")
         return paths
 
     def export_selected_segment(self) -> None:
@@ -171,13 +178,15 @@ class ExportController(QObject):
             return
         self._choose_wav_path(context)
 
-    def export_all_segments(self) -> None:
-        """Ask for a folder, then write one WAV per segment into it."""
-        folder = QFileDialog.getExistingDirectory(
-            self._window, "Export every segment as WAV into", str(Path.home())
+    def export_all_segments(self, labels: bool = False) -> None:
+        """Ask for a folder, then write one WAV per segment into it (and its label track, with
+        ``labels``)."""
+        title = (
+            "Export every segment as WAV with labels into" if labels else "Export every segment as WAV into"
         )
+        folder = QFileDialog.getExistingDirectory(self._window, title, str(Path.home()))
         if folder:
-            self.tasks.spawn(self.save_all_wav(folder), "export wavs")
+            self.tasks.spawn(self.save_all_wav(folder, labels=labels), "export wavs")
 
     def _choose_wav_path(self, what: Segment | Context) -> None:
         if isinstance(what, Segment):

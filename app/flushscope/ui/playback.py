@@ -213,8 +213,9 @@ class PlaybackController(QObject):
             self.status.emit(f"Playing segment {segment.label} of context {segment.context.context_id}")
         return started
 
-    def play_context(self, context: Context, start: float = 0.0) -> bool:
-        """Play ``context``'s segments gapless from ``start`` seconds into its audio."""
+    def play_context(self, context: Context, start: float = 0.0, end: float | None = None) -> bool:
+        """Play ``context``'s segments gapless from ``start`` seconds into its audio, up to ``end`` seconds
+        (None: to its end)."""
         if not self._can_play():
             return False
         if not context.total_bytes:
@@ -222,9 +223,10 @@ class PlaybackController(QObject):
             return False
         target = PlayTarget(context, None, start)
         live = self.is_live(context)
-        started = self._start(target, lambda: self._player.play_context(context, start, live=live))
+        started = self._start(target, lambda: self._player.play_context(context, start, end, live=live))
         if started:
             where = f" from {start:.2f} s" if start > 0 else ""
+            where += f" to {end:.2f} s" if end is not None else ""
             self.status.emit(f"Playing context {context.context_id}{where}")
         return started
 

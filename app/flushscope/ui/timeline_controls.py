@@ -19,8 +19,9 @@ from flushscope.ui.timeline import AxisMode, TimelineView
 
 
 class TimelineControls(QWidget):
-    """Arrival time or audio position on the x-axis (kept in step with the timeline both ways), a button for
-    the ``fit`` action and a check box for the ``follow`` action, and a label for what the timeline shows."""
+    """Arrival time, audio position or time since each context's first send on the x-axis (kept in step
+    with the timeline both ways), a button for the ``fit`` action and a check box for the ``follow`` action,
+    and a label for what the timeline shows."""
 
     def __init__(
         self, timeline: TimelineView, fit: QAction, follow: QAction, parent: QWidget | None = None
@@ -31,10 +32,16 @@ class TimelineControls(QWidget):
         self.arrival_button.setToolTip("x: when each chunk arrived")
         self.audio_button = QRadioButton("Audio position", self)
         self.audio_button.setToolTip("x: where each chunk sits in its context's audio")
+        self.since_button = QRadioButton("Since first send", self)
+        self.since_button.setToolTip("x: when each chunk arrived, counted from its context's first send")
+        self._buttons = {
+            AxisMode.ARRIVAL: self.arrival_button,
+            AxisMode.AUDIO: self.audio_button,
+            AxisMode.SINCE_SEND: self.since_button,
+        }
         self._axis_group = QButtonGroup(self)
         self._axis_group.setExclusive(True)
-        self.arrival_button.setChecked(timeline.axis_mode() is AxisMode.ARRIVAL)
-        self.audio_button.setChecked(timeline.axis_mode() is AxisMode.AUDIO)
+        self._buttons[timeline.axis_mode()].setChecked(True)
         self.fit_button = _tool_button(fit, self)
         self.follow_check = _check_box(follow, self)
         self.view_label = QLabel(self)
@@ -44,7 +51,7 @@ class TimelineControls(QWidget):
         layout.setContentsMargins(8, 4, 8, 2)
         layout.setSpacing(4)
         layout.addWidget(QLabel("x-axis:", self))
-        for button in (self.arrival_button, self.audio_button):
+        for button in self._buttons.values():
             self._axis_group.addButton(button)
             layout.addWidget(button)
         layout.addSpacing(12)
@@ -62,10 +69,11 @@ class TimelineControls(QWidget):
 
     def _axis_toggled(self, button: QAbstractButton, checked: bool) -> None:
         if checked:
-            self._timeline.set_axis_mode(AxisMode.AUDIO if button is self.audio_button else AxisMode.ARRIVAL)
+            mode = next(m for m, b in self._buttons.items() if b is button)
+            self._timeline.set_axis_mode(mode)
 
     def _axis_changed(self, mode: AxisMode) -> None:
-        button = self.audio_button if mode is AxisMode.AUDIO else self.arrival_button
+        button = self._buttons[mode]
         if not button.isChecked():
             button.setChecked(True)
 

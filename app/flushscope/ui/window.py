@@ -26,6 +26,8 @@ from flushscope.audio.player import Player
 from flushscope.core.session import Segment
 from flushscope.net.live import LiveSession
 from flushscope.ui.actions import ActionSet, ActionState
+from flushscope.ui.analysis import AnalysisModel
+from flushscope.ui.analysis_views import AnalysisViews
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.captures import CaptureController
 from flushscope.ui.composer import Composer
@@ -33,7 +35,7 @@ from flushscope.ui.connection_bar import ConnectionBar
 from flushscope.ui.device_menu import OutputDeviceMenu
 from flushscope.ui.exports import ExportController
 from flushscope.ui.live_controller import LiveController
-from flushscope.ui.panels import AnomaliesPanel, FramesPanel, TranscriptsPanel
+from flushscope.ui.panels import AnomaliesPanel, BoundariesPanel, FramesPanel, LintsPanel, TranscriptsPanel
 from flushscope.ui.playback import PlaybackController
 from flushscope.ui.proxy_panel import ProxyPanel
 from flushscope.ui.script_runner import ScriptRunner
@@ -81,6 +83,9 @@ class MainWindow(QMainWindow):
         self.transcripts = TranscriptsPanel(self.bridge, self.selection)
         self.frames = FramesPanel(self.bridge, self.selection)
         self.anomalies = AnomaliesPanel(self.bridge, self.selection)
+        self.analysis = AnalysisModel(self.bridge, live.session, self)
+        self.lints = LintsPanel(self.analysis, self.selection)
+        self.boundaries = BoundariesPanel(self.analysis, self.selection)
         self.waveform = WaveformStrip(self.bridge, self.selection)
         self.status = StatusBar(self.bridge, self)
         self.setStatusBar(self.status)
@@ -99,6 +104,9 @@ class MainWindow(QMainWindow):
         self.play_label = PlayStatusLabel(self.playback, self.bridge, self)
         self.status.insertPermanentWidget(0, self.play_label)
         self.timeline_controls = TimelineControls(self.timeline, self.action_set.fit, self.action_set.follow)
+        self.analysis_views = AnalysisViews(
+            live, self.bridge, self.selection, self.playback, self.composer.settings, self._shown_name, self
+        )
 
         self._lay_out()
         self.action_set.fill_menu_bar(self.menuBar(), self.device_menu, self._update_actions)
@@ -114,6 +122,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.transcripts, "Transcripts")
         self.tabs.addTab(self.frames, "Frames")
         self.tabs.addTab(self.anomalies, "Anomalies")
+        self.tabs.addTab(self.lints, "Lints")
+        self.tabs.addTab(self.boundaries, "Boundaries")
 
         pane = QWidget(self)
         pane_layout = QVBoxLayout(pane)
@@ -225,6 +235,14 @@ class MainWindow(QMainWindow):
         acts.stop.triggered.connect(playback.stop)
         acts.about.triggered.connect(self._about)
 
+        # The analysis: its tabs, its markers on the timeline, and the windows beside this one.
+        self.analysis.changed.connect(self._show_analysis)
+        self.tabs.currentChanged.connect(self._tab_opened)
+        self.analysis_views.status.connect(self.show_message)
+        acts.export_all_labels.triggered.connect(lambda: exports.export_all_segments(labels=True))
+        acts.compare_capture.triggered.connect(self.analysis_views.choose_capture_and_diff)
+        acts.compare_strategies.triggered.connect(self.analysis_views.open_compare)
+
     def show_message(self, text: str) -> None:
         """A message in the status bar for a few seconds."""
         self.status.showMessage(text, MESSAGE_MS)
@@ -287,10 +305,30 @@ class MainWindow(QMainWindow):
         self.tabs.setTabText(1, f"Frames ({len(session.frames):,})")
         self.tabs.setTabText(2, f"Anomalies ({counted + info})" if counted + info else "Anomalies")
 
+    def _show_analysis(self) -> None:
+        analysis = self.analysis
+        self.timeline.set_analysis(analysis.lints, analysis.boundaries)
+        lints, boundaries, flagged = len(analysis.lints), len(analysis.boundaries), analysis.flagged
+        self.tabs.setTabText(self.tabs.indexOf(self.lints), f"Lints ({lints})" if lints else "Lints")
+        counts = f"{boundaries}, {flagged} flagged" if flagged else f"{boundaries}"
+        self.tabs.setTabText(
+            self.tabs.indexOf(self.boundaries), f"Boundaries ({counts})" if boundaries else "Boundaries"
+        )
+
+    def _tab_opened(self, index: int) -> None:
+        """The analysis is brought up to date at once when a tab that shows it is opened."""
+        if self.tabs.widget(index) in (self.lints, self.boundaries):
+            self.analysis.refresh_now()
+
+    def _shown_name(self) -> str:
+        viewing = self.captures.viewing
+        return viewing.name if viewing is not None else "the live session"
+
     def _script_settled(self) -> None:
         self.bridge.flush()
         self.live_control.refresh_contexts()
         self.timeline.fit_all()
+        self.analysis.refresh_now()
 
     # --- segment menus -----------------------------------------------------------------------------
 
@@ -328,6 +366,7 @@ class MainWindow(QMainWindow):
         """Everything received shown, the whole session in view, and a transcript selected (the first, unless
         one is): what a picture of a finished run should show."""
         self.bridge.flush()
+        self.analysis.refresh_now()
         self.timeline.fit_all()
         if self.selection.segment is None and self.selection.context is None:
             self.select_first_segment()
@@ -369,6 +408,7 @@ class MainWindow(QMainWindow):
         await self.tasks.aclose()
         await self.scripts.aclose()
         await self.exports.aclose()
+        await self.analysis_views.aclose()
         await self.live_control.aclose()
 
     @property

@@ -1,24 +1,31 @@
 """The timeline's lanes kept in step with a session, free of Qt: new lanes, chunk rows and anomalies are
 taken in incrementally, and each lane's markers and the flat overlay of all of them are rebuilt only when
-something they show changed."""
+something they show changed. The analysis (lints, flush boundaries) is handed in from outside
+(:meth:`_LaneCache.set_analysis`) and rebuilds only the lanes whose findings changed."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from flushscope.core.anomalies import Severity
+from flushscope.core.boundaries import Boundary
+from flushscope.core.lints import Lint
 from flushscope.core.session import Segment, SegmentState, Session
 from flushscope.ui.timeline.lanes import (
+    _ADVICE,
+    _BOUNDARY,
     _CANCEL,
     _DONE,
     _ERROR,
     _FLUSH,
     _FLUSH_DONE,
     _MARKER_KINDS,
+    _OUTLIER,
     _TRANSCRIPT,
     _WARNING,
     AxisMode,
@@ -41,6 +48,28 @@ class _LaneCache:
         self._rows_seen = 0
         self._anomalies_seen = 0
         self._overlay_cache: _Overlay | None = None
+        # The analysis's findings by context number (lints and boundaries name their context so).
+        self._lints: dict[int, list[Lint]] = {}
+        self._boundaries: dict[int, list[Boundary]] = {}
+
+    def set_analysis(self, lints: Sequence[Lint], boundaries: Sequence[Boundary]) -> None:
+        """Mark these lints (at their first frame) and boundaries on their lanes; lanes whose findings are
+        the same as before are not rebuilt."""
+        by_lint: dict[int, list[Lint]] = {}
+        for lint in lints:
+            if lint.context_number is not None and lint.frames:
+                by_lint.setdefault(lint.context_number, []).append(lint)
+        by_boundary: dict[int, list[Boundary]] = {}
+        for boundary in boundaries:
+            by_boundary.setdefault(boundary.context_number, []).append(boundary)
+        numbers = by_lint.keys() | by_boundary.keys() | self._lints.keys() | self._boundaries.keys()
+        for number in numbers:
+            same = by_lint.get(number) == self._lints.get(number) and by_boundary.get(
+                number
+            ) == self._boundaries.get(number)
+            if not same and 0 < number <= len(self.lanes):
+                self.invalidate(self.lanes[number - 1])
+        self._lints, self._boundaries = by_lint, by_boundary
 
     def sync(self) -> bool:
         """Bring the lanes up to date with the session: new lanes, new chunk rows, new anomalies. Returns
@@ -112,6 +141,8 @@ class _LaneCache:
     def _build_markers(self, lane: _Lane) -> _Markers:
         ctx = lane.context
         times: dict[str, list[float]] = {k: [] for k in _MARKER_KINDS}
+        # Where a marker sits in audio mode when it knows (a boundary); nan: the audio received by then.
+        placed: dict[str, list[float]] = {k: [] for k in _MARKER_KINDS}
         refs: dict[str, list[Any]] = {k: [] for k in _MARKER_KINDS}
         ready: list[float] = []
         first: list[float] = []
@@ -164,14 +195,33 @@ class _LaneCache:
             kind = _ERROR if anomaly.severity is Severity.ERROR else _WARNING
             times[kind].append(at)
             refs[kind].append(anomaly)
+        count = len(frames)
+        if self._matches(ctx.number, ctx.context_id):
+            for lint in self._lints.get(ctx.number, ()):
+                if lint.frames[0] < count:
+                    times[_ADVICE].append(frames[lint.frames[0]].t)
+                    refs[_ADVICE].append(lint)
+            for boundary in self._boundaries.get(ctx.number, ()):
+                # Where the segment after it starts: its first chunk's arrival, its first sample.
+                if boundary.frames[1] < count:
+                    kind = _OUTLIER if boundary.outlier else _BOUNDARY
+                    times[kind].append(frames[boundary.frames[1]].t)
+                    placed[kind].append(boundary.at_s)
+                    refs[kind].append(boundary)
+        for kind in _MARKER_KINDS:
+            placed[kind].extend([math.nan] * (len(times[kind]) - len(placed[kind])))
         sorted_times: dict[str, FloatArray] = {}
+        sorted_audio: dict[str, FloatArray] = {}
         sorted_refs: dict[str, list[Any]] = {}
         for kind in _MARKER_KINDS:
             values = np.asarray(times[kind], dtype=np.float64)
             order = np.argsort(values, kind="stable")
             sorted_times[kind] = values[order]
+            fixed = np.asarray(placed[kind], dtype=np.float64)[order]
+            sorted_audio[kind] = np.where(np.isnan(fixed), lane.audio_at(values[order]), fixed)
             sorted_refs[kind] = [refs[kind][i] for i in order]
         every = np.concatenate([sorted_times[k] for k in _MARKER_KINDS])
+        every_audio = np.concatenate([sorted_audio[k] for k in _MARKER_KINDS])
         kinds = np.concatenate(
             [np.full(len(sorted_times[k]), n, dtype=np.int64) for n, k in enumerate(_MARKER_KINDS)]
         )
@@ -183,10 +233,11 @@ class _LaneCache:
         received = float(lane.a_end.view[-1]) if lane.a_end.size else 0.0
         return _Markers(
             sorted_times,
+            sorted_audio,
             sorted_refs,
             every[order],
             kinds[order],
-            lane.audio_at(every[order]),
+            every_audio[order],
             ready_t,
             first_t,
             end_t,
@@ -212,6 +263,7 @@ class _LaneCache:
 
             b_lane = np.repeat(lane_ids, n_brackets)
             self._overlay_cache = _Overlay(
+                np.asarray([lane.origin for lane in self.lanes], dtype=np.float64),
                 np.repeat(lane_ids, n_marks),
                 cat("all_kinds").astype(np.int64),
                 cat("all_times"),
@@ -228,6 +280,12 @@ class _LaneCache:
             )
         return self._overlay_cache
 
+    def _matches(self, number: int, context_id: str) -> bool:
+        """Whether the findings filed under context ``number`` are about this session's context of that
+        number (findings of a session shown before are not)."""
+        found: list[Lint] | list[Boundary] = self._lints.get(number) or self._boundaries.get(number) or []
+        return all(item.context_id == context_id for item in found)
+
     def data_bounds(self, mode: AxisMode) -> tuple[float, float] | None:
         lanes = [lane for lane in self.lanes if lane.t.size]
         if mode is AxisMode.AUDIO:
@@ -237,6 +295,16 @@ class _LaneCache:
         session = self.session
         if not session.contexts:
             return None
+        if mode is AxisMode.SINCE_SEND:
+            # Every lane starts at 0; the longest reaches its last frame (or now, while it goes on).
+            frames = session.frames
+            ends = [
+                (session.duration if not ctx.finished else frames[ctx.frames[-1]].t) - ctx.first_t
+                for ctx in session.contexts
+                if ctx.frames
+            ]
+            ends += [float(lane.t_end.view[-1]) - lane.origin for lane in lanes]
+            return 0.0, max([0.0, *ends])
         lo = min(ctx.first_t for ctx in session.contexts)
         hi = max([session.duration, *(float(lane.t_end.view[-1]) for lane in lanes)])
         return lo, hi
@@ -253,8 +321,5 @@ class _LaneCache:
         times = [t for t in (segment.text_ready_t, segment.flush_t, segment.flush_done_t) if t is not None]
         if not times:
             return None
-        lo, hi = min(times), max(times)
-        if mode is AxisMode.AUDIO:
-            mapped = lane.audio_at(np.asarray([lo, hi]))
-            return float(mapped[0]), float(mapped[1])
-        return lo, hi
+        mapped = lane.to_axis(mode, np.asarray([min(times), max(times)], dtype=np.float64))
+        return float(mapped[0]), float(mapped[1])

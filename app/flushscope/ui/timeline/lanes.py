@@ -10,7 +10,9 @@ overlap (every chunk can be hovered) and a gap means audio stopped arriving for 
 ``AUDIO``: x is the position in the context's audio (``start``), width the chunk's ``duration``; lanes all
 start at 0. Markers and brackets have no audio position of their own: in audio mode they sit at the amount
 of the context's audio received before they happened, so a flush_done lands at the end of its segment's
-audio.
+audio (a flush boundary's marker, which has one, sits at it). ``SINCE_SEND``: as ``ARRIVAL``, each lane
+shifted so that its context's first frame (its first send) is at 0: contexts started at different times
+line up, to compare how each went from its start.
 """
 
 from __future__ import annotations
@@ -34,9 +36,15 @@ class AxisMode(Enum):
 
     ARRIVAL = "arrival"  # session seconds, when each frame arrived
     AUDIO = "audio"  # seconds into the context's audio
+    SINCE_SEND = "since_send"  # seconds since the context's first send
+
+    def next(self) -> AxisMode:
+        """The mode after this one, in the order the controls list them."""
+        modes = list(AxisMode)
+        return modes[(modes.index(self) + 1) % len(modes)]
 
 
-# Marker kinds, in drawing order (later ones on top).
+# Marker kinds, in drawing order (later ones on top). Boundaries, outliers and advice come from the analysis.
 _TRANSCRIPT, _FLUSH, _FLUSH_DONE, _DONE, _CANCEL, _WARNING, _ERROR = (
     "transcript",
     "flush",
@@ -46,7 +54,20 @@ _TRANSCRIPT, _FLUSH, _FLUSH_DONE, _DONE, _CANCEL, _WARNING, _ERROR = (
     "warning",
     "error",
 )
-_MARKER_KINDS = (_TRANSCRIPT, _FLUSH, _FLUSH_DONE, _DONE, _CANCEL, _WARNING, _ERROR)
+_BOUNDARY, _OUTLIER, _ADVICE = "boundary", "outlier", "advice"
+# A boundary sits where a flush_done often does (in audio mode, exactly): drawn over it, and found first.
+_MARKER_KINDS = (
+    _TRANSCRIPT,
+    _FLUSH,
+    _FLUSH_DONE,
+    _DONE,
+    _CANCEL,
+    _BOUNDARY,
+    _OUTLIER,
+    _ADVICE,
+    _WARNING,
+    _ERROR,
+)
 
 
 class _Grow:
@@ -84,6 +105,7 @@ class _Markers:
     """One lane's markers and segment brackets, sorted by time (rebuilt when its context changes)."""
 
     times: dict[str, FloatArray]
+    audio: dict[str, FloatArray]  # where each marker of a kind sits in audio mode
     refs: dict[str, list[Any]]
     all_times: FloatArray  # every marker of the lane, sorted, with its kind (index in _MARKER_KINDS)
     all_kinds: IntArray
@@ -103,6 +125,7 @@ class _Markers:
 class _Overlay:
     """The markers and brackets of every lane in flat arrays: a paint culls and places them all at once."""
 
+    origin: FloatArray  # per lane: its context's first send
     lane: IntArray  # per marker
     kind: IntArray
     t: FloatArray
@@ -133,10 +156,26 @@ class _Lane:
     anomalies: list[Anomaly] = field(default_factory=list)
     markers: _Markers | None = None
 
+    @property
+    def origin(self) -> float:
+        """Where the lane starts in ``SINCE_SEND`` mode: its context's first frame, the first send."""
+        return self.context.first_t
+
     def spans(self, mode: AxisMode) -> tuple[FloatArray, FloatArray]:
         if mode is AxisMode.ARRIVAL:
             return self.t.view, self.t_end.view
+        if mode is AxisMode.SINCE_SEND:
+            return self.t.view - self.origin, self.t_end.view - self.origin
         return self.start.view, self.a_end.view
+
+    def to_axis(self, mode: AxisMode, times: FloatArray) -> FloatArray:
+        """Session times (of markers, brackets) as values on the axis of ``mode``."""
+        if mode is AxisMode.ARRIVAL:
+            return times
+        if mode is AxisMode.SINCE_SEND:
+            shifted: FloatArray = times - self.origin
+            return shifted
+        return self.audio_at(times)
 
     def base(self) -> int:
         """The numbering base for colours: the context's own, or the documented 1 while unknown (which is

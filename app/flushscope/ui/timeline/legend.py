@@ -1,5 +1,5 @@
 """The timeline's legend under the plot: the flush_ids in view with their colours, and what each marker
-shape and the bracket mean. Drawn into an image that is reused until the ids in view or its size change."""
+shape (the analysis's boundaries and advice included) and the bracket mean. Drawn into an image that is reused until the ids in view or its size change."""
 
 from __future__ import annotations
 
@@ -9,7 +9,18 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QBrush, QFont, QFontMetrics, QImage, QPainter, QPen
 
 from flushscope.ui.palette import FLUSH_COLOUR_COUNT
-from flushscope.ui.timeline.lanes import _CANCEL, _DONE, _ERROR, _FLUSH, _FLUSH_DONE, _TRANSCRIPT, _WARNING
+from flushscope.ui.timeline.lanes import (
+    _ADVICE,
+    _BOUNDARY,
+    _CANCEL,
+    _DONE,
+    _ERROR,
+    _FLUSH,
+    _FLUSH_DONE,
+    _OUTLIER,
+    _TRANSCRIPT,
+    _WARNING,
+)
 from flushscope.ui.timeline.layout import _Geometry
 from flushscope.ui.timeline.markers import _SPRITE_H, _SPRITE_W, _Sprite
 from flushscope.ui.timeline.theme import _Theme
@@ -93,6 +104,9 @@ def _render_legend(
         (_CANCEL, "cancel"),
         (_ERROR, "error"),
         (_WARNING, "warning"),
+        (_ADVICE, "advice"),
+        (_BOUNDARY, "boundary"),
+        (_OUTLIER, "outlier"),
     ]
     for kind, label in key:
         w = _SPRITE_W + 4 + fm.horizontalAdvance(label)

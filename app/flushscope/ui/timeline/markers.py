@@ -1,4 +1,5 @@
-"""The timeline's markers (what was sent and received) and segment brackets, rasterised with numpy.
+"""The timeline's markers (what was sent and received, and what the analysis found) and segment brackets,
+rasterised with numpy.
 
 Markers are stamped with numpy into one image row per lane from small pre-drawn sprites, brackets are
 rasterised the same way, and each row goes out in one ``drawImage``: a marker or a segment costs no Python
@@ -12,16 +13,19 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
+from PySide6.QtGui import QImage, QPainter, QPen, QPolygonF
 
 from flushscope.ui.palette import FLUSH_COLOUR_COUNT
 from flushscope.ui.timeline.lanes import (
+    _ADVICE,
+    _BOUNDARY,
     _CANCEL,
     _DONE,
     _ERROR,
     _FLUSH,
     _FLUSH_DONE,
     _MARKER_KINDS,
+    _OUTLIER,
     _TRANSCRIPT,
     _WARNING,
     AxisMode,
@@ -45,7 +49,8 @@ class _Sprite:
     argb: npt.NDArray[np.uint32]
 
 
-def _render_sprite(kind: str, ink: QColor, warning: QColor, error: QColor) -> _Sprite:
+def _render_sprite(kind: str, theme: _Theme) -> _Sprite:
+    ink, warning, error = theme.text, theme.warning, theme.error
     image = QImage(_SPRITE_W, _SPRITE_H, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(0)
     p = QPainter(image)
@@ -72,6 +77,18 @@ def _render_sprite(kind: str, ink: QColor, warning: QColor, error: QColor) -> _S
     elif kind == _ERROR:  # diamond
         p.setBrush(error)
         p.drawPolygon(QPolygonF([QPointF(c, 0.5), QPointF(c + 5, 6), QPointF(c, 11.5), QPointF(c - 5, 6)]))
+    elif kind == _BOUNDARY:  # an I-beam at the seam between two segments' audio
+        p.setPen(QPen(theme.faint, 1.5))
+        p.drawLine(QPointF(c, 1), QPointF(c, 11))
+        p.drawLine(QPointF(c - 3, 1.5), QPointF(c + 3, 1.5))
+        p.drawLine(QPointF(c - 3, 10.5), QPointF(c + 3, 10.5))
+    elif kind == _OUTLIER:  # an hourglass pinched at the seam: a boundary that stands out
+        p.setBrush(warning)
+        p.drawPolygon(QPolygonF([QPointF(c - 4.5, 0.5), QPointF(c + 4.5, 0.5), QPointF(c, 6)]))
+        p.drawPolygon(QPolygonF([QPointF(c - 4.5, 11.5), QPointF(c + 4.5, 11.5), QPointF(c, 6)]))
+    elif kind == _ADVICE:  # a disc: advice on what was sent (the selection colour, lifted on dark)
+        p.setBrush(theme.highlight.lighter(150) if theme.dark else theme.highlight)
+        p.drawEllipse(QPointF(c, 6), 4, 4)
     p.end()
     pixels = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(_SPRITE_H, _SPRITE_W)
     dy, dx = np.nonzero(pixels)
@@ -144,11 +161,14 @@ def _paint_brackets(
     Python call)."""
     if not len(ov.b_lane):
         return
-    if mode is AxisMode.ARRIVAL:
+    if mode is AxisMode.AUDIO:
+        ready, first, end = ov.ready_audio, ov.first_audio, ov.end_audio
+    else:
         ready, first = ov.ready, ov.first
         end = np.where(ov.ongoing, now, ov.end)
-    else:
-        ready, first, end = ov.ready_audio, ov.first_audio, ov.end_audio
+        if mode is AxisMode.SINCE_SEND:
+            shift = ov.origin[ov.b_lane]
+            ready, first, end = ready - shift, first - shift, end - shift
     sel = np.flatnonzero((ov.b_lane >= lanes.start) & (ov.b_lane < lanes.stop) & (end >= v0) & (ready <= v1))
     if not len(sel):
         return
@@ -190,7 +210,13 @@ def _paint_markers(
     if not len(ov.lane):
         return
     width = geo.plot.width()
-    x = ((ov.t if mode is AxisMode.ARRIVAL else ov.audio) - v0) * (width / (v1 - v0))
+    if mode is AxisMode.ARRIVAL:
+        values = ov.t
+    elif mode is AxisMode.SINCE_SEND:
+        values = ov.t - ov.origin[ov.lane]
+    else:
+        values = ov.audio
+    x = (values - v0) * (width / (v1 - v0))
     sel = np.flatnonzero(
         (ov.lane >= lanes.start) & (ov.lane < lanes.stop) & (x > -_SPRITE_W) & (x < width + _SPRITE_W)
     )

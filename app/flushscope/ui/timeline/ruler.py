@@ -12,6 +12,12 @@ from flushscope.ui.timeline.lanes import AxisMode, FloatArray
 from flushscope.ui.timeline.layout import _Geometry, _plot_xs, _rects
 from flushscope.ui.timeline.theme import _Theme
 
+_AXIS_NAMES = {
+    AxisMode.ARRIVAL: "arrival time",
+    AxisMode.AUDIO: "audio position",
+    AxisMode.SINCE_SEND: "since first send",
+}
+
 
 def _ticks(font: QFont, geo: _Geometry, v0: float, v1: float) -> tuple[FloatArray, FloatArray, float]:
     """Major ticks, minor ticks and the major step for the range [v0, v1] across the plot."""
@@ -80,7 +86,7 @@ def _paint_ruler(
     painter.setPen(QPen(theme.grid, 1))
     painter.drawLine(0, geo.ruler - 1, width, geo.ruler - 1)
     fm = QFontMetrics(font)
-    axis = "arrival time" if mode is AxisMode.ARRIVAL else "audio position"
+    axis = _AXIS_NAMES[mode]
     painter.setPen(theme.faint)
     painter.drawText(
         QRect(8, 0, geo.gutter - 12, geo.ruler),

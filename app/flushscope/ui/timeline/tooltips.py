@@ -1,4 +1,5 @@
-"""What the timeline says on hover, free of Qt: a chunk, a segment's bracket, or a marker."""
+"""What the timeline says on hover, free of Qt: a chunk, a segment's bracket, or a marker (the analysis's
+included)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,20 @@ import json
 from typing import Any
 
 from flushscope.core.anomalies import Anomaly
-from flushscope.core.session import Segment, Session, Transcript
-from flushscope.ui.timeline.lanes import _CANCEL, _DONE, _FLUSH, _FLUSH_DONE, _TRANSCRIPT
+from flushscope.core.boundaries import Boundary
+from flushscope.core.lints import Lint
+from flushscope.core.session import Context, Segment, Session, Transcript
+from flushscope.ui.analysis_words import boundary_words, lint_words
+from flushscope.ui.timeline.lanes import (
+    _ADVICE,
+    _BOUNDARY,
+    _CANCEL,
+    _DONE,
+    _FLUSH,
+    _FLUSH_DONE,
+    _OUTLIER,
+    _TRANSCRIPT,
+)
 
 
 def _describe_chunk(session: Session, row: int, segment: Segment) -> str:
@@ -68,12 +81,29 @@ def _describe_marker(session: Session, kind: str, ref: Any) -> tuple[str, Segmen
         return f"done for context #{ref.number} at {ref.done_t:.3f} s", None
     if kind == _CANCEL:
         return f"cancel sent for context #{ref.number} at {ref.cancel_t:.3f} s", None
+    if kind in (_BOUNDARY, _OUTLIER):
+        boundary: Boundary = ref
+        ctx = _context(session, boundary.context_number)
+        after = ctx.segments[boundary.to_ordinal] if ctx is not None else None
+        return boundary_words(boundary), after
+    if kind == _ADVICE:
+        lint: Lint = ref
+        ctx = _context(session, lint.context_number)
+        about = (
+            ctx.segment_for_flush_id(lint.flush_id) if ctx is not None and lint.flush_id is not None else None
+        )
+        return lint_words(lint), about
     anomaly: Anomaly = ref
     segment = None
     if anomaly.flush_id is not None and anomaly.context_number is not None:
         ctx = session.contexts[anomaly.context_number - 1]
         segment = ctx.segment_for_flush_id(anomaly.flush_id)
     return f"{anomaly.severity.value}: {anomaly.message}", segment
+
+
+def _context(session: Session, number: int | None) -> Context | None:
+    contexts = session.contexts
+    return contexts[number - 1] if number is not None and 0 < number <= len(contexts) else None
 
 
 def _step_time(session: Session, frame: int) -> float | None:

@@ -43,12 +43,14 @@ _DRAG = 4  # a press that moves less than this is a click
 
 class TimelineView(_TimelineViewport):
     """One lane per context with its audio chunks as blocks coloured by flush_id, what was sent and
-    received as markers, and each segment's wait for audio as a bracket under its blocks.
+    received as markers, and each segment's wait for audio as a bracket under its blocks. The analysis's
+    flush boundaries and lints are markers too, once handed in (:meth:`set_analysis`).
 
     Mouse: wheel or pinch zooms around the pointer, horizontal wheel or shift+wheel pans, drag pans, click
     selects a segment (or the lane's context), double click zooms to a segment, right click asks for the
     segment's menu. Keys: + and - zoom, arrows pan and scroll lanes, F or Home fits everything, End follows
-    live data, A switches the axis between arrival time and audio position.
+    live data, A switches the axis to the next mode (arrival time, audio position, time since each context's
+    first send).
 
     A playhead (:meth:`set_playhead`) marks what is heard in its context's lane.
     """
@@ -150,9 +152,7 @@ class TimelineView(_TimelineViewport):
     def _sprites(self) -> dict[str, _Sprite]:
         if self._sprite_cache is None:
             theme = self._theme()
-            self._sprite_cache = {
-                kind: _render_sprite(kind, theme.text, theme.warning, theme.error) for kind in _MARKER_KINDS
-            }
+            self._sprite_cache = {kind: _render_sprite(kind, theme) for kind in _MARKER_KINDS}
         return self._sprite_cache
 
     def changeEvent(self, event: QEvent) -> None:
@@ -299,7 +299,9 @@ class TimelineView(_TimelineViewport):
         if not len(values):
             return values, 0
         if self._mode is AxisMode.AUDIO:
-            values = lane.audio_at(values)
+            values = m.audio[kind]
+        elif self._mode is AxisMode.SINCE_SEND:
+            values = lane.to_axis(self._mode, values)
         pad = (v1 - v0) * 0.01
         a = int(np.searchsorted(values, v0 - pad, "left"))
         b = int(np.searchsorted(values, v1 + pad, "right"))
@@ -328,9 +330,7 @@ class TimelineView(_TimelineViewport):
         if not len(m.ready):
             return None
         end = np.where(m.ongoing, self.session.duration, m.end)
-        ready = m.ready
-        if self._mode is AxisMode.AUDIO:
-            ready, end = lane.audio_at(ready), lane.audio_at(end)
+        ready, end = lane.to_axis(self._mode, m.ready), lane.to_axis(self._mode, end)
         rx, ex = self._xs(ready, geo), self._xs(end, geo)
         inside = np.flatnonzero((rx - _HIT <= x) & (x <= ex + _HIT))
         if not len(inside):
@@ -370,7 +370,7 @@ class TimelineView(_TimelineViewport):
             self._press_scroll = self._scroll
             self._dragging = False
             if self._press.x() < self._geometry().gutter and self._press.y() < self._geometry().ruler:
-                self.set_axis_mode(AxisMode.AUDIO if self._mode is AxisMode.ARRIVAL else AxisMode.ARRIVAL)
+                self.set_axis_mode(self._mode.next())
                 self._press = None
         super().mousePressEvent(event)
 
@@ -450,7 +450,7 @@ class TimelineView(_TimelineViewport):
         elif key == Qt.Key.Key_End:
             self.set_follow(True)
         elif key == Qt.Key.Key_A:
-            self.set_axis_mode(AxisMode.AUDIO if self._mode is AxisMode.ARRIVAL else AxisMode.ARRIVAL)
+            self.set_axis_mode(self._mode.next())
         else:
             super().keyPressEvent(event)
             return

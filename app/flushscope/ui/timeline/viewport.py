@@ -7,10 +7,14 @@ repaints once per bridge tick, never per frame.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QWidget
 
+from flushscope.core.boundaries import Boundary
+from flushscope.core.lints import Lint
 from flushscope.core.session import Context, Segment, Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.timeline.lane_cache import _LaneCache
@@ -71,6 +75,12 @@ class _TimelineViewport(QWidget):
         self.axisModeChanged.emit(mode)
         v0, v1 = self.visible_range()
         self.rangeChanged.emit(v0, v1)
+        self.update()
+
+    def set_analysis(self, lints: Sequence[Lint], boundaries: Sequence[Boundary]) -> None:
+        """Mark these lints (at their first frame) and flush boundaries on their lanes, replacing the
+        ones marked before; lanes whose findings did not change are not rebuilt."""
+        self._cache.set_analysis(lints, boundaries)
         self.update()
 
     def is_following(self) -> bool:

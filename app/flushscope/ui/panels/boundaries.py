@@ -1,0 +1,62 @@
+"""The boundaries table: the figures of every flush boundary. Picking a row selects the segment after the
+boundary and highlights the two frames it lies between."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QAbstractItemView, QVBoxLayout, QWidget
+
+from flushscope.core.boundaries import Boundary
+from flushscope.ui.analysis import AnalysisModel
+from flushscope.ui.bridge import Selection
+from flushscope.ui.panels.row_activation import RowActivation, context_numbered, segment_numbered
+from flushscope.ui.panels.table_view import make_table
+from flushscope.ui.tables import ITEM_ROLE, BoundariesModel, SortProxy
+
+
+class BoundariesPanel(QWidget):
+    """The flush boundaries of the session shown; each row's figures in words in its tooltip."""
+
+    def __init__(self, analysis: AnalysisModel, selection: Selection, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._analysis = analysis
+        self._selection = selection
+        self.model = BoundariesModel(analysis, self)
+        self.proxy = SortProxy(self)
+        self.proxy.setSourceModel(self.model)
+        m = BoundariesModel
+        self.view = make_table(
+            self,
+            self.proxy,
+            {
+                m.OUTLIER: "WW outlier",
+                m.CONTEXT: "000 · abcdefgh…",
+                m.FLUSH_IDS: "flush_id 00",
+                m.TRAILING: "trailing silence",
+                m.LEADING: "leading silence",
+                m.GAP: "arrival gap",
+                m.STEP: "level step",
+                m.LAST_WORD: "inside · a longer word",
+            },
+        )
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.view.horizontalHeader()
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicatorClearable(True)
+        self.view.setSortingEnabled(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        self._activation = RowActivation(self.view, self._on_activated)
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        self.go_to(index.data(ITEM_ROLE))
+
+    def go_to(self, boundary: Boundary) -> None:
+        """Select the segment after the boundary and highlight the last chunk before it and the first
+        after it."""
+        ctx = context_numbered(self._analysis.session, boundary.context_number, boundary.context_id)
+        segment = segment_numbered(ctx, boundary.to_ordinal) if ctx is not None else None
+        if segment is not None:
+            self._selection.select_segment(segment)
+        self._selection.highlight_frames(list(boundary.frames))

@@ -1,0 +1,120 @@
+"""The boundaries table: one row per flush boundary, its figures, and whether it is an outlier."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QStyle
+
+from flushscope.core.boundaries import Boundary
+from flushscope.ui.analysis_words import boundary_words, flush_ids, last_word, level_step
+from flushscope.ui.tables.base import _DECORATION, _RIGHT, SORT_ROLE, context_label
+from flushscope.ui.tables.items import ITEM_ROLE
+from flushscope.ui.tables.listed import _ListedModel
+
+if TYPE_CHECKING:
+    from flushscope.ui.analysis import AnalysisModel
+
+
+class BoundariesModel(_ListedModel):
+    """One row per flush boundary of the session shown, context by context. Outliers carry a warning
+    icon and their reasons; sorting the first column puts the most flagged first (descending)."""
+
+    OUTLIER, CONTEXT, FLUSH_IDS, TRAILING, LEADING, GAP, STEP, LAST_WORD, FLAGS = range(9)
+    HEADERS = (
+        "outlier",
+        "context",
+        "flush_id",
+        "trailing silence",
+        "leading silence",
+        "arrival gap",
+        "level step",
+        "last word",
+        "flags",
+    )
+    HEADER_TIPS: ClassVar[dict[int, str]] = {
+        FLUSH_IDS: "The segment before the boundary and the one after it",
+        TRAILING: "Silence at the end of the segment before",
+        LEADING: "Silence at the start of the segment after",
+        GAP: "From the last chunk before the boundary to the first after it, as they arrived",
+        STEP: "How much louder (+) or quieter (-) the voice is after the boundary",
+        LAST_WORD: "Whether the last word before the boundary ends inside its segment's audio",
+    }
+
+    def __init__(self, analysis: AnalysisModel, parent: QObject | None = None) -> None:
+        super().__init__(analysis, parent)
+        self._roles[ITEM_ROLE] = self._row_item
+        self._roles[SORT_ROLE] = self.sort_key
+        self._roles[_DECORATION] = self._decoration
+        self._icon: QIcon | None = None
+
+    def _source(self) -> Sequence[Boundary]:
+        return self._analysis.boundaries
+
+    def boundary(self, row: int) -> Boundary:
+        boundary: Boundary = self._rows[row]
+        return boundary
+
+    def _where(self, b: Boundary) -> str:
+        contexts = self.session.contexts
+        if 0 < b.context_number <= len(contexts):
+            return context_label(contexts[b.context_number - 1])
+        return b.context_id
+
+    def _display(self, row: int, column: int) -> Any:
+        b = self.boundary(row)
+        if column == self.OUTLIER:
+            return "outlier" if b.outlier else ""
+        if column == self.CONTEXT:
+            return self._where(b)
+        if column == self.FLUSH_IDS:
+            return flush_ids(b)
+        if column == self.TRAILING:
+            return f"{b.trailing_silence_ms:.0f} ms"
+        if column == self.LEADING:
+            return f"{b.leading_silence_ms:.0f} ms"
+        if column == self.GAP:
+            return f"{b.arrival_gap_ms:.0f} ms"
+        if column == self.STEP:
+            return f"{level_step(b):+.1f} dB"
+        if column == self.LAST_WORD:
+            return last_word(b)
+        if column == self.FLAGS:
+            return ", ".join(flag.kind.value.replace("_", " ") for flag in b.flags)
+        return None
+
+    def _tooltip(self, row: int, column: int) -> Any:
+        return boundary_words(self.boundary(row))
+
+    def _alignment(self, row: int, column: int) -> Any:
+        return _RIGHT if self.TRAILING <= column <= self.STEP else None
+
+    def _decoration(self, row: int, column: int) -> Any:
+        if column != self.OUTLIER or not self.boundary(row).outlier:
+            return None
+        if self._icon is None:
+            self._icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        return self._icon
+
+    def sort_key(self, row: int, column: int) -> Any:
+        b = self.boundary(row)
+        if column == self.OUTLIER:
+            return len(b.flags)
+        if column == self.CONTEXT:
+            return b.context_number
+        if column == self.FLUSH_IDS:
+            return (b.context_number, b.from_ordinal)
+        if column == self.TRAILING:
+            return b.trailing_silence_ms
+        if column == self.LEADING:
+            return b.leading_silence_ms
+        if column == self.GAP:
+            return b.arrival_gap_ms
+        if column == self.STEP:
+            return level_step(b)
+        if column == self.LAST_WORD:
+            return None if b.last_word_inside is None else int(not b.last_word_inside)
+        return self._display(row, column)

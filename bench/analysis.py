@@ -1,0 +1,174 @@
+"""The window's analysis (lints, flush boundaries) while a large live session grows: its cost and the lag.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/analysis.py [--segments 3000] [--per-tick 4]
+
+A live session shown in the window grows frame by frame: one context of N segments, each sent, flushed,
+answered with two chunks of audio and a flush_done, ``--per-tick`` segments every 10 ms of loop time (the
+frames go into the session as the client would record them). The loop's lag is measured by a task that asks
+to wake every 10 ms and records how late it woke. Baseline: the same growth with the analysis held back.
+Then the analysis as the window runs it: at most every 1.5 s, never sooner than eight times what its lints
+last took, and lints slow enough to be felt only in a pause of the frames or every 10 s. At the end: what
+one lint run and one boundary update cost on the whole session, and what analysing it from scratch costs
+(a capture of that size opened). Last line: lag p99 with and without the analysis, and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import qasync
+from PySide6.QtWidgets import QApplication
+
+from flushscope.core.frames import Direction
+from flushscope.core.session import Session
+from flushscope.net.live import LiveSession
+from flushscope.ui.window import MainWindow
+
+FORMAT = {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000}
+AUDIO = base64.b64encode(bytes(range(200)) * 24).decode()  # 0.1 s
+
+
+class LagProbe:
+    """Wakes every ``period`` seconds and records how late each wake-up was."""
+
+    def __init__(self, period: float = 0.010) -> None:
+        self.period = period
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.period
+            await asyncio.sleep(self.period)
+            self.lags.append(max(0.0, loop.time() - due))
+
+    def start(self) -> None:
+        self.lags = []
+        self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> list[float]:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        return self.lags
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+class Feed:
+    """Frames of one long context, written into a session with the loop's clock."""
+
+    def __init__(self, session: Session, name: str) -> None:
+        self.session = session
+        self.name = name
+        self.start = time.perf_counter()
+        self.segments = 0
+
+    def _add(self, direction: Direction, obj: dict[str, object]) -> None:
+        self.session.add_text(time.perf_counter() - self.start, 1, direction, json.dumps(obj))
+
+    def segment(self) -> None:
+        self.segments += 1
+        n, ctx = self.segments, self.name
+        request = {"context_id": ctx, "model_id": "sonic-3", "transcript": f"Sentence number {n}. ",
+                   "voice": {"mode": "id", "id": "v"}, "output_format": FORMAT, "continue": True,
+                   "max_buffer_delay_ms": 0}  # fmt: skip
+        self._add(Direction.SEND, request)
+        self._add(Direction.SEND, {**request, "transcript": "", "flush": True})
+        for _ in range(2):
+            self._add(Direction.RECV, {"type": "chunk", "context_id": ctx, "status_code": 206, "done": False,
+                                       "data": AUDIO, "step_time": 1.0, "flush_id": n})  # fmt: skip
+        self._add(Direction.RECV, {"type": "flush_done", "context_id": ctx, "status_code": 206, "done": False,
+                                   "flush_id": n, "flush_done": True})  # fmt: skip
+
+
+async def grow(window: MainWindow, name: str, segments: int, per_tick: int) -> tuple[list[float], int, float]:
+    """Grow a context of ``segments`` segments into the live session; the lag meanwhile, the analysis runs
+    and the longest of them."""
+    feed = Feed(window.live.session, name)
+    runs = [0]
+    longest = [0.0]
+
+    def ran() -> None:
+        runs[0] += 1
+        longest[0] = max(longest[0], window.analysis.lints_cost_s + window.analysis.boundaries_cost_s)
+
+    window.analysis.changed.connect(ran)
+    probe = LagProbe()
+    probe.start()
+    while feed.segments < segments:
+        for _ in range(per_tick):
+            feed.segment()
+        await asyncio.sleep(0.010)
+    lags = await probe.stop()
+    window.analysis.changed.disconnect(ran)
+    return lags, runs[0], longest[0]
+
+
+async def main(args: argparse.Namespace) -> None:
+    live = LiveSession()
+    window = MainWindow(live)
+    window.resize(1600, 1000)
+    window.show()
+    analysis = window.analysis
+    try:
+        analysis.interval_ms = 3_600_000
+        held, _, _ = await grow(window, "held", args.segments, args.per_tick)
+        print(
+            f"analysis held back: lag p50 {p(held, 0.5):5.1f} ms  p99 {p(held, 0.99):5.1f} ms  max {max(held) * 1000:5.0f} ms"
+        )
+        analysis.refresh_now()
+        analysis.interval_ms = 1500
+        lags, runs, longest = await grow(window, "live", args.segments, args.per_tick)
+        print(
+            f"analysis running:   lag p50 {p(lags, 0.5):5.1f} ms  p99 {p(lags, 0.99):5.1f} ms  max {max(lags) * 1000:5.0f} ms, "
+            f"{runs} runs that changed something, the longest {longest * 1000:.0f} ms"
+        )
+        inputs = 4 * args.segments
+        started = time.perf_counter()
+        analysis.refresh_now()
+        last = time.perf_counter() - started
+        print(
+            f"on the whole session ({inputs} inputs, {len(analysis.boundaries)} boundaries): a lint run "
+            f"{analysis.lints_cost_s * 1000:.0f} ms, a boundary update {analysis.boundaries_cost_s * 1000:.1f} ms "
+            f"(last refresh {last * 1000:.0f} ms)"
+        )
+        fresh = Session()
+        for frame in live.session.frames:
+            fresh.add_text(
+                frame.t, frame.conn, frame.dir, live.session.frame_text(frame.index, elide_audio=False)
+            )
+        window.bridge.set_session(fresh)  # as a capture of that size, opened: analysed from scratch
+        started = time.perf_counter()
+        analysis.refresh_now()
+        scratch = time.perf_counter() - started
+        print(
+            f"from scratch (a capture opened): {scratch * 1000:.0f} ms in all, in slices of at most 40 ms of boundaries"
+        )
+        print(
+            f"lag p99: held back {p(held, 0.99):.1f} ms, analysis running {p(lags, 0.99):.1f} ms, "
+            f"ratio {p(lags, 0.99) / max(p(held, 0.99), 0.1):.2f}"
+        )
+    finally:
+        await window.aclose()
+        window.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--segments", type=int, default=3000)
+    parser.add_argument("--per-tick", type=int, default=4)
+    app = QApplication(sys.argv[:1])
+    qasync.run(main(parser.parse_args()))
