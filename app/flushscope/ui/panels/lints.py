@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 from flushscope.core.lints import Lint
 from flushscope.ui.analysis import AnalysisModel
 from flushscope.ui.bridge import Selection
-from flushscope.ui.panels.anomalies import segment_of_frame
 from flushscope.ui.panels.row_activation import RowActivation, context_numbered
 from flushscope.ui.panels.table_view import make_table
 from flushscope.ui.tables import ITEM_ROLE, LintsModel, SortProxy
@@ -70,7 +69,7 @@ class LintsPanel(QWidget):
         if ctx is not None:
             segment = ctx.segment_for_flush_id(lint.flush_id) if lint.flush_id is not None else None
             if segment is None and lint.frames:
-                segment = segment_of_frame(ctx, lint.frames[0])
+                segment = ctx.segment_of_frame(lint.frames[0])
             if segment is not None:
                 self._selection.select_segment(segment)
             else:
