@@ -86,7 +86,7 @@ async def phase(
     window: MainWindow, live: LiveSession, url: str, contexts: int, sentences: int, seconds: float | None
 ) -> tuple[list[float], int, float]:
     """Connect, start ``contexts`` contexts, measure the lag for ``seconds`` (or until all are done)."""
-    await window.connect_target("custom", url, None, "2026-08-14")
+    await window.live_control.connect_target("custom", url, None, "2026-08-14")
     probe = LagProbe()
     chunks_before = live.session.chunks.size
     start = time.perf_counter()
@@ -105,7 +105,7 @@ async def phase(
     elapsed = time.perf_counter() - start
     lags = await probe.stop()
     received = live.session.chunks.size - chunks_before
-    await window.disconnect_target()
+    await window.live.disconnect()
     return lags, received, elapsed
 
 
