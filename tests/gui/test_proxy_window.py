@@ -98,6 +98,25 @@ def test_the_proxy_target_records_the_users_app(
     frames = window.frames.model
     assert frames.index(0, FramesModel.CONNECTION).data() == f"1 · {label} :{port}"
 
+    # A second app: the views narrow to one connection, from the list beside the timeline or the panel.
+    chooser = window.connections
+    assert not chooser.isVisible()
+    run(qtbot, window, speak(url, ["A second app speaks."]))
+    qtbot.waitUntil(lambda: len(session.contexts) == 2 and session.contexts[1].state is ContextState.DONE)
+    window.bridge.flush()
+    assert chooser.isVisible() and chooser.count() == 3
+    assert chooser.itemText(2) == f"#2 · {session.connections[2].label}"
+    panel.connections.itemClicked.emit(panel.connections.item(0))  # the newest: connection 2
+    assert chooser.chosen() == 2
+    assert window.transcripts.proxy.rowCount() == 1 and window.transcripts.model.rowCount() == 3
+    shown = window.frames.proxy
+    assert shown.rowCount() == sum(1 for f in session.frames if f.conn == 2)
+    assert {shown.index(r, FramesModel.CONNECTION).data() for r in range(shown.rowCount())} == {
+        f"2 · {session.connections[2].label}"
+    }
+    chooser.choose(None)
+    assert window.transcripts.proxy.rowCount() == 3 and shown.rowCount() == len(session.frames)
+
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)
     assert not panel.isVisible() and not composer.note_label.isVisible()

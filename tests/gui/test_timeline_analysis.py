@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QColor
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from flushscope.core.boundaries import session_boundaries
@@ -102,7 +103,7 @@ def test_the_axis_controls_and_the_a_key_go_through_all_three_modes(
     view, _, _, _ = setup
     follow = QAction("Follow", view)
     follow.setCheckable(True)
-    controls = TimelineControls(view, QAction("Fit", view), follow)
+    controls = TimelineControls(view, QAction("Fit", view), follow, QWidget())
     qtbot.addWidget(controls)
     controls.show()
     assert controls.arrival_button.isChecked()

@@ -21,10 +21,15 @@ from flushscope.ui.timeline import AxisMode, TimelineView
 class TimelineControls(QWidget):
     """Arrival time, audio position or time since each context's first send on the x-axis (kept in step
     with the timeline both ways), a button for the ``fit`` action and a check box for the ``follow`` action,
-    and a label for what the timeline shows."""
+    the ``connections`` chooser, and a label for what the timeline shows."""
 
     def __init__(
-        self, timeline: TimelineView, fit: QAction, follow: QAction, parent: QWidget | None = None
+        self,
+        timeline: TimelineView,
+        fit: QAction,
+        follow: QAction,
+        connections: QWidget,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._timeline = timeline
@@ -57,6 +62,8 @@ class TimelineControls(QWidget):
         layout.addSpacing(12)
         layout.addWidget(self.fit_button)
         layout.addWidget(self.follow_check)
+        layout.addSpacing(12)
+        layout.addWidget(connections)
         layout.addStretch(1)
         layout.addWidget(self.view_label)
 

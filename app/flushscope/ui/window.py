@@ -32,6 +32,7 @@ from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.captures import CaptureController
 from flushscope.ui.composer import Composer
 from flushscope.ui.connection_bar import ConnectionBar
+from flushscope.ui.connection_chooser import ConnectionChooser
 from flushscope.ui.device_menu import OutputDeviceMenu
 from flushscope.ui.exports import ExportController
 from flushscope.ui.live_controller import LiveController
@@ -103,7 +104,10 @@ class MainWindow(QMainWindow):
         self.device_menu = OutputDeviceMenu("Output &device", self.playback, self)
         self.play_label = PlayStatusLabel(self.playback, self.bridge, self)
         self.status.insertPermanentWidget(0, self.play_label)
-        self.timeline_controls = TimelineControls(self.timeline, self.action_set.fit, self.action_set.follow)
+        self.connections = ConnectionChooser(self.bridge, self)
+        self.timeline_controls = TimelineControls(
+            self.timeline, self.action_set.fit, self.action_set.follow, self.connections
+        )
         self.analysis_views = AnalysisViews(
             live, self.bridge, self.selection, self.playback, self.composer.settings, self._shown_name, self
         )
@@ -185,6 +189,8 @@ class MainWindow(QMainWindow):
         live.connectionChanged.connect(lambda _status: self._show_where())
         live.inputEnded.connect(playback.input_ended)
         self.proxy_panel.copied.connect(lambda what: self.show_message(f"Copied {what}"))
+        self.proxy_panel.connectionPicked.connect(self.connections.choose)
+        self.connections.connectionChosen.connect(self._narrow)
         captures.shownChanged.connect(self._shown_changed)
         scripts.contextNamed.connect(live.name_context)
         scripts.stepShown.connect(self.composer.show_step)
@@ -297,6 +303,13 @@ class MainWindow(QMainWindow):
         if why:
             self.show_message(why)
         self._update_actions()
+
+    def _narrow(self, connection: int | None) -> None:
+        """Show one connection's contexts and frames only (None: every connection's)."""
+        for panel in (self.transcripts, self.frames, self.anomalies, self.lints, self.boundaries):
+            panel.proxy.set_connection(connection)
+        if connection is not None:
+            self.show_message(f"Showing connection {connection} only")
 
     def _refresh_tabs(self) -> None:
         session = self.bridge.session

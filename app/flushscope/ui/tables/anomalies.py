@@ -56,6 +56,9 @@ class AnomaliesModel(_TableModel):
     def rowCount(self, parent: AnyIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
+    def connection_of(self, row: int) -> int | None:
+        return self.anomaly(row).conn
+
     def anomaly(self, row: int) -> Anomaly:
         return self._rows[row]
 

@@ -104,6 +104,10 @@ class _TableModel(QAbstractTableModel):
         """What :data:`SORT_ROLE` returns, callable without going through Qt (sorting calls it a lot)."""
         return None
 
+    def connection_of(self, row: int) -> int | None:
+        """The connection a row belongs to, for a view narrowed to one (None: it belongs to none)."""
+        return None
+
     def _display(self, row: int, column: int) -> Any:
         return None
 

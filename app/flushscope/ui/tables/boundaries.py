@@ -99,6 +99,9 @@ class BoundariesModel(_ListedModel):
             self._icon = QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         return self._icon
 
+    def connection_of(self, row: int) -> int | None:
+        return int(self.item(row).conn)
+
     def sort_key(self, row: int, column: int) -> Any:
         b = self.boundary(row)
         if column == self.OUTLIER:

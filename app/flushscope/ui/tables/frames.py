@@ -77,10 +77,18 @@ class FrameFilter:
     flush_id: int | None = None
     types: frozenset[str] | None = None
     direction: Direction | None = None
+    #: The connection number the views are narrowed to.
+    conn: int | None = None
 
     @property
     def empty(self) -> bool:
-        return self.context is None and self.flush_id is None and not self.types and self.direction is None
+        return (
+            self.context is None
+            and self.flush_id is None
+            and not self.types
+            and self.direction is None
+            and self.conn is None
+        )
 
 
 class _Columns:
@@ -88,6 +96,7 @@ class _Columns:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.ctx = np.zeros(capacity, np.int32)  # context number, 0 when none
+        self.conn = np.zeros(capacity, np.int32)  # connection number
         self.dir = np.zeros(capacity, np.int8)
         self.kind = np.zeros(capacity, np.int16)  # index into FramesModel types
         self.flush = np.full(capacity, _NO_ID, np.int64)  # flush_id the frame carried
@@ -102,6 +111,7 @@ class _Columns:
             capacity *= 2
         for name, fill in (
             ("ctx", 0),
+            ("conn", 0),
             ("dir", 0),
             ("kind", 0),
             ("flush", _NO_ID),
@@ -178,6 +188,7 @@ class FramesModel(_TableModel):
             if len(frames) > seen[i]:
                 end = bisect.bisect_right(frames, last, seen[i])
                 cols.ctx[frames[seen[i] : end]] = ctx.number
+                cols.conn[frames[seen[i] : end]] = ctx.conn
                 seen[i] = end
         # Chunk frames: everything needed is in the chunk columns (ordered by frame).
         frame_col = session.chunks.column("frame")
@@ -196,6 +207,7 @@ class FramesModel(_TableModel):
         for i in rest.tolist():
             frame = frames_list[i]
             described = _DESCRIBE[frame.dir](frame.text)
+            cols.conn[i] = frame.conn
             cols.dir[i] = _DIR_CODE[frame.dir]
             cols.kind[i] = self._code(described.type)
             if described.flush_id is not None:
@@ -286,6 +298,8 @@ class FramesModel(_TableModel):
     def accepts(self, row: int, f: FrameFilter) -> bool:
         """Whether ``row`` passes ``f`` (one row; see :meth:`filter_mask` for all at once)."""
         cols = self._cols
+        if f.conn is not None and int(cols.conn[row]) != f.conn:
+            return False
         if f.context is not None and int(cols.ctx[row]) != f.context:
             return False
         if f.direction is not None and int(cols.dir[row]) != _DIR_CODE[f.direction]:
@@ -299,6 +313,8 @@ class FramesModel(_TableModel):
         n, cols = self._size, self._cols
         mask = np.ones(n, dtype=bool)
         ctx = cols.ctx[:n]
+        if f.conn is not None:
+            mask &= cols.conn[:n] == f.conn
         if f.context is not None:
             mask &= ctx == f.context
         if f.direction is not None:

@@ -1,7 +1,8 @@
-"""Filtering the frames table by context, flush_id, type and direction."""
+"""Filtering the frames table by context, flush_id, type and direction, within one connection or all."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 
 from PySide6.QtCore import QObject, QSortFilterProxyModel
@@ -38,8 +39,16 @@ class FramesFilterProxy(QSortFilterProxyModel):
         direction: Direction | None = None,
     ) -> None:
         """Show only frames of context number ``context`` (1-based), carrying (or sent into) ``flush_id``,
-        of one of ``types`` and going in ``direction``; ``None`` means any."""
-        wanted = FrameFilter(context, flush_id, frozenset(types) if types else None, direction)
+        of one of ``types`` and going in ``direction``; ``None`` means any. The connection set by
+        :meth:`set_connection` still applies."""
+        types = frozenset(types) if types else None
+        self._apply(FrameFilter(context, flush_id, types, direction, self._filter.conn))
+
+    def set_connection(self, conn: int | None) -> None:
+        """Show only frames of connection ``conn`` (None: of every connection), on top of the other filters."""
+        self._apply(dataclasses.replace(self._filter, conn=conn))
+
+    def _apply(self, wanted: FrameFilter) -> None:
         if wanted == self._filter:
             return
         self.beginFilterChange()

@@ -72,6 +72,9 @@ class LintsModel(_ListedModel):
     def _alignment(self, row: int, column: int) -> Any:
         return _RIGHT if column == self.FLUSH_ID else None
 
+    def connection_of(self, row: int) -> int | None:
+        return int(self.item(row).conn)
+
     def sort_key(self, row: int, column: int) -> Any:
         lint = self.lint(row)
         if column == self.CONTEXT:

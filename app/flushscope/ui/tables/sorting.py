@@ -1,4 +1,5 @@
-"""Sorting the inspector's tables on their sort keys, with rows that have no value yet kept last."""
+"""Sorting the inspector's tables on their sort keys, with rows that have no value yet kept last; and
+narrowing them to one connection."""
 
 from __future__ import annotations
 
@@ -11,12 +12,33 @@ from flushscope.ui.tables.base import SORT_ROLE, AnyIndex, _TableModel
 
 class SortProxy(QSortFilterProxyModel):
     """Sorts on :data:`SORT_ROLE` with Python comparison: numbers as numbers, and ``None`` (no value yet)
-    last in either order. Sorting column -1 shows the source order."""
+    last in either order. Sorting column -1 shows the source order. :meth:`set_connection` shows only the
+    rows of one connection."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setSortRole(SORT_ROLE)
         self._keys: list[Any] | None = None
+        self._connection: int | None = None
+
+    @property
+    def connection(self) -> int | None:
+        return self._connection
+
+    def set_connection(self, connection: int | None) -> None:
+        """Show only the rows of connection number ``connection`` (None: every row)."""
+        if connection == self._connection:
+            return
+        self.beginFilterChange()
+        self._connection = connection
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: AnyIndex) -> bool:
+        wanted = self._connection
+        if wanted is None:
+            return True
+        source = self.sourceModel()
+        return isinstance(source, _TableModel) and source.connection_of(source_row) == wanted
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         source = self.sourceModel()

@@ -92,6 +92,9 @@ class TranscriptsModel(_TableModel):
     def rowCount(self, parent: AnyIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
+    def connection_of(self, row: int) -> int | None:
+        return self.segment(row).context.conn
+
     def segment(self, row: int) -> Segment:
         return self._rows[row]
 
