@@ -4,22 +4,38 @@ connects through it to the embedded emulator; its contexts land in the live sess
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cartesia import AsyncCartesia
 
 from flushscope.core.capture import read_capture
-from flushscope.core.session import ContextState
+from flushscope.core.session import ContextState, rebuild
 from flushscope.core.settings import DEFAULT_VOICE_ID
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
 from flushscope.net.live import ConnectionState, LiveSession
 from flushscope.net.proxy import ListenError, ProxyConnection, ProxyState, parse_listen
 from live_support import TIMEOUT, StatusLog
+from session_snapshot import snapshot
 
 KEY = "sk_car_live_proxy_secret_42"
+
+
+def to_microseconds(value: Any) -> Any:
+    """``value`` with every float rounded as a capture stores times."""
+    if isinstance(value, float):
+        return round(value, 6)
+    if isinstance(value, dict):
+        return {k: to_microseconds(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(to_microseconds(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return tuple(to_microseconds(getattr(value, f.name)) for f in dataclasses.fields(value))
+    return value
 
 
 def _live(tmp_path: Path) -> LiveSession:
@@ -93,6 +109,13 @@ async def test_the_sdk_through_the_live_proxy_lands_in_the_session(tmp_path: Pat
     loaded = read_capture(capture)
     assert loaded.header.target is not None and loaded.header.target.startswith("proxy to ws://127.0.0.1:")
     assert len(loaded.frames) == len(live.session.frames)
+    # Reopened, the proxy's recording is the same model as the one watched live.
+    reopened = rebuild(loaded.frames)
+    reopened.finish()
+    live.session.finish()
+    # Captures keep times to the microsecond.
+    assert to_microseconds(snapshot(reopened)) == to_microseconds(snapshot(live.session))
+    assert reopened.contexts[0].client == live.session.contexts[0].client is not None
 
 
 @pytest.mark.asyncio
