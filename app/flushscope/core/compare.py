@@ -16,7 +16,6 @@ session the client records into, so the window can run it on its own connection.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -25,9 +24,10 @@ from flushscope.core.boundaries import Boundary, BoundaryThresholds, context_bou
 from flushscope.core.lints import Lint, lint_session
 from flushscope.core.model import Context, ContextState
 from flushscope.core.report import reported_segments
-from flushscope.core.session import Session, SessionObserver
+from flushscope.core.session import Session
 from flushscope.core.settings import GenerationSettings
 from flushscope.core.strategies import StrategyPlan
+from flushscope.core.waiting import wait_for_model
 
 
 class OpenedContext(Protocol):
@@ -175,42 +175,15 @@ def strategy_result(
     )
 
 
-class _Changes(SessionObserver):
-    def __init__(self, event: asyncio.Event) -> None:
-        self.event = event
-
-    def context_changed(self, context: Context) -> None:
-        self.event.set()
-
-
 async def wait_finished(session: Session, client: CompareClient, context_id: str, timeout: float) -> bool:
     """Wait until the session's context ``context_id`` is finished (done, failed or cancelled), the
     client's connection closes, or ``timeout`` seconds pass. True if it finished."""
-    changed = asyncio.Event()
-    observer = _Changes(changed)
-    session.observers.append(observer)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    closed = asyncio.ensure_future(client.closed.wait())
-    try:
-        while True:
-            ctx = session.context(context_id)
-            if ctx is not None and ctx.finished:
-                return True
-            remaining = deadline - loop.time()
-            if remaining <= 0 or client.closed.is_set():
-                return False
-            changed.clear()
-            woke = asyncio.ensure_future(changed.wait())
-            await asyncio.wait({woke, closed}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-            woke.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await woke
-    finally:
-        closed.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await closed
-        session.observers.remove(observer)
+
+    def finished() -> bool:
+        ctx = session.context(context_id)
+        return ctx is not None and ctx.finished
+
+    return await wait_for_model(session, client.closed, finished, timeout)
 
 
 async def run_compare(

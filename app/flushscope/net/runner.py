@@ -6,7 +6,6 @@ The same code drives ``flushscope run``, the window's ``--script`` and the tests
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,9 @@ from flushscope.core.scenario import (
     UseContext,
     Wait,
 )
-from flushscope.core.session import Context, ContextState, Segment, SegmentState, Session, SessionObserver
+from flushscope.core.session import ContextState, SegmentState, Session
 from flushscope.core.settings import GenerationSettings
+from flushscope.core.waiting import wait_for_model
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import Client, Target
 
@@ -79,40 +79,9 @@ def settled(session: Session) -> bool:
     return True
 
 
-class _Wakeup(SessionObserver):
-    def __init__(self, event: asyncio.Event) -> None:
-        self.event = event
-
-    def context_changed(self, context: Context) -> None:
-        self.event.set()
-
-    def segment_changed(self, segment: Segment) -> None:
-        self.event.set()
-
-
 async def wait_settled(session: Session, client: Client, timeout: float) -> bool:
     """Wait until :func:`settled`, the connection closes, or ``timeout`` seconds pass. True if settled."""
-    changed = asyncio.Event()
-    observer = _Wakeup(changed)
-    session.observers.append(observer)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    closed = asyncio.ensure_future(client.closed.wait())
-    try:
-        while not settled(session):
-            remaining = deadline - loop.time()
-            if remaining <= 0 or client.closed.is_set():
-                return False
-            changed.clear()
-            woke = asyncio.ensure_future(changed.wait())
-            await asyncio.wait({woke, closed}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-            woke.cancel()
-        return True
-    finally:
-        closed.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await closed
-        session.observers.remove(observer)
+    return await wait_for_model(session, client.closed, lambda: settled(session), timeout)
 
 
 @dataclass

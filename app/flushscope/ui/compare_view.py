@@ -44,9 +44,9 @@ from flushscope.net.client import ClientError, Target
 from flushscope.net.comparison import compare_into
 from flushscope.net.live import LiveSession
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.panels.table_view import make_table
+from flushscope.ui.panels.table_view import sorted_table
 from flushscope.ui.playback import PlaybackController
-from flushscope.ui.tables import CompareModel, SortProxy
+from flushscope.ui.tables import CompareModel
 from flushscope.ui.tasks import OwnedTasks
 from flushscope.ui.timeline import AxisMode, TimelineView
 from flushscope.ui.wording import sentence
@@ -127,12 +127,10 @@ class CompareView(QWidget):
         self.timeline = TimelineView(self.bridge, self.selection)
         self.timeline.set_axis_mode(AxisMode.SINCE_SEND)
         self.model = CompareModel(self)
-        self.proxy = SortProxy(self)
-        self.proxy.setSourceModel(self.model)
         m = CompareModel
-        self.table = make_table(
+        self.proxy, self.table = sorted_table(
             self,
-            self.proxy,
+            self.model,
             {
                 m.STRATEGY: "punctuation",
                 m.STATE: "ending (late)",
@@ -142,10 +140,8 @@ class CompareView(QWidget):
                 m.AUDIO: "000.00 s",
                 m.OUTLIERS: "outliers",
             },
+            selection=QAbstractItemView.SelectionMode.NoSelection,
         )
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setSortingEnabled(True)
-        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         self.sentence_combo = QComboBox(self)
         self.sentence_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from flushscope.core.capture import read_capture
 from flushscope.core.diff import Change, SessionDiff, diff_sessions
@@ -22,8 +22,8 @@ from flushscope.core.report import reported_segments
 from flushscope.core.session import Session, rebuild
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels.row_activation import RowActivation
-from flushscope.ui.panels.table_view import make_table
-from flushscope.ui.tables import ITEM_ROLE, DiffModel, SortProxy
+from flushscope.ui.panels.table_view import sorted_table
+from flushscope.ui.tables import ITEM_ROLE, DiffModel
 from flushscope.ui.tables.diff import where
 from flushscope.ui.wording import plural
 
@@ -95,12 +95,10 @@ class DiffView(QWidget):
         self.detail_label.setWordWrap(True)
         self.model = DiffModel(self)
         self.model.set_diff(self.diff)
-        self.proxy = SortProxy(self)
-        self.proxy.setSourceModel(self.model)
         m = DiffModel
-        self.view = make_table(
+        self.proxy, self.view = sorted_table(
             self,
-            self.proxy,
+            self.model,
             {
                 m.KIND: "anomaly disappeared",
                 m.WHERE: "context 00 segment 00",
@@ -109,10 +107,6 @@ class DiffView(QWidget):
                 m.COUNTED: "timing only",
             },
         )
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setSortingEnabled(True)
-        self.view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        self.view.horizontalHeader().setSortIndicatorClearable(True)
         self.message_label = QLabel(self)
         self.message_label.setTextFormat(Qt.TextFormat.PlainText)
         layout = QVBoxLayout(self)

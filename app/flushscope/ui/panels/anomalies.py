@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import (
-    QEvent,
-    QModelIndex,
-    QObject,
-    Qt,
-)
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QVBoxLayout,
     QWidget,
 )
 
 from flushscope.core.anomalies import Anomaly
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.panels.table_view import make_table
+from flushscope.ui.panels.row_activation import RowActivation
+from flushscope.ui.panels.table_view import sorted_table
 from flushscope.ui.tables import (
     ANOMALY_ROLE,
     AnomaliesModel,
-    SortProxy,
 )
 
 
@@ -31,14 +24,11 @@ class AnomaliesPanel(QWidget):
         super().__init__(parent)
         self._bridge = bridge
         self._selection = selection
-        self._pressing = False
         self.model = AnomaliesModel(bridge, self)
-        self.proxy = SortProxy(self)
-        self.proxy.setSourceModel(self.model)
         m = AnomaliesModel
-        self.view = make_table(
+        self.proxy, self.view = sorted_table(
             self,
-            self.proxy,
+            self.model,
             {
                 m.SEVERITY: "WW warning",
                 m.KIND: "chunk after flush done",
@@ -47,35 +37,11 @@ class AnomaliesPanel(QWidget):
                 m.COUNT: "count",
             },
         )
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.view.horizontalHeader()
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        header.setSortIndicatorClearable(True)
-        self.view.setSortingEnabled(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)
 
-        self.view.viewport().installEventFilter(self)
-        self.view.selectionModel().currentRowChanged.connect(self._on_current_row)
-        self.view.clicked.connect(self._on_clicked)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # A mouse click both moves the current row (on press) and clicks (on release): act once, on the
-        # click, so that clicking the current row again also goes to it.
-        if watched is self.view.viewport():
-            if event.type() == QEvent.Type.MouseButtonPress:
-                self._pressing = True
-            elif event.type() == QEvent.Type.MouseButtonRelease:
-                self._pressing = False
-        return super().eventFilter(watched, event)
-
-    def _on_current_row(self, current: QModelIndex) -> None:
-        if current.isValid() and not self._pressing:
-            self.go_to(current.data(ANOMALY_ROLE))
-
-    def _on_clicked(self, index: QModelIndex) -> None:
-        self.go_to(index.data(ANOMALY_ROLE))
+        self._activation = RowActivation(self.view, lambda index: self.go_to(index.data(ANOMALY_ROLE)))
 
     def go_to(self, anomaly: Anomaly) -> None:
         """Select the anomaly's segment (or its context) and highlight the frames involved."""

@@ -3,15 +3,15 @@ boundary and highlights the two frames it lies between."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QVBoxLayout, QWidget
+from PySide6.QtCore import QModelIndex
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from flushscope.core.boundaries import Boundary
 from flushscope.ui.analysis import AnalysisModel
 from flushscope.ui.bridge import Selection
 from flushscope.ui.panels.row_activation import RowActivation, context_numbered, segment_numbered
-from flushscope.ui.panels.table_view import make_table
-from flushscope.ui.tables import ITEM_ROLE, BoundariesModel, SortProxy
+from flushscope.ui.panels.table_view import sorted_table
+from flushscope.ui.tables import ITEM_ROLE, BoundariesModel
 
 
 class BoundariesPanel(QWidget):
@@ -22,12 +22,10 @@ class BoundariesPanel(QWidget):
         self._analysis = analysis
         self._selection = selection
         self.model = BoundariesModel(analysis, self)
-        self.proxy = SortProxy(self)
-        self.proxy.setSourceModel(self.model)
         m = BoundariesModel
-        self.view = make_table(
+        self.proxy, self.view = sorted_table(
             self,
-            self.proxy,
+            self.model,
             {
                 m.OUTLIER: "WW outlier",
                 m.CONTEXT: "000 · abcdefgh…",
@@ -39,11 +37,6 @@ class BoundariesPanel(QWidget):
                 m.LAST_WORD: "inside · a longer word",
             },
         )
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.view.horizontalHeader()
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        header.setSortIndicatorClearable(True)
-        self.view.setSortingEnabled(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)

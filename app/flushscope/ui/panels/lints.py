@@ -4,14 +4,14 @@ advice is about and highlights its frames; what to do is written under the table
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from flushscope.core.lints import Lint
 from flushscope.ui.analysis import AnalysisModel
 from flushscope.ui.bridge import Selection
 from flushscope.ui.panels.row_activation import RowActivation, context_numbered
-from flushscope.ui.panels.table_view import make_table
-from flushscope.ui.tables import ITEM_ROLE, LintsModel, SortProxy
+from flushscope.ui.panels.table_view import sorted_table
+from flushscope.ui.tables import ITEM_ROLE, LintsModel
 
 
 class LintsPanel(QWidget):
@@ -22,19 +22,12 @@ class LintsPanel(QWidget):
         self._analysis = analysis
         self._selection = selection
         self.model = LintsModel(analysis, self)
-        self.proxy = SortProxy(self)
-        self.proxy.setSourceModel(self.model)
         m = LintsModel
-        self.view = make_table(
+        self.proxy, self.view = sorted_table(
             self,
-            self.proxy,
+            self.model,
             {m.ID: "punctuation-only-first-input", m.CONTEXT: "000 · abcdefgh…", m.FLUSH_ID: "flush_id"},
         )
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.view.horizontalHeader()
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        header.setSortIndicatorClearable(True)
-        self.view.setSortingEnabled(True)
         self.advice = QLabel(self)
         self.advice.setWordWrap(True)
         self.advice.setTextFormat(Qt.TextFormat.PlainText)

@@ -1,4 +1,5 @@
-"""A table view as every panel uses it: rows of one height, columns sized from sample texts."""
+"""A table view as every panel uses it: rows of one height, columns sized from sample texts; sortable on a
+:class:`~flushscope.ui.tables.SortProxy` where rows are picked one at a time."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import (
     QTableView,
     QWidget,
 )
+
+from flushscope.ui.tables.sorting import SortProxy
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 #: Select whole rows, replacing what was selected.
@@ -48,3 +51,23 @@ def make_table(
     if stretch is not None:
         header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return view
+
+
+def sorted_table(
+    parent: QWidget,
+    model: QAbstractItemModel,
+    widths: dict[int, str],
+    stretch: int | None = None,
+    selection: QAbstractItemView.SelectionMode = QAbstractItemView.SelectionMode.SingleSelection,
+) -> tuple[SortProxy, QTableView]:
+    """:func:`make_table` on a :class:`SortProxy` of ``model``: unsorted (the model's order) until a header
+    is clicked, a third click returning to it."""
+    proxy = SortProxy(parent)
+    proxy.setSourceModel(model)
+    view = make_table(parent, proxy, widths, stretch)
+    view.setSelectionMode(selection)
+    header = view.horizontalHeader()
+    header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    header.setSortIndicatorClearable(True)
+    view.setSortingEnabled(True)
+    return proxy, view

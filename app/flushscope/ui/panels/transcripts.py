@@ -12,17 +12,15 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QVBoxLayout,
     QWidget,
 )
 
 from flushscope.core.session import Segment
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.panels.table_view import SELECT_ROWS, AnyIndex, make_table
+from flushscope.ui.panels.table_view import SELECT_ROWS, AnyIndex, sorted_table
 from flushscope.ui.tables import (
     SEGMENT_ROLE,
-    SortProxy,
     TranscriptsModel,
 )
 
@@ -41,12 +39,10 @@ class TranscriptsPanel(QWidget):
         self._selection = selection
         self._syncing = False
         self.model = TranscriptsModel(bridge, self)
-        self.proxy = SortProxy(self)
-        self.proxy.setSourceModel(self.model)
         m = TranscriptsModel
-        self.view = make_table(
+        self.proxy, self.view = sorted_table(
             self,
-            self.proxy,
+            self.model,
             {
                 m.CONTEXT: "000 · abcdefgh…",
                 m.FLUSH_ID: "flush_id",
@@ -61,12 +57,6 @@ class TranscriptsPanel(QWidget):
             },
             stretch=m.TEXT,
         )
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        header = self.view.horizontalHeader()
-        # Unsorted (the order segments appeared) until a header is clicked; a third click returns to it.
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        header.setSortIndicatorClearable(True)
-        self.view.setSortingEnabled(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view)

@@ -58,11 +58,27 @@ def row_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-class _TableModel(QAbstractTableModel):
-    """Shared plumbing: headers, flat-table guards and role dispatch to ``_role_<name>`` helpers."""
+class _HeadedModel(QAbstractTableModel):
+    """A flat table with named columns: :attr:`HEADERS` and their tooltips."""
 
     HEADERS: ClassVar[tuple[str, ...]] = ()
     HEADER_TIPS: ClassVar[dict[int, str]] = {}
+
+    def columnCount(self, parent: AnyIndex = _NO_INDEX) -> int:
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
+            return None
+        if role == _DISPLAY:
+            return self.HEADERS[section]
+        if role == _TOOLTIP:
+            return self.HEADER_TIPS.get(section)
+        return None
+
+
+class _TableModel(_HeadedModel):
+    """Shared plumbing of the session's tables: flat-table guards and role dispatch to small helpers."""
 
     def __init__(self, bridge: SessionBridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -77,18 +93,6 @@ class _TableModel(QAbstractTableModel):
     @property
     def session(self) -> Session:
         return self._bridge.session
-
-    def columnCount(self, parent: AnyIndex = _NO_INDEX) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
-            return None
-        if role == _DISPLAY:
-            return self.HEADERS[section]
-        if role == _TOOLTIP:
-            return self.HEADER_TIPS.get(section)
-        return None
 
     def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         # Called for every role of every visible cell on each repaint: keep the path short.

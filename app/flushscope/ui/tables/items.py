@@ -4,23 +4,20 @@ shown as rows, replaced wholesale when a new result comes, and role dispatch to 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Final
+from typing import Any, Final
 
-from PySide6.QtCore import QAbstractTableModel, QObject, Qt
+from PySide6.QtCore import QObject, Qt
 
-from flushscope.ui.tables.base import _ALIGN, _DISPLAY, _NO_INDEX, _TOOLTIP, SORT_ROLE, AnyIndex
+from flushscope.ui.tables.base import _ALIGN, _DISPLAY, _NO_INDEX, _TOOLTIP, SORT_ROLE, AnyIndex, _HeadedModel
 
 #: The row's item (a lint, a boundary, a strategy's result, a change), for every column of the tables of
 #: the analysis.
 ITEM_ROLE: Final = int(Qt.ItemDataRole.UserRole) + 21
 
 
-class _ItemsModel(QAbstractTableModel):
+class _ItemsModel(_HeadedModel):
     """Rows of items from one result; subclasses answer ``_display``, ``_tooltip``, ``_alignment`` and
     ``sort_key`` for an item and a column."""
-
-    HEADERS: ClassVar[tuple[str, ...]] = ()
-    HEADER_TIPS: ClassVar[dict[int, str]] = {}
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,18 +38,6 @@ class _ItemsModel(QAbstractTableModel):
 
     def rowCount(self, parent: AnyIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: AnyIndex = _NO_INDEX) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
-            return None
-        if role == _DISPLAY:
-            return self.HEADERS[section]
-        if role == _TOOLTIP:
-            return self.HEADER_TIPS.get(section)
-        return None
 
     def data(self, index: AnyIndex, role: int = _DISPLAY) -> Any:
         handler = self._roles.get(role)
