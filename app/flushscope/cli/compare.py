@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from flushscope.cli.emulator_switches import add_emulator_switches, emulator_con
 from flushscope.cli.errors import UsageError, fail
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from flushscope.cli.subcommand import Subcommand
+from flushscope.cli.target_args import add_target_arguments, target_from
 
 if TYPE_CHECKING:
     from flushscope.core.compare import CompareResult, StrategyResult
@@ -33,12 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="STRATEGY",
         help="sentence, punctuation, words=N, one, or the text with | where it is cut (two or more)",
     )
-    parser.add_argument("--url", help="target URL (ws://, wss://); default: the embedded emulator")
-    parser.add_argument(
-        "--api-key", help="API key (default: $CARTESIA_API_KEY); never written to the capture"
-    )
-    parser.add_argument("--auth", choices=("x-api-key", "bearer", "query"), default="x-api-key")
-    parser.add_argument("--version-header", dest="api_version", help="Cartesia-Version to send")
+    add_target_arguments(parser)
     parser.add_argument(
         "--set",
         action="append",
@@ -119,21 +114,14 @@ async def compare_on_target(
 def compare_command(args: argparse.Namespace) -> int:
     """Run the strategies and print the table (or JSON): exit 0 when every context finished, 1 when one
     failed or timed out, 2 for unusable input or a failed connection."""
-    from flushscope.net.client import DEFAULT_VERSION, AuthMode, ClientError, Target
+    from flushscope.net.client import ClientError
 
     if args.timeout <= 0:
         raise UsageError("--timeout must be positive")
     plans = _plans(args.text, args.strategy)
     settings = _settings(args.set)
     config = emulator_config(args)
-    target = None
-    if args.url:
-        target = Target(
-            args.url,
-            args.api_key or os.environ.get("CARTESIA_API_KEY"),
-            AuthMode(args.auth),
-            args.api_version or DEFAULT_VERSION,
-        )
+    target = target_from(args)
     capture = Path(args.capture) if args.capture else None
     try:
         result = asyncio.run(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -14,17 +13,13 @@ from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_FAILED
 from flushscope.cli.report import print_report
 from flushscope.cli.subcommand import Subcommand
+from flushscope.cli.target_args import add_target_arguments, target_from
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The script, the target and its credentials, the capture, and the emulator's switches."""
     parser.add_argument("script", help="the scenario file")
-    parser.add_argument("--url", help="target URL (ws://, wss://); default: the embedded emulator")
-    parser.add_argument(
-        "--api-key", help="API key (default: $CARTESIA_API_KEY); never written to the capture"
-    )
-    parser.add_argument("--auth", choices=("x-api-key", "bearer", "query"), default="x-api-key")
-    parser.add_argument("--version-header", dest="api_version", help="Cartesia-Version to send")
+    add_target_arguments(parser)
     parser.add_argument("--capture", help="capture file to write (default: a timestamped file here)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for contexts to finish")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -34,21 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Check the script, play it, write the capture and print its report."""
     from flushscope.core.scenario import ScenarioError, load_scenario
-    from flushscope.net.client import DEFAULT_VERSION, AuthMode, ClientError, Target
+    from flushscope.net.client import ClientError
 
     try:
         scenario = load_scenario(args.script)
     except ScenarioError as exc:
         return fail(str(exc))
     capture = Path(args.capture or datetime.now().strftime("flushscope-%Y%m%d-%H%M%S.fscap.jsonl"))
-    target = None
-    if args.url:
-        target = Target(
-            args.url,
-            args.api_key or os.environ.get("CARTESIA_API_KEY"),
-            AuthMode(args.auth),
-            args.api_version or DEFAULT_VERSION,
-        )
+    target = target_from(args)
     from flushscope.net.runner import run_scenario
 
     try:

@@ -257,10 +257,7 @@ class LiveSession:
         """Connect to a target (closing the current connection first); returns the connection number.
         ``emulator`` starts the embedded emulator if it does not run yet. Raises ClientError."""
         async with self._lock:
-            if self._closed:
-                raise ClientError("the session is closed")
-            await self._disconnect(report=False)
-            self._set_status(ConnectionState.CONNECTING, url="")
+            await self._start_over()
             try:
                 emulator_url = await self.start_emulator() if target_kind == "emulator" else None
                 target = self._target(target_kind, url, api_key, version, emulator_url)
@@ -283,6 +280,13 @@ class LiveSession:
             self._watcher = asyncio.create_task(self._watch(client), name=f"flushscope watch {conn}")
             self._set_status(ConnectionState.CONNECTED)
             return conn
+
+    async def _start_over(self) -> None:
+        """Before a new connection or proxy: close what runs, and say a new attempt starts."""
+        if self._closed:
+            raise ClientError("the session is closed")
+        await self._disconnect(report=False)
+        self._set_status(ConnectionState.CONNECTING, url="")
 
     def _stall_changed(self, client: Client, stalled: bool) -> None:
         if client is not self.client or not client.connected:
@@ -336,10 +340,7 @@ class LiveSession:
         connection first. ``api_key`` replaces the app's key upstream; without it ``CARTESIA_API_KEY``
         replaces only placeholder keys. Raises ClientError."""
         async with self._lock:
-            if self._closed:
-                raise ClientError("the session is closed")
-            await self._disconnect(report=False)
-            self._set_status(ConnectionState.CONNECTING, url="")
+            await self._start_over()
             try:
                 address = _listen_address(listen)
                 target = await self._upstream(upstream)
