@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
 
-from flushscope.ui.timeline.lanes import AxisMode, FloatArray
+from flushscope.ui.timeline.lanes import AxisMode, FloatArray, IntArray
 from flushscope.ui.timeline.layout import _Geometry, _plot_xs, _rects
 from flushscope.ui.timeline.theme import _Theme
 
@@ -51,12 +51,18 @@ def _tick_label(value: float, step: float, magnitude: float) -> str:
     return f"{value:.{decimals}f} s"
 
 
+def _grid_columns(geo: _Geometry, ticks: FloatArray, v0: float, v1: float) -> IntArray:
+    """The x of each grid line (one per major tick)."""
+    out: IntArray = np.floor(_plot_xs(ticks, geo, v0, v1)).astype(np.int64)
+    return out
+
+
 def _paint_grid(
     painter: QPainter, geo: _Geometry, theme: _Theme, ticks: FloatArray, v0: float, v1: float
 ) -> None:
     if not len(ticks):
         return
-    xs = np.floor(_plot_xs(ticks, geo, v0, v1)).astype(np.int64)
+    xs = _grid_columns(geo, ticks, v0, v1)
     n = len(xs)
     top = np.full(n, geo.plot.top(), dtype=np.int64)
     painter.setPen(Qt.PenStyle.NoPen)
