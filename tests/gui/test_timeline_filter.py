@@ -237,3 +237,13 @@ def test_clearing_the_filter_brings_every_lane_back(qtbot: QtBot, setup: Setup) 
     assert [view.lane_rect(i) for i in range(5)] == rows_before
     a_chunk = context(session, "a").segments[0].chunk_rows[0]
     assert view.chunk_rect(a_chunk) is not None
+
+
+def test_bad_filters_and_rows_say_what_is_wrong(setup: Setup) -> None:
+    view, _, _, _ = setup
+    with pytest.raises(TypeError, match="connection number or None, not '2'"):
+        view.set_connection_filter("2")  # type: ignore[arg-type]
+    assert view.connection_filter() is None and view.lane_count() == 5
+    view.set_connection_filter(2)
+    with pytest.raises(IndexError, match="no lane is shown at row 2: rows go from 0 to 1"):
+        view.lane_context(2)

@@ -4,14 +4,16 @@ A lane showing fewer chunks than one per ``_EXACT_PX`` pixels draws every chunk 
 rounded to the nearest pixel boundary, with a seam between neighbours wide enough to spare one.
 
 Any other lane is drawn as one row of pixel columns, each filled when some chunk's span (start and end
-included) falls in it, in the colour of the last chunk that does. That row is worked out from the lane's
-summary (:mod:`.summary`) rather than from its chunks: the level with about one bin per column in view gives
-the first items, and an item is replaced by its children at the level below only where its row cannot tell
-its pixels exactly (it reaches over more than one column and holds two segments, or a gap a whole column
-could fall into). The row is then the same as if every chunk had been drawn one after the other, but its cost
-follows the columns: a lane costs a few numpy calls and arrays about as long as the plot is wide, whether it
-holds a thousand chunks or a million. Audio that never stops leaves no gap, and a column only takes the colour
-of a segment it holds.
+included) falls in it, in the colour of the last chunk that does: audio that never stops leaves no gap, a
+pause as wide as a column shows. The row is worked out from the lane's summary (:mod:`.summary`) rather than
+from its chunks: the level with at most one bin per column in view gives the first items, and a bin is
+replaced by its children at the level below (opened) only where its row cannot tell its columns: a bin over
+more than one column with two gaps a column could fall into, or one that is not where its segment changes,
+or more than two runs of one segment (over exactly two columns, those show its first and last segment, each
+in a column that holds it). So a column shows the last chunk's colour except where it holds three segments
+or more at a coarse zoom, and then still the colour of one of them. The cost follows the columns: a few
+numpy calls on arrays about as long as the plot is wide per round, whether a lane holds a thousand chunks or
+a million.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ _EXACT_PX = 8  # below this many pixels per visible chunk, a lane is drawn with 
 _MARGIN = 2  # rows of pixel columns start this far left of the plot and end as far right of it
 # A gap this wide in pixels might hold a whole column once rounding is allowed for: it must show.
 _GAP_PX = 0.99
+_FAN_BITS = _FAN.bit_length() - 1  # _FAN is a power of two
 _NONE = np.iinfo(np.int64).min  # a pixel column with no audio (flush_ids may be negative)
 
 Runs = tuple[IntArray, IntArray, IntArray, IntArray]
@@ -176,7 +179,7 @@ def _first_items(
     ]
     counts = np.asarray([b - a for a, b in spans], dtype=np.int64)
     ends = np.cumsum(counts)
-    rows = np.zeros((int(ends[-1]), _FIELDS), dtype=np.float64)  # chunks' rows: no runs, no gaps
+    rows = np.empty((int(ends[-1]), _FIELDS), dtype=np.float64)
     for r, ((s, _, _), level, (a, b)) in enumerate(zip(ranges, choice, spans, strict=True)):
         # The levels this paint may read: the one chosen and those below it (opened bins).
         pyramid = lanes[s].summary(mode, level)
@@ -185,6 +188,7 @@ def _first_items(
         if level:
             rows[at] = pyramid.rows(level)[a:b]
         else:
+            rows[at] = 0.0  # chunks' rows: no runs, no gaps
             _chunk_rows(lanes[s], mode, slice(a, b), rows[at])
     offsets = np.asarray([a for a, _ in spans], dtype=np.int64) - (ends - counts)
     items = _Items(
@@ -250,13 +254,15 @@ def _settle(
     other bin is opened."""
     rows = items.rows
     every = slice(None)
-    ends = columns(rows[:, _START : _END + 1], every)  # both ends at once
-    ca, cb = ends[:, 0], ends[:, 1]
+    bins = bool(items.level.any())
+    # The columns of both ends at once, and for bins of where their last run starts and their widest gap.
+    where = columns(rows[:, [_START, _END, _SPLIT, _GAP_FROM, _GAP_TO]] if bins else rows[:, :2], every)
+    ca, cb = where[:, 0], where[:, 1]
     inside = (cb >= 0) & (ca < count)
     settled = inside
     b_first = ca
     a_last: IntArray | None = None
-    wide = inside & (cb > ca) & (items.level > 0)
+    wide = inside & (cb > ca) & (items.level > 0) if bins else inside[:0]
     opened = np.flatnonzero(wide[:0])
     if wide.any():
         # Over whole arrays (most bins at a coarse zoom are wide): chunks' rows read as one run, no gap.
@@ -268,11 +274,12 @@ def _settle(
         closed = wide & ~(at_gap | (~big & ((runs <= 2.0) | pair)))
         opened = np.flatnonzero(closed)
         settled = inside & ~closed
-        split = columns(np.where(at_gap, rows[:, _GAP_TO], rows[:, _SPLIT]), every)
+        split = np.where(at_gap, where[:, 4], where[:, 2])
         b_first = np.where(wide, split, ca)
-        a_last = np.where(wide, np.where(at_gap, columns(rows[:, _GAP_FROM], every), split - 1), -2)
+        a_last = np.where(wide, np.where(at_gap, where[:, 3], split - 1), -2)
     base = items.row * count
-    order = 2 * items.index * _FAN**items.level  # rank in time within a lane: twice the first chunk's index
+    # Rank in time within a lane: twice the index of the first chunk (bins of a level hold _FAN ** level).
+    order = (items.index << (_FAN_BITS * items.level)) << 1
     ca = np.clip(ca, 0, count - 1)
     cb = np.clip(cb, 0, count - 1)
     # Each put takes items in lane and time order, so with non-decreasing first columns.

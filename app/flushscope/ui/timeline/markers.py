@@ -285,18 +285,22 @@ def _paint_markers(
         if not len(pick):
             continue
         c, s = col[pick], slot[pick]
-        if len(c) * _DENSE_PX > len(rows) * width:
-            # Packed: one stamp per pixel column is all that can show (the marks of a column, set in a grid
-            # of every column, read back in order).
-            taken = np.zeros(len(rows) * stride, dtype=bool)
-            taken[s * stride + c + _SPRITE_W] = True
-            s, c = np.divmod(np.flatnonzero(taken), stride)
-            c = c - _SPRITE_W
-        dense = (np.bincount(s, minlength=len(rows)) * _DENSE_PX > width)[s]
-        if dense.any():
-            grid = ticks[n] = np.zeros(len(rows) * stride, dtype=bool)
-            grid[s[dense] * stride + c[dense] + _SPRITE_W] = True
-        stamps[n] = (s[~dense], c[~dense])
+        if len(c) * _DENSE_PX <= len(rows) * width:
+            # Few: each a sprite, unless its lane has many (then packed and drawn as ticks).
+            dense = (np.bincount(s, minlength=len(rows)) * _DENSE_PX > width)[s]
+            if dense.any():
+                grid = ticks[n] = np.zeros(len(rows) * stride, dtype=bool)
+                grid[s[dense] * stride + c[dense] + _SPRITE_W] = True
+            stamps[n] = (s[~dense], c[~dense])
+            continue
+        # Packed: one stamp per pixel column is all that can show (the marks of a column, set in a grid of
+        # every column of every lane); ticks in the lanes where they are packed, sprites in the others.
+        taken = np.zeros((len(rows), stride), dtype=bool)
+        taken[s, c + _SPRITE_W] = True
+        packed = taken.sum(axis=1) * _DENSE_PX > width
+        ticks[n] = (taken & packed[:, None]).reshape(-1)
+        s, c = np.nonzero(taken & ~packed[:, None])
+        stamps[n] = (s, c - _SPRITE_W)
     # A tick that a later kind's tick covers wholly (in every row it has a pixel) would not show.
     kinds = sorted(ticks)
     for k, n in enumerate(kinds):

@@ -65,6 +65,7 @@ class TimelineView(_TimelineViewport):
         self._theme_cache: _Theme | None = None
         self._sprite_cache: dict[str, _Sprite] | None = None
         self._label_cache: dict[int, tuple[tuple[Any, ...], QImage]] = {}
+        self._tick_cache: dict[str, QImage] = {}
         self._plate_cache: dict[tuple[int, bool, int], QImage] = {}
         self._legend_cache: tuple[tuple[Any, ...], QImage] | None = None
         self._press: QPoint | None = None
@@ -162,11 +163,13 @@ class TimelineView(_TimelineViewport):
             self._theme_cache = None
             self._sprite_cache = None
             self._label_cache.clear()
+            self._tick_cache.clear()
             self._plate_cache.clear()
             self._legend_cache = None
             self.update()
         elif event.type() == QEvent.Type.FontChange:
             self._label_cache.clear()
+            self._tick_cache.clear()
             self._plate_cache.clear()
             self._legend_cache = None
             self.update()
@@ -216,7 +219,18 @@ class TimelineView(_TimelineViewport):
             selected = self._selection.context
             _paint_gutter(painter, geo, theme, self.font(), lanes, self._lanes, selected, self._label_cache)
             _paint_ruler(
-                painter, geo, theme, self.font(), self.width(), self._mode, v0, v1, ticks, minor, step
+                painter,
+                geo,
+                theme,
+                self.font(),
+                self.width(),
+                self._mode,
+                v0,
+                v1,
+                ticks,
+                minor,
+                step,
+                self._tick_cache,
             )
             self._legend_cache = _paint_legend(
                 painter, geo, theme, self.font(), ids, self._sprites(), self._legend_cache

@@ -97,6 +97,8 @@ class _TimelineViewport(QWidget):
         stacked without gaps; None shows every lane. Everything shown follows: rows, hit testing, hover
         texts, the playhead, the selection's outline, scrolling, fitting, markers and the gutter. The x
         range is kept; while following live data, it moves to the newest data shown."""
+        if conn is not None and (not isinstance(conn, int) or isinstance(conn, bool)):
+            raise TypeError(f"the connection filter is a connection number or None, not {conn!r}")
         if conn == self._conn:
             return
         self._conn = conn
@@ -190,6 +192,8 @@ class _TimelineViewport(QWidget):
     def lane_context(self, index: int) -> Context:
         """The context whose lane is shown at row ``index``."""
         self._sync()
+        if not 0 <= index < len(self._lanes):
+            raise IndexError(f"no lane is shown at row {index}: rows go from 0 to {len(self._lanes) - 1}")
         return self._lanes[index].context
 
     def lane_rect(self, index: int) -> QRect:
