@@ -16,7 +16,6 @@ from flushscope.core.session import Segment, Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.palette import flush_colour, is_dark
 from flushscope.ui.timeline import AxisMode, TimelineView
-from flushscope.ui.timeline.lod import _merge_runs
 from session_wire import Wire
 
 TEXTS = ["Hello there. ", "How are you? ", "Fine, thanks."]
@@ -358,18 +357,6 @@ def test_a_hundred_thousand_chunks_paint_with_level_of_detail(qtbot: QtBot) -> N
     view.grab()
     text = view.describe_at(centre(view, len(t) // 2))
     assert text is not None and "flush_id" in text
-
-
-def test_pixel_runs_merge_per_lane() -> None:
-    slot = np.array([0, 0, 0, 0, 1, 1])
-    col0 = np.array([10, 11, 12, 20, 10, 11])
-    col1 = np.array([11, 12, 13, 21, 11, 12])
-    key = np.array([1, 1, 2, 2, 1, 1])
-    lane, r0, r1, k = _merge_runs(slot, col0, col1, key)
-    assert lane.tolist() == [0, 0, 0, 1]
-    assert r0.tolist() == [10, 12, 20, 10]
-    assert r1.tolist() == [12, 13, 21, 12]
-    assert k.tolist() == [1, 2, 2, 1]
 
 
 def test_minimum_size(setup: tuple[TimelineView, SessionBridge, Selection, Wire]) -> None:

@@ -1,4 +1,6 @@
-"""Level of detail for the timeline's chunk blocks (ui/timeline/lod.py): plain numpy, no widget, no Qt."""
+"""Level of detail for the timeline's chunk blocks (ui/timeline/lod.py): which lanes are drawn chunk by chunk,
+what the others' rows of pixel columns show, in order. Plain numpy, no widget, no Qt. The rows against
+painting every chunk at random zooms: test_timeline_summary.py."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ from hypothesis import strategies as st
 
 from flushscope.core.model import Context
 from flushscope.ui.timeline.lanes import AxisMode, IntArray, _Lane
-from flushscope.ui.timeline.lod import _EXACT_PX, _block_runs, _merge_runs
+from flushscope.ui.timeline.lod import _EXACT_PX, _MARGIN, _block_runs, _pixel_columns
+from timeline_paint import assert_faithful, held
 
 ARRIVAL = AxisMode.ARRIVAL
+COLOURS = 8  # block colours in the palette
 Runs = list[tuple[int, int, int, int]]
 
 
@@ -45,11 +49,11 @@ def make_lane(
 def runs(
     lanes: Sequence[_Lane], v0: float, v1: float, left: int, width: int, mode: AxisMode = ARRIVAL
 ) -> Runs:
-    """(slot, x0, x1, flush_id) of every run, in the order given."""
-    result = _block_runs(lanes, mode, v0, v1, left, width)
+    """(slot, x0, x1, flush_id) of every stretch of one flush_id, in the order given."""
+    result = _block_runs(lanes, mode, v0, v1, left, width, COLOURS)
     if result is None:
         return []
-    slot, x0, x1, fid = result
+    slot, x0, x1, fid = result.runs
     return list(zip(slot.tolist(), x0.tolist(), x1.tolist(), fid.tolist(), strict=True))
 
 
@@ -67,11 +71,11 @@ def columns(values: Sequence[float] | np.ndarray, v0: float, v1: float, left: in
 def test_nothing_in_view_draws_nothing() -> None:
     one = make_lane([2.0, 3.0], [2.5, 3.5], [0, 0])
 
-    assert _block_runs([], ARRIVAL, 0.0, 10.0, 10, 100) is None
-    assert _block_runs([make_lane([], [], [])], ARRIVAL, 0.0, 10.0, 10, 100) is None
-    assert _block_runs([one], ARRIVAL, 4.0, 10.0, 10, 100) is None  # all of it left of the view
-    assert _block_runs([one], ARRIVAL, -5.0, 1.0, 10, 100) is None  # all of it right of the view
-    assert _block_runs([one], ARRIVAL, 3.5, 10.0, 10, 100) is not None  # its last pixel is in view
+    assert _block_runs([], ARRIVAL, 0.0, 10.0, 10, 100, COLOURS) is None
+    assert _block_runs([make_lane([], [], [])], ARRIVAL, 0.0, 10.0, 10, 100, COLOURS) is None
+    assert _block_runs([one], ARRIVAL, 4.0, 10.0, 10, 100, COLOURS) is None  # all of it left of the view
+    assert _block_runs([one], ARRIVAL, -5.0, 1.0, 10, 100, COLOURS) is None  # all of it right of the view
+    assert _block_runs([one], ARRIVAL, 3.5, 10.0, 10, 100, COLOURS) is not None  # its last pixel is in view
 
 
 def test_one_chunk_is_drawn_exactly_with_a_seam() -> None:
@@ -92,14 +96,14 @@ def test_sub_pixel_chunks_merge_into_one_run_per_segment() -> None:
 
     got = runs([lane], 0.0, 10.0, 100, 200)
 
-    # Ten segments of a second each, 20 pixels apart; the last chunk starts in the column at the plot's
-    # right edge (columns are rounded), so the last run ends one past it.
+    # Ten segments of a second each, 20 pixels apart; where one ends and the next starts, the column shows
+    # the next. The last chunk ends on the boundary of the column past the plot's right edge: it shows there.
     assert got == [(0, 100 + 20 * k, 120 + 20 * k, k + 1) for k in range(9)] + [(0, 280, 301, 10)]
 
 
-def test_a_column_takes_the_colour_of_the_last_chunk_starting_in_it() -> None:
+def test_a_column_takes_the_colour_of_the_last_chunk_in_it() -> None:
     # One pixel per second, four chunks per pixel; segment 1 starts with chunk 13 (at 3.25 s), inside the
-    # column of [2.5, 3.5), which therefore shows segment 1 already.
+    # column of [3, 4), which therefore shows segment 1 already.
     starts = np.arange(40) * 0.25
     lane = make_lane(starts, starts + 0.25, (np.arange(40) >= 13).astype(int))
 
@@ -124,7 +128,7 @@ def test_zooming_in_far_enough_draws_every_chunk(width: int, exact: bool) -> Non
         assert [x0 for _, x0, _, _ in got] == columns(starts, 0.0, 1.0, 0, width).tolist()
         assert all(x1 == x0 + 7 for _, x0, x1, _ in got)  # a one-pixel seam between neighbours
     else:
-        assert got == [(0, 0, width, 1)]  # one run, to the column where the last chunk ends
+        assert got == [(0, 0, width + 1, 1)]  # one run, to the column where the last chunk ends
 
 
 def test_a_chunk_reaching_in_from_the_left_starts_at_the_clip_column() -> None:
@@ -166,22 +170,6 @@ def test_the_axis_mode_picks_arrival_or_audio_positions() -> None:
 
     assert runs([lane], 0.0, 10.0, 0, 100, ARRIVAL) == [(0, 10, 19, 1)]
     assert runs([lane], 0.0, 10.0, 0, 100, AxisMode.AUDIO) == [(0, 40, 49, 1)]
-
-
-def test_merge_runs_keeps_lanes_apart_and_never_covers_the_next_start() -> None:
-    slot = np.array([0, 0, 0, 0, 1, 1])
-    col0 = np.array([10, 11, 12, 20, 10, 11])
-    col1 = np.array([11, 15, 13, 21, 11, 12])
-    key = np.array([1, 1, 2, 2, 1, 1])
-
-    lane, r0, r1, k = _merge_runs(slot, col0, col1, key)
-
-    assert lane.tolist() == [0, 0, 0, 1]
-    assert r0.tolist() == [10, 12, 20, 10]
-    assert r1.tolist() == [12, 13, 21, 12]  # the first run reaches to 15 but stops where the next begins
-    assert k.tolist() == [1, 2, 2, 1]
-    empty = np.zeros(0, dtype=np.int64)
-    assert [len(a) for a in _merge_runs(empty, empty, empty, empty)] == [0, 0, 0, 0]
 
 
 # --- properties ---------------------------------------------------------------------------------------
@@ -239,12 +227,6 @@ def test_runs_show_every_visible_chunk_and_nothing_else(case: Case) -> None:
     for _, x0, x1, _ in got:
         assert left - 2 <= x0 < x1 <= right + 3
     c0 = columns(starts, v0, v1, left, width)
-    c1 = np.maximum(columns(ends, v0, v1, left, width), c0 + 1)
-    shown = covered([(x0, x1) for _, x0, x1, _ in got])
-    # Nothing lost: the column where each visible chunk starts is drawn.
-    assert set(c0[visible].tolist()) <= shown
-    # Nothing invented: every drawn column belongs to some chunk's block.
-    assert shown <= covered(list(zip(c0.tolist(), c1.tolist(), strict=True)))
     # The chunks in play: from the last one starting left of the clip columns to the last one starting
     # before the right clip column ends.
     scale = width / (v1 - v0)
@@ -257,12 +239,11 @@ def test_runs_show_every_visible_chunk_and_nothing_else(case: Case) -> None:
             zip(c0[lo:hi].tolist(), fids[lo:hi].tolist(), strict=True)
         )
     else:
-        assert len(got) <= width + 5  # at most one block per pixel column
-        for (_, _, a1, _), (_, b0, _, _) in itertools.pairwise(got):
-            assert a1 <= b0  # in order and apart
-        # A run has the colour of the last chunk in play starting in its first column.
-        for _, x0, _, fid in got:
-            assert fid == fids[lo + np.flatnonzero(c0[lo:hi] == x0)[-1]]
+        # A row of pixel columns: audio where a chunk's span falls, in the colour of a segment there.
+        blocks = _block_runs([lane], ARRIVAL, v0, v1, left, width, COLOURS)
+        assert blocks is not None and blocks.exact is None and blocks.row_slots.tolist() == [0]
+        ids = held(starts, ends, fids, v0, scale, width + 2 * _MARGIN)
+        assert_faithful(blocks.rows[0].tolist(), ids)
 
 
 @given(
@@ -296,7 +277,10 @@ def test_back_to_back_chunks_fill_their_extent_at_every_zoom(
         seamed = np.where(c1 - c0 >= 5, c1 - 1, c1)
         assert got == list(zip([0] * n, c0.tolist(), seamed.tolist(), (segments + 1).tolist(), strict=True))
     else:
-        assert covered([(x0, x1) for _, x0, x1, _ in got]) == set(range(c0[0], int(c1[-1])))
+        # From the column the first chunk starts in to the one the last ends in, no gap.
+        edges = _pixel_columns(np.array([starts[0], ends[-1]]), v0, width / (v1 - v0), width + 2 * _MARGIN)
+        first, last = (edges + left - _MARGIN).tolist()
+        assert covered([(x0, x1) for _, x0, x1, _ in got]) == set(range(first, last + 1))
         assert len(fids) == len(set(fids))  # one block per segment
         assert set(fids) <= set((segments + 1).tolist())
         # The last column shows the last chunk; an early segment may hide under a later one's pixel.
@@ -307,6 +291,7 @@ def test_the_numpy_parts_of_the_timeline_load_without_qt() -> None:
     code = (
         "import sys\n"
         "import flushscope.ui.timeline.lod, flushscope.ui.timeline.lanes, flushscope.ui.timeline.lane_cache\n"
+        "import flushscope.ui.timeline.summary, flushscope.ui.timeline.shown\n"
         "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

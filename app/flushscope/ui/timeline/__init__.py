@@ -1,11 +1,15 @@
 """The timeline: one lane per context, audio chunks as blocks coloured by flush_id, and what was sent.
 
-Drawing is built for sessions of 100,000 chunks and more; no Python loop runs per chunk or per marker in a
-paint. The parts:
+Drawing is built for sessions of a million chunks and more: a paint costs in proportion to the pixels it
+fills, not to the chunks, and no Python loop runs per chunk or per marker in a paint. The parts:
 
 * :mod:`.lanes` and :mod:`.lane_cache`: per context, chunks as sorted numpy columns and markers as flat
   arrays, taken in incrementally (no Qt).
-* :mod:`.lod`: which pixel runs show the chunks, at most one per pixel column and lane (no Qt).
+* :mod:`.summary`: per lane and axis, the chunks summed up in bins at a few resolutions, kept up to date
+  as chunks arrive (no Qt).
+* :mod:`.lod`: what each lane's row of pixel columns shows, from the summary's bins at the zoom's level,
+  or every chunk zoomed in (no Qt).
+* :mod:`.shown`: which lanes are shown, in which rows: every context's, or one connection's (no Qt).
 * :mod:`.layout` and :mod:`.theme`: where things go and in what colours.
 * :mod:`.blocks`, :mod:`.markers`, :mod:`.ruler`, :mod:`.gutter`, :mod:`.legend`: drawing each part.
 * :mod:`.tooltips`: hover texts (no Qt).
@@ -25,7 +29,8 @@ __all__ = ["AxisMode", "TimelineView"]
 
 
 def __getattr__(name: str) -> object:
-    # The widget is imported on first use, so that the numpy parts (lanes, lod, lane_cache) load without Qt.
+    # The widget is imported on first use, so that the numpy parts (lanes, lane_cache, summary, lod, shown)
+    # load without Qt.
     if name == "TimelineView":
         from flushscope.ui.timeline.view import TimelineView
 

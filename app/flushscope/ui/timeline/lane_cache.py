@@ -113,17 +113,22 @@ class _LaneCache:
             lane.t.extend(t_col[group])
             lane.start.extend(start_col[group])
             lane.duration.extend(dur_col[group])
-            lane.a_end.extend(start_col[group] + dur_col[group])
+            lane.a_end.resize(lane.t.size)
             lane.seg.extend(seg_col[group])
             lane.t_end.resize(lane.t.size)
-            # The block of the previous last chunk now ends at the earlier of its duration and this gap.
+            # The block of the previous last chunk now ends at the earlier of its duration and the next
+            # chunk: where the audio runs on, exactly where the next one starts (the summaries and the level
+            # of detail rely on blocks never overlapping). In the audio, the next chunk starts where this one
+            # ends but for rounding.
             lo = max(0, before - 1)
             t = lane.t.view[lo:]
             d = lane.duration.view[lo:]
-            gap = np.empty_like(t)
-            gap[:-1] = np.diff(t)
-            gap[-1] = np.inf
-            lane.t_end.view[lo:] = t + np.minimum(d, gap)
+            a = lane.start.view[lo:]
+            after_t = np.append(t[1:], np.inf)
+            after_a = np.append(a[1:], np.inf)
+            lane.t_end.view[lo:] = np.minimum(t + d, after_t)
+            lane.a_end.view[lo:] = np.minimum(a + d, after_a)
+            lane.changed(lo)
             self.lane_of.data[group + first] = index
             self.pos.data[group + first] = np.arange(before, lane.t.size)
             self.invalidate(lane)
@@ -286,7 +291,11 @@ class _LaneCache:
         found: list[Lint] | list[Boundary] = self._lints.get(number) or self._boundaries.get(number) or []
         return all(item.context_id == context_id for item in found)
 
-    def data_bounds(self, mode: AxisMode) -> tuple[float, float] | None:
+    def data_bounds(self, mode: AxisMode, shown: Sequence[_Lane] | None = None) -> tuple[float, float] | None:
+        """Where the data starts and ends on the axis of ``mode``: of every lane, or of the lanes ``shown``
+        (then from their contexts alone, not the session's other frames)."""
+        if shown is not None:
+            return self._bounds_of(mode, shown)
         lanes = [lane for lane in self.lanes if lane.t.size]
         if mode is AxisMode.AUDIO:
             if not lanes:
@@ -296,17 +305,35 @@ class _LaneCache:
         if not session.contexts:
             return None
         if mode is AxisMode.SINCE_SEND:
-            # Every lane starts at 0; the longest reaches its last frame (or now, while it goes on).
-            frames = session.frames
-            ends = [
-                (session.duration if not ctx.finished else frames[ctx.frames[-1]].t) - ctx.first_t
-                for ctx in session.contexts
-                if ctx.frames
-            ]
-            ends += [float(lane.t_end.view[-1]) - lane.origin for lane in lanes]
-            return 0.0, max([0.0, *ends])
+            return self._bounds_of(mode, self.lanes)
         lo = min(ctx.first_t for ctx in session.contexts)
         hi = max([session.duration, *(float(lane.t_end.view[-1]) for lane in lanes)])
+        return lo, hi
+
+    def _bounds_of(self, mode: AxisMode, shown: Sequence[_Lane]) -> tuple[float, float] | None:
+        if not shown:
+            return None
+        heard = [lane for lane in shown if lane.t.size]
+        if mode is AxisMode.AUDIO:
+            return (0.0, max(float(lane.a_end.view[-1]) for lane in heard)) if heard else None
+        # A context reaches its last frame, or now while it goes on; its lane, its last block's end.
+        session = self.session
+        frames = session.frames
+        ends = [
+            (
+                lane.context,
+                session.duration if not lane.context.finished else frames[lane.context.frames[-1]].t,
+            )
+            for lane in shown
+            if lane.context.frames
+        ]
+        if mode is AxisMode.SINCE_SEND:
+            # Every lane starts at 0; the longest reaches its last frame (or now, while it goes on).
+            reach = [end - ctx.first_t for ctx, end in ends]
+            reach += [float(lane.t_end.view[-1]) - lane.origin for lane in heard]
+            return 0.0, max([0.0, *reach])
+        lo = min(lane.context.first_t for lane in shown)
+        hi = max([lo, *(end for _, end in ends), *(float(lane.t_end.view[-1]) for lane in heard)])
         return lo, hi
 
     def segment_extent(self, segment: Segment, mode: AxisMode) -> tuple[float, float] | None:
@@ -315,9 +342,10 @@ class _LaneCache:
         if lane is None or lane.context is not segment.context:
             return None
         if segment.chunk_rows:
-            starts, ends = lane.spans(mode)
             pos = self.pos.view
-            return float(starts[pos[segment.chunk_rows[0]]]), float(ends[pos[segment.chunk_rows[-1]]])
+            first = lane.span(mode, int(pos[segment.chunk_rows[0]]))
+            last = lane.span(mode, int(pos[segment.chunk_rows[-1]]))
+            return first[0], last[1]
         times = [t for t in (segment.text_ready_t, segment.flush_t, segment.flush_done_t) if t is not None]
         if not times:
             return None

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from flushscope.core.anomalies import Anomaly
 from flushscope.core.session import Context, Segment
+from flushscope.ui.timeline.summary import _Pyramid
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -143,7 +144,9 @@ class _Overlay:
 
 @dataclass(eq=False)
 class _Lane:
-    """One context's chunks as sorted columns, plus its markers."""
+    """One context's chunks as sorted columns, plus its markers and the summaries of its chunks for drawing
+    them at any zoom (:mod:`.summary`): one on the arrival axis (which since-first-send mode shifts), one on the
+    audio axis. Whoever changes the columns calls :meth:`changed`; the summaries catch up when drawn."""
 
     context: Context
     rows: _Grow = field(default_factory=lambda: _Grow(np.int64))
@@ -155,6 +158,8 @@ class _Lane:
     seg: _Grow = field(default_factory=lambda: _Grow(np.int64))
     anomalies: list[Anomaly] = field(default_factory=list)
     markers: _Markers | None = None
+    arrival: _Pyramid = field(default_factory=_Pyramid)
+    audio: _Pyramid = field(default_factory=_Pyramid)
 
     @property
     def origin(self) -> float:
@@ -167,6 +172,31 @@ class _Lane:
         if mode is AxisMode.SINCE_SEND:
             return self.t.view - self.origin, self.t_end.view - self.origin
         return self.start.view, self.a_end.view
+
+    def axis(self, mode: AxisMode) -> tuple[FloatArray, FloatArray, float]:
+        """The stored starts and ends of the chunks that ``mode`` draws, and what to subtract from them for
+        the axis: no copy, unlike :meth:`spans`."""
+        if mode is AxisMode.AUDIO:
+            return self.start.view, self.a_end.view, 0.0
+        return self.t.view, self.t_end.view, self.origin if mode is AxisMode.SINCE_SEND else 0.0
+
+    def span(self, mode: AxisMode, index: int) -> tuple[float, float]:
+        """Where chunk ``index`` of the lane starts and ends on the axis of ``mode``."""
+        starts, ends, shift = self.axis(mode)
+        return float(starts[index]) - shift, float(ends[index]) - shift
+
+    def summary(self, mode: AxisMode, upto: int | None = None) -> _Pyramid:
+        """The summary of the chunks on the axis of ``mode`` (before its shift), its levels up to ``upto``
+        (None: all) brought up to date."""
+        starts, ends, _ = self.axis(mode)
+        pyramid = self.audio if mode is AxisMode.AUDIO else self.arrival
+        pyramid.sync(starts, ends, self.seg.view, upto)
+        return pyramid
+
+    def changed(self, first: int) -> None:
+        """Chunks from index ``first`` on were changed or appended: the summaries redo them when next used."""
+        self.arrival.changed(first)
+        self.audio.changed(first)
 
     def to_axis(self, mode: AxisMode, times: FloatArray) -> FloatArray:
         """Session times (of markers, brackets) as values on the axis of ``mode``."""

@@ -1,10 +1,13 @@
 """The timeline's legend under the plot: the flush_ids in view with their colours, and what each marker
-shape (the analysis's boundaries and advice included) and the bracket mean. Drawn into an image that is reused until the ids in view or its size change."""
+shape (the analysis's boundaries and advice included) and the bracket mean. Drawn into an image that is
+reused until the ids in view or its size change; the ids come as a numpy array (thousands of them at a
+coarse zoom), so that telling whether they changed and grouping them by colour cost no Python loop per id."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QBrush, QFont, QFontMetrics, QImage, QPainter, QPen
 
@@ -20,12 +23,14 @@ from flushscope.ui.timeline.lanes import (
     _OUTLIER,
     _TRANSCRIPT,
     _WARNING,
+    IntArray,
 )
 from flushscope.ui.timeline.layout import _Geometry
 from flushscope.ui.timeline.markers import _SPRITE_H, _SPRITE_W, _Sprite
 from flushscope.ui.timeline.theme import _Theme
 
 _Legend = tuple[tuple[Any, ...], QImage]
+_CAPTION = "flush_id"
 
 
 def _paint_legend(
@@ -33,26 +38,60 @@ def _paint_legend(
     geo: _Geometry,
     theme: _Theme,
     font: QFont,
-    fids: set[str],
+    ids: IntArray,
     sprites: dict[str, _Sprite],
     cached: _Legend | None,
 ) -> _Legend:
-    """Draw the legend for the flush_id labels ``fids``, re-rendered only when ``cached`` (what the last
-    call returned) does not fit; returns the image drawn for the next call."""
-    key = (tuple(sorted(fids)), geo.legend.width(), geo.legend.height())
+    """Draw the legend for the flush_ids ``ids`` (coded and ordered as ``blocks._legend_ids`` gives them),
+    re-rendered only when ``cached`` (what the last call returned) does not fit; returns the image drawn
+    for the next call."""
+    fm = QFontMetrics(font)
+    room = geo.legend.width() - 27 - fm.horizontalAdvance(_CAPTION)  # as _render_legend lays it out
+    # Drawn again only when what it says changes (panning brings ids in and out of view all the time).
+    entries = _entries(ids, fm, room, fm.height() - 4)
+    key = (tuple(entries), geo.legend.width(), geo.legend.height())
     if cached is None or cached[0] != key:
         image = QImage(geo.legend.size(), QImage.Format.Format_ARGB32_Premultiplied)
         p = QPainter(image)
         p.setFont(font)
-        _render_legend(p, QRect(QPoint(0, 0), geo.legend.size()), theme, font, fids, sprites)
+        _render_legend(p, QRect(QPoint(0, 0), geo.legend.size()), theme, font, entries, sprites)
         p.end()
         cached = (key, image)
     painter.drawImage(geo.legend.topLeft(), cached[1])
     return cached
 
 
+def _names(ids: IntArray) -> list[str]:
+    """How coded ids read: ``n`` for a known one, ``~n`` for a guessed one."""
+    return [f"~{c >> 1}" if c & 1 else str(c >> 1) for c in ids.tolist()]
+
+
+def _entries(ids: IntArray, fm: QFontMetrics, room: int, swatch: int) -> list[tuple[int, str]]:
+    """The legend's entries (colour, text) for coded ``ids``: each id, if they all fit in ``room`` pixels,
+    else one per colour with the ids that share it (the first three)."""
+    colour = (ids >> 1) % FLUSH_COLOUR_COUNT
+    # More ids than entries of one digit could fit: no need to measure each.
+    if len(ids) * (swatch + 18 + fm.horizontalAdvance("0")) <= room:
+        named = list(zip(colour.tolist(), _names(ids), strict=True))
+        if sum(swatch + 6 + fm.horizontalAdvance(s) + 12 for _, s in named) <= room:
+            return named
+    # Too many segments in view to name each: one swatch per colour with the ids that share it, the colours
+    # in the order of their first id.
+    entries: list[tuple[int, int, str]] = []
+    for ci in np.unique(colour).tolist():
+        members = ids[colour == ci]
+        text = ",".join(_names(members[:3])) + ("…" if len(members) > 3 else "")
+        entries.append((int(members[0]), ci, text))
+    return [(ci, text) for _, ci, text in sorted(entries)]
+
+
 def _render_legend(
-    painter: QPainter, rect: QRect, theme: _Theme, font: QFont, fids: set[str], sprites: dict[str, _Sprite]
+    painter: QPainter,
+    rect: QRect,
+    theme: _Theme,
+    font: QFont,
+    entries: list[tuple[int, str]],
+    sprites: dict[str, _Sprite],
 ) -> None:
     painter.fillRect(rect, theme.window)
     painter.setPen(QPen(theme.grid, 1))
@@ -64,23 +103,10 @@ def _render_legend(
     x = rect.left() + 8
     limit = rect.right() - 8
     painter.setPen(theme.faint)
-    caption = "flush_id"
     painter.drawText(
-        QRect(x, y0, fm.horizontalAdvance(caption), row_h), Qt.AlignmentFlag.AlignVCenter, caption
+        QRect(x, y0, fm.horizontalAdvance(_CAPTION), row_h), Qt.AlignmentFlag.AlignVCenter, _CAPTION
     )
-    x += fm.horizontalAdvance(caption) + 10
-    ids = sorted(fids, key=lambda s: (int(s.lstrip("~")), s))
-    entries: list[tuple[int, str]] = [(int(s.lstrip("~")) % FLUSH_COLOUR_COUNT, s) for s in ids]
-    needed = sum(sw + 6 + fm.horizontalAdvance(s) + 12 for _, s in entries)
-    if needed > limit - x:
-        # Too many segments in view to name each: one swatch per colour with the ids that share it.
-        grouped: dict[int, list[str]] = {}
-        for ci, s in entries:
-            grouped.setdefault(ci, []).append(s)
-        entries = []
-        for ci in sorted(grouped, key=lambda c: int(grouped[c][0].lstrip("~"))):
-            names = grouped[ci]
-            entries.append((ci, ",".join(names[:3]) + ("…" if len(names) > 3 else "")))
+    x += fm.horizontalAdvance(_CAPTION) + 10
     if not entries:
         painter.drawText(QRect(x, y0, limit - x, row_h), Qt.AlignmentFlag.AlignVCenter, "none in view")
     for ci, name in entries:

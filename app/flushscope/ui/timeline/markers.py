@@ -3,7 +3,9 @@ rasterised with numpy.
 
 Markers are stamped with numpy into one image row per lane from small pre-drawn sprites, brackets are
 rasterised the same way, and each row goes out in one ``drawImage``: a marker or a segment costs no Python
-call in a paint.
+call in a paint. Level of detail: one stamp per kind and pixel column; and where a lane's markers of one kind
+are packed closer than ``_DENSE_PX`` pixels on average, each is a tick (the sprite's most opaque pixel of
+each row, in one column) rather than the whole sprite, which would only pile up.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from flushscope.ui.timeline.theme import _Theme
 
 _SPRITE_W, _SPRITE_H, _SPRITE_C = 11, 12, 5  # marker image size and the column of its time
 _BRACKET_H = 7  # height of the bracket row under the blocks
+_DENSE_PX = 4  # marks packed closer than this on average (in a lane) are drawn in less detail
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class _Sprite:
     dy: IntArray
     dx: IntArray  # relative to the marker's pixel column
     argb: npt.NDArray[np.uint32]
+    tick_dy: IntArray  # the tick drawn instead where markers are packed: rows, in the marker's column
+    tick_argb: npt.NDArray[np.uint32]
 
 
 def _render_sprite(kind: str, theme: _Theme) -> _Sprite:
@@ -92,24 +97,46 @@ def _render_sprite(kind: str, theme: _Theme) -> _Sprite:
     p.end()
     pixels = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(_SPRITE_H, _SPRITE_W)
     dy, dx = np.nonzero(pixels)
-    return _Sprite(image, dy.astype(np.int64), dx.astype(np.int64) - _SPRITE_C, pixels[dy, dx].copy())
+    # The tick: per row with any pixel, the most opaque one.
+    alpha = pixels >> np.uint32(24)
+    rows = np.flatnonzero(alpha.any(axis=1))
+    tick = pixels[rows, np.argmax(alpha[rows], axis=1)]
+    return _Sprite(
+        image,
+        dy.astype(np.int64),
+        dx.astype(np.int64) - _SPRITE_C,
+        pixels[dy, dx].copy(),
+        rows.astype(np.int64),
+        tick.copy(),
+    )
 
 
-def _stamp(buf: npt.NDArray[np.uint32], slots: IntArray, cols: IntArray, sprite: _Sprite) -> None:
-    """Copy a sprite into marker rows ``buf[slot]`` at each (slot, column) pair (later stamps win)."""
+def _stamp(
+    buf: npt.NDArray[np.uint32],
+    slots: IntArray,
+    cols: IntArray,
+    dy: IntArray,
+    dx: IntArray,
+    argb: npt.NDArray[np.uint32],
+) -> None:
+    """Copy a sprite (its pixels at rows ``dy``, columns ``dx`` from the marker's, colours ``argb``) into
+    marker rows ``buf[slot]`` at each (slot, column) pair (later stamps win)."""
     _, height, width = buf.shape
-    inner = (cols + int(sprite.dx.min()) >= 0) & (cols + int(sprite.dx.max()) < width)
+    inner = (cols + int(dx.min()) >= 0) & (cols + int(dx.max()) < width)
     if inner.any():
-        # Sprites wholly inside the row: one flat index per pixel, no bounds test.
+        # Sprites wholly inside the row: no bounds test, one scatter per sprite pixel (cheaper than one index
+        # per stamped pixel at once: the index arrays stay small).
         anchor = slots[inner] * (height * width) + cols[inner]
-        buf.reshape(-1)[anchor[:, None] + (sprite.dy * width + sprite.dx)[None, :]] = sprite.argb[None, :]
+        flat = buf.reshape(-1)
+        for offset, colour in zip((dy * width + dx).tolist(), argb.tolist(), strict=True):
+            flat[anchor + offset] = colour
     if not inner.all():
         edge = ~inner
-        x = cols[edge][:, None] + sprite.dx[None, :]
+        x = cols[edge][:, None] + dx[None, :]
         inside = (x >= 0) & (x < width)
         lane = np.broadcast_to(slots[edge][:, None], x.shape)[inside]
-        y = np.broadcast_to(sprite.dy[None, :], x.shape)[inside]
-        buf[lane, y, x[inside]] = np.broadcast_to(sprite.argb[None, :], x.shape)[inside]
+        y = np.broadcast_to(dy[None, :], x.shape)[inside]
+        buf[lane, y, x[inside]] = np.broadcast_to(argb[None, :], x.shape)[inside]
 
 
 def _fill_runs(
@@ -149,7 +176,8 @@ def _paint_brackets(
     geo: _Geometry,
     theme: _Theme,
     ov: _Overlay,
-    lanes: range,
+    rows: range,
+    lane_rows: IntArray,
     mode: AxisMode,
     v0: float,
     v1: float,
@@ -157,8 +185,10 @@ def _paint_brackets(
 ) -> None:
     """Under each segment's blocks: a dotted line while waiting for audio (from the text being ready to
     the first chunk), then a bar in the segment's colour until flush_done, with ticks at both ends; a bar
-    still waiting reaches ``now``. Rasterised with numpy into one strip image per lane (a segment costs no
-    Python call)."""
+    still waiting reaches ``now``. None in a lane whose segments are packed closer than ``_DENSE_PX``
+    pixels on average. Rasterised with numpy into one strip image per lane (a segment costs no
+    Python call), for the lanes shown at rows ``rows``; ``lane_rows`` gives the row each lane of the overlay
+    is shown at (-1: hidden)."""
     if not len(ov.b_lane):
         return
     if mode is AxisMode.AUDIO:
@@ -169,31 +199,44 @@ def _paint_brackets(
         if mode is AxisMode.SINCE_SEND:
             shift = ov.origin[ov.b_lane]
             ready, first, end = ready - shift, first - shift, end - shift
-    sel = np.flatnonzero((ov.b_lane >= lanes.start) & (ov.b_lane < lanes.stop) & (end >= v0) & (ready <= v1))
-    if not len(sel):
+    row = lane_rows[ov.b_lane]
+    sel = np.flatnonzero((row >= rows.start) & (row < rows.stop) & (end >= v0) & (ready <= v1))
+    if not len(sel) or not len(rows):
         return
     width = geo.plot.width()
+    slot = row[sel] - rows.start
+    # Where a lane's segments are packed closer than a few pixels, a bracket could show no wait and no end
+    # of its own, only its colour, which the blocks above already show: such lanes have none.
+    sparse = (np.bincount(slot, minlength=len(rows)) * _DENSE_PX <= width)[slot]
+    sel, slot = sel[sparse], slot[sparse]
+    if not len(sel):
+        return
     scale = width / (v1 - v0)
-    slot = ov.b_lane[sel] - lanes.start
     r = np.clip((ready[sel] - v0) * scale, -2, width + 2).astype(np.int64)
     e = np.clip((end[sel] - v0) * scale, -2, width + 2).astype(np.int64)
     f_x = (first[sel] - v0) * scale
     f = np.where(np.isnan(f_x), e, np.clip(np.nan_to_num(f_x), -2, width + 2)).astype(np.int64)
     argb = np.asarray([c.rgba() for c in theme.blocks], dtype=np.uint32)[ov.b_fid[sel] % FLUSH_COLOUR_COUNT]
     faint = np.uint32(theme.faint.rgba())
-    buf = np.zeros((len(lanes), _BRACKET_H, width), dtype=np.uint32)
+    buf = np.zeros((len(rows), _BRACKET_H, width), dtype=np.uint32)
     mid = _BRACKET_H // 2
     _fill_runs(buf, slot, slice(mid, mid + 1), r, f, np.full(len(r), faint), dotted=True)
-    _fill_runs(buf, slot, slice(mid - 1, mid + 2), f, np.maximum(e, f + 1), argb)
+    # The bar, three rows high: one row filled, copied to the others.
+    bars = np.zeros((len(rows), 1, width), dtype=np.uint32)
+    _fill_runs(bars, slot, slice(0, 1), f, np.maximum(e, f + 1), argb)
+    bar = bars[:, 0, :]
+    buf[:, mid - 1, :] = bar
+    buf[:, mid + 1, :] = bar
+    np.copyto(buf[:, mid, :], bar, where=bar != 0)
     closed = ~ov.ongoing[sel]
     ticks = np.concatenate([r, e[closed]])
     tick_slot = np.concatenate([slot, slot[closed]])
     inside = (ticks >= 0) & (ticks < width)
     buf[tick_slot[inside], :, ticks[inside]] = faint
     left = geo.plot.left()
-    for s in np.unique(slot).tolist():
+    for s in np.flatnonzero(np.bincount(slot, minlength=len(rows))).tolist():
         image = QImage(buf[s].data, width, _BRACKET_H, width * 4, QImage.Format.Format_ARGB32_Premultiplied)
-        painter.drawImage(QPoint(left, geo.bracket_y(lanes.start + s) - mid), image)
+        painter.drawImage(QPoint(left, geo.bracket_y(rows.start + s) - mid), image)
 
 
 def _paint_markers(
@@ -201,13 +244,15 @@ def _paint_markers(
     geo: _Geometry,
     sprites: dict[str, _Sprite],
     ov: _Overlay,
-    lanes: range,
+    rows: range,
+    lane_rows: IntArray,
     mode: AxisMode,
     v0: float,
     v1: float,
 ) -> None:
-    """Stamp every lane's markers into one image row per lane with numpy, then draw each row once."""
-    if not len(ov.lane):
+    """Stamp the markers of the lanes shown at rows ``rows`` into one image row per lane with numpy, then
+    draw each row once. ``lane_rows`` gives the row each lane of the overlay is shown at (-1: hidden)."""
+    if not len(ov.lane) or not len(rows):
         return
     width = geo.plot.width()
     if mode is AxisMode.ARRIVAL:
@@ -217,27 +262,67 @@ def _paint_markers(
     else:
         values = ov.audio
     x = (values - v0) * (width / (v1 - v0))
+    row = lane_rows[ov.lane]
+    slot = row - rows.start
     sel = np.flatnonzero(
-        (ov.lane >= lanes.start) & (ov.lane < lanes.stop) & (x > -_SPRITE_W) & (x < width + _SPRITE_W)
+        (row >= 0) & (slot >= 0) & (slot < len(rows)) & (x > -_SPRITE_W) & (x < width + _SPRITE_W)
     )
     if not len(sel):
         return
     col = np.floor(x[sel]).astype(np.int64)
-    slot = ov.lane[sel] - lanes.start
-    kind_of = ov.kind[sel]
-    buf = np.zeros((len(lanes), _SPRITE_H, width), dtype=np.uint32)
-    for n, kind in enumerate(_MARKER_KINDS):
-        pick = kind_of == n
-        if not pick.any():
+    slot = slot[sel]
+    kind_of = ov.kind[sel].astype(np.uint8)
+    # Grouped by kind, each group keeping the overlay's order (lane by lane, in time): later stamps win.
+    order = np.argsort(kind_of, kind="stable")
+    bounds = np.searchsorted(kind_of[order], np.arange(len(_MARKER_KINDS) + 1))
+    buf = np.zeros((len(rows), _SPRITE_H, width), dtype=np.uint32)
+    stride = width + 2 * _SPRITE_W
+    # Per kind present: where its ticks go (a grid of every column of every lane) and its sprites' stamps.
+    ticks: dict[int, npt.NDArray[np.bool_]] = {}
+    stamps: dict[int, tuple[IntArray, IntArray]] = {}
+    for n in range(len(_MARKER_KINDS)):
+        pick = order[bounds[n] : bounds[n + 1]]
+        if not len(pick):
             continue
         c, s = col[pick], slot[pick]
-        if len(c) > 4 * width:
-            # Level of detail: one stamp per pixel column is all that can show.
-            key = np.unique(s * (width + 2 * _SPRITE_W) + c + _SPRITE_W)
-            s, c = np.divmod(key, width + 2 * _SPRITE_W)
-            c = c - _SPRITE_W
-        _stamp(buf, s, c, sprites[kind])
+        if len(c) * _DENSE_PX <= len(rows) * width:
+            # Few: each a sprite, unless its lane has many (then packed and drawn as ticks).
+            dense = (np.bincount(s, minlength=len(rows)) * _DENSE_PX > width)[s]
+            if dense.any():
+                grid = ticks[n] = np.zeros(len(rows) * stride, dtype=bool)
+                grid[s[dense] * stride + c[dense] + _SPRITE_W] = True
+            stamps[n] = (s[~dense], c[~dense])
+            continue
+        # Packed: one stamp per pixel column is all that can show (the marks of a column, set in a grid of
+        # every column of every lane); ticks in the lanes where they are packed, sprites in the others.
+        taken = np.zeros((len(rows), stride), dtype=bool)
+        taken[s, c + _SPRITE_W] = True
+        packed = taken.sum(axis=1) * _DENSE_PX > width
+        ticks[n] = (taken & packed[:, None]).reshape(-1)
+        s, c = np.nonzero(taken & ~packed[:, None])
+        stamps[n] = (s, c - _SPRITE_W)
+    # A tick that a later kind's tick covers wholly (in every row it has a pixel) would not show.
+    kinds = sorted(ticks)
+    for k, n in enumerate(kinds):
+        rows_n = set(sprites[_MARKER_KINDS[n]].tick_dy.tolist())
+        for later in kinds[k + 1 :]:
+            if rows_n <= set(sprites[_MARKER_KINDS[later]].tick_dy.tolist()):
+                ticks[n] &= ~ticks[later]
+    for n, (s, c) in stamps.items():
+        sprite = sprites[_MARKER_KINDS[n]]
+        if n in ticks:
+            ts, tc = np.divmod(np.flatnonzero(ticks[n]), stride)
+            _stamp(
+                buf,
+                ts,
+                tc - _SPRITE_W,
+                sprite.tick_dy,
+                np.zeros(len(sprite.tick_dy), dtype=np.int64),
+                sprite.tick_argb,
+            )
+        if len(s):
+            _stamp(buf, s, c, sprite.dy, sprite.dx, sprite.argb)
     left = geo.plot.left()
-    for s in np.unique(slot).tolist():
-        image = QImage(buf[s].data, width, _SPRITE_H, width * 4, QImage.Format.Format_ARGB32_Premultiplied)
-        painter.drawImage(QPoint(left, geo.marker_y(lanes.start + s)), image)
+    for k in np.flatnonzero(np.bincount(slot, minlength=len(rows))).tolist():
+        image = QImage(buf[k].data, width, _SPRITE_H, width * 4, QImage.Format.Format_ARGB32_Premultiplied)
+        painter.drawImage(QPoint(left, geo.marker_y(rows.start + k)), image)

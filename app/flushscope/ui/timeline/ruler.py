@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPen
 
-from flushscope.ui.timeline.lanes import AxisMode, FloatArray
+from flushscope.ui.timeline.lanes import AxisMode, FloatArray, IntArray
 from flushscope.ui.timeline.layout import _Geometry, _plot_xs, _rects
 from flushscope.ui.timeline.theme import _Theme
+
+_LABELS_KEPT = 256  # tick label images kept between paints
 
 _AXIS_NAMES = {
     AxisMode.ARRIVAL: "arrival time",
@@ -51,12 +53,18 @@ def _tick_label(value: float, step: float, magnitude: float) -> str:
     return f"{value:.{decimals}f} s"
 
 
+def _grid_columns(geo: _Geometry, ticks: FloatArray, v0: float, v1: float) -> IntArray:
+    """The x of each grid line (one per major tick)."""
+    out: IntArray = np.floor(_plot_xs(ticks, geo, v0, v1)).astype(np.int64)
+    return out
+
+
 def _paint_grid(
     painter: QPainter, geo: _Geometry, theme: _Theme, ticks: FloatArray, v0: float, v1: float
 ) -> None:
     if not len(ticks):
         return
-    xs = np.floor(_plot_xs(ticks, geo, v0, v1)).astype(np.int64)
+    xs = _grid_columns(geo, ticks, v0, v1)
     n = len(xs)
     top = np.full(n, geo.plot.top(), dtype=np.int64)
     painter.setPen(Qt.PenStyle.NoPen)
@@ -78,9 +86,11 @@ def _paint_ruler(
     ticks: FloatArray,
     minor: FloatArray,
     step: float,
+    labels: dict[str, QImage],
 ) -> None:
     """The ruler across a widget ``width`` pixels wide: what the axis measures over the gutter, ticks and
-    their labels over the plot."""
+    their labels over the plot. Labels are drawn once into images kept in ``labels`` (by text; emptied when
+    it grows past ``_LABELS_KEPT``): drawing text costs many times more than copying it."""
     ruler = QRect(0, 0, width, geo.ruler)
     painter.fillRect(ruler, theme.window)
     painter.setPen(QPen(theme.grid, 1))
@@ -104,11 +114,29 @@ def _paint_ruler(
         painter.drawRects(_rects(mx, y, np.ones(n, dtype=np.int64), np.full(n, 4, dtype=np.int64)))
     painter.setPen(theme.text)
     painter.setClipRect(QRect(plot_l, 0, geo.plot.width(), geo.ruler))
+    if len(labels) > _LABELS_KEPT:
+        labels.clear()
     for value, x in zip(ticks.tolist(), _plot_xs(ticks, geo, v0, v1).tolist(), strict=True):
         xi = math.floor(x)
         painter.drawLine(xi, geo.ruler - 8, xi, geo.ruler)
-        label = _tick_label(value, step, max(abs(v0), abs(v1)))
-        w = fm.horizontalAdvance(label)
+        text = _tick_label(value, step, max(abs(v0), abs(v1)))
+        image = labels.get(text)
+        if image is None:
+            image = labels[text] = _render_tick_label(text, fm, geo.ruler - 8, theme, font)
+        w = image.width() - 2
         lx = min(max(xi - w // 2, plot_l + 2), plot_r - w - 2)
-        painter.drawText(QRect(lx, 0, w + 2, geo.ruler - 8), Qt.AlignmentFlag.AlignBottom, label)
+        painter.drawImage(QPoint(lx, 0), image)
     painter.setClipping(False)
+
+
+def _render_tick_label(text: str, fm: QFontMetrics, height: int, theme: _Theme, font: QFont) -> QImage:
+    """A tick's label on the ruler's background, as ``drawText`` would put it at the bottom of a box of
+    ``height``."""
+    image = QImage(fm.horizontalAdvance(text) + 2, height, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(theme.window)
+    painter = QPainter(image)
+    painter.setFont(font)
+    painter.setPen(theme.text)
+    painter.drawText(image.rect(), Qt.AlignmentFlag.AlignBottom, text)
+    painter.end()
+    return image

@@ -23,21 +23,23 @@ from PySide6.QtWidgets import QWidget
 
 from flushscope.core.session import Context, Segment
 from flushscope.ui.bridge import Selection, SessionBridge
+from flushscope.ui.palette import FLUSH_COLOUR_COUNT
 from flushscope.ui.timeline.blocks import _draw_blocks
 from flushscope.ui.timeline.gutter import _paint_gutter
-from flushscope.ui.timeline.lanes import _MARKER_KINDS, AxisMode, FloatArray, _Lane
+from flushscope.ui.timeline.lanes import _MARKER_KINDS, AxisMode, FloatArray, IntArray, _Lane
 from flushscope.ui.timeline.layout import _Geometry
 from flushscope.ui.timeline.legend import _paint_legend
 from flushscope.ui.timeline.lod import _block_runs
 from flushscope.ui.timeline.markers import _paint_brackets, _paint_markers, _render_sprite, _Sprite
 from flushscope.ui.timeline.playhead import _audio_at_value, _playhead_value
-from flushscope.ui.timeline.ruler import _paint_grid, _paint_ruler, _ticks
+from flushscope.ui.timeline.ruler import _grid_columns, _paint_grid, _paint_ruler, _ticks
 from flushscope.ui.timeline.theme import _Theme, _theme_for
 from flushscope.ui.timeline.tooltips import _describe_chunk, _describe_marker, _describe_segment
 from flushscope.ui.timeline.viewport import _MIN_SPAN, _TimelineViewport
 from flushscope.ui.tooltip import show_tooltip
 
 _HIT = 5  # hover/click tolerance around thin things, px
+_NO_IDS: IntArray = np.zeros(0, dtype=np.int64)
 _DRAG = 4  # a press that moves less than this is a click
 
 
@@ -63,7 +65,8 @@ class TimelineView(_TimelineViewport):
         self._theme_cache: _Theme | None = None
         self._sprite_cache: dict[str, _Sprite] | None = None
         self._label_cache: dict[int, tuple[tuple[Any, ...], QImage]] = {}
-        self._plate_cache: dict[tuple[str, int, int], QImage] = {}
+        self._tick_cache: dict[str, QImage] = {}
+        self._plate_cache: dict[tuple[int, bool, int], QImage] = {}
         self._legend_cache: tuple[tuple[Any, ...], QImage] | None = None
         self._press: QPoint | None = None
         self._press_range: tuple[float, float] = (0.0, 1.0)
@@ -127,8 +130,8 @@ class TimelineView(_TimelineViewport):
             return None
         context, seconds = self._playhead
         self._sync()
-        index = context.number - 1
-        if not 0 <= index < len(self._lanes) or self._lanes[index].context is not context:
+        index = self._shown.row(context)
+        if index is None:
             return None
         geo = self._geometry()
         if index not in geo.visible_lanes():
@@ -160,11 +163,13 @@ class TimelineView(_TimelineViewport):
             self._theme_cache = None
             self._sprite_cache = None
             self._label_cache.clear()
+            self._tick_cache.clear()
             self._plate_cache.clear()
             self._legend_cache = None
             self.update()
         elif event.type() == QEvent.Type.FontChange:
             self._label_cache.clear()
+            self._tick_cache.clear()
             self._plate_cache.clear()
             self._legend_cache = None
             self.update()
@@ -178,7 +183,11 @@ class TimelineView(_TimelineViewport):
         theme = self._theme()
         painter = QPainter(self)
         try:
-            painter.fillRect(self.rect(), theme.window)
+            # The ruler, the gutter and the legend fill their own parts; the plot is filled here. Only what
+            # the layout leaves below the legend (a widget too short for it) needs the window colour.
+            below = geo.legend.bottom() + 1
+            if below < self.height():
+                painter.fillRect(0, below, self.width(), self.height() - below, theme.window)
             painter.fillRect(geo.plot, theme.base)
             lanes = geo.visible_lanes()
             v0, v1 = self.visible_range()
@@ -194,11 +203,14 @@ class TimelineView(_TimelineViewport):
                 ]
             )
             _paint_grid(painter, geo, theme, ticks, v0, v1)
-            fids = self._paint_blocks(painter, geo, theme, lanes)
+            ids = self._paint_blocks(painter, geo, theme, lanes, _grid_columns(geo, ticks, v0, v1))
             self._paint_selection(painter, geo, theme)
             overlay = self._cache.overlay()
-            _paint_brackets(painter, geo, theme, overlay, lanes, self._mode, v0, v1, self.session.duration)
-            _paint_markers(painter, geo, self._sprites(), overlay, lanes, self._mode, v0, v1)
+            rows = self._shown.row_of
+            _paint_brackets(
+                painter, geo, theme, overlay, lanes, rows, self._mode, v0, v1, self.session.duration
+            )
+            _paint_markers(painter, geo, self._sprites(), overlay, lanes, rows, self._mode, v0, v1)
             playhead = self._playhead_line()
             if playhead is not None:
                 painter.setPen(QPen(theme.text, 2))
@@ -207,33 +219,49 @@ class TimelineView(_TimelineViewport):
             selected = self._selection.context
             _paint_gutter(painter, geo, theme, self.font(), lanes, self._lanes, selected, self._label_cache)
             _paint_ruler(
-                painter, geo, theme, self.font(), self.width(), self._mode, v0, v1, ticks, minor, step
+                painter,
+                geo,
+                theme,
+                self.font(),
+                self.width(),
+                self._mode,
+                v0,
+                v1,
+                ticks,
+                minor,
+                step,
+                self._tick_cache,
             )
             self._legend_cache = _paint_legend(
-                painter, geo, theme, self.font(), fids, self._sprites(), self._legend_cache
+                painter, geo, theme, self.font(), ids, self._sprites(), self._legend_cache
             )
             if not self._lanes:
                 painter.setPen(theme.faint)
-                painter.drawText(
-                    geo.plot, Qt.AlignmentFlag.AlignCenter, "No contexts yet: send a transcript to start one."
-                )
+                painter.drawText(geo.plot, Qt.AlignmentFlag.AlignCenter, self._empty_text())
         finally:
             painter.end()
 
-    def _visible_slice(self, lane: _Lane, v0: float, v1: float) -> tuple[int, int]:
-        """The index range of a lane's chunks that overlap [v0, v1] in the current axis."""
-        starts, ends = lane.spans(self._mode)
-        return int(np.searchsorted(ends, v0, "left")), int(np.searchsorted(starts, v1, "right"))
+    def _empty_text(self) -> str:
+        """What an empty timeline says: why there is no lane."""
+        conn = self.connection_filter()
+        if conn is None:
+            return "No contexts yet: send a transcript to start one."
+        info = self.session.connections.get(conn)
+        label = info.label if info is not None else None
+        who = f"connection {conn}" if label is None else f"connection {conn} ({label})"
+        return f"No context on {who} yet."
 
-    def _paint_blocks(self, painter: QPainter, geo: _Geometry, theme: _Theme, lanes: range) -> set[str]:
-        """Fill the visible chunks of every visible lane, with level of detail; returns the flush_id labels
-        in view."""
+    def _paint_blocks(
+        self, painter: QPainter, geo: _Geometry, theme: _Theme, lanes: range, grid: IntArray
+    ) -> IntArray:
+        """Fill the visible chunks of every visible lane, with level of detail (over the grid lines at x
+        ``grid``); returns the flush_ids in view (as ``blocks._legend_ids`` codes them)."""
         v0, v1 = self.visible_range()
         visible = [self._lanes[i] for i in lanes]
-        runs = _block_runs(visible, self._mode, v0, v1, geo.plot.left(), geo.plot.width())
+        runs = _block_runs(visible, self._mode, v0, v1, geo.plot.left(), geo.plot.width(), FLUSH_COLOUR_COUNT)
         if runs is None:
-            return set()
-        return _draw_blocks(painter, geo, theme, lanes, visible, runs, self._plate_cache, self.font())
+            return _NO_IDS
+        return _draw_blocks(painter, geo, theme, lanes, visible, runs, self._plate_cache, self.font(), grid)
 
     def _paint_selection(self, painter: QPainter, geo: _Geometry, theme: _Theme) -> None:
         segment = self._selection.segment
@@ -242,7 +270,9 @@ class TimelineView(_TimelineViewport):
         extent = self._segment_extent(segment)
         if extent is None:
             return
-        index = segment.context.number - 1
+        index = self._shown.row(segment.context)
+        if index is None:
+            return
         top, bottom = geo.band(index)
         x0, x1 = self.x_for(extent[0]), self.x_for(extent[1])
         left, right = geo.plot.left() - 4, geo.plot.right() + 4
@@ -272,10 +302,10 @@ class TimelineView(_TimelineViewport):
         return self._hit_bracket(lane, geo, point.x())
 
     def _hit_chunk(self, lane: _Lane, x: int) -> tuple[str, Segment | None] | None:
-        starts, ends = lane.spans(self._mode)
+        starts, ends, shift = lane.axis(self._mode)
         if not len(starts):
             return None
-        v = self.value_at(x + 0.5)
+        v = self.value_at(x + 0.5) + shift  # on the lane's stored axis: no copy of its columns
         per_px = abs(self.value_at(x + 1) - self.value_at(x))
         i = int(np.searchsorted(starts, v + per_px / 2, "right")) - 1
         best: int | None = None

@@ -1,5 +1,6 @@
-"""The timeline widget's state, without painting or input: the session's lanes, the visible range of each
-axis mode, following live data, the vertical scroll, the layout, and the mapping from axis values to x.
+"""The timeline widget's state, without painting or input: the session's lanes and which of them are shown
+(all, or one connection's), the visible range of each axis mode, following live data, the vertical scroll,
+the layout, and the mapping from axis values to x.
 
 Data arrives through :class:`SessionBridge`'s coalesced signals: the lanes take in new rows and the widget
 repaints once per bridge tick, never per frame.
@@ -20,6 +21,7 @@ from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.timeline.lane_cache import _LaneCache
 from flushscope.ui.timeline.lanes import AxisMode, FloatArray, _Lane
 from flushscope.ui.timeline.layout import _Geometry, _layout, _plot_xs
+from flushscope.ui.timeline.shown import _ShownLanes
 
 _MIN_SPAN = 1e-4  # seconds visible at the deepest zoom
 _MAX_SPAN = 1e7
@@ -35,6 +37,8 @@ class _TimelineViewport(QWidget):
     """The x-axis switched to the given :class:`AxisMode`."""
     rangeChanged = Signal(float, float)
     """The visible x range changed (seconds in the current axis mode)."""
+    connectionFilterChanged = Signal(object)
+    """The lanes shown changed to those of this connection number (None: every connection's)."""
 
     def __init__(self, bridge: SessionBridge, selection: Selection, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -46,6 +50,7 @@ class _TimelineViewport(QWidget):
         self._scroll = 0
         self._geometry_cache: _Geometry | None = None
         self._pending = False
+        self._conn: int | None = None
         self._reset()
         self.setMinimumSize(400, 200)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -83,6 +88,30 @@ class _TimelineViewport(QWidget):
         self._cache.set_analysis(lints, boundaries)
         self.update()
 
+    def connection_filter(self) -> int | None:
+        """The connection whose contexts' lanes are shown, or None when every lane is."""
+        return self._conn
+
+    def set_connection_filter(self, conn: int | None) -> None:
+        """Show only the lanes of contexts on connection ``conn`` (its number, as in ``Context.conn``),
+        stacked without gaps; None shows every lane. Everything shown follows: rows, hit testing, hover
+        texts, the playhead, the selection's outline, scrolling, fitting, markers and the gutter. The x
+        range is kept; while following live data, it moves to the newest data shown."""
+        if conn is not None and (not isinstance(conn, int) or isinstance(conn, bool)):
+            raise TypeError(f"the connection filter is a connection number or None, not {conn!r}")
+        if conn == self._conn:
+            return
+        self._conn = conn
+        self._sync()
+        self._scroll = 0
+        selected = self._selection.segment.context if self._selection.segment else self._selection.context
+        if selected is not None:
+            self._reveal_lane(selected)
+        if self._follow:
+            self._apply_follow()
+        self.connectionFilterChanged.emit(conn)
+        self.update()
+
     def is_following(self) -> bool:
         return self._follow
 
@@ -114,7 +143,7 @@ class _TimelineViewport(QWidget):
         self.update()
 
     def fit_all(self) -> None:
-        """Show every chunk and marker of the session in the current axis mode, and every lane."""
+        """Show every chunk and marker of the lanes shown in the current axis mode, and every such lane."""
         self._sync()
         self.set_visible_range(*self._fit_range())
         self._set_scroll(0)
@@ -151,30 +180,45 @@ class _TimelineViewport(QWidget):
         return v0 + (x - plot.left()) * (v1 - v0) / max(1, plot.width())
 
     def lane_count(self) -> int:
+        """How many lanes are shown (every context's, or those the connection filter lets through)."""
         self._sync()
         return len(self._lanes)
 
+    def lane_index(self, context: Context) -> int | None:
+        """The row (from 0 at the top, before scrolling) where ``context``'s lane is shown, or None."""
+        self._sync()
+        return self._shown.row(context)
+
+    def lane_context(self, index: int) -> Context:
+        """The context whose lane is shown at row ``index``."""
+        self._sync()
+        if not 0 <= index < len(self._lanes):
+            raise IndexError(f"no lane is shown at row {index}: rows go from 0 to {len(self._lanes) - 1}")
+        return self._lanes[index].context
+
     def lane_rect(self, index: int) -> QRect:
-        """The whole lane of the context at ``index`` (``context.number - 1``), over the plot's width."""
+        """The whole lane shown at row ``index`` (see :meth:`lane_index`), over the plot's width."""
         geo = self._geometry()
         return QRect(geo.plot.left(), geo.lane_top(index), geo.plot.width(), geo.lane_h)
 
     def block_rect(self, index: int) -> QRect:
-        """The band of lane ``index`` where chunk blocks are drawn."""
+        """The band of the lane at row ``index`` where chunk blocks are drawn."""
         geo = self._geometry()
         top, bottom = geo.band(index)
         return QRect(geo.plot.left(), top, geo.plot.width(), bottom - top)
 
     def chunk_rect(self, row: int) -> QRectF | None:
-        """Where the chunk at ``row`` of the session's chunk columns is drawn (at least one pixel wide)."""
+        """Where the chunk at ``row`` of the session's chunk columns is drawn (at least one pixel wide);
+        None for a chunk whose lane is not shown."""
         self._sync()
         if not 0 <= row < self._cache.lane_of.size:
             return None
-        index = int(self._cache.lane_of.view[row])
+        index = int(self._shown.row_of[int(self._cache.lane_of.view[row])])
+        if index < 0:
+            return None
         lane = self._lanes[index]
-        pos = int(self._cache.pos.view[row])
-        starts, ends = lane.spans(self._mode)
-        x0, x1 = self.x_for(float(starts[pos])), self.x_for(float(ends[pos]))
+        start, end = lane.span(self._mode, int(self._cache.pos.view[row]))
+        x0, x1 = self.x_for(start), self.x_for(end)
         top, bottom = self._geometry().band(index)
         return QRectF(x0, top, max(1.0, x1 - x0), bottom - top)
 
@@ -192,22 +236,26 @@ class _TimelineViewport(QWidget):
 
     @property
     def _lanes(self) -> list[_Lane]:
-        return self._cache.lanes
+        """The lanes shown, by row."""
+        return self._shown.lanes
 
     def _reset(self) -> None:
         self._cache = _LaneCache(self.session)
+        self._shown = _ShownLanes()
         self._geometry_cache = None
 
     def _sync(self) -> None:
-        """Bring the lane caches up to date with the session: new lanes, new chunk rows, new anomalies."""
-        if self._cache.sync():
+        """Bring the lane caches up to date with the session (new lanes, new chunk rows, new anomalies) and
+        the lanes shown with them and the connection filter."""
+        self._cache.sync()
+        if self._shown.update(self._cache.lanes, self._conn):
             self._geometry_cache = None
 
     def _on_data(self) -> None:
         self._pending = True
 
     def _on_segments(self, segments: list[Segment]) -> None:
-        lanes = self._lanes
+        lanes = self._cache.lanes
         for segment in segments:
             index = segment.context.number - 1
             if index < len(lanes):
@@ -215,7 +263,7 @@ class _TimelineViewport(QWidget):
         self._pending = True
 
     def _on_contexts(self, contexts: list[Context]) -> None:
-        lanes = self._lanes
+        lanes = self._cache.lanes
         for ctx in contexts:
             if ctx.number - 1 < len(lanes):
                 self._cache.invalidate(lanes[ctx.number - 1])
@@ -247,9 +295,13 @@ class _TimelineViewport(QWidget):
 
     # --- ranges -------------------------------------------------------------------------------------
 
+    def _data_bounds(self) -> tuple[float, float] | None:
+        """Where the data shown starts and ends in the current axis mode (None: nothing shown)."""
+        return self._cache.data_bounds(self._mode, None if self._conn is None else self._lanes)
+
     def _fit_range(self) -> tuple[float, float]:
         self._sync()
-        bounds = self._cache.data_bounds(self._mode)
+        bounds = self._data_bounds()
         if bounds is None:
             return 0.0, 10.0
         lo, hi = bounds
@@ -258,7 +310,7 @@ class _TimelineViewport(QWidget):
         return lo - pad, lo + span + pad
 
     def _apply_follow(self) -> None:
-        bounds = self._cache.data_bounds(self._mode)
+        bounds = self._data_bounds()
         if bounds is None:
             return
         v0, v1 = self.visible_range()
@@ -277,12 +329,7 @@ class _TimelineViewport(QWidget):
         context = segment.context if segment is not None else self._selection.context
         if context is None:
             return
-        geo = self._geometry()
-        index = context.number - 1
-        top = index * geo.lane_h
-        if top < geo.scroll or top + geo.lane_h > geo.scroll + geo.plot.height():
-            self._set_scroll(top - max(0, (geo.plot.height() - geo.lane_h) // 2))
-        if segment is None:
+        if not self._reveal_lane(context) or segment is None:
             return
         extent = self._segment_extent(segment)
         if extent is None:
@@ -298,6 +345,17 @@ class _TimelineViewport(QWidget):
             self.set_visible_range(centre - span / 2, centre + span / 2)
         else:
             self.set_visible_range(lo - span * 0.05, lo + span * 0.95)
+
+    def _reveal_lane(self, context: Context) -> bool:
+        """Scroll ``context``'s lane into view; False if it is not shown."""
+        index = self._shown.row(context)
+        if index is None:
+            return False
+        geo = self._geometry()
+        top = index * geo.lane_h
+        if top < geo.scroll or top + geo.lane_h > geo.scroll + geo.plot.height():
+            self._set_scroll(top - max(0, (geo.plot.height() - geo.lane_h) // 2))
+        return True
 
     # --- geometry -----------------------------------------------------------------------------------
 
