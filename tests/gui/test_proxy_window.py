@@ -109,6 +109,7 @@ def test_the_proxy_target_records_the_users_app(
     panel.connections.itemClicked.emit(panel.connections.item(0))  # the newest: connection 2
     assert chooser.chosen() == 2
     assert window.transcripts.proxy.rowCount() == 1 and window.transcripts.model.rowCount() == 3
+    assert window.timeline.lane_count() == 1 and window.timeline.lane_context(0) is session.contexts[1]
     shown = window.frames.proxy
     assert shown.rowCount() == sum(1 for f in session.frames if f.conn == 2)
     assert {shown.index(r, FramesModel.CONNECTION).data() for r in range(shown.rowCount())} == {
@@ -116,6 +117,7 @@ def test_the_proxy_target_records_the_users_app(
     }
     chooser.choose(None)
     assert window.transcripts.proxy.rowCount() == 3 and shown.rowCount() == len(session.frames)
+    assert window.timeline.lane_count() == 2
 
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)

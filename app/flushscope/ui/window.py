@@ -308,6 +308,7 @@ class MainWindow(QMainWindow):
         """Show one connection's contexts and frames only (None: every connection's)."""
         for panel in (self.transcripts, self.frames, self.anomalies, self.lints, self.boundaries):
             panel.proxy.set_connection(connection)
+        self.timeline.set_connection_filter(connection)
         if connection is not None:
             self.show_message(f"Showing connection {connection} only")
 
