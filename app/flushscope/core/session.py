@@ -9,23 +9,34 @@ transcripts sent after the k-th manual flush and before the next one. A server f
 whose ``flush_id`` it carries, ``ordinal = flush_id - base``, where the base (1 as documented, 0 for older
 servers) is fixed by the first flush_id seen in the context: that frame belongs to the oldest segment not yet
 closed. A frame without a flush_id goes to the oldest segment not yet closed by ``flush_done``, and is flagged.
+
+Storage: the frames live in ``session.frames``, a :class:`~flushscope.core.frame_store.FrameStore` that writes
+each frame's line to the capture file (or keeps it in memory) and keeps only numpy columns of where it is. A
+chunk's audio is never decoded on the way in: its base64 is found in the text
+(:mod:`~flushscope.core.chunk_scan`), checked and measured, and read back through ``session.audio`` when
+something plays, draws or measures it. The index pass that opens a capture
+(:mod:`~flushscope.core.capture_index`) feeds the same model through :meth:`Session.add_chunk_line` and
+:meth:`Session.add_line`, so a loaded capture is the live model again.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from flushscope.core import anomalies
 from flushscope.core.anomalies import Anomaly, AnomalyKind, Finding, Severity
+from flushscope.core.audio_reader import AudioReader
+from flushscope.core.chunk_scan import base64_size, scan_chunk_text
 from flushscope.core.columns import ChunkColumns
 from flushscope.core.deadlines import Deadlines
-from flushscope.core.frames import Direction, Frame, data_span
+from flushscope.core.frame_store import FrameStore
+from flushscope.core.frames import Direction, Frame
 from flushscope.core.model import (
     ConnectionInfo,
     Context,
@@ -78,18 +89,48 @@ __all__ = [
 class Added(NamedTuple):
     """What :meth:`Session.add` did with a frame."""
 
-    #: The frame as stored (numbered in the session; a chunk's audio cut out of its text).
+    #: The frame as stored (numbered in the session).
     frame: Frame
-    #: The frame's text is a JSON object (parsed on the way in), so a capture file may store it inline.
+    #: The frame's text is a JSON object (parsed on the way in), so its capture line holds it inline.
     json_object: bool
+
+
+class _Placed(Protocol):
+    """Where and when a frame happened: what attribution and anomalies need of it."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def t(self) -> float: ...
+    @property
+    def conn(self) -> int: ...
+
+
+class _At:
+    """A frame known by its place alone: a chunk line the index pass read without its text."""
+
+    __slots__ = ("conn", "index", "t")
+
+    def __init__(self, index: int, t: float, conn: int) -> None:
+        self.index = index
+        self.t = t
+        self.conn = conn
+
+
+class _Line(NamedTuple):
+    """A line of the capture file the session reads: where it is, and its bytes."""
+
+    offset: int
+    size: int
+    raw: bytes
 
 
 class SessionObserver:
     """Receives the session's changes as they happen. Override what you need; every call must be cheap
     (thousands per second): record and coalesce, do the work on a timer."""
 
-    def frame_added(self, frame: Frame) -> None:
-        """A frame was recorded."""
+    def frame_added(self, index: int) -> None:
+        """Frame ``index`` was recorded (``session.frames[index]`` reads it back)."""
 
     def context_added(self, context: Context) -> None:
         """A new context appeared (sent or, for unknown ids, received)."""
@@ -123,15 +164,20 @@ class Thresholds:
 
 
 class Session:
-    """All frames of one inspection session and the model derived from them."""
+    """All frames of one inspection session and the model derived from them.
 
-    def __init__(self, thresholds: Thresholds | None = None) -> None:
+    ``store``: where the frames are kept; a new store keeps them in memory until a capture file is attached
+    (:meth:`FrameStore.attach`, which the recorder does)."""
+
+    def __init__(self, thresholds: Thresholds | None = None, store: FrameStore | None = None) -> None:
         self.thresholds = thresholds or Thresholds()
-        self.frames: list[Frame] = []
+        self.frames = store if store is not None else FrameStore()
         self.connections: dict[int, ConnectionInfo] = {}
         self.contexts: list[Context] = []
         self.anomalies: list[Anomaly] = []
         self.chunks = ChunkColumns()
+        #: Reads chunk audio back from where the frames are kept.
+        self.audio = AudioReader(self.frames, self.chunks)
         self.observers: list[SessionObserver] = []
         self._by_id: dict[tuple[int, str], Context] = {}
         # Anomalies that repeats fold into, by kind and place (connection, context number or else context id,
@@ -140,9 +186,6 @@ class Session:
         # Flushes awaiting flush_done and ends awaiting done, checked as time moves on (frame times or
         # check_timeouts).
         self._deadlines: Deadlines[Segment | Context] = Deadlines()
-        # Chunk frames keep their text with the audio cut out (the audio lives in the segment), so memory
-        # grows with the audio bytes, not with their base64.
-        self._audio_frames: dict[int, tuple[Segment, int, int]] = {}
 
     # --- lookups ------------------------------------------------------------------------------------
 
@@ -164,26 +207,37 @@ class Session:
         t = self.chunks.column("t")
         return slice(int(np.searchsorted(t, t0, "left")), int(np.searchsorted(t, t1, "left")))
 
-    def frame_text(self, index: int, *, elide_audio: bool = True) -> str:
-        """A frame's text. Audio in chunk frames is shown as its byte count unless ``elide_audio`` is false,
-        in which case the original base64 is rebuilt from the stored audio."""
-        frame = self.frames[index]
-        where = self._audio_frames.get(index)
-        if where is None:
-            return frame.text
-        segment, chunk, cut = where
-        audio = segment.chunk_audio[chunk]
-        if elide_audio:
-            inner = f"<{len(audio)} bytes>"
-        else:
-            from base64 import b64encode
+    def chunk_row(self, index: int) -> int | None:
+        """The row in :attr:`chunks` of frame ``index``, if it is a chunk some context took."""
+        frames = self.chunks.column("frame")
+        row = int(np.searchsorted(frames, index))
+        return row if row < len(frames) and frames[row] == index else None
 
-            inner = b64encode(audio).decode("ascii")
-        return frame.text[:cut] + inner + frame.text[cut:]
+    def frame_text(self, index: int, *, elide_audio: bool = True) -> str:
+        """A frame's text, read back from where it is kept (StoreError if it cannot be). The audio of a chunk
+        frame is shown as its byte count unless ``elide_audio`` is false."""
+        text = self.frames[index].text
+        if not elide_audio:
+            return text
+        row = self.chunk_row(index)
+        if row is None or not self.chunks.value("nbytes", row):
+            return text
+        scanned = scan_chunk_text(text)
+        if scanned is not None:
+            start, end = scanned.start, scanned.end
+        else:
+            try:
+                data = parse_server_obj(load_object(text))
+            except ProtocolError:
+                return text
+            if not isinstance(data, Chunk) or not data.data or (start := text.find(data.data)) < 0:
+                return text
+            end = start + len(data.data)
+        return f"{text[:start]}<{self.chunks.value('nbytes', row)} bytes>{text[end:]}"
 
     @property
     def duration(self) -> float:
-        return self.frames[-1].t if self.frames else 0.0
+        return self.frames.last_t
 
     def counted_anomalies(self) -> list[Anomaly]:
         """Anomalies that are failures (warnings and errors), not information."""
@@ -192,58 +246,79 @@ class Session:
     # --- ingest -------------------------------------------------------------------------------------
 
     def add(self, frame: Frame) -> Added:
-        """Record a frame and derive what it means. Says how the frame was stored and whether its text is a
-        JSON object."""
+        """Record a frame and derive what it means; its line goes to the store (the capture file, or
+        memory). Says how the frame was stored and whether its text is a JSON object."""
+        return self._add(frame, None)
+
+    def add_line(self, frame: Frame, offset: int, size: int, raw: bytes) -> Added:
+        """Record a frame read from line ``raw`` of the capture file the session's store reads, at ``offset``
+        (``size`` bytes): as :meth:`add`, but the store only remembers where the line is."""
+        return self._add(frame, _Line(offset, size, raw))
+
+    def _add(self, frame: Frame, line: _Line | None) -> Added:
         if frame.t >= self._deadlines.next:
             self.check_timeouts(frame.t)
+        if frame.index != len(self.frames):
+            frame = Frame(len(self.frames), frame.t, frame.conn, frame.dir, frame.text)
         if frame.dir is Direction.RECV:
-            added = self._receive(frame)
+            added = self._receive(frame, line)
         elif frame.dir is Direction.SEND:
-            stored = self._append(frame)
-            added = Added(stored, self._send(stored))
+            added = self._send(frame, line)
         else:
-            stored = self._append(frame)
-            self._meta(stored)
-            added = Added(stored, False)
+            self._store(frame, False, None, line)
+            self._meta(frame)
+            added = Added(frame, False)
         for observer in self.observers:
-            observer.frame_added(added.frame)
+            observer.frame_added(frame.index)
         return added
+
+    def add_chunk_line(
+        self, t: float, conn: int, message: Chunk, nbytes: int | None, offset: int, size: int, audio: int
+    ) -> int:
+        """Record a chunk frame the index pass read from the capture file without its text: its line is at
+        ``offset`` (``size`` bytes), its base64 ``audio`` bytes into the line, ``nbytes`` of audio (None: not
+        base64); ``message`` is the chunk with its data left out. Returns the frame's index."""
+        if t >= self._deadlines.next:
+            self.check_timeouts(t)
+        index = self.frames.append_line(t, conn, Direction.RECV, offset, size)
+        ctx = self._by_id.get((conn, message.context_id)) if message.context_id is not None else None
+        self._reply(_At(index, t, conn), message, ctx, nbytes, audio if nbytes and ctx is not None else -1)
+        for observer in self.observers:
+            observer.frame_added(index)
+        return index
 
     def add_uninterpreted(self, frame: Frame, error: Exception) -> Frame:
         """Keep a frame that :meth:`add` failed on, and say so: a fault in the model must lose neither the frame
         nor the rest of the recording. ``frame`` is the frame given to ``add``, numbered as the session's next
         frame (as :class:`~flushscope.core.recorder.Recorder` and :func:`rebuild` number them).
 
-        ``add`` may have stored the frame before it failed, perhaps with its audio cut out of the text: it is
-        then put back whole. An ``internal_error`` anomaly names the frame. Returns the frame as stored."""
-        frames = self.frames
-        last = frames[-1] if frames else None
-        if (
-            last is not None
-            and last.index == frame.index
-            and (last.t, last.conn, last.dir) == (frame.t, frame.conn, frame.dir)
-        ):
-            self._audio_frames.pop(last.index, None)
-            stored = frames[last.index] = Frame(last.index, frame.t, frame.conn, frame.dir, frame.text)
-        else:
-            stored = self._append(frame)
+        ``add`` may have stored the frame before it failed (whole: the store keeps every text as it came); if
+        not, it is stored now. An ``internal_error`` anomaly names the frame. Returns the frame as stored."""
+        if len(self.frames) <= frame.index:
+            frame = Frame(len(self.frames), frame.t, frame.conn, frame.dir, frame.text)
+            self._store(frame, False, None, None)
         # ``add`` tells observers last, so they have not heard of it (unless telling them is what failed).
         for observer in self.observers:
-            observer.frame_added(stored)
-        self._flag(
-            anomalies.internal_error(error=error), None, frame=stored.index, conn=frame.conn, fold=False
-        )
-        return stored
+            observer.frame_added(frame.index)
+        self._flag(anomalies.internal_error(error=error), None, frame=frame.index, conn=frame.conn, fold=False)
+        return frame
 
     def add_text(self, t: float, conn: int, direction: Direction, text: str) -> Frame:
         """Record a frame given its parts; the index is the next one. Returns the frame as stored."""
         return self.add(Frame(len(self.frames), t, conn, direction, text)).frame
 
-    def _append(self, frame: Frame) -> Frame:
-        if frame.index != len(self.frames):
-            frame = Frame(len(self.frames), frame.t, frame.conn, frame.dir, frame.text)
-        self.frames.append(frame)
-        return frame
+    def _store(self, frame: Frame, json_object: bool, span: tuple[int, int] | None, line: _Line | None) -> int:
+        """Put ``frame`` (numbered as the next frame) in the store: written, or indexed where ``line`` is.
+        Returns where the characters ``span`` of its text (a chunk's base64) start in its line, in bytes, or
+        -1 when they are not there verbatim (or not asked for)."""
+        if line is None:
+            _, found = self.frames.append(frame, json_object=json_object, span=span)
+            return found
+        self.frames.append_line(frame.t, frame.conn, frame.dir, line.offset, line.size)
+        if span is None:
+            return -1
+        piece = frame.text[span[0] : span[1]]
+        return line.raw.find(piece.encode("ascii")) if piece.isascii() else -1
 
     def check_timeouts(self, now: float) -> None:
         """Flag flushes and ends that have waited too long. Called on every frame whose time passes the
@@ -273,18 +348,20 @@ class Session:
 
     # --- client frames --------------------------------------------------------------------------------
 
-    def _send(self, frame: Frame) -> bool:
-        """Read a client frame; whether its text is a JSON object."""
+    def _send(self, frame: Frame, line: _Line | None) -> Added:
+        """Store and read a client frame."""
         try:
             obj = load_object(frame.text)
         except ProtocolError as exc:
+            self._store(frame, False, None, line)
             self._flag(
                 anomalies.malformed_client_frame(problem=exc.message),
                 None,
                 frame=frame.index,
                 conn=frame.conn,
             )
-            return False
+            return Added(frame, False)
+        self._store(frame, True, None, line)
         try:
             message = parse_client_obj(obj)
         except ProtocolError as exc:
@@ -296,7 +373,7 @@ class Session:
             )
         else:
             self._request(frame, message)
-        return True
+        return Added(frame, True)
 
     def _request(self, frame: Frame, message: ClientMessage) -> None:
         if isinstance(message, CancelRequest):
@@ -338,7 +415,9 @@ class Session:
     def _new_context(self, frame: Frame, message: GenerationRequest, reusing: Context | None) -> Context:
         """A context for the request in ``frame``; ``reusing`` is the finished one of the same id, if any."""
         assert message.context_id is not None
-        ctx = Context(len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message)
+        ctx = Context(
+            len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message, reader=self.audio
+        )
         info = self.connections.get(frame.conn)
         ctx.client = info.label if info is not None else None
         if reusing is not None:
@@ -373,56 +452,83 @@ class Session:
 
     # --- server frames ------------------------------------------------------------------------------
 
-    def _receive(self, frame: Frame) -> Added:
+    def _receive(self, frame: Frame, line: _Line | None) -> Added:
         text = frame.text
+        scanned = scan_chunk_text(text)
+        if scanned is not None:
+            # A plain chunk: read without parsing (or decoding) its base64.
+            message: ServerMessageT = scanned.message
+            nbytes = scanned.nbytes
+            ctx = self._by_id.get((frame.conn, message.context_id)) if message.context_id is not None else None
+            span = (scanned.start, scanned.end) if nbytes and ctx is not None else None
+            found = self._store(frame, True, span, line)
+            self._reply(frame, message, ctx, nbytes, self._placed_audio(frame, span, found, text))
+            return Added(frame, True)
         try:
             obj = load_object(text)
         except ProtocolError as exc:
-            stored = self._append(frame)
+            self._store(frame, False, None, line)
             self._flag(
                 anomalies.malformed_server_frame(problem=exc.message),
                 None,
-                frame=stored.index,
+                frame=frame.index,
                 conn=frame.conn,
             )
-            return Added(stored, False)
+            return Added(frame, False)
         raw_id = obj.get("context_id")
         ctx = self._by_id.get((frame.conn, raw_id)) if isinstance(raw_id, str) else None
         try:
             message = parse_server_obj(obj)
         except ProtocolError as exc:
-            stored = self._append(frame)
+            self._store(frame, True, None, line)
             if ctx is not None:
-                ctx.frames.append(stored.index)
+                ctx.frames.append(frame.index)
             self._flag(
                 anomalies.unreadable_server_frame(frame_type=obj.get("type"), problem=exc.message),
                 ctx,
-                frame=stored.index,
+                frame=frame.index,
                 conn=frame.conn,
             )
-            return Added(stored, True)
-        audio: bytes | None = None
-        cut = -1
+            return Added(frame, True)
+        nbytes = None
+        span = None
         if isinstance(message, Chunk):
-            try:
-                audio = decode_base64(message.data)
-            except ProtocolError:
-                audio = None
-            # Keep the frame's text without its base64: the audio is kept once, decoded, in its segment. A chunk
-            # that no context takes keeps its text whole.
-            cut = data_span(text, message.data) if audio and ctx is not None else -1
-            if cut >= 0:
-                text = text[:cut] + text[cut + len(message.data) :]
-                frame = Frame(frame.index, frame.t, frame.conn, frame.dir, text)
-        stored = self._append(frame)
-        self._reply(stored, message, ctx, audio, cut)
-        return Added(stored, True)
+            data = message.data
+            nbytes = base64_size(data.encode("ascii")) if data.isascii() else None
+            # Any place the base64 stands verbatim in the text holds the same audio.
+            at = text.find(data) if nbytes and ctx is not None else -1
+            span = (at, at + len(data)) if at >= 0 else None
+            if nbytes and ctx is not None and span is None:
+                span = (0, 0)  # escaped in the JSON: kept aside below
+        found = self._store(frame, True, span, line)
+        self._reply(frame, message, ctx, nbytes, self._placed_audio(frame, span, found, text, message))
+        return Added(frame, True)
+
+    def _placed_audio(
+        self,
+        frame: Frame,
+        span: tuple[int, int] | None,
+        found: int,
+        text: str,
+        message: ServerMessageT | None = None,
+    ) -> int:
+        """Where a chunk's base64 is in its line (-1: no audio to place). Audio that is not in the line
+        verbatim (an escape inside the JSON string, a secret redacted out of the file) is decoded now and kept
+        aside, under the row the chunk is about to get."""
+        if span is None:
+            return -1
+        if found >= 0 and span[1] > span[0]:
+            return found
+        data = message.data if isinstance(message, Chunk) else text[span[0] : span[1]]
+        self.audio.aside[self.chunks.size] = decode_base64(data)
+        return -1
 
     def _reply(
-        self, frame: Frame, message: ServerMessageT, ctx: Context | None, audio: bytes | None, cut: int
+        self, frame: _Placed, message: ServerMessageT, ctx: Context | None, nbytes: int | None, audio: int
     ) -> None:
-        """A server message, typed and stored: route it to its context (``ctx``, found by its id). ``audio`` is
-        a chunk's decoded data (None if it was not base64), ``cut`` where it was cut out of the text (-1: not)."""
+        """A server message, typed and stored: route it to its context (``ctx``, found by its id). ``nbytes``
+        is the size of a chunk's audio (None if its data was not base64), ``audio`` where its base64 is in
+        the frame's line (-1: nowhere to read it, or kept aside)."""
         if message.context_id is None:
             if isinstance(message, ErrorMessage):
                 self._server_error(None, frame, message)
@@ -458,7 +564,7 @@ class Session:
                 frame=frame.index,
             )
         if isinstance(message, Chunk):
-            self._chunk(ctx, frame, message, audio, cut)
+            self._chunk(ctx, frame, message, nbytes, audio)
         elif isinstance(message, WordTimestamps | PhonemeTimestamps):
             segment = self._attribute(ctx, frame, message.flush_id)
             timings = message.words if isinstance(message, WordTimestamps) else message.phonemes
@@ -476,7 +582,7 @@ class Session:
         elif isinstance(message, UnknownMessage):
             self._flag(anomalies.unknown_type(frame_type=message.type), ctx, frame=frame.index)
 
-    def _attribute(self, ctx: Context, frame: Frame, flush_id: int | None) -> Segment:
+    def _attribute(self, ctx: Context, frame: _Placed, flush_id: int | None) -> Segment:
         """The segment a server frame belongs to (see the module docstring)."""
         if flush_id is None:
             return ctx.oldest_unclosed()
@@ -510,18 +616,17 @@ class Session:
         for segment in ctx.segments:
             self._segment_changed(segment)
 
-    def _chunk(self, ctx: Context, frame: Frame, message: Chunk, audio: bytes | None, cut: int) -> None:
+    def _chunk(self, ctx: Context, frame: _Placed, message: Chunk, nbytes: int | None, audio: int) -> None:
         segment = self._attribute(ctx, frame, message.flush_id)
-        if audio is None:
+        if nbytes is None:
             self._flag(
                 anomalies.bad_base64(context_id=ctx.context_id),
                 ctx,
                 flush_id=message.flush_id,
                 frame=frame.index,
             )
-            audio = b""
+            nbytes = 0
         fmt = ctx.format
-        nbytes = len(audio)
         width, rate = ctx.sample_width, ctx.sample_rate
         if fmt is not None and nbytes % width:
             self._flag(
@@ -550,10 +655,10 @@ class Session:
                 frame=frame.index,
             )
         t = frame.t
-        times = segment.chunk_times
-        if times and t - times[-1] > self.thresholds.stall_s and self._stalled(ctx, segment, t):
+        last = segment.last_chunk_t
+        if last is not None and t - last > self.thresholds.stall_s and self._stalled(ctx, segment, t):
             self._flag(
-                anomalies.stall(context_id=ctx.context_id, segment=segment.label, gap_s=t - times[-1]),
+                anomalies.stall(context_id=ctx.context_id, segment=segment.label, gap_s=t - last),
                 ctx,
                 flush_id=segment.flush_id,
                 frame=frame.index,
@@ -564,14 +669,11 @@ class Session:
         if segment.first_audio_t is None:
             segment.first_audio_t = t
             segment.start_sample = start_sample
-        index = len(segment.chunk_frames)
-        segment.chunk_frames.append(frame.index)
-        times.append(t)
-        segment.chunk_audio.append(audio)
+            segment.first_chunk_frame = frame.index
+        segment.last_chunk_t = t
+        segment.last_chunk_frame = frame.index
         segment.nbytes += nbytes
         ctx.total_bytes += nbytes
-        if cut >= 0:
-            self._audio_frames[frame.index] = (segment, index, cut)
         row = self.chunks.append(
             t,
             ctx.number - 1,
@@ -581,6 +683,7 @@ class Session:
             nbytes // width / rate if rate else 0.0,
             nbytes,
             frame.index,
+            audio if nbytes else -1,
         )
         segment.chunk_rows.append(row)
         for observer in self.observers:
@@ -589,7 +692,8 @@ class Session:
     def _stalled(self, ctx: Context, segment: Segment, t: float) -> bool:
         """A gap inside a segment with text the server already had: not the wait for the next transcript,
         nor the buffering delay the client asked for."""
-        since = segment.chunk_times[-1]
+        since = segment.last_chunk_t
+        assert since is not None  # only asked once the segment has a chunk
         if segment.transcripts:
             since = max(since, segment.transcripts[-1].t)
         if segment.flush_t is not None:
@@ -600,7 +704,7 @@ class Session:
             allowed += (3000 if delay is None else delay) / 1000.0
         return t - since > allowed
 
-    def _flush_done(self, ctx: Context, frame: Frame, message: FlushDone) -> None:
+    def _flush_done(self, ctx: Context, frame: _Placed, message: FlushDone) -> None:
         flush_id = message.flush_id
         if flush_id is None:
             self._flag(
@@ -647,7 +751,7 @@ class Session:
             self._add_segment(ctx, server_only=True)
         self._segment_changed(segment)
 
-    def _done(self, ctx: Context, frame: Frame) -> None:
+    def _done(self, ctx: Context, frame: _Placed) -> None:
         if ctx.state is ContextState.DONE:
             return  # already flagged as a frame after done
         pending = [s for s in ctx.segments if s.state is SegmentState.FLUSHING]
@@ -668,7 +772,7 @@ class Session:
         ctx.done_t = frame.t
         self._context_changed(ctx)
 
-    def _server_error(self, ctx: Context | None, frame: Frame, message: ErrorMessage) -> None:
+    def _server_error(self, ctx: Context | None, frame: _Placed, message: ErrorMessage) -> None:
         text = message.text
         if ctx is not None:
             ctx.error = text
@@ -773,9 +877,9 @@ class Session:
         return anomaly
 
 
-def rebuild(frames: list[Frame], thresholds: Thresholds | None = None) -> Session:
-    """A session derived from frames alone (a loaded capture). A frame the model fails on is kept and
-    flagged, as the recorder does live, so that the capture still loads."""
+def rebuild(frames: Iterable[Frame], thresholds: Thresholds | None = None) -> Session:
+    """A session derived from frames alone (a HAR file, frames made in memory), kept in memory. A frame the
+    model fails on is kept and flagged, as the recorder does live, so that the recording still loads."""
     session = Session(thresholds)
     for frame in frames:
         if frame.index != len(session.frames):

@@ -1,0 +1,233 @@
+"""Opening a capture: one streaming pass that indexes the file into a session, without decoding any audio.
+
+The file is read in binary, in large blocks. A chunk line (nearly every line of a long session) takes the
+fast path of :func:`~flushscope.core.chunk_scan.scan_chunk_line`: a few ``find`` calls locate its base64, the
+hundred-odd bytes around it are parsed, and the model learns where the audio is and how long it is. Any other
+line, or a chunk line that does not look exactly as the writer writes it, is parsed whole and given to the
+model as its text. The session's store keeps per frame where its line is, not the line.
+
+The pass runs in steps (:meth:`CaptureIndexer.step`: so many lines, or so many seconds), so that a window can
+index on its loop between paints and show the session as it grows; :meth:`CaptureIndexer.run` does it all at
+once (the command line). A file still being written can be followed: a step at the end of the file reads
+whatever was appended since.
+
+Bad lines lose nothing else: each is left out with a warning naming its line, and the pass goes on. An
+incomplete last line waits (the writer may still be writing it) until :meth:`CaptureIndexer.finish` says
+it is cut off.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import IO, Final
+
+from flushscope.core.backing import FileBacking
+from flushscope.core.capture import (
+    MAX_HEADER_BYTES,
+    CaptureError,
+    CaptureHeader,
+    LineProblems,
+    parse_header,
+    parse_line,
+)
+from flushscope.core.chunk_scan import scan_chunk_line
+from flushscope.core.frame_store import FrameStore
+from flushscope.core.frames import Frame
+from flushscope.core.session import Session, Thresholds
+
+__all__ = ["BLOCK_BYTES", "CaptureIndexer", "index_capture"]
+
+log = logging.getLogger("flushscope.capture")
+
+#: How much of the file one read takes.
+BLOCK_BYTES: Final = 8 << 20
+# How many lines pass between two looks at the clock.
+_CLOCK_EVERY: Final = 256
+
+
+class CaptureIndexer:
+    """Indexes the capture at ``path`` into :attr:`session`, a step at a time.
+
+    The header is read on construction (:class:`CaptureError` if the file is not a capture, or cannot be
+    opened). :attr:`warnings` fills as the pass forgives things; :attr:`progress` says how far it got."""
+
+    def __init__(self, path: str | os.PathLike[str], thresholds: Thresholds | None = None) -> None:
+        self.path = Path(path)
+        self.name = os.fspath(path)
+        self.warnings: list[str] = []
+        self._problems = LineProblems(self.warnings)
+        try:
+            self._file: IO[bytes] = open(path, "rb", buffering=0)  # noqa: SIM115
+        except OSError as exc:
+            raise CaptureError(self.name, None, f"cannot open: {exc.strerror or exc}") from None
+        try:
+            head = self._file.readline(MAX_HEADER_BYTES)
+            self.header: CaptureHeader = parse_header(head, self.name, self.warnings)
+            backing = FileBacking(path)
+        except OSError as exc:
+            self._file.close()
+            raise CaptureError(self.name, None, f"cannot read: {exc.strerror or exc}") from None
+        except BaseException:
+            self._file.close()
+            raise
+        self.session = Session(thresholds, FrameStore(backing))
+        self._buf = b""
+        self._pos = 0
+        # File offset of self._buf[0].
+        self._base = len(head)
+        self._lineno = 2
+        self._eof = False
+        self._closed = False
+        self._size = max(1, backing.size())
+
+    # --- progress -----------------------------------------------------------------------------------
+
+    @property
+    def indexed_bytes(self) -> int:
+        """Bytes of the file indexed so far (the header included)."""
+        return self._base + self._pos
+
+    @property
+    def progress(self) -> float:
+        """How much of the file is indexed, 0 to 1 (of its size when last read)."""
+        return min(1.0, self.indexed_bytes / self._size)
+
+    @property
+    def at_end(self) -> bool:
+        """The last step reached the end of the file (more may be appended later)."""
+        return self._eof
+
+    @property
+    def pending(self) -> int:
+        """Bytes at the end of the file that do not make a whole line yet."""
+        return len(self._buf) - self._pos
+
+    # --- the pass -----------------------------------------------------------------------------------
+
+    def step(self, max_lines: int | None = None, seconds: float | None = None) -> bool:
+        """Index up to ``max_lines`` lines, or for about ``seconds``; whichever comes first (neither: to the
+        end). True while there is more of the file to index now; False at its end (a later step takes what
+        is appended by then)."""
+        if self._closed:
+            return False
+        deadline = None if seconds is None else time.perf_counter() + seconds
+        session = self.session
+        add_chunk = session.add_chunk_line
+        scan = scan_chunk_line
+        buf, pos, base = self._buf, self._pos, self._base
+        done = 0
+        self._eof = False
+        try:
+            while True:
+                nl = buf.find(b"\n", pos)
+                if nl < 0:
+                    block = self._read()
+                    if not block:
+                        self._eof = True
+                        return False
+                    buf = buf[pos:] + block
+                    base += pos
+                    pos = 0
+                    self._buf, self._pos, self._base = buf, pos, base
+                    continue
+                scanned = scan(buf, pos, nl)
+                if scanned is not None:
+                    index = len(session.frames)
+                    try:
+                        add_chunk(
+                            scanned.t,
+                            scanned.conn,
+                            scanned.message,
+                            scanned.nbytes,
+                            base + pos,
+                            nl + 1 - pos,
+                            scanned.start - pos,
+                        )
+                    except Exception as exc:
+                        self._model_fault(buf[pos : nl + 1], index, exc)
+                else:
+                    self._line(buf[pos : nl + 1], base + pos)
+                self._lineno += 1
+                pos = nl + 1
+                self._pos = pos
+                done += 1
+                if max_lines is not None and done >= max_lines:
+                    return True
+                if deadline is not None and done % _CLOCK_EVERY == 0 and time.perf_counter() >= deadline:
+                    return True
+        finally:
+            self._buf, self._pos, self._base = buf, pos, base
+
+    def _read(self) -> bytes:
+        try:
+            block = self._file.read(BLOCK_BYTES)
+        except OSError as exc:
+            raise CaptureError(self.name, self._lineno, f"cannot read: {exc.strerror or exc}") from None
+        if block:
+            self._size = max(self._size, self._base + len(self._buf) + len(block))
+        return block or b""
+
+    def _line(self, raw: bytes, offset: int) -> None:
+        """A line the fast path left: parsed whole, or left out with a warning."""
+        try:
+            t, conn, direction, text = parse_line(raw, self.name, self._lineno)
+        except CaptureError as exc:
+            if raw.strip():
+                self._problems.bad(exc)
+            return
+        session = self.session
+        frame = Frame(len(session.frames), t, conn, direction, text)
+        try:
+            session.add_line(frame, offset, len(raw), raw)
+        except Exception as exc:
+            log.exception("flushscope could not interpret frame %d of the capture", frame.index)
+            session.add_uninterpreted(frame, exc)
+
+    def _model_fault(self, raw: bytes, index: int, exc: Exception) -> None:
+        """The model failed on chunk line ``index``: keep the frame and flag it, as the recorder does live."""
+        log.exception("flushscope could not interpret frame %d of the capture", index)
+        t, conn, direction, text = parse_line(raw, self.name, self._lineno)
+        self.session.add_uninterpreted(Frame(index, t, conn, direction, text), exc)
+
+    def run(self) -> Session:
+        """Index the whole file now; :meth:`finish` it; returns the session."""
+        while self.step():
+            pass
+        self.finish()
+        return self.session
+
+    def finish(self) -> None:
+        """The pass is over: an incomplete last line is cut off (said in :attr:`warnings`); the reading file
+        is closed (the session still reads its frames through its own)."""
+        if self._closed:
+            return
+        tail = self._buf[self._pos :]
+        if tail.strip():
+            # A whole line without its newline is a line; anything else was cut off.
+            try:
+                parse_line(tail, self.name, self._lineno)
+            except CaptureError:
+                self._problems.cut_off(self._lineno, len(self.session.frames))
+            else:
+                self._line(tail, self._base + self._pos)
+                self._pos = len(self._buf)
+        self.close()
+
+    def close(self) -> None:
+        """Stop indexing and close the file this pass reads (not the session's)."""
+        if not self._closed:
+            self._closed = True
+            self._file.close()
+
+
+def index_capture(
+    path: str | os.PathLike[str], thresholds: Thresholds | None = None
+) -> tuple[Session, CaptureHeader, list[str]]:
+    """Index a whole capture file: the session, its header and the warnings (bad lines left out, a cut-off
+    end). :class:`CaptureError` if it is not a capture."""
+    indexer = CaptureIndexer(path, thresholds)
+    session = indexer.run()
+    return session, indexer.header, indexer.warnings
