@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import binascii
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -237,6 +237,38 @@ class AudioReader:
         begin = int(ends[first - 1]) if first else 0
         joined = b"".join(self.chunks(rows[first : last + 1]))
         return joined[start - begin : stop - begin]
+
+    def slicer(self, segment: Segment) -> Callable[[int, int], bytes]:
+        """A function of (start, stop) giving bytes [start, stop) of ``segment``'s audio as it is now,
+        reading each chunk it needs once (for measuring a segment's edges: several nearby ranges)."""
+        cached = self._cache.get(segment)
+        rows = segment.chunk_rows.values.copy()
+        if cached is not None and cached[0] == len(rows):
+            whole = cached[1]
+            return lambda start, stop: whole[start:stop]
+        ends = np.cumsum(self._chunks.column("nbytes")[rows], dtype=np.int64)
+        plan = self.plan(rows)
+        got: dict[int, bytes] = {}
+
+        def read(start: int, stop: int) -> bytes:
+            if stop <= start or not len(rows):
+                return b""
+            first = int(np.searchsorted(ends, start, "right"))
+            last = min(int(np.searchsorted(ends, stop - 1, "right")), len(rows) - 1)
+            if first > last:
+                return b""
+            missing = [k for k in range(first, last + 1) if k not in got]
+            if missing:
+                # Contiguous in the segment, so one plan read covers them.
+                for k, audio in zip(
+                    range(missing[0], missing[-1] + 1), plan.read(missing[0], missing[-1] + 1), strict=True
+                ):
+                    got[k] = audio
+            begin = int(ends[first - 1]) if first else 0
+            joined = b"".join(got[k] for k in range(first, last + 1))
+            return joined[start - begin : stop - begin]
+
+        return read
 
     def _keep(self, segment: Segment, count: int, audio: bytes) -> None:
         old = self._cache.pop(segment, None)

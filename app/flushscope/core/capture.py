@@ -326,7 +326,9 @@ class CaptureWriter:
         """Bytes written so far, the header included: where the next line will start."""
         return self._offset
 
-    def write(self, frame: Frame, *, valid_json: bool = False, span: tuple[int, int] | None = None) -> Written:
+    def write(
+        self, frame: Frame, *, valid_json: bool = False, span: tuple[int, int] | None = None
+    ) -> Written:
         """Append ``frame`` to the file; says where its line went. Its index is not stored: the reader numbers
         frames in file order.
 
@@ -575,7 +577,9 @@ class LineProblems:
 
     def cut_off(self, lineno: int, frames: int) -> None:
         """The last line is incomplete: the recording was cut off, or is still being written."""
-        self._warnings.append(f"line {lineno} is incomplete (the recording was cut off); loaded {frames} frames")
+        self._warnings.append(
+            f"line {lineno} is incomplete (the recording was cut off); loaded {frames} frames"
+        )
 
 
 def _is_blank(raw: bytes | str) -> bool:

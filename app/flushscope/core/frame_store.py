@@ -154,9 +154,7 @@ class FrameStore:
                 written = writer.write(frame, valid_json=json_object, span=span)
             except (OSError, ValueError) as exc:
                 self._writer = None
-                self.problem = (
-                    f"the capture file stopped recording: {exc}; frames from {self._size} on are kept in memory"
-                )
+                self.problem = f"the capture file stopped recording: {exc}; frames from {self._size} on are kept in memory"
                 log.error("%s", self.problem)
                 writer.close()
         if written is None:
@@ -244,9 +242,15 @@ class FrameStore:
         """Frame ``index``'s direction, without reading its line."""
         return DIRECTIONS[self._row(self._index(index))[2]]
 
-    def indices(self, direction: Direction) -> npt.NDArray[np.int64]:
-        """The indices of the frames that went ``direction``, in order."""
-        return np.flatnonzero(self.column("dir") == _CODE[direction])
+    def indices(self, direction: Direction, among: npt.ArrayLike | None = None) -> npt.NDArray[np.int64]:
+        """The indices of the frames that went ``direction``, in order: of all frames, or of those ``among``
+        (indices)."""
+        dirs = self.column("dir")
+        if among is None:
+            return np.flatnonzero(dirs == _CODE[direction])
+        chosen: npt.NDArray[np.int64] = np.asarray(among, dtype=np.int64)
+        picked: npt.NDArray[np.int64] = chosen[dirs[chosen] == _CODE[direction]]
+        return picked
 
     # --- reading back -------------------------------------------------------------------------------
 

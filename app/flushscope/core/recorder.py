@@ -56,9 +56,7 @@ class Recorder:
             store.attach(writer)
         except OSError as exc:
             writer.close()
-            self._capture_error = (
-                f"cannot read back the capture {writer.path}: {exc.strerror or exc}; the session is kept in memory"
-            )
+            self._capture_error = f"cannot read back the capture {writer.path}: {exc.strerror or exc}; the session is kept in memory"
             log.error("%s", self._capture_error)
 
     @property

@@ -300,14 +300,18 @@ class Session:
         # ``add`` tells observers last, so they have not heard of it (unless telling them is what failed).
         for observer in self.observers:
             observer.frame_added(frame.index)
-        self._flag(anomalies.internal_error(error=error), None, frame=frame.index, conn=frame.conn, fold=False)
+        self._flag(
+            anomalies.internal_error(error=error), None, frame=frame.index, conn=frame.conn, fold=False
+        )
         return frame
 
     def add_text(self, t: float, conn: int, direction: Direction, text: str) -> Frame:
         """Record a frame given its parts; the index is the next one. Returns the frame as stored."""
         return self.add(Frame(len(self.frames), t, conn, direction, text)).frame
 
-    def _store(self, frame: Frame, json_object: bool, span: tuple[int, int] | None, line: _Line | None) -> int:
+    def _store(
+        self, frame: Frame, json_object: bool, span: tuple[int, int] | None, line: _Line | None
+    ) -> int:
         """Put ``frame`` (numbered as the next frame) in the store: written, or indexed where ``line`` is.
         Returns where the characters ``span`` of its text (a chunk's base64) start in its line, in bytes, or
         -1 when they are not there verbatim (or not asked for)."""
@@ -416,7 +420,12 @@ class Session:
         """A context for the request in ``frame``; ``reusing`` is the finished one of the same id, if any."""
         assert message.context_id is not None
         ctx = Context(
-            len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message, reader=self.audio
+            len(self.contexts) + 1,
+            frame.conn,
+            message.context_id,
+            frame.t,
+            request=message,
+            reader=self.audio,
         )
         info = self.connections.get(frame.conn)
         ctx.client = info.label if info is not None else None
@@ -459,7 +468,9 @@ class Session:
             # A plain chunk: read without parsing (or decoding) its base64.
             message: ServerMessageT = scanned.message
             nbytes = scanned.nbytes
-            ctx = self._by_id.get((frame.conn, message.context_id)) if message.context_id is not None else None
+            ctx = (
+                self._by_id.get((frame.conn, message.context_id)) if message.context_id is not None else None
+            )
             span = (scanned.start, scanned.end) if nbytes and ctx is not None else None
             found = self._store(frame, True, span, line)
             self._reply(frame, message, ctx, nbytes, self._placed_audio(frame, span, found, text))

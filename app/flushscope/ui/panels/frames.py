@@ -227,8 +227,8 @@ class FramesPanel(QWidget):
         if segment is None:
             return
         first = (
-            segment.chunk_frames[0]
-            if segment.chunk_frames
+            segment.first_chunk_frame
+            if segment.first_chunk_frame is not None
             else segment.transcripts[0].frame
             if segment.transcripts
             else segment.flush_frame
