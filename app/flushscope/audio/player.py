@@ -11,9 +11,10 @@ reports progress by writing the integer ``pos``, which the owner reads in :meth:
 in ``poll`` by doubling, never in the callback. The callbacks ``on_position``, ``on_state`` and
 ``on_error`` are called only from ``poll``, so only ever on the owner's thread.
 
-Reading. The audio stays in the capture file: what plays is read from the session's store in takes of at
-most :data:`TAKE_BYTES` (the first on the play request, the rest on later polls, well ahead of what is
-heard), and a context played from the middle is read from the chunk that holds its start. A capture that
+Reading. The audio stays in the capture file: what plays is read from the session's store, up to
+:data:`FIRST_TAKE_BYTES` on the play request (a minute or more of audio, read in a few milliseconds for a
+typical segment) and :data:`TAKE_BYTES` on each later poll, far ahead of what is heard; a context played
+from the middle is read from the chunk that holds its start. A capture that
 cannot be read back stops playback with the reason (``on_error``).
 
 Samples. Audio plays at the segment's own rate, in int16 for ``pcm_s16le`` and float32 for ``pcm_f32le``,
@@ -39,10 +40,12 @@ from flushscope.core.backing import StoreError
 from flushscope.core.session import Context, Segment, SegmentState
 from flushscope.protocol.audio import AudioFormat, Encoding, alaw_decode, mulaw_decode
 
-__all__ = ["DEFAULT_LATENCY", "FADE_SECONDS", "TAKE_BYTES", "Player", "PlayerState"]
+__all__ = ["DEFAULT_LATENCY", "FADE_SECONDS", "FIRST_TAKE_BYTES", "TAKE_BYTES", "Player", "PlayerState"]
 
-#: Audio read from the capture per take: seconds of playback, read in a few milliseconds.
-TAKE_BYTES = 512 << 10
+#: Audio read from the capture when playback starts: 87 s of 24 kHz float audio, more of anything else.
+FIRST_TAKE_BYTES = 8 << 20
+#: Audio read on each later poll (30 a second): far faster than any playback.
+TAKE_BYTES = 1 << 20
 
 #: Length of each fade-in and fade-out.
 FADE_SECONDS = 0.004
@@ -528,7 +531,7 @@ class Player:
         first = max(0, round(start * fmt.sample_rate))
         skipped = source.skip_to(first * fmt.sample_width) if first else 0
         try:
-            chunks = source.take()
+            chunks = source.take(FIRST_TAKE_BYTES)
         except StoreError as exc:
             self._error(f"cannot play {label}: {exc}")
             return False

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from pathlib import Path
 from typing import Final
 
@@ -36,6 +37,8 @@ class FileBacking:
         self.path = Path(path)
         self.name = self.path.name
         self._fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        # A session dropped without close() still gives its descriptor back.
+        self._release = weakref.finalize(self, os.close, self._fd)
         self._identity = _identity(os.fstat(self._fd))
         self._lock = threading.Lock()
         self._closed = False
@@ -83,7 +86,7 @@ class FileBacking:
         """Release the descriptor. Calling it again does nothing."""
         if not self._closed:
             self._closed = True
-            os.close(self._fd)
+            self._release()
 
 
 def _identity(stat: os.stat_result) -> tuple[int, int]:

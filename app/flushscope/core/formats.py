@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Final
 
 from flushscope.core.capture import CaptureError, CaptureHeader, CaptureWriter, LoadedCapture, read_capture
-from flushscope.core.capture_index import index_capture
+from flushscope.core.capture_index import CaptureIndexer, index_capture
 from flushscope.core.har import read_har, write_har
 from flushscope.core.session import Session, Thresholds, rebuild
 
 __all__ = [
     "OpenedRecording",
     "RecordingFormat",
+    "check_recording",
     "detect_format",
     "format_for_name",
     "open_recording",
@@ -95,6 +96,17 @@ def open_recording(path: str | os.PathLike[str], thresholds: Thresholds | None =
         return OpenedRecording(rebuild(loaded.frames, thresholds), loaded.header, loaded.warnings)
     session, header, warnings = index_capture(path, thresholds)
     return OpenedRecording(session, header, warnings)
+
+
+def check_recording(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`CaptureError` unless ``path`` opens as a recording: a capture's header is read (its
+    lines are read when it is opened), a HAR file is read whole."""
+    if detect_format(path) is RecordingFormat.HAR:
+        read_har(path)
+        return
+    indexer = CaptureIndexer(path)
+    indexer.close()
+    indexer.session.frames.close()
 
 
 def format_for_name(path: str | os.PathLike[str]) -> RecordingFormat | None:
