@@ -92,9 +92,11 @@ def fail_on(monkeypatch: pytest.MonkeyPatch, method: str, frame_index: int) -> N
     original = getattr(Session, method)
 
     def failing(self: Session, *args: Any) -> Any:
-        frame = next(a for a in args if isinstance(a, Frame))
-        if frame.index == frame_index:
-            raise ModelBug(f"cannot handle frame {frame.index}")
+        # The frame, or (for the per-chunk methods, which take the frame's place) its index after the context.
+        frame = next((a for a in args if isinstance(a, Frame)), None)
+        index = frame.index if frame is not None else args[1]
+        if index == frame_index:
+            raise ModelBug(f"cannot handle frame {index}")
         return original(self, *args)
 
     monkeypatch.setattr(Session, method, failing)
@@ -120,7 +122,7 @@ def record_turn(recorder: Recorder, clock: Clock) -> list[str]:
 
 @pytest.mark.parametrize(
     ("method", "stored_before"),
-    [("_chunk", True), ("_receive", False)],  # after the frame was stored (its audio cut out), or before
+    [("_chunk", True), ("_receive", False)],  # after the frame was stored, or before
 )
 def test_a_model_fault_keeps_the_frame_flags_it_and_recording_goes_on(
     tmp_path: Path,

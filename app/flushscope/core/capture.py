@@ -54,6 +54,7 @@ from flushscope.protocol.messages import json_kind
 
 __all__ = [
     "FORMAT",
+    "MAX_HEADER_BYTES",
     "REDACTED",
     "VERSION",
     "CaptureError",
@@ -62,7 +63,6 @@ __all__ = [
     "CaptureWriter",
     "LineProblems",
     "LoadedCapture",
-    "MAX_HEADER_BYTES",
     "Written",
     "frame_line",
     "line_fields",

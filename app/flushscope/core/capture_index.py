@@ -18,11 +18,12 @@ it is cut off.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import time
 from pathlib import Path
-from typing import IO, Final
+from typing import Final
 
 from flushscope.core.backing import FileBacking
 from flushscope.core.capture import (
@@ -60,7 +61,7 @@ class CaptureIndexer:
         self.warnings: list[str] = []
         self._problems = LineProblems(self.warnings)
         try:
-            self._file: IO[bytes] = open(path, "rb", buffering=0)  # noqa: SIM115
+            self._file: io.FileIO = open(path, "rb", buffering=0)  # noqa: SIM115
         except OSError as exc:
             raise CaptureError(self.name, None, f"cannot open: {exc.strerror or exc}") from None
         try:
@@ -74,8 +75,10 @@ class CaptureIndexer:
             self._file.close()
             raise
         self.session = Session(thresholds, FrameStore(backing))
-        self._buf = b""
+        # One buffer, read into again and again: bytes [pos, filled) are not indexed yet.
+        self._buf = bytearray(BLOCK_BYTES)
         self._pos = 0
+        self._filled = 0
         # File offset of self._buf[0].
         self._base = len(head)
         self._lineno = 2
@@ -103,7 +106,7 @@ class CaptureIndexer:
     @property
     def pending(self) -> int:
         """Bytes at the end of the file that do not make a whole line yet."""
-        return len(self._buf) - self._pos
+        return self._filled - self._pos
 
     # --- the pass -----------------------------------------------------------------------------------
 
@@ -115,60 +118,70 @@ class CaptureIndexer:
             return False
         deadline = None if seconds is None else time.perf_counter() + seconds
         session = self.session
+        frames = session.frames
         add_chunk = session.add_chunk_line
         scan = scan_chunk_line
-        buf, pos, base = self._buf, self._pos, self._base
+        buf, pos, filled, base = self._buf, self._pos, self._filled, self._base
         done = 0
         self._eof = False
         try:
             while True:
-                nl = buf.find(b"\n", pos)
+                nl = buf.find(b"\n", pos, filled)
                 if nl < 0:
-                    block = self._read()
-                    if not block:
+                    self._pos = pos
+                    if not self._fill():
                         self._eof = True
                         return False
-                    buf = buf[pos:] + block
-                    base += pos
-                    pos = 0
-                    self._buf, self._pos, self._base = buf, pos, base
+                    buf, pos, filled, base = self._buf, self._pos, self._filled, self._base
                     continue
                 scanned = scan(buf, pos, nl)
                 if scanned is not None:
-                    index = len(session.frames)
+                    index = len(frames)
                     try:
                         add_chunk(
                             scanned.t,
                             scanned.conn,
-                            scanned.message,
+                            scanned.context_id,
+                            scanned.flush_id,
                             scanned.nbytes,
                             base + pos,
                             nl + 1 - pos,
                             scanned.start - pos,
                         )
                     except Exception as exc:
-                        self._model_fault(buf[pos : nl + 1], index, exc)
+                        self._model_fault(bytes(buf[pos : nl + 1]), index, exc)
                 else:
-                    self._line(buf[pos : nl + 1], base + pos)
+                    self._line(bytes(buf[pos : nl + 1]), base + pos)
                 self._lineno += 1
                 pos = nl + 1
-                self._pos = pos
                 done += 1
                 if max_lines is not None and done >= max_lines:
                     return True
                 if deadline is not None and done % _CLOCK_EVERY == 0 and time.perf_counter() >= deadline:
                     return True
         finally:
-            self._buf, self._pos, self._base = buf, pos, base
+            self._pos = pos
 
-    def _read(self) -> bytes:
+    def _fill(self) -> bool:
+        """Move the unfinished line to the front of the buffer and read more after it; False when the file
+        has nothing more now."""
+        buf, pos, filled = self._buf, self._pos, self._filled
+        carry = filled - pos
+        if carry:
+            buf[:carry] = buf[pos:filled]
+        if carry == len(buf):
+            # A line longer than the buffer: make room (lines are small, frames of megabytes are not).
+            buf.extend(bytes(len(buf)))
+        self._base += pos
+        self._pos, self._filled = 0, carry
         try:
-            block = self._file.read(BLOCK_BYTES)
+            with memoryview(buf) as view:
+                got = self._file.readinto(view[carry:]) or 0
         except OSError as exc:
             raise CaptureError(self.name, self._lineno, f"cannot read: {exc.strerror or exc}") from None
-        if block:
-            self._size = max(self._size, self._base + len(self._buf) + len(block))
-        return block or b""
+        self._filled = carry + got
+        self._size = max(self._size, self._base + self._filled)
+        return got > 0
 
     def _line(self, raw: bytes, offset: int) -> None:
         """A line the fast path left: parsed whole, or left out with a warning."""
@@ -204,7 +217,7 @@ class CaptureIndexer:
         is closed (the session still reads its frames through its own)."""
         if self._closed:
             return
-        tail = self._buf[self._pos :]
+        tail = bytes(self._buf[self._pos : self._filled])
         if tail.strip():
             # A whole line without its newline is a line; anything else was cut off.
             try:
@@ -213,7 +226,7 @@ class CaptureIndexer:
                 self._problems.cut_off(self._lineno, len(self.session.frames))
             else:
                 self._line(tail, self._base + self._pos)
-                self._pos = len(self._buf)
+                self._pos = self._filled
         self.close()
 
     def close(self) -> None:
@@ -221,6 +234,7 @@ class CaptureIndexer:
         if not self._closed:
             self._closed = True
             self._file.close()
+            self._buf = bytearray()
 
 
 def index_capture(

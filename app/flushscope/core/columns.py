@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +27,7 @@ class ChunkColumns:
     )
     #: The column names, in the order of :meth:`append`'s arguments.
     NAMES: tuple[str, ...] = tuple(name for name, _ in _FIELDS)
-    _POSITION: dict[str, int] = {name: i for i, name in enumerate(NAMES)}
+    _POSITION: ClassVar[dict[str, int]] = {name: i for i, name in enumerate(NAMES)}
     _BATCH = 4096
 
     def __init__(self) -> None:

@@ -168,7 +168,15 @@ class FrameStore:
 
     def append_line(self, t: float, conn: int, direction: Direction, offset: int, size: int) -> int:
         """Index a line of the capture file this store reads; returns the frame's index."""
-        return self._push(t, conn, direction, self._file, offset, size)
+        # _push, inline: this runs for every line of a capture opened.
+        pending = self._pending
+        pending.append((t, conn, _CODE[direction], self._file, offset, size))
+        index = self._size
+        self._size = index + 1
+        self.last_t = t
+        if len(pending) >= _BATCH:
+            self._sync()
+        return index
 
     def _push(self, t: float, conn: int, direction: Direction, source: int, offset: int, size: int) -> int:
         pending = self._pending

@@ -273,16 +273,29 @@ class Session:
         return added
 
     def add_chunk_line(
-        self, t: float, conn: int, message: Chunk, nbytes: int | None, offset: int, size: int, audio: int
+        self,
+        t: float,
+        conn: int,
+        context_id: str,
+        flush_id: int | None,
+        nbytes: int,
+        offset: int,
+        size: int,
+        audio: int,
     ) -> int:
-        """Record a chunk frame the index pass read from the capture file without its text: its line is at
-        ``offset`` (``size`` bytes), its base64 ``audio`` bytes into the line, ``nbytes`` of audio (None: not
-        base64); ``message`` is the chunk with its data left out. Returns the frame's index."""
+        """Record a plain chunk frame the index pass read from the capture file without its text
+        (:func:`~flushscope.core.chunk_scan.scan_chunk_line`): its line is at ``offset`` (``size`` bytes), its
+        base64 ``audio`` bytes into the line and ``nbytes`` of audio. Returns the frame's index."""
         if t >= self._deadlines.next:
             self.check_timeouts(t)
         index = self.frames.append_line(t, conn, Direction.RECV, offset, size)
-        ctx = self._by_id.get((conn, message.context_id)) if message.context_id is not None else None
-        self._reply(_At(index, t, conn), message, ctx, nbytes, audio if nbytes and ctx is not None else -1)
+        ctx = self._by_id.get((conn, context_id))
+        if ctx is not None and (ctx.state is ContextState.OPEN or ctx.state is ContextState.ENDING):
+            # The common case, without the checks that only flag.
+            ctx.frames.append(index)
+            self._chunk(ctx, index, t, flush_id, nbytes, audio if nbytes else -1)
+        else:
+            self._reply_chunk(index, t, conn, context_id, flush_id, ctx, nbytes, audio if nbytes else -1)
         for observer in self.observers:
             observer.frame_added(index)
         return index
@@ -466,14 +479,14 @@ class Session:
         scanned = scan_chunk_text(text)
         if scanned is not None:
             # A plain chunk: read without parsing (or decoding) its base64.
-            message: ServerMessageT = scanned.message
             nbytes = scanned.nbytes
-            ctx = (
-                self._by_id.get((frame.conn, message.context_id)) if message.context_id is not None else None
-            )
+            ctx = self._by_id.get((frame.conn, scanned.context_id))
             span = (scanned.start, scanned.end) if nbytes and ctx is not None else None
             found = self._store(frame, True, span, line)
-            self._reply(frame, message, ctx, nbytes, self._placed_audio(frame, span, found, text))
+            audio = self._placed_audio(frame, span, found, text)
+            self._reply_chunk(
+                frame.index, frame.t, frame.conn, scanned.context_id, scanned.flush_id, ctx, nbytes, audio
+            )
             return Added(frame, True)
         try:
             obj = load_object(text)
@@ -540,44 +553,22 @@ class Session:
         """A server message, typed and stored: route it to its context (``ctx``, found by its id). ``nbytes``
         is the size of a chunk's audio (None if its data was not base64), ``audio`` where its base64 is in
         the frame's line (-1: nowhere to read it, or kept aside)."""
-        if message.context_id is None:
-            if isinstance(message, ErrorMessage):
-                self._server_error(None, frame, message)
-                return
-            self._flag(
-                anomalies.reply_without_context_id(frame_type=message.type),
-                None,
-                frame=frame.index,
-                conn=frame.conn,
-            )
-            return
-        if ctx is None:
-            self._flag(
-                anomalies.unknown_context(context_id=message.context_id, frame_type=message.type),
-                None,
-                frame=frame.index,
-                conn=frame.conn,
-                context_id=message.context_id,
-            )
-            return
-        ctx.frames.append(frame.index)
-        if ctx.state is ContextState.DONE:
-            self._flag(
-                anomalies.after_done(context_id=ctx.context_id, frame_type=message.type),
-                ctx,
-                flush_id=getattr(message, "flush_id", None),
-                frame=frame.index,
-            )
-        elif ctx.state is ContextState.CANCELLED and not isinstance(message, ErrorMessage):
-            self._flag(
-                anomalies.after_cancel(context_id=ctx.context_id, frame_type=message.type),
-                ctx,
-                frame=frame.index,
-            )
         if isinstance(message, Chunk):
-            self._chunk(ctx, frame, message, nbytes, audio)
-        elif isinstance(message, WordTimestamps | PhonemeTimestamps):
-            segment = self._attribute(ctx, frame, message.flush_id)
+            self._reply_chunk(
+                frame.index, frame.t, frame.conn, message.context_id, message.flush_id, ctx, nbytes, audio
+            )
+            return
+        if message.context_id is None and isinstance(message, ErrorMessage):
+            self._server_error(None, frame, message)
+            return
+        error = isinstance(message, ErrorMessage)
+        ctx = self._route(
+            frame, message.type, message.context_id, getattr(message, "flush_id", None), ctx, error
+        )
+        if ctx is None:
+            return
+        if isinstance(message, WordTimestamps | PhonemeTimestamps):
+            segment = self._attribute(ctx, frame.index, message.flush_id)
             timings = message.words if isinstance(message, WordTimestamps) else message.phonemes
             target = segment.words if isinstance(message, WordTimestamps) else segment.phonemes
             target.extend(
@@ -593,7 +584,63 @@ class Session:
         elif isinstance(message, UnknownMessage):
             self._flag(anomalies.unknown_type(frame_type=message.type), ctx, frame=frame.index)
 
-    def _attribute(self, ctx: Context, frame: _Placed, flush_id: int | None) -> Segment:
+    def _reply_chunk(
+        self,
+        index: int,
+        t: float,
+        conn: int,
+        context_id: str | None,
+        flush_id: int | None,
+        ctx: Context | None,
+        nbytes: int | None,
+        audio: int,
+    ) -> None:
+        """Chunk frame ``index``, however it was read (typed, or scanned without its base64): into its
+        context's segment."""
+        routed = self._route(_At(index, t, conn), "chunk", context_id, flush_id, ctx, False)
+        if routed is not None:
+            self._chunk(routed, index, t, flush_id, nbytes, audio)
+
+    def _route(
+        self,
+        frame: _Placed,
+        kind: str,
+        context_id: str | None,
+        flush_id: int | None,
+        ctx: Context | None,
+        error: bool,
+    ) -> Context | None:
+        """The context a server frame of type ``kind`` goes to, the frame listed there; None, flagged, when
+        it names none or one this connection does not have. A frame after done or cancel is flagged."""
+        if context_id is None:
+            self._flag(
+                anomalies.reply_without_context_id(frame_type=kind), None, frame=frame.index, conn=frame.conn
+            )
+            return None
+        if ctx is None:
+            self._flag(
+                anomalies.unknown_context(context_id=context_id, frame_type=kind),
+                None,
+                frame=frame.index,
+                conn=frame.conn,
+                context_id=context_id,
+            )
+            return None
+        ctx.frames.append(frame.index)
+        if ctx.state is ContextState.DONE:
+            self._flag(
+                anomalies.after_done(context_id=ctx.context_id, frame_type=kind),
+                ctx,
+                flush_id=flush_id,
+                frame=frame.index,
+            )
+        elif ctx.state is ContextState.CANCELLED and not error:
+            self._flag(
+                anomalies.after_cancel(context_id=ctx.context_id, frame_type=kind), ctx, frame=frame.index
+            )
+        return ctx
+
+    def _attribute(self, ctx: Context, index: int, flush_id: int | None) -> Segment:
         """The segment a server frame belongs to (see the module docstring)."""
         if flush_id is None:
             return ctx.oldest_unclosed()
@@ -608,7 +655,7 @@ class Session:
                 anomalies.flush_id_below_base(flush_id=flush_id, base=ctx.base),
                 ctx,
                 flush_id=flush_id,
-                frame=frame.index,
+                frame=index,
             )
             return ctx.oldest_unclosed()
         while ordinal >= len(ctx.segments):
@@ -627,14 +674,18 @@ class Session:
         for segment in ctx.segments:
             self._segment_changed(segment)
 
-    def _chunk(self, ctx: Context, frame: _Placed, message: Chunk, nbytes: int | None, audio: int) -> None:
-        segment = self._attribute(ctx, frame, message.flush_id)
+    def _chunk(
+        self, ctx: Context, index: int, t: float, flush_id: int | None, nbytes: int | None, audio: int
+    ) -> None:
+        """Chunk frame ``index`` of ``ctx``, at ``t``: ``nbytes`` of audio (None: not base64) whose base64 is
+        ``audio`` bytes into its line. This runs for every chunk: lean on purpose."""
+        segment = self._attribute(ctx, index, flush_id)
         if nbytes is None:
             self._flag(
                 anomalies.bad_base64(context_id=ctx.context_id),
                 ctx,
-                flush_id=message.flush_id,
-                frame=frame.index,
+                flush_id=flush_id,
+                frame=index,
             )
             nbytes = 0
         fmt = ctx.format
@@ -645,17 +696,17 @@ class Session:
                     nbytes=nbytes, encoding=fmt.encoding.value, sample_width=fmt.encoding.sample_width
                 ),
                 ctx,
-                flush_id=message.flush_id,
-                frame=frame.index,
+                flush_id=flush_id,
+                frame=index,
             )
-        if message.flush_id is None:
+        if flush_id is None:
             segment.unnumbered_chunks += 1
             self._flag(
                 anomalies.missing_flush_id(
                     context_id=ctx.context_id, segment=segment.label, flush_sent=ctx.flushes_sent > 0
                 ),
                 ctx,
-                frame=frame.index,
+                frame=index,
                 fold_key=segment.ordinal,
             )
         if segment.state is SegmentState.CLOSED:
@@ -663,16 +714,15 @@ class Session:
                 anomalies.chunk_after_flush_done(context_id=ctx.context_id, segment=segment.label),
                 ctx,
                 flush_id=segment.flush_id,
-                frame=frame.index,
+                frame=index,
             )
-        t = frame.t
         last = segment.last_chunk_t
         if last is not None and t - last > self.thresholds.stall_s and self._stalled(ctx, segment, t):
             self._flag(
                 anomalies.stall(context_id=ctx.context_id, segment=segment.label, gap_s=t - last),
                 ctx,
                 flush_id=segment.flush_id,
-                frame=frame.index,
+                frame=index,
                 fold=False,
             )
         # Durations inline with the context's cached width and rate: this runs for every chunk.
@@ -680,20 +730,20 @@ class Session:
         if segment.first_audio_t is None:
             segment.first_audio_t = t
             segment.start_sample = start_sample
-            segment.first_chunk_frame = frame.index
+            segment.first_chunk_frame = index
         segment.last_chunk_t = t
-        segment.last_chunk_frame = frame.index
+        segment.last_chunk_frame = index
         segment.nbytes += nbytes
         ctx.total_bytes += nbytes
         row = self.chunks.append(
             t,
             ctx.number - 1,
             segment.ordinal,
-            -1 if message.flush_id is None else message.flush_id,
+            -1 if flush_id is None else flush_id,
             start_sample / rate if rate else 0.0,
             nbytes // width / rate if rate else 0.0,
             nbytes,
-            frame.index,
+            index,
             audio if nbytes else -1,
         )
         segment.chunk_rows.append(row)
@@ -722,7 +772,7 @@ class Session:
                 anomalies.flush_done_without_flush_id(context_id=ctx.context_id), ctx, frame=frame.index
             )
             return
-        segment = self._attribute(ctx, frame, flush_id)
+        segment = self._attribute(ctx, frame.index, flush_id)
         assert ctx.base is not None  # a flush_id fixes it
         previous = ctx.last_flush_done_id
         expected = ctx.base if previous is None else previous + 1
