@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flushscope.core.backing import Backing, FileBacking, StoreError
-from flushscope.core.chunk_scan import base64_length
+from flushscope.core.chunk_scan import base64_length, decode_audio
 from flushscope.core.columns import ChunkColumns
 from flushscope.core.frame_store import FrameStore, same_time
 
@@ -67,73 +67,71 @@ class ChunkPlan:
     def read(self, first: int = 0, last: int | None = None) -> list[bytes]:
         """The audio of chunks [first, last) of the plan, one bytes object each."""
         stop = len(self) if last is None else min(last, len(self))
+        if stop <= first:
+            return []
+        span = slice(first, stop)
+        # Python numbers once: indexing numpy arrays item by item costs more than reading the chunk.
+        sources = self.source[span].tolist()
+        offsets = self.offset[span].tolist()
+        rels = self.rel[span].tolist()
+        sizes = self.nbytes[span].tolist()
+        times = self.t[span].tolist()
+        frames = self.frame[span].tolist()
+        aside = self.aside
         out: list[bytes] = []
-        i = first
-        while i < stop:
-            j = self._run_end(i, stop)
-            out.extend(self._read_run(i, j))
+        count = stop - first
+        i = 0
+        while i < count:
+            size = sizes[i]
+            if not size or (aside and first + i in aside):
+                out.append(aside[first + i] if size else b"")
+                i += 1
+                continue
+            # A run: following chunks of the same backing whose lines are near enough to read at once.
+            begin = offsets[i]
+            end = begin + rels[i] + base64_length(size) + 1
+            j = i + 1
+            while j < count and sizes[j] and sources[j] == sources[i] and not (aside and first + j in aside):
+                line = offsets[j]
+                span_end = line + rels[j] + base64_length(sizes[j]) + 1
+                if line < end - 1 or line - end > _RUN_GAP or span_end - begin > _RUN_MAX:
+                    break
+                end = span_end
+                j += 1
+            backing = self.sources[sources[i]]
+            buf = backing.read(begin, end - begin)
+            from_file = isinstance(backing, FileBacking)
+            with memoryview(buf) as view:
+                for k in range(i, j):
+                    line = offsets[k] - begin
+                    at = line + rels[k]
+                    size = sizes[k]
+                    until = at + base64_length(size)
+                    if from_file and not _same_line(buf, line, times[k]):
+                        raise _changed(backing, frames[k], "its line starts differently")
+                    if buf[at - 1] != _QUOTE or buf[until] not in (_QUOTE, _BACKSLASH):
+                        raise _changed(backing, frames[k], "its audio is not where it was")
+                    try:
+                        audio = decode_audio(view[at:until])
+                    except binascii.Error:
+                        raise _changed(backing, frames[k], "its audio is no longer base64") from None
+                    if len(audio) != size:
+                        raise _changed(backing, frames[k], "its audio has another length")
+                    out.append(audio)
             i = j
         return out
 
     def blocks(self, max_bytes: int = 1 << 20) -> Iterator[bytes]:
         """The audio in order, joined into blocks of about ``max_bytes`` (never splitting a chunk)."""
-        nbytes = self.nbytes
-        i, count = 0, len(self)
+        sizes = self.nbytes.tolist()
+        i, count = 0, len(sizes)
         while i < count:
             j, size = i, 0
-            while j < count and (j == i or size + int(nbytes[j]) <= max_bytes):
-                size += int(nbytes[j])
+            while j < count and (j == i or size + sizes[j] <= max_bytes):
+                size += sizes[j]
                 j += 1
             yield b"".join(self.read(i, j))
             i = j
-
-    def _run_end(self, i: int, stop: int) -> int:
-        """The end of the run of chunks from ``i`` that one read covers."""
-        source, offset, rel, nbytes, aside = self.source, self.offset, self.rel, self.nbytes, self.aside
-        if not nbytes[i] or i in aside:
-            return i + 1
-        start = int(offset[i])
-        end = start + int(rel[i]) + base64_length(int(nbytes[i])) + 1
-        j = i + 1
-        while j < stop and nbytes[j] and j not in aside and source[j] == source[i]:
-            line = int(offset[j])
-            span_end = line + int(rel[j]) + base64_length(int(nbytes[j])) + 1
-            if line < end - 1 or line - end > _RUN_GAP or span_end - start > _RUN_MAX:
-                break
-            end = span_end
-            j += 1
-        return j
-
-    def _read_run(self, i: int, j: int) -> list[bytes]:
-        if not self.nbytes[i]:
-            return [b""]
-        if i in self.aside:
-            return [self.aside[i]]
-        backing = self.sources[int(self.source[i])]
-        base = int(self.offset[i])
-        last = j - 1
-        end = int(self.offset[last]) + int(self.rel[last]) + base64_length(int(self.nbytes[last])) + 1
-        buf = backing.read(base, end - base)
-        view = memoryview(buf)
-        from_file = isinstance(backing, FileBacking)
-        out = []
-        for k in range(i, j):
-            line = int(self.offset[k]) - base
-            start = line + int(self.rel[k])
-            size = int(self.nbytes[k])
-            stop = start + base64_length(size)
-            if from_file and not _same_line(buf, line, float(self.t[k])):
-                raise _changed(backing, int(self.frame[k]), "its line starts differently")
-            if buf[start - 1] != _QUOTE or buf[stop] not in (_QUOTE, _BACKSLASH):
-                raise _changed(backing, int(self.frame[k]), "its audio is not where it was")
-            try:
-                audio = binascii.a2b_base64(view[start:stop])
-            except binascii.Error:
-                raise _changed(backing, int(self.frame[k]), "its audio is no longer base64") from None
-            if len(audio) != size:
-                raise _changed(backing, int(self.frame[k]), "its audio has another length")
-            out.append(audio)
-        return out
 
 
 def _same_line(buf: bytes, line: int, t: float) -> bool:
@@ -184,7 +182,9 @@ class AudioReader:
         rows = np.asarray(rows, dtype=np.int64)
         chunks, frames = self._chunks, self._frames
         frame = chunks.column("frame")[rows]
-        aside = {i: self.aside[int(r)] for i, r in enumerate(rows.tolist()) if int(r) in self.aside}
+        aside = (
+            {i: self.aside[r] for i, r in enumerate(rows.tolist()) if r in self.aside} if self.aside else {}
+        )
         return ChunkPlan(
             sources=frames.sources,
             source=frames.column("source")[frame],

@@ -230,6 +230,8 @@ def measure_edges(read: SampleReader, count: int, rate: int, thresholds: Boundar
     (the whole of it only when it is silent). Frames are aligned on the first sample, as if it were all read."""
     frame = max(1, round(rate * thresholds.frame_ms / 1000.0))
     window = max(1, round(rate * thresholds.window_ms / 1000.0))
+    # Everything below usually falls within three windows of either end: read those once.
+    read = _Edges(read, count, 3 * window + 2 * frame)
     head_level = level_dbfs(read(0, min(window, count)))
     tail_level = level_dbfs(read(max(0, count - window), count)) if count else FLOOR_DBFS
     frames = -(-count // frame)
@@ -259,6 +261,40 @@ def measure_edges(read: SampleReader, count: int, rate: int, thresholds: Boundar
         level_dbfs(read(leading, min(leading + window, count))),
         level_dbfs(read(max(leading, sound_end - window), sound_end)),
     )
+
+
+class _Edges:
+    """Samples of a segment read from its ends inwards and kept: [0, head_end) and [tail_start, count). A
+    range outside both widens the nearer side (at least twice as far), until the two meet."""
+
+    def __init__(self, read: SampleReader, count: int, reach: int) -> None:
+        self._read = read
+        self._count = count
+        self._head_end = min(reach, count)
+        self._head: Any = read(0, self._head_end)
+        self._tail_start = max(self._head_end, count - reach)
+        self._tail: Any = read(self._tail_start, count)
+
+    def __call__(self, start: int, stop: int) -> Any:
+        head_end, tail_start = self._head_end, self._tail_start
+        if stop <= head_end:
+            return self._head[start:stop]
+        if start >= tail_start:
+            return self._tail[start - tail_start : stop - tail_start]
+        if start - head_end <= tail_start - stop:
+            end = min(max(stop, 2 * head_end), tail_start)
+            self._head = np.concatenate((self._head, self._read(head_end, end)))
+            self._head_end = end
+        else:
+            begin = max(min(start, tail_start - 2 * (self._count - tail_start)), head_end)
+            self._tail = np.concatenate((self._read(begin, tail_start), self._tail))
+            self._tail_start = begin
+        if self._head_end >= self._tail_start:
+            # They met: one array holds the whole segment.
+            whole = np.concatenate((self._head, self._tail[self._head_end - self._tail_start :]))
+            self._head, self._tail = whole, whole
+            self._head_end, self._tail_start = self._count, 0
+        return self(start, stop)
 
 
 def _first_loud(

@@ -2,8 +2,8 @@
 
 Audio is most of every byte a session receives, and the model needs only its size: where a chunk's base64
 stands in its text (or in its capture line) is found with a few ``find`` calls, the rest of the text (a
-hundred-odd bytes) is parsed as JSON with the base64 cut out, and the base64 itself is only checked against
-the alphabet and measured, never decoded. Anything that does not look exactly like a plain chunk returns
+hundred-odd bytes) is parsed as JSON with the base64 cut out, and the base64 itself is only checked and
+measured (pybase64 does both at several gigabytes a second); the audio is not kept. Anything that does not look exactly like a plain chunk returns
 None, and the caller parses the whole text the ordinary way, which explains whatever is wrong with it.
 
 Why a cut is safe: inside a JSON string every ``"`` is escaped, so ``"data":"`` can only be a member named
@@ -15,26 +15,26 @@ protocol parser types a plain chunk; everything else goes to that parser.
 
 from __future__ import annotations
 
+import binascii
 from typing import Final, NamedTuple
 
 import orjson
+import pybase64
 
 from flushscope.core.capture import line_fields
 from flushscope.core.frames import Direction
 
 __all__ = [
-    "B64_ALPHABET",
     "ScannedChunk",
     "ScannedLine",
     "base64_length",
     "base64_size",
+    "decode_audio",
     "plain_chunk_fields",
     "scan_chunk_line",
     "scan_chunk_text",
 ]
 
-B64_ALPHABET: Final = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-_PAD: Final = ord("=")
 _OPEN: Final = b'"data":"'
 _OPEN_TEXT: Final = '"data":"'
 _INLINE: Final = b',"json":'
@@ -46,17 +46,18 @@ _CHUNK_MEMBERS: Final = frozenset(
 
 def base64_size(data: bytes | bytearray) -> int | None:
     """The number of bytes ``data`` decodes to, if it is base64 as the service sends it (the standard
-    alphabet, a multiple of four characters, ``=`` padding only at the end); None otherwise."""
-    size = len(data)
-    if size % 4:
+    alphabet, a multiple of four characters, ``=`` padding only at the end); None otherwise.
+
+    pybase64 checks and decodes 5 KB in well under a microsecond (SIMD); the decoded bytes are dropped."""
+    try:
+        return len(pybase64.b64decode(data, validate=True))
+    except (binascii.Error, ValueError):
         return None
-    pad = 0
-    if size and data[-1] == _PAD:
-        pad = 2 if data[-2] == _PAD else 1
-    # Deleting the alphabet leaves exactly the padding, or the text was not base64.
-    if len(data.translate(None, B64_ALPHABET)) != pad:
-        return None
-    return size // 4 * 3 - pad
+
+
+def decode_audio(data: bytes | bytearray | memoryview) -> bytes:
+    """Decode base64 that :func:`base64_size` accepted; binascii.Error if it is not (any more)."""
+    return pybase64.b64decode(data, validate=True)
 
 
 def base64_length(nbytes: int) -> int:
