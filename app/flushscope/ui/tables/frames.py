@@ -8,7 +8,6 @@ frame store without reading anything; a frame's text is read back from the captu
 from __future__ import annotations
 
 import bisect
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
