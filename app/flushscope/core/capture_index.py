@@ -129,10 +129,11 @@ class CaptureIndexer:
                 nl = buf.find(b"\n", pos, filled)
                 if nl < 0:
                     self._pos = pos
-                    if not self._fill():
+                    more = self._fill()
+                    buf, pos, filled, base = self._buf, self._pos, self._filled, self._base
+                    if not more:
                         self._eof = True
                         return False
-                    buf, pos, filled, base = self._buf, self._pos, self._filled, self._base
                     continue
                 scanned = scan(buf, pos, nl)
                 if scanned is not None:

@@ -37,6 +37,7 @@ from flushscope.core.columns import ChunkColumns
 from flushscope.core.deadlines import Deadlines
 from flushscope.core.frame_store import FrameStore
 from flushscope.core.frames import Direction, Frame
+from flushscope.core.growable import GrowableArray
 from flushscope.core.model import (
     ConnectionInfo,
     Context,
@@ -927,7 +928,7 @@ class Session:
             conn=conn,
             context_id=context_id,
             flush_id=flush_id,
-            frames=[f for f in (frame, extra_frame) if f is not None],
+            frames=GrowableArray(np.int64, (f for f in (frame, extra_frame) if f is not None)),
             context_number=number,
         )
         self.anomalies.append(anomaly)

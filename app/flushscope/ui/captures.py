@@ -123,7 +123,7 @@ class CaptureController(QObject):
         capture."""
         session = self._begin(path)
         while self._opening:
-            self._step(seconds=None)
+            self._step(whole=True)
         self._bridge.flush()
         return session
 
@@ -209,13 +209,13 @@ class CaptureController(QObject):
             self.progressChanged.emit(-1.0)
         self._release_waiters()
 
-    def _step(self, seconds: float | None = STEP_S) -> None:
-        """Index the capture shown for a while; schedule the next step, or end the pass."""
+    def _step(self, *, whole: bool = False) -> None:
+        """Index the capture shown for a while (or to its end); schedule the next step, or end the pass."""
         indexer = self._indexer
         if indexer is None:
             return
         try:
-            more = indexer.step(seconds=seconds)
+            more = indexer.step(seconds=None if whole else STEP_S)
         except CaptureError as exc:
             self._set_notice(f"{exc}; the frames indexed so far are shown")
             self.status.emit(self._notice)
@@ -223,7 +223,7 @@ class CaptureController(QObject):
         if self._opening:
             self.progressChanged.emit(indexer.progress)
         if more:
-            if seconds is not None:
+            if not whole:
                 self._step_timer.start(0)
             return
         if self._opening:
