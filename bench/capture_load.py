@@ -129,6 +129,8 @@ def write_capture(path: Path, chunks: int, contexts: int, chunk_bytes: int) -> t
                 put(t, Direction.RECV, json.dumps({"type": "flush_done", **common, "flush_done": True}))
                 s["segment"] += 1
             if last:
+                end = {"context_id": cid, "model_id": "sonic-3", "transcript": "", "continue": False}
+                put(t, Direction.SEND, json.dumps(end, separators=(",", ":")))
                 put(t, Direction.RECV, json.dumps({"type": "done", "context_id": cid, "status_code": 206}))
         put(step * CHUNK_INTERVAL / contexts, Direction.META, meta_text("close", code=1000, reason=""))
     return frames, written_chunks
@@ -246,7 +248,9 @@ def main() -> None:
     finally:
         if not args.keep:
             path.unlink(missing_ok=True)
-    export_text = "" if exported is None else f"; WAV export of one segment {exported['export'] * 1000:.0f} ms"
+    export_text = (
+        "" if exported is None else f"; WAV export of one segment {exported['export'] * 1000:.0f} ms"
+    )
     print(
         f"{chunks:,} chunks ({size / 1e9:.2f} GB): report {wall:.2f} s, bare loop {bare_wall:.2f} s, ratio "
         f"report/bare {wall / bare_wall:.2f} (target <= 1.5); peak RSS {peak / 2**20:,.0f} MiB (target <= 1024)"

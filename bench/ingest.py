@@ -160,7 +160,9 @@ async def client_flushscope(
     finally:
         await client.aclose()
         recorder.close()
-    return sum(1 for f in session.frames if f.dir.value == "recv")
+    from flushscope.core.frames import Direction
+
+    return len(session.frames.indices(Direction.RECV))
 
 
 def run_child(args: argparse.Namespace) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from flushscope.core.levels import FLOOR_DBFS, as_float64, frame_levels, level_dbfs
+from flushscope.core.levels import FLOOR_DBFS, as_float64, wide_frame_levels, wide_level_dbfs
 from flushscope.core.model import Context, Segment
 from flushscope.core.session import Session
 from flushscope.core.text_shape import ends_sentence
@@ -230,10 +230,10 @@ def measure_edges(read: SampleReader, count: int, rate: int, thresholds: Boundar
     (the whole of it only when it is silent). Frames are aligned on the first sample, as if it were all read."""
     frame = max(1, round(rate * thresholds.frame_ms / 1000.0))
     window = max(1, round(rate * thresholds.window_ms / 1000.0))
-    # Everything below usually falls within three windows of either end: read those once.
-    read = _Edges(read, count, 3 * window + 2 * frame)
-    head_level = level_dbfs(read(0, min(window, count)))
-    tail_level = level_dbfs(read(max(0, count - window), count)) if count else FLOOR_DBFS
+    # Everything below usually falls within two windows and two frames of either end: read those once.
+    read = _Edges(read, count, 2 * window + 2 * frame)
+    head_level = wide_level_dbfs(read(0, min(window, count)))
+    tail_level = wide_level_dbfs(read(max(0, count - window), count)) if count else FLOOR_DBFS
     frames = -(-count // frame)
     # Enough frames for the edge window at once, then twice as many each time.
     block = max(4, -(-2 * window // frame))
@@ -245,10 +245,10 @@ def measure_edges(read: SampleReader, count: int, rate: int, thresholds: Boundar
     # the last loud frame, the first and last sample above the threshold's amplitude place the edge exactly.
     floor = 10.0 ** (thresholds.silence_dbfs / 20.0)
     first_loud = first * frame
-    head = np.flatnonzero(np.abs(as_float64(read(first_loud, min(first_loud + frame, count)))) >= floor)
+    head = np.flatnonzero(np.abs(read(first_loud, min(first_loud + frame, count))) >= floor)
     leading = first_loud + (int(head[0]) if head.size else 0)
     last_loud = last * frame
-    tail = np.flatnonzero(np.abs(as_float64(read(last_loud, min(last_loud + frame, count)))) >= floor)
+    tail = np.flatnonzero(np.abs(read(last_loud, min(last_loud + frame, count))) >= floor)
     sound_end = last_loud + (int(tail[-1]) + 1 if tail.size else min(frame, count - last_loud))
     trailing = count - sound_end
     return SegmentSound(
@@ -258,22 +258,23 @@ def measure_edges(read: SampleReader, count: int, rate: int, thresholds: Boundar
         trailing,
         head_level,
         tail_level,
-        level_dbfs(read(leading, min(leading + window, count))),
-        level_dbfs(read(max(leading, sound_end - window), sound_end)),
+        wide_level_dbfs(read(leading, min(leading + window, count))),
+        wide_level_dbfs(read(max(leading, sound_end - window), sound_end)),
     )
 
 
 class _Edges:
-    """Samples of a segment read from its ends inwards and kept: [0, head_end) and [tail_start, count). A
-    range outside both widens the nearer side (at least twice as far), until the two meet."""
+    """Samples of a segment read from its ends inwards and kept, as float64 with NaN and infinities made
+    plain (:func:`as_float64`, once): [0, head_end) and [tail_start, count). A range outside both widens
+    the nearer side (at least twice as far), until the two meet."""
 
     def __init__(self, read: SampleReader, count: int, reach: int) -> None:
-        self._read = read
+        self._read: SampleReader = lambda start, stop: as_float64(read(start, stop))
         self._count = count
         self._head_end = min(reach, count)
-        self._head: Any = read(0, self._head_end)
+        self._head: Any = self._read(0, self._head_end)
         self._tail_start = max(self._head_end, count - reach)
-        self._tail: Any = read(self._tail_start, count)
+        self._tail: Any = self._read(self._tail_start, count)
 
     def __call__(self, start: int, stop: int) -> Any:
         head_end, tail_start = self._head_end, self._tail_start
@@ -304,7 +305,9 @@ def _first_loud(
     k = 0
     while k < frames:
         stop = min(frames, k + block)
-        loud = np.flatnonzero(frame_levels(read(k * frame, min(stop * frame, count)), frame) >= threshold)
+        loud = np.flatnonzero(
+            wide_frame_levels(read(k * frame, min(stop * frame, count)), frame) >= threshold
+        )
         if loud.size:
             return k + int(loud[0])
         k, block = stop, 2 * block
@@ -318,7 +321,9 @@ def _last_loud(
     stop = frames
     while stop > first + 1:
         k = max(first + 1, stop - block)
-        loud = np.flatnonzero(frame_levels(read(k * frame, min(stop * frame, count)), frame) >= threshold)
+        loud = np.flatnonzero(
+            wide_frame_levels(read(k * frame, min(stop * frame, count)), frame) >= threshold
+        )
         if loud.size:
             return k + int(loud[-1])
         stop, block = k, 2 * block
