@@ -44,8 +44,8 @@ SAVE_FILTER: Final = f"flushscope capture (*{CAPTURE_SUFFIX});;HAR file (*.har)"
 
 log = logging.getLogger("flushscope.window")
 
-#: One step of indexing runs this long; then the loop runs (paints, input) before the next.
-STEP_S: Final = 0.03
+#: One step of indexing runs this long; then the loop runs (paints, input, asyncio) before the next.
+STEP_S: Final = 0.02
 #: How often a capture shown is checked for lines appended, and for having been moved or deleted.
 FOLLOW_MS: Final = 1000
 
@@ -93,6 +93,9 @@ class CaptureController(QObject):
         self._opening = False
         self._notice = ""
         self._waiters: list[asyncio.Future[None]] = []
+        # The next step: queued on the asyncio loop (behind what is already waiting there, so the live
+        # session's sockets and timers keep their turn), or on a Qt timer where no asyncio loop runs.
+        self._next_step: asyncio.Handle | None = None
         self._step_timer = QTimer(self)
         self._step_timer.setSingleShot(True)
         self._step_timer.timeout.connect(self._step)
@@ -197,8 +200,21 @@ class CaptureController(QObject):
         self.captureOpened.emit(str(path))
         return session
 
+    def _schedule_step(self) -> None:
+        try:
+            self._next_step = asyncio.get_running_loop().call_soon(self._step)
+        except RuntimeError:
+            self._step_timer.start(0)
+
+    @property
+    def _stepping(self) -> bool:
+        return self._next_step is not None or self._step_timer.isActive()
+
     def _stop(self) -> None:
         """Stop indexing and following the capture shown (its session stays readable while in use)."""
+        if self._next_step is not None:
+            self._next_step.cancel()
+            self._next_step = None
         self._step_timer.stop()
         self._follow_timer.stop()
         if self._indexer is not None:
@@ -211,6 +227,7 @@ class CaptureController(QObject):
 
     def _step(self, *, whole: bool = False) -> None:
         """Index the capture shown for a while (or to its end); schedule the next step, or end the pass."""
+        self._next_step = None
         indexer = self._indexer
         if indexer is None:
             return
@@ -224,7 +241,7 @@ class CaptureController(QObject):
             self.progressChanged.emit(indexer.progress)
         if more:
             if not whole:
-                self._step_timer.start(0)
+                self._schedule_step()
             return
         if self._opening:
             self._end_of_pass(indexer)
@@ -276,7 +293,7 @@ class CaptureController(QObject):
             self._set_notice(whereabouts)
             self.status.emit(whereabouts)
         indexer = self._indexer
-        if indexer is None or self._step_timer.isActive():
+        if indexer is None or self._stepping:
             return
         before = len(session.frames)
         self._step()

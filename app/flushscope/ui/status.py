@@ -86,6 +86,7 @@ class StatusBar(QStatusBar):
             widget.hide()
             self.addPermanentWidget(widget)
         self._notice = ""
+        self._progress = -1.0
         self._elapsed = QElapsedTimer()
         bridge.ticked.connect(self._ticked)
         bridge.sessionReplaced.connect(self.refresh)
@@ -95,12 +96,23 @@ class StatusBar(QStatusBar):
         self.connection_label.setText(text)
 
     def show_progress(self, fraction: float) -> None:
-        """How much of the capture being opened is read (0 to 1); a negative value hides the bar."""
+        """How much of the capture being opened is read (0 to 1); a negative value hides the bar. The bar
+        moves at the status bar's pace (:data:`REFRESH_MS`), not at every step of the pass: a progress bar
+        repaints the window as soon as its value changes."""
         shown = fraction >= 0
-        if shown:
-            self.progress_bar.setValue(round(min(fraction, 1.0) * PROGRESS_STEPS))
-        self.progress_bar.setVisible(shown)
-        self.stop_button.setVisible(shown)
+        self._progress = min(fraction, 1.0)
+        if shown != self.progress_bar.isVisible():
+            self._set_progress(max(self._progress, 0.0))
+            self.progress_bar.setVisible(shown)
+            self.stop_button.setVisible(shown)
+
+    def _set_progress(self, fraction: float) -> None:
+        # QProgressBar.setValue repaints at once, and with it everything else waiting to be painted (the
+        # timeline): with updates off it only asks for a paint, which comes with the others.
+        bar = self.progress_bar
+        bar.setUpdatesEnabled(False)
+        bar.setValue(round(fraction * PROGRESS_STEPS))
+        bar.setUpdatesEnabled(True)
 
     def set_notice(self, text: str) -> None:
         """Something to keep saying about the session shown (empty: nothing); the session's own store
@@ -136,6 +148,8 @@ class StatusBar(QStatusBar):
         info_text = f" (+{info} info)" if info else ""
         self.anomalies_label.setText(f"Anomalies: {counted}{info_text}")
         self._show_notice()
+        if self._progress >= 0:
+            self._set_progress(self._progress)
         self.refreshed.emit()
 
 
