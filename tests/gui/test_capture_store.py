@@ -207,3 +207,31 @@ def test_streamed_columns_are_the_columns_of_everything(count: int, columns: int
     mins, maxs = min_max_streamed(iter(blocks), count, columns)
     expected = min_max_columns(samples, columns)
     assert mins.tolist() == expected[0].tolist() and maxs.tolist() == expected[1].tolist()
+
+
+def test_the_status_bar_says_when_the_session_is_kept_in_memory(qtbot: QtBot) -> None:
+    from flushscope.core.session import Session
+    from flushscope.ui.bridge import SessionBridge
+    from flushscope.ui.status import StatusBar
+
+    session = Session()
+    bridge = SessionBridge(session)
+    status = StatusBar(bridge)
+    qtbot.addWidget(status)
+    status.show()
+    status.refresh()
+    assert not status.notice_label.isVisible()
+    # The live capture could not be created: said, with where the frames are.
+    status.recording_problem = lambda: "cannot record the capture /nowhere/x.fscap.jsonl: Permission denied"
+    status.refresh()
+    assert status.notice_label.isVisible()
+    assert status.notice_label.toolTip() == (
+        "cannot record the capture /nowhere/x.fscap.jsonl: Permission denied; the session is kept in memory"
+    )
+    # It stopped recording on the way: the store's own words come first.
+    session.frames.problem = "the capture file stopped recording: [Errno 28] No space left on device; frames from 3 on are kept in memory"
+    status.refresh()
+    assert status.notice_label.toolTip() == session.frames.problem
+    # A notice about a capture shown (moved, say) comes before both.
+    status.set_notice("x.fscap.jsonl was moved or deleted")
+    assert status.notice_label.toolTip() == "x.fscap.jsonl was moved or deleted"

@@ -86,6 +86,8 @@ class StatusBar(QStatusBar):
             widget.hide()
             self.addPermanentWidget(widget)
         self._notice = ""
+        #: Why the session shown is not recorded to a file, if it is not (the window asks the live session).
+        self.recording_problem: Callable[[], str | None] = lambda: None
         self._progress = -1.0
         self._elapsed = QElapsedTimer()
         bridge.ticked.connect(self._ticked)
@@ -122,6 +124,8 @@ class StatusBar(QStatusBar):
 
     def _show_notice(self) -> None:
         text = self._notice or self.bridge.session.frames.problem or ""
+        if not text and (problem := self.recording_problem()):
+            text = problem if "memory" in problem else f"{problem}; the session is kept in memory"
         if text == self.notice_label.toolTip():
             return
         short = text if len(text) <= 90 else text[:89] + "…"

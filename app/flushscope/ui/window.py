@@ -190,6 +190,7 @@ class MainWindow(QMainWindow):
         captures.progressChanged.connect(self.status.show_progress)
         self.status.stopRequested.connect(captures.cancel_opening)
         captures.noticeChanged.connect(self.status.set_notice)
+        self.status.recording_problem = lambda: self.live.capture_error if captures.viewing is None else None
         captures.progressChanged.connect(self.analysis.hold_while_opening)
         captures.openFinished.connect(self._capture_opened)
         scripts.contextNamed.connect(live.name_context)
