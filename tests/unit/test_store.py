@@ -416,3 +416,36 @@ def test_the_model_keeps_no_python_object_per_chunk(tmp_path: Path) -> None:
     assert held <= 2 * per_chunk * len(large.frames) + 64 * 1024
     small.frames.close()
     large.frames.close()
+
+
+# --- the scan in a second process -----------------------------------------------------------------------
+
+
+def test_scanning_in_a_second_process_gives_the_same_session(
+    tmp_path: Path, recorded: tuple[Path, Session, dict[str, list[bytes]]]
+) -> None:
+    path, live, _ = recorded
+    # Odd lines too: a bad one, a chunk the scan leaves to the parser, an unfinished last line.
+    lines = path.read_text().splitlines(keepends=True)
+    lines.insert(5, "garbage\n")
+    lines.insert(
+        9,
+        chunk("pcm_s16le", b"\x01\x02", compact=False).join(
+            ['{"t":0.5,"conn":1,"dir":"recv","json":', "}\n"]
+        ),
+    )
+    lines.append('{"t":9.0,"conn":1,"dir":"re')
+    odd = tmp_path / "odd.fscap.jsonl"
+    odd.write_text("".join(lines))
+    for capture in (path, odd):
+        one, _, one_warnings = index_capture(capture, parallel=False)
+        two, _, two_warnings = index_capture(capture, parallel=True)
+        assert two_warnings == one_warnings
+        assert snapshot(two) == snapshot(one)
+        one.frames.close()
+        two.frames.close()
+    assert snapshot(index_capture(path, parallel=True)[0]) == snapshot(live)
+    assert one_warnings == [
+        "line 6: not JSON: Expecting value at column 1; the line is left out",
+        f"line {len(lines)} is incomplete (the recording was cut off); loaded {len(lines) - 3} frames",
+    ]

@@ -10,7 +10,8 @@ from flushscope.core.session import Session
 def load_session(path: str) -> Session:
     """A session opened from a capture (indexed: its audio stays in the file) or a HAR file (kept in
     memory), told apart by content; loader warnings go to stderr. Raises ``CaptureError``."""
-    opened = open_recording(path)
+    # The command line has no threads of its own: a big capture is scanned in a second process.
+    opened = open_recording(path, parallel=None)
     for warning in opened.warnings:
         print_error(f"{path}: {warning}")
     opened.session.finish()

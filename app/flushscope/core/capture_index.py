@@ -8,7 +8,8 @@ model as its text. The session's store keeps per frame where its line is, not th
 
 The pass runs in steps (:meth:`CaptureIndexer.step`: so many lines, or so many seconds), so that a window can
 index on its loop between paints and show the session as it grows; :meth:`CaptureIndexer.run` does it all at
-once (the command line). A file still being written can be followed: a step at the end of the file reads
+once (the command line), with the scan of a big file in a second process ahead of the model
+(:mod:`~flushscope.core.scan_ahead`). A file still being written can be followed: a step at the end of the file reads
 whatever was appended since.
 
 Bad lines lose nothing else: each is left out with a warning naming its line, and the pass goes on. An
@@ -37,6 +38,7 @@ from flushscope.core.capture import (
 from flushscope.core.chunk_scan import scan_chunk_line
 from flushscope.core.frame_store import FrameStore
 from flushscope.core.frames import Frame
+from flushscope.core.scan_ahead import NO_FLUSH_ID, ScanAhead, scan_ahead_available
 from flushscope.core.session import Session, Thresholds
 
 __all__ = ["BLOCK_BYTES", "CaptureIndexer", "index_capture"]
@@ -206,12 +208,69 @@ class CaptureIndexer:
         t, conn, direction, text = parse_line(raw, self.name, self._lineno)
         self.session.add_uninterpreted(Frame(index, t, conn, direction, text), exc)
 
-    def run(self) -> Session:
-        """Index the whole file now; :meth:`finish` it; returns the session."""
+    def run(self, *, parallel: bool | None = False) -> Session:
+        """Index the whole file now; :meth:`finish` it; returns the session. ``parallel``: scan the lines in
+        a second process, ahead of the model (:mod:`~flushscope.core.scan_ahead`); None: when the file is
+        big enough for it to pay, and the system can fork. Only for a process without threads of its own
+        (the command line): a forked child gets a copy of them all."""
+        if parallel is None:
+            parallel = scan_ahead_available(self._size)
+        if parallel and not self._closed and self._pos == self._filled == 0:
+            self._run_ahead()
         while self.step():
             pass
         self.finish()
         return self.session
+
+    def _run_ahead(self) -> None:
+        """The pass with the scan in a second process: the same lines given to the same model."""
+        session = self.session
+        frames = session.frames
+        backing = frames.file
+        assert backing is not None
+        add_chunk = session.add_chunk_line
+        try:
+            with ScanAhead(self.path, self._base) as ahead:
+                for block in ahead:
+                    contexts = block.contexts
+                    for offset, size, chunk, t, conn, code, flush_id, nbytes, audio in zip(
+                        block.offset.tolist(),
+                        block.size.tolist(),
+                        block.chunk.tolist(),
+                        block.t.tolist(),
+                        block.conn.tolist(),
+                        block.context.tolist(),
+                        block.flush_id.tolist(),
+                        block.nbytes.tolist(),
+                        block.audio.tolist(),
+                        strict=True,
+                    ):
+                        if chunk:
+                            index = len(frames)
+                            try:
+                                add_chunk(
+                                    t,
+                                    conn,
+                                    contexts[code],
+                                    None if flush_id == NO_FLUSH_ID else flush_id,
+                                    nbytes,
+                                    offset,
+                                    size,
+                                    audio,
+                                )
+                            except Exception as exc:
+                                self._model_fault(backing.read(offset, size), index, exc)
+                        else:
+                            self._line(backing.read(offset, size), offset)
+                        self._lineno += 1
+                end = ahead.end
+        except OSError as exc:
+            raise CaptureError(self.name, self._lineno, f"cannot read: {exc}") from None
+        # What follows the last whole line (an unfinished one, if any) is the steps' to read.
+        assert end is not None
+        self._file.seek(end)
+        self._base = end
+        self._size = max(self._size, end)
 
     def finish(self) -> None:
         """The pass is over: an incomplete last line is cut off (said in :attr:`warnings`); the reading file
@@ -239,10 +298,10 @@ class CaptureIndexer:
 
 
 def index_capture(
-    path: str | os.PathLike[str], thresholds: Thresholds | None = None
+    path: str | os.PathLike[str], thresholds: Thresholds | None = None, *, parallel: bool | None = False
 ) -> tuple[Session, CaptureHeader, list[str]]:
     """Index a whole capture file: the session, its header and the warnings (bad lines left out, a cut-off
-    end). :class:`CaptureError` if it is not a capture."""
+    end). :class:`CaptureError` if it is not a capture. ``parallel`` as for :meth:`CaptureIndexer.run`."""
     indexer = CaptureIndexer(path, thresholds)
-    session = indexer.run()
+    session = indexer.run(parallel=parallel)
     return session, indexer.header, indexer.warnings

@@ -87,14 +87,16 @@ class OpenedRecording:
     warnings: list[str]
 
 
-def open_recording(path: str | os.PathLike[str], thresholds: Thresholds | None = None) -> OpenedRecording:
+def open_recording(
+    path: str | os.PathLike[str], thresholds: Thresholds | None = None, *, parallel: bool | None = False
+) -> OpenedRecording:
     """A capture or a HAR file as a session: a capture is indexed (its frames and audio are read back from
-    the file when needed), a HAR file (small, and without offsets to keep) is kept in memory. Raises
-    :class:`CaptureError`."""
+    the file when needed; ``parallel`` as for :meth:`~flushscope.core.capture_index.CaptureIndexer.run`), a
+    HAR file (small, and without offsets to keep) is kept in memory. Raises :class:`CaptureError`."""
     if detect_format(path) is RecordingFormat.HAR:
         loaded = read_har(path)
         return OpenedRecording(rebuild(loaded.frames, thresholds), loaded.header, loaded.warnings)
-    session, header, warnings = index_capture(path, thresholds)
+    session, header, warnings = index_capture(path, thresholds, parallel=parallel)
     return OpenedRecording(session, header, warnings)
 
 
