@@ -384,3 +384,25 @@ def test_a_long_segment_is_read_at_its_ends_only() -> None:
     assert (sound.leading_samples, sound.trailing_samples) == (round(0.05 * RATE) + 1, round(0.08 * RATE))
     # A minute of sound: less than a second of it read.
     assert read_samples < RATE
+
+
+def test_half_the_boundaries_measured_in_a_forked_child_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flushscope.core import boundaries
+
+    session = Session()
+    wire = Wire(session)
+    for name in "abc":
+        wire.send(
+            name, "One. ", output_format={"container": "raw", "encoding": "pcm_s16le", "sample_rate": RATE}
+        )
+        for flush_id in (1, 2, 3):
+            audio = encode(
+                np.concatenate([silence(0.02 * flush_id), tone(0.2, -20.0), silence(0.03)]),
+                Encoding.PCM_S16LE,
+            )
+            wire.chunk(name, flush_id, audio)
+            wire.flush_done(name, flush_id)
+    monkeypatch.setattr(boundaries, "PARALLEL_CHUNKS", 1)
+    serial = session_boundaries(session)
+    assert len(serial) == 6
+    assert session_boundaries(session, parallel=True) == serial

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from flushscope.core.forked import Forked, fork_available
 from flushscope.core.levels import FLOOR_DBFS, as_float64, wide_frame_levels, wide_level_dbfs
 from flushscope.core.model import Context, Segment
 from flushscope.core.session import Session
@@ -360,10 +361,25 @@ def context_boundaries(ctx: Context, thresholds: BoundaryThresholds | None = Non
     return [_boundary(ctx, before, after, limits) for before, after in pairwise(measured)]
 
 
-def session_boundaries(session: Session, thresholds: BoundaryThresholds | None = None) -> list[Boundary]:
-    """Every flush boundary of every context, context by context."""
+#: A session with fewer chunks than this is measured in one process, whatever the caller allows.
+PARALLEL_CHUNKS = 50_000
+
+
+def session_boundaries(
+    session: Session, thresholds: BoundaryThresholds | None = None, *, parallel: bool = False
+) -> list[Boundary]:
+    """Every flush boundary of every context, context by context. ``parallel``: a big session's later
+    contexts are measured in a forked child meanwhile (for a process without threads: the command line)."""
     limits = thresholds or BoundaryThresholds()
-    return [b for ctx in session.contexts for b in context_boundaries(ctx, limits)]
+    contexts = session.contexts
+    if not parallel or session.chunks.size < PARALLEL_CHUNKS or len(contexts) < 2 or not fork_available():
+        return [b for ctx in contexts for b in context_boundaries(ctx, limits)]
+    # Two halves of about as many chunks each: the second measured in the child, the first here.
+    counts = np.cumsum([ctx.chunk_count for ctx in contexts])
+    split = min(max(1, int(np.searchsorted(counts, counts[-1] / 2))), len(contexts) - 1)
+    later = Forked(lambda: [b for ctx in contexts[split:] for b in context_boundaries(ctx, limits)])
+    first = [b for ctx in contexts[:split] for b in context_boundaries(ctx, limits)]
+    return first + later.result()
 
 
 def _boundary(

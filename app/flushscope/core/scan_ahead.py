@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from flushscope.core.chunk_scan import scan_chunk_line
+from flushscope.core.forked import fork_available
 
 __all__ = ["NO_FLUSH_ID", "ScanAhead", "ScannedBlock", "scan_ahead_available", "scan_block"]
 
@@ -150,7 +151,7 @@ def _child(path: str, start: int, out: Connection) -> None:
 
 def scan_ahead_available(size: int) -> bool:
     """Whether a file of ``size`` bytes is worth scanning in a second process here."""
-    return size >= WORTHWHILE_BYTES and "fork" in multiprocessing.get_all_start_methods()
+    return size >= WORTHWHILE_BYTES and fork_available()
 
 
 class ScanAhead:
