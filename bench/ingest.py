@@ -12,7 +12,12 @@ it can. Each client runs in a fresh process, one after another, and reports its 
   (c) flushscope: flushscope's client + session model + capture writer
   and, to show where (c)'s time goes, flushscope without its capture file (not part of the ratios).
 
-Last line: the CPU-per-frame ratios a/c and b/c for each chunk size and compression setting.
+Memory: each client's RSS growth over the burst; for flushscope, per chunk received (the capture file's
+pages are the kernel's page cache, not the process's RSS). Target: at most 256 bytes per chunk with a
+capture file (the audio stays in the file); without one, the audio is kept in memory.
+
+Last line: the CPU-per-frame ratios a/c and b/c for each chunk size and compression setting, and
+flushscope's RSS growth per chunk.
 """
 
 from __future__ import annotations
@@ -155,7 +160,9 @@ async def client_flushscope(
     finally:
         await client.aclose()
         recorder.close()
-    return sum(1 for f in session.frames if f.dir.value == "recv")
+    from flushscope.core.frames import Direction
+
+    return len(session.frames.indices(Direction.RECV))
 
 
 def run_child(args: argparse.Namespace) -> None:
@@ -255,15 +262,21 @@ def main() -> None:
                     label = f"{size // 1024} KiB, {'deflate' if compress else 'no compression'}"
                     print(f"\n{label}: {args.contexts} contexts x {inputs} inputs x ~{per_input} chunks")
                     cpu: dict[str, float] = {}
+                    grown: dict[str, float] = {}
                     for kind in (*CLIENTS, "no-capture"):
                         r = child(kind, url, args.contexts, inputs, compress, capture)
                         cpu[kind] = r["cpu"] / r["frames"]
+                        grown[kind] = r["rss_growth"] / r["frames"]
                         print(
                             f"  {kind:<11}{r['frames']:>8} frames  {r['frames'] / r['wall']:>8.0f} frames/s  "
-                            f"{cpu[kind] * 1e6:>7.1f} us CPU/frame"
+                            f"{cpu[kind] * 1e6:>7.1f} us CPU/frame  RSS +{r['rss_growth'] / 1e6:>7.1f} MB "
+                            f"({grown[kind]:,.0f} bytes/frame)"
                         )
                     a_c, b_c = cpu["bare"] / cpu["flushscope"], cpu["sdk"] / cpu["flushscope"]
-                    ratios.append(f"{label}: a/c {a_c:.2f} b/c {b_c:.2f}")
+                    ratios.append(
+                        f"{label}: a/c {a_c:.2f} b/c {b_c:.2f}, RSS {grown['flushscope']:,.0f} bytes/frame "
+                        f"({grown['no-capture']:,.0f} without a capture file)"
+                    )
                     headroom[label] = 1 / (cpu["flushscope"] * REAL_CHUNKS_PER_SECOND)
             finally:
                 server.terminate()
@@ -288,7 +301,7 @@ def main() -> None:
                 f"grew the flushscope client by {r['rss_growth'] / 1e6:.1f} MB: "
                 f"{r['rss_growth'] / audio:.2f} x the raw audio"
             )
-    print("CPU per frame ratios: " + "; ".join(ratios))
+    print("CPU per frame ratios and flushscope's RSS growth: " + "; ".join(ratios))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/playback.py
 
 Real PortAudio plays into ALSA's file plugin (a configuration written to a temporary directory, as in
 tests/integration/test_playback.py), so no sound card is needed. A segment of espeak-ng speech (about 5 s,
-pcm_s16le at 24 kHz, fed as frames through a Session) is played 30 times from a stopped player, and 30 times
+pcm_s16le at 24 kHz, recorded as frames to a capture file, then opened from it as the window opens captures,
+so that every play reads the audio back from the file) is played 30 times from a stopped player, and 30 times
 while the previous play is still running (which has to fade out and close first). The baseline is a bare
 ``sounddevice.OutputStream`` opened and started with a trivial callback: the time to its first callback.
 Target: under 30 ms. The last line gives p50/p95 of each and the ratio player/baseline of p50.
@@ -37,7 +38,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 import sounddevice as sd  # noqa: E402
 
 from flushscope.audio.player import DEFAULT_LATENCY, Player  # noqa: E402
+from flushscope.core.capture import CaptureWriter  # noqa: E402
+from flushscope.core.capture_index import index_capture  # noqa: E402
 from flushscope.core.frames import Direction  # noqa: E402
+from flushscope.core.recorder import Recorder  # noqa: E402
 from flushscope.core.session import Segment, Session  # noqa: E402
 from flushscope.emulator.context import render  # noqa: E402
 from flushscope.emulator.espeak import Synthesizer  # noqa: E402
@@ -55,7 +59,10 @@ def build_segment() -> Segment:
     fmt = AudioFormat(Encoding.PCM_S16LE, RATE)
     with Synthesizer() as synth:
         audio = render(synth.synthesize(TEXT, voice_for(None, "en")), fmt)
+    capture = Path(_TMP.name) / "segment.fscap.jsonl"
     session = Session()
+    clock = [0.0]
+    recorder = Recorder(session, CaptureWriter(capture, "ws://127.0.0.1:1/tts/websocket"), lambda: clock[0])
     request = {
         "context_id": "bench",
         "model_id": "sonic-3",
@@ -64,14 +71,13 @@ def build_segment() -> Segment:
         "continue": True,
         "max_buffer_delay_ms": 0,
     }
-    t = 0.0
-    session.add_text(t, 1, Direction.SEND, json.dumps({**request, "transcript": TEXT}))
-    session.add_text(t, 1, Direction.SEND, json.dumps({**request, "transcript": "", "flush": True}))
+    recorder.record(1, Direction.SEND, json.dumps({**request, "transcript": TEXT}))
+    recorder.record(1, Direction.SEND, json.dumps({**request, "transcript": "", "flush": True}))
     for at in range(0, len(audio), 4800):  # 100 ms chunks
-        t += 0.01
+        clock[0] += 0.01
         data = base64.b64encode(audio[at : at + 4800]).decode()
         chunk = {"type": "chunk", "context_id": "bench", "status_code": 206, "done": False, "data": data}
-        session.add_text(t, 1, Direction.RECV, json.dumps({**chunk, "flush_id": 1}))
+        recorder.record(1, Direction.RECV, json.dumps({**chunk, "flush_id": 1}))
     flush_done = {
         "type": "flush_done",
         "context_id": "bench",
@@ -79,8 +85,11 @@ def build_segment() -> Segment:
         "done": False,
         "flush_id": 1,
     }
-    session.add_text(t + 0.01, 1, Direction.RECV, json.dumps({**flush_done, "flush_done": True}))
-    return session.contexts[0].segments[0]
+    recorder.record(1, Direction.RECV, json.dumps({**flush_done, "flush_done": True}))
+    recorder.close()
+    opened, _, _ = index_capture(capture)
+    opened.finish()
+    return opened.contexts[0].segments[0]
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:

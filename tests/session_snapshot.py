@@ -23,9 +23,11 @@ def segment_snapshot(segment: Segment) -> dict[str, Any]:
         "flush_done": (segment.flush_done_t, segment.flush_done_frame),
         "first_audio_t": segment.first_audio_t,
         "start_sample": segment.start_sample,
-        "chunk_frames": list(segment.chunk_frames),
-        "chunk_times": list(segment.chunk_times),
-        "chunk_audio": list(segment.chunk_audio),
+        "chunk_frames": segment.chunk_frames,
+        "chunk_times": segment.chunk_times,
+        "chunk_ends": (segment.first_chunk_frame, segment.last_chunk_frame, segment.last_chunk_t),
+        # Read back from where the session keeps it (its capture file, or memory).
+        "chunk_audio": segment.audio_chunks(),
         "chunk_rows": list(segment.chunk_rows),
         "nbytes": segment.nbytes,
         "unnumbered_chunks": segment.unnumbered_chunks,
@@ -61,7 +63,7 @@ def _anomaly(a: Anomaly) -> tuple[Any, ...]:
 
 
 def snapshot(session: Session) -> dict[str, Any]:
-    """The whole model: frames (their full text, audio put back), connections, contexts, chunk columns and
+    """The whole model: frames (their full text, read back), connections, contexts, chunk columns and
     anomalies."""
     columns = session.chunks
     return {

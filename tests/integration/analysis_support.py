@@ -10,7 +10,6 @@ from typing import Any
 import pytest_asyncio
 
 from flushscope.core.capture import CaptureWriter
-from flushscope.core.frames import Frame
 from flushscope.core.recorder import Recorder
 from flushscope.core.scenario import parse_scenario
 from flushscope.core.session import Session, SessionObserver
@@ -45,7 +44,7 @@ async def until(session: Session, condition: Callable[[], bool], timeout: float 
     changed = asyncio.Event()
 
     class Wake(SessionObserver):
-        def frame_added(self, frame: Frame) -> None:
+        def frame_added(self, index: int) -> None:
             changed.set()
 
     observer = Wake()

@@ -17,7 +17,6 @@ import pytest_asyncio
 
 from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.capture import CaptureWriter, read_capture
-from flushscope.core.frames import Frame
 from flushscope.core.recorder import Recorder
 from flushscope.core.scenario import parse_scenario
 from flushscope.core.session import ContextState, SegmentState, Session, SessionObserver, rebuild
@@ -337,7 +336,7 @@ async def _until(session: Session, condition: Any, timeout: float = TIMEOUT) -> 
     changed = asyncio.Event()
 
     class Wake(SessionObserver):
-        def frame_added(self, frame: Frame) -> None:
+        def frame_added(self, index: int) -> None:
             changed.set()
 
     observer = Wake()

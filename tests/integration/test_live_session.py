@@ -17,7 +17,6 @@ from websockets.asyncio.client import connect
 
 import flushscope.net.live as live_module
 from flushscope.core.capture import read_capture
-from flushscope.core.frames import Frame
 from flushscope.core.session import ContextState, Session, SessionObserver
 from flushscope.core.settings import GenerationSettings
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
@@ -67,7 +66,7 @@ async def until(session: Session, condition: Callable[[], bool]) -> None:
     changed = asyncio.Event()
 
     class Wake(SessionObserver):
-        def frame_added(self, frame: Frame) -> None:
+        def frame_added(self, index: int) -> None:
             changed.set()
 
     observer = Wake()

@@ -12,7 +12,7 @@ from emulator_support import TIMEOUT, serve
 
 from flushscope.core.anomalies import AnomalyKind, Severity
 from flushscope.core.capture import CaptureWriter, read_capture
-from flushscope.core.frames import Direction, Frame
+from flushscope.core.frames import Direction
 from flushscope.core.recorder import Recorder
 from flushscope.core.scenario import parse_scenario
 from flushscope.core.session import ContextState, SegmentState, Session
@@ -42,11 +42,11 @@ async def test_a_model_fault_on_one_frame_does_not_end_the_recording(
     original = Session._chunk
     failed: list[int] = []
 
-    def chunk(self: Session, ctx: Any, frame: Frame, *args: Any) -> None:
+    def chunk(self: Session, ctx: Any, index: int, *args: Any) -> None:
         if not failed and len(self.chunks.column("frame")) == 1:
-            failed.append(frame.index)
-            raise ModelBug(f"no room for frame {frame.index}")
-        original(self, ctx, frame, *args)
+            failed.append(index)
+            raise ModelBug(f"no room for frame {index}")
+        original(self, ctx, index, *args)
 
     monkeypatch.setattr(Session, "_chunk", chunk)
     capture = tmp_path / "fault.fscap.jsonl"

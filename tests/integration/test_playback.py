@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from flushscope.emulator.voices import voice_for
 from flushscope.protocol.audio import AudioFormat, Encoding
 
 TIMEOUT = 10.0
+#: How long a wait for the end of playback lasts between two polls (about the window's timer).
+POLL_S = 0.03
 FORMATS = [
     AudioFormat(Encoding.PCM_S16LE, 24000),
     AudioFormat(Encoding.PCM_F32LE, 44100),
@@ -133,7 +136,12 @@ def speak(speech: list[Speech], fmt: AudioFormat, which: int = 0) -> bytes:
 
 
 def play_to_end(player: Player, recorded: Recorded) -> None:
-    assert player.wait_finished(TIMEOUT)
+    """Poll as the window does (the player reads the capture a take at a time, on polls) until the stream
+    has ended by itself."""
+    deadline = time.monotonic() + TIMEOUT
+    while not player.wait_finished(POLL_S):
+        assert time.monotonic() < deadline, "playback did not end"
+        player.poll()
     player.poll()
     assert player.state is PlayerState.STOPPED
     assert recorded.errors == []
@@ -165,7 +173,7 @@ def test_fades_are_short_linear_ramps_and_the_model_is_untouched(alsa_file: Path
     tone = (20000 * np.sin(np.arange(4800) * 0.2 + np.pi / 2)).astype("<i2")
     wire = Wire(fmt)
     segment = wire.context("a", [tone.tobytes()]).segments[0]
-    before = list(segment.chunk_audio)
+    before = segment.audio_chunks()
     recorded = Recorded(player)
     player.play_segment(segment)
     play_to_end(player, recorded)
@@ -178,7 +186,7 @@ def test_fades_are_short_linear_ramps_and_the_model_is_untouched(alsa_file: Path
     fade_out = y[start + len(tone) - fade : start + len(tone)].astype(np.float64)
     assert np.abs(fade_in - tone[:fade] * ramp).max() <= 1.0
     assert np.abs(fade_out - tone[-fade:] * ramp[::-1]).max() <= 1.0
-    assert segment.chunk_audio == before
+    assert segment.audio_chunks() == before
 
 
 def test_starting_later_in_the_segment(alsa_file: Path, player: Player, speech: list[Speech]) -> None:

@@ -8,16 +8,20 @@ import math
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from flushscope.core.boundaries import (
     BoundaryThresholds,
     FlagKind,
+    SegmentSound,
     context_boundaries,
+    measure_edges,
     measure_samples,
     session_boundaries,
 )
 from flushscope.core.frames import Direction
-from flushscope.core.levels import FLOOR_DBFS, frame_levels, level_dbfs, silent_edges
+from flushscope.core.levels import FLOOR_DBFS, as_float64, frame_levels, level_dbfs, silent_edges
 from flushscope.core.report import build_report, format_report
 from flushscope.core.session import Session
 from flushscope.protocol.audio import Encoding, encode
@@ -293,3 +297,112 @@ def test_a_chunk_with_an_odd_byte_is_measured_on_its_whole_samples() -> None:
     (b,) = session_boundaries(wire.session)
     assert b.end_level_dbfs == pytest.approx(-20.0, abs=0.05)
     assert wire.session.frames[-1].dir is Direction.RECV
+
+
+# --- reading only the edges ------------------------------------------------------------------------------
+
+
+def whole_segment_sound(
+    samples: npt.NDArray[np.float32], rate: int, thresholds: BoundaryThresholds
+) -> SegmentSound:
+    """The measurement on every sample at once, as it was made before segments were read from their ends: the
+    reference that reading only the edges must agree with, to the bit."""
+    count = int(samples.size)
+    frame = max(1, round(rate * thresholds.frame_ms / 1000.0))
+    window = max(1, round(rate * thresholds.window_ms / 1000.0))
+    levels = frame_levels(samples, frame)
+    lead, trail = silent_edges(levels, thresholds.silence_dbfs)
+    head, tail = level_dbfs(samples[:window]), level_dbfs(samples[-window:]) if count else FLOOR_DBFS
+    if lead == levels.size:
+        return SegmentSound(count, rate, count, count, head, tail, None, None)
+    wide = as_float64(samples)
+    floor = 10.0 ** (thresholds.silence_dbfs / 20.0)
+    first = lead * frame
+    above = np.flatnonzero(np.abs(wide[first : first + frame]) >= floor)
+    leading = first + (int(above[0]) if above.size else 0)
+    last = (levels.size - 1 - trail) * frame
+    below = np.flatnonzero(np.abs(wide[last : last + frame]) >= floor)
+    end = last + (int(below[-1]) + 1 if below.size else min(frame, count - last))
+    return SegmentSound(
+        count,
+        rate,
+        leading,
+        count - end,
+        head,
+        tail,
+        level_dbfs(samples[leading : leading + window]),
+        level_dbfs(samples[max(leading, end - window) : end]),
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 3000), st.sampled_from([0.0, 1e-5, 0.003, 0.2, 0.9]), st.booleans()),
+        min_size=0,
+        max_size=8,
+    ),
+    st.sampled_from([8000, 16000, 24000]),
+    st.sampled_from([(10.0, 100.0), (5.0, 30.0), (20.0, 250.0)]),
+)
+def test_reading_the_edges_measures_what_reading_everything_does(
+    runs: list[tuple[int, float, bool]], rate: int, sizes: tuple[float, float]
+) -> None:
+    # Runs of silence, noise and tones, long and short: a segment's edges anywhere, or nowhere (all silent).
+    rng = np.random.default_rng(len(runs))
+    pieces = [
+        (level * (rng.standard_normal(n) if noisy else np.sin(np.arange(n) * 0.3))).astype(np.float32)
+        for n, level, noisy in runs
+    ]
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
+    thresholds = BoundaryThresholds(frame_ms=sizes[0], window_ms=sizes[1])
+    reads: list[tuple[int, int]] = []
+
+    def read(start: int, stop: int) -> npt.NDArray[np.float32]:
+        assert 0 <= start <= stop <= samples.size
+        reads.append((start, stop))
+        return samples[start:stop]
+
+    assert measure_edges(read, int(samples.size), rate, thresholds) == whole_segment_sound(
+        samples, rate, thresholds
+    )
+    assert measure_samples(samples, rate, thresholds) == whole_segment_sound(samples, rate, thresholds)
+
+
+def test_a_long_segment_is_read_at_its_ends_only() -> None:
+    samples = np.concatenate([silence(0.05), tone(60.0, -20.0), silence(0.08)]).astype(np.float32)
+    read_samples = 0
+
+    def read(start: int, stop: int) -> npt.NDArray[np.float32]:
+        nonlocal read_samples
+        read_samples += stop - start
+        return samples[start:stop]
+
+    sound = measure_edges(read, int(samples.size), RATE, BoundaryThresholds())
+    assert sound == whole_segment_sound(samples, RATE, BoundaryThresholds())
+    # To the sample (the tone starts at a zero crossing, so its first sample is silent).
+    assert (sound.leading_samples, sound.trailing_samples) == (round(0.05 * RATE) + 1, round(0.08 * RATE))
+    # A minute of sound: less than a second of it read.
+    assert read_samples < RATE
+
+
+def test_half_the_boundaries_measured_in_a_forked_child_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flushscope.core import boundaries
+
+    session = Session()
+    wire = Wire(session)
+    for name in "abc":
+        wire.send(
+            name, "One. ", output_format={"container": "raw", "encoding": "pcm_s16le", "sample_rate": RATE}
+        )
+        for flush_id in (1, 2, 3):
+            audio = encode(
+                np.concatenate([silence(0.02 * flush_id), tone(0.2, -20.0), silence(0.03)]),
+                Encoding.PCM_S16LE,
+            )
+            wire.chunk(name, flush_id, audio)
+            wire.flush_done(name, flush_id)
+    monkeypatch.setattr(boundaries, "PARALLEL_CHUNKS", 1)
+    serial = session_boundaries(session)
+    assert len(serial) == 6
+    assert session_boundaries(session, parallel=True) == serial

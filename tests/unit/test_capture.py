@@ -432,14 +432,15 @@ GOOD = line_of()
         ("[" * 100_000, "not JSON"),
     ],
 )
-def test_bad_line_in_the_middle_names_its_line(bad: str, problem: str) -> None:
+def test_bad_line_in_the_middle_is_left_out_with_its_line_named(bad: str, problem: str) -> None:
     text = "\n".join([HEADER, GOOD, GOOD, bad, GOOD]) + "\n"
-    with pytest.raises(CaptureError) as info:
-        read_capture_text(text, "bad.jsonl")
-    assert info.value.line == 4
-    assert info.value.name == "bad.jsonl"
-    assert problem in info.value.problem
-    assert str(info.value).startswith("bad.jsonl, line 4: ")
+    loaded = read_capture_text(text, "bad.jsonl")
+    # Every other line is loaded, numbered in file order.
+    assert [(f.index, f.t, f.text) for f in loaded.frames] == [(0, 0.5, "x"), (1, 0.5, "x"), (2, 0.5, "x")]
+    (warning,) = loaded.warnings
+    assert warning.startswith("line 4: ")
+    assert problem in warning
+    assert warning.endswith("; the line is left out")
 
 
 def test_bad_utf8_in_the_middle_names_its_line(tmp_path: Path) -> None:
@@ -447,14 +448,24 @@ def test_bad_utf8_in_the_middle_names_its_line(tmp_path: Path) -> None:
     path.write_bytes(
         b"\n".join([HEADER.encode(), GOOD.encode(), b'{"t": 1, "frame": "\xff"}', GOOD.encode()]) + b"\n"
     )
-    with pytest.raises(CaptureError, match=r"line 3: not UTF-8 text \(bad byte at column 20\)") as info:
-        read_capture(path)
-    assert info.value.line == 3
+    loaded = read_capture(path)
+    assert len(loaded.frames) == 2
+    assert loaded.warnings == ["line 3: not UTF-8 text (bad byte at column 20); the line is left out"]
 
 
-def test_bad_last_line_that_is_whole_is_an_error() -> None:
-    with pytest.raises(CaptureError, match="line 3: not JSON"):
-        read_capture_text(HEADER + "\n" + GOOD + "\ngarbage\n")
+def test_bad_last_line_that_is_whole_is_left_out_and_named() -> None:
+    loaded = read_capture_text(HEADER + "\n" + GOOD + "\ngarbage\n")
+    assert len(loaded.frames) == 1
+    (warning,) = loaded.warnings
+    assert warning.startswith("line 3: not JSON")
+
+
+def test_many_bad_lines_are_counted_after_the_first_twenty() -> None:
+    lines = [HEADER, *(["garbage"] * 25), GOOD]
+    loaded = read_capture_text("\n".join(lines) + "\n")
+    assert len(loaded.frames) == 1
+    assert [w.split(":")[0] for w in loaded.warnings[:20]] == [f"line {n}" for n in range(2, 22)]
+    assert loaded.warnings[20:] == ["5 more bad lines are left out"]
 
 
 def test_meta_line_with_frame_keeps_text() -> None:

@@ -57,9 +57,11 @@ def test_add_says_how_the_frame_was_stored_and_whether_it_is_a_json_object() -> 
     results = [session.add(Frame(i, 0.5 * i, 1, d, text)) for i, (d, text, _) in enumerate(FRAMES)]
     assert [r.json_object for r in results] == [json_object for _, _, json_object in FRAMES]
     assert all(isinstance(r, Added) and r.frame is session.frames[i] for i, r in enumerate(results))
-    # The chunk is stored without its base64 (kept once, decoded, in its segment).
-    assert results[5].frame.text == CHUNK.replace(base64.b64encode(AUDIO).decode(), "")
+    # The chunk is stored whole (its line holds the base64; the model keeps where it is).
+    assert results[5].frame.text == CHUNK
     assert session.frame_text(5, elide_audio=False) == CHUNK
+    assert session.frame_text(5) == CHUNK.replace(base64.b64encode(AUDIO).decode(), f"<{len(AUDIO)} bytes>")
+    assert session.contexts[0].segments[0].audio() == AUDIO
 
 
 def test_recorder_times_frames_and_stores_json_objects_inline(tmp_path: Path) -> None:
@@ -90,9 +92,11 @@ def fail_on(monkeypatch: pytest.MonkeyPatch, method: str, frame_index: int) -> N
     original = getattr(Session, method)
 
     def failing(self: Session, *args: Any) -> Any:
-        frame = next(a for a in args if isinstance(a, Frame))
-        if frame.index == frame_index:
-            raise ModelBug(f"cannot handle frame {frame.index}")
+        # The frame, or (for the per-chunk methods, which take the frame's place) its index after the context.
+        frame = next((a for a in args if isinstance(a, Frame)), None)
+        index = frame.index if frame is not None else args[1]
+        if index == frame_index:
+            raise ModelBug(f"cannot handle frame {index}")
         return original(self, *args)
 
     monkeypatch.setattr(Session, method, failing)
@@ -118,7 +122,7 @@ def record_turn(recorder: Recorder, clock: Clock) -> list[str]:
 
 @pytest.mark.parametrize(
     ("method", "stored_before"),
-    [("_chunk", True), ("_receive", False)],  # after the frame was stored (its audio cut out), or before
+    [("_chunk", True), ("_receive", False)],  # after the frame was stored, or before
 )
 def test_a_model_fault_keeps_the_frame_flags_it_and_recording_goes_on(
     tmp_path: Path,
@@ -134,8 +138,8 @@ def test_a_model_fault_keeps_the_frame_flags_it_and_recording_goes_on(
     heard: list[int] = []
 
     class Frames(SessionObserver):
-        def frame_added(self, frame: Frame) -> None:
-            heard.append(frame.index)
+        def frame_added(self, index: int) -> None:
+            heard.append(index)
 
     session.observers.append(Frames())
     recorder = Recorder(session, CaptureWriter(path, "ws://127.0.0.1:1/tts/websocket"), clock)

@@ -273,7 +273,7 @@ def test_bad_audio_bad_frames_and_errors_keep_everything_recorded() -> None:
     assert ctx.error == "transcript empty or contains only punctuation: first transcript for WS is empty"
     # Both chunks are kept in their segment; the one that was not base64 has no audio.
     assert ctx.segments[0].chunk_frames == [1, 2]
-    assert ctx.segments[0].chunk_audio == [b"\x00\x01\x02", b""]
+    assert ctx.segments[0].audio_chunks() == [b"\x00\x01\x02", b""]
     assert ctx.frames == [0, 1, 2, 4, 6, 7]
     assert [f.text for f in wire.session.frames[3:6]] == [
         "{not json",
@@ -415,16 +415,16 @@ def test_connect_event_names_the_connection_and_its_client() -> None:
     ]
 
 
-def test_chunk_frames_keep_text_without_audio_and_can_rebuild_it() -> None:
+def test_chunk_frames_read_back_whole_and_show_their_audio_as_a_size() -> None:
     wire = Wire()
     wire.send("a", "Hello. ")
     original = wire.chunk("a", 1)
     session = wire.session
-    stored = session.frames[original.index]
-    assert len(stored.text) < 200
+    assert session.frames[original.index] == original
     assert '"data": "<4800 bytes>"' in session.frame_text(original.index)
     full = json.loads(session.frame_text(original.index, elide_audio=False))
     assert base64.b64decode(full["data"]) == AUDIO
+    assert session.contexts[0].segments[0].audio() == AUDIO
 
 
 def test_chunks_no_context_takes_keep_their_audio_in_the_frame_text() -> None:
@@ -455,10 +455,9 @@ def test_a_member_named_data_that_starts_alike_is_not_the_audio() -> None:
     )
     frame = wire.recv(text)
     assert wire.session.frame_text(frame.index, elide_audio=False) == text
-    assert (
-        decoy in wire.session.frames[frame.index].text and data not in wire.session.frames[frame.index].text
-    )
-    assert wire.session.contexts[0].segments[0].chunk_audio == [AUDIO]
+    elided = wire.session.frame_text(frame.index)
+    assert decoy in elided and data not in elided and "<4800 bytes>" in elided
+    assert wire.session.contexts[0].segments[0].audio_chunks() == [AUDIO]
 
 
 def test_repeats_in_a_context_that_reuses_an_id_are_its_own() -> None:

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flushscope.core.capture import CaptureWriter, read_capture
+from flushscope.core.capture_index import index_capture
 from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.recorder import Recorder
 from flushscope.core.session import Session, Thresholds, rebuild
@@ -248,17 +249,26 @@ def test_live_rebuilt_and_loaded_models_are_the_same(steps: list[Step]) -> None:
         capture = Path(folder) / "live.fscap.jsonl"
         live = record_live(steps, capture)
         loaded = read_capture(capture)
-    assert loaded.warnings == []
-    # Nothing is lost: every frame's text, audio included, is there as it came.
-    assert [live.frame_text(f.index, elide_audio=False) for f in live.frames] == [s.text for s in steps]
-    expected = snapshot(live)
-    again = rebuild(frames, THRESHOLDS)
-    assert snapshot(again) == expected
-    from_capture = rebuild(loaded.frames, THRESHOLDS)
-    assert snapshot(from_capture) == expected
-    assert_anomalies_name_their_own_frames(live)
-    # Ending the recording flags the same late flushes and ends, whichever way the model was built.
-    live.finish()
-    again.finish()
-    assert snapshot(again) == snapshot(live)
-    assert_anomalies_name_their_own_frames(live)
+        assert loaded.warnings == []
+        # Nothing is lost: every frame's text, audio included, is read back as it came.
+        assert [live.frame_text(f.index, elide_audio=False) for f in live.frames] == [s.text for s in steps]
+        expected = snapshot(live)
+        again = rebuild(frames, THRESHOLDS)
+        assert snapshot(again) == expected
+        from_capture = rebuild(loaded.frames, THRESHOLDS)
+        assert snapshot(from_capture) == expected
+        # The index pass that opens a capture (chunk lines without parsing their audio) gives the same model,
+        # its frames and audio read back from the file; with its scan in a second process (every other
+        # example) too.
+        indexed, _, warnings = index_capture(capture, THRESHOLDS, parallel=len(steps) % 2 == 1)
+        assert warnings == []
+        assert snapshot(indexed) == expected
+        assert_anomalies_name_their_own_frames(live)
+        # Ending the recording flags the same late flushes and ends, whichever way the model was built.
+        live.finish()
+        again.finish()
+        indexed.finish()
+        assert snapshot(again) == snapshot(live) == snapshot(indexed)
+        assert_anomalies_name_their_own_frames(live)
+        for session in (live, indexed):
+            session.frames.close()

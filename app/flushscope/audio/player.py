@@ -11,6 +11,12 @@ reports progress by writing the integer ``pos``, which the owner reads in :meth:
 in ``poll`` by doubling, never in the callback. The callbacks ``on_position``, ``on_state`` and
 ``on_error`` are called only from ``poll``, so only ever on the owner's thread.
 
+Reading. The audio stays in the capture file: what plays is read from the session's store, up to
+:data:`FIRST_TAKE_BYTES` on the play request (a minute or more of audio, read in a few milliseconds for a
+typical segment) and :data:`TAKE_BYTES` on each later poll, far ahead of what is heard; a context played
+from the middle is read from the chunk that holds its start. A capture that
+cannot be read back stops playback with the reason (``on_error``).
+
 Samples. Audio plays at the segment's own rate, in int16 for ``pcm_s16le`` and float32 for ``pcm_f32le``,
 the received bytes copied unchanged into the playback buffer; mu-law and A-law are expanded to int16
 through the G.711 tables. A linear fade of :data:`FADE_SECONDS` is applied at the start, at a resume, and
@@ -30,10 +36,16 @@ import numpy as np
 import numpy.typing as npt
 
 from flushscope.audio.output import AudioOutput, DeviceInfo, OutputError, OutputStream, default_output
+from flushscope.core.backing import StoreError
 from flushscope.core.session import Context, Segment, SegmentState
 from flushscope.protocol.audio import AudioFormat, Encoding, alaw_decode, mulaw_decode
 
-__all__ = ["DEFAULT_LATENCY", "FADE_SECONDS", "Player", "PlayerState"]
+__all__ = ["DEFAULT_LATENCY", "FADE_SECONDS", "FIRST_TAKE_BYTES", "TAKE_BYTES", "Player", "PlayerState"]
+
+#: Audio read from the capture when playback starts: 87 s of 24 kHz float audio, more of anything else.
+FIRST_TAKE_BYTES = 8 << 20
+#: Audio read on each later poll (30 a second): far faster than any playback.
+TAKE_BYTES = 1 << 20
 
 #: Length of each fade-in and fade-out.
 FADE_SECONDS = 0.004
@@ -89,26 +101,66 @@ class _Source:
             return self._context.finished
         return _segment_final(self._segments[0])
 
-    def take(self) -> list[bytes]:
-        """Chunks not taken yet; sets :attr:`complete` once nothing more can come."""
+    def take(self, max_bytes: int = TAKE_BYTES) -> list[bytes]:
+        """Chunks not taken yet, about ``max_bytes`` of them at most (read back from the capture); sets
+        :attr:`complete` once everything is taken and nothing more can come. StoreError if the capture
+        cannot be read."""
         if self.complete:
             return []
         final = self._final()
         segments = self._segments
         taken: list[bytes] = []
+        budget = max_bytes
         while self._index < len(segments):
-            audio = segments[self._index].chunk_audio
-            if self._chunk < len(audio):
-                taken.extend(audio[self._chunk :])
-                self._chunk = len(audio)
+            segment = segments[self._index]
+            rows = segment.chunk_rows
+            reader = segment.context.reader
+            if self._chunk < len(rows) and reader is not None:
+                pending = rows.values[self._chunk :]
+                sizes = np.cumsum(reader.columns.column("nbytes")[pending])
+                count = max(1, int(np.searchsorted(sizes, budget, "right")))
+                taken.extend(reader.chunks(pending[:count]))
+                self._chunk += count
+                budget -= int(sizes[count - 1])
+                if self._chunk < len(rows):
+                    return taken  # the rest on the next take
             if self._index + 1 >= len(segments):
                 break
-            if not (final or _segment_final(segments[self._index]) or self._later_has_audio()):
+            if not (final or _segment_final(segment) or self._later_has_audio()):
                 break
             self._index += 1
             self._chunk = 0
         self.complete = final
         return taken
+
+    def skip_to(self, position: int) -> int:
+        """Start taking at the chunk that holds byte ``position`` of the audio (the segments' audio one after
+        another), passing only segments that are complete; returns the byte where taking starts."""
+        start = 0
+        segments = self._segments
+        while self._index < len(segments):
+            segment = segments[self._index]
+            if start + segment.nbytes > position or self._index + 1 >= len(segments):
+                break
+            if self.live and not _segment_final(segment):
+                return start
+            start += segment.nbytes
+            self._index += 1
+        segment = segments[self._index]
+        reader = segment.context.reader
+        if reader is None or not segment.chunk_rows:
+            return start
+        ends = start + np.cumsum(reader.columns.column("nbytes")[segment.chunk_rows.values])
+        self._chunk = min(int(np.searchsorted(ends, position, "right")), len(ends) - 1)
+        return int(ends[self._chunk - 1]) if self._chunk else start
+
+    def known_bytes(self) -> int:
+        """Audio received so far for what this source plays."""
+        return sum(s.nbytes for s in self._segments)
+
+    def final(self) -> bool:
+        """Nothing more will arrive."""
+        return self._final()
 
     def _later_has_audio(self) -> bool:
         return any(s.nbytes for s in self._segments[self._index + 1 :])
@@ -129,7 +181,7 @@ class _Track:
         dtype = np.dtype("<f4") if encoding is Encoding.PCM_F32LE else np.dtype("<i2")
         self._width = dtype.itemsize if self._table is None else 1
         self._buffer: npt.NDArray[Any] = np.zeros(max(capacity, 1), dtype)
-        self._nbytes = 0  # bytes received (in the received encoding)
+        self._nbytes = 0  # bytes received (in the received encoding), or skipped at the start
         #: Published to the callback as one reference: buffer, samples filled, end (-1: more may come).
         self.data: tuple[npt.NDArray[Any], int, int] = (self._buffer, 0, -1)
         #: The sample playback ends at, whatever arrives after it (-1: the end of the audio).
@@ -163,6 +215,10 @@ class _Track:
         return self.data[2] >= 0
 
     # --- owner's thread -----------------------------------------------------------------------------
+
+    def skip(self, nbytes: int) -> None:
+        """Leave the first ``nbytes`` (in the received encoding) silent: playback starts after them."""
+        self._nbytes = nbytes
 
     def append(self, chunks: list[bytes], complete: bool) -> None:
         """Copy ``chunks`` after what the buffer holds and publish them (with the end, once complete)."""
@@ -434,7 +490,12 @@ class Player:
         track, stream, source = self._track, self._stream, self._source
         if track is not None and stream is not None and source is not None:
             if not track.complete:
-                chunks = source.take()
+                try:
+                    chunks = source.take()
+                except StoreError as exc:
+                    self._fail(f"playback stopped: {exc}")
+                    self._deliver()
+                    return
                 if chunks or source.complete:
                     track.append(chunks, source.complete)
             if self._state is PlayerState.PLAYING and track.finished.is_set():
@@ -467,17 +528,23 @@ class Player:
         if end is not None and end <= start:
             self._error(f"cannot play {label} from {start:.3f} s to {end:.3f} s: the span is empty")
             return False
-        chunks = source.take()
-        samples = sum(len(c) for c in chunks) // fmt.sample_width
+        first = max(0, round(start * fmt.sample_rate))
+        skipped = source.skip_to(first * fmt.sample_width) if first else 0
+        try:
+            chunks = source.take(FIRST_TAKE_BYTES)
+        except StoreError as exc:
+            self._error(f"cannot play {label}: {exc}")
+            return False
+        samples = source.known_bytes() // fmt.sample_width
         # Room for a live segment to grow for a while before poll has to reallocate.
-        capacity = samples if source.complete else max(2 * samples, 10 * fmt.sample_rate)
+        capacity = samples if source.final() else max(2 * samples, 10 * fmt.sample_rate)
         limit = -1 if end is None else round(end * fmt.sample_rate)
         track = _Track(fmt, capacity, max(1, round(self._fade_seconds * fmt.sample_rate)), limit)
+        track.skip(skipped)
         track.append(chunks, source.complete)
         if track.complete and track.filled == 0:
             self._error(f"cannot play {label}: it has no audio")
             return False
-        first = max(0, round(start * fmt.sample_rate))
         if track.complete:
             first = min(first, track.data[2])
         track.pos = track.origin = first

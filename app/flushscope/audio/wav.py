@@ -1,15 +1,23 @@
-"""WAV export of segments and contexts, at the sample rate the server sent."""
+"""WAV export of segments and contexts, at the sample rate the server sent.
+
+The audio is read from the capture a block at a time and written as it is read
+(:class:`~flushscope.core.audio_reader.ChunkPlan`), so a long context costs a block of memory, not its
+length; a plan can be read on an executor thread while the loop goes on recording.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import soundfile
 
-from flushscope.core.session import Segment, Session
+from flushscope.core.audio_reader import ChunkPlan
+from flushscope.core.backing import StoreError
+from flushscope.core.session import Context, Segment, Session
 from flushscope.protocol.audio import AudioFormat, decode, to_int16
 
 
@@ -24,18 +32,46 @@ def _samples(
     return decode(whole, fmt.encoding) if float32 else to_int16(whole, fmt.encoding)
 
 
-def write_wav(path: Path, audio: bytes, fmt: AudioFormat, *, float32: bool = False) -> Path:
-    """16-bit PCM by default (what every player opens), 32-bit float on request (lossless for f32 audio)."""
+def write_wav(path: Path, audio: bytes | Iterable[bytes], fmt: AudioFormat, *, float32: bool = False) -> Path:
+    """16-bit PCM by default (what every player opens), 32-bit float on request (lossless for f32 audio).
+    ``audio`` is the bytes, or blocks of them in order (a sample may straddle two blocks)."""
+    blocks = [audio] if isinstance(audio, bytes) else audio
+    width = fmt.sample_width
     try:
-        soundfile.write(
+        with soundfile.SoundFile(
             str(path),
-            _samples(audio, fmt, float32),
-            fmt.sample_rate,
+            "w",
+            samplerate=fmt.sample_rate,
+            channels=1,
             subtype="FLOAT" if float32 else "PCM_16",
-        )
+            format="WAV",
+        ) as out:
+            carry = b""
+            for block in blocks:
+                data = carry + block if carry else block
+                whole = len(data) - len(data) % width
+                carry = data[whole:]
+                if whole:
+                    out.write(_samples(data[:whole], fmt, float32))
+    except StoreError as exc:
+        Path(path).unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {exc}") from exc
     except (OSError, RuntimeError, soundfile.LibsndfileError) as exc:
         raise ExportError(f"cannot write {path}: {exc}") from exc
     return path
+
+
+def audio_plan(what: Segment | Context) -> ChunkPlan | None:
+    """Where a segment's or a context's audio is (its segments one after another), to read on any thread;
+    None for a context made outside a session."""
+    ctx = what if isinstance(what, Context) else what.context
+    reader = ctx.reader
+    if reader is None:
+        return None
+    if isinstance(what, Segment):
+        return reader.segment_plan(what)
+    rows = [s.chunk_rows.values for s in what.segments]
+    return reader.plan(np.concatenate(rows) if rows else np.zeros(0, np.int64))
 
 
 def safe_name(text: str) -> str:
@@ -52,10 +88,13 @@ def segment_file_name(segment: Segment) -> str:
 
 
 def export_segment(segment: Segment, directory: Path, *, float32: bool = False) -> Path:
+    """Write one segment's audio as ``<n>-<context_id>-flush<flush_id>.wav`` in ``directory``."""
     fmt = segment.context.format
     if fmt is None:
         raise ExportError(f"context {segment.context.context_id} has no known output format")
-    return write_wav(directory / segment_file_name(segment), segment.audio(), fmt, float32=float32)
+    plan = audio_plan(segment)
+    blocks: Iterable[bytes] = plan.blocks() if plan is not None else ()
+    return write_wav(directory / segment_file_name(segment), blocks, fmt, float32=float32)
 
 
 def export_session(session: Session, directory: Path, *, float32: bool = False) -> list[Path]:

@@ -50,16 +50,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def print_report(
-    session: Session, as_json: bool, *, disabled: Collection[LintId] = (), strict: bool = False
+    session: Session,
+    as_json: bool,
+    *,
+    disabled: Collection[LintId] = (),
+    strict: bool = False,
+    parallel: bool = False,
 ) -> int:
     """Print the report of ``session``; ``EXIT_FAILED`` when it has anomalies that count (or, when
-    ``strict``, any lint), else ``EXIT_OK``."""
+    ``strict``, any lint), else ``EXIT_OK``. ``parallel``: measure half of a big session's boundaries in a
+    forked child (only where this process has no threads of its own)."""
     from flushscope.core.boundaries import session_boundaries
     from flushscope.core.lints import lint_session
     from flushscope.core.report import build_report, format_report
 
     lints = lint_session(session, disabled=disabled)
-    boundaries = session_boundaries(session)
+    boundaries = session_boundaries(session, parallel=parallel)
     if as_json:
         print(
             json.dumps(
@@ -80,7 +86,7 @@ def report_command(args: argparse.Namespace) -> int:
         session = load_session(args.capture)
     except CaptureError as exc:
         return fail(str(exc))
-    return print_report(session, args.json, disabled=disabled, strict=args.strict)
+    return print_report(session, args.json, disabled=disabled, strict=args.strict, parallel=True)
 
 
 COMMAND = Subcommand(

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from flushscope.cli.errors import print_error
-from flushscope.core.formats import read_recording
-from flushscope.core.session import Session, rebuild
+from flushscope.core.formats import open_recording
+from flushscope.core.session import Session
 
 
 def load_session(path: str) -> Session:
-    """A session rebuilt from a capture or a HAR file (told apart by content); loader warnings go to
-    stderr. Raises ``CaptureError``."""
-    loaded = read_recording(path)
-    for warning in loaded.warnings:
+    """A session opened from a capture (indexed: its audio stays in the file) or a HAR file (kept in
+    memory), told apart by content; loader warnings go to stderr. Raises ``CaptureError``."""
+    # The command line has no threads of its own: a big capture is scanned in a second process.
+    opened = open_recording(path, parallel=None)
+    for warning in opened.warnings:
         print_error(f"{path}: {warning}")
-    session = rebuild(loaded.frames)
-    session.finish()
-    return session
+    opened.session.finish()
+    return opened.session

@@ -13,7 +13,7 @@ from flushscope import __version__
 from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
 from flushscope.cli.errors import UsageError
 from flushscope.core.capture import CaptureError
-from flushscope.core.formats import read_recording
+from flushscope.core.formats import check_recording
 from flushscope.core.scenario import Scenario, ScenarioError, load_scenario
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION
@@ -124,7 +124,7 @@ def parse_window_args(argv: Sequence[str]) -> WindowRequest:
     if args.capture is not None and args.exit_when_done:
         # Checked before any window opens, so that a scripted use fails fast and quietly.
         try:
-            read_recording(args.capture)
+            check_recording(args.capture)
         except CaptureError as exc:
             raise UsageError(str(exc)) from exc
     return WindowRequest(args, config, scenario)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from flushscope.core.growable import GrowableArray
+
 
 class Severity(StrEnum):
     """``info`` is worth seeing but not a failure; ``warning`` and ``error`` make ``report`` exit 1."""
@@ -52,7 +54,8 @@ class Anomaly:
     and a sentence.
 
     Repeats of the same finding in the same place (say, every chunk of a segment without a flush_id) are
-    folded into one anomaly whose ``frames`` grows, so that a noisy stream stays readable.
+    folded into one anomaly whose ``frames`` grows, so that a noisy stream stays readable; ``frames`` is a
+    numpy array that reads like a list, since it may grow with every chunk of an hour.
     """
 
     kind: AnomalyKind
@@ -61,7 +64,7 @@ class Anomaly:
     conn: int
     context_id: str | None
     flush_id: int | None
-    frames: list[int] = field(default_factory=list)
+    frames: GrowableArray = field(default_factory=GrowableArray)
     #: Position of the context in the session (1-based), when there is one.
     context_number: int | None = None
 

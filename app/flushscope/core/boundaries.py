@@ -22,7 +22,7 @@ although the next text was there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from itertools import pairwise
@@ -30,7 +30,8 @@ from typing import Any
 
 import numpy as np
 
-from flushscope.core.levels import FLOOR_DBFS, as_float64, frame_levels, level_dbfs, silent_edges
+from flushscope.core.forked import Forked, fork_available
+from flushscope.core.levels import FLOOR_DBFS, as_float64, wide_frame_levels, wide_level_dbfs
 from flushscope.core.model import Context, Segment
 from flushscope.core.session import Session
 from flushscope.core.text_shape import ends_sentence
@@ -200,38 +201,55 @@ class Boundary:
         }
 
 
+def _frame(index: int | None) -> int:
+    assert index is not None  # a segment with chunks has its first and last chunk frames
+    return index
+
+
+def _time(t: float | None) -> float:
+    assert t is not None  # a segment with chunks has its first and last chunk times
+    return t
+
+
 def _round(value: float | None, digits: int) -> float | None:
     # Adding 0.0 turns a rounded -0.0 into 0.0.
     return None if value is None else round(value, digits) + 0.0
 
 
+SampleReader = Callable[[int, int], Any]
+"""Reads samples [start, stop) of a segment's audio, decoded (an array)."""
+
+
 def measure_samples(samples: Any, rate: int, thresholds: BoundaryThresholds) -> SegmentSound:
     """The silences and edge levels of decoded mono ``samples`` at ``rate``."""
-    count = int(samples.size)
+    return measure_edges(lambda start, stop: samples[start:stop], int(samples.size), rate, thresholds)
+
+
+def measure_edges(read: SampleReader, count: int, rate: int, thresholds: BoundaryThresholds) -> SegmentSound:
+    """:func:`measure_samples` of ``count`` samples that ``read`` gives on request: only the audio near each
+    end is read, from the ends inwards until sound is found, so a long segment costs what its edges cost
+    (the whole of it only when it is silent). Frames are aligned on the first sample, as if it were all read."""
     frame = max(1, round(rate * thresholds.frame_ms / 1000.0))
     window = max(1, round(rate * thresholds.window_ms / 1000.0))
-    levels = frame_levels(samples, frame)
-    lead_frames, trail_frames = silent_edges(levels, thresholds.silence_dbfs)
-    if lead_frames == levels.size:
-        return SegmentSound(
-            count,
-            rate,
-            count,
-            count,
-            level_dbfs(samples[:window]),
-            level_dbfs(samples[-window:]) if count else FLOOR_DBFS,
-            None,
-            None,
-        )
+    # Everything below usually falls within two windows and two frames of either end: read those once.
+    read = _Edges(read, count, 2 * window + 2 * frame)
+    head_level = wide_level_dbfs(read(0, min(window, count)))
+    tail_level = wide_level_dbfs(read(max(0, count - window), count)) if count else FLOOR_DBFS
+    frames = -(-count // frame)
+    # Enough frames for the edge window at once, then twice as many each time.
+    block = max(4, -(-2 * window // frame))
+    first = _first_loud(read, count, frame, frames, block, thresholds.silence_dbfs)
+    if first is None:
+        return SegmentSound(count, rate, count, count, head_level, tail_level, None, None)
+    last = _last_loud(read, count, frame, frames, block, thresholds.silence_dbfs, first)
     # The frames find where sound starts and ends without being fooled by a click; inside the first and
     # the last loud frame, the first and last sample above the threshold's amplitude place the edge exactly.
-    wide = as_float64(samples)
     floor = 10.0 ** (thresholds.silence_dbfs / 20.0)
-    first_loud = lead_frames * frame
-    head = np.flatnonzero(np.abs(wide[first_loud : first_loud + frame]) >= floor)
+    first_loud = first * frame
+    head = np.flatnonzero(np.abs(read(first_loud, min(first_loud + frame, count))) >= floor)
     leading = first_loud + (int(head[0]) if head.size else 0)
-    last_loud = (levels.size - 1 - trail_frames) * frame
-    tail = np.flatnonzero(np.abs(wide[last_loud : last_loud + frame]) >= floor)
+    last_loud = last * frame
+    tail = np.flatnonzero(np.abs(read(last_loud, min(last_loud + frame, count))) >= floor)
     sound_end = last_loud + (int(tail[-1]) + 1 if tail.size else min(frame, count - last_loud))
     trailing = count - sound_end
     return SegmentSound(
@@ -239,23 +257,97 @@ def measure_samples(samples: Any, rate: int, thresholds: BoundaryThresholds) -> 
         rate,
         leading,
         trailing,
-        level_dbfs(samples[:window]),
-        level_dbfs(samples[max(0, count - window) :]),
-        level_dbfs(samples[leading : leading + window]),
-        level_dbfs(samples[max(leading, sound_end - window) : sound_end]),
+        head_level,
+        tail_level,
+        wide_level_dbfs(read(leading, min(leading + window, count))),
+        wide_level_dbfs(read(max(leading, sound_end - window), sound_end)),
     )
 
 
+class _Edges:
+    """Samples of a segment read from its ends inwards and kept, as float64 with NaN and infinities made
+    plain (:func:`as_float64`, once): [0, head_end) and [tail_start, count). A range outside both widens
+    the nearer side (at least twice as far), until the two meet."""
+
+    def __init__(self, read: SampleReader, count: int, reach: int) -> None:
+        self._read: SampleReader = lambda start, stop: as_float64(read(start, stop))
+        self._count = count
+        self._head_end = min(reach, count)
+        self._head: Any = self._read(0, self._head_end)
+        self._tail_start = max(self._head_end, count - reach)
+        self._tail: Any = self._read(self._tail_start, count)
+
+    def __call__(self, start: int, stop: int) -> Any:
+        head_end, tail_start = self._head_end, self._tail_start
+        if stop <= head_end:
+            return self._head[start:stop]
+        if start >= tail_start:
+            return self._tail[start - tail_start : stop - tail_start]
+        if start - head_end <= tail_start - stop:
+            end = min(max(stop, 2 * head_end), tail_start)
+            self._head = np.concatenate((self._head, self._read(head_end, end)))
+            self._head_end = end
+        else:
+            begin = max(min(start, tail_start - 2 * (self._count - tail_start)), head_end)
+            self._tail = np.concatenate((self._read(begin, tail_start), self._tail))
+            self._tail_start = begin
+        if self._head_end >= self._tail_start:
+            # They met: one array holds the whole segment.
+            whole = np.concatenate((self._head, self._tail[self._head_end - self._tail_start :]))
+            self._head, self._tail = whole, whole
+            self._head_end, self._tail_start = self._count, 0
+        return self(start, stop)
+
+
+def _first_loud(
+    read: SampleReader, count: int, frame: int, frames: int, block: int, threshold: float
+) -> int | None:
+    """The first frame at or above ``threshold`` dBFS, reading from the start; None if all are below."""
+    k = 0
+    while k < frames:
+        stop = min(frames, k + block)
+        loud = np.flatnonzero(
+            wide_frame_levels(read(k * frame, min(stop * frame, count)), frame) >= threshold
+        )
+        if loud.size:
+            return k + int(loud[0])
+        k, block = stop, 2 * block
+    return None
+
+
+def _last_loud(
+    read: SampleReader, count: int, frame: int, frames: int, block: int, threshold: float, first: int
+) -> int:
+    """The last frame at or above ``threshold`` dBFS, reading back from the end (``first`` is loud)."""
+    stop = frames
+    while stop > first + 1:
+        k = max(first + 1, stop - block)
+        loud = np.flatnonzero(
+            wide_frame_levels(read(k * frame, min(stop * frame, count)), frame) >= threshold
+        )
+        if loud.size:
+            return k + int(loud[-1])
+        stop, block = k, 2 * block
+    return first
+
+
 def measure_segment(segment: Segment, thresholds: BoundaryThresholds) -> SegmentSound | None:
-    """The sound of a segment's audio, decoded from its encoding; None without audio or a known format."""
+    """The sound of a segment's audio, decoded from its encoding; None without audio or a known format.
+    Only the chunks near the segment's ends are read (and those of a silent segment, all of them)."""
     fmt = segment.context.format
-    if fmt is None or not segment.nbytes:
+    reader = segment.context.reader
+    if fmt is None or reader is None or not segment.nbytes:
         return None
-    audio = segment.audio()
-    whole = audio[: fmt.samples_in(len(audio)) * fmt.sample_width]
-    if not whole:
+    count = fmt.samples_in(segment.nbytes)
+    if not count:
         return None
-    return measure_samples(decode(whole, fmt.encoding), fmt.sample_rate, thresholds)
+    width, encoding = fmt.sample_width, fmt.encoding
+    audio = reader.slicer(segment)
+
+    def read(start: int, stop: int) -> Any:
+        return decode(audio(start * width, stop * width), encoding)
+
+    return measure_edges(read, count, fmt.sample_rate, thresholds)
 
 
 def context_boundaries(ctx: Context, thresholds: BoundaryThresholds | None = None) -> list[Boundary]:
@@ -264,15 +356,30 @@ def context_boundaries(ctx: Context, thresholds: BoundaryThresholds | None = Non
     measured = [
         (segment, sound)
         for segment in ctx.segments
-        if (sound := measure_segment(segment, limits)) is not None and segment.chunk_times
+        if (sound := measure_segment(segment, limits)) is not None and segment.chunk_rows
     ]
     return [_boundary(ctx, before, after, limits) for before, after in pairwise(measured)]
 
 
-def session_boundaries(session: Session, thresholds: BoundaryThresholds | None = None) -> list[Boundary]:
-    """Every flush boundary of every context, context by context."""
+#: A session with fewer chunks than this is measured in one process, whatever the caller allows.
+PARALLEL_CHUNKS = 50_000
+
+
+def session_boundaries(
+    session: Session, thresholds: BoundaryThresholds | None = None, *, parallel: bool = False
+) -> list[Boundary]:
+    """Every flush boundary of every context, context by context. ``parallel``: a big session's later
+    contexts are measured in a forked child meanwhile (for a process without threads: the command line)."""
     limits = thresholds or BoundaryThresholds()
-    return [b for ctx in session.contexts for b in context_boundaries(ctx, limits)]
+    contexts = session.contexts
+    if not parallel or session.chunks.size < PARALLEL_CHUNKS or len(contexts) < 2 or not fork_available():
+        return [b for ctx in contexts for b in context_boundaries(ctx, limits)]
+    # Two halves of about as many chunks each: the second measured in the child, the first here.
+    counts = np.cumsum([ctx.chunk_count for ctx in contexts])
+    split = min(max(1, int(np.searchsorted(counts, counts[-1] / 2))), len(contexts) - 1)
+    later = Forked(lambda: [b for ctx in contexts[split:] for b in context_boundaries(ctx, limits)])
+    first = [b for ctx in contexts[:split] for b in context_boundaries(ctx, limits)]
+    return first + later.result()
 
 
 def _boundary(
@@ -295,11 +402,11 @@ def _boundary(
         to_ordinal=n.ordinal,
         from_flush_id=k.flush_id,
         to_flush_id=n.flush_id,
-        frames=(k.chunk_frames[-1], n.chunk_frames[0]),
+        frames=(_frame(k.last_chunk_frame), _frame(n.first_chunk_frame)),
         at_s=(n.start_sample or 0) / rate,
         trailing_silence_ms=sound_k.trailing_samples * 1000.0 / rate,
         leading_silence_ms=sound_n.leading_samples * 1000.0 / rate,
-        arrival_gap_ms=(n.chunk_times[0] - k.chunk_times[-1]) * 1000.0,
+        arrival_gap_ms=(_time(n.first_audio_t) - _time(k.last_chunk_t)) * 1000.0,
         end_level_dbfs=sound_k.tail_dbfs,
         start_level_dbfs=sound_n.head_dbfs,
         speech_end_level_dbfs=sound_k.speech_tail_dbfs,
@@ -349,7 +456,7 @@ def _flags(
             f"the voice gets {'louder' if step > 0 else 'quieter'} by {abs(step):.1f} dB from segment "
             f"{k.label} to {n.label}",
         )
-    if b.arrival_gap_ms > limits.max_gap_ms and _text_was_waiting(n, k.chunk_times[-1]):
+    if b.arrival_gap_ms > limits.max_gap_ms and _text_was_waiting(n, _time(k.last_chunk_t)):
         yield BoundaryFlag(
             FlagKind.ARRIVAL_GAP,
             f"{b.arrival_gap_ms:.0f} ms between the last chunk of segment {k.label} and the first of "

@@ -19,7 +19,12 @@ Format, version 1. UTF-8, one JSON object a line, each line ending with ``\\n``:
   characters after ``"json":``, so it stays verbatim.
 
 Each line goes to the file in one unbuffered write: a crash loses at most the line being written, and the
-reader loads such a file up to its last whole line, with a warning.
+reader loads such a file up to its last whole line, with a warning. A bad line elsewhere (not JSON, a field
+of the wrong kind) is left out with a warning that names its line; every other line still loads.
+
+The file is also the session's store (:mod:`flushscope.core.frame_store`): :meth:`CaptureWriter.write` says
+where each line went, and where a chunk's base64 lies inside it, so that the model keeps offsets instead of
+the audio.
 
 Secrets: the target URL loses its credentials (:func:`redact_url`), and every known secret string the
 writer is given (at creation, or later with :meth:`CaptureWriter.add_secrets`) is replaced by ``REDACTED``
@@ -40,7 +45,7 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Final
+from typing import IO, Any, Final, NamedTuple
 from urllib.parse import quote, quote_plus, unquote_plus
 
 import flushscope
@@ -49,14 +54,22 @@ from flushscope.protocol.messages import json_kind
 
 __all__ = [
     "FORMAT",
+    "MAX_HEADER_BYTES",
     "REDACTED",
     "VERSION",
     "CaptureError",
     "CaptureHeader",
     "CaptureReader",
     "CaptureWriter",
+    "LineProblems",
     "LoadedCapture",
+    "Written",
+    "frame_line",
+    "line_fields",
+    "line_text",
     "open_capture",
+    "parse_header",
+    "parse_line",
     "read_capture",
     "read_capture_text",
     "redact_text",
@@ -71,7 +84,7 @@ REDACTED: Final = "REDACTED"
 _MIN_SECRET_LEN: Final = 4
 # A header is small; a first "line" longer than this is some other kind of file, and reading it whole
 # could take gigabytes.
-_MAX_HEADER_BYTES: Final = 1 << 20
+MAX_HEADER_BYTES: Final = 1 << 20
 
 _SECRET_NAME = re.compile(r"key|token|secret|auth", re.IGNORECASE)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -183,6 +196,64 @@ def _encode_line(line: str) -> bytes:
         return line.encode("utf-8", "backslashreplace")
 
 
+class Written(NamedTuple):
+    """Where :meth:`CaptureWriter.write` put a frame's line."""
+
+    #: Byte offset of the line in the file.
+    offset: int
+    #: Bytes of the line, its ``\n`` included.
+    size: int
+    #: Where the characters the caller asked to find (``span``) start, in bytes from the line's start; -1
+    #: when they are not in the line verbatim (a secret was redacted out of them) or none were asked for.
+    found: int
+
+
+def frame_line(
+    frame: Frame,
+    text: str,
+    *,
+    valid_json: bool,
+    span: tuple[int, int] | None = None,
+    strict: bool = True,
+) -> tuple[bytes, int]:
+    """The capture line of ``frame`` with ``text`` as its text (the frame's own, or redacted), and where
+    ``frame.text[span[0]:span[1]]`` starts in it (bytes from the line's start; -1 if it is not there
+    verbatim, or ``span`` is None).
+
+    ``strict``: ValueError for a time that is not finite or a negative connection, which a capture file
+    cannot hold. Lines kept in memory are not strict: their time and connection are kept beside them."""
+    t = frame.t
+    if not math.isfinite(t):
+        if strict:
+            raise ValueError(f"frame time must be finite, not {t!r}")
+        t = 0.0
+    if frame.conn < 0 and strict:
+        raise ValueError(f"connection number must not be negative, not {frame.conn!r}")
+    head = f'{{"t":{t:.6f},"conn":{frame.conn:d},"dir":"{frame.dir.value}",'
+    inline = False
+    if frame.dir is Direction.META and _meta_object_text(text):
+        line = f'{head}"meta":{text}}}\n'
+    elif valid_json and "\n" not in text and "\r" not in text:
+        line = f'{head}"json":{text}}}\n'
+        inline = True
+    else:
+        line = f'{head}"frame":{_encode_str(text)}}}\n'
+    data = _encode_line(line)
+    if span is None:
+        return data, -1
+    start, end = span
+    if inline and text is frame.text:
+        # The head is ASCII; the text is copied as is, so the span is where it was, counted in bytes.
+        before = text[:start]
+        at = len(head) + 7 + (start if before.isascii() else len(before.encode("utf-8", "surrogatepass")))
+        return data, at
+    # Escaped, or redacted: any place the same characters stand holds the same bytes.
+    piece = frame.text[start:end]
+    if not piece.isascii():
+        return data, -1
+    return data, data.find(piece.encode("ascii"))
+
+
 class CaptureWriter:
     """Records a session's frames to a capture file, one flushed line per frame.
 
@@ -204,6 +275,7 @@ class CaptureWriter:
         self._secrets: tuple[str, ...] = tuple(secrets)
         self._spellings = _secret_spellings(self._secrets)
         self._frames_written = 0
+        self._offset = 0
         header: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
@@ -249,34 +321,39 @@ class CaptureWriter:
                 text = text.replace(spelling, REDACTED)
         return text
 
-    def write(self, frame: Frame, *, valid_json: bool = False) -> None:
-        """Append ``frame`` to the file. Its index is not stored: the reader numbers frames in file order.
+    @property
+    def size(self) -> int:
+        """Bytes written so far, the header included: where the next line will start."""
+        return self._offset
 
-        ``valid_json``: the caller has parsed the text as JSON, so it may go into the line inline."""
+    def write(
+        self, frame: Frame, *, valid_json: bool = False, span: tuple[int, int] | None = None
+    ) -> Written:
+        """Append ``frame`` to the file; says where its line went. Its index is not stored: the reader numbers
+        frames in file order.
+
+        ``valid_json``: the caller has parsed the text as JSON, so it may go into the line inline. ``span``:
+        characters of the text (a chunk's base64) whose place in the line the caller wants to know."""
         if self._file is None:
             raise ValueError(f"capture {self._path} is closed")
-        t = frame.t
-        if not math.isfinite(t):
-            raise ValueError(f"frame time must be finite, not {t!r}")
-        if frame.conn < 0:
-            raise ValueError(f"connection number must not be negative, not {frame.conn!r}")
         text = self._redact(frame.text) if self._spellings else frame.text
-        head = f'{{"t":{t:.6f},"conn":{frame.conn:d},"dir":"{frame.dir.value}",'
-        if frame.dir is Direction.META and _meta_object_text(text):
-            line = f'{head}"meta":{text}}}\n'
-        elif valid_json and "\n" not in text and "\r" not in text:
-            line = f'{head}"json":{text}}}\n'
-        else:
-            line = f'{head}"frame":{_encode_str(text)}}}\n'
-        self._write_bytes(_encode_line(line))
+        data, found = frame_line(frame, text, valid_json=valid_json, span=span)
+        offset = self._offset
+        self._write_bytes(data)
         self._frames_written += 1
+        return Written(offset, len(data), found)
 
     def _write_bytes(self, data: bytes) -> None:
         assert self._file is not None
-        written = self._file.write(data)
-        # A regular file takes the whole line at once; a short write happens only on odd file systems.
-        while written < len(data):
-            written += self._file.write(memoryview(data)[written:])
+        written = 0
+        try:
+            written = self._file.write(data) or 0
+            # A regular file takes the whole line at once; a short write happens only on odd file systems.
+            while written < len(data):
+                written += self._file.write(memoryview(data)[written:]) or 0
+        finally:
+            # What reached the file counts, even if the rest failed: the next line starts after it.
+            self._offset += written
 
     def close(self) -> None:
         """Close the file. Calling it again does nothing."""
@@ -345,10 +422,11 @@ def _is_complete(raw: bytes | str) -> bool:
     return raw.endswith(b"\n") if isinstance(raw, bytes) else raw.endswith("\n")
 
 
-def _parse_header(raw: bytes | str | None, name: str, warnings: list[str]) -> CaptureHeader:
+def parse_header(raw: bytes | str | None, name: str, warnings: list[str]) -> CaptureHeader:
+    """The header line of a capture; :class:`CaptureError` (line 1) if it is not one."""
     if not raw:
         raise CaptureError(name, 1, "the file is empty: not a flushscope capture")
-    if not _is_complete(raw) and len(raw) >= _MAX_HEADER_BYTES:
+    if not _is_complete(raw) and len(raw) >= MAX_HEADER_BYTES:
         raise CaptureError(
             name, 1, "the first line is far too long for a capture header: not a flushscope capture"
         )
@@ -395,78 +473,135 @@ def _parse_header(raw: bytes | str | None, name: str, warnings: list[str]) -> Ca
     )
 
 
+class _BadLine(ValueError):
+    """A frame line that cannot be read, in words (without the file name and line number)."""
+
+
+def line_fields(obj: Any) -> tuple[float, int, Direction]:
+    """``t``, ``conn`` and ``dir`` of a parsed frame line; ValueError, in words, if one is missing or of the
+    wrong kind."""
+    if type(obj) is not dict:
+        raise _BadLine(f"a frame line must be a JSON object, not {json_kind(obj)}")
+    t = obj.get("t")
+    if type(t) is not float:
+        if type(t) is not int:
+            raise _BadLine(f'"t" must be a number of seconds, not {json_kind(t)}')
+        try:
+            t = float(t)
+        except OverflowError:
+            t = math.inf
+    if not math.isfinite(t):
+        raise _BadLine(f'"t" must be a finite number, not {t!r}')
+    conn = obj.get("conn")
+    if type(conn) is not int or conn < 0:
+        shown = conn if type(conn) is int else json_kind(conn)
+        raise _BadLine(f'"conn" must be a non-negative integer, not {shown}')
+    dir_value = obj.get("dir")
+    direction = _DIRECTIONS.get(dir_value) if type(dir_value) is str else None
+    if direction is None:
+        raise _BadLine(f'"dir" must be "send", "recv" or "meta", not {json.dumps(dir_value)[:40]}')
+    return t, conn, direction
+
+
+def line_text(obj: dict[str, Any], raw: bytes | str, direction: Direction) -> str:
+    """The frame's text from a parsed line (``raw``, as read): inline JSON verbatim, an escaped string, or a
+    meta object written back compactly; ValueError, in words, if the line holds none of them."""
+    text = obj.get("frame")
+    if "json" in obj:
+        if text is not None or "meta" in obj:
+            raise _BadLine('a line has one of "frame", "json" or "meta"')
+        line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        start = line.find(_INLINE)
+        line = line.rstrip("\r\n")
+        if start < 0 or not line.endswith("}"):
+            raise _BadLine('"json" must be the last member of the line')
+        return line[start + len(_INLINE) : -1]
+    if type(text) is str:
+        if "meta" in obj:
+            raise _BadLine('a line has either "frame" or "meta", not both')
+        return text
+    if text is not None:
+        raise _BadLine(f'"frame" must be a string, not {json_kind(text)}')
+    if direction is not Direction.META:
+        raise _BadLine(f'a {direction.value} line needs a "frame" string')
+    meta = obj.get("meta")
+    if type(meta) is not dict:
+        raise _BadLine(f'a meta line needs a "meta" object, not {json_kind(meta)}')
+    try:
+        return json.dumps(meta, separators=_COMPACT, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        raise _BadLine('"meta" cannot be written back as JSON') from None
+
+
+def parse_line(raw: bytes | str, name: str, lineno: int) -> tuple[float, int, Direction, str]:
+    """``t``, ``conn``, ``dir`` and the text of one whole frame line; :class:`CaptureError` naming the line
+    when it cannot be read."""
+    try:
+        obj = json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
+    except UnicodeDecodeError as exc:
+        raise CaptureError(name, lineno, f"not UTF-8 text (bad byte at column {exc.start + 1})") from None
+    except json.JSONDecodeError as exc:
+        raise CaptureError(name, lineno, f"not JSON: {exc.msg} at column {exc.colno}") from None
+    except (ValueError, RecursionError):
+        raise CaptureError(name, lineno, "not JSON: nested too deeply or a number too long") from None
+    try:
+        t, conn, direction = line_fields(obj)
+        return t, conn, direction, line_text(obj, raw, direction)
+    except _BadLine as exc:
+        raise CaptureError(name, lineno, str(exc)) from None
+
+
+class LineProblems:
+    """The warnings of a reader about bad lines: each named with its line number, the first
+    :attr:`SHOWN` in full and the rest counted, so that a file of garbage does not make a book of them."""
+
+    SHOWN: Final = 20
+
+    def __init__(self, warnings: list[str]) -> None:
+        self._warnings = warnings
+        self.count = 0
+        self._summary: int | None = None
+
+    def bad(self, error: CaptureError) -> None:
+        """A bad whole line, left out."""
+        self.count += 1
+        if self.count <= self.SHOWN:
+            self._warnings.append(f"line {error.line}: {error.problem}; the line is left out")
+            return
+        more = f"{self.count - self.SHOWN} more bad lines are left out"
+        if self._summary is None:
+            self._summary = len(self._warnings)
+            self._warnings.append(more)
+        else:
+            self._warnings[self._summary] = more
+
+    def cut_off(self, lineno: int, frames: int) -> None:
+        """The last line is incomplete: the recording was cut off, or is still being written."""
+        self._warnings.append(
+            f"line {lineno} is incomplete (the recording was cut off); loaded {frames} frames"
+        )
+
+
+def _is_blank(raw: bytes | str) -> bool:
+    return not raw.strip()
+
+
 def _frames(lines: Iterator[bytes | str], name: str, warnings: list[str]) -> Iterator[Frame]:
-    """Parse the frame lines (the header already taken from ``lines``)."""
-    loads = json.loads
-    directions = _DIRECTIONS
+    """Parse the frame lines (the header already taken from ``lines``); bad lines are left out with a
+    warning naming them."""
+    problems = LineProblems(warnings)
     index = 0
     for lineno, raw in enumerate(lines, 2):
         try:
-            obj = loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
-        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-            if not raw.strip():
+            t, conn, direction, text = parse_line(raw, name, lineno)
+        except CaptureError as exc:
+            if _is_blank(raw):
                 continue
             if not _is_complete(raw):
-                warnings.append(
-                    f"line {lineno} is incomplete (the recording was cut off); loaded {index} frames"
-                )
+                problems.cut_off(lineno, index)
                 return
-            if isinstance(exc, UnicodeDecodeError):
-                raise CaptureError(
-                    name, lineno, f"not UTF-8 text (bad byte at column {exc.start + 1})"
-                ) from None
-            if isinstance(exc, json.JSONDecodeError):
-                raise CaptureError(name, lineno, f"not JSON: {exc.msg} at column {exc.colno}") from None
-            raise CaptureError(name, lineno, "not JSON: nested too deeply or a number too long") from None
-        if type(obj) is not dict:
-            raise CaptureError(name, lineno, f"a frame line must be a JSON object, not {json_kind(obj)}")
-
-        t = obj.get("t")
-        if type(t) is not float:
-            if type(t) is not int:
-                raise CaptureError(name, lineno, f'"t" must be a number of seconds, not {json_kind(t)}')
-            try:
-                t = float(t)
-            except OverflowError:
-                t = math.inf
-        if not math.isfinite(t):
-            raise CaptureError(name, lineno, f'"t" must be a finite number, not {t!r}')
-        conn = obj.get("conn")
-        if type(conn) is not int or conn < 0:
-            shown = conn if type(conn) is int else json_kind(conn)
-            raise CaptureError(name, lineno, f'"conn" must be a non-negative integer, not {shown}')
-        dir_value = obj.get("dir")
-        direction = directions.get(dir_value) if type(dir_value) is str else None
-        if direction is None:
-            raise CaptureError(
-                name, lineno, f'"dir" must be "send", "recv" or "meta", not {json.dumps(dir_value)[:40]}'
-            )
-
-        text = obj.get("frame")
-        if "json" in obj:
-            if text is not None or "meta" in obj:
-                raise CaptureError(name, lineno, 'a line has one of "frame", "json" or "meta"')
-            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            start = line.find(_INLINE)
-            line = line.rstrip("\r\n")
-            if start < 0 or not line.endswith("}"):
-                raise CaptureError(name, lineno, '"json" must be the last member of the line')
-            text = line[start + len(_INLINE) : -1]
-        elif type(text) is not str:
-            if text is not None:
-                raise CaptureError(name, lineno, f'"frame" must be a string, not {json_kind(text)}')
-            if direction is not Direction.META:
-                raise CaptureError(name, lineno, f'a {direction.value} line needs a "frame" string')
-            meta = obj.get("meta")
-            if type(meta) is not dict:
-                raise CaptureError(name, lineno, f'a meta line needs a "meta" object, not {json_kind(meta)}')
-            try:
-                text = json.dumps(meta, separators=_COMPACT, ensure_ascii=False)
-            except (ValueError, RecursionError):
-                raise CaptureError(name, lineno, '"meta" cannot be written back as JSON') from None
-        elif "meta" in obj:
-            raise CaptureError(name, lineno, 'a line has either "frame" or "meta", not both')
-
+            problems.bad(exc)
+            continue
         yield Frame(index, t, conn, direction, text)
         index += 1
 
@@ -474,9 +609,9 @@ def _frames(lines: Iterator[bytes | str], name: str, warnings: list[str]) -> Ite
 class CaptureReader:
     """Reads a capture frame by frame, for files too big to want in memory twice.
 
-    The header is read and checked on construction; iterating yields the frames once, in file order, and
-    raises :class:`CaptureError` at the first bad line. ``warnings`` fills as the reader forgives things
-    (a cut-off last line, a header field missing).
+    The header is read and checked on construction; iterating yields the frames once, in file order.
+    ``warnings`` fills as the reader forgives things (a bad line left out, a cut-off last line, a header
+    field missing).
     """
 
     def __init__(
@@ -486,7 +621,7 @@ class CaptureReader:
         self.warnings: list[str] = []
         self._close = close
         try:
-            self.header = _parse_header(next(lines, None), name, self.warnings)
+            self.header = parse_header(next(lines, None), name, self.warnings)
         except BaseException:
             self.close()
             raise
@@ -512,7 +647,7 @@ class CaptureReader:
 
 def _file_lines(file: IO[bytes], name: str) -> Iterator[bytes]:
     try:
-        yield file.readline(_MAX_HEADER_BYTES)
+        yield file.readline(MAX_HEADER_BYTES)
         yield from file
     except OSError as exc:
         raise CaptureError(name, None, f"cannot read: {exc.strerror or exc}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -22,9 +22,12 @@ class ChunkColumns:
         ("duration", np.float64),  # seconds of audio in the chunk
         ("nbytes", np.int32),
         ("frame", np.int64),
+        # Where the chunk's base64 starts in its frame's line, in bytes (-1: no audio to read back).
+        ("audio", np.int32),
     )
     #: The column names, in the order of :meth:`append`'s arguments.
     NAMES: tuple[str, ...] = tuple(name for name, _ in _FIELDS)
+    _POSITION: ClassVar[dict[str, int]] = {name: i for i, name in enumerate(NAMES)}
     _BATCH = 4096
 
     def __init__(self) -> None:
@@ -32,7 +35,7 @@ class ChunkColumns:
         self._arrays: dict[str, npt.NDArray[Any]] = {
             name: np.zeros(1024, dtype) for name, dtype in self._FIELDS
         }
-        self._pending: list[tuple[float, int, int, int, float, float, int, int]] = []
+        self._pending: list[tuple[float, int, int, int, float, float, int, int, int]] = []
         self._synced = 0
 
     def append(
@@ -45,9 +48,11 @@ class ChunkColumns:
         duration: float,
         nbytes: int,
         frame: int,
+        audio: int = -1,
     ) -> int:
+        """Add a row; returns its index."""
         pending = self._pending
-        pending.append((t, context, segment, flush_id, start, duration, nbytes, frame))
+        pending.append((t, context, segment, flush_id, start, duration, nbytes, frame, audio))
         self.size += 1
         if len(pending) >= self._BATCH:
             self._sync()
@@ -57,6 +62,17 @@ class ChunkColumns:
         """The filled part of one column (a view; do not keep it across appends)."""
         self._sync()
         return self._arrays[name][: self.size]
+
+    def value(self, name: str, row: int) -> Any:
+        """One cell, as a Python number (cheap for the newest rows, which may not be in the arrays yet)."""
+        if row >= self._synced:
+            return self._pending[row - self._synced][self._POSITION[name]]
+        return self._arrays[name][row].item()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the columns, spare capacity included."""
+        return sum(int(a.nbytes) for a in self._arrays.values())
 
     def _sync(self) -> None:
         pending = self._pending

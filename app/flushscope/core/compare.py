@@ -157,7 +157,7 @@ def strategy_result(
         for s in reported_segments(ctx)
     )
     first_audio = min((s.first_audio_t for s in ctx.segments if s.first_audio_t is not None), default=None)
-    last_chunk = max((s.chunk_times[-1] for s in ctx.segments if s.chunk_times), default=None)
+    last_chunk = max((s.last_chunk_t for s in ctx.segments if s.last_chunk_t is not None), default=None)
     end = ctx.done_t if ctx.done_t is not None else last_chunk
     return StrategyResult(
         name=plan.name,

@@ -10,14 +10,26 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from flushscope.core.capture import CaptureError, CaptureWriter, LoadedCapture, read_capture
+from flushscope.core.capture import CaptureError, CaptureHeader, CaptureWriter, LoadedCapture, read_capture
+from flushscope.core.capture_index import CaptureIndexer, index_capture
 from flushscope.core.har import read_har, write_har
+from flushscope.core.session import Session, Thresholds, rebuild
 
-__all__ = ["RecordingFormat", "detect_format", "format_for_name", "read_recording", "write_recording"]
+__all__ = [
+    "OpenedRecording",
+    "RecordingFormat",
+    "check_recording",
+    "detect_format",
+    "format_for_name",
+    "open_recording",
+    "read_recording",
+    "write_recording",
+]
 
 # Enough to hold any capture header (the capture reader refuses longer ones anyway).
 _SNIFF_BYTES: Final = 1 << 20
@@ -59,10 +71,44 @@ def detect_format(path: str | os.PathLike[str]) -> RecordingFormat:
 
 
 def read_recording(path: str | os.PathLike[str]) -> LoadedCapture:
-    """Load a capture or a HAR file, whichever ``path`` holds, in the shape :func:`read_capture` gives."""
+    """Load a capture or a HAR file, whichever ``path`` holds, in the shape :func:`read_capture` gives: every
+    frame in memory (for converting between the two; to look at a recording, :func:`open_recording`)."""
     if detect_format(path) is RecordingFormat.HAR:
         return read_har(path)
     return read_capture(path)
+
+
+@dataclass(frozen=True)
+class OpenedRecording:
+    """A recording opened as a session, with its header and what the reader forgave."""
+
+    session: Session
+    header: CaptureHeader
+    warnings: list[str]
+
+
+def open_recording(
+    path: str | os.PathLike[str], thresholds: Thresholds | None = None, *, parallel: bool | None = False
+) -> OpenedRecording:
+    """A capture or a HAR file as a session: a capture is indexed (its frames and audio are read back from
+    the file when needed; ``parallel`` as for :meth:`~flushscope.core.capture_index.CaptureIndexer.run`), a
+    HAR file (small, and without offsets to keep) is kept in memory. Raises :class:`CaptureError`."""
+    if detect_format(path) is RecordingFormat.HAR:
+        loaded = read_har(path)
+        return OpenedRecording(rebuild(loaded.frames, thresholds), loaded.header, loaded.warnings)
+    session, header, warnings = index_capture(path, thresholds, parallel=parallel)
+    return OpenedRecording(session, header, warnings)
+
+
+def check_recording(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`CaptureError` unless ``path`` opens as a recording: a capture's header is read (its
+    lines are read when it is opened), a HAR file is read whole."""
+    if detect_format(path) is RecordingFormat.HAR:
+        read_har(path)
+        return
+    indexer = CaptureIndexer(path)
+    indexer.close()
+    indexer.session.frames.close()
 
 
 def format_for_name(path: str | os.PathLike[str]) -> RecordingFormat | None:

@@ -44,23 +44,3 @@ class Frame:
 def meta_text(event: str, **fields: Any) -> str:
     """The text of a meta frame: ``{"event": ..., **fields}``."""
     return json.dumps({"event": event, **fields}, separators=(",", ":"), ensure_ascii=False)
-
-
-def data_span(text: str, data: str) -> int:
-    """Where the string ``data`` (a chunk's base64) starts inside a frame's text as the value of a member
-    named "data", or -1 when it cannot be found for sure.
-
-    The whole string is compared: another member named "data" (nested, or a duplicate key) that merely
-    starts alike must not be the one cut out, or the frame's text could not be rebuilt."""
-    at = text.find('"data"')
-    while at >= 0:
-        pos = at + 6
-        while pos < len(text) and text[pos] in " \t\r\n:":
-            pos += 1
-        if pos < len(text) and text[pos] == '"':
-            start = pos + 1
-            end = start + len(data)
-            if text.startswith(data, start) and text[end : end + 1] == '"':
-                return start
-        at = text.find('"data"', at + 6)
-    return -1

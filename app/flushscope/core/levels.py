@@ -9,6 +9,7 @@ All of it is vectorised: a segment's audio is measured with a handful of numpy c
 
 from __future__ import annotations
 
+import math
 from typing import Any, Final
 
 import numpy as np
@@ -41,21 +42,33 @@ def frame_levels(samples: npt.NDArray[Any], frame_len: int) -> FloatArray:
     shorter. An empty input has no frames."""
     if frame_len < 1:
         raise ValueError(f"frame_len must be at least 1, got {frame_len}")
-    wide = as_float64(samples)
+    return wide_frame_levels(as_float64(samples), frame_len)
+
+
+def wide_frame_levels(wide: FloatArray, frame_len: int) -> FloatArray:
+    """:func:`frame_levels` of samples already through :func:`as_float64` (float64, finite)."""
     if wide.size == 0:
         return np.empty(0, dtype=np.float64)
     starts = np.arange(0, wide.size, frame_len)
     sums = np.add.reduceat(np.square(wide), starts)
-    lengths = np.diff(np.append(starts, wide.size))
+    lengths = np.full(len(starts), float(frame_len))
+    lengths[-1] = wide.size - starts[-1]
     return power_to_dbfs(sums / lengths)
 
 
 def level_dbfs(samples: npt.NDArray[Any]) -> float:
     """The RMS level of all of ``samples`` in dBFS (the floor for none)."""
-    wide = as_float64(samples)
+    return wide_level_dbfs(as_float64(samples))
+
+
+def wide_level_dbfs(wide: FloatArray) -> float:
+    """:func:`level_dbfs` of samples already through :func:`as_float64` (float64, finite)."""
     if wide.size == 0:
         return FLOOR_DBFS
-    return float(power_to_dbfs(np.array([np.mean(np.square(wide))]))[0])
+    # What np.mean computes (a pairwise sum, then one division), without its layers of Python.
+    mean_square = float(np.add.reduce(np.square(wide))) / wide.size
+    floor = 10.0 ** (FLOOR_DBFS / 10.0)
+    return 10.0 * math.log10(max(mean_square, floor))
 
 
 def silent_edges(levels: FloatArray, threshold_dbfs: float) -> tuple[int, int]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, ClassVar, Final
 
+import numpy as np
+
 from flushscope.core.frames import Direction
 from flushscope.core.lint_ids import LintId, LintIdError, parse_lint_ids
 from flushscope.core.model import Context, ContextState, Segment, SegmentState
@@ -246,9 +248,15 @@ def context_never_ended(scope: LintScope) -> Iterator[Lint]:
 def _failed_by_server(session: Session, model: Context | None) -> bool:
     if model is None:
         return False
-    for index in model.frames:
+    # The context's received frames but its chunks, which are most of them and never errors.
+    columns = session.chunks.column("frame")
+    chunks = [columns[s.chunk_rows.values] for s in model.segments if s.chunk_rows]
+    received = session.frames.indices(Direction.RECV, model.frames.values)
+    if chunks:
+        received = np.setdiff1d(received, np.concatenate(chunks), assume_unique=True)
+    for index in received.tolist():
         frame = session.frames[index]
-        if frame.dir is Direction.RECV and '"error"' in frame.text:
+        if '"error"' in frame.text:
             try:
                 if load_object(frame.text).get("type") == "error":
                     return True
@@ -436,13 +444,14 @@ def timestamps_missing(scope: LintScope) -> Iterator[Lint]:
         if not asking or model.state is ContextState.FAILED:
             continue
         for segment in model.segments:
-            if not segment.chunk_count or segment.words or not _settled(segment, scope.session_over):
+            first = segment.first_chunk_frame
+            if first is None or segment.words or not _settled(segment, scope.session_over):
                 continue
             yield _lint(
                 LintId.TIMESTAMPS_MISSING,
                 sent[0],
                 segment.flush_id,
-                (asking[0].frame, segment.chunk_frames[0]),
+                (asking[0].frame, first),
                 f"Context {model.context_id} asked for word timestamps (add_timestamps, frame {asking[0].frame}) "
                 f"but segment {segment.label} came with {segment.audio_seconds:.2f} s of audio and no "
                 "timestamps.",

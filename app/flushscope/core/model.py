@@ -1,16 +1,30 @@
 """The records of the session model: contexts, their segments, transcripts and connections.
 
-They are filled in by :class:`flushscope.core.session.Session` as frames arrive; views read them.
+They are filled in by :class:`flushscope.core.session.Session` as frames arrive; views read them. What
+grows with every chunk is kept in numpy (:class:`~flushscope.core.growable.GrowableArray`): a segment holds
+the rows of its chunks in the session's chunk columns, a context the indices of its frames; the audio itself
+stays in the capture file and is read back through the context's
+:class:`~flushscope.core.audio_reader.AudioReader`.
 """
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from flushscope.core.growable import GrowableArray
 from flushscope.protocol.audio import AudioFormat
 from flushscope.protocol.messages import GenerationRequest
+
+if TYPE_CHECKING:
+    from flushscope.core.audio_reader import AudioReader
+
+
+def _rows() -> GrowableArray:
+    return GrowableArray(np.int32)
 
 
 class ContextState(StrEnum):
@@ -61,12 +75,13 @@ class Segment:
     flush_done_t: float | None = None
     flush_done_frame: int | None = None
     first_audio_t: float | None = None
-    #: Chunks in arrival order: frame index, arrival time, raw audio in the received encoding.
-    chunk_frames: list[int] = field(default_factory=list)
-    chunk_times: list[float] = field(default_factory=list)
-    chunk_audio: list[bytes] = field(default_factory=list)
-    #: Index of each chunk in the session's chunk columns.
-    chunk_rows: list[int] = field(default_factory=list)
+    #: The segment's chunks in arrival order, as rows of the session's chunk columns (their frame, time,
+    #: size and where their audio is are there).
+    chunk_rows: GrowableArray = field(default_factory=_rows)
+    #: The frames of the first and the last chunk, and when the last one arrived.
+    first_chunk_frame: int | None = None
+    last_chunk_frame: int | None = None
+    last_chunk_t: float | None = None
     nbytes: int = 0
     #: Chunks attributed by order because they carried no flush_id.
     unnumbered_chunks: int = 0
@@ -74,7 +89,6 @@ class Segment:
     phonemes: list[TimedToken] = field(default_factory=list)
     #: Offset of this segment's first sample in the context's audio.
     start_sample: int | None = None
-    _joined: bytes | None = None
 
     @property
     def flush_id(self) -> int | None:
@@ -109,7 +123,26 @@ class Segment:
 
     @property
     def chunk_count(self) -> int:
-        return len(self.chunk_frames)
+        return len(self.chunk_rows)
+
+    @property
+    def chunk_frames(self) -> list[int]:
+        """The frame of each chunk, in arrival order (a new list each time: for one end, use
+        :attr:`first_chunk_frame` or :attr:`last_chunk_frame`)."""
+        return self._chunk_column("frame")
+
+    @property
+    def chunk_times(self) -> list[float]:
+        """When each chunk arrived (a new list each time: for the ends, use :attr:`first_audio_t` and
+        :attr:`last_chunk_t`)."""
+        return self._chunk_column("t")
+
+    def _chunk_column(self, name: str) -> list[Any]:
+        reader = self.context.reader
+        if reader is None or not self.chunk_rows:
+            return []
+        values: list[Any] = reader.columns.column(name)[self.chunk_rows.values].tolist()
+        return values
 
     @property
     def start_seconds(self) -> float:
@@ -133,9 +166,9 @@ class Segment:
         ):
             ready = flush_t
         if ready is not None and self.ordinal > 0:
-            previous = self.context.segments[self.ordinal - 1].chunk_times
-            if previous and previous[-1] > ready and (audio_t is None or previous[-1] <= audio_t):
-                ready = previous[-1]
+            previous = self.context.segments[self.ordinal - 1].last_chunk_t
+            if previous is not None and previous > ready and (audio_t is None or previous <= audio_t):
+                ready = previous
         return ready
 
     @property
@@ -153,10 +186,19 @@ class Segment:
         return (self.flush_done_t - self.flush_t) * 1000.0
 
     def audio(self) -> bytes:
-        """All audio of the segment, in the received encoding, in arrival order."""
-        if self._joined is None or len(self._joined) != self.nbytes:
-            self._joined = b"".join(self.chunk_audio)
-        return self._joined
+        """All audio of the segment, in the received encoding, in arrival order, read back from the capture
+        (:class:`~flushscope.core.backing.StoreError` if it cannot be)."""
+        reader = self.context.reader
+        if reader is None or not self.chunk_rows:
+            return b""
+        return reader.segment_audio(self)
+
+    def audio_chunks(self) -> list[bytes]:
+        """The audio of each chunk, in arrival order, read back from the capture."""
+        reader = self.context.reader
+        if reader is None or not self.chunk_rows:
+            return []
+        return reader.chunks(self.chunk_rows.values)
 
 
 @dataclass(eq=False)
@@ -179,7 +221,8 @@ class Context:
     done_t: float | None = None
     cancel_t: float | None = None
     error: str | None = None
-    frames: list[int] = field(default_factory=list)
+    #: Indices of the context's frames, in order.
+    frames: GrowableArray = field(default_factory=_rows)
     total_bytes: int = 0
     #: Id of the last flush_done seen, for order checks.
     last_flush_done_id: int | None = None
@@ -188,6 +231,8 @@ class Context:
     #: unknown, so byte counts still divide) and samples per second (0 while unknown).
     sample_width: int = 1
     sample_rate: int = 0
+    #: Reads the audio of the session's chunks back (None for a context made outside a session).
+    reader: AudioReader | None = field(default=None, repr=False, compare=False)
 
     @property
     def buffers_text(self) -> bool:
@@ -234,11 +279,14 @@ class Context:
     def segment_of_frame(self, index: int) -> Segment | None:
         """The segment frame ``index`` belongs to: one of its chunks, one of its transcripts, its flush or its
         flush_done (None for the context's other frames, and for frames of other contexts)."""
+        reader = self.reader
         for segment in self.segments:
-            chunks = segment.chunk_frames
-            at = bisect.bisect_left(chunks, index)
-            if at < len(chunks) and chunks[at] == index:
-                return segment
+            first, last = segment.first_chunk_frame, segment.last_chunk_frame
+            if reader is not None and first is not None and last is not None and first <= index <= last:
+                chunks = reader.columns.column("frame")[segment.chunk_rows.values]
+                at = int(np.searchsorted(chunks, index))
+                if at < len(chunks) and chunks[at] == index:
+                    return segment
             if index in (segment.flush_frame, segment.flush_done_frame):
                 return segment
             if any(t.frame == index for t in segment.transcripts):

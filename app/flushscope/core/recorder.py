@@ -1,4 +1,4 @@
-"""Times every frame, writes it to the capture file, then hands it to the session model."""
+"""Times every frame and hands it to the session model, whose store writes it to the capture file."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ class Recorder:
     """The one way frames enter a live session: clock, model, capture file (one flushed line per frame, so a
     crash loses at most the last line).
 
-    A capture file that fails (disk full, removed) is given up with one logged error and an entry in
-    :attr:`capture_error`; the session in memory keeps everything.
+    The capture file is the session's store: the model writes each frame's line there and keeps only where
+    it went (:class:`~flushscope.core.frame_store.FrameStore`). A capture file that fails (disk full) is given
+    up with one logged error and an entry in :attr:`capture_error`; the frames from then on are kept in
+    memory, and nothing is lost. Without a capture file, everything is kept in memory.
     """
 
     def __init__(
@@ -29,11 +31,42 @@ class Recorder:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
-        self.capture = capture
-        self.capture_error: str | None = None
+        self._capture_error: str | None = None
         self._clock = clock
         self._start = clock()
         self._connections = 0
+        if capture is not None:
+            self.capture = capture
+
+    @property
+    def capture(self) -> CaptureWriter | None:
+        """The capture file being written, or None (none yet, closed, or given up)."""
+        return self.session.frames.writer
+
+    @capture.setter
+    def capture(self, writer: CaptureWriter | None) -> None:
+        """Record to ``writer`` from the next frame on (None: stop, and keep later frames in memory)."""
+        store = self.session.frames
+        if writer is None:
+            old = store.detach()
+            if old is not None:
+                old.close()
+            return
+        try:
+            store.attach(writer)
+        except OSError as exc:
+            writer.close()
+            self._capture_error = f"cannot read back the capture {writer.path}: {exc.strerror or exc}; the session is kept in memory"
+            log.error("%s", self._capture_error)
+
+    @property
+    def capture_error(self) -> str | None:
+        """Why the capture file is not (or no longer) recording, in words; None while it is."""
+        return self._capture_error or self.session.frames.problem
+
+    @capture_error.setter
+    def capture_error(self, text: str | None) -> None:
+        self._capture_error = text
 
     def now(self) -> float:
         """Seconds since the session started."""
@@ -52,24 +85,14 @@ class Recorder:
         connection's read loop) goes on."""
         session = self.session
         frame = Frame(len(session.frames), self.now(), conn, direction, text)
-        json_object = False
         try:
-            # The model parses the text anyway: a JSON object can go into the capture without escaping.
-            stored, json_object = session.add(frame)
+            # The model stores the frame (the capture line) before it interprets it.
+            stored, _ = session.add(frame)
         except Exception as exc:
             log.exception(
                 "flushscope could not interpret frame %d (%s, connection %d)", frame.index, direction, conn
             )
             stored = self._keep(frame, exc)
-        finally:
-            # Written even if the model failed on the frame: the capture is the record of what happened.
-            if self.capture is not None:
-                try:
-                    self.capture.write(frame, valid_json=json_object)
-                except (OSError, ValueError) as exc:
-                    self.capture_error = f"the capture file stopped recording: {exc}"
-                    log.error("%s", self.capture_error)
-                    self.capture = None
         return stored
 
     def _keep(self, frame: Frame, error: Exception) -> Frame:
@@ -86,7 +109,5 @@ class Recorder:
         return self.record(conn, Direction.META, meta_text(event, **fields))
 
     def close(self) -> None:
-        """Close the capture file; the session stays as it is."""
-        if self.capture is not None:
-            self.capture.close()
-            self.capture = None
+        """Close the capture file; the session stays as it is, and its frames are still read from the file."""
+        self.capture = None

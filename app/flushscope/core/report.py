@@ -72,7 +72,7 @@ def build_report(
                 "context_id": a.context_id,
                 "flush_id": a.flush_id,
                 "message": a.message,
-                "frames": a.frames[:50],
+                "frames": a.frames[:50].tolist(),
                 "count": len(a.frames),
             }
             for a in session.anomalies

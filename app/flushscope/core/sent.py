@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from flushscope.core.frames import Direction
 from flushscope.core.model import Context, Segment
 from flushscope.core.session import Session
@@ -100,12 +102,17 @@ class SentContext:
 def sent_contexts(session: Session) -> list[SentContext]:
     """Every context the client sent to, in the order of its first input. Frames that do not parse, and
     requests without a context_id, are left out (the session flags them)."""
-    owner = {index: ctx for ctx in session.contexts for index in ctx.frames}
+    sends = session.frames.indices(Direction.SEND)
+    # Only the frames the client sent: a session's chunks outnumber them a hundred to one.
+    owner: dict[int, Context] = {}
+    for model in session.contexts:
+        mine = model.frames.values
+        for index in mine[np.isin(mine, sends)].tolist():
+            owner[index] = model
     current: dict[tuple[int, str], SentContext] = {}
     contexts: list[SentContext] = []
-    for frame in session.frames:
-        if frame.dir is not Direction.SEND:
-            continue
+    for index in sends.tolist():
+        frame = session.frames[index]
         try:
             message = parse_client(frame.text)
         except ProtocolError:

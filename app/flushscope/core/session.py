@@ -9,23 +9,35 @@ transcripts sent after the k-th manual flush and before the next one. A server f
 whose ``flush_id`` it carries, ``ordinal = flush_id - base``, where the base (1 as documented, 0 for older
 servers) is fixed by the first flush_id seen in the context: that frame belongs to the oldest segment not yet
 closed. A frame without a flush_id goes to the oldest segment not yet closed by ``flush_done``, and is flagged.
+
+Storage: the frames live in ``session.frames``, a :class:`~flushscope.core.frame_store.FrameStore` that writes
+each frame's line to the capture file (or keeps it in memory) and keeps only numpy columns of where it is. A
+chunk's audio is never decoded on the way in: its base64 is found in the text
+(:mod:`~flushscope.core.chunk_scan`), checked and measured, and read back through ``session.audio`` when
+something plays, draws or measures it. The index pass that opens a capture
+(:mod:`~flushscope.core.capture_index`) feeds the same model through :meth:`Session.add_chunk_line` and
+:meth:`Session.add_line`, so a loaded capture is the live model again.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
 from flushscope.core import anomalies
 from flushscope.core.anomalies import Anomaly, AnomalyKind, Finding, Severity
+from flushscope.core.audio_reader import AudioReader
+from flushscope.core.chunk_scan import base64_size, scan_chunk_text
 from flushscope.core.columns import ChunkColumns
 from flushscope.core.deadlines import Deadlines
-from flushscope.core.frames import Direction, Frame, data_span
+from flushscope.core.frame_store import FrameStore
+from flushscope.core.frames import Direction, Frame
+from flushscope.core.growable import GrowableArray
 from flushscope.core.model import (
     ConnectionInfo,
     Context,
@@ -78,18 +90,48 @@ __all__ = [
 class Added(NamedTuple):
     """What :meth:`Session.add` did with a frame."""
 
-    #: The frame as stored (numbered in the session; a chunk's audio cut out of its text).
+    #: The frame as stored (numbered in the session).
     frame: Frame
-    #: The frame's text is a JSON object (parsed on the way in), so a capture file may store it inline.
+    #: The frame's text is a JSON object (parsed on the way in), so its capture line holds it inline.
     json_object: bool
+
+
+class _Placed(Protocol):
+    """Where and when a frame happened: what attribution and anomalies need of it."""
+
+    @property
+    def index(self) -> int: ...
+    @property
+    def t(self) -> float: ...
+    @property
+    def conn(self) -> int: ...
+
+
+class _At:
+    """A frame known by its place alone: a chunk line the index pass read without its text."""
+
+    __slots__ = ("conn", "index", "t")
+
+    def __init__(self, index: int, t: float, conn: int) -> None:
+        self.index = index
+        self.t = t
+        self.conn = conn
+
+
+class _Line(NamedTuple):
+    """A line of the capture file the session reads: where it is, and its bytes."""
+
+    offset: int
+    size: int
+    raw: bytes
 
 
 class SessionObserver:
     """Receives the session's changes as they happen. Override what you need; every call must be cheap
     (thousands per second): record and coalesce, do the work on a timer."""
 
-    def frame_added(self, frame: Frame) -> None:
-        """A frame was recorded."""
+    def frame_added(self, index: int) -> None:
+        """Frame ``index`` was recorded (``session.frames[index]`` reads it back)."""
 
     def context_added(self, context: Context) -> None:
         """A new context appeared (sent or, for unknown ids, received)."""
@@ -123,15 +165,20 @@ class Thresholds:
 
 
 class Session:
-    """All frames of one inspection session and the model derived from them."""
+    """All frames of one inspection session and the model derived from them.
 
-    def __init__(self, thresholds: Thresholds | None = None) -> None:
+    ``store``: where the frames are kept; a new store keeps them in memory until a capture file is attached
+    (:meth:`FrameStore.attach`, which the recorder does)."""
+
+    def __init__(self, thresholds: Thresholds | None = None, store: FrameStore | None = None) -> None:
         self.thresholds = thresholds or Thresholds()
-        self.frames: list[Frame] = []
+        self.frames = store if store is not None else FrameStore()
         self.connections: dict[int, ConnectionInfo] = {}
         self.contexts: list[Context] = []
         self.anomalies: list[Anomaly] = []
         self.chunks = ChunkColumns()
+        #: Reads chunk audio back from where the frames are kept.
+        self.audio = AudioReader(self.frames, self.chunks)
         self.observers: list[SessionObserver] = []
         self._by_id: dict[tuple[int, str], Context] = {}
         # Anomalies that repeats fold into, by kind and place (connection, context number or else context id,
@@ -140,9 +187,6 @@ class Session:
         # Flushes awaiting flush_done and ends awaiting done, checked as time moves on (frame times or
         # check_timeouts).
         self._deadlines: Deadlines[Segment | Context] = Deadlines()
-        # Chunk frames keep their text with the audio cut out (the audio lives in the segment), so memory
-        # grows with the audio bytes, not with their base64.
-        self._audio_frames: dict[int, tuple[Segment, int, int]] = {}
 
     # --- lookups ------------------------------------------------------------------------------------
 
@@ -164,26 +208,37 @@ class Session:
         t = self.chunks.column("t")
         return slice(int(np.searchsorted(t, t0, "left")), int(np.searchsorted(t, t1, "left")))
 
-    def frame_text(self, index: int, *, elide_audio: bool = True) -> str:
-        """A frame's text. Audio in chunk frames is shown as its byte count unless ``elide_audio`` is false,
-        in which case the original base64 is rebuilt from the stored audio."""
-        frame = self.frames[index]
-        where = self._audio_frames.get(index)
-        if where is None:
-            return frame.text
-        segment, chunk, cut = where
-        audio = segment.chunk_audio[chunk]
-        if elide_audio:
-            inner = f"<{len(audio)} bytes>"
-        else:
-            from base64 import b64encode
+    def chunk_row(self, index: int) -> int | None:
+        """The row in :attr:`chunks` of frame ``index``, if it is a chunk some context took."""
+        frames = self.chunks.column("frame")
+        row = int(np.searchsorted(frames, index))
+        return row if row < len(frames) and frames[row] == index else None
 
-            inner = b64encode(audio).decode("ascii")
-        return frame.text[:cut] + inner + frame.text[cut:]
+    def frame_text(self, index: int, *, elide_audio: bool = True) -> str:
+        """A frame's text, read back from where it is kept (StoreError if it cannot be). The audio of a chunk
+        frame is shown as its byte count unless ``elide_audio`` is false."""
+        text = self.frames[index].text
+        if not elide_audio:
+            return text
+        row = self.chunk_row(index)
+        if row is None or not self.chunks.value("nbytes", row):
+            return text
+        scanned = scan_chunk_text(text)
+        if scanned is not None:
+            start, end = scanned.start, scanned.end
+        else:
+            try:
+                data = parse_server_obj(load_object(text))
+            except ProtocolError:
+                return text
+            if not isinstance(data, Chunk) or not data.data or (start := text.find(data.data)) < 0:
+                return text
+            end = start + len(data.data)
+        return f"{text[:start]}<{self.chunks.value('nbytes', row)} bytes>{text[end:]}"
 
     @property
     def duration(self) -> float:
-        return self.frames[-1].t if self.frames else 0.0
+        return self.frames.last_t
 
     def counted_anomalies(self) -> list[Anomaly]:
         """Anomalies that are failures (warnings and errors), not information."""
@@ -192,58 +247,96 @@ class Session:
     # --- ingest -------------------------------------------------------------------------------------
 
     def add(self, frame: Frame) -> Added:
-        """Record a frame and derive what it means. Says how the frame was stored and whether its text is a
-        JSON object."""
+        """Record a frame and derive what it means; its line goes to the store (the capture file, or
+        memory). Says how the frame was stored and whether its text is a JSON object."""
+        return self._add(frame, None)
+
+    def add_line(self, frame: Frame, offset: int, size: int, raw: bytes) -> Added:
+        """Record a frame read from line ``raw`` of the capture file the session's store reads, at ``offset``
+        (``size`` bytes): as :meth:`add`, but the store only remembers where the line is."""
+        return self._add(frame, _Line(offset, size, raw))
+
+    def _add(self, frame: Frame, line: _Line | None) -> Added:
         if frame.t >= self._deadlines.next:
             self.check_timeouts(frame.t)
+        if frame.index != len(self.frames):
+            frame = Frame(len(self.frames), frame.t, frame.conn, frame.dir, frame.text)
         if frame.dir is Direction.RECV:
-            added = self._receive(frame)
+            added = self._receive(frame, line)
         elif frame.dir is Direction.SEND:
-            stored = self._append(frame)
-            added = Added(stored, self._send(stored))
+            added = self._send(frame, line)
         else:
-            stored = self._append(frame)
-            self._meta(stored)
-            added = Added(stored, False)
+            self._store(frame, False, None, line)
+            self._meta(frame)
+            added = Added(frame, False)
         for observer in self.observers:
-            observer.frame_added(added.frame)
+            observer.frame_added(frame.index)
         return added
+
+    def add_chunk_line(
+        self,
+        t: float,
+        conn: int,
+        context_id: str,
+        flush_id: int | None,
+        nbytes: int,
+        offset: int,
+        size: int,
+        audio: int,
+    ) -> int:
+        """Record a plain chunk frame the index pass read from the capture file without its text
+        (:func:`~flushscope.core.chunk_scan.scan_chunk_line`): its line is at ``offset`` (``size`` bytes), its
+        base64 ``audio`` bytes into the line and ``nbytes`` of audio. Returns the frame's index."""
+        if t >= self._deadlines.next:
+            self.check_timeouts(t)
+        index = self.frames.append_line(t, conn, Direction.RECV, offset, size)
+        ctx = self._by_id.get((conn, context_id))
+        if ctx is not None and (ctx.state is ContextState.OPEN or ctx.state is ContextState.ENDING):
+            # The common case, without the checks that only flag.
+            ctx.frames.append(index)
+            self._chunk(ctx, index, t, flush_id, nbytes, audio if nbytes else -1)
+        else:
+            self._reply_chunk(index, t, conn, context_id, flush_id, ctx, nbytes, audio if nbytes else -1)
+        for observer in self.observers:
+            observer.frame_added(index)
+        return index
 
     def add_uninterpreted(self, frame: Frame, error: Exception) -> Frame:
         """Keep a frame that :meth:`add` failed on, and say so: a fault in the model must lose neither the frame
         nor the rest of the recording. ``frame`` is the frame given to ``add``, numbered as the session's next
         frame (as :class:`~flushscope.core.recorder.Recorder` and :func:`rebuild` number them).
 
-        ``add`` may have stored the frame before it failed, perhaps with its audio cut out of the text: it is
-        then put back whole. An ``internal_error`` anomaly names the frame. Returns the frame as stored."""
-        frames = self.frames
-        last = frames[-1] if frames else None
-        if (
-            last is not None
-            and last.index == frame.index
-            and (last.t, last.conn, last.dir) == (frame.t, frame.conn, frame.dir)
-        ):
-            self._audio_frames.pop(last.index, None)
-            stored = frames[last.index] = Frame(last.index, frame.t, frame.conn, frame.dir, frame.text)
-        else:
-            stored = self._append(frame)
+        ``add`` may have stored the frame before it failed (whole: the store keeps every text as it came); if
+        not, it is stored now. An ``internal_error`` anomaly names the frame. Returns the frame as stored."""
+        if len(self.frames) <= frame.index:
+            frame = Frame(len(self.frames), frame.t, frame.conn, frame.dir, frame.text)
+            self._store(frame, False, None, None)
         # ``add`` tells observers last, so they have not heard of it (unless telling them is what failed).
         for observer in self.observers:
-            observer.frame_added(stored)
+            observer.frame_added(frame.index)
         self._flag(
-            anomalies.internal_error(error=error), None, frame=stored.index, conn=frame.conn, fold=False
+            anomalies.internal_error(error=error), None, frame=frame.index, conn=frame.conn, fold=False
         )
-        return stored
+        return frame
 
     def add_text(self, t: float, conn: int, direction: Direction, text: str) -> Frame:
         """Record a frame given its parts; the index is the next one. Returns the frame as stored."""
         return self.add(Frame(len(self.frames), t, conn, direction, text)).frame
 
-    def _append(self, frame: Frame) -> Frame:
-        if frame.index != len(self.frames):
-            frame = Frame(len(self.frames), frame.t, frame.conn, frame.dir, frame.text)
-        self.frames.append(frame)
-        return frame
+    def _store(
+        self, frame: Frame, json_object: bool, span: tuple[int, int] | None, line: _Line | None
+    ) -> int:
+        """Put ``frame`` (numbered as the next frame) in the store: written, or indexed where ``line`` is.
+        Returns where the characters ``span`` of its text (a chunk's base64) start in its line, in bytes, or
+        -1 when they are not there verbatim (or not asked for)."""
+        if line is None:
+            _, found = self.frames.append(frame, json_object=json_object, span=span)
+            return found
+        self.frames.append_line(frame.t, frame.conn, frame.dir, line.offset, line.size)
+        if span is None:
+            return -1
+        piece = frame.text[span[0] : span[1]]
+        return line.raw.find(piece.encode("ascii")) if piece.isascii() else -1
 
     def check_timeouts(self, now: float) -> None:
         """Flag flushes and ends that have waited too long. Called on every frame whose time passes the
@@ -273,18 +366,20 @@ class Session:
 
     # --- client frames --------------------------------------------------------------------------------
 
-    def _send(self, frame: Frame) -> bool:
-        """Read a client frame; whether its text is a JSON object."""
+    def _send(self, frame: Frame, line: _Line | None) -> Added:
+        """Store and read a client frame."""
         try:
             obj = load_object(frame.text)
         except ProtocolError as exc:
+            self._store(frame, False, None, line)
             self._flag(
                 anomalies.malformed_client_frame(problem=exc.message),
                 None,
                 frame=frame.index,
                 conn=frame.conn,
             )
-            return False
+            return Added(frame, False)
+        self._store(frame, True, None, line)
         try:
             message = parse_client_obj(obj)
         except ProtocolError as exc:
@@ -296,7 +391,7 @@ class Session:
             )
         else:
             self._request(frame, message)
-        return True
+        return Added(frame, True)
 
     def _request(self, frame: Frame, message: ClientMessage) -> None:
         if isinstance(message, CancelRequest):
@@ -338,7 +433,14 @@ class Session:
     def _new_context(self, frame: Frame, message: GenerationRequest, reusing: Context | None) -> Context:
         """A context for the request in ``frame``; ``reusing`` is the finished one of the same id, if any."""
         assert message.context_id is not None
-        ctx = Context(len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message)
+        ctx = Context(
+            len(self.contexts) + 1,
+            frame.conn,
+            message.context_id,
+            frame.t,
+            request=message,
+            reader=self.audio,
+        )
         info = self.connections.get(frame.conn)
         ctx.client = info.label if info is not None else None
         if reusing is not None:
@@ -373,94 +475,101 @@ class Session:
 
     # --- server frames ------------------------------------------------------------------------------
 
-    def _receive(self, frame: Frame) -> Added:
+    def _receive(self, frame: Frame, line: _Line | None) -> Added:
         text = frame.text
+        scanned = scan_chunk_text(text)
+        if scanned is not None:
+            # A plain chunk: read without parsing (or decoding) its base64.
+            nbytes = scanned.nbytes
+            ctx = self._by_id.get((frame.conn, scanned.context_id))
+            span = (scanned.start, scanned.end) if nbytes and ctx is not None else None
+            found = self._store(frame, True, span, line)
+            audio = self._placed_audio(frame, span, found, text)
+            self._reply_chunk(
+                frame.index, frame.t, frame.conn, scanned.context_id, scanned.flush_id, ctx, nbytes, audio
+            )
+            return Added(frame, True)
         try:
             obj = load_object(text)
         except ProtocolError as exc:
-            stored = self._append(frame)
+            self._store(frame, False, None, line)
             self._flag(
                 anomalies.malformed_server_frame(problem=exc.message),
                 None,
-                frame=stored.index,
+                frame=frame.index,
                 conn=frame.conn,
             )
-            return Added(stored, False)
+            return Added(frame, False)
         raw_id = obj.get("context_id")
         ctx = self._by_id.get((frame.conn, raw_id)) if isinstance(raw_id, str) else None
         try:
             message = parse_server_obj(obj)
         except ProtocolError as exc:
-            stored = self._append(frame)
+            self._store(frame, True, None, line)
             if ctx is not None:
-                ctx.frames.append(stored.index)
+                ctx.frames.append(frame.index)
             self._flag(
                 anomalies.unreadable_server_frame(frame_type=obj.get("type"), problem=exc.message),
                 ctx,
-                frame=stored.index,
+                frame=frame.index,
                 conn=frame.conn,
             )
-            return Added(stored, True)
-        audio: bytes | None = None
-        cut = -1
+            return Added(frame, True)
+        nbytes = None
+        span = None
         if isinstance(message, Chunk):
-            try:
-                audio = decode_base64(message.data)
-            except ProtocolError:
-                audio = None
-            # Keep the frame's text without its base64: the audio is kept once, decoded, in its segment. A chunk
-            # that no context takes keeps its text whole.
-            cut = data_span(text, message.data) if audio and ctx is not None else -1
-            if cut >= 0:
-                text = text[:cut] + text[cut + len(message.data) :]
-                frame = Frame(frame.index, frame.t, frame.conn, frame.dir, text)
-        stored = self._append(frame)
-        self._reply(stored, message, ctx, audio, cut)
-        return Added(stored, True)
+            data = message.data
+            nbytes = base64_size(data.encode("ascii")) if data.isascii() else None
+            # Any place the base64 stands verbatim in the text holds the same audio.
+            at = text.find(data) if nbytes and ctx is not None else -1
+            span = (at, at + len(data)) if at >= 0 else None
+            if nbytes and ctx is not None and span is None:
+                span = (0, 0)  # escaped in the JSON: kept aside below
+        found = self._store(frame, True, span, line)
+        self._reply(frame, message, ctx, nbytes, self._placed_audio(frame, span, found, text, message))
+        return Added(frame, True)
+
+    def _placed_audio(
+        self,
+        frame: Frame,
+        span: tuple[int, int] | None,
+        found: int,
+        text: str,
+        message: ServerMessageT | None = None,
+    ) -> int:
+        """Where a chunk's base64 is in its line (-1: no audio to place). Audio that is not in the line
+        verbatim (an escape inside the JSON string, a secret redacted out of the file) is decoded now and kept
+        aside, under the row the chunk is about to get."""
+        if span is None:
+            return -1
+        if found >= 0 and span[1] > span[0]:
+            return found
+        data = message.data if isinstance(message, Chunk) else text[span[0] : span[1]]
+        self.audio.aside[self.chunks.size] = decode_base64(data)
+        return -1
 
     def _reply(
-        self, frame: Frame, message: ServerMessageT, ctx: Context | None, audio: bytes | None, cut: int
+        self, frame: _Placed, message: ServerMessageT, ctx: Context | None, nbytes: int | None, audio: int
     ) -> None:
-        """A server message, typed and stored: route it to its context (``ctx``, found by its id). ``audio`` is
-        a chunk's decoded data (None if it was not base64), ``cut`` where it was cut out of the text (-1: not)."""
-        if message.context_id is None:
-            if isinstance(message, ErrorMessage):
-                self._server_error(None, frame, message)
-                return
-            self._flag(
-                anomalies.reply_without_context_id(frame_type=message.type),
-                None,
-                frame=frame.index,
-                conn=frame.conn,
-            )
-            return
-        if ctx is None:
-            self._flag(
-                anomalies.unknown_context(context_id=message.context_id, frame_type=message.type),
-                None,
-                frame=frame.index,
-                conn=frame.conn,
-                context_id=message.context_id,
-            )
-            return
-        ctx.frames.append(frame.index)
-        if ctx.state is ContextState.DONE:
-            self._flag(
-                anomalies.after_done(context_id=ctx.context_id, frame_type=message.type),
-                ctx,
-                flush_id=getattr(message, "flush_id", None),
-                frame=frame.index,
-            )
-        elif ctx.state is ContextState.CANCELLED and not isinstance(message, ErrorMessage):
-            self._flag(
-                anomalies.after_cancel(context_id=ctx.context_id, frame_type=message.type),
-                ctx,
-                frame=frame.index,
-            )
+        """A server message, typed and stored: route it to its context (``ctx``, found by its id). ``nbytes``
+        is the size of a chunk's audio (None if its data was not base64), ``audio`` where its base64 is in
+        the frame's line (-1: nowhere to read it, or kept aside)."""
         if isinstance(message, Chunk):
-            self._chunk(ctx, frame, message, audio, cut)
-        elif isinstance(message, WordTimestamps | PhonemeTimestamps):
-            segment = self._attribute(ctx, frame, message.flush_id)
+            self._reply_chunk(
+                frame.index, frame.t, frame.conn, message.context_id, message.flush_id, ctx, nbytes, audio
+            )
+            return
+        if message.context_id is None and isinstance(message, ErrorMessage):
+            self._server_error(None, frame, message)
+            return
+        error = isinstance(message, ErrorMessage)
+        ctx = self._route(
+            frame, message.type, message.context_id, getattr(message, "flush_id", None), ctx, error
+        )
+        if ctx is None:
+            return
+        if isinstance(message, WordTimestamps | PhonemeTimestamps):
+            segment = self._attribute(ctx, frame.index, message.flush_id)
             timings = message.words if isinstance(message, WordTimestamps) else message.phonemes
             target = segment.words if isinstance(message, WordTimestamps) else segment.phonemes
             target.extend(
@@ -476,7 +585,63 @@ class Session:
         elif isinstance(message, UnknownMessage):
             self._flag(anomalies.unknown_type(frame_type=message.type), ctx, frame=frame.index)
 
-    def _attribute(self, ctx: Context, frame: Frame, flush_id: int | None) -> Segment:
+    def _reply_chunk(
+        self,
+        index: int,
+        t: float,
+        conn: int,
+        context_id: str | None,
+        flush_id: int | None,
+        ctx: Context | None,
+        nbytes: int | None,
+        audio: int,
+    ) -> None:
+        """Chunk frame ``index``, however it was read (typed, or scanned without its base64): into its
+        context's segment."""
+        routed = self._route(_At(index, t, conn), "chunk", context_id, flush_id, ctx, False)
+        if routed is not None:
+            self._chunk(routed, index, t, flush_id, nbytes, audio)
+
+    def _route(
+        self,
+        frame: _Placed,
+        kind: str,
+        context_id: str | None,
+        flush_id: int | None,
+        ctx: Context | None,
+        error: bool,
+    ) -> Context | None:
+        """The context a server frame of type ``kind`` goes to, the frame listed there; None, flagged, when
+        it names none or one this connection does not have. A frame after done or cancel is flagged."""
+        if context_id is None:
+            self._flag(
+                anomalies.reply_without_context_id(frame_type=kind), None, frame=frame.index, conn=frame.conn
+            )
+            return None
+        if ctx is None:
+            self._flag(
+                anomalies.unknown_context(context_id=context_id, frame_type=kind),
+                None,
+                frame=frame.index,
+                conn=frame.conn,
+                context_id=context_id,
+            )
+            return None
+        ctx.frames.append(frame.index)
+        if ctx.state is ContextState.DONE:
+            self._flag(
+                anomalies.after_done(context_id=ctx.context_id, frame_type=kind),
+                ctx,
+                flush_id=flush_id,
+                frame=frame.index,
+            )
+        elif ctx.state is ContextState.CANCELLED and not error:
+            self._flag(
+                anomalies.after_cancel(context_id=ctx.context_id, frame_type=kind), ctx, frame=frame.index
+            )
+        return ctx
+
+    def _attribute(self, ctx: Context, index: int, flush_id: int | None) -> Segment:
         """The segment a server frame belongs to (see the module docstring)."""
         if flush_id is None:
             return ctx.oldest_unclosed()
@@ -491,7 +656,7 @@ class Session:
                 anomalies.flush_id_below_base(flush_id=flush_id, base=ctx.base),
                 ctx,
                 flush_id=flush_id,
-                frame=frame.index,
+                frame=index,
             )
             return ctx.oldest_unclosed()
         while ordinal >= len(ctx.segments):
@@ -510,18 +675,21 @@ class Session:
         for segment in ctx.segments:
             self._segment_changed(segment)
 
-    def _chunk(self, ctx: Context, frame: Frame, message: Chunk, audio: bytes | None, cut: int) -> None:
-        segment = self._attribute(ctx, frame, message.flush_id)
-        if audio is None:
+    def _chunk(
+        self, ctx: Context, index: int, t: float, flush_id: int | None, nbytes: int | None, audio: int
+    ) -> None:
+        """Chunk frame ``index`` of ``ctx``, at ``t``: ``nbytes`` of audio (None: not base64) whose base64 is
+        ``audio`` bytes into its line. This runs for every chunk: lean on purpose."""
+        segment = self._attribute(ctx, index, flush_id)
+        if nbytes is None:
             self._flag(
                 anomalies.bad_base64(context_id=ctx.context_id),
                 ctx,
-                flush_id=message.flush_id,
-                frame=frame.index,
+                flush_id=flush_id,
+                frame=index,
             )
-            audio = b""
+            nbytes = 0
         fmt = ctx.format
-        nbytes = len(audio)
         width, rate = ctx.sample_width, ctx.sample_rate
         if fmt is not None and nbytes % width:
             self._flag(
@@ -529,17 +697,17 @@ class Session:
                     nbytes=nbytes, encoding=fmt.encoding.value, sample_width=fmt.encoding.sample_width
                 ),
                 ctx,
-                flush_id=message.flush_id,
-                frame=frame.index,
+                flush_id=flush_id,
+                frame=index,
             )
-        if message.flush_id is None:
+        if flush_id is None:
             segment.unnumbered_chunks += 1
             self._flag(
                 anomalies.missing_flush_id(
                     context_id=ctx.context_id, segment=segment.label, flush_sent=ctx.flushes_sent > 0
                 ),
                 ctx,
-                frame=frame.index,
+                frame=index,
                 fold_key=segment.ordinal,
             )
         if segment.state is SegmentState.CLOSED:
@@ -547,16 +715,15 @@ class Session:
                 anomalies.chunk_after_flush_done(context_id=ctx.context_id, segment=segment.label),
                 ctx,
                 flush_id=segment.flush_id,
-                frame=frame.index,
+                frame=index,
             )
-        t = frame.t
-        times = segment.chunk_times
-        if times and t - times[-1] > self.thresholds.stall_s and self._stalled(ctx, segment, t):
+        last = segment.last_chunk_t
+        if last is not None and t - last > self.thresholds.stall_s and self._stalled(ctx, segment, t):
             self._flag(
-                anomalies.stall(context_id=ctx.context_id, segment=segment.label, gap_s=t - times[-1]),
+                anomalies.stall(context_id=ctx.context_id, segment=segment.label, gap_s=t - last),
                 ctx,
                 flush_id=segment.flush_id,
-                frame=frame.index,
+                frame=index,
                 fold=False,
             )
         # Durations inline with the context's cached width and rate: this runs for every chunk.
@@ -564,23 +731,21 @@ class Session:
         if segment.first_audio_t is None:
             segment.first_audio_t = t
             segment.start_sample = start_sample
-        index = len(segment.chunk_frames)
-        segment.chunk_frames.append(frame.index)
-        times.append(t)
-        segment.chunk_audio.append(audio)
+            segment.first_chunk_frame = index
+        segment.last_chunk_t = t
+        segment.last_chunk_frame = index
         segment.nbytes += nbytes
         ctx.total_bytes += nbytes
-        if cut >= 0:
-            self._audio_frames[frame.index] = (segment, index, cut)
         row = self.chunks.append(
             t,
             ctx.number - 1,
             segment.ordinal,
-            -1 if message.flush_id is None else message.flush_id,
+            -1 if flush_id is None else flush_id,
             start_sample / rate if rate else 0.0,
             nbytes // width / rate if rate else 0.0,
             nbytes,
-            frame.index,
+            index,
+            audio if nbytes else -1,
         )
         segment.chunk_rows.append(row)
         for observer in self.observers:
@@ -589,7 +754,8 @@ class Session:
     def _stalled(self, ctx: Context, segment: Segment, t: float) -> bool:
         """A gap inside a segment with text the server already had: not the wait for the next transcript,
         nor the buffering delay the client asked for."""
-        since = segment.chunk_times[-1]
+        since = segment.last_chunk_t
+        assert since is not None  # only asked once the segment has a chunk
         if segment.transcripts:
             since = max(since, segment.transcripts[-1].t)
         if segment.flush_t is not None:
@@ -600,14 +766,14 @@ class Session:
             allowed += (3000 if delay is None else delay) / 1000.0
         return t - since > allowed
 
-    def _flush_done(self, ctx: Context, frame: Frame, message: FlushDone) -> None:
+    def _flush_done(self, ctx: Context, frame: _Placed, message: FlushDone) -> None:
         flush_id = message.flush_id
         if flush_id is None:
             self._flag(
                 anomalies.flush_done_without_flush_id(context_id=ctx.context_id), ctx, frame=frame.index
             )
             return
-        segment = self._attribute(ctx, frame, flush_id)
+        segment = self._attribute(ctx, frame.index, flush_id)
         assert ctx.base is not None  # a flush_id fixes it
         previous = ctx.last_flush_done_id
         expected = ctx.base if previous is None else previous + 1
@@ -647,7 +813,7 @@ class Session:
             self._add_segment(ctx, server_only=True)
         self._segment_changed(segment)
 
-    def _done(self, ctx: Context, frame: Frame) -> None:
+    def _done(self, ctx: Context, frame: _Placed) -> None:
         if ctx.state is ContextState.DONE:
             return  # already flagged as a frame after done
         pending = [s for s in ctx.segments if s.state is SegmentState.FLUSHING]
@@ -668,7 +834,7 @@ class Session:
         ctx.done_t = frame.t
         self._context_changed(ctx)
 
-    def _server_error(self, ctx: Context | None, frame: Frame, message: ErrorMessage) -> None:
+    def _server_error(self, ctx: Context | None, frame: _Placed, message: ErrorMessage) -> None:
         text = message.text
         if ctx is not None:
             ctx.error = text
@@ -762,7 +928,7 @@ class Session:
             conn=conn,
             context_id=context_id,
             flush_id=flush_id,
-            frames=[f for f in (frame, extra_frame) if f is not None],
+            frames=GrowableArray(np.int64, (f for f in (frame, extra_frame) if f is not None)),
             context_number=number,
         )
         self.anomalies.append(anomaly)
@@ -773,9 +939,9 @@ class Session:
         return anomaly
 
 
-def rebuild(frames: list[Frame], thresholds: Thresholds | None = None) -> Session:
-    """A session derived from frames alone (a loaded capture). A frame the model fails on is kept and
-    flagged, as the recorder does live, so that the capture still loads."""
+def rebuild(frames: Iterable[Frame], thresholds: Thresholds | None = None) -> Session:
+    """A session derived from frames alone (a HAR file, frames made in memory), kept in memory. A frame the
+    model fails on is kept and flagged, as the recorder does live, so that the recording still loads."""
     session = Session(thresholds)
     for frame in frames:
         if frame.index != len(session.frames):

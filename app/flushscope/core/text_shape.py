@@ -7,6 +7,7 @@ counted as one per two characters (a rough size, enough to tell a fragment from 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Final
 
@@ -34,6 +35,9 @@ _SPACE_AFTER: Final = frozenset(".,;:!?…")
 _CLOSERS: Final = frozenset("\"')]}»”’")
 
 
+_ASCII_WORD: Final = re.compile("[A-Za-z0-9]")
+
+
 def unspaced(ch: str) -> bool:
     """Whether ``ch`` belongs to a script written without spaces between words."""
     point = ord(ch)
@@ -49,6 +53,9 @@ def has_words(text: str) -> bool:
 def word_count(text: str) -> int:
     """Words in ``text``: whitespace-separated tokens with a letter or digit, where a run of characters of
     an unspaced script counts one word per two characters (rounded up)."""
+    if text.isascii():
+        # No unspaced script in ASCII: a token counts once if it has a letter or a digit.
+        return sum(1 for token in text.split() if _ASCII_WORD.search(token))
     count = 0
     for token in text.split():
         spaced = "".join(ch for ch in token if not unspaced(ch))

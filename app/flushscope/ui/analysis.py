@@ -11,6 +11,9 @@ in slices of :data:`SLICE_S` with the loop running in between. A capture just op
 (boundaries sliced the same way); :meth:`AnalysisModel.refresh_now` finishes everything immediately, for when
 the user opens a tab that shows it.
 
+Nothing is analysed while a capture is being opened (:meth:`AnalysisModel.hold_while_opening`): the lints of
+a session of a million chunks take seconds, and the pass that opens it must leave the loop free.
+
 Lints of the live session are taken with ``session_over=False`` (open contexts may still end, timestamps
 still come); a capture is over.
 """
@@ -83,6 +86,7 @@ class AnalysisModel(QObject):
         self._boundaries_done = False
         self._measured_frames = -1
         self._urgent = True
+        self._held = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._run)
@@ -119,6 +123,19 @@ class AnalysisModel(QObject):
         if not self.current:
             self._update(deadline=None, lints=self._linted != self._key())
         self._urgent = False
+
+    def hold_while_opening(self, progress: float) -> None:
+        """A capture is being opened (``progress`` 0 to 1) or not any more (negative): analyse nothing
+        until it is open, then analyse it at once."""
+        held = progress >= 0
+        if held == self._held:
+            return
+        self._held = held
+        if held:
+            self._timer.stop()
+        else:
+            self._urgent = True
+            self._timer.start(0)
 
     def lints_due(self) -> bool:
         """Whether the lints would be run now: the session changed since they last ran, and the throttle
@@ -160,7 +177,7 @@ class AnalysisModel(QObject):
         frames = len(self.session.frames)
         if frames != self._frames_seen:
             self._frames_seen, self._changed_at = frames, self._clock()
-        if self._timer.isActive() or self.current:
+        if self._held or self._timer.isActive() or self.current:
             return
         self._timer.start(round(self._wait_s() * 1000))
 
@@ -173,12 +190,15 @@ class AnalysisModel(QObject):
         self._boundaries_done = False
         self._measured_frames = -1
         self._urgent = True
-        self._timer.start(0)
+        if not self._held:
+            self._timer.start(0)
         if self.lints or self.boundaries:
             self.lints, self.boundaries = [], []
             self.changed.emit()
 
     def _run(self) -> None:
+        if self._held:
+            return
         self._update(deadline=time.perf_counter() + SLICE_S, lints=self.lints_due())
         self._urgent = False
         if not self.current:

@@ -43,7 +43,7 @@ def audible(ctx: Context) -> list[Segment]:
     """The segments of ``ctx`` a boundary can join: those with at least one whole sample."""
     if ctx.format is None:
         return []
-    return [s for s in ctx.segments if s.samples and s.chunk_times]
+    return [s for s in ctx.segments if s.samples and s.chunk_rows]
 
 
 @dataclass

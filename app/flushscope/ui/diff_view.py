@@ -15,11 +15,11 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from flushscope.core.capture import read_capture
 from flushscope.core.diff import Change, SessionDiff, diff_sessions
+from flushscope.core.formats import open_recording
 from flushscope.core.model import Context, Segment
 from flushscope.core.report import reported_segments
-from flushscope.core.session import Session, rebuild
+from flushscope.core.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels.row_activation import RowActivation
 from flushscope.ui.panels.table_view import sorted_table
@@ -29,8 +29,8 @@ from flushscope.ui.wording import plural
 
 
 def load_finished(path: str | Path) -> Session:
-    """A capture file as a finished session; CaptureError when it is not a usable capture."""
-    session = rebuild(read_capture(path).frames)
+    """A capture (or HAR) file as a finished session, indexed; CaptureError when it is not usable."""
+    session = open_recording(path).session
     session.finish()
     return session
 

@@ -1,6 +1,7 @@
-"""Exports and copies from the window: segment and context audio as WAV (written on an executor thread, so
-long audio does not freeze the window; every segment at once with Audacity label tracks on request), the
-timeline as PNG, and segment timings or a context_id on the clipboard."""
+"""Exports and copies from the window: segment and context audio as WAV (read from the capture and written on
+an executor thread, a block at a time, so long audio neither freezes the window nor sits in memory; every
+segment at once with Audacity label tracks on request), the timeline as PNG, and segment timings or a
+context_id on the clipboard."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from flushscope.audio.labels import label_path, segment_labels, write_labels
-from flushscope.audio.wav import ExportError, safe_name, segment_file_name, write_wav
+from flushscope.audio.wav import ExportError, audio_plan, safe_name, segment_file_name, write_wav
 from flushscope.core.report import reported_segments
 from flushscope.core.session import Context, Segment, SegmentState
 from flushscope.net.live import CAPTURE_SUFFIX
@@ -113,18 +114,21 @@ class ExportController(QObject):
         if fmt is None:
             self.status.emit(f"Cannot export {name}: its output format is not known")
             return False
-        audio = what.audio()  # taken here: the model is only touched on this thread
-        if not audio:
+        # Where the audio is, taken here: the model is only touched on this thread.
+        plan = audio_plan(what)
+        if plan is None or not plan.total_bytes:
             self.status.emit(f"Cannot export {name}: it has no audio")
             return False
         target = Path(path)
         self.status.emit(f"Writing {target}…")
         try:
-            await asyncio.get_running_loop().run_in_executor(None, write_wav, target, audio, fmt)
+            await asyncio.get_running_loop().run_in_executor(
+                None, lambda: write_wav(target, plan.blocks(), fmt)
+            )
         except ExportError as exc:
             self.status.emit(str(exc))
             return False
-        self.status.emit(f"Saved {target} ({fmt.duration(len(audio)):.2f} s of audio)")
+        self.status.emit(f"Saved {target} ({fmt.duration(plan.total_bytes):.2f} s of audio)")
         return True
 
     async def save_all_wav(self, directory: str | Path, *, labels: bool = False) -> list[Path] | None:
@@ -133,7 +137,7 @@ class ExportController(QObject):
         and its words), written on an executor thread; None when it failed (said through :attr:`status`)."""
         folder = Path(directory)
         segments = [s for s in self._bridge.session.segments() if s.nbytes and s.context.format is not None]
-        jobs = [(folder / segment_file_name(s), s.audio(), s.context.format) for s in segments]
+        jobs = [(folder / segment_file_name(s), audio_plan(s), s.context.format) for s in segments]
         # Taken here, with the audio: the model is only touched on this thread.
         tracks = [
             (label_path(path), segment_labels(s)) for (path, _, _), s in zip(jobs, segments, strict=True)
@@ -147,7 +151,11 @@ class ExportController(QObject):
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ExportError(f"cannot create {folder}: {exc.strerror or exc}") from exc
-            written = [write_wav(path, audio, fmt) for path, audio, fmt in jobs if fmt is not None]
+            written = [
+                write_wav(path, plan.blocks(), fmt)
+                for path, plan, fmt in jobs
+                if fmt is not None and plan is not None
+            ]
             if labels:
                 written += [write_labels(path, track) for path, track in tracks]
             return written

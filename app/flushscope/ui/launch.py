@@ -127,6 +127,8 @@ async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenari
     if args.capture is not None:
         if not window.captures.open(args.capture):
             code = EXIT_USAGE
+        else:
+            await window.captures.wait_opened()
     elif args.proxy:
         upstream = "emulator" if args.upstream.strip() == "embedded" else args.upstream
         starting = window.live_control.start_proxy(args.listen, upstream, args.api_key)

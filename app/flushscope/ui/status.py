@@ -1,5 +1,7 @@
-"""The status bar: connection, frames, chunks per second and anomalies, refreshed a few times a second; and
-the field that says what plays."""
+"""The status bar: connection, frames, chunks per second and anomalies, refreshed a few times a second; the
+field that says what plays; the progress of a capture being opened (with a button that stops it); and a
+notice about where the session's frames are kept when that needs saying (a capture moved or deleted while
+shown, a live capture that stopped recording and left the session in memory)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from collections.abc import Callable
 from typing import Final
 
 from PySide6.QtCore import QElapsedTimer, Qt, Signal
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from flushscope.audio.player import PlayerState
 from flushscope.core.session import Session
@@ -34,8 +36,13 @@ def anomaly_counts(session: Session) -> tuple[int, int]:
     return counted, len(session.anomalies) - counted
 
 
+#: Steps of the progress bar.
+PROGRESS_STEPS: Final = 1000
+
+
 class StatusBar(QStatusBar):
-    """Connection state, frame count, chunks per second over the last second, anomaly counts.
+    """Connection state, frame count, chunks per second over the last second, anomaly counts; the progress
+    of a capture being opened; a notice about where the frames are kept.
 
     ``clock`` gives the session time that "now" is (the live session's clock); None means the session is
     finished (a capture), and its rate is taken at its last frame.
@@ -43,6 +50,8 @@ class StatusBar(QStatusBar):
 
     refreshed = Signal()
     """The fields were updated (at most every REFRESH_MS)."""
+    stopRequested = Signal()
+    """The user asked to stop opening the capture (the button beside the progress bar)."""
 
     def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +68,27 @@ class StatusBar(QStatusBar):
         self.frames_label.setToolTip("Frames recorded, both directions")
         self.rate_label.setToolTip("Audio chunks received during the last second")
         self.anomalies_label.setToolTip("Warnings and errors found, with information findings apart")
+        self.notice_label = QLabel(self)
+        self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice_label.setContentsMargins(6, 0, 6, 0)
+        self.notice_label.hide()
+        self.insertPermanentWidget(0, self.notice_label)
+        self.progress_bar = QProgressBar(self)
+        self.progress_bar.setRange(0, PROGRESS_STEPS)
+        self.progress_bar.setMaximumWidth(180)
+        self.progress_bar.setFormat("Opening %p%")
+        self.progress_bar.setToolTip("How much of the capture is read; what is read is shown already")
+        self.stop_button = QToolButton(self)
+        self.stop_button.setText("Stop")
+        self.stop_button.setToolTip("Stop opening the capture: keep what is shown so far")
+        self.stop_button.clicked.connect(self.stopRequested)
+        for widget in (self.progress_bar, self.stop_button):
+            widget.hide()
+            self.addPermanentWidget(widget)
+        self._notice = ""
+        #: Why the session shown is not recorded to a file, if it is not (the window asks the live session).
+        self.recording_problem: Callable[[], str | None] = lambda: None
+        self._progress = -1.0
         self._elapsed = QElapsedTimer()
         bridge.ticked.connect(self._ticked)
         bridge.sessionReplaced.connect(self.refresh)
@@ -66,6 +96,45 @@ class StatusBar(QStatusBar):
 
     def set_connection(self, text: str) -> None:
         self.connection_label.setText(text)
+
+    def show_progress(self, fraction: float) -> None:
+        """How much of the capture being opened is read (0 to 1); a negative value hides the bar. The bar
+        moves at the status bar's pace (:data:`REFRESH_MS`), not at every step of the pass: a progress bar
+        repaints the window as soon as its value changes."""
+        shown = fraction >= 0
+        self._progress = min(fraction, 1.0)
+        if shown != self.progress_bar.isVisible():
+            self._set_progress(max(self._progress, 0.0))
+            self.progress_bar.setVisible(shown)
+            self.stop_button.setVisible(shown)
+
+    def _set_progress(self, fraction: float) -> None:
+        # QProgressBar.setValue repaints at once, and with it everything else waiting to be painted (the
+        # timeline): with updates off it only asks for a paint, which comes with the others.
+        bar = self.progress_bar
+        bar.setUpdatesEnabled(False)
+        bar.setValue(round(fraction * PROGRESS_STEPS))
+        bar.setUpdatesEnabled(True)
+
+    def set_notice(self, text: str) -> None:
+        """Something to keep saying about the session shown (empty: nothing); the session's own store
+        problem is said when there is no other notice."""
+        self._notice = text
+        self._show_notice()
+
+    def _show_notice(self) -> None:
+        text = self._notice or self.bridge.session.frames.problem or ""
+        if not text and (problem := self.recording_problem()):
+            text = problem if "memory" in problem else f"{problem}; the session is kept in memory"
+        if text == self.notice_label.toolTip():
+            return
+        short = text if len(text) <= 90 else text[:89] + "…"
+        self.notice_label.setText(short)
+        self.notice_label.setToolTip(text)
+        self.notice_label.setStyleSheet(
+            f"color: {warning_colour(is_dark(self.palette())).name()}" if text else ""
+        )
+        self.notice_label.setVisible(bool(text))
 
     def _ticked(self) -> None:
         if self._elapsed.isValid() and self._elapsed.elapsed() < REFRESH_MS:
@@ -82,6 +151,9 @@ class StatusBar(QStatusBar):
         self.rate_label.setText(f"Chunks/s: {chunk_rate(session, now):.0f}")
         info_text = f" (+{info} info)" if info else ""
         self.anomalies_label.setText(f"Anomalies: {counted}{info_text}")
+        self._show_notice()
+        if self._progress >= 0:
+            self._set_progress(self._progress)
         self.refreshed.emit()
 
 

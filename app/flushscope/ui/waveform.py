@@ -2,13 +2,17 @@
 
 The audio is drawn as its minimum and maximum per pixel column, computed with numpy from the decoded
 samples and rasterised into one image (no Python loop per column), coloured by flush_id as on the timeline.
-The image is kept until the audio grew or the width changed; the strip repaints on the bridge's tick when
+The audio is read from the capture a megabyte at a time and folded into the columns as it is read, so an
+hour-long context costs a megabyte of samples, not an hour (:func:`min_max_streamed`); audio that cannot be
+read back is said where it would be drawn. Only the columns (the envelope) are kept, until the audio grew or
+the width changed; the strip repaints on the bridge's tick when
 what it shows changed, never per frame. Word timestamps are ticks with their words (labels that would
 overlap the previous one are left out), a playhead marks what is heard, and a click plays from that point.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -28,15 +32,17 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QWidget
 
+from flushscope.audio.wav import audio_plan
+from flushscope.core.backing import StoreError
 from flushscope.core.model import TimedToken
 from flushscope.core.session import Context, Segment
-from flushscope.protocol.audio import decode
+from flushscope.protocol.audio import AudioFormat, decode
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.palette import flush_colour, is_dark, warning_colour
 from flushscope.ui.tables import context_label
 from flushscope.ui.tooltip import show_tooltip
 
-__all__ = ["WAVE_HEIGHT", "Envelope", "WaveformStrip", "WordMark", "min_max_columns"]
+__all__ = ["WAVE_HEIGHT", "Envelope", "WaveformStrip", "WordMark", "min_max_columns", "min_max_streamed"]
 
 FloatArray = npt.NDArray[np.float32]
 #: Height of the waveform itself, between the title row and the word row (px).
@@ -44,6 +50,10 @@ WAVE_HEIGHT: Final = 60
 _MARGIN = 8  # left and right, px
 _LABEL_GAP = 6  # least space between two word labels, px
 _TIME_SLACK = 0.002  # s
+#: Audio up to this many samples is decoded whole for its envelope; longer audio is read in blocks.
+_WHOLE_SAMPLES = 1 << 20
+#: Bytes of audio read and folded into the envelope at a time.
+_BLOCK_BYTES = 1 << 20
 
 
 def min_max_columns(samples: npt.NDArray[Any], columns: int) -> tuple[FloatArray, FloatArray]:
@@ -61,6 +71,46 @@ def min_max_columns(samples: npt.NDArray[Any], columns: int) -> tuple[FloatArray
     mins: FloatArray = np.minimum.reduceat(values, edges)
     maxs: FloatArray = np.maximum.reduceat(values, edges)
     return mins, maxs
+
+
+def min_max_streamed(
+    blocks: Iterable[npt.NDArray[Any]], count: int, columns: int
+) -> tuple[FloatArray, FloatArray]:
+    """:func:`min_max_columns` of ``count`` samples (at least ``columns``) given as consecutive blocks, without
+    holding them all: each block is folded into the columns it covers."""
+    if count < columns or columns <= 0:
+        whole = np.concatenate([np.asarray(b, np.float32) for b in blocks]) if count else np.zeros(0)
+        return min_max_columns(whole, columns)
+    edges = (np.arange(columns, dtype=np.int64) * count) // columns
+    mins = np.full(columns, np.inf, np.float32)
+    maxs = np.full(columns, -np.inf, np.float32)
+    at = 0
+    for block in blocks:
+        values = np.nan_to_num(np.asarray(block, np.float32))
+        end = at + len(values)
+        if not len(values):
+            continue
+        # The columns this block reaches: from the one holding its first sample to the one holding its last.
+        first = int(np.searchsorted(edges, at, "right")) - 1
+        last = int(np.searchsorted(edges, end, "left"))
+        starts = np.maximum(edges[first:last] - at, 0)
+        np.minimum(mins[first:last], np.minimum.reduceat(values, starts), out=mins[first:last])
+        np.maximum(maxs[first:last], np.maximum.reduceat(values, starts), out=maxs[first:last])
+        at = end
+    return mins, maxs
+
+
+def _sample_blocks(blocks: Iterable[bytes], fmt: AudioFormat) -> Iterator[npt.NDArray[np.float32]]:
+    """Decoded samples of consecutive byte blocks (a sample may straddle two blocks; a last partial one is
+    dropped, as everywhere)."""
+    width = fmt.sample_width
+    carry = b""
+    for block in blocks:
+        data = carry + block if carry else block
+        whole = len(data) - len(data) % width
+        carry = data[whole:]
+        if whole:
+            yield decode(data[:whole], fmt.encoding)
 
 
 @dataclass(frozen=True, eq=False)
@@ -101,8 +151,9 @@ class WaveformStrip(QWidget):
         self._bridge = bridge
         self._selection = selection
         self._dirty = False
-        self._samples: tuple[tuple[Any, ...], npt.NDArray[np.float32]] | None = None
         self._envelope: Envelope | None = None
+        #: Why the audio shown cannot be drawn (read back from the capture), or "".
+        self.audio_problem = ""
         self._image: tuple[tuple[Any, ...], QImage] | None = None
         self._playhead: tuple[Context, float] | None = None
         #: How many times the envelope was computed (it should be rare).
@@ -235,11 +286,16 @@ class WaveformStrip(QWidget):
         envelope = self._envelope
         if envelope is not None and envelope.key == key:
             return envelope
-        samples = self._decoded(target, nbytes)
-        mins, maxs = min_max_columns(samples, columns)
+        count = fmt.samples_in(nbytes)
+        try:
+            mins, maxs = self._columns(target, fmt, count, columns)
+        except StoreError as exc:
+            self.audio_problem = f"The audio cannot be read back: {exc}"
+            return None
+        self.audio_problem = ""
         if isinstance(target, Context):
             bounds = np.cumsum([s.samples for s in target.segments])
-            firsts = (np.arange(columns, dtype=np.int64) * len(samples)) // columns
+            firsts = (np.arange(columns, dtype=np.int64) * count) // columns
             segment = np.minimum(np.searchsorted(bounds, firsts, "right"), len(target.segments) - 1)
         else:
             segment = np.full(columns, target.ordinal, np.int64)
@@ -247,15 +303,20 @@ class WaveformStrip(QWidget):
         self._envelope = Envelope(key, mins, maxs, segment.astype(np.int64), fmt.duration(nbytes))
         return self._envelope
 
-    def _decoded(self, target: Target, nbytes: int) -> npt.NDArray[np.float32]:
-        key = (target, nbytes)
-        if self._samples is not None and self._samples[0] == key:
-            return self._samples[1]
-        ctx = target if isinstance(target, Context) else target.context
-        assert ctx.format is not None
-        samples = decode(target.audio(), ctx.format.encoding)
-        self._samples = (key, samples)
-        return samples
+    def _columns(
+        self, target: Target, fmt: AudioFormat, count: int, columns: int
+    ) -> tuple[FloatArray, FloatArray]:
+        """Min and max per column of the target's audio as it is now; StoreError if it cannot be read."""
+        if count <= _WHOLE_SAMPLES:
+            audio = (
+                target.audio()
+                if isinstance(target, Segment)
+                else b"".join(s.audio() for s in target.segments)
+            )
+            return min_max_columns(decode(audio[: count * fmt.sample_width], fmt.encoding), columns)
+        plan = audio_plan(target)
+        blocks: Iterable[bytes] = plan.blocks(_BLOCK_BYTES) if plan is not None else ()
+        return min_max_streamed(_sample_blocks(blocks, fmt), count, columns)
 
     def _wave_image(self, envelope: Envelope) -> QImage:
         """The envelope rasterised with numpy: one column per pixel, coloured by its segment's flush_id."""
@@ -354,7 +415,7 @@ class WaveformStrip(QWidget):
                 empty = (
                     "Select a transcript or a context to see its waveform"
                     if target is None
-                    else "No audio yet"
+                    else self.audio_problem or "No audio yet"
                 )
                 painter.drawText(band, Qt.AlignmentFlag.AlignCenter, empty)
                 return

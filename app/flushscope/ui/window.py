@@ -192,6 +192,13 @@ class MainWindow(QMainWindow):
         self.proxy_panel.connectionPicked.connect(self.connections.choose)
         self.connections.connectionChosen.connect(self._narrow)
         captures.shownChanged.connect(self._shown_changed)
+        # A capture opening: its progress and the button that stops it; what to keep saying about it.
+        captures.progressChanged.connect(self.status.show_progress)
+        self.status.stopRequested.connect(captures.cancel_opening)
+        captures.noticeChanged.connect(self.status.set_notice)
+        self.status.recording_problem = lambda: self.live.capture_error if captures.viewing is None else None
+        captures.progressChanged.connect(self.analysis.hold_while_opening)
+        captures.openFinished.connect(self._capture_opened)
         scripts.contextNamed.connect(live.name_context)
         scripts.stepShown.connect(self.composer.show_step)
         scripts.stepSent.connect(self.composer.add_history)
@@ -273,7 +280,7 @@ class MainWindow(QMainWindow):
     def _shown_changed(self) -> None:
         """A capture file is shown instead of the live session, or the live session again."""
         viewing = self.captures.viewing
-        loaded = self.captures.loaded
+        header = self.captures.header
         self.live_control.set_live_shown(viewing is None)
         self.status.clock = self.live.now if viewing is None else None
         self.exports.name_after(viewing)
@@ -281,11 +288,17 @@ class MainWindow(QMainWindow):
             self.timeline_controls.set_shown("")
             self.setWindowTitle("flushscope")
         else:
-            target = loaded.header.target if loaded is not None else None
+            target = header.target if header is not None else None
             self.timeline_controls.set_shown(f"Capture {viewing.name} · {target or 'unknown target'}")
             self.setWindowTitle(f"{viewing.name} — flushscope")
             self.timeline.fit_all()
         self._show_where()
+        self._update_actions()
+
+    def _capture_opened(self) -> None:
+        """The capture shown is indexed to its end: fit it in view, bring the counts and actions up to date."""
+        self.timeline.fit_all()
+        self._refresh_tabs()
         self._update_actions()
 
     def _show_where(self) -> None:

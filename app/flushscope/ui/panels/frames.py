@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flushscope.core.backing import StoreError
 from flushscope.core.frames import Direction
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels.table_view import SELECT_ROWS, make_table
@@ -227,8 +228,8 @@ class FramesPanel(QWidget):
         if segment is None:
             return
         first = (
-            segment.chunk_frames[0]
-            if segment.chunk_frames
+            segment.first_chunk_frame
+            if segment.first_chunk_frame is not None
             else segment.transcripts[0].frame
             if segment.transcripts
             else segment.flush_frame
@@ -279,11 +280,18 @@ class FramesPanel(QWidget):
             self.detail_label.clear()
             self.copy_button.setEnabled(False)
             return
-        frame = session.frames[index]
-        self.detail.setPlainText(pretty_frame_text(session.frame_text(index)))
+        frames = session.frames
         self.detail_label.setText(
-            f"frame {index} · {frame.dir.value} · {frame.t:.3f} s · connection {frame.conn}"
+            f"frame {index} · {frames.direction(index).value} · {frames.time(index):.3f} s · "
+            f"connection {frames.conn(index)}"
         )
+        try:
+            # Read back from the capture: the session keeps where each frame is, not its text.
+            self.detail.setPlainText(pretty_frame_text(session.frame_text(index)))
+        except StoreError as exc:
+            self.detail.setPlainText(f"This frame cannot be read back from the capture: {exc}")
+            self.copy_button.setEnabled(False)
+            return
         self.copy_button.setEnabled(True)
 
     def copy_detail(self) -> None:

@@ -1,13 +1,13 @@
 """The frames table: one row per frame of the session, in arrival order.
 
 The frames table can hold hundreds of thousands of rows, so what its columns and filters need is derived
-once per frame, in batches, and kept in numpy columns.
+once per frame, in batches, and kept in numpy columns. Time, direction and connection come from the session's
+frame store without reading anything; a frame's text is read back from the capture only for the rows shown.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QModelIndex, QObject, Signal
 
+from flushscope.core.backing import StoreError
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.session import Context
 from flushscope.ui.bridge import SessionBridge
@@ -205,7 +206,14 @@ class FramesModel(_TableModel):
         frames_list = session.frames
         contexts = session.contexts
         for i in rest.tolist():
-            frame = frames_list[i]
+            try:
+                frame = frames_list[i]
+            except StoreError as exc:
+                direction = frames_list.direction(i)
+                cols.dir[i] = _DIR_CODE[direction]
+                cols.kind[i] = self._code("raw")
+                summaries[i - start] = f"(cannot be read back: {exc})"
+                continue
             described = _DESCRIBE[frame.dir](frame.text)
             cols.conn[i] = frame.conn
             cols.dir[i] = _DIR_CODE[frame.dir]
@@ -273,15 +281,13 @@ class FramesModel(_TableModel):
         ctx = self.session.contexts[int(cols.ctx[row]) - 1]
         return (1 if ctx.base is None else ctx.base) + ordinal
 
-    def size_of(self, row: int) -> int:
-        """Characters of the frame as sent: chunk frames are stored without their base64, so add it back."""
-        text = self.session.frames[row].text
-        size = len(text)
-        chunk = int(self._cols.chunk[row])
-        if chunk >= 0 and len(self.session.frame_text(row)) != size:
-            nbytes = int(self.session.chunks.column("nbytes")[chunk])
-            size += 4 * math.ceil(nbytes / 3)
-        return size
+    def size_of(self, row: int) -> int | None:
+        """Characters of the frame as sent, base64 included (read back from the capture; None if it
+        cannot be)."""
+        try:
+            return len(self.session.frames[row].text)
+        except StoreError:
+            return None
 
     def summary_of(self, row: int) -> str:
         summary = self._summary[row]
@@ -333,14 +339,15 @@ class FramesModel(_TableModel):
     # --- roles --------------------------------------------------------------------------------------
 
     def _display(self, row: int, column: int) -> Any:
-        frame = self.session.frames[row]
+        frames = self.session.frames
         if column == self.TIME:
-            return f"{frame.t:.3f}"
+            return f"{frames.time(row):.3f}"
         if column == self.DIRECTION:
-            return _DIR_LABEL[frame.dir]
+            return _DIR_LABEL[frames.direction(row)]
         if column == self.CONNECTION:
-            client = self._client(frame.conn)
-            return f"{frame.conn} · {client}" if client else str(frame.conn)
+            conn = frames.conn(row)
+            client = self._client(conn)
+            return f"{conn} · {client}" if client else str(conn)
         if column == self.CONTEXT:
             ctx = self.context_of(row)
             return context_label(ctx) if ctx is not None else self._orphan_ids.get(row, "")
@@ -353,7 +360,8 @@ class FramesModel(_TableModel):
             ctx = self.context_of(row)
             return ctx.segments[ordinal].label if ctx is not None and ordinal >= 0 else ""
         if column == self.SIZE:
-            return str(self.size_of(row))
+            size = self.size_of(row)
+            return "?" if size is None else str(size)
         if column == self.SUMMARY:
             return self.summary_of(row)
         return None
@@ -364,7 +372,7 @@ class FramesModel(_TableModel):
 
     def _tooltip(self, row: int, column: int) -> Any:
         if column == self.CONNECTION:
-            conn = self.session.frames[row].conn
+            conn = self.session.frames.conn(row)
             client = self._client(conn)
             return f"connection {conn}" + (f", opened by {client}" if client else "")
         if column == self.CONTEXT:

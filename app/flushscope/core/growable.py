@@ -1,0 +1,118 @@
+"""A growable numpy array that reads like a list of numbers: what the model keeps per chunk and per frame.
+
+A Python list of ints costs 8 bytes of pointer plus a 28-byte int object per item (ints above 256 are not
+shared); a session of three million chunks would spend a hundred megabytes on index lists alone. These
+arrays cost their dtype's size per item, doubled at most while they grow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any, overload
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["GrowableArray"]
+
+_FIRST_CAPACITY = 16
+
+
+class GrowableArray:
+    """Append-only numbers in a numpy array that doubles when full.
+
+    Reads like a list of Python numbers where the model's users expect one: ``len``, truth, ``[i]`` (a
+    Python int or float, negative indices too), iteration, ``in``, and ``==`` against any sequence. A slice
+    is a numpy array (a copy), and :attr:`values` is a view of the filled part for vectorised work (do not
+    keep it across appends).
+    """
+
+    __slots__ = ("_data", "_size")
+
+    def __init__(self, dtype: npt.DTypeLike = np.int64, values: Iterable[Any] = ()) -> None:
+        initial = np.fromiter(values, dtype=dtype)
+        self._data: npt.NDArray[Any] = initial if len(initial) else np.zeros(0, dtype)
+        self._size = len(initial)
+
+    @property
+    def values(self) -> npt.NDArray[Any]:
+        """The filled part, as a view."""
+        return self._data[: self._size]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held, spare capacity included."""
+        return int(self._data.nbytes)
+
+    def append(self, value: float) -> None:
+        size = self._size
+        if size == len(self._data):
+            self._grow(size + 1)
+        self._data[size] = value
+        self._size = size + 1
+
+    def extend(self, values: npt.ArrayLike) -> None:
+        more = np.asarray(values, dtype=self._data.dtype).ravel()
+        size = self._size
+        end = size + len(more)
+        if end > len(self._data):
+            self._grow(end)
+        self._data[size:end] = more
+        self._size = end
+
+    def _grow(self, needed: int) -> None:
+        capacity = max(needed, 2 * len(self._data), _FIRST_CAPACITY)
+        grown = np.zeros(capacity, self._data.dtype)
+        grown[: self._size] = self._data[: self._size]
+        self._data = grown
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __bool__(self) -> bool:
+        return self._size > 0
+
+    @overload
+    def __getitem__(self, key: int) -> Any: ...
+    @overload
+    def __getitem__(self, key: slice) -> npt.NDArray[Any]: ...
+    def __getitem__(self, key: int | slice) -> Any:
+        if isinstance(key, slice):
+            return self._data[: self._size][key].copy()
+        size = self._size
+        index = key + size if key < 0 else key
+        if not 0 <= index < size:
+            raise IndexError(f"index {key} out of range for {size} items")
+        return self._data[index].item()
+
+    def __setitem__(self, key: int, value: float) -> None:
+        size = self._size
+        index = key + size if key < 0 else key
+        if not 0 <= index < size:
+            raise IndexError(f"index {key} out of range for {size} items")
+        self._data[index] = value
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._data[: self._size].tolist())
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int | float | np.number):
+            return False
+        return bool(np.any(self._data[: self._size] == value))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, GrowableArray):
+            return bool(np.array_equal(self.values, other.values))
+        if isinstance(other, list | tuple):
+            return self.tolist() == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def tolist(self) -> list[Any]:
+        """The items as a list of Python numbers."""
+        result: list[Any] = self._data[: self._size].tolist()
+        return result
+
+    def __repr__(self) -> str:
+        return f"GrowableArray({self.tolist()!r})"
