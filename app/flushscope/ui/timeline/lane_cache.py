@@ -194,7 +194,7 @@ class _LaneCache:
             refs[_CANCEL].append(ctx)
         frames = self.session.frames
         for anomaly in lane.anomalies:
-            at = frames[anomaly.frames[0]].t if anomaly.frames else ctx.end_t
+            at = frames.time(anomaly.frames[0]) if len(anomaly.frames) else ctx.end_t
             if at is None:
                 continue
             kind = _ERROR if anomaly.severity is Severity.ERROR else _WARNING
@@ -204,13 +204,13 @@ class _LaneCache:
         if self._matches(ctx.number, ctx.context_id):
             for lint in self._lints.get(ctx.number, ()):
                 if lint.frames[0] < count:
-                    times[_ADVICE].append(frames[lint.frames[0]].t)
+                    times[_ADVICE].append(frames.time(lint.frames[0]))
                     refs[_ADVICE].append(lint)
             for boundary in self._boundaries.get(ctx.number, ()):
                 # Where the segment after it starts: its first chunk's arrival, its first sample.
                 if boundary.frames[1] < count:
                     kind = _OUTLIER if boundary.outlier else _BOUNDARY
-                    times[kind].append(frames[boundary.frames[1]].t)
+                    times[kind].append(frames.time(boundary.frames[1]))
                     placed[kind].append(boundary.at_s)
                     refs[kind].append(boundary)
         for kind in _MARKER_KINDS:
@@ -322,7 +322,7 @@ class _LaneCache:
         ends = [
             (
                 lane.context,
-                session.duration if not lane.context.finished else frames[lane.context.frames[-1]].t,
+                session.duration if not lane.context.finished else frames.time(lane.context.frames[-1]),
             )
             for lane in shown
             if lane.context.frames

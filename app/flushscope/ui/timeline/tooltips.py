@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from flushscope.core.anomalies import Anomaly
+from flushscope.core.backing import StoreError
 from flushscope.core.boundaries import Boundary
 from flushscope.core.lints import Lint
 from flushscope.core.session import Context, Segment, Session, Transcript
@@ -110,7 +111,7 @@ def _step_time(session: Session, frame: int) -> float | None:
     """The chunk's step_time from its frame text, read only when asked (hover)."""
     try:
         obj = json.loads(session.frame_text(frame))
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, StoreError):
         return None
     value = obj.get("step_time") if isinstance(obj, dict) else None
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
