@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QApplication
 from pytestqt.qtbot import QtBot
@@ -551,3 +551,19 @@ def test_a_large_session_is_parsed_once(
         bar.setValue(int(bar.maximum() * fraction))
         view.viewport().grab()
     assert len(parsed) == len(session.frames) - chunk_frames
+
+
+def test_the_bridge_keeps_ticking_when_its_rate_is_asked_for_over_and_over(
+    qtbot: QtBot, bridge: SessionBridge
+) -> None:
+    # A capture being opened asks for the rate on every step, faster than a tick.
+    ticks: list[None] = []
+    bridge.ticked.connect(lambda: ticks.append(None))
+    asker = QTimer()
+    asker.setInterval(5)
+    asker.timeout.connect(lambda: bridge.set_rate(20.0))
+    asker.start()
+    try:
+        qtbot.waitUntil(lambda: len(ticks) >= 3, timeout=5000)
+    finally:
+        asker.stop()

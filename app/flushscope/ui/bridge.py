@@ -77,6 +77,13 @@ class SessionBridge(QObject):
         self._timer.timeout.connect(self.flush)
         self._timer.start()
 
+    def set_rate(self, hz: float) -> None:
+        """Tick ``hz`` times a second from now on (the views then redraw at that rate)."""
+        interval = max(1, round(1000 / hz))
+        # Setting the interval restarts the timer: asked on every step of a long job, it would never fire.
+        if interval != self._timer.interval():
+            self._timer.setInterval(interval)
+
     def set_session(self, session: Session) -> None:
         if self._dirty in self.session.observers:
             self.session.observers.remove(self._dirty)

@@ -46,6 +46,8 @@ log = logging.getLogger("flushscope.window")
 
 #: One step of indexing runs this long; then the loop runs (paints, input, asyncio) before the next.
 STEP_S: Final = 0.02
+#: The pause between two steps, in which Qt runs its timers and paints.
+STEP_PAUSE_S: Final = 0.002
 #: How often a capture shown is checked for lines appended, and for having been moved or deleted.
 FOLLOW_MS: Final = 1000
 
@@ -201,10 +203,12 @@ class CaptureController(QObject):
         return session
 
     def _schedule_step(self) -> None:
+        # A short pause rather than call_soon: a chain of zero-delay callbacks keeps Qt's own timers (the
+        # views' ticks) from firing until the pass ends.
         try:
-            self._next_step = asyncio.get_running_loop().call_soon(self._step)
+            self._next_step = asyncio.get_running_loop().call_later(STEP_PAUSE_S, self._step)
         except RuntimeError:
-            self._step_timer.start(0)
+            self._step_timer.start(round(STEP_PAUSE_S * 1000))
 
     @property
     def _stepping(self) -> bool:

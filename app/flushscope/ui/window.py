@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -48,6 +48,10 @@ from flushscope.ui.waveform import WaveformStrip
 from flushscope.ui.wording import MESSAGE_MS
 
 log = logging.getLogger("flushscope.window")
+
+#: How often the views follow the session: live, and while a capture is being indexed.
+LIVE_HZ: Final = 30.0
+OPENING_HZ: Final = 10.0
 T = TypeVar("T")
 
 
@@ -73,7 +77,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("flushscope")
         self.resize(1440, 900)
 
-        self.bridge = SessionBridge(live.session, self)
+        self.bridge = SessionBridge(live.session, self, LIVE_HZ)
         self.selection = Selection(self)
         self.tasks = OwnedTasks()
 
@@ -198,6 +202,7 @@ class MainWindow(QMainWindow):
         captures.noticeChanged.connect(self.status.set_notice)
         self.status.recording_problem = lambda: self.live.capture_error if captures.viewing is None else None
         captures.progressChanged.connect(self.analysis.hold_while_opening)
+        captures.progressChanged.connect(self._opening_progress)
         captures.openFinished.connect(self._capture_opened)
         scripts.contextNamed.connect(live.name_context)
         scripts.stepShown.connect(self.composer.show_step)
@@ -316,6 +321,11 @@ class MainWindow(QMainWindow):
         if why:
             self.show_message(why)
         self._update_actions()
+
+    def _opening_progress(self, progress: float) -> None:
+        # While a big capture is indexed every tick changes every lane: the views follow a few times a
+        # second, so that the loop keeps answering.
+        self.bridge.set_rate(OPENING_HZ if progress >= 0 else LIVE_HZ)
 
     def _narrow(self, connection: int | None) -> None:
         """Show one connection's contexts and frames only (None: every connection's)."""

@@ -218,22 +218,29 @@ class _LaneCache:
         sorted_times: dict[str, FloatArray] = {}
         sorted_audio: dict[str, FloatArray] = {}
         sorted_refs: dict[str, list[Any]] = {}
+        ready_t = np.asarray(ready, dtype=np.float64)
+        first_t = np.asarray(first, dtype=np.float64)
+        end_t = np.asarray(end, dtype=np.float64)
+        # Every time that needs an audio position, looked up in one call: a lane has a dozen kinds.
+        everything = np.concatenate([np.asarray(times[k], dtype=np.float64) for k in _MARKER_KINDS])
+        audio = lane.audio_at(np.concatenate((everything, ready_t, first_t, end_t)))
+        at = 0
         for kind in _MARKER_KINDS:
-            values = np.asarray(times[kind], dtype=np.float64)
+            n = len(times[kind])
+            values = everything[at : at + n]
             order = np.argsort(values, kind="stable")
             sorted_times[kind] = values[order]
             fixed = np.asarray(placed[kind], dtype=np.float64)[order]
-            sorted_audio[kind] = np.where(np.isnan(fixed), lane.audio_at(values[order]), fixed)
+            sorted_audio[kind] = np.where(np.isnan(fixed), audio[at : at + n][order], fixed)
             sorted_refs[kind] = [refs[kind][i] for i in order]
+            at += n
+        ready_audio, first_audio, end_audio = np.split(audio[at:], [len(ready), 2 * len(ready)])
         every = np.concatenate([sorted_times[k] for k in _MARKER_KINDS])
         every_audio = np.concatenate([sorted_audio[k] for k in _MARKER_KINDS])
         kinds = np.concatenate(
             [np.full(len(sorted_times[k]), n, dtype=np.int64) for n, k in enumerate(_MARKER_KINDS)]
         )
         order = np.argsort(every, kind="stable")
-        ready_t = np.asarray(ready, dtype=np.float64)
-        first_t = np.asarray(first, dtype=np.float64)
-        end_t = np.asarray(end, dtype=np.float64)
         still = np.asarray(ongoing, dtype=bool)
         received = float(lane.a_end.view[-1]) if lane.a_end.size else 0.0
         return _Markers(
@@ -249,9 +256,9 @@ class _LaneCache:
             still,
             np.asarray(ordinal, dtype=np.int64),
             segments,
-            lane.audio_at(ready_t),
-            lane.audio_at(first_t),
-            np.where(still, received, lane.audio_at(end_t)),
+            ready_audio,
+            first_audio,
+            np.where(still, received, end_audio),
         )
 
     def overlay(self) -> _Overlay:
