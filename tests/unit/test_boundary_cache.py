@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from flushscope.core.boundaries import session_boundaries
-from flushscope.ui.boundary_cache import BATCH, BoundaryCache, audible
+from flushscope.core.boundary_cache import BATCH, BoundaryCache, audible
 from session_wire import Wire
 
 

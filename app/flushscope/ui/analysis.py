@@ -27,9 +27,9 @@ from typing import Final
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from flushscope.core.boundaries import Boundary, BoundaryThresholds
+from flushscope.core.boundary_cache import BoundaryCache
 from flushscope.core.lints import Lint, lint_session
 from flushscope.core.session import Session
-from flushscope.ui.boundary_cache import BoundaryCache
 from flushscope.ui.bridge import SessionBridge
 
 #: While the session changes, the analysis runs at most this often.
