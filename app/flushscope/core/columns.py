@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from flushscope.core.growable import BatchedColumns
+
 
 class ChunkColumns:
     """Every chunk of the session as numpy columns, for the timeline (100k chunks drawn without a Python
-    loop). Append-only. Rows are appended to short Python lists (cheap per chunk) and moved into the numpy
-    arrays in batches: when a view asks for a column, or every few thousand rows."""
+    loop). Append-only, in batches (:class:`~flushscope.core.growable.BatchedColumns`)."""
 
     _FIELDS: tuple[tuple[str, type[Any]], ...] = (
         ("t", np.float64),  # arrival time
@@ -27,16 +28,14 @@ class ChunkColumns:
     )
     #: The column names, in the order of :meth:`append`'s arguments.
     NAMES: tuple[str, ...] = tuple(name for name, _ in _FIELDS)
-    _POSITION: ClassVar[dict[str, int]] = {name: i for i, name in enumerate(NAMES)}
-    _BATCH = 4096
 
     def __init__(self) -> None:
-        self.size = 0
-        self._arrays: dict[str, npt.NDArray[Any]] = {
-            name: np.zeros(1024, dtype) for name, dtype in self._FIELDS
-        }
-        self._pending: list[tuple[float, int, int, int, float, float, int, int, int]] = []
-        self._synced = 0
+        self._rows = BatchedColumns(self._FIELDS)
+
+    @property
+    def size(self) -> int:
+        """Chunks so far."""
+        return self._rows.size
 
     def append(
         self,
@@ -51,42 +50,17 @@ class ChunkColumns:
         audio: int = -1,
     ) -> int:
         """Add a row; returns its index."""
-        pending = self._pending
-        pending.append((t, context, segment, flush_id, start, duration, nbytes, frame, audio))
-        self.size += 1
-        if len(pending) >= self._BATCH:
-            self._sync()
-        return self.size - 1
+        return self._rows.append((t, context, segment, flush_id, start, duration, nbytes, frame, audio))
 
     def column(self, name: str) -> npt.NDArray[Any]:
         """The filled part of one column (a view; do not keep it across appends)."""
-        self._sync()
-        return self._arrays[name][: self.size]
+        return self._rows.column(name)
 
     def value(self, name: str, row: int) -> Any:
         """One cell, as a Python number (cheap for the newest rows, which may not be in the arrays yet)."""
-        if row >= self._synced:
-            return self._pending[row - self._synced][self._POSITION[name]]
-        return self._arrays[name][row].item()
+        return self._rows.value(name, row)
 
     @property
     def nbytes(self) -> int:
         """Bytes of the columns, spare capacity included."""
-        return sum(int(a.nbytes) for a in self._arrays.values())
-
-    def _sync(self) -> None:
-        pending = self._pending
-        if not pending:
-            return
-        first, last = self._synced, self.size
-        capacity = len(self._arrays["t"])
-        if last > capacity:
-            capacity = max(last, capacity * 2)
-            for name, array in self._arrays.items():
-                grown = np.zeros(capacity, dtype=array.dtype)
-                grown[:first] = array[:first]
-                self._arrays[name] = grown
-        for (name, _), values in zip(self._FIELDS, zip(*pending, strict=True), strict=True):
-            self._arrays[name][first:last] = values
-        pending.clear()
-        self._synced = last
+        return self._rows.nbytes

@@ -30,6 +30,7 @@ import numpy.typing as npt
 from flushscope.core.backing import Backing, FileBacking, MemoryBacking, StoreError
 from flushscope.core.capture import CaptureWriter, line_fields, line_text
 from flushscope.core.frames import Direction, Frame
+from flushscope.core.growable import BatchedColumns
 
 __all__ = ["DIRECTIONS", "FrameStore"]
 
@@ -69,10 +70,7 @@ class FrameStore:
         if file is not None:
             self._file = self._add_source(file)
         self._writer: CaptureWriter | None = None
-        self._size = 0
-        self._arrays: dict[str, npt.NDArray[Any]] = {name: np.zeros(1024, dtype) for name, dtype in _FIELDS}
-        self._pending: list[tuple[float, int, int, int, int, int]] = []
-        self._synced = 0
+        self._columns = BatchedColumns(_FIELDS, _BATCH)
         self._cache: OrderedDict[int, Frame] = OrderedDict()
         #: Time of the last frame (0.0 before any).
         self.last_t = 0.0
@@ -154,7 +152,7 @@ class FrameStore:
                 written = writer.write(frame, valid_json=json_object, span=span)
             except (OSError, ValueError) as exc:
                 self._writer = None
-                self.problem = f"the capture file stopped recording: {exc}; frames from {self._size} on are kept in memory"
+                self.problem = f"the capture file stopped recording: {exc}; frames from {len(self)} on are kept in memory"
                 log.error("%s", self.problem)
                 writer.close()
         if written is None:
@@ -168,71 +166,30 @@ class FrameStore:
 
     def append_line(self, t: float, conn: int, direction: Direction, offset: int, size: int) -> int:
         """Index a line of the capture file this store reads; returns the frame's index."""
-        # _push, inline: this runs for every line of a capture opened.
-        pending = self._pending
-        pending.append((t, conn, _CODE[direction], self._file, offset, size))
-        index = self._size
-        self._size = index + 1
-        self.last_t = t
-        if len(pending) >= _BATCH:
-            self._sync()
-        return index
+        return self._push(t, conn, direction, self._file, offset, size)
 
     def _push(self, t: float, conn: int, direction: Direction, source: int, offset: int, size: int) -> int:
-        pending = self._pending
-        pending.append((t, conn, _CODE[direction], source, offset, size))
-        index = self._size
-        self._size = index + 1
         self.last_t = t
-        if len(pending) >= _BATCH:
-            self._sync()
-        return index
-
-    def _sync(self) -> None:
-        pending = self._pending
-        if not pending:
-            return
-        first, last = self._synced, self._size
-        capacity = len(self._arrays["t"])
-        if last > capacity:
-            capacity = max(last, capacity * 2)
-            for name, array in self._arrays.items():
-                grown = np.zeros(capacity, dtype=array.dtype)
-                grown[:first] = array[:first]
-                self._arrays[name] = grown
-        for (name, _), values in zip(_FIELDS, zip(*pending, strict=True), strict=True):
-            self._arrays[name][first:last] = values
-        pending.clear()
-        self._synced = last
+        return self._columns.append((t, conn, _CODE[direction], source, offset, size))
 
     # --- columns ------------------------------------------------------------------------------------
 
     @property
     def nbytes(self) -> int:
         """Bytes of the columns, spare capacity included (the lines in memory not counted)."""
-        return sum(int(a.nbytes) for a in self._arrays.values())
+        return self._columns.nbytes
 
     def column(self, name: str) -> npt.NDArray[Any]:
         """The filled part of a column: ``t``, ``conn``, ``dir`` (codes into :data:`DIRECTIONS`), ``source``,
         ``offset`` or ``size`` (a view; do not keep it across appends)."""
-        self._sync()
-        return self._arrays[name][: self._size]
+        return self._columns.column(name)
 
     def _row(self, index: int) -> tuple[float, int, int, int, int, int]:
-        if index >= self._synced:
-            return self._pending[index - self._synced]
-        arrays = self._arrays
-        return (
-            float(arrays["t"][index]),
-            int(arrays["conn"][index]),
-            int(arrays["dir"][index]),
-            int(arrays["source"][index]),
-            int(arrays["offset"][index]),
-            int(arrays["size"][index]),
-        )
+        t, conn, direction, source, offset, size = self._columns.row(index)
+        return t, conn, direction, source, offset, size
 
     def _index(self, index: int) -> int:
-        size = self._size
+        size = len(self)
         at = index + size if index < 0 else index
         if not 0 <= at < size:
             raise IndexError(f"frame {index} out of range ({size} frames)")
@@ -263,10 +220,10 @@ class FrameStore:
     # --- reading back -------------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return self._size
+        return self._columns.size
 
     def __bool__(self) -> bool:
-        return self._size > 0
+        return self._columns.size > 0
 
     @overload
     def __getitem__(self, index: int) -> Frame: ...
@@ -276,7 +233,7 @@ class FrameStore:
         """Frame ``index`` (negative counts from the end), read back from its line; StoreError if the line
         cannot be read or is no longer the one indexed. A slice gives a list of frames."""
         if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(self._size))]
+            return [self[i] for i in range(*index.indices(len(self)))]
         at = self._index(index)
         cache = self._cache
         frame = cache.get(at)
@@ -288,7 +245,7 @@ class FrameStore:
         return frame
 
     def __iter__(self) -> Iterator[Frame]:
-        for index in range(self._size):
+        for index in range(len(self)):
             yield self[index]
 
     def _remember(self, index: int, frame: Frame) -> None:

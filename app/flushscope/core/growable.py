@@ -116,3 +116,69 @@ class GrowableArray:
 
     def __repr__(self) -> str:
         return f"GrowableArray({self.tolist()!r})"
+
+
+class BatchedColumns:
+    """Rows kept as numpy columns, one row appended at a time: new rows wait in a short Python list (cheap
+    per row) and move into the arrays in batches, when a column is read or every ``batch`` rows."""
+
+    def __init__(self, fields: tuple[tuple[str, Any], ...], batch: int = 4096) -> None:
+        self.fields = fields
+        #: Rows appended so far.
+        self.size = 0
+        self._arrays: dict[str, npt.NDArray[Any]] = {name: np.zeros(1024, dtype) for name, dtype in fields}
+        self._names = tuple(name for name, _ in fields)
+        self._position = {name: i for i, name in enumerate(self._names)}
+        self._pending: list[tuple[Any, ...]] = []
+        self._synced = 0
+        self._batch = batch
+
+    def append(self, row: tuple[Any, ...]) -> int:
+        """Add a row (its values in the order of ``fields``); returns its index."""
+        pending = self._pending
+        pending.append(row)
+        index = self.size
+        self.size = index + 1
+        if len(pending) >= self._batch:
+            self.sync()
+        return index
+
+    def column(self, name: str) -> npt.NDArray[Any]:
+        """The filled part of one column (a view; do not keep it across appends)."""
+        self.sync()
+        return self._arrays[name][: self.size]
+
+    def row(self, index: int) -> tuple[Any, ...]:
+        """One row, as Python numbers (cheap for the newest rows, which may not be in the arrays yet)."""
+        if index >= self._synced:
+            return self._pending[index - self._synced]
+        return tuple(self._arrays[name][index].item() for name in self._names)
+
+    def value(self, name: str, index: int) -> Any:
+        """One cell, as a Python number."""
+        if index >= self._synced:
+            return self._pending[index - self._synced][self._position[name]]
+        return self._arrays[name][index].item()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the columns, spare capacity included."""
+        return sum(int(a.nbytes) for a in self._arrays.values())
+
+    def sync(self) -> None:
+        """Move the waiting rows into the arrays (growing them by doubling)."""
+        pending = self._pending
+        if not pending:
+            return
+        first, last = self._synced, self.size
+        capacity = len(self._arrays[self._names[0]])
+        if last > capacity:
+            capacity = max(last, capacity * 2)
+            for name, array in self._arrays.items():
+                grown = np.zeros(capacity, dtype=array.dtype)
+                grown[:first] = array[:first]
+                self._arrays[name] = grown
+        for name, values in zip(self._names, zip(*pending, strict=True), strict=True):
+            self._arrays[name][first:last] = values
+        pending.clear()
+        self._synced = last
