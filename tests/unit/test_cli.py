@@ -377,3 +377,10 @@ def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
     assert url.startswith("ws://127.0.0.1:"), err
     assert server.returncode == EXIT_OK, err
     assert err.splitlines()[-1] == "loaded: []"
+
+
+def test_the_proxy_command_listens_where_the_proxy_does_by_default() -> None:
+    from flushscope.cli.proxy import DEFAULT_LISTEN
+    from flushscope.net.proxy import DEFAULT_LISTEN_TEXT
+
+    assert DEFAULT_LISTEN == DEFAULT_LISTEN_TEXT

@@ -23,23 +23,30 @@ if TYPE_CHECKING:
     from flushscope.emulator.config import EmulatorConfig
     from flushscope.net.proxy_upstream import Upstream
 
+#: :data:`flushscope.net.proxy.DEFAULT_LISTEN_TEXT`, written out: `--help` does not load websockets.
 DEFAULT_LISTEN = "127.0.0.1:8765"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Where to listen, where to forward, the capture, the key, and the emulator's switches."""
+def add_place_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, note: str = "") -> None:
+    """``--listen`` and ``--upstream``: where apps connect and where the proxy forwards (``note`` starts
+    their help, for a command line where they apply only with another option)."""
     parser.add_argument(
         "--listen",
         default=DEFAULT_LISTEN,
         metavar="HOST:PORT",
-        help=f"where apps connect (default {DEFAULT_LISTEN}; port 0 = a free one)",
+        help=f"{note}where apps connect (default {DEFAULT_LISTEN}; port 0 = a free one)",
     )
     parser.add_argument(
         "--upstream",
         default="cartesia",
         metavar="URL|embedded|cartesia",
-        help="where to forward: Cartesia (default), the embedded emulator, or a ws:// or wss:// URL",
+        help=f"{note}where to forward: Cartesia (default), the embedded emulator, or a ws:// or wss:// URL",
     )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where to listen, where to forward, the capture, the key, and the emulator's switches."""
+    add_place_arguments(parser)
     parser.add_argument("--capture", help="capture file to write (default: a timestamped file here)")
     parser.add_argument(
         "--api-key",

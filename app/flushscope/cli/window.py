@@ -12,12 +12,12 @@ from typing import Final
 from flushscope import __version__
 from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
 from flushscope.cli.errors import UsageError
+from flushscope.cli.proxy import add_place_arguments
 from flushscope.core.capture import CaptureError
 from flushscope.core.formats import check_recording
 from flushscope.core.scenario import Scenario, ScenarioError, load_scenario
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION
-from flushscope.net.proxy import DEFAULT_LISTEN_TEXT as DEFAULT_PROXY_LISTEN
 from flushscope.net.proxy import ListenError, parse_listen
 
 THEMES: Final = ("system", "light", "dark")
@@ -51,18 +51,7 @@ def build_window_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start as a recording proxy for your own app (see --listen, --upstream) instead of connecting",
     )
-    target.add_argument(
-        "--listen",
-        metavar="HOST:PORT",
-        default=DEFAULT_PROXY_LISTEN,
-        help=f"with --proxy: where your app connects (default {DEFAULT_PROXY_LISTEN}; port 0 picks one)",
-    )
-    target.add_argument(
-        "--upstream",
-        metavar="URL|embedded|cartesia",
-        default="cartesia",
-        help="with --proxy: where it forwards (default: Cartesia; embedded: the emulator in this app)",
-    )
+    add_place_arguments(target, "with --proxy: ")
     target.add_argument("--api-key", help="API key (default: the CARTESIA_API_KEY environment variable)")
     target.add_argument(
         "--api-version", default=DEFAULT_VERSION, help=f"Cartesia-Version header (default {DEFAULT_VERSION})"
