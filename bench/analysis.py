@@ -31,40 +31,10 @@ from flushscope.core.frames import Direction
 from flushscope.core.session import Session
 from flushscope.net.live import LiveSession
 from flushscope.ui.window import MainWindow
+from live_window import LagProbe, p
 
 FORMAT = {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000}
 AUDIO = base64.b64encode(bytes(range(200)) * 24).decode()  # 0.1 s
-
-
-class LagProbe:
-    """Wakes every ``period`` seconds and records how late each wake-up was."""
-
-    def __init__(self, period: float = 0.010) -> None:
-        self.period = period
-        self.lags: list[float] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            due = loop.time() + self.period
-            await asyncio.sleep(self.period)
-            self.lags.append(max(0.0, loop.time() - due))
-
-    def start(self) -> None:
-        self.lags = []
-        self._task = asyncio.ensure_future(self._run())
-
-    async def stop(self) -> list[float]:
-        assert self._task is not None
-        self._task.cancel()
-        await asyncio.gather(self._task, return_exceptions=True)
-        return self.lags
-
-
-def p(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
 class Feed:
