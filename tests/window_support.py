@@ -1,5 +1,5 @@
 """Helpers for tests that drive the main window: how long to wait, running code inside the window's loop,
-and closing a window for good."""
+closing a window for good; and a timeline shown on its own."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 import qasync
 from pytestqt.qtbot import QtBot
 
+from flushscope.ui.bridge import Selection, SessionBridge
+from flushscope.ui.timeline import TimelineView
 from flushscope.ui.window import MainWindow
+from session_wire import Wire
 
 T = TypeVar("T")
 
@@ -52,3 +55,16 @@ def close(qtbot: QtBot, window: MainWindow) -> None:
     assert window.live.emulator is None
     assert not window.live.connected
     assert window.live.recorder.capture is None  # the capture file is closed
+
+
+def shown_timeline(qtbot: QtBot, wire: Wire) -> tuple[TimelineView, SessionBridge, Selection, Wire]:
+    """A timeline of 1000x400 on ``wire``'s session, shown, its changes taken in, the whole session in view."""
+    bridge = SessionBridge(wire.session)
+    selection = Selection()
+    view = TimelineView(bridge, selection)
+    qtbot.addWidget(view)
+    view.resize(1000, 400)
+    view.show()
+    bridge.flush()
+    view.fit_all()
+    return view, bridge, selection, wire

@@ -23,11 +23,28 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from flushscope.audio.player import Player
+from flushscope.core.session import Session
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.live import LiveSession
+from flushscope.ui.bridge import SessionBridge
 from flushscope.ui.window import MainWindow
+from session_wire import Wire
 from silent_output import SilentOutput
 from window_support import close, inside
+
+
+@pytest.fixture
+def bridge(qapp: QApplication) -> Iterator[SessionBridge]:
+    """A bridge on an empty session, for views tested without a window."""
+    bridge = SessionBridge(Session())
+    yield bridge
+    bridge.deleteLater()
+
+
+@pytest.fixture
+def wire(bridge: SessionBridge) -> Wire:
+    """Frames fed into the bridge's session by hand."""
+    return Wire(bridge.session)
 
 
 @pytest.fixture

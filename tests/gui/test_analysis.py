@@ -13,7 +13,6 @@ from pytestqt.qtbot import QtBot
 
 from flushscope.core.boundaries import FlagKind, session_boundaries
 from flushscope.core.lints import LintId, lint_session
-from flushscope.core.session import Session
 from flushscope.ui.analysis import AnalysisModel
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels import BoundariesPanel, FramesPanel, LintsPanel
@@ -27,18 +26,6 @@ SILENCE = bytes(4800)
 
 def tone(step: int) -> bytes:
     return ((np.arange(2400) * step) % 20000 - 10000).astype("<i2").tobytes()
-
-
-@pytest.fixture
-def bridge(qapp: QApplication) -> Iterator[SessionBridge]:
-    bridge = SessionBridge(Session())
-    yield bridge
-    bridge.deleteLater()
-
-
-@pytest.fixture
-def wire(bridge: SessionBridge) -> Wire:
-    return Wire(bridge.session)
 
 
 @pytest.fixture

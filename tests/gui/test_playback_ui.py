@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from shiboken6 import isValid
 from audio_sink import assert_played, decoded, has_sound_card
 from flushscope.audio.player import Player, PlayerState
 from flushscope.audio.wav import segment_file_name
-from flushscope.core.session import Context, ContextState, Session
+from flushscope.core.session import Context, ContextState
 from flushscope.net.live import ConnectionState
 from flushscope.protocol.audio import AudioFormat, Encoding, to_int16
 from flushscope.ui.bridge import Selection, SessionBridge
@@ -420,13 +420,6 @@ def test_a_device_that_cannot_be_used_is_explained_and_the_default_brings_play_b
 
 
 # --- the waveform strip ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def bridge(qapp: QApplication) -> Iterator[SessionBridge]:
-    bridge = SessionBridge(Session())
-    yield bridge
-    bridge.deleteLater()
 
 
 def test_min_max_columns() -> None:

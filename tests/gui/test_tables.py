@@ -38,18 +38,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def bridge(qapp: QApplication) -> Iterator[SessionBridge]:
-    bridge = SessionBridge(Session())
-    yield bridge
-    bridge.deleteLater()
-
-
-@pytest.fixture
-def wire(bridge: SessionBridge) -> Wire:
-    return Wire(bridge.session)
-
-
 def inserts(model: QAbstractItemModel) -> list[tuple[int, int]]:
     seen: list[tuple[int, int]] = []
     model.rowsInserted.connect(lambda _parent, first, last: seen.append((first, last)))

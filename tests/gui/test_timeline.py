@@ -17,6 +17,7 @@ from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.palette import flush_colour, is_dark
 from flushscope.ui.timeline import AxisMode, TimelineView
 from session_wire import Wire
+from window_support import shown_timeline
 
 TEXTS = ["Hello there. ", "How are you? ", "Fine, thanks."]
 
@@ -33,15 +34,7 @@ def setup(qtbot: QtBot) -> Iterator[tuple[TimelineView, SessionBridge, Selection
     wire = Wire()
     wire.connect()
     three_contexts(wire)
-    bridge = SessionBridge(wire.session)
-    selection = Selection()
-    view = TimelineView(bridge, selection)
-    qtbot.addWidget(view)
-    view.resize(1000, 400)
-    view.show()
-    bridge.flush()
-    view.fit_all()
-    yield view, bridge, selection, wire
+    yield shown_timeline(qtbot, wire)
 
 
 def rows_of(segment: Segment) -> list[int]:

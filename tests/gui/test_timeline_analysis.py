@@ -19,6 +19,7 @@ from flushscope.ui.palette import is_dark, warning_colour
 from flushscope.ui.timeline import AxisMode, TimelineView
 from flushscope.ui.timeline_controls import TimelineControls
 from session_wire import Wire
+from window_support import shown_timeline
 
 pytestmark = [pytest.mark.gui, pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints")]
 
@@ -33,15 +34,7 @@ def setup(qtbot: QtBot) -> Iterator[tuple[TimelineView, SessionBridge, Selection
     for name, pause in (("alpha", 0.2), ("bravo", 1.0), ("charlie", 3.0)):
         wire.t += pause
         wire.turn(name, TEXTS, chunks=3)
-    bridge = SessionBridge(wire.session)
-    selection = Selection()
-    view = TimelineView(bridge, selection)
-    qtbot.addWidget(view)
-    view.resize(1000, 400)
-    view.show()
-    bridge.flush()
-    view.fit_all()
-    yield view, bridge, selection, wire
+    yield shown_timeline(qtbot, wire)
 
 
 def first_rows(wire: Wire) -> list[int]:

@@ -7,19 +7,18 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import pytest_asyncio
+from rig_support import TIMEOUT, until
 
 from flushscope.core.anomalies import AnomalyKind
-from flushscope.core.capture import CaptureWriter, read_capture
+from flushscope.core.capture import read_capture
 from flushscope.core.recorder import Recorder
 from flushscope.core.scenario import parse_scenario
-from flushscope.core.session import ContextState, SegmentState, Session, SessionObserver, rebuild
+from flushscope.core.session import ContextState, SegmentState, Session, rebuild
 from flushscope.core.settings import GenerationSettings
 from flushscope.emulator.config import CancelReply, EmulatorConfig, Faults, Pacing
 from flushscope.emulator.espeak import Synthesizer
@@ -34,10 +33,9 @@ from flushscope.net.client import (
     TLSFailure,
     Unreachable,
 )
-from flushscope.net.runner import play_scenario, run_scenario, wait_settled
+from flushscope.net.runner import run_scenario, wait_settled
 from flushscope.protocol.audio import Encoding, decode
 
-TIMEOUT = 20.0
 THREE_SEGMENTS = """
 context a
 send Hello there.
@@ -48,39 +46,6 @@ send Goodbye for now.
 flush
 end
 """
-
-
-class Rig:
-    """An emulator, a session with its capture file, and a client connected to it."""
-
-    def __init__(self, server: EmulatorServer, client: Client, session: Session, capture: Path) -> None:
-        self.server, self.client, self.session, self.capture = server, client, session, capture
-
-    async def play(self, script: str, timeout: float = TIMEOUT) -> bool:
-        await play_scenario(parse_scenario(script), self.client)
-        return await wait_settled(self.session, self.client, timeout)
-
-
-@pytest_asyncio.fixture
-async def rig_factory(tmp_path: Path, synth: Synthesizer) -> AsyncIterator[Any]:
-    made: list[tuple[EmulatorServer, Client, Recorder]] = []
-
-    async def make(**config: Any) -> Rig:
-        config.setdefault("pacing", Pacing.instant())
-        server = await EmulatorServer(EmulatorConfig(**config), synth).start()
-        session = Session()
-        capture = tmp_path / f"rig{len(made)}.fscap.jsonl"
-        recorder = Recorder(session, CaptureWriter(capture, server.tts_url))
-        client = Client(recorder, Target(server.url))
-        made.append((server, client, recorder))
-        await client.connect()
-        return Rig(server, client, session, capture)
-
-    yield make
-    for server, client, recorder in made:
-        await client.aclose()
-        await server.close()
-        recorder.close()
 
 
 def segment_texts(session: Session, n: int = 0) -> list[tuple[int | None, str, int]]:
@@ -117,7 +82,7 @@ async def test_no_flush_id_before_the_first_flush_is_attributed_by_order(rig_fac
     ctx_id = rig.client.new_context(GenerationSettings()).context_id
     await rig.client.send(ctx_id, "Hello there, this is the first segment.")
     # Let the first segment's audio start before the flush goes out, as a slow client would.
-    await _until(rig.session, lambda: rig.session.chunks.size > 0)
+    await until(rig.session, lambda: rig.session.chunks.size > 0)
     await rig.client.flush(ctx_id)
     await rig.client.send(ctx_id, "And the second one.")
     await rig.client.flush(ctx_id)
@@ -138,7 +103,7 @@ async def test_flush_done_per_input_makes_server_segments(rig_factory: Any) -> N
     ctx_id = rig.client.new_context(GenerationSettings()).context_id
     await rig.client.send(ctx_id, "One sentence.")
     ctx = rig.session.contexts[0]
-    await _until(rig.session, lambda: ctx.segments[0].state is SegmentState.CLOSED)
+    await until(rig.session, lambda: ctx.segments[0].state is SegmentState.CLOSED)
     await rig.client.send(ctx_id, "Another sentence.")
     await rig.client.end(ctx_id)
     assert await wait_settled(rig.session, rig.client, TIMEOUT)
@@ -171,7 +136,7 @@ async def test_cancel_variants(rig_factory: Any, reply: CancelReply) -> None:
     ctx = rig.session.contexts[0]
     assert ctx.state is ContextState.CANCELLED
     if reply is CancelReply.DONE:
-        await _until(rig.session, lambda: ctx.done_t is not None)
+        await until(rig.session, lambda: ctx.done_t is not None)
     # A marker context on the same socket: its done means the cancelled one has said all it will.
     assert await rig.play("context m\nsend Marker.\nend\n")
     spoken = " ".join(w.text for s in ctx.segments for w in s.words)
@@ -214,7 +179,7 @@ async def test_dropped_socket_keeps_everything_and_reconnect_continues_the_sessi
     assert conn == 2
     ctx2 = rig.client.new_context(GenerationSettings()).context_id
     await rig.client.send(ctx2, "Hi.")
-    await _until(rig.session, lambda: rig.session.chunks.size >= 4)
+    await until(rig.session, lambda: rig.session.chunks.size >= 4)
     assert {c.conn for c in rig.session.contexts} == {1, 2}
     assert rig.session.frames[0].meta()["event"] == "connect"
 
@@ -329,22 +294,3 @@ def test_run_report_and_export_commands(tmp_path: Path) -> None:
     not_capture.write_text('{"hello": 1}\n')
     report = _flushscope("report", str(not_capture), cwd=tmp_path)
     assert report.returncode == 2 and "line 1" in report.stderr
-
-
-async def _until(session: Session, condition: Any, timeout: float = TIMEOUT) -> None:
-    """Wait until ``condition()`` holds, re-checking each time a frame reaches the session."""
-    changed = asyncio.Event()
-
-    class Wake(SessionObserver):
-        def frame_added(self, index: int) -> None:
-            changed.set()
-
-    observer = Wake()
-    session.observers.append(observer)
-    try:
-        async with asyncio.timeout(timeout):
-            while not condition():
-                changed.clear()
-                await changed.wait()
-    finally:
-        session.observers.remove(observer)

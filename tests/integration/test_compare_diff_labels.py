@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import analysis_support
 import pytest
-from analysis_support import TIMEOUT
+from rig_support import TIMEOUT
 
 from flushscope import cli
 from flushscope.audio.labels import (
@@ -32,8 +31,6 @@ from flushscope.core.session import ContextState, rebuild
 from flushscope.core.strategies import plan_strategies
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.net.runner import run_scenario
-
-rig_factory = analysis_support.rig_factory
 
 TEXT = "Hello there, my friend. How are you today? I hope that all is well with you."
 SCRIPT = """

@@ -7,9 +7,8 @@ import dataclasses
 import json
 from typing import Any
 
-import analysis_support
 import pytest
-from analysis_support import TIMEOUT, Rig
+from rig_support import TIMEOUT, Rig
 
 from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.capture import read_capture
@@ -19,7 +18,6 @@ from flushscope.core.settings import GenerationSettings
 from flushscope.net.runner import wait_settled
 
 pytestmark = pytest.mark.asyncio
-rig_factory = analysis_support.rig_factory
 
 
 def found(rig: Rig, lint_id: LintId, *, session_over: bool = True) -> list[Lint]:

@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from rig_support import until
 from websockets.asyncio.client import connect
 
 import flushscope.net.live as live_module
 from flushscope.core.capture import read_capture
-from flushscope.core.session import ContextState, Session, SessionObserver
+from flushscope.core.session import ContextState
 from flushscope.core.settings import GenerationSettings
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.emulator.server import EmulatorServer
@@ -59,25 +60,6 @@ async def make_live(tmp_path: Path) -> AsyncIterator[Callable[..., LiveSession]]
 
 def seen(log: StatusLog) -> list[tuple[ConnectionState, str, str]]:
     return [(s.state, s.reason, s.url) for s in log.statuses]
-
-
-async def until(session: Session, condition: Callable[[], bool]) -> None:
-    """Wait until ``condition()`` holds, re-checking as frames reach the session."""
-    changed = asyncio.Event()
-
-    class Wake(SessionObserver):
-        def frame_added(self, index: int) -> None:
-            changed.set()
-
-    observer = Wake()
-    session.observers.append(observer)
-    try:
-        async with asyncio.timeout(TIMEOUT):
-            while not condition():
-                changed.clear()
-                await changed.wait()
-    finally:
-        session.observers.remove(observer)
 
 
 # --- connecting, reconnecting ----------------------------------------------------------------------

@@ -1,22 +1,16 @@
-"""A session recorded from flushscope's own client against the embedded emulator, for the analysis tests."""
+"""A session recorded from flushscope's own client against the embedded emulator (the ``rig_factory``
+fixture in conftest.py makes them), and waiting on a session from asyncio."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-import pytest_asyncio
-
-from flushscope.core.capture import CaptureWriter
-from flushscope.core.recorder import Recorder
 from flushscope.core.scenario import parse_scenario
 from flushscope.core.session import Session, SessionObserver
-from flushscope.emulator.config import EmulatorConfig, Pacing
-from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer
-from flushscope.net.client import Client, Target
+from flushscope.net.client import Client
 from flushscope.net.runner import play_scenario, wait_settled
 
 #: A safety net for every wait on the network; never the thing a test measures.
@@ -56,26 +50,3 @@ async def until(session: Session, condition: Callable[[], bool], timeout: float 
                 await changed.wait()
     finally:
         session.observers.remove(observer)
-
-
-@pytest_asyncio.fixture
-async def rig_factory(tmp_path: Path, synth: Synthesizer) -> AsyncIterator[Any]:
-    """Makes rigs (instant pacing unless told otherwise) and closes them all afterwards."""
-    made: list[tuple[EmulatorServer, Client, Recorder]] = []
-
-    async def make(**config: Any) -> Rig:
-        config.setdefault("pacing", Pacing.instant())
-        server = await EmulatorServer(EmulatorConfig(**config), synth).start()
-        session = Session()
-        capture = tmp_path / f"rig{len(made)}.fscap.jsonl"
-        recorder = Recorder(session, CaptureWriter(capture, server.tts_url))
-        client = Client(recorder, Target(server.url))
-        made.append((server, client, recorder))
-        await client.connect()
-        return Rig(server, client, session, capture)
-
-    yield make
-    for server, client, recorder in made:
-        await client.aclose()
-        await server.close()
-        recorder.close()
