@@ -8,7 +8,6 @@ import base64
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from audio_sink import assert_played, decoded
+from command_line import run_flushscope
 from flushscope import cli
 from flushscope.audio.player import Player, PlayerState
 from flushscope.core.capture import CaptureWriter, read_capture
@@ -599,14 +599,7 @@ def test_bad_script_exits_before_anything_is_sent(tmp_path: Path, capsys: pytest
 def _run_gui(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_DATA_HOME": str(tmp_path / "data")}
     env.pop("CARTESIA_API_KEY", None)
-    return subprocess.run(
-        [sys.executable, "-m", "flushscope", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_flushscope(*args, cwd=REPO, env=env)
 
 
 def test_script_run_takes_a_screenshot_and_exits(tmp_path: Path) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import numpy as np
 import pytest
 from rig_support import TIMEOUT, until
 
+from command_line import run_flushscope
 from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.capture import read_capture
 from flushscope.core.recorder import Recorder
@@ -239,33 +238,21 @@ async def test_a_loaded_capture_rebuilds_the_live_model(rig_factory: Any) -> Non
     assert [(a.kind, a.frames) for a in loaded.anomalies] == [(a.kind, a.frames) for a in live.anomalies]
 
 
-def _flushscope(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "flushscope", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-
-
 def test_run_report_and_export_commands(tmp_path: Path) -> None:
     script = tmp_path / "s.txt"
     script.write_text(THREE_SEGMENTS + "context b\nsend Another context.\nflush\nend\n")
     capture = tmp_path / "run.fscap.jsonl"
-    run = _flushscope("run", str(script), "--pace", "instant", "--capture", str(capture), cwd=tmp_path)
+    run = run_flushscope("run", str(script), "--pace", "instant", "--capture", str(capture), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert "no anomalies" in run.stdout
-    report = _flushscope("report", str(capture), "--json", cwd=tmp_path)
+    report = run_flushscope("report", str(capture), "--json", cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     data = json.loads(report.stdout)
     assert [s["flush_id"] for s in data["contexts"][0]["segments"]] == [1, 2, 3]
     assert data["contexts"][0]["segments"][1]["transcripts"] == ["How are you today?"]
     assert all(s["flush_done"] and s["chunks"] > 0 for s in data["contexts"][0]["segments"])
     out = tmp_path / "wav"
-    export = _flushscope("export", str(capture), "--out", str(out), cwd=tmp_path)
+    export = run_flushscope("export", str(capture), "--out", str(out), cwd=tmp_path)
     assert export.returncode == 0, export.stderr
     names = sorted(p.name for p in out.iterdir())
     ctx_id = data["contexts"][0]["context_id"]
@@ -273,7 +260,7 @@ def test_run_report_and_export_commands(tmp_path: Path) -> None:
     assert len(names) == 4
 
     faulty = tmp_path / "faulty.fscap.jsonl"
-    run = _flushscope(
+    run = run_flushscope(
         "run",
         str(script),
         "--pace",
@@ -288,9 +275,9 @@ def test_run_report_and_export_commands(tmp_path: Path) -> None:
 
     bad_script = tmp_path / "bad.txt"
     bad_script.write_text("send hi\nfrobnicate\n")
-    run = _flushscope("run", str(bad_script), cwd=tmp_path)
+    run = run_flushscope("run", str(bad_script), cwd=tmp_path)
     assert run.returncode == 2 and "line 2" in run.stderr
     not_capture = tmp_path / "x.jsonl"
     not_capture.write_text('{"hello": 1}\n')
-    report = _flushscope("report", str(not_capture), cwd=tmp_path)
+    report = run_flushscope("report", str(not_capture), cwd=tmp_path)
     assert report.returncode == 2 and "line 1" in report.stderr

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from rig_support import TIMEOUT
 
+from command_line import run_flushscope
 from flushscope import cli
 from flushscope.audio.labels import (
     Label,
@@ -106,22 +105,10 @@ async def test_a_strategy_of_short_pieces_shows_its_lints(rig_factory: Any) -> N
     assert {lint.id for lint in single.lints} == {LintId.SHORT_SEGMENT}
 
 
-def _flushscope(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "flushscope", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
-
-
 def test_compare_command_prints_json_and_a_table(tmp_path: Path) -> None:
     args = ["compare", TEXT, "--strategy", "sentence", "--strategy", "Hello there, my friend.|How are you "
             "today? I hope that all is well with you.", "--pace", "instant", "--set", "encoding=pcm_f32le"]  # fmt: skip
-    done = _flushscope(*args, "--json", "--capture", str(tmp_path / "c.fscap.jsonl"), cwd=tmp_path)
+    done = run_flushscope(*args, "--json", "--capture", str(tmp_path / "c.fscap.jsonl"), cwd=tmp_path)
     assert done.returncode == EXIT_OK, done.stderr
     data = json.loads(done.stdout)
     names = [s["name"] for s in data["strategies"]]
@@ -139,7 +126,7 @@ def test_compare_command_prints_json_and_a_table(tmp_path: Path) -> None:
     session = rebuild(read_capture(tmp_path / "c.fscap.jsonl").frames)
     assert [c.context_id for c in session.contexts] == [s["context_id"] for s in data["strategies"]]
     assert all(c.format is not None and c.format.encoding.value == "pcm_f32le" for c in session.contexts)
-    table = _flushscope(*args, cwd=tmp_path)
+    table = run_flushscope(*args, cwd=tmp_path)
     assert table.returncode == EXIT_OK, table.stderr
     header = table.stdout.splitlines()[2]
     assert header.split()[:4] == ["strategy", "state", "segments", "ttfa"]

@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +24,7 @@ import pytest
 import sounddevice as sd
 
 from audio_sink import assert_played, decoded, fade_len, has_sound_card, locate, written
+from command_line import run_flushscope
 from flushscope.audio import output
 from flushscope.audio.player import Player, PlayerState
 from flushscope.core.capture import CaptureWriter
@@ -404,14 +404,7 @@ def capture(tmp_path: Path, speech: list[Speech]) -> tuple[Path, bytes, AudioFor
 
 def run_play(*args: str) -> subprocess.CompletedProcess[str]:
     """The play subcommand in a process of its own, on the ALSA configuration of the test."""
-    return subprocess.run(
-        [sys.executable, "-m", "flushscope", "play", *args],
-        env=dict(os.environ),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_flushscope("play", *args, env=os.environ)
 
 
 def test_play_command_plays_one_segment_of_a_capture(

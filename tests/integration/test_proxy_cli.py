@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from cartesia import AsyncCartesia
 
+from command_line import run_python
 from flushscope.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from flushscope.core.capture import read_capture
 from flushscope.core.settings import DEFAULT_VOICE_ID
@@ -35,15 +36,8 @@ sys.exit(code)
 
 
 def flushscope(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    """flushscope in a process of its own, through the probe that says what it loaded."""
+    return run_python("-c", PROBE, *args, cwd=cwd, timeout=TIMEOUT)
 
 
 async def speak_through(url: str) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from command_line import run_python
 from flushscope import cli
 from flushscope.cli.emulator_switches import emulator_config
 from flushscope.cli.errors import UsageError, fail, print_error
@@ -323,15 +324,7 @@ sys.exit(code)
 
 
 def _probe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return run_python("-c", PROBE, *args, cwd=cwd)
 
 
 @pytest.mark.parametrize(
