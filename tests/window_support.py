@@ -9,10 +9,10 @@ from typing import Any, TypeVar
 import qasync
 from pytestqt.qtbot import QtBot
 
+from flushscope.core.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.timeline import TimelineView
 from flushscope.ui.window import MainWindow
-from session_wire import Wire
 
 T = TypeVar("T")
 
@@ -57,9 +57,9 @@ def close(qtbot: QtBot, window: MainWindow) -> None:
     assert window.live.recorder.capture is None  # the capture file is closed
 
 
-def shown_timeline(qtbot: QtBot, wire: Wire) -> tuple[TimelineView, SessionBridge, Selection, Wire]:
-    """A timeline of 1000x400 on ``wire``'s session, shown, its changes taken in, the whole session in view."""
-    bridge = SessionBridge(wire.session)
+def shown_timeline(qtbot: QtBot, session: Session) -> tuple[TimelineView, SessionBridge, Selection]:
+    """A timeline of 1000x400 on ``session``, shown, its changes taken in, the whole session in view."""
+    bridge = SessionBridge(session)
     selection = Selection()
     view = TimelineView(bridge, selection)
     qtbot.addWidget(view)
@@ -67,4 +67,4 @@ def shown_timeline(qtbot: QtBot, wire: Wire) -> tuple[TimelineView, SessionBridg
     view.show()
     bridge.flush()
     view.fit_all()
-    return view, bridge, selection, wire
+    return view, bridge, selection

@@ -34,7 +34,7 @@ def setup(qtbot: QtBot) -> Iterator[tuple[TimelineView, SessionBridge, Selection
     wire = Wire()
     wire.connect()
     three_contexts(wire)
-    yield shown_timeline(qtbot, wire)
+    yield (*shown_timeline(qtbot, wire.session), wire)
 
 
 def rows_of(segment: Segment) -> list[int]:

@@ -34,7 +34,7 @@ def setup(qtbot: QtBot) -> Iterator[tuple[TimelineView, SessionBridge, Selection
     for name, pause in (("alpha", 0.2), ("bravo", 1.0), ("charlie", 3.0)):
         wire.t += pause
         wire.turn(name, TEXTS, chunks=3)
-    yield shown_timeline(qtbot, wire)
+    yield (*shown_timeline(qtbot, wire.session), wire)
 
 
 def first_rows(wire: Wire) -> list[int]:

@@ -15,6 +15,7 @@ from flushscope.core.session import Context, Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.timeline import AxisMode, TimelineView
 from session_wire import Wire
+from window_support import shown_timeline
 
 Setup = tuple[TimelineView, SessionBridge, Selection, Session]
 
@@ -43,15 +44,7 @@ def two_connections() -> Session:
 @pytest.fixture
 def setup(qtbot: QtBot) -> Iterator[Setup]:
     session = two_connections()
-    bridge = SessionBridge(session)
-    selection = Selection()
-    view = TimelineView(bridge, selection)
-    qtbot.addWidget(view)
-    view.resize(1000, 400)
-    view.show()
-    bridge.flush()
-    view.fit_all()
-    yield view, bridge, selection, session
+    yield (*shown_timeline(qtbot, session), session)
 
 
 def context(session: Session, name: str) -> Context:
