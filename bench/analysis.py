@@ -28,7 +28,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from flushscope.core.frames import Direction
-from flushscope.core.session import Session
+from flushscope.core.model.session import Session
 from flushscope.net.live import LiveSession
 from flushscope.ui.window import MainWindow
 from live_window import LagProbe, p

@@ -137,10 +137,10 @@ async def client_sdk(url: str, contexts: int, inputs: int, compress: bool) -> in
 async def client_flushscope(
     url: str, contexts: int, inputs: int, compress: bool, capture: Path | None
 ) -> int:
-    from flushscope.core.capture import CaptureWriter
-    from flushscope.core.recorder import Recorder
-    from flushscope.core.session import Session
-    from flushscope.core.settings import GenerationSettings
+    from flushscope.core.inputs.generation_settings import GenerationSettings
+    from flushscope.core.model.recorder import Recorder
+    from flushscope.core.model.session import Session
+    from flushscope.core.store.capture import CaptureWriter
     from flushscope.net.client import Client, Target
     from flushscope.net.runner import wait_settled
 

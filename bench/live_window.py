@@ -24,7 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from flushscope.core.settings import GenerationSettings
+from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.net.live import LiveSession
 from flushscope.ui.window import MainWindow
 

@@ -38,11 +38,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
 import sounddevice as sd  # noqa: E402
 
 from flushscope.audio.player import DEFAULT_LATENCY, Player  # noqa: E402
-from flushscope.core.capture import CaptureWriter  # noqa: E402
-from flushscope.core.capture_index import index_capture  # noqa: E402
+from flushscope.core.formats.capture_index import index_capture  # noqa: E402
 from flushscope.core.frames import Direction  # noqa: E402
-from flushscope.core.recorder import Recorder  # noqa: E402
-from flushscope.core.session import Segment, Session  # noqa: E402
+from flushscope.core.model.recorder import Recorder  # noqa: E402
+from flushscope.core.model.records import Segment  # noqa: E402
+from flushscope.core.model.session import Session  # noqa: E402
+from flushscope.core.store.capture import CaptureWriter  # noqa: E402
 from flushscope.emulator.context import render  # noqa: E402
 from flushscope.emulator.espeak import Synthesizer  # noqa: E402
 from flushscope.emulator.voices import voice_for  # noqa: E402

@@ -33,15 +33,15 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from flushscope.core.frames import Direction
-from flushscope.core.session import Session
+from flushscope.core.model.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.palette import FLUSH_COLOUR_COUNT
+from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT
 from flushscope.ui.timeline import TimelineView
 from flushscope.ui.timeline.blocks import _draw_blocks
-from flushscope.ui.timeline.lanes import AxisMode, IntArray, _Lane
 from flushscope.ui.timeline.layout import _Geometry, _rects
-from flushscope.ui.timeline.lod import _EXACT_PX, _Blocks, _columns
-from flushscope.ui.timeline.summary import _FIELDS, _Pyramid
+from flushscope.ui.timeline.model.lanes import AxisMode, IntArray, _Lane
+from flushscope.ui.timeline.model.lod import _EXACT_PX, _Blocks, _columns
+from flushscope.ui.timeline.model.summary import _FIELDS, _Pyramid
 from flushscope.ui.timeline.theme import _Theme
 
 CONTEXTS = 20

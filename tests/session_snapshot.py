@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flushscope.core.anomalies import Anomaly
-from flushscope.core.model import Context, Segment
-from flushscope.core.session import Session
+from flushscope.core.model.anomalies import Anomaly
+from flushscope.core.model.records import Context, Segment
+from flushscope.core.model.session import Session
 
 
 def segment_snapshot(segment: Segment) -> dict[str, Any]:

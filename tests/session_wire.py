@@ -6,9 +6,9 @@ import base64
 import json
 from typing import Any
 
-from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.frames import Direction, Frame, meta_text
-from flushscope.core.session import Session
+from flushscope.core.model.anomalies import AnomalyKind
+from flushscope.core.model.session import Session
 
 FORMAT = {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000}
 AUDIO = bytes(range(200)) * 24  # 4800 bytes = 2400 samples = 0.1 s

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from flushscope.ui.timeline.lanes import FloatArray, IntArray
-from flushscope.ui.timeline.lod import _NONE, _pixel_columns
+from flushscope.ui.timeline.model.lanes import FloatArray, IntArray
+from flushscope.ui.timeline.model.lod import _NONE, _pixel_columns
 
 
 def held(

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import qasync
 from pytestqt.qtbot import QtBot
 
-from flushscope.core.session import Session
+from flushscope.core.model.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.timeline import TimelineView
 from flushscope.ui.window import MainWindow

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from flushscope.audio.player import Player
-from flushscope.core.session import Session
+from flushscope.core.model.session import Session
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.live import LiveSession
 from flushscope.ui.bridge import SessionBridge

@@ -11,10 +11,11 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QApplication
 from pytestqt.qtbot import QtBot
 
-from flushscope.core.boundaries import FlagKind, session_boundaries
-from flushscope.core.lints import LintId, lint_session
-from flushscope.ui.analysis import AnalysisModel
+from flushscope.core.analysis.boundaries import FlagKind, session_boundaries
+from flushscope.core.analysis.lint_ids import LintId
+from flushscope.core.analysis.lints import lint_session
 from flushscope.ui.bridge import Selection, SessionBridge
+from flushscope.ui.controllers.analysis import AnalysisModel
 from flushscope.ui.panels import BoundariesPanel, FramesPanel, LintsPanel
 from flushscope.ui.tables import ITEM_ROLE, BoundariesModel, LintsModel, SortProxy
 from session_wire import Wire

@@ -15,12 +15,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from flushscope.core import capture_index
-from flushscope.core.capture import CaptureWriter
+from flushscope.core.formats import capture_index
 from flushscope.core.frames import Direction, Frame
+from flushscope.core.store.capture import CaptureWriter
 from flushscope.protocol.audio import decode
-from flushscope.ui import captures, waveform
-from flushscope.ui.waveform import min_max_columns, min_max_streamed
+from flushscope.ui.controllers import captures
+from flushscope.ui.widgets import waveform
+from flushscope.ui.widgets.waveform import min_max_columns, min_max_streamed
 from flushscope.ui.window import MainWindow
 from window_support import WAIT_MS
 
@@ -210,9 +211,9 @@ def test_streamed_columns_are_the_columns_of_everything(count: int, columns: int
 
 
 def test_the_status_bar_says_when_the_session_is_kept_in_memory(qtbot: QtBot) -> None:
-    from flushscope.core.session import Session
+    from flushscope.core.model.session import Session
     from flushscope.ui.bridge import SessionBridge
-    from flushscope.ui.status import StatusBar
+    from flushscope.ui.widgets.status_bar import StatusBar
 
     session = Session()
     bridge = SessionBridge(session)

@@ -37,11 +37,11 @@ def test_only_the_window_is_a_main_window_and_no_class_has_two_project_bases() -
 
 
 def test_controllers_are_qobjects_that_own_their_signals() -> None:
-    from flushscope.ui.captures import CaptureController
-    from flushscope.ui.exports import ExportController
-    from flushscope.ui.live_controller import LiveController
-    from flushscope.ui.playback import PlaybackController
-    from flushscope.ui.script_runner import ScriptRunner
+    from flushscope.ui.controllers.captures import CaptureController
+    from flushscope.ui.controllers.exports import ExportController
+    from flushscope.ui.controllers.live import LiveController
+    from flushscope.ui.controllers.playback import PlaybackController
+    from flushscope.ui.controllers.script_runner import ScriptRunner
 
     for controller in (LiveController, CaptureController, PlaybackController, ExportController, ScriptRunner):
         assert issubclass(controller, QObject) and not issubclass(controller, QMainWindow)

@@ -23,15 +23,15 @@ from shiboken6 import isValid
 from audio_sink import assert_played, decoded, has_sound_card
 from flushscope.audio.player import Player, PlayerState
 from flushscope.audio.wav import segment_file_name
-from flushscope.core.session import Context, ContextState
+from flushscope.core.model.records import Context, ContextState
 from flushscope.net.live import ConnectionState
 from flushscope.protocol.audio import AudioFormat, Encoding, to_int16
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.palette import flush_colour, is_dark
-from flushscope.ui.playback import PlaybackController
+from flushscope.ui.controllers.playback import PlaybackController
+from flushscope.ui.look.palette import flush_colour, is_dark
 from flushscope.ui.tables import TranscriptsModel
 from flushscope.ui.timeline import AxisMode
-from flushscope.ui.waveform import WaveformStrip, min_max_columns
+from flushscope.ui.widgets.waveform import WaveformStrip, min_max_columns
 from flushscope.ui.window import MainWindow
 from session_wire import Wire
 from window_support import WAIT_MS, close, run

@@ -14,8 +14,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from flushscope.core.session import ContextState
-from flushscope.core.settings import DEFAULT_VOICE_ID
+from flushscope.core.inputs.generation_settings import DEFAULT_VOICE_ID
+from flushscope.core.model.records import ContextState
 from flushscope.net.live import ConnectionState
 from flushscope.ui.tables import FramesModel
 from flushscope.ui.window import MainWindow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flushscope.ui.status import anomaly_counts, chunk_rate
+from flushscope.ui.widgets.status_bar import anomaly_counts, chunk_rate
 from session_wire import Wire
 
 

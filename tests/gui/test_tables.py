@@ -13,9 +13,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QAbstractSlider, QApplication
 from pytestqt.qtbot import QtBot
 
-from flushscope.core.anomalies import AnomalyKind
 from flushscope.core.frames import Direction
-from flushscope.core.session import Session
+from flushscope.core.model.anomalies import AnomalyKind
+from flushscope.core.model.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels import AnomaliesPanel, FramesPanel, TranscriptsPanel, pretty_frame_text
 from flushscope.ui.tables import (

@@ -12,9 +12,10 @@ from PySide6.QtGui import QColor, QContextMenuEvent, QHelpEvent, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from flushscope.core.session import Segment, Session
+from flushscope.core.model.records import Segment
+from flushscope.core.model.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.palette import flush_colour, is_dark
+from flushscope.ui.look.palette import flush_colour, is_dark
 from flushscope.ui.timeline import AxisMode, TimelineView
 from session_wire import Wire
 from window_support import shown_timeline

@@ -12,12 +12,12 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from flushscope.core.boundaries import session_boundaries
-from flushscope.core.lints import lint_session
+from flushscope.core.analysis.boundaries import session_boundaries
+from flushscope.core.analysis.lints import lint_session
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.palette import is_dark, warning_colour
+from flushscope.ui.look.palette import is_dark, warning_colour
 from flushscope.ui.timeline import AxisMode, TimelineView
-from flushscope.ui.timeline_controls import TimelineControls
+from flushscope.ui.widgets.timeline_controls import TimelineControls
 from session_wire import Wire
 from window_support import shown_timeline
 

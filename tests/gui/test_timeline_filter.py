@@ -11,7 +11,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QPalette
 from pytestqt.qtbot import QtBot
 
-from flushscope.core.session import Context, Session
+from flushscope.core.model.records import Context
+from flushscope.core.model.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.timeline import AxisMode, TimelineView
 from session_wire import Wire

@@ -24,20 +24,21 @@ from audio_sink import assert_played, decoded
 from command_line import run_flushscope
 from flushscope import cli
 from flushscope.audio.player import Player, PlayerState
-from flushscope.core.capture import CaptureWriter, read_capture
+from flushscope.core.analysis.report import reported_segments
 from flushscope.core.frames import Direction, Frame, meta_text
-from flushscope.core.report import reported_segments
-from flushscope.core.scenario import load_scenario
-from flushscope.core.session import ContextState, SegmentState, rebuild
+from flushscope.core.inputs.scenario import load_scenario
+from flushscope.core.model.records import ContextState, SegmentState
+from flushscope.core.model.session import rebuild
+from flushscope.core.store.capture import CaptureWriter, read_capture
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
 from flushscope.net.keepalive import Keepalive
 from flushscope.net.live import ConnectionState, ConnectionStatus, LiveSession, timestamped_capture_name
 from flushscope.resources import resource_path
 from flushscope.ui.errors import ErrorReporter
-from flushscope.ui.keepalive_dialog import KeepaliveDialog
 from flushscope.ui.tables import TranscriptsModel
 from flushscope.ui.window import MainWindow
+from flushscope.ui.windows.keepalive_settings import KeepaliveDialog
 from live_support import FreezingServer, closed_port
 from window_support import WAIT_MS, close, run
 
@@ -273,7 +274,7 @@ def test_live_session_without_a_window(tmp_path: Path) -> None:
 
 
 def window_settings() -> Any:
-    from flushscope.core.settings import GenerationSettings
+    from flushscope.core.inputs.generation_settings import GenerationSettings
 
     return GenerationSettings()
 

@@ -15,18 +15,18 @@ from PySide6.QtWidgets import QAbstractItemView, QFileDialog
 from pytestqt.qtbot import QtBot
 
 from audio_sink import assert_played, decoded
-from flushscope.audio.labels import parse_labels
 from flushscope.audio.player import Player, PlayerState
-from flushscope.audio.sentences import sentences
-from flushscope.core.capture import CaptureWriter
+from flushscope.core.analysis.lint_ids import LintId
+from flushscope.core.analysis.report import reported_segments
+from flushscope.core.analysis.sentence_spans import sentences
+from flushscope.core.formats.audacity_labels import parse_labels
 from flushscope.core.frames import Frame
-from flushscope.core.lints import LintId
-from flushscope.core.report import reported_segments
+from flushscope.core.store.capture import CaptureWriter
 from flushscope.net.live import ConnectionState
-from flushscope.ui.compare_view import CompareView
 from flushscope.ui.tables import ITEM_ROLE, BoundariesModel, CompareModel, DiffModel, LintsModel
 from flushscope.ui.timeline import AxisMode
 from flushscope.ui.window import MainWindow
+from flushscope.ui.windows.compare import CompareView
 from session_wire import Wire
 from window_support import WAIT_MS, run
 
@@ -209,8 +209,8 @@ def test_a_file_that_is_not_a_capture_is_refused_in_words(
 def test_result_models_pass_the_model_tester(
     qtmodeltester: Any, qtbot: QtBot, model_class: type[Any]
 ) -> None:
-    from flushscope.core.compare import CompareResult, StrategyResult
-    from flushscope.core.diff import diff_sessions
+    from flushscope.core.analysis.compare import CompareResult, StrategyResult
+    from flushscope.core.analysis.diff import diff_sessions
 
     model = model_class()
     qtmodeltester.check(model)

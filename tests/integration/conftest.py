@@ -10,9 +10,9 @@ import pytest
 import pytest_asyncio
 from rig_support import Rig
 
-from flushscope.core.capture import CaptureWriter
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Session
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.session import Session
+from flushscope.core.store.capture import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer

@@ -15,10 +15,12 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.frames import Close
 from websockets.http11 import Request
 
-from flushscope.core.capture import CaptureWriter, LoadedCapture, read_capture
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Session
-from flushscope.net.proxy import ProxyConnection, ProxyServer, ProxyState, Upstream
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.session import Session
+from flushscope.core.store.capture import CaptureWriter, LoadedCapture, read_capture
+from flushscope.net.proxy import ProxyServer
+from flushscope.net.proxy_relay import ProxyConnection, ProxyState
+from flushscope.net.proxy_upstream import Upstream
 
 #: A safety net for every wait on the network; never the thing a test measures.
 TIMEOUT = 20.0

@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
-from flushscope.core.scenario import parse_scenario
-from flushscope.core.session import Session, SessionObserver
+from flushscope.core.inputs.scenario import parse_scenario
+from flushscope.core.model.session import Session, SessionObserver
 from flushscope.emulator.server import EmulatorServer
 from flushscope.net.client import Client
 from flushscope.net.runner import play_scenario, wait_settled

@@ -13,12 +13,13 @@ import pytest
 from rig_support import TIMEOUT, until
 
 from command_line import run_flushscope
-from flushscope.core.anomalies import AnomalyKind
-from flushscope.core.capture import read_capture
-from flushscope.core.recorder import Recorder
-from flushscope.core.scenario import parse_scenario
-from flushscope.core.session import ContextState, SegmentState, Session, rebuild
-from flushscope.core.settings import GenerationSettings
+from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.inputs.scenario import parse_scenario
+from flushscope.core.model.anomalies import AnomalyKind
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.records import ContextState, SegmentState
+from flushscope.core.model.session import Session, rebuild
+from flushscope.core.store.capture import read_capture
 from flushscope.emulator.config import CancelReply, EmulatorConfig, Faults, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer

@@ -11,7 +11,12 @@ from rig_support import TIMEOUT
 
 from command_line import run_flushscope
 from flushscope import cli
-from flushscope.audio.labels import (
+from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from flushscope.core.analysis.compare import run_compare
+from flushscope.core.analysis.diff import ChangeKind, diff_sessions
+from flushscope.core.analysis.lint_ids import LintId
+from flushscope.core.analysis.report import reported_segments
+from flushscope.core.formats.audacity_labels import (
     Label,
     context_labels,
     export_session_labels,
@@ -19,15 +24,11 @@ from flushscope.audio.labels import (
     parse_labels,
     segment_labels,
 )
-from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from flushscope.core.capture import read_capture
-from flushscope.core.compare import run_compare
-from flushscope.core.diff import ChangeKind, diff_sessions
-from flushscope.core.lints import LintId
-from flushscope.core.report import reported_segments
-from flushscope.core.scenario import parse_scenario
-from flushscope.core.session import ContextState, rebuild
-from flushscope.core.strategies import plan_strategies
+from flushscope.core.inputs.scenario import parse_scenario
+from flushscope.core.inputs.strategies import plan_strategies
+from flushscope.core.model.records import ContextState
+from flushscope.core.model.session import rebuild
+from flushscope.core.store.capture import read_capture
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.net.runner import run_scenario
 

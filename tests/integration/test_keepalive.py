@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from flushscope.core.anomalies import AnomalyKind
-from flushscope.core.capture import read_capture
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import ContextState, Session
-from flushscope.core.settings import GenerationSettings
+from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.model.anomalies import AnomalyKind
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.records import ContextState
+from flushscope.core.model.session import Session
+from flushscope.core.store.capture import read_capture
 from flushscope.net.client import Client, Target, Unresponsive
 from flushscope.net.keepalive import Keepalive, KeepaliveMonitor
 from flushscope.net.live import ConnectionState, LiveSession

@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from rig_support import TIMEOUT, Rig
 
-from flushscope.core.anomalies import AnomalyKind
-from flushscope.core.capture import read_capture
-from flushscope.core.lints import Lint, LintId, lint_session
-from flushscope.core.session import ContextState, SegmentState, rebuild
-from flushscope.core.settings import GenerationSettings
+from flushscope.core.analysis.lint_ids import LintId
+from flushscope.core.analysis.lints import Lint, lint_session
+from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.model.anomalies import AnomalyKind
+from flushscope.core.model.records import ContextState, SegmentState
+from flushscope.core.model.session import rebuild
+from flushscope.core.store.capture import read_capture
 from flushscope.net.runner import wait_settled
 
 pytestmark = pytest.mark.asyncio

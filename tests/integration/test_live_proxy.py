@@ -12,13 +12,15 @@ from typing import Any
 import pytest
 from cartesia import AsyncCartesia
 
-from flushscope.core.capture import read_capture
-from flushscope.core.session import ContextState, rebuild
-from flushscope.core.settings import DEFAULT_VOICE_ID
+from flushscope.core.inputs.generation_settings import DEFAULT_VOICE_ID
+from flushscope.core.model.records import ContextState
+from flushscope.core.model.session import rebuild
+from flushscope.core.store.capture import read_capture
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
 from flushscope.net.live import ConnectionState, LiveSession
-from flushscope.net.proxy import ListenError, ProxyConnection, ProxyState, parse_listen
+from flushscope.net.proxy import ListenError, parse_listen
+from flushscope.net.proxy_relay import ProxyConnection, ProxyState
 from live_support import TIMEOUT, StatusLog
 from session_snapshot import snapshot
 

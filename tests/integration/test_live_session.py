@@ -17,9 +17,9 @@ from rig_support import until
 from websockets.asyncio.client import connect
 
 import flushscope.net.live as live_module
-from flushscope.core.capture import read_capture
-from flushscope.core.session import ContextState
-from flushscope.core.settings import GenerationSettings
+from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.model.records import ContextState
+from flushscope.core.store.capture import read_capture
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.emulator.server import EmulatorServer
 from flushscope.net.client import ClientError, HandshakeRejected, NotConnected, Unreachable

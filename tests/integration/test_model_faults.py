@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from emulator_support import TIMEOUT, serve
 
-from flushscope.core.anomalies import AnomalyKind, Severity
-from flushscope.core.capture import CaptureWriter, read_capture
 from flushscope.core.frames import Direction
-from flushscope.core.recorder import Recorder
-from flushscope.core.scenario import parse_scenario
-from flushscope.core.session import ContextState, SegmentState, Session
+from flushscope.core.inputs.scenario import parse_scenario
+from flushscope.core.model.anomalies import AnomalyKind, Severity
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.records import ContextState, SegmentState
+from flushscope.core.model.session import Session
+from flushscope.core.store.capture import CaptureWriter, read_capture
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.net.client import Client, Target
 from flushscope.net.runner import play_scenario, wait_settled

@@ -27,10 +27,11 @@ from audio_sink import assert_played, decoded, fade_len, has_sound_card, locate,
 from command_line import run_flushscope
 from flushscope.audio import output
 from flushscope.audio.player import Player, PlayerState
-from flushscope.core.capture import CaptureWriter
 from flushscope.core.frames import Direction
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Context, SegmentState, Session
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.records import Context, SegmentState
+from flushscope.core.model.session import Session
+from flushscope.core.store.capture import CaptureWriter
 from flushscope.emulator.context import render
 from flushscope.emulator.espeak import Speech, Synthesizer
 from flushscope.emulator.voices import voice_for

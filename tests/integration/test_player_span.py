@@ -10,7 +10,7 @@ import pytest
 
 from audio_sink import assert_played, decoded
 from flushscope.audio.player import Player, PlayerState
-from flushscope.core.session import Context
+from flushscope.core.model.records import Context
 from flushscope.protocol.audio import AudioFormat, Encoding
 from session_wire import Wire
 

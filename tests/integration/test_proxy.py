@@ -15,13 +15,13 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Close
 
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Session
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.session import Session
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer
-from flushscope.net.proxy import ProxyServer, ProxyState
-from flushscope.net.proxy_relay import Side
+from flushscope.net.proxy import ProxyServer
+from flushscope.net.proxy_relay import ProxyState, Side
 
 KEY = "sk_car_app_secret_0123456789"
 REAL = "sk_car_proxy_real_key_9876543210"

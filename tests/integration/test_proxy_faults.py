@@ -16,11 +16,11 @@ from proxy_support import TIMEOUT, metas, proxied, texts
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from flushscope.core.session import rebuild
+from flushscope.core.model.session import rebuild
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer
-from flushscope.net.proxy import ProxyState
+from flushscope.net.proxy_relay import ProxyState
 
 KEY = "sk_car_fault_key_0123456789"
 LONG = "A sentence long enough to need many chunks of audio, so that the fault lands in the middle of it."

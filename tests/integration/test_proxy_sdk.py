@@ -14,17 +14,17 @@ import pytest
 from cartesia import AsyncCartesia, Cartesia
 from proxy_support import TIMEOUT, metas, proxied, texts, without_step_time
 
-from flushscope.core.capture import read_capture
-from flushscope.core.formats import RecordingFormat, write_recording
-from flushscope.core.har import read_har
-from flushscope.core.scenario import parse_scenario
-from flushscope.core.session import Session, rebuild
-from flushscope.core.settings import DEFAULT_VOICE_ID
+from flushscope.core.formats.har import read_har
+from flushscope.core.formats.recordings import RecordingFormat, write_recording
+from flushscope.core.inputs.generation_settings import DEFAULT_VOICE_ID
+from flushscope.core.inputs.scenario import parse_scenario
+from flushscope.core.model.session import Session, rebuild
+from flushscope.core.store.capture import read_capture
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer
 from flushscope.net.client import Target
-from flushscope.net.proxy import ProxyState
+from flushscope.net.proxy_relay import ProxyState
 from flushscope.net.runner import run_scenario
 
 KEY = "sk_car_sdk_secret_key_0123456789"

@@ -13,12 +13,13 @@ import pytest
 
 from flushscope import cli
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from flushscope.core.capture import CaptureWriter
-from flushscope.core.diff import ChangeKind, diff_sessions
+from flushscope.core.analysis.diff import ChangeKind, diff_sessions
+from flushscope.core.analysis.lint_ids import LintId
+from flushscope.core.analysis.lints import lint_session
+from flushscope.core.analysis.sent_inputs import sent_contexts
 from flushscope.core.frames import Direction, Frame
-from flushscope.core.lints import LintId, lint_session
-from flushscope.core.recorder import Recorder
-from flushscope.core.sent import sent_contexts
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.store.capture import CaptureWriter
 from session_wire import Wire
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flushscope.core.boundaries import (
+from flushscope.core.analysis.boundaries import (
     BoundaryThresholds,
     FlagKind,
     SegmentSound,
@@ -20,10 +20,10 @@ from flushscope.core.boundaries import (
     measure_samples,
     session_boundaries,
 )
+from flushscope.core.analysis.loudness import FLOOR_DBFS, as_float64, frame_levels, level_dbfs, silent_edges
+from flushscope.core.analysis.report import build_report, format_report
 from flushscope.core.frames import Direction
-from flushscope.core.levels import FLOOR_DBFS, as_float64, frame_levels, level_dbfs, silent_edges
-from flushscope.core.report import build_report, format_report
-from flushscope.core.session import Session
+from flushscope.core.model.session import Session
 from flushscope.protocol.audio import Encoding, encode
 from session_wire import Wire
 
@@ -387,7 +387,7 @@ def test_a_long_segment_is_read_at_its_ends_only() -> None:
 
 
 def test_half_the_boundaries_measured_in_a_forked_child_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flushscope.core import boundaries
+    from flushscope.core.analysis import boundaries
 
     session = Session()
     wire = Wire(session)

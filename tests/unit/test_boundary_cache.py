@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from flushscope.core.boundaries import session_boundaries
-from flushscope.core.boundary_cache import BATCH, BoundaryCache, audible
+from flushscope.core.analysis.boundaries import session_boundaries
+from flushscope.core.analysis.boundary_cache import BATCH, BoundaryCache, audible
 from session_wire import Wire
 
 

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import flushscope
-from flushscope.core.capture import (
+from flushscope.core.frames import Direction, Frame, meta_text
+from flushscope.core.store.capture import (
     FORMAT,
     REDACTED,
     VERSION,
@@ -25,7 +26,6 @@ from flushscope.core.capture import (
     redact_text,
     redact_url,
 )
-from flushscope.core.frames import Direction, Frame, meta_text
 
 KEY = "sk_car_9f8e7d6c5b4a39281706"
 STARTED = datetime(2026, 1, 12, 10, 20, 30, 123456, tzinfo=UTC)

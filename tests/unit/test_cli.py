@@ -20,9 +20,9 @@ from flushscope.cli.errors import UsageError, fail, print_error
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from flushscope.cli.subcommand import Subcommand
 from flushscope.cli.window import WindowRequest
-from flushscope.core.capture import CaptureWriter
 from flushscope.core.frames import Direction, Frame
-from flushscope.core.recorder import Recorder
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.store.capture import CaptureWriter
 from flushscope.emulator.config import CancelReply, Pacing
 from session_wire import Wire
 

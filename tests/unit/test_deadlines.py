@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from flushscope.core.deadlines import Deadlines
+from flushscope.core.model.deadlines import Deadlines
 
 
 def test_items_come_back_once_in_deadline_order() -> None:

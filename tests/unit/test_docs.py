@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flushscope.core.scenario import Send, load_scenario, parse_scenario
+from flushscope.core.inputs.scenario import Send, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from flushscope.core.capture import REDACTED, CaptureError, CaptureWriter, read_capture
-from flushscope.core.formats import (
+from flushscope.core.formats.har import load_har, read_har, write_har
+from flushscope.core.formats.recordings import (
     RecordingFormat,
     detect_format,
     format_for_name,
@@ -18,9 +18,9 @@ from flushscope.core.formats import (
     write_recording,
 )
 from flushscope.core.frames import Direction, Frame
-from flushscope.core.har import load_har, read_har, write_har
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Session, rebuild
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.session import Session, rebuild
+from flushscope.core.store.capture import REDACTED, CaptureError, CaptureWriter, read_capture
 from session_wire import Wire
 
 KEY = "sk_car_har_secret_0123456789"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from flushscope.core.frames import Direction, meta_text
-from flushscope.core.session import Context, Session
+from flushscope.core.model.records import Context
+from flushscope.core.model.session import Session
 from session_wire import AUDIO, FORMAT, Wire
 
 

@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from flushscope.core.anomalies import AnomalyKind, Severity
-from flushscope.core.capture import CaptureWriter, read_capture
 from flushscope.core.frames import Direction, Frame, meta_text
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Added, ContextState, SegmentState, Session, SessionObserver, rebuild
+from flushscope.core.model.anomalies import AnomalyKind, Severity
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.records import ContextState, SegmentState
+from flushscope.core.model.session import Added, Session, SessionObserver, rebuild
+from flushscope.core.store.capture import CaptureWriter, read_capture
 from session_snapshot import snapshot
 from session_wire import AUDIO, FORMAT
 

@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flushscope.core.scenario import (
+from flushscope.core.inputs.generation_settings import (
+    DEFAULT_VOICE_ID,
+    ENCODINGS,
+    SAMPLE_RATES,
+    SETTING_KEYS,
+    GenerationSettings,
+    SettingsError,
+)
+from flushscope.core.inputs.scenario import (
     Cancel,
     End,
     Flush,
@@ -25,14 +33,6 @@ from flushscope.core.scenario import (
     Wait,
     load_scenario,
     parse_scenario,
-)
-from flushscope.core.settings import (
-    DEFAULT_VOICE_ID,
-    ENCODINGS,
-    SAMPLE_RATES,
-    SETTING_KEYS,
-    GenerationSettings,
-    SettingsError,
 )
 
 DESIGN_EXAMPLE = """\

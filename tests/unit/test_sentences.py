@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flushscope.audio.sentences import Sentence, context_words, sentence_span, sentences
-from flushscope.core.session import Context
+from flushscope.core.analysis.sentence_spans import Sentence, context_words, sentence_span, sentences
+from flushscope.core.model.records import Context
 from session_wire import AUDIO, Wire
 
 TEXT = "Hello there, my friend.  How are you today? I hope that all is well."

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from flushscope.core.anomalies import AnomalyKind, Severity
 from flushscope.core.frames import Direction, Frame, meta_text
-from flushscope.core.session import ContextState, SegmentState, Session, SessionObserver, Thresholds, rebuild
+from flushscope.core.model.anomalies import AnomalyKind, Severity
+from flushscope.core.model.records import ContextState, SegmentState
+from flushscope.core.model.session import Session, SessionObserver, Thresholds, rebuild
 from session_snapshot import snapshot
 from session_wire import AUDIO, Wire
 

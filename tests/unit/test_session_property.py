@@ -13,11 +13,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flushscope.core.capture import CaptureWriter, read_capture
-from flushscope.core.capture_index import index_capture
+from flushscope.core.formats.capture_index import index_capture
 from flushscope.core.frames import Direction, Frame, meta_text
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Session, Thresholds, rebuild
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.session import Session, Thresholds, rebuild
+from flushscope.core.store.capture import CaptureWriter, read_capture
 from session_snapshot import snapshot
 
 #: Short enough that generated gaps cross them.

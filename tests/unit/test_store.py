@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from flushscope.core.backing import StoreError
-from flushscope.core.capture import CaptureError, CaptureWriter, read_capture
-from flushscope.core.capture_index import CaptureIndexer, index_capture
-from flushscope.core.formats import open_recording, write_recording
+from flushscope.core.formats.capture_index import CaptureIndexer, index_capture
+from flushscope.core.formats.recordings import open_recording, write_recording
 from flushscope.core.frames import Direction
 from flushscope.core.growable import GrowableArray
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Session, rebuild
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.session import Session, rebuild
+from flushscope.core.store.capture import CaptureError, CaptureWriter, read_capture
+from flushscope.core.store.line_storage import StoreError
 from flushscope.protocol.audio import Encoding
 from session_snapshot import snapshot
 
@@ -321,7 +321,7 @@ def test_a_har_file_opens_in_memory_with_its_audio(tmp_path: Path) -> None:
     path = tmp_path / "c.fscap.jsonl"
     audios = write_turns(path, 3)
     har = tmp_path / "c.har"
-    from flushscope.core.formats import RecordingFormat
+    from flushscope.core.formats.recordings import RecordingFormat
 
     write_recording(read_capture(path), har, RecordingFormat.HAR)
     opened = open_recording(har)

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flushscope.core.lints import RULES, LintId, parse_lint_ids, rule_text
-from flushscope.core.strategies import StrategyError, StrategyKind, parse_strategy, plan_strategies
-from flushscope.core.text_shape import ends_sentence, has_words, runs_together, word_count
+from flushscope.core.analysis.lint_ids import LintId, parse_lint_ids
+from flushscope.core.analysis.lints import RULES, rule_text
+from flushscope.core.inputs.strategies import StrategyError, StrategyKind, parse_strategy, plan_strategies
+from flushscope.core.inputs.text_shape import ends_sentence, has_words, runs_together, word_count
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from flushscope.core.boundaries import session_boundaries
-from flushscope.core.lints import lint_session
-from flushscope.ui.timeline.lane_cache import _LaneCache
-from flushscope.ui.timeline.lanes import _ADVICE, _BOUNDARY, _MARKER_KINDS, _OUTLIER, AxisMode
+from flushscope.core.analysis.boundaries import session_boundaries
+from flushscope.core.analysis.lints import lint_session
+from flushscope.ui.timeline.model.lane_cache import _LaneCache
+from flushscope.ui.timeline.model.lanes import _ADVICE, _BOUNDARY, _MARKER_KINDS, _OUTLIER, AxisMode
 from session_wire import Wire
 
 SINCE = AxisMode.SINCE_SEND

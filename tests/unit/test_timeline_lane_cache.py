@@ -1,4 +1,4 @@
-"""The timeline's lanes kept in step with a session (ui/timeline/lane_cache.py): incremental updates,
+"""The timeline's lanes kept in step with a session (ui/timeline/model/lane_cache.py): incremental updates,
 block extents, markers and their invalidation, bounds. Real sessions fed real frames; no widget, no Qt."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flushscope.core.session import Session
-from flushscope.ui.timeline.lane_cache import _LaneCache
-from flushscope.ui.timeline.lanes import _MARKER_KINDS, AxisMode, _Lane
+from flushscope.core.model.session import Session
+from flushscope.ui.timeline.model.lane_cache import _LaneCache
+from flushscope.ui.timeline.model.lanes import _MARKER_KINDS, AxisMode, _Lane
 from session_wire import Wire
 
 CHUNK_S = 0.1  # each of Wire's chunks holds 0.1 s of audio

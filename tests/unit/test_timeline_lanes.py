@@ -1,4 +1,4 @@
-"""What the timeline keeps per context (ui/timeline/lanes.py): growing columns, spans, colours, audio
+"""What the timeline keeps per context (ui/timeline/model/lanes.py): growing columns, spans, colours, audio
 positions. Plain numpy, no widget, no Qt."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flushscope.core.model import Context
-from flushscope.ui.timeline.lanes import AxisMode, _Grow, _Lane
+from flushscope.core.model.records import Context
+from flushscope.ui.timeline.model.lanes import AxisMode, _Grow, _Lane
 
 
 def lane_with(t: list[float], duration: list[float], *, base: int | None = None) -> _Lane:

@@ -1,4 +1,4 @@
-"""Level of detail for the timeline's chunk blocks (ui/timeline/lod.py): which lanes are drawn chunk by chunk,
+"""Level of detail for the timeline's chunk blocks (ui/timeline/model/lod.py): which lanes are drawn chunk by chunk,
 what the others' rows of pixel columns show, in order. Plain numpy, no widget, no Qt. The rows against
 painting every chunk at random zooms: test_timeline_summary.py."""
 
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from flushscope.core.model import Context
-from flushscope.ui.timeline.lanes import AxisMode, IntArray, _Lane
-from flushscope.ui.timeline.lod import _EXACT_PX, _MARGIN, _block_runs, _pixel_columns
+from flushscope.core.model.records import Context
+from flushscope.ui.timeline.model.lanes import AxisMode, IntArray, _Lane
+from flushscope.ui.timeline.model.lod import _EXACT_PX, _MARGIN, _block_runs, _pixel_columns
 from timeline_paint import assert_faithful, held
 
 ARRIVAL = AxisMode.ARRIVAL
@@ -290,8 +290,8 @@ def test_back_to_back_chunks_fill_their_extent_at_every_zoom(
 def test_the_numpy_parts_of_the_timeline_load_without_qt() -> None:
     code = (
         "import sys\n"
-        "import flushscope.ui.timeline.lod, flushscope.ui.timeline.lanes, flushscope.ui.timeline.lane_cache\n"
-        "import flushscope.ui.timeline.summary, flushscope.ui.timeline.shown\n"
+        "import flushscope.ui.timeline.model.lod, flushscope.ui.timeline.model.lanes, flushscope.ui.timeline.model.lane_cache\n"
+        "import flushscope.ui.timeline.model.summary, flushscope.ui.timeline.model.shown_lanes\n"
         "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,11 +1,11 @@
-"""Which lanes the timeline shows and in which rows (ui/timeline/shown.py): every lane, or one connection's,
+"""Which lanes the timeline shows and in which rows (ui/timeline/model/shown_lanes.py): every lane, or one connection's,
 kept in step as lanes are added. No widget, no Qt."""
 
 from __future__ import annotations
 
-from flushscope.core.model import Context
-from flushscope.ui.timeline.lanes import _Lane
-from flushscope.ui.timeline.shown import _ShownLanes
+from flushscope.core.model.records import Context
+from flushscope.ui.timeline.model.lanes import _Lane
+from flushscope.ui.timeline.model.shown_lanes import _ShownLanes
 
 
 def lanes_on(*conns: int) -> list[_Lane]:

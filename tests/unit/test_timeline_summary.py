@@ -1,4 +1,4 @@
-"""The per-lane summaries behind the timeline's level of detail (ui/timeline/summary.py, lod.py): every row
+"""The per-lane summaries behind the timeline's level of detail (ui/timeline/model/summary.py, lod.py): every row
 against the chunks it stands for, appending in batches against building at once, and the rows of pixel
 columns drawn from the summaries against painting every chunk. Plain numpy, no widget, no Qt."""
 
@@ -11,10 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flushscope.core.model import Context
-from flushscope.ui.timeline.lanes import AxisMode, FloatArray, IntArray, _Lane
-from flushscope.ui.timeline.lod import _MARGIN, _NONE, _block_runs, _level_for, _pixel_columns, _pixel_rows
-from flushscope.ui.timeline.summary import (
+from flushscope.core.model.records import Context
+from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, IntArray, _Lane
+from flushscope.ui.timeline.model.lod import (
+    _MARGIN,
+    _NONE,
+    _block_runs,
+    _level_for,
+    _pixel_columns,
+    _pixel_rows,
+)
+from flushscope.ui.timeline.model.summary import (
     _END,
     _FAN,
     _FIELDS,

@@ -36,8 +36,8 @@ import numpy as np
 import numpy.typing as npt
 
 from flushscope.audio.output import AudioOutput, DeviceInfo, OutputError, OutputStream, default_output
-from flushscope.core.backing import StoreError
-from flushscope.core.session import Context, Segment, SegmentState
+from flushscope.core.model.records import Context, Segment, SegmentState
+from flushscope.core.store.line_storage import StoreError
 from flushscope.protocol.audio import AudioFormat, Encoding, alaw_decode, mulaw_decode
 
 __all__ = ["DEFAULT_LATENCY", "FADE_SECONDS", "FIRST_TAKE_BYTES", "TAKE_BYTES", "Player", "PlayerState"]

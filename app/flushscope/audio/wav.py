@@ -1,7 +1,7 @@
 """WAV export of segments and contexts, at the sample rate the server sent.
 
 The audio is read from the capture a block at a time and written as it is read
-(:class:`~flushscope.core.audio_reader.ChunkPlan`), so a long context costs a block of memory, not its
+(:class:`~flushscope.core.store.audio_reader.ChunkPlan`), so a long context costs a block of memory, not its
 length; a plan can be read on an executor thread while the loop goes on recording.
 """
 
@@ -15,9 +15,10 @@ import numpy as np
 import numpy.typing as npt
 import soundfile
 
-from flushscope.core.audio_reader import ChunkPlan
-from flushscope.core.backing import StoreError
-from flushscope.core.session import Context, Segment, Session
+from flushscope.core.model.records import Context, Segment
+from flushscope.core.model.session import Session
+from flushscope.core.store.audio_reader import ChunkPlan
+from flushscope.core.store.line_storage import StoreError
 from flushscope.protocol.audio import AudioFormat, decode, to_int16
 
 

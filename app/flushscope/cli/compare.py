@@ -16,9 +16,9 @@ from flushscope.cli.subcommand import Subcommand
 from flushscope.cli.target_args import add_target_arguments, target_from
 
 if TYPE_CHECKING:
-    from flushscope.core.compare import CompareResult, StrategyResult
-    from flushscope.core.settings import GenerationSettings
-    from flushscope.core.strategies import StrategyPlan
+    from flushscope.core.analysis.compare import CompareResult, StrategyResult
+    from flushscope.core.inputs.generation_settings import GenerationSettings
+    from flushscope.core.inputs.strategies import StrategyPlan
     from flushscope.emulator.config import EmulatorConfig
     from flushscope.net.client import Target
 
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(pairs: list[str]) -> GenerationSettings:
-    from flushscope.core.settings import GenerationSettings, SettingsError
+    from flushscope.core.inputs.generation_settings import GenerationSettings, SettingsError
 
     settings = GenerationSettings()
     for pair in pairs:
@@ -63,7 +63,7 @@ def _settings(pairs: list[str]) -> GenerationSettings:
 
 
 def _plans(text: str, specs: list[str]) -> list[StrategyPlan]:
-    from flushscope.core.strategies import StrategyError, plan_strategies
+    from flushscope.core.inputs.strategies import StrategyError, plan_strategies
 
     if len(specs) < 2:
         raise UsageError("give two or more --strategy to compare (sentence, punctuation, words=N, one, A|B)")
@@ -84,10 +84,10 @@ async def compare_on_target(
     timeout: float = 60.0,
 ) -> CompareResult:
     """Connect (to an in-process emulator when ``target`` is None), run the comparison, close everything."""
-    from flushscope.core.capture import CaptureWriter
-    from flushscope.core.compare import run_compare
-    from flushscope.core.recorder import Recorder
-    from flushscope.core.session import Session
+    from flushscope.core.analysis.compare import run_compare
+    from flushscope.core.model.recorder import Recorder
+    from flushscope.core.model.session import Session
+    from flushscope.core.store.capture import CaptureWriter
     from flushscope.emulator.server import EmulatorServer
     from flushscope.net.client import Client
     from flushscope.net.client import Target as TargetType
@@ -174,7 +174,7 @@ def _clip(text: str, width: int) -> str:
 
 
 def _details(s: StrategyResult) -> list[str]:
-    from flushscope.core.report import format_boundaries
+    from flushscope.core.analysis.report import format_boundaries
 
     lines = [
         "",

@@ -11,15 +11,15 @@ from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from flushscope.cli.report import disabled_lints
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
-from flushscope.core.capture import CaptureError
+from flushscope.core.store.capture import CaptureError
 
 if TYPE_CHECKING:
-    from flushscope.core.diff import ContextPair, SessionDiff
+    from flushscope.core.analysis.diff import ContextPair, SessionDiff
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The two captures, the choice of JSON, and the lints to leave out."""
-    from flushscope.core.lint_ids import LintId
+    from flushscope.core.analysis.lint_ids import LintId
 
     parser.add_argument("a", metavar="A", help="the capture before")
     parser.add_argument("b", metavar="B", help="the capture after")
@@ -97,7 +97,7 @@ def format_diff(diff: SessionDiff, name_a: str, name_b: str) -> str:
 
 def diff_command(args: argparse.Namespace) -> int:
     """Compare the captures: exit 0 when the structure agrees, 1 when it differs, 2 for unusable input."""
-    from flushscope.core.diff import diff_sessions
+    from flushscope.core.analysis.diff import diff_sessions
 
     disabled = disabled_lints(args)
     try:

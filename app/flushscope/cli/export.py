@@ -10,7 +10,7 @@ from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_OK
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
-from flushscope.core.capture import CaptureError
+from flushscope.core.store.capture import CaptureError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,8 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def export_command(args: argparse.Namespace) -> int:
     """Write the WAV files (and label tracks) and print their paths; exit 2 if the capture or the folder is
     unusable."""
-    from flushscope.audio.labels import export_session_labels
     from flushscope.audio.wav import ExportError, export_session
+    from flushscope.core.formats.audacity_labels import export_session_labels
 
     try:
         session = load_session(args.capture)

@@ -7,7 +7,8 @@ import argparse
 from flushscope.cli.errors import UsageError, fail, print_error
 from flushscope.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from flushscope.cli.subcommand import Subcommand
-from flushscope.core.session import Context, Segment, Session
+from flushscope.core.model.records import Context, Segment
+from flushscope.core.model.session import Session
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +101,7 @@ def play_command(args: argparse.Namespace) -> int:
     if args.capture is None:
         return fail("play: give a capture file (or --list-devices)")
     from flushscope.cli.sessions import load_session
-    from flushscope.core.capture import CaptureError
+    from flushscope.core.store.capture import CaptureError
 
     try:
         session = load_session(args.capture)

@@ -19,7 +19,7 @@ from flushscope.cli.exit_codes import EXIT_OK
 from flushscope.cli.subcommand import Subcommand
 
 if TYPE_CHECKING:
-    from flushscope.core.capture import CaptureWriter
+    from flushscope.core.store.capture import CaptureWriter
     from flushscope.emulator.config import EmulatorConfig
     from flushscope.net.proxy_upstream import Upstream
 
@@ -135,9 +135,10 @@ def proxy_command(args: argparse.Namespace) -> int:
 
 
 async def _proxy(request: ProxyRequest) -> None:
-    from flushscope.core.recorder import Recorder
-    from flushscope.core.session import Session
-    from flushscope.net.proxy import ProxyServer, ProxyState
+    from flushscope.core.model.recorder import Recorder
+    from flushscope.core.model.session import Session
+    from flushscope.net.proxy import ProxyServer
+    from flushscope.net.proxy_relay import ProxyState
     from flushscope.net.proxy_upstream import Upstream
 
     stop = asyncio.Event()
@@ -186,7 +187,7 @@ async def _proxy(request: ProxyRequest) -> None:
 
 
 def _open_capture(request: ProxyRequest, target: str) -> CaptureWriter:
-    from flushscope.core.capture import CaptureWriter
+    from flushscope.core.store.capture import CaptureWriter
 
     secrets = [k for k in (request.api_key, request.fallback_key) if k]
     try:

@@ -11,16 +11,16 @@ from flushscope.cli.errors import UsageError, fail
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
-from flushscope.core.capture import CaptureError
+from flushscope.core.store.capture import CaptureError
 
 if TYPE_CHECKING:
-    from flushscope.core.lint_ids import LintId
-    from flushscope.core.session import Session
+    from flushscope.core.analysis.lint_ids import LintId
+    from flushscope.core.model.session import Session
 
 
 def add_lint_switches(parser: argparse.ArgumentParser) -> None:
     """``--no-lint ID`` (repeatable) and ``--strict``, for the commands that lint a session."""
-    from flushscope.core.lint_ids import LintId
+    from flushscope.core.analysis.lint_ids import LintId
 
     parser.add_argument(
         "--no-lint",
@@ -34,7 +34,7 @@ def add_lint_switches(parser: argparse.ArgumentParser) -> None:
 
 def disabled_lints(args: argparse.Namespace) -> frozenset[LintId]:
     """The lints ``--no-lint`` turned off; ``UsageError`` for an id that does not exist."""
-    from flushscope.core.lint_ids import LintIdError, parse_lint_ids
+    from flushscope.core.analysis.lint_ids import LintIdError, parse_lint_ids
 
     try:
         return parse_lint_ids(args.no_lint)
@@ -60,9 +60,9 @@ def print_report(
     """Print the report of ``session``; ``EXIT_FAILED`` when it has anomalies that count (or, when
     ``strict``, any lint), else ``EXIT_OK``. ``parallel``: measure half of a big session's boundaries in a
     forked child (only where this process has no threads of its own)."""
-    from flushscope.core.boundaries import session_boundaries
-    from flushscope.core.lints import lint_session
-    from flushscope.core.report import build_report, format_report
+    from flushscope.core.analysis.boundaries import session_boundaries
+    from flushscope.core.analysis.lints import lint_session
+    from flushscope.core.analysis.report import build_report, format_report
 
     lints = lint_session(session, disabled=disabled)
     boundaries = session_boundaries(session, parallel=parallel)

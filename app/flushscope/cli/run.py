@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Check the script, play it, write the capture and print its report."""
-    from flushscope.core.scenario import ScenarioError, load_scenario
+    from flushscope.core.inputs.scenario import ScenarioError, load_scenario
     from flushscope.net.client import ClientError
 
     try:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flushscope.cli.errors import print_error
-from flushscope.core.formats import open_recording
-from flushscope.core.session import Session
+from flushscope.core.formats.recordings import open_recording
+from flushscope.core.model.session import Session
 
 
 def load_session(path: str) -> Session:

@@ -13,9 +13,9 @@ from flushscope import __version__
 from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
 from flushscope.cli.errors import UsageError
 from flushscope.cli.proxy import add_place_arguments
-from flushscope.core.capture import CaptureError
-from flushscope.core.formats import check_recording
-from flushscope.core.scenario import Scenario, ScenarioError, load_scenario
+from flushscope.core.formats.recordings import check_recording
+from flushscope.core.inputs.scenario import Scenario, ScenarioError, load_scenario
+from flushscope.core.store.capture import CaptureError
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION
 from flushscope.net.proxy import ListenError, parse_listen

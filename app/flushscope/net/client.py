@@ -26,10 +26,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from flushscope.core.capture import redact_url
 from flushscope.core.frames import Direction
-from flushscope.core.recorder import Recorder
-from flushscope.core.settings import GenerationSettings
+from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.store.capture import redact_url
 from flushscope.net.keepalive import Keepalive, KeepaliveMonitor, timeout_words
 
 log = logging.getLogger("flushscope.client")

@@ -2,8 +2,8 @@
 
 The window compares strategies on the target its live session is connected to (or on an embedded emulator
 started for the purpose), without mixing the comparison's contexts into the live session: the run has its
-own :class:`~flushscope.core.recorder.Recorder`, :class:`~flushscope.core.session.Session` and
-:class:`~flushscope.net.client.Client`, and :func:`flushscope.core.compare.run_compare` drives it. Each
+own :class:`~flushscope.core.model.recorder.Recorder`, :class:`~flushscope.core.model.session.Session` and
+:class:`~flushscope.net.client.Client`, and :func:`flushscope.core.analysis.compare.run_compare` drives it. Each
 context is named after its strategy (``sentence-4f2a``, ``words-3-4f2a``), so that its lane and its rows say
 which strategy it is.
 """
@@ -14,11 +14,11 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from flushscope.core.compare import CompareResult, OpenedContext, run_compare
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Session
-from flushscope.core.settings import GenerationSettings
-from flushscope.core.strategies import StrategyKind, StrategyPlan
+from flushscope.core.analysis.compare import CompareResult, OpenedContext, run_compare
+from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.inputs.strategies import StrategyKind, StrategyPlan
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.session import Session
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import Client, Target
 

@@ -23,21 +23,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
-from flushscope.core.capture import CaptureWriter
-from flushscope.core.recorder import Recorder
-from flushscope.core.session import Context, ContextState, Session, Thresholds
-from flushscope.core.settings import GenerationSettings
+from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.records import Context, ContextState
+from flushscope.core.model.session import Session, Thresholds
+from flushscope.core.store.capture import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target
 from flushscope.net.keepalive import Keepalive, stalled_words
-from flushscope.net.proxy import (
-    DEFAULT_LISTEN_TEXT,
-    ListenError,
-    ProxyConnection,
-    ProxyListener,
-    ProxyServer,
-    parse_listen,
-)
+from flushscope.net.proxy import DEFAULT_LISTEN_TEXT, ListenError, ProxyListener, ProxyServer, parse_listen
+from flushscope.net.proxy_relay import ProxyConnection
 from flushscope.net.proxy_upstream import Upstream, UpstreamError
 
 if TYPE_CHECKING:

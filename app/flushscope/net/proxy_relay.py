@@ -35,7 +35,7 @@ from websockets.frames import Close, CloseCode
 from websockets.protocol import State
 
 from flushscope.core.frames import Direction
-from flushscope.core.recorder import Recorder
+from flushscope.core.model.recorder import Recorder
 
 log = logging.getLogger("flushscope.proxy")
 

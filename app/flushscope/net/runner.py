@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flushscope.core.capture import CaptureWriter
-from flushscope.core.recorder import Recorder
-from flushscope.core.scenario import (
+from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.inputs.scenario import (
     Cancel,
     End,
     Flush,
@@ -25,9 +24,11 @@ from flushscope.core.scenario import (
     UseContext,
     Wait,
 )
-from flushscope.core.session import ContextState, SegmentState, Session
-from flushscope.core.settings import GenerationSettings
-from flushscope.core.waiting import wait_for_model
+from flushscope.core.model.awaiting import wait_for_model
+from flushscope.core.model.recorder import Recorder
+from flushscope.core.model.records import ContextState, SegmentState
+from flushscope.core.model.session import Session
+from flushscope.core.store.capture import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import Client, Target
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from flushscope.core.anomalies import Anomaly
-from flushscope.core.session import Context, Segment, Session, SessionObserver
+from flushscope.core.model.anomalies import Anomaly
+from flushscope.core.model.records import Context, Segment
+from flushscope.core.model.session import Session, SessionObserver
 
 
 class _Dirty(SessionObserver):

@@ -25,7 +25,7 @@ from flushscope import __version__
 from flushscope.cli.errors import print_error
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_USAGE
 from flushscope.cli.window import WindowRequest
-from flushscope.core.scenario import Scenario
+from flushscope.core.inputs.scenario import Scenario
 from flushscope.emulator.config import EmulatorConfig
 
 if TYPE_CHECKING:

@@ -1,11 +1,11 @@
 """The main window: connection bar on top, composer on the left, timeline over the tables in the middle.
 
 The window lays out the views and owns the controllers that do the work, each a :class:`QObject` with one
-job and its own signals: :class:`~flushscope.ui.live_controller.LiveController` (the live session, its
-connection bar and composer), :class:`~flushscope.ui.captures.CaptureController` (captures opened, saved,
-dropped), :class:`~flushscope.ui.playback.PlaybackController` (playing and playheads),
-:class:`~flushscope.ui.exports.ExportController` (WAV, PNG, clipboard) and
-:class:`~flushscope.ui.script_runner.ScriptRunner` (scenarios). :class:`~flushscope.ui.actions.ActionSet`
+job and its own signals: :class:`~flushscope.ui.controllers.live.LiveController` (the live session, its
+connection bar and composer), :class:`~flushscope.ui.controllers.captures.CaptureController` (captures opened, saved,
+dropped), :class:`~flushscope.ui.controllers.playback.PlaybackController` (playing and playheads),
+:class:`~flushscope.ui.controllers.exports.ExportController` (WAV, PNG, clipboard) and
+:class:`~flushscope.ui.controllers.script_runner.ScriptRunner` (scenarios). :class:`~flushscope.ui.actions.ActionSet`
 holds every action. This module connects them, in :meth:`MainWindow._wire` and nowhere else.
 """
 
@@ -23,29 +23,29 @@ from PySide6.QtWidgets import QFrame, QMainWindow, QMessageBox, QSplitter, QTabW
 
 import flushscope
 from flushscope.audio.player import Player
-from flushscope.core.session import Segment
+from flushscope.core.model.records import Segment
 from flushscope.net.live import LiveSession
+from flushscope.tasks import OwnedTasks
 from flushscope.ui.actions import ActionSet, ActionState
-from flushscope.ui.analysis import AnalysisModel
-from flushscope.ui.analysis_views import AnalysisViews
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.captures import CaptureController
-from flushscope.ui.composer import Composer
-from flushscope.ui.connection_bar import ConnectionBar
-from flushscope.ui.connection_chooser import ConnectionChooser
-from flushscope.ui.device_menu import OutputDeviceMenu
-from flushscope.ui.exports import ExportController
-from flushscope.ui.live_controller import LiveController
+from flushscope.ui.controllers.analysis import AnalysisModel
+from flushscope.ui.controllers.analysis_windows import AnalysisViews
+from flushscope.ui.controllers.captures import CaptureController
+from flushscope.ui.controllers.exports import ExportController
+from flushscope.ui.controllers.live import LiveController
+from flushscope.ui.controllers.playback import PlaybackController
+from flushscope.ui.controllers.script_runner import ScriptRunner
+from flushscope.ui.look.wording import MESSAGE_MS
 from flushscope.ui.panels import AnomaliesPanel, BoundariesPanel, FramesPanel, LintsPanel, TranscriptsPanel
-from flushscope.ui.playback import PlaybackController
-from flushscope.ui.proxy_panel import ProxyPanel
-from flushscope.ui.script_runner import ScriptRunner
-from flushscope.ui.status import PlayStatusLabel, StatusBar, anomaly_counts
-from flushscope.ui.tasks import OwnedTasks
 from flushscope.ui.timeline import TimelineView
-from flushscope.ui.timeline_controls import TimelineControls
-from flushscope.ui.waveform import WaveformStrip
-from flushscope.ui.wording import MESSAGE_MS
+from flushscope.ui.widgets.composer import Composer
+from flushscope.ui.widgets.connection_bar import ConnectionBar
+from flushscope.ui.widgets.connection_chooser import ConnectionChooser
+from flushscope.ui.widgets.device_menu import OutputDeviceMenu
+from flushscope.ui.widgets.proxy_panel import ProxyPanel
+from flushscope.ui.widgets.status_bar import PlayStatusLabel, StatusBar, anomaly_counts
+from flushscope.ui.widgets.timeline_controls import TimelineControls
+from flushscope.ui.widgets.waveform import WaveformStrip
 
 log = logging.getLogger("flushscope.window")
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flushscope.core.anomalies import Anomaly
+from flushscope.core.model.anomalies import Anomaly
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels.row_activation import RowActivation
 from flushscope.ui.panels.table_view import sorted_table

@@ -6,9 +6,9 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from flushscope.core.boundaries import Boundary
-from flushscope.ui.analysis import AnalysisModel
+from flushscope.core.analysis.boundaries import Boundary
 from flushscope.ui.bridge import Selection
+from flushscope.ui.controllers.analysis import AnalysisModel
 from flushscope.ui.panels.row_activation import RowActivation, context_numbered, segment_numbered
 from flushscope.ui.panels.table_view import sorted_table
 from flushscope.ui.tables import ITEM_ROLE, BoundariesModel

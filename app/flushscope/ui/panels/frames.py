@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flushscope.core.backing import StoreError
 from flushscope.core.frames import Direction
+from flushscope.core.store.line_storage import StoreError
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels.table_view import SELECT_ROWS, make_table
 from flushscope.ui.tables import (

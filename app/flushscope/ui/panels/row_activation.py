@@ -8,7 +8,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QModelIndex, QObject
 from PySide6.QtWidgets import QTableView
 
-from flushscope.core.session import Context, Segment, Session
+from flushscope.core.model.records import Context, Segment
+from flushscope.core.model.session import Session
 
 
 class RowActivation(QObject):

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flushscope.core.session import Segment
+from flushscope.core.model.records import Segment
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.panels.table_view import SELECT_ROWS, AnyIndex, sorted_table
 from flushscope.ui.tables import (

@@ -28,8 +28,8 @@ from flushscope.ui.tables.compare import CompareModel
 from flushscope.ui.tables.diff import DiffModel
 from flushscope.ui.tables.frames import KNOWN_TYPES, FrameFilter, FramesModel
 from flushscope.ui.tables.frames_filter import FramesFilterProxy
-from flushscope.ui.tables.items import ITEM_ROLE
 from flushscope.ui.tables.lints import LintsModel
+from flushscope.ui.tables.result_rows import ITEM_ROLE
 from flushscope.ui.tables.sorting import SortProxy, TranscriptsSortProxy
 from flushscope.ui.tables.transcripts import TranscriptsModel
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QModelIndex, QObject
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from flushscope.core.anomalies import Anomaly, Severity
+from flushscope.core.model.anomalies import Anomaly, Severity
 from flushscope.ui.bridge import SessionBridge
 from flushscope.ui.tables.base import (
     _DECORATION,

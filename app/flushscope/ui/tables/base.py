@@ -10,7 +10,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-from flushscope.core.session import Context, Session
+from flushscope.core.model.records import Context
+from flushscope.core.model.session import Session
 from flushscope.ui.bridge import SessionBridge
 
 AnyIndex = QModelIndex | QPersistentModelIndex

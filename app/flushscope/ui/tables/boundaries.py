@@ -9,14 +9,14 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from flushscope.core.boundaries import Boundary
-from flushscope.ui.analysis_words import boundary_words, flush_ids, last_word, level_step
+from flushscope.core.analysis.boundaries import Boundary
+from flushscope.ui.look.analysis_words import boundary_words, flush_ids, last_word, level_step
+from flushscope.ui.tables.analysis_rows import _ListedModel
 from flushscope.ui.tables.base import _DECORATION, _RIGHT, SORT_ROLE, context_label
-from flushscope.ui.tables.items import ITEM_ROLE
-from flushscope.ui.tables.listed import _ListedModel
+from flushscope.ui.tables.result_rows import ITEM_ROLE
 
 if TYPE_CHECKING:
-    from flushscope.ui.analysis import AnalysisModel
+    from flushscope.ui.controllers.analysis import AnalysisModel
 
 
 class BoundariesModel(_ListedModel):

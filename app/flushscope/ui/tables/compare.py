@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from flushscope.core.compare import CompareResult, StrategyResult
+from flushscope.core.analysis.compare import CompareResult, StrategyResult
 from flushscope.ui.tables.base import _RIGHT
-from flushscope.ui.tables.items import _ItemsModel
+from flushscope.ui.tables.result_rows import _ItemsModel
 
 
 def _ms(value: float | None) -> str:

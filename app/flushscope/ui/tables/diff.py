@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
-from flushscope.core.diff import Change, SessionDiff
+from flushscope.core.analysis.diff import Change, SessionDiff
 from flushscope.ui.tables.base import _RIGHT
-from flushscope.ui.tables.items import _ItemsModel
+from flushscope.ui.tables.result_rows import _ItemsModel
 
 
 def _value(value: Any) -> str:

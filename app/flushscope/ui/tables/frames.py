@@ -15,9 +15,9 @@ import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QModelIndex, QObject, Signal
 
-from flushscope.core.backing import StoreError
 from flushscope.core.frames import Direction, Frame
-from flushscope.core.session import Context
+from flushscope.core.model.records import Context
+from flushscope.core.store.line_storage import StoreError
 from flushscope.ui.bridge import SessionBridge
 from flushscope.ui.tables.base import (
     _FOREGROUND,

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from PySide6.QtCore import QObject
 
-from flushscope.core.lints import Lint, rule_text
-from flushscope.ui.analysis_words import lint_words
+from flushscope.core.analysis.lints import Lint, rule_text
+from flushscope.ui.look.analysis_words import lint_words
+from flushscope.ui.tables.analysis_rows import _ListedModel
 from flushscope.ui.tables.base import _RIGHT, SORT_ROLE, context_label
-from flushscope.ui.tables.items import ITEM_ROLE
-from flushscope.ui.tables.listed import _ListedModel
+from flushscope.ui.tables.result_rows import ITEM_ROLE
 
 if TYPE_CHECKING:
-    from flushscope.ui.analysis import AnalysisModel
+    from flushscope.ui.controllers.analysis import AnalysisModel
 
 
 class LintsModel(_ListedModel):

@@ -7,8 +7,8 @@ from typing import Any, ClassVar
 
 from PySide6.QtCore import QModelIndex, QObject
 
-from flushscope.core.report import reported_segments
-from flushscope.core.session import Context, Segment
+from flushscope.core.analysis.report import reported_segments
+from flushscope.core.model.records import Context, Segment
 from flushscope.ui.bridge import SessionBridge
 from flushscope.ui.tables.base import (
     _CENTER,
@@ -41,7 +41,7 @@ def _appearance(segment: Segment) -> tuple[float, int, int]:
 
 
 class TranscriptsModel(_TableModel):
-    """One row per segment worth showing (see :func:`flushscope.core.report.reported_segments`), in the
+    """One row per segment worth showing (see :func:`flushscope.core.analysis.report.reported_segments`), in the
     order segments first appeared; a segment that becomes worth showing later is appended then.
 
     The play column shows ▶ on rows with audio, and ■ with the progress on the row being heard

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flushscope.ui.timeline.lanes import AxisMode
+from flushscope.ui.timeline.model.lanes import AxisMode
 
 if TYPE_CHECKING:
     from flushscope.ui.timeline.view import TimelineView

@@ -14,10 +14,10 @@ import numpy.typing as npt
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter
 
-from flushscope.ui.palette import FLUSH_COLOUR_COUNT, text_on
-from flushscope.ui.timeline.lanes import IntArray, _Lane
+from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT, text_on
 from flushscope.ui.timeline.layout import _Geometry
-from flushscope.ui.timeline.lod import _MARGIN, _NONE, _Blocks
+from flushscope.ui.timeline.model.lanes import IntArray, _Lane
+from flushscope.ui.timeline.model.lod import _MARGIN, _NONE, _Blocks
 from flushscope.ui.timeline.theme import _Theme
 
 _LABEL_CAP = 200  # at most this many flush_id labels inside blocks per paint

@@ -9,9 +9,9 @@ from typing import Any
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter
 
-from flushscope.core.session import Context, ContextState
-from flushscope.ui.timeline.lanes import _Lane
+from flushscope.core.model.records import Context, ContextState
 from flushscope.ui.timeline.layout import _Geometry
+from flushscope.ui.timeline.model.lanes import _Lane
 from flushscope.ui.timeline.theme import _mix, _Theme
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QFont, QFontMetrics
 
-from flushscope.ui.timeline.lanes import FloatArray, IntArray
+from flushscope.ui.timeline.model.lanes import FloatArray, IntArray
 
 _LANE_MIN, _LANE_MAX = 30, 56
 

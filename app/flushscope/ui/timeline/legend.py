@@ -11,8 +11,10 @@ import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QBrush, QFont, QFontMetrics, QImage, QPainter, QPen
 
-from flushscope.ui.palette import FLUSH_COLOUR_COUNT
-from flushscope.ui.timeline.lanes import (
+from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT
+from flushscope.ui.timeline.layout import _Geometry
+from flushscope.ui.timeline.markers import _SPRITE_H, _SPRITE_W, _Sprite
+from flushscope.ui.timeline.model.lanes import (
     _ADVICE,
     _BOUNDARY,
     _CANCEL,
@@ -25,8 +27,6 @@ from flushscope.ui.timeline.lanes import (
     _WARNING,
     IntArray,
 )
-from flushscope.ui.timeline.layout import _Geometry
-from flushscope.ui.timeline.markers import _SPRITE_H, _SPRITE_W, _Sprite
 from flushscope.ui.timeline.theme import _Theme
 
 _Legend = tuple[tuple[Any, ...], QImage]

@@ -17,8 +17,9 @@ import numpy.typing as npt
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QImage, QPainter, QPen, QPolygonF
 
-from flushscope.ui.palette import FLUSH_COLOUR_COUNT
-from flushscope.ui.timeline.lanes import (
+from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT
+from flushscope.ui.timeline.layout import _Geometry
+from flushscope.ui.timeline.model.lanes import (
     _ADVICE,
     _BOUNDARY,
     _CANCEL,
@@ -34,7 +35,6 @@ from flushscope.ui.timeline.lanes import (
     IntArray,
     _Overlay,
 )
-from flushscope.ui.timeline.layout import _Geometry
 from flushscope.ui.timeline.theme import _Theme
 
 _SPRITE_W, _SPRITE_H, _SPRITE_C = 11, 12, 5  # marker image size and the column of its time

@@ -8,8 +8,8 @@ import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPen
 
-from flushscope.ui.timeline.lanes import AxisMode, FloatArray, IntArray
 from flushscope.ui.timeline.layout import _Geometry, _plot_xs, _rects
+from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, IntArray
 from flushscope.ui.timeline.theme import _Theme
 
 _LABELS_KEPT = 256  # tick label images kept between paints

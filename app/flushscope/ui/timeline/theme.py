@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from PySide6.QtGui import QColor, QPalette
 
-from flushscope.ui.palette import error_colour, flush_colours, is_dark, warning_colour
+from flushscope.ui.look.palette import error_colour, flush_colours, is_dark, warning_colour
 
 
 @dataclass(frozen=True)

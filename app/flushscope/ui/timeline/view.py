@@ -21,22 +21,22 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
-from flushscope.core.session import Context, Segment
+from flushscope.core.model.records import Context, Segment
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.palette import FLUSH_COLOUR_COUNT
+from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT
 from flushscope.ui.timeline.blocks import _draw_blocks
 from flushscope.ui.timeline.gutter import _paint_gutter
-from flushscope.ui.timeline.lanes import _MARKER_KINDS, AxisMode, FloatArray, IntArray, _Lane
 from flushscope.ui.timeline.layout import _Geometry
 from flushscope.ui.timeline.legend import _paint_legend
-from flushscope.ui.timeline.lod import _block_runs
 from flushscope.ui.timeline.markers import _paint_brackets, _paint_markers, _render_sprite, _Sprite
-from flushscope.ui.timeline.playhead import _audio_at_value, _playhead_value
+from flushscope.ui.timeline.model.lanes import _MARKER_KINDS, AxisMode, FloatArray, IntArray, _Lane
+from flushscope.ui.timeline.model.lod import _block_runs
+from flushscope.ui.timeline.model.playhead import _audio_at_value, _playhead_value
+from flushscope.ui.timeline.model.tooltips import _describe_chunk, _describe_marker, _describe_segment
 from flushscope.ui.timeline.ruler import _grid_columns, _paint_grid, _paint_ruler, _ticks
 from flushscope.ui.timeline.theme import _Theme, _theme_for
-from flushscope.ui.timeline.tooltips import _describe_chunk, _describe_marker, _describe_segment
 from flushscope.ui.timeline.viewport import _MIN_SPAN, _TimelineViewport
-from flushscope.ui.tooltip import show_tooltip
+from flushscope.ui.widgets.tooltip import show_tooltip
 
 _HIT = 5  # hover/click tolerance around thin things, px
 _NO_IDS: IntArray = np.zeros(0, dtype=np.int64)

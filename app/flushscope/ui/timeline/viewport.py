@@ -14,14 +14,15 @@ from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QWidget
 
-from flushscope.core.boundaries import Boundary
-from flushscope.core.lints import Lint
-from flushscope.core.session import Context, Segment, Session
+from flushscope.core.analysis.boundaries import Boundary
+from flushscope.core.analysis.lints import Lint
+from flushscope.core.model.records import Context, Segment
+from flushscope.core.model.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.timeline.lane_cache import _LaneCache
-from flushscope.ui.timeline.lanes import AxisMode, FloatArray, _Lane
 from flushscope.ui.timeline.layout import _Geometry, _layout, _plot_xs
-from flushscope.ui.timeline.shown import _ShownLanes
+from flushscope.ui.timeline.model.lane_cache import _LaneCache
+from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, _Lane
+from flushscope.ui.timeline.model.shown_lanes import _ShownLanes
 
 _MIN_SPAN = 1e-4  # seconds visible at the deepest zoom
 _MAX_SPAN = 1e7

@@ -1,0 +1,1 @@
+"""What the model's data says: send-side lints, flush boundaries, reports, diffs and strategy comparisons."""

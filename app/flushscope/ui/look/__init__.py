@@ -1,0 +1,1 @@
+"""How the window looks and speaks: palette and wording shared by the views."""
