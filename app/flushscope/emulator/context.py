@@ -312,8 +312,8 @@ class ContextRun:
             await link.send_frame(stray, is_chunk=True)
 
     def _oversized(self) -> str:
-        silence = encode(np.zeros(_OVERSIZED_AUDIO_BYTES // self.format.encoding.sample_width, np.float32),
-                         self.format.encoding)  # fmt: skip
+        encoding = self.format.encoding
+        silence = encode(np.zeros(_OVERSIZED_AUDIO_BYTES // encoding.sample_width, np.float32), encoding)
         frame = self._base("chunk")
         frame.update(data=encode_base64(silence), step_time=0.0)
         flush_id = self._frame_flush_id()

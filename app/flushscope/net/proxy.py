@@ -4,16 +4,18 @@ recorded, one connection number per app connection, into one session and one cap
 The upstream connection is opened during the app's upgrade (``process_request``), before the app's
 WebSocket is accepted, so that the upstream's refusal reaches the app as the same HTTP status and body
 (401, 402, 403, 429, ...); an upstream that cannot be reached is a 502 (504 when it does not answer in
-time), in words, as is an upstream URL that cannot be dialled at all. The open upstream connection waits for the app's handler in a dict keyed by the app's
-connection object: the handler takes it out, and if the handshake fails instead, the app connection's
-loss takes it out and closes it. Nothing is keyed by ``id()``, so nothing leaks or goes stale.
+time), in words, as is an upstream URL that cannot be dialled at all. The open upstream connection waits
+for the app's handler in a dict keyed by the app's connection object: the handler takes it out, and if the
+handshake fails instead, the app connection's loss takes it out and closes it. Nothing is keyed by
+``id()``, so nothing leaks or goes stale.
 
 Frames are bounded both ways (``max_frame`` from apps, ``max_upstream_frame`` from the upstream): websockets
 refuses a larger one from its header, before reading it, and closes that side with 1009 (see
 :mod:`flushscope.net.proxy_relay` for what the other side gets and what the capture says).
 
-The proxy's own key goes only on connections from this machine (:func:`~flushscope.net.reach.peer_is_local`)
-unless ``share_key`` says otherwise: a peer from elsewhere goes upstream with whatever key it sent.
+The proxy's own key goes only on connections from this machine
+(:func:`~flushscope.net.reach.peer_is_local`) unless ``share_key`` says otherwise: a peer from elsewhere
+goes upstream with whatever key it sent.
 
 Qt-free and driven by plain asyncio: the window runs it on its own loop with the live session's recorder
 and follows :attr:`ProxyServer.connections` through :meth:`ProxyServer.add_listener`.
@@ -111,10 +113,11 @@ class ProxyServer:
     connection to ``upstream``, recording both directions through ``recorder``.
 
     ``api_key`` replaces every app's key; ``fallback_api_key`` (the CLI passes ``CARTESIA_API_KEY``) replaces
-    only placeholder keys (see :mod:`flushscope.net.proxy_upstream`); neither goes on a connection from another
-    machine unless ``share_key`` is true. ``peer_address`` reads a connection's peer (its socket's, by
-    default). ``max_frame`` and ``max_upstream_frame`` bound the frames taken from each side. ``upstream`` is an :class:`Upstream`
-    or a URL (a base such as the embedded emulator's ``ws://127.0.0.1:PORT`` gets ``/tts/websocket``).
+    only placeholder keys (see :mod:`flushscope.net.proxy_upstream`); neither goes on a connection from
+    another machine unless ``share_key`` is true. ``peer_address`` reads a connection's peer (its socket's,
+    by default). ``max_frame`` and ``max_upstream_frame`` bound the frames taken from each side.
+    ``upstream`` is an :class:`Upstream` or a URL (a base such as the embedded emulator's
+    ``ws://127.0.0.1:PORT`` gets ``/tts/websocket``).
 
     Compression: each side negotiates its own. Upstream, the proxy offers permessage-deflate as the SDK
     does (unless ``upstream_deflate`` is false: an upstream on the same machine only spends CPU on it).

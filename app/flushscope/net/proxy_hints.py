@@ -28,7 +28,10 @@ def remote_note(remote_urls: Sequence[str]) -> str:
     """The warning for a proxy that other machines can reach at ``remote_urls`` (empty: none)."""
     if not remote_urls:
         return ""
-    return f"Other machines can reach this proxy: {REMOTE_RISK}. Your key goes only on this machine's connections."
+    return (
+        f"Other machines can reach this proxy: {REMOTE_RISK}. Your key goes only on this machine's "
+        "connections."
+    )
 
 
 def app_settings(proxy_url: str, remote_urls: Sequence[str] = ()) -> list[AppSetting]:

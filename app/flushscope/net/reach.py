@@ -79,8 +79,8 @@ def client_urls(bound_host: str, port: int, hostname: str | None = None) -> list
 
 def remote_warning(where: str, urls: list[str], *, key_shared: bool | None = None) -> str:
     """The warning printed when a listener on ``where`` (``HOST:PORT``) can be reached from other machines.
-    ``key_shared``: None for a server that holds no key of the user's (the emulator); False when the user's key
-    is kept for this machine's connections; True when other machines get it too."""
+    ``key_shared``: None for a server that holds no key of the user's (the emulator, a proxy without one);
+    False when the user's key is kept for this machine's connections; True when other machines get it too."""
     others = [u for u in urls if not is_loopback_host(_host_of(u))]
     reach = f"; other machines connect to {others[0]}" if others else ""
     text = f"listening on {where}, reachable from other machines: {REMOTE_RISK}{reach}"
