@@ -4,6 +4,7 @@ it, and no key reaches the capture or the bar."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -128,3 +129,41 @@ def test_the_proxy_target_records_the_users_app(
     shot = tmp_path / "bar.png"
     assert bar.grab().save(str(shot))
     assert bar.key_edit.echoMode() is bar.key_edit.EchoMode.Password and KEY not in bar.reason()
+
+
+def test_listening_for_other_machines_needs_the_box_ticked_and_says_the_risk(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    window = make_window()
+    bar, panel = window.connection_bar, window.proxy_panel
+    bar.set_target("emulator")
+    assert not bar.remote_check.isVisible()
+    bar.set_target("proxy", "0.0.0.0:0")
+    bar.set_upstream("emulator")
+    assert bar.remote_check.isVisible() and not bar.remote_check.isChecked()
+    assert "anyone who can reach this port can use it" in bar.remote_check.toolTip()
+    QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.FAILED, timeout=WAIT_MS)
+    assert bar.reason().startswith("0.0.0.0:0 can be reached from other machines")
+    assert "tick Allow other machines" in bar.reason() and not panel.isVisible()
+
+    bar.remote_check.setChecked(True)
+    QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.LISTENING, timeout=WAIT_MS)
+    url = window.live.status.url
+    port = url.rpartition(":")[2]
+    # The URL to use is one that works, never the wildcard; other machines get the host name's.
+    assert url == f"ws://127.0.0.1:{port}" and not bar.remote_check.isEnabled()
+    assert panel.setting("URL").text == f"{url}/tts/websocket"
+    assert panel.remote_label.isVisible()
+    assert (
+        "Other machines can reach this proxy: anyone who can reach this port can use it"
+        in panel.remote_label.text()
+    )
+    others = window.live.proxy_remote_urls
+    if others:
+        assert others == [f"ws://{socket.gethostname()}:{port}"]
+        assert panel.setting("Other machines").text == f"{others[0]}/tts/websocket"
+    QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)
+    assert bar.remote_check.isEnabled() and bar.remote_check.isChecked()

@@ -188,6 +188,7 @@ async def test_the_sdk_gets_through_the_proxy_exactly_what_it_gets_directly(
         "path": "/tts/websocket",
         "auth": "bearer",
         "key_replaced": False,
+        "key_withheld": False,
     }
     assert connect["remote"] == f"127.0.0.1:{connect['port']}"
     assert opened == {

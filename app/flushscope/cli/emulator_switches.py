@@ -41,12 +41,24 @@ def add_emulator_switches(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--context-expiry", type=float, help="end an open context SECONDS after its last audio (strict docs)"
     )
-    faults = parser.add_argument_group("fault injection")
-    faults.add_argument("--fault-close-after", type=int, metavar="N", help="drop the socket after N chunks")
+    faults = parser.add_argument_group(
+        "fault injection",
+        "Deliberate misbehaviour, to see how a client (or flushscope) copes. N counts the "
+        "chunks sent on a connection.",
+    )
+    faults.add_argument(
+        "--fault-close-after",
+        type=_count,
+        metavar="N",
+        help="after N chunks, drop the socket (FIN, no close frame)",
+    )
+    faults.add_argument(
+        "--fault-reset-after", type=_count, metavar="N", help="after N chunks, reset the connection (TCP RST)"
+    )
     faults.add_argument("--fault-delay-ms", type=float, default=0.0, help="extra delay before each segment")
     faults.add_argument("--fault-stall-ms", type=float, default=0.0, help="a stall inside every segment")
     faults.add_argument(
-        "--fault-malformed-every", type=int, metavar="N", help="a non-JSON frame every N frames"
+        "--fault-malformed-every", type=_count, metavar="N", help="a non-JSON frame every N frames"
     )
     faults.add_argument("--fault-drop-done", action="store_true", help="never send done")
     faults.add_argument("--fault-429", action="store_true", help="refuse every connection with HTTP 429")
@@ -54,6 +66,36 @@ def add_emulator_switches(parser: argparse.ArgumentParser) -> None:
         "--fault-late-chunk", action="store_true", help="a chunk after its segment's flush_done"
     )
     faults.add_argument("--fault-skip-flush-id", action="store_true", help="number segments 1, 3, 5, ...")
+    faults.add_argument(
+        "--fault-duplicate-chunk", action="store_true", help="send the first chunk of every segment twice"
+    )
+    faults.add_argument(
+        "--fault-late-segment",
+        action="store_true",
+        help="send each segment's last chunk after the next segment's flush_done (or just before done)",
+    )
+    faults.add_argument(
+        "--fault-stray-context",
+        action="store_true",
+        help="after a context's first chunk, a copy for a context nobody opened (unopened-ID)",
+    )
+    faults.add_argument(
+        "--fault-oversized-after",
+        type=_count,
+        metavar="N",
+        help="after N chunks, once, a chunk frame over 1 MiB (websockets clients close with 1009)",
+    )
+
+
+def _count(text: str) -> int:
+    """A count of at least 1, for argparse."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def emulator_config(args: argparse.Namespace, host: str = "127.0.0.1", port: int = 0) -> EmulatorConfig:
@@ -90,5 +132,10 @@ def emulator_config(args: argparse.Namespace, host: str = "127.0.0.1", port: int
             reject_429=args.fault_429,
             late_chunk=args.fault_late_chunk,
             skip_flush_id=args.fault_skip_flush_id,
+            reset_after_chunks=args.fault_reset_after,
+            duplicate_chunk=args.fault_duplicate_chunk,
+            late_segment=args.fault_late_segment,
+            stray_context=args.fault_stray_context,
+            oversized_after_chunks=args.fault_oversized_after,
         ),
     )

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
-from flushscope.cli.errors import UsageError
+from flushscope.cli.errors import UsageError, print_error
 from flushscope.cli.exit_codes import EXIT_OK
+from flushscope.cli.serve import check_remote
 from flushscope.cli.subcommand import Subcommand
 
 if TYPE_CHECKING:
@@ -25,16 +26,25 @@ if TYPE_CHECKING:
 
 #: :data:`flushscope.net.proxy.DEFAULT_LISTEN_TEXT`, written out: `--help` does not load websockets.
 DEFAULT_LISTEN = "127.0.0.1:8765"
+#: :data:`flushscope.net.proxy.DEFAULT_MAX_FRAME` and ``DEFAULT_MAX_UPSTREAM_FRAME``, likewise.
+DEFAULT_MAX_FRAME = 1 << 20
+DEFAULT_MAX_UPSTREAM_FRAME = 4 << 20
 
 
 def add_place_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup, note: str = "") -> None:
-    """``--listen`` and ``--upstream``: where apps connect and where the proxy forwards (``note`` starts
-    their help, for a command line where they apply only with another option)."""
+    """``--listen``, ``--allow-remote`` and ``--upstream``: where apps connect and where the proxy forwards
+    (``note`` starts their help, for a command line where they apply only with another option)."""
     parser.add_argument(
         "--listen",
         default=DEFAULT_LISTEN,
         metavar="HOST:PORT",
-        help=f"{note}where apps connect (default {DEFAULT_LISTEN}; port 0 = a free one)",
+        help=f"{note}where apps connect (default {DEFAULT_LISTEN}: this machine only; port 0 = a free one)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help=f"{note}let --listen be an address other machines can reach (0.0.0.0, ::, a LAN address, a "
+        "host name): anyone who can reach the port can use the proxy",
     )
     parser.add_argument(
         "--upstream",
@@ -42,6 +52,17 @@ def add_place_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGrou
         metavar="URL|embedded|cartesia",
         help=f"{note}where to forward: Cartesia (default), the embedded emulator, or a ws:// or wss:// URL",
     )
+
+
+def _frame_size(text: str) -> int:
+    """A frame limit in bytes, for argparse: a whole number of at least 1024."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of bytes: {text!r}") from None
+    if value < 1024:
+        raise argparse.ArgumentTypeError(f"at least 1024 bytes, not {value}")
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +74,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="send this key upstream instead of whatever key each app sends; without it, $CARTESIA_API_KEY "
         "stands in only for placeholder keys (empty, x, xxx, placeholder, dummy, test, fake, none, null, "
         "changeme); never written to the capture",
+    )
+    parser.add_argument(
+        "--share-key",
+        action="store_true",
+        help="with --allow-remote: put your key (--api-key, $CARTESIA_API_KEY) on connections from other "
+        "machines too, who then spend your credits; without it they go upstream with their own key or none",
+    )
+    parser.add_argument(
+        "--max-frame",
+        type=_frame_size,
+        default=DEFAULT_MAX_FRAME,
+        metavar="BYTES",
+        help=f"the largest frame taken from an app (default {DEFAULT_MAX_FRAME}, 1 MiB); a larger one "
+        "closes that app's connection with 1009 and is not recorded",
+    )
+    parser.add_argument(
+        "--max-upstream-frame",
+        type=_frame_size,
+        default=DEFAULT_MAX_UPSTREAM_FRAME,
+        metavar="BYTES",
+        help=f"the largest frame taken from the upstream (default {DEFAULT_MAX_UPSTREAM_FRAME}, 4 MiB)",
     )
     parser.add_argument(
         "--deflate-level",
@@ -84,41 +126,70 @@ class ProxyRequest:
     fallback_key: str | None
     deflate_level: int = 0
     upstream_deflate: bool = True
+    #: The listen address reaches other machines (``--allow-remote`` was given for it).
+    remote: bool = False
+    share_key: bool = False
+    max_frame: int = DEFAULT_MAX_FRAME
+    max_upstream_frame: int = DEFAULT_MAX_UPSTREAM_FRAME
 
 
-def check_request(args: argparse.Namespace) -> ProxyRequest:
-    """The command line, checked before anything starts; ``UsageError`` in words otherwise."""
+@dataclass(frozen=True)
+class Place:
+    """Where the proxy listens, whether other machines can reach it, and where it forwards (None: the
+    embedded emulator)."""
+
+    listen: tuple[str, int]
+    remote: bool
+    upstream: Upstream | None
+
+
+def check_place(args: argparse.Namespace) -> Place:
+    """The arguments of :func:`add_place_arguments`, checked; ``UsageError`` in words otherwise: a listen
+    address that is not ``HOST:PORT``, one other machines can reach without ``--allow-remote``, an upstream
+    that is not ``embedded``, ``cartesia`` or a WebSocket URL."""
     from flushscope.net.proxy import ListenError, parse_listen
     from flushscope.net.proxy_upstream import Upstream, UpstreamError
 
-    emulator = emulator_config(args)
-    upstream: Upstream | None
-    choice = args.upstream.strip()
-    if choice == "embedded":
-        upstream = None
-    else:
-        parser = argparse.ArgumentParser(add_help=False)
-        add_emulator_switches(parser)
-        if emulator != emulator_config(parser.parse_args([])):
-            raise UsageError("the emulator's switches apply only to --upstream embedded")
-        try:
-            upstream = Upstream.cartesia() if choice == "cartesia" else Upstream.at(choice)
-        except UpstreamError as exc:
-            raise UsageError(f"--upstream: {exc}") from None
-    capture = Path(args.capture or datetime.now().strftime("flushscope-proxy-%Y%m%d-%H%M%S.fscap.jsonl"))
     try:
         listen = parse_listen(args.listen)
     except ListenError as exc:
         raise UsageError(f"--listen {args.listen!r}: {exc}") from None
+    remote = check_remote(listen[0], args.allow_remote, f"--listen {args.listen}")
+    choice = args.upstream.strip()
+    if choice == "embedded":
+        return Place(listen, remote, None)
+    try:
+        upstream = Upstream.cartesia() if choice == "cartesia" else Upstream.at(choice)
+    except UpstreamError as exc:
+        raise UsageError(f"--upstream: {exc}") from None
+    return Place(listen, remote, upstream)
+
+
+def check_request(args: argparse.Namespace) -> ProxyRequest:
+    """The command line, checked before anything starts; ``UsageError`` in words otherwise."""
+    place = check_place(args)
+    emulator = emulator_config(args)
+    if place.upstream is not None:
+        parser = argparse.ArgumentParser(add_help=False)
+        add_emulator_switches(parser)
+        if emulator != emulator_config(parser.parse_args([])):
+            raise UsageError("the emulator's switches apply only to --upstream embedded")
+    if args.share_key and not place.remote:
+        raise UsageError("--share-key applies only with --allow-remote: on 127.0.0.1 every app is local")
+    capture = Path(args.capture or datetime.now().strftime("flushscope-proxy-%Y%m%d-%H%M%S.fscap.jsonl"))
     return ProxyRequest(
-        listen,
-        upstream,
+        place.listen,
+        place.upstream,
         emulator,
         capture,
         args.api_key or None,
         os.environ.get("CARTESIA_API_KEY") or None,
         args.deflate_level,
         not args.no_upstream_deflate,
+        remote=place.remote,
+        share_key=args.share_key,
+        max_frame=args.max_frame,
+        max_upstream_frame=args.max_upstream_frame,
     )
 
 
@@ -140,6 +211,7 @@ async def _proxy(request: ProxyRequest) -> None:
     from flushscope.net.proxy import ProxyServer
     from flushscope.net.proxy_relay import ProxyState
     from flushscope.net.proxy_upstream import Upstream
+    from flushscope.net.reach import remote_warning
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -163,17 +235,28 @@ async def _proxy(request: ProxyRequest) -> None:
             fallback_api_key=request.fallback_key,
             app_deflate_level=request.deflate_level,
             upstream_deflate=request.upstream_deflate,
+            share_key=request.share_key,
+            max_frame=request.max_frame,
+            max_upstream_frame=request.max_upstream_frame,
         )
         try:
             try:
-                url = await proxy.start()
+                await proxy.start()
             except OSError as exc:
                 # Nothing was recorded: the capture holds its header only.
                 recorder.close()
                 request.capture.unlink(missing_ok=True)
                 host, port = request.listen
                 raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-            print(url, flush=True)
+            for each in proxy.urls:
+                print(each, flush=True)
+            if request.remote:
+                host, _ = request.listen
+                has_key = bool(request.api_key or request.fallback_key)
+                words = remote_warning(
+                    f"{host}:{proxy.port}", proxy.urls, key_shared=request.share_key if has_key else None
+                )
+                print_error(f"warning: {words}")
             await stop.wait()
             logging.getLogger("flushscope.proxy").info("stopping")
         finally:
@@ -203,8 +286,9 @@ COMMAND = Subcommand(
     help="record an app's TTS traffic as a proxy in front of Cartesia or the emulator",
     description="Listen for apps (point them at the printed ws://HOST:PORT instead of Cartesia), forward each "
     "connection to the upstream unchanged, and record every frame to a capture. Prints ws://HOST:PORT on "
-    "the first line once it accepts connections; stops on Ctrl+C or SIGTERM. Exit 0 when stopped, 2 for "
-    "unusable arguments, a capture that exists or a port already taken.",
+    "the first line once it accepts connections (listening on every interface, a second line gives the URL "
+    "other machines use); stops on Ctrl+C or SIGTERM. Exit 0 when stopped, 2 for unusable arguments (an "
+    "address other machines can reach, unless allowed), a capture that exists or a port already taken.",
     add_arguments=add_arguments,
     run=proxy_command,
 )

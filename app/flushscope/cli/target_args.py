@@ -6,6 +6,8 @@ import argparse
 import os
 from typing import TYPE_CHECKING
 
+from flushscope.cli.errors import UsageError
+
 if TYPE_CHECKING:
     from flushscope.net.client import Target
 
@@ -21,13 +23,19 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def target_from(args: argparse.Namespace) -> Target | None:
-    """The URL target asked for, or None for the embedded emulator."""
-    if not args.url:
+    """The URL target asked for, or None for the embedded emulator (when ``--url`` is not given at all: an
+    empty one is an error). Raises ``UsageError`` for a URL that cannot name a WebSocket server."""
+    if args.url is None:
         return None
     from flushscope.net.client import DEFAULT_VERSION, AuthMode, Target
+    from flushscope.net.ws_url import WebSocketUrlError, check_ws_url
 
+    try:
+        url = check_ws_url(args.url)
+    except WebSocketUrlError as exc:
+        raise UsageError(f"--url: {exc}") from None
     return Target(
-        args.url,
+        url,
         args.api_key or os.environ.get("CARTESIA_API_KEY"),
         AuthMode(args.auth),
         args.api_version or DEFAULT_VERSION,

@@ -12,13 +12,13 @@ from typing import Final
 from flushscope import __version__
 from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
 from flushscope.cli.errors import UsageError
-from flushscope.cli.proxy import add_place_arguments
+from flushscope.cli.proxy import add_place_arguments, check_place
 from flushscope.core.formats.recordings import check_recording
 from flushscope.core.inputs.scenario import Scenario, ScenarioError, load_scenario
 from flushscope.core.store.capture import CaptureError
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION
-from flushscope.net.proxy import ListenError, parse_listen
+from flushscope.net.ws_url import WebSocketUrlError, check_ws_url
 
 THEMES: Final = ("system", "light", "dark")
 
@@ -97,11 +97,16 @@ def parse_window_args(argv: Sequence[str]) -> WindowRequest:
         parser.error("open a capture or play a script, not both")
     if args.proxy and args.script is not None:
         parser.error("a script sends from flushscope itself; with --proxy your app is the client")
+    if args.url is not None:
+        try:
+            check_ws_url(args.url)
+        except WebSocketUrlError as exc:
+            parser.error(f"--url: {exc}")
     if args.proxy:
         try:
-            parse_listen(args.listen)
-        except ListenError as exc:
-            parser.error(f"--listen {args.listen!r}: {exc}")
+            check_place(args)
+        except UsageError as exc:
+            parser.error(str(exc))
     config = emulator_config(args)
 
     scenario: Scenario | None = None

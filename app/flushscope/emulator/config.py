@@ -55,6 +55,18 @@ class Faults:
     late_chunk: bool = False
     #: Number segments 1, 3, 5, ... (flush ids skip).
     skip_flush_id: bool = False
+    #: Reset the TCP connection (RST: no close frame, no FIN) after this many chunks on a connection.
+    reset_after_chunks: int | None = None
+    #: Send the first chunk of every segment twice in a row (the same frame, byte for byte).
+    duplicate_chunk: bool = False
+    #: Hold each segment's last chunk back until after the next segment's ``flush_done`` (late by one
+    #: segment); when no later segment closes, it goes out just before ``done``.
+    late_segment: bool = False
+    #: After each context's first chunk, a copy of it for a context nobody opened (``unopened-<id>``).
+    stray_context: bool = False
+    #: After this many chunks on a connection, once, a chunk frame over 1 MiB (silence of the context's
+    #: format): websockets clients refuse it with 1009 by default.
+    oversized_after_chunks: int | None = None
 
 
 @dataclass(frozen=True)

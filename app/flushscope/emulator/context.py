@@ -26,6 +26,9 @@ log = logging.getLogger("flushscope.emulator")
 #: Text ending in one of these is a whole sentence: the buffer releases it without waiting for its delay.
 _SENTENCE_END: Final = frozenset(".!?;:。！？…\n")
 _STATUS_PARTIAL: Final = 206
+#: Audio in the oversized-frame fault's chunk: its base64 alone is just over 1 MiB (a multiple of every
+#: sample width, so that the audio is still whole samples).
+_OVERSIZED_AUDIO_BYTES: Final = (1 << 20) // 4 * 3 + 4
 
 
 class LinkClosed(Exception):
@@ -38,6 +41,8 @@ class Link(Protocol):
     version: str
     config: EmulatorConfig
     synth: Synthesizer
+    #: Chunks sent on the connection so far.
+    chunks_sent: int
 
     async def send_frame(self, obj: dict[str, Any] | str, *, is_chunk: bool = False) -> None: ...
 
@@ -79,8 +84,13 @@ class ContextRun:
         self._flush_requested = False
         self._has_text = False
         self._segment_spoken = False
+        self._segment_has_chunk = False
         self._next_send = 0.0
         self._last_chunk: str | None = None
+        # The late-segment fault: this segment's latest chunk, not sent yet, and the previous segment's last
+        # chunk, waiting for this segment's flush_done.
+        self._held: str | None = None
+        self._late: str | None = None
         # Chunk frames are assembled as text around the base64, which JSON never needs to escape: encoding
         # a 20 KB string through json.dumps costs more than making the audio.
         self._chunk_head = (
@@ -199,6 +209,10 @@ class ContextRun:
         return {"type": kind, "context_id": self.context_id, "status_code": _STATUS_PARTIAL, "done": False}
 
     async def _send_done(self) -> None:
+        for held in (self._late, self._held):
+            if held is not None:
+                await self.link.send_frame(held, is_chunk=True)
+        self._late = self._held = None
         if self.link.config.faults.drop_done:
             return
         frame = self._base("done")
@@ -213,8 +227,11 @@ class ContextRun:
         self.flushes += 1
         if faults.late_chunk and self._last_chunk is not None:
             await self.link.send_frame(self._last_chunk, is_chunk=True)
+        late, self._late, self._held = self._late, self._held, None
+        if late is not None:
+            await self.link.send_frame(late, is_chunk=True)
         self.flush_id += 2 if faults.skip_flush_id else 1
-        self._segment_spoken = False
+        self._segment_spoken = self._segment_has_chunk = False
         self._last_chunk = None
 
     async def _speak(self, text: str, ready: float) -> None:
@@ -245,7 +262,7 @@ class ContextRun:
                 f'{self._chunk_head}{encode_base64(piece)}","step_time":{round(synth_ms / count + 0.05, 3)}'
                 + ("}" if flush_id is None else f',"flush_id":{flush_id}}}')
             )
-            await self.link.send_frame(frame, is_chunk=True)
+            await self._send_chunk(frame, first=self.chunks == 0, last=index == count - 1)
             self._last_chunk = frame
             self.chunks += 1
             # The last chunk releases every remaining token. A token can start exactly where the audio ends
@@ -268,6 +285,41 @@ class ContextRun:
                 await asyncio.sleep(0)
         self._next_send = at
         self.audio_seconds += self.format.duration(len(data))
+
+    async def _send_chunk(self, frame: str, *, first: bool, last: bool) -> None:
+        """Send one chunk frame, with what the chunk faults add to it."""
+        link = self.link
+        faults = link.config.faults
+        if self._held is not None:
+            # A later chunk of the same segment: the one held back was not the segment's last after all.
+            held, self._held = self._held, None
+            await link.send_frame(held, is_chunk=True)
+        if faults.late_segment and last:
+            self._held = frame
+        else:
+            await link.send_frame(frame, is_chunk=True)
+            if faults.duplicate_chunk and not self._segment_has_chunk:
+                await link.send_frame(frame, is_chunk=True)
+            self._segment_has_chunk = True
+            if (
+                faults.oversized_after_chunks is not None
+                and link.chunks_sent == faults.oversized_after_chunks
+            ):
+                await link.send_frame(self._oversized(), is_chunk=True)
+        if faults.stray_context and first:
+            stray = json.loads(frame)
+            stray["context_id"] = f"unopened-{self.context_id}"
+            await link.send_frame(stray, is_chunk=True)
+
+    def _oversized(self) -> str:
+        encoding = self.format.encoding
+        silence = encode(np.zeros(_OVERSIZED_AUDIO_BYTES // encoding.sample_width, np.float32), encoding)
+        frame = self._base("chunk")
+        frame.update(data=encode_base64(silence), step_time=0.0)
+        flush_id = self._frame_flush_id()
+        if flush_id is not None:
+            frame["flush_id"] = flush_id
+        return json.dumps(frame, separators=(",", ":"))
 
     async def _send_timings(
         self, kind: str, field: str, key: str, tokens: list[TimedToken], offset: float

@@ -10,6 +10,8 @@ import asyncio
 import itertools
 import json
 import logging
+import socket
+import struct
 import uuid
 from http import HTTPStatus
 from typing import Any
@@ -23,6 +25,7 @@ from flushscope.emulator import errors
 from flushscope.emulator.config import DEFAULT_VERSION, EmulatorConfig
 from flushscope.emulator.context import ContextRun, LinkClosed
 from flushscope.emulator.espeak import Synthesizer
+from flushscope.net.reach import client_urls
 from flushscope.protocol.audio import AudioFormat, AudioFormatError
 from flushscope.protocol.messages import CancelRequest, ProtocolError, load_object, parse_client_obj
 
@@ -77,9 +80,14 @@ class EmulatorServer:
 
     @property
     def url(self) -> str:
-        """The base URL clients are given (they append ``/tts/websocket``)."""
-        host = self.config.host if ":" not in self.config.host else f"[{self.config.host}]"
-        return f"ws://{host}:{self.port}"
+        """The base URL clients are given (they append ``/tts/websocket``): the first of :attr:`urls`."""
+        return self.urls[0]
+
+    @property
+    def urls(self) -> list[str]:
+        """The base URLs a client can use, this machine's first: never the wildcard bound to (see
+        :func:`~flushscope.net.reach.client_urls`)."""
+        return client_urls(self.config.host, self.port)
 
     @property
     def tts_url(self) -> str:
@@ -159,7 +167,9 @@ class EmulatorConnection:
         self.contexts: dict[str, ContextRun] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._frames_sent = 0
-        self._chunks_sent = 0
+        #: Chunks sent on this connection so far (the faults that act after N chunks count them).
+        self.chunks_sent = 0
+        self._dropped = False
         self._last_activity = 0.0
 
     async def run(self) -> None:
@@ -282,15 +292,28 @@ class EmulatorConnection:
             if faults.malformed_every and self._frames_sent % faults.malformed_every == 0:
                 await self.ws.send('{"type": "chunk", "context_id": ')
             if is_chunk:
-                self._chunks_sent += 1
-                if faults.close_after_chunks is not None and self._chunks_sent >= faults.close_after_chunks:
-                    log.info(
-                        "connection %d: dropping the socket after %d chunks", self.number, self._chunks_sent
-                    )
-                    self.ws.transport.abort()
+                self.chunks_sent += 1
+                self._drop_if_due()
         except ConnectionClosed as exc:
             # The reader notices the close and ends the connection; the context stops here.
             raise LinkClosed(str(exc)) from None
+
+    def _drop_if_due(self) -> None:
+        faults = self.config.faults
+        close, reset = faults.close_after_chunks, faults.reset_after_chunks
+        due_close = close is not None and self.chunks_sent >= close
+        due_reset = reset is not None and self.chunks_sent >= reset
+        if self._dropped or not (due_close or due_reset):
+            return
+        self._dropped = True
+        transport = self.ws.transport
+        sock = transport.get_extra_info("socket")
+        if due_reset and sock is not None:
+            # Lingering for zero seconds makes closing the socket send RST instead of FIN.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        how = "resetting the connection" if due_reset else "dropping the socket"
+        log.info("connection %d: %s after %d chunks", self.number, how, self.chunks_sent)
+        transport.abort()
 
 
 def _peer(connection: ServerConnection) -> str:

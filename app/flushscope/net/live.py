@@ -22,6 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
+from urllib.parse import urlsplit
 
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.model.recorder import Recorder
@@ -34,6 +35,7 @@ from flushscope.net.keepalive import Keepalive, stalled_words
 from flushscope.net.proxy import DEFAULT_LISTEN_TEXT, ListenError, ProxyListener, ProxyServer, parse_listen
 from flushscope.net.proxy_relay import ProxyConnection
 from flushscope.net.proxy_upstream import Upstream, UpstreamError
+from flushscope.net.reach import REMOTE_RISK, is_loopback_host
 
 if TYPE_CHECKING:
     from flushscope.emulator.server import EmulatorServer
@@ -327,17 +329,28 @@ class LiveSession:
     # --- the recording proxy -----------------------------------------------------------------------
 
     async def start_proxy(
-        self, listen: str = DEFAULT_PROXY_LISTEN, upstream: str = "cartesia", api_key: str | None = None
+        self,
+        listen: str = DEFAULT_PROXY_LISTEN,
+        upstream: str = "cartesia",
+        api_key: str | None = None,
+        *,
+        allow_remote: bool = False,
     ) -> str:
         """Listen for the user's own app on ``listen`` (``HOST:PORT``; port 0 picks a free one) and forward
         each of its connections to ``upstream`` (``cartesia``, ``emulator`` for the embedded emulator, or a
         URL), recording everything into this session; returns the URL apps connect to. Closes the current
         connection first. ``api_key`` replaces the app's key upstream; without it ``CARTESIA_API_KEY``
-        replaces only placeholder keys. Raises ClientError."""
+        replaces only placeholder keys; neither goes on connections from other machines. An address other
+        machines can reach needs ``allow_remote``. Raises ClientError."""
         async with self._lock:
             await self._start_over()
             try:
                 address = _listen_address(listen)
+                if not allow_remote and not is_loopback_host(address[0]):
+                    raise ClientError(
+                        f"{listen} can be reached from other machines, and {REMOTE_RISK}: "
+                        "tick Allow other machines if that is what you want"
+                    )
                 target = await self._upstream(upstream)
             except ClientError as exc:
                 self._set_status(ConnectionState.FAILED, str(exc))
@@ -370,6 +383,13 @@ class LiveSession:
             return Upstream.at(where)
         except UpstreamError as exc:
             raise ClientError(str(exc)) from exc
+
+    @property
+    def proxy_remote_urls(self) -> list[str]:
+        """The URLs other machines use to reach the running proxy (none while it listens on the loopback)."""
+        if self.proxy is None:
+            return []
+        return [url for url in self.proxy.urls if not is_loopback_host(urlsplit(url).hostname or "")]
 
     def add_proxy_listener(self, listener: ProxyListener) -> None:
         """Hear every change of a proxied connection (opened, closed, refused), on the loop's thread."""

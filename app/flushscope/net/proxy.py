@@ -4,9 +4,18 @@ recorded, one connection number per app connection, into one session and one cap
 The upstream connection is opened during the app's upgrade (``process_request``), before the app's
 WebSocket is accepted, so that the upstream's refusal reaches the app as the same HTTP status and body
 (401, 402, 403, 429, ...); an upstream that cannot be reached is a 502 (504 when it does not answer in
-time), in words. The open upstream connection waits for the app's handler in a dict keyed by the app's
-connection object: the handler takes it out, and if the handshake fails instead, the app connection's
-loss takes it out and closes it. Nothing is keyed by ``id()``, so nothing leaks or goes stale.
+time), in words, as is an upstream URL that cannot be dialled at all. The open upstream connection waits
+for the app's handler in a dict keyed by the app's connection object: the handler takes it out, and if the
+handshake fails instead, the app connection's loss takes it out and closes it. Nothing is keyed by
+``id()``, so nothing leaks or goes stale.
+
+Frames are bounded both ways (``max_frame`` from apps, ``max_upstream_frame`` from the upstream): websockets
+refuses a larger one from its header, before reading it, and closes that side with 1009 (see
+:mod:`flushscope.net.proxy_relay` for what the other side gets and what the capture says).
+
+The proxy's own key goes only on connections from this machine
+(:func:`~flushscope.net.reach.peer_is_local`) unless ``share_key`` says otherwise: a peer from elsewhere
+goes upstream with whatever key it sent.
 
 Qt-free and driven by plain asyncio: the window runs it on its own loop with the live session's recorder
 and follows :attr:`ProxyServer.connections` through :meth:`ProxyServer.add_listener`.
@@ -34,11 +43,20 @@ from flushscope.core.model.recorder import Recorder
 from flushscope.core.store.capture import redact_text, redact_url
 from flushscope.net.client import TTS_PATH
 from flushscope.net.proxy_relay import ProxyConnection, ProxyState, Relay, Side, close_with
-from flushscope.net.proxy_upstream import Upstream, UpstreamRequest, plan_upstream
+from flushscope.net.proxy_upstream import (
+    Upstream,
+    UpstreamRequest,
+    app_credential,
+    plan_upstream,
+    replacement_key,
+)
+from flushscope.net.reach import client_urls, peer_is_local
 
 __all__ = [
     "DEFAULT_LISTEN",
     "DEFAULT_LISTEN_TEXT",
+    "DEFAULT_MAX_FRAME",
+    "DEFAULT_MAX_UPSTREAM_FRAME",
     "ListenError",
     "ProxyConnection",
     "ProxyListener",
@@ -53,10 +71,18 @@ log = logging.getLogger("flushscope.proxy")
 DEFAULT_LISTEN: Final = ("127.0.0.1", 8765)
 #: The same, as a user writes it.
 DEFAULT_LISTEN_TEXT: Final = f"{DEFAULT_LISTEN[0]}:{DEFAULT_LISTEN[1]}"
+#: The largest frame taken from an app: websockets' own default, which the emulator and the clients built
+#: on websockets (the official SDK, Pipecat) apply too. A request is a few kilobytes (README: "Frame size").
+DEFAULT_MAX_FRAME: Final = 1 << 20
+#: The largest frame taken from the upstream: aiohttp's default (LiveKit's plugin reads with it), four times
+#: what websockets clients accept; an audio chunk is tens of kilobytes.
+DEFAULT_MAX_UPSTREAM_FRAME: Final = 4 << 20
 #: Upstream response headers worth passing on with a refusal (what went wrong, when to retry, for whom).
 _REFUSAL_HEADERS: Final = ("Content-Type", "Retry-After", "WWW-Authenticate", "X-Request-Id")
 
 ProxyListener = Callable[[ProxyConnection], None]
+#: Reads a connection's peer address, ``(host, port, ...)`` as sockets report it.
+PeerAddress = Callable[[ServerConnection], object]
 
 
 class ListenError(ValueError):
@@ -87,8 +113,11 @@ class ProxyServer:
     connection to ``upstream``, recording both directions through ``recorder``.
 
     ``api_key`` replaces every app's key; ``fallback_api_key`` (the CLI passes ``CARTESIA_API_KEY``) replaces
-    only placeholder keys (see :mod:`flushscope.net.proxy_upstream`). ``upstream`` is an :class:`Upstream`
-    or a URL (a base such as the embedded emulator's ``ws://127.0.0.1:PORT`` gets ``/tts/websocket``).
+    only placeholder keys (see :mod:`flushscope.net.proxy_upstream`); neither goes on a connection from
+    another machine unless ``share_key`` is true. ``peer_address`` reads a connection's peer (its socket's,
+    by default). ``max_frame`` and ``max_upstream_frame`` bound the frames taken from each side.
+    ``upstream`` is an :class:`Upstream` or a URL (a base such as the embedded emulator's
+    ``ws://127.0.0.1:PORT`` gets ``/tts/websocket``).
 
     Compression: each side negotiates its own. Upstream, the proxy offers permessage-deflate as the SDK
     does (unless ``upstream_deflate`` is false: an upstream on the same machine only spends CPU on it).
@@ -111,6 +140,10 @@ class ProxyServer:
         upstream_ping_timeout: float | None = 60.0,
         app_deflate_level: int = 0,
         upstream_deflate: bool = True,
+        share_key: bool = False,
+        max_frame: int = DEFAULT_MAX_FRAME,
+        max_upstream_frame: int = DEFAULT_MAX_UPSTREAM_FRAME,
+        peer_address: PeerAddress | None = None,
     ) -> None:
         self.recorder = recorder
         self.upstream = upstream if isinstance(upstream, Upstream) else Upstream.at(upstream)
@@ -124,6 +157,12 @@ class ProxyServer:
             raise ValueError(f"the deflate level must be from 0 to 9, not {app_deflate_level}")
         self.app_deflate_level = app_deflate_level
         self.upstream_deflate = upstream_deflate
+        self.share_key = share_key
+        if max_frame <= 0 or max_upstream_frame <= 0:
+            raise ValueError("frame limits must be positive")
+        self.max_frame = max_frame
+        self.max_upstream_frame = max_upstream_frame
+        self._peer_address: PeerAddress = peer_address or _remote_address
         #: Every connection of this proxy, in the order apps arrived, closed ones included.
         self.connections: list[ProxyConnection] = []
         self._listeners: list[ProxyListener] = []
@@ -148,7 +187,7 @@ class ProxyServer:
             port,
             process_request=self._process_request,
             process_response=self._process_response,
-            max_size=None,
+            max_size=self.max_frame,
             extensions=[_app_deflate(self.app_deflate_level)],
             # Like the service: pings for liveness, but a slow app is never dropped for a late pong.
             ping_interval=self.ping_interval,
@@ -185,10 +224,17 @@ class ProxyServer:
 
     @property
     def url(self) -> str:
-        """``ws://HOST:PORT`` while listening."""
+        """``ws://HOST:PORT`` while listening: the first of :attr:`urls`."""
+        return self.urls[0]
+
+    @property
+    def urls(self) -> list[str]:
+        """The URLs apps can use while listening, this machine's first: never the wildcard bound to (see
+        :func:`~flushscope.net.reach.client_urls`)."""
         if self._server is None:
             raise RuntimeError("the proxy is not listening")
-        return _url_of(self._server)
+        host, port = next(iter(self._server.sockets)).getsockname()[:2]
+        return client_urls(str(host), int(port))
 
     @property
     def port(self) -> int:
@@ -250,16 +296,23 @@ class ProxyServer:
             return connection.respond(
                 HTTPStatus.NOT_FOUND, f"No TTS WebSocket at {path or '/'}; use {TTS_PATH}\n"
             )
+        headers = list(request.headers.raw_items())
+        address = self._peer_address(connection)
+        shared = self.share_key or peer_is_local(address)
         plan = plan_upstream(
             self.upstream,
             request.path,
-            list(request.headers.raw_items()),
-            api_key=self.api_key,
-            fallback_key=self.fallback_api_key,
+            headers,
+            api_key=self.api_key if shared else None,
+            fallback_key=self.fallback_api_key if shared else None,
+        )
+        withheld = not shared and (
+            replacement_key(app_credential(request.path, headers)[1], self.api_key, self.fallback_api_key)
+            is not None
         )
         self._add_secrets(plan.secrets)
         number = self.recorder.new_connection()
-        remote = _peer(connection)
+        remote = _peer(address)
         info = ProxyConnection(number, plan.client_label, remote, plan.display_url)
         self.connections.append(info)
         self._meta(
@@ -268,11 +321,14 @@ class ProxyServer:
             url=plan.display_url,
             client=plan.client_label,
             remote=remote,
-            port=_port(connection),
+            port=_port(address),
             path=self._words(redact_url(request.path)),
             auth=plan.auth.value,
             key_replaced=plan.key_replaced,
+            key_withheld=withheld,
         )
+        if withheld:
+            log.warning("connection %d from %s: your key withheld (another machine)", number, remote)
         self._set_state(info, ProxyState.CONNECTING)
         try:
             upstream = await self._dial(plan)
@@ -338,6 +394,11 @@ class ProxyServer:
             raise _Refusal(
                 _text_response(HTTPStatus.BAD_GATEWAY, f"Upstream handshake failed: {words}\n")
             ) from None
+        except ValueError as exc:
+            # An address the socket layer cannot take (a port out of range, a bad IPv6 literal): the URL is
+            # checked when the proxy starts, but an Upstream may be made by hand.
+            words = self._words(f"cannot dial {plan.display_url}: {exc}")
+            raise _Refusal(_text_response(HTTPStatus.BAD_GATEWAY, f"Bad upstream: {words}\n")) from None
 
     async def _connect(self, plan: UpstreamRequest) -> ClientConnection:
         return await connect(
@@ -346,7 +407,7 @@ class ProxyServer:
             user_agent_header=plan.user_agent,
             compression="deflate" if self.upstream_deflate else None,
             open_timeout=self.open_timeout,
-            max_size=None,
+            max_size=self.max_upstream_frame,
             ping_interval=self.ping_interval,
             ping_timeout=self.upstream_ping_timeout,
         )
@@ -474,21 +535,18 @@ def _compression(ws: ServerConnection | ClientConnection) -> str | None:
     return names[0] if names else None
 
 
-def _url_of(server: Server) -> str:
-    host, port = next(iter(server.sockets)).getsockname()[:2]
-    return f"ws://{host if ':' not in host else f'[{host}]'}:{port}"
+def _remote_address(connection: ServerConnection) -> object:
+    return connection.remote_address
 
 
-def _peer(connection: ServerConnection) -> str:
-    address = connection.remote_address
+def _peer(address: object) -> str:
     if isinstance(address, tuple) and len(address) >= 2:
         host = str(address[0])
         return f"{host if ':' not in host else f'[{host}]'}:{address[1]}"
     return str(address)
 
 
-def _port(connection: ServerConnection) -> int | None:
-    address = connection.remote_address
+def _port(address: object) -> int | None:
     if isinstance(address, tuple) and len(address) >= 2 and isinstance(address[1], int):
         return address[1]
     return None

@@ -16,6 +16,11 @@ Closes, as passed on:
 - the upstream dropped: the app gets 1014 "upstream dropped";
 - the proxy closed a side itself (a protocol error, no pong from the upstream): the other side gets 1001
   (app) or 1014 (upstream) naming why; when the proxy stops, the upstream gets 1001 "proxy stopped".
+
+A frame over the proxy's limit for its side is refused by websockets from the frame's header, before its
+payload is read: that side is closed with 1009 and the frame is neither forwarded nor recorded. The capture
+gets a ``frame_too_big`` meta event (see :meth:`Relay.oversize`) before the ``close`` event, whose
+``relayed_code`` is 1001 for the upstream (the app's frame) or 1014 for the app (the upstream's frame).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from typing import Any, Final, cast
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.connection import Connection
 from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, PayloadTooBig
 from websockets.frames import Close, CloseCode
 from websockets.protocol import State
 
@@ -182,8 +187,38 @@ class Relay:
             await asyncio.gather(*pumps, return_exceptions=True)
             if self.upstream.state is not State.CLOSED:
                 self.upstream.transport.abort()
+        for side, direction in ((self.app, Direction.SEND), (self.upstream, Direction.RECV)):
+            oversize = self.oversize(side, direction)
+            if oversize is not None:
+                self._meta("frame_too_big", oversize)
+                info = self.info
+                info.error = f"{oversize['from']} sent a frame over the limit of {oversize['limit']} bytes"
         self._record_close(outcome)
         return outcome
+
+    @staticmethod
+    def oversize(ws: Connection, direction: Direction) -> dict[str, Any] | None:
+        """What the capture says of a frame refused for its size on ``ws``, or None when none was:
+
+        - ``dir``: ``send`` (from the app) or ``recv`` (from the upstream); ``from``: ``app`` or ``upstream``;
+        - ``bytes``: the frame's size as its header announced it (null when a compressed frame grew past the
+          limit while it was inflated: its size is not known);
+        - ``before``: bytes of the same message already received in earlier fragments (0 for one frame);
+        - ``limit``: the limit for the whole message, in bytes;
+        - ``code``: the close code sent to that side (1009).
+        """
+        exc = ws.protocol.parser_exc
+        if not isinstance(exc, PayloadTooBig) or exc.message is not None:
+            return None
+        before = exc.current_size or 0
+        return {
+            "dir": direction.value,
+            "from": Side.APP.value if direction is Direction.SEND else Side.UPSTREAM.value,
+            "bytes": exc.size,
+            "before": before,
+            "limit": exc.max_size,
+            "code": CloseCode.MESSAGE_TOO_BIG,
+        }
 
     async def _pump(self, source: Connection, sink: Connection, direction: Direction, lost: str) -> None:
         # App frames are recorded before they go on, so that no reply can be recorded ahead of its request;
@@ -220,6 +255,12 @@ class Relay:
         except Exception:
             log.exception("recording a proxied frame failed")
 
+    def _meta(self, event: str, fields: dict[str, Any]) -> None:
+        try:
+            self.recorder.meta(self.info.number, event, **fields)
+        except Exception:
+            log.exception("recording a proxied %s failed", event)
+
     def _record_close(self, outcome: CloseOutcome) -> None:
         fields: dict[str, Any] = {
             "code": outcome.code,
@@ -230,9 +271,6 @@ class Relay:
         }
         if any(self.undelivered.values()):
             fields["undelivered"] = dict(self.undelivered)
-        try:
-            self.recorder.meta(self.info.number, "close", **fields)
-        except Exception:
-            log.exception("recording a proxied close failed")
+        self._meta("close", fields)
         info = self.info
         info.close_code, info.close_reason, info.closed_by = outcome.code, outcome.reason, outcome.by

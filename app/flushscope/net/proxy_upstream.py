@@ -29,6 +29,7 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from flushscope.core.store.capture import redact_text, redact_url
 from flushscope.net.client import CARTESIA_URL, TTS_PATH
+from flushscope.net.ws_url import WebSocketUrlError, check_ws_url
 
 #: Request headers that belong to one hop (RFC 9110 section 7.6.1) or to the WebSocket handshake of one side.
 HOP_BY_HOP: Final = frozenset(
@@ -82,13 +83,14 @@ class Upstream:
     @classmethod
     def at(cls, url: str, label: str | None = None) -> Upstream:
         """The server at ``url``: ``ws://`` or ``wss://`` (``http``/``https`` are taken as such); a URL
-        without a path gets ``/tts/websocket``. Raises :class:`UpstreamError` for anything else."""
-        parts = urlsplit(url.strip())
-        scheme = {"http": "ws", "https": "wss"}.get(parts.scheme.lower(), parts.scheme.lower())
-        if scheme not in ("ws", "wss") or not parts.netloc:
-            raise UpstreamError(f"not a WebSocket URL: {redact_url(url)} (use ws://HOST:PORT or wss://...)")
+        without a path gets ``/tts/websocket``. Raises :class:`UpstreamError` for anything else (see
+        :func:`~flushscope.net.ws_url.check_ws_url`)."""
+        try:
+            parts = urlsplit(check_ws_url(url))
+        except WebSocketUrlError as exc:
+            raise UpstreamError(str(exc)) from None
         path = parts.path if parts.path not in ("", "/") else TTS_PATH
-        full = urlunsplit((scheme, parts.netloc, path, parts.query, ""))
+        full = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
         return cls(full, label or redact_url(full))
 
     @property

@@ -131,7 +131,9 @@ async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenari
             await window.captures.wait_opened()
     elif args.proxy:
         upstream = "emulator" if args.upstream.strip() == "embedded" else args.upstream
-        starting = window.live_control.start_proxy(args.listen, upstream, args.api_key)
+        starting = window.live_control.start_proxy(
+            args.listen, upstream, args.api_key, allow_remote=args.allow_remote
+        )
         started = await _owned(window, starting)
         if started is None:
             return EXIT_FAILED  # the window was closed meanwhile

@@ -107,15 +107,24 @@ class LiveController(QObject):
     def _proxy_requested(self, listen: str, upstream: str, api_key: str) -> None:
         if self._connect_task is not None and not self._connect_task.done():
             return
-        self._connect_task = self.tasks.spawn(self.start_proxy(listen, upstream, api_key), "start proxy")
+        starting = self.start_proxy(listen, upstream, api_key, allow_remote=self._bar.allow_remote())
+        self._connect_task = self.tasks.spawn(starting, "start proxy")
 
-    async def start_proxy(self, listen: str, upstream: str = "cartesia", api_key: str | None = None) -> bool:
+    async def start_proxy(
+        self,
+        listen: str,
+        upstream: str = "cartesia",
+        api_key: str | None = None,
+        *,
+        allow_remote: bool = False,
+    ) -> bool:
         """Run the recording proxy (the connection bar shows it); False, with the reason shown next to the
-        light, if it cannot listen or its upstream is wrong."""
+        light, if it cannot listen, its upstream is wrong, or it would reach other machines unallowed."""
         self._bar.set_target("proxy", listen)
         self._bar.set_upstream(upstream)
+        self._bar.set_allow_remote(allow_remote)
         try:
-            url = await self.live.start_proxy(listen, upstream, api_key or None)
+            url = await self.live.start_proxy(listen, upstream, api_key or None, allow_remote=allow_remote)
         except ClientError as exc:
             self.show_error(str(exc))
             return False
@@ -159,7 +168,7 @@ class LiveController(QObject):
         listening = status.state is ConnectionState.LISTENING
         self._composer.set_note(PROXY_NOTE if listening else "")
         if listening:
-            self._proxy_panel.show_proxy(status.url)
+            self._proxy_panel.show_proxy(status.url, self.live.proxy_remote_urls)
             self._proxy_changed()
         else:
             self._proxy_panel.hide_proxy()

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from flushscope.net.client import CARTESIA_URL, DEFAULT_VERSION
 from flushscope.net.live import DEFAULT_PROXY_LISTEN, ConnectionState, ConnectionStatus, TargetKind
+from flushscope.net.reach import REMOTE_RISK
 
 #: What the bar offers: a server to connect to, or the proxy that the user's own app connects to.
 Choice = TargetKind | Literal["proxy"]
@@ -152,6 +154,11 @@ class ConnectionBar(QWidget):
         self.upstream_edit.setPlaceholderText("ws://HOST:PORT or wss://host/tts/websocket")
         self.upstream_edit.setToolTip("The server the proxy forwards to")
         self.upstream_edit.setMinimumWidth(160)
+        self.remote_check = QCheckBox("Allow other machines", self)
+        self.remote_check.setToolTip(
+            f"Needed to listen on an address other machines can reach (0.0.0.0, a LAN address): "
+            f"{REMOTE_RISK}. Your key goes only on this machine's connections."
+        )
 
         self.version_label = QLabel("Version", self)
         self.version_edit = QLineEdit(DEFAULT_VERSION, self)
@@ -173,6 +180,7 @@ class ConnectionBar(QWidget):
         layout.addWidget(self.url_edit, 3)
         layout.addWidget(self.upstream_combo)
         layout.addWidget(self.upstream_edit, 2)
+        layout.addWidget(self.remote_check)
         layout.addWidget(QLabel("Key", self))
         layout.addWidget(self.key_edit, 1)
         layout.addWidget(self.version_label)
@@ -236,6 +244,13 @@ class ConnectionBar(QWidget):
         choice: str = self.upstream_combo.currentData()
         return self.upstream_edit.text().strip() if choice == "url" else choice
 
+    def allow_remote(self) -> bool:
+        """Whether the proxy may listen on an address other machines can reach."""
+        return self.remote_check.isChecked()
+
+    def set_allow_remote(self, allow: bool) -> None:
+        self.remote_check.setChecked(allow)
+
     def url(self) -> str:
         return self.url_edit.text().strip()
 
@@ -273,12 +288,20 @@ class ConnectionBar(QWidget):
             }[status.state]
         self.reason_label.set_full_text(text)
         busy = status.state in BUSY
-        for widget in (self.target_combo, self.key_edit, self.version_edit, self.upstream_combo):
+        for widget in (
+            self.target_combo,
+            self.key_edit,
+            self.version_edit,
+            self.upstream_combo,
+            self.remote_check,
+        ):
             widget.setEnabled(not busy)
         self._target_changed()
         if status.state is ConnectionState.LISTENING and status.url:
-            # Port 0 was typed: show the port the proxy took.
-            self.url_edit.setText(urlsplit(status.url).netloc)
+            # Port 0 was typed: show the port the proxy took, on the host typed (a wildcard stays one).
+            host = self.url().rpartition(":")[0]
+            port = urlsplit(status.url).port
+            self.url_edit.setText(f"{host}:{port}" if host else urlsplit(status.url).netloc)
 
     def show_error(self, message: str) -> None:
         """The reason of the last failure, next to the light (the light itself shows the state)."""
@@ -296,6 +319,7 @@ class ConnectionBar(QWidget):
         proxy = kind == "proxy"
         self._update_url_field(locked=locked)
         self.upstream_combo.setVisible(proxy)
+        self.remote_check.setVisible(proxy)
         self.upstream_edit.setVisible(proxy and self.upstream_combo.currentData() == "url")
         self.upstream_edit.setReadOnly(locked)
         # An app brings its own version; the proxy passes it on.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
@@ -15,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flushscope.net.proxy_hints import AppSetting, app_settings
+from flushscope.net.proxy_hints import AppSetting, app_settings, remote_note
 from flushscope.net.proxy_relay import ProxyConnection, ProxyState
 
 
@@ -59,10 +61,15 @@ class ProxyPanel(QWidget):
         self.connections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.connections.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.empty_label = QLabel("No app has connected yet.", self)
+        self.remote_label = QLabel(self)
+        self.remote_label.setWordWrap(True)
+        self.remote_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.remote_label.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 0)
         layout.setSpacing(4)
         layout.addWidget(title)
+        layout.addWidget(self.remote_label)
         layout.addLayout(self._grid)
         layout.addWidget(self.empty_label)
         layout.addWidget(self.connections)
@@ -70,9 +77,12 @@ class ProxyPanel(QWidget):
         self.connections.itemClicked.connect(self._picked)
         self.hide()
 
-    def show_proxy(self, url: str) -> None:
-        """The proxy listens at ``url``: show what to paste."""
-        settings = app_settings(url)
+    def show_proxy(self, url: str, remote_urls: Sequence[str] = ()) -> None:
+        """The proxy listens at ``url``: show what to paste. ``remote_urls``, the URLs other machines use,
+        add a warning (and the URL for them, when it is another)."""
+        settings = app_settings(url, remote_urls)
+        self.remote_label.setText(remote_note(remote_urls))
+        self.remote_label.setVisible(bool(remote_urls))
         while len(self._rows) < len(settings):
             self._add_row()
         for (label, field, button), setting in zip(self._rows, settings, strict=True):
