@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from audio_sink import ALSA_FILE_CONF
+from command_line import run_program
 
 pytestmark = pytest.mark.bundle
 
@@ -21,16 +22,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def run(*args: str | Path, env: dict[str, str] | None = None, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(a) for a in args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    return run_program(*args, cwd=cwd, env=env, timeout=1200)
 
 
 @pytest.fixture(scope="module")

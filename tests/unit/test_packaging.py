@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from command_line import run_program
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -26,20 +28,8 @@ def test_every_package_is_listed_in_pyproject() -> None:
 
 
 def _desktop(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            "bash",
-            str(ROOT / "packaging" / "build.sh"),
-            "desktop",
-            "--prefix",
-            str(tmp_path / "prefix"),
-            *args,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        check=False,
+    return run_program(
+        "bash", ROOT / "packaging" / "build.sh", "desktop", "--prefix", tmp_path / "prefix", *args
     )
 
 
@@ -69,7 +59,5 @@ def test_the_desktop_files_pass_desktop_file_validate(tmp_path: Path) -> None:
     assert _desktop(tmp_path, "--exec", "/opt/my apps/flushscope").returncode == 0
     installed = tmp_path / "prefix" / "share" / "applications" / "flushscope.desktop"
     for entry in (ROOT / "resources" / "flushscope.desktop", installed):
-        checked = subprocess.run(
-            ["desktop-file-validate", str(entry)], capture_output=True, text=True, timeout=60, check=False
-        )
+        checked = run_program("desktop-file-validate", entry)
         assert (checked.returncode, checked.stdout + checked.stderr) == (0, "")
