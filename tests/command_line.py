@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 
-def run_python(
-    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 120.0
+def run_program(
+    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 120.0
 ) -> subprocess.CompletedProcess[str]:
-    """``python ARGS`` with this interpreter, no standard input, its output captured as text."""
+    """The program ``ARGS``, with no standard input, its output captured as text."""
     return subprocess.run(
-        [sys.executable, *args],
+        [str(arg) for arg in args],
         cwd=cwd,
         env=None if env is None else dict(env),
         capture_output=True,
@@ -22,6 +22,13 @@ def run_python(
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+def run_python(
+    *args: str, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 120.0
+) -> subprocess.CompletedProcess[str]:
+    """``python ARGS`` with this interpreter, no standard input, its output captured as text."""
+    return run_program(sys.executable, *args, cwd=cwd, env=env, timeout=timeout)
 
 
 def run_flushscope(

@@ -38,17 +38,17 @@ def analysis(bridge: SessionBridge) -> Iterator[AnalysisModel]:
 
 
 def two_contexts(wire: Wire) -> None:
-    """Context a: "Hello there, my" then "friend. How are you?" run together, then three flushed segments
-    with audio, the second silent. Context b: one segment, still open."""
+    """Context a: "Hello there, my" then "friend. How are you?" run together in the service's buffer, then
+    three flushed segments with audio, the second silent. Context b: one segment, still open."""
     wire.connect()
-    wire.send("a", "Hello there, my")
+    wire.send("a", "Hello there, my", max_buffer_delay_ms=3000)
     wire.send("a", "friend. How are you? ")
     wire.flush("a")
     wire.send("a", "Then more words. ")
     wire.flush("a")
     wire.send("a", "And the end.")
     wire.flush("a")
-    wire.send("b", "Another voice.")
+    wire.send("b", "Another voice,", max_buffer_delay_ms=3000)
     wire.chunk("a", 1, tone(3))
     wire.chunk("a", 2, SILENCE)
     wire.words("a", 1, ["Hello", "world."])
@@ -136,7 +136,7 @@ def test_models_pass_the_model_tester_empty_filled_and_while_growing(
     analysis.refresh_now()
     assert model.rowCount() > 0
     qtmodeltester.check(model, force_py=True)
-    wire.send("b", "and more words here")  # after "Another voice.": no space
+    wire.send("b", "and more words here")  # after "Another voice,", buffered: no space
     wire.flush("b")
     wire.chunk("b", 2, tone(9))
     wire.chunk("a", 3, tone(11))
@@ -166,7 +166,7 @@ def test_lints_rows_follow_the_analysis_with_targeted_changes(wire: Wire, analys
     assert "What to do: End each transcript with a space" in model.index(0, LintsModel.MESSAGE).data(
         Qt.ItemDataRole.ToolTipRole
     )
-    assert "concatenates a context's inputs" in model.index(0, LintsModel.ID).data(
+    assert "appends every input to it verbatim" in model.index(0, LintsModel.ID).data(
         Qt.ItemDataRole.ToolTipRole
     )
     # Two more lints after the first: two rows inserted after it, nothing else touched.

@@ -128,7 +128,7 @@ def analysed(qtbot: QtBot) -> Iterator[tuple[TimelineView, Selection, Wire]]:
     """One context: "Hello there, my" and "friend. " run together; three segments, the second silent (so
     both its boundaries are outliers); then a context with one plain boundary."""
     wire = Wire()
-    wire.send("a", "Hello there, my")
+    wire.send("a", "Hello there, my", max_buffer_delay_ms=3000)
     wire.send("a", "friend, how are you? ")
     wire.flush("a")
     wire.send("a", "Then more words. ")

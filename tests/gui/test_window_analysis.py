@@ -43,11 +43,11 @@ def tone(step: int, samples: int = 4800) -> bytes:
 
 
 def analysed_wire(second: str = "Then more words. ") -> Wire:
-    """Context a: two inputs that run together, three segments, the second silent (two outlier
-    boundaries). Context b: two loud segments (one plain boundary)."""
+    """Context a: two inputs that run together in the service's buffer, three segments, the second silent
+    (two outlier boundaries). Context b: two loud segments (one plain boundary)."""
     wire = Wire()
     wire.connect()
-    wire.send("a", "Hello there, my")
+    wire.send("a", "Hello there, my", max_buffer_delay_ms=3000)
     wire.send("a", "friend, how are you? ")
     wire.flush("a")
     wire.send("a", second)
@@ -137,6 +137,8 @@ def test_the_live_session_is_analysed_when_its_tab_is_opened(
     QTest.mouseClick(window.connection_bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.CONNECTED, timeout=WAIT_MS)
     composer = window.composer
+    # The service buffers the text, so the two inputs meet in its buffer.
+    composer.settings_form.buffer_delay.setValue(3000)
     for text in ("Hello there, my", "friend, how are you?"):
         composer.text_edit.setPlainText(text)
         QTest.mouseClick(composer.send_button, Qt.MouseButton.LeftButton)

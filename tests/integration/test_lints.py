@@ -42,13 +42,13 @@ def assert_well_formed(lint: Lint, rig: Rig) -> None:
 # --- continuation-no-space -----------------------------------------------------------------------
 
 
-async def test_inputs_that_run_words_together_are_found_across_a_flush(rig_factory: Any) -> None:
+async def test_inputs_that_run_words_together_in_the_buffer_are_found(rig_factory: Any) -> None:
     rig = await rig_factory()
-    assert await rig.play("context a\nsend Hello\nflush\nsend world.\nflush\nend\n")
+    assert await rig.play("set max_buffer_delay_ms 3000\ncontext a\nsend Hello\nsend world.\nflush\nend\n")
     (lint,) = found(rig, LintId.CONTINUATION_NO_SPACE)
-    hello, _, world, _, _ = send_frames(rig)
+    hello, world, _, _ = send_frames(rig)
     assert lint.frames == (hello, world)
-    assert lint.flush_id == 2
+    assert lint.flush_id == 1
     assert "'Helloworld.'" in lint.message
     assert_well_formed(lint, rig)
 
@@ -56,18 +56,19 @@ async def test_inputs_that_run_words_together_are_found_across_a_flush(rig_facto
 @pytest.mark.parametrize(
     "script",
     [
-        'send "Hello "\nflush\nsend world.\nend',  # the space travels at the end
+        'send "Hello "\nsend world.\nend',  # the space travels at the end
         'send Hello\nsend " world."\nend',  # or at the start
         'send Hello\nsend ", world."\nend',  # punctuation attaches to the word before it
-        "send こんにちは。\nflush\nsend 元気ですか？\nend",  # written without spaces
-        "send The answer is 3.\nsend 14 roughly.\nend",  # a number cut at its point reads as one
+        "send こんにちは\nsend 元気ですか？\nend",  # written without spaces
+        "send It starts at 10:\nsend 30 sharp.\nend",  # a time cut at its colon reads as one
         'send "Hello there. "\nraw {"context_id":"x","transcript":" ","continue":false}\nend',
     ],
     ids=["trailing-space", "leading-space", "punctuation", "japanese", "number", "other-context"],
 )
 async def test_joins_that_read_right_are_not_flagged(rig_factory: Any, script: str) -> None:
     rig = await rig_factory()
-    await rig.play("context a id=x\n" + script + "\n")
+    # Buffered, so that each pair is joined and only the join itself decides.
+    await rig.play("set max_buffer_delay_ms 3000\ncontext a id=x\n" + script + "\n")
     assert found(rig, LintId.CONTINUATION_NO_SPACE) == []
 
 
@@ -340,7 +341,8 @@ async def test_a_clean_session_has_no_lints_and_a_capture_gives_the_same_ones(ri
     assert lint_session(rig.session) == []
     messy = await rig_factory()
     assert await messy.play(
-        "context a\nsend Hello\nflush\nflush\nsend world.\nflush\nend\ncontext b\nsend Hi.\n"
+        "set max_buffer_delay_ms 3000\ncontext a\nsend Hello\nsend world\nflush\nflush\nsend Bye now.\n"
+        "flush\nend\ncontext b\nsend Hi.\n"
     )
     live = lint_session(messy.session)
     assert {lint.id for lint in live} == {

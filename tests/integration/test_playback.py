@@ -453,6 +453,19 @@ def test_play_command_rejects_what_it_cannot_play(
     assert message in done.stderr
 
 
+@pytest.mark.skipif(has_sound_card(), reason="this machine has a sound card: PortAudio always lists it")
+def test_play_command_without_a_device_says_why_and_how_to_hear_it_elsewhere(
+    no_card: None, capture: tuple[Path, bytes, AudioFormat]
+) -> None:
+    path, _, _ = capture
+    done = run_play(str(path), "--context", "ctx-a", "--flush-id", "1")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        "flushscope: audio playback is unavailable: PortAudio finds no audio output device. "
+        f"To hear it elsewhere: flushscope export {path} --out DIR\n"
+    )
+
+
 def test_play_command_rejects_a_bad_capture(alsa_file: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not a capture\n")

@@ -38,8 +38,10 @@ class RecordedWire(Wire):
 def two_segments(
     wire: Wire, texts: tuple[str, str], flush_ids: tuple[int, int] = (1, 2), ctx: str = "a"
 ) -> None:
+    """Two flushed segments; a ``|`` in a text cuts it into inputs, which the service buffers (3000 ms)."""
     for text in texts:
-        wire.send(ctx, text)
+        for piece in text.split("|"):
+            wire.send(ctx, piece, max_buffer_delay_ms=3000)
         wire.flush(ctx)
     wire.end(ctx)
     for flush_id, word in zip(flush_ids, ("Hello", "world"), strict=True):
@@ -59,14 +61,14 @@ def capture(path: Path, texts: tuple[str, str], flush_ids: tuple[int, int] = (1,
 
 
 def test_report_json_lists_lints_and_boundaries(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    path = capture(tmp_path / "c.fscap.jsonl", ("Hello", "world."))
+    path = capture(tmp_path / "c.fscap.jsonl", ("Hello|there", "world."))
     assert cli.main(["report", str(path), "--json"]) == EXIT_OK
     data = json.loads(capsys.readouterr().out)
     ids = [lint["id"] for lint in data["lints"]]
     # In the order of their first frame (rules in their listed order on the same frame).
     assert ids == ["continuation-no-space", "short-segment", "short-segment"]
     join = data["lints"][0]
-    assert join["context_id"] == "a" and join["flush_id"] == 2 and join["frames"] == [1, 3]
+    assert join["context_id"] == "a" and join["flush_id"] == 1 and join["frames"] == [1, 2]
     assert {"message", "advice", "severity"} <= set(join)
     (boundary,) = data["boundaries"]
     assert (boundary["context_id"], boundary["from_flush_id"], boundary["to_flush_id"]) == ("a", 1, 2)
@@ -76,7 +78,7 @@ def test_report_json_lists_lints_and_boundaries(tmp_path: Path, capsys: pytest.C
 def test_report_text_prints_lints_after_the_anomalies(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = capture(tmp_path / "c.fscap.jsonl", ("Hello", "world."))
+    path = capture(tmp_path / "c.fscap.jsonl", ("Hello|there", "world."))
     assert cli.main(["report", str(path), "--no-lint", "short-segment"]) == EXIT_OK
     out = capsys.readouterr().out
     assert out.index("no anomalies") < out.index("1 lint (advice):") < out.index("[continuation-no-space]")
@@ -86,7 +88,7 @@ def test_report_text_prints_lints_after_the_anomalies(
 def test_strict_makes_lints_count_and_an_unknown_lint_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    messy = capture(tmp_path / "m.fscap.jsonl", ("Hello", "world."))
+    messy = capture(tmp_path / "m.fscap.jsonl", ("Hello|there", "world."))
     clean = capture(tmp_path / "c.fscap.jsonl", ("Hello there, friend. ", "How are you?"))
     assert cli.main(["report", str(messy), "--strict"]) == EXIT_FAILED
     assert cli.main(["report", str(clean), "--strict"]) == EXIT_OK

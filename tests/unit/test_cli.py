@@ -17,7 +17,13 @@ from command_line import run_python
 from flushscope import cli
 from flushscope.cli.emulator_switches import emulator_config
 from flushscope.cli.errors import UsageError, fail, print_error
-from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from flushscope.cli.exit_codes import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 from flushscope.cli.subcommand import Subcommand
 from flushscope.cli.window import WindowRequest
 from flushscope.core.frames import Direction, Frame
@@ -95,6 +101,14 @@ def test_every_subcommand_has_a_help_that_exits_0(command: str, capsys: pytest.C
     description = cli.subcommand(command).description
     if description is not None:
         assert " ".join(description.split()) in " ".join(out.split())
+
+
+@pytest.mark.parametrize("command", cli.COMMANDS)
+def test_every_option_of_a_subcommand_says_what_it_does(command: str) -> None:
+    parser = argparse.ArgumentParser()
+    cli.subcommand(command).add_arguments(parser)
+    silent = [a.option_strings[0] for a in parser._actions if a.option_strings and not a.help]
+    assert silent == []
 
 
 # --- the dispatcher -------------------------------------------------------------------------------
@@ -254,7 +268,25 @@ def test_the_emulator_switches_mean_the_same_to_every_command(monkeypatch: pytes
 
 
 def test_exit_codes_are_the_documented_ones() -> None:
-    assert (EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED) == (0, 1, 2, 130)
+    assert (EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_BROKEN_PIPE) == (0, 1, 2, 130, 141)
+
+
+@pytest.mark.parametrize("argv", [["report", "{capture}"], ["report", "{capture}", "--json"], ["--help"]])
+def test_output_to_a_closed_pipe_ends_quietly_as_unix_tools_do(tmp_path: Path, argv: list[str]) -> None:
+    capture = _capture(tmp_path / "c.fscap.jsonl")
+    args = [a.format(capture=capture) for a in argv]
+    command = subprocess.Popen(
+        [sys.executable, "-m", "flushscope", *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
+    assert command.stdout is not None
+    # Nobody reads: the first line written meets a pipe without a reader, as after "| head" has exited.
+    command.stdout.close()
+    _, err = command.communicate(timeout=120)
+    assert (command.returncode, err) == (EXIT_BROKEN_PIPE, b"")
 
 
 def test_the_error_printer_writes_one_prefixed_line_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:

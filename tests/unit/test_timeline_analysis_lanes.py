@@ -51,8 +51,8 @@ def test_since_first_send_shifts_each_lane_to_its_first_send() -> None:
 
 def test_the_analysis_marks_boundaries_and_advice_and_rebuilds_only_lanes_that_changed() -> None:
     wire = two_turns()
-    wire.send("c", "Hello there, my")
-    wire.send("c", "friend, how are you?")  # runs together: advice on lane c
+    wire.send("c", "Hello there, my", max_buffer_delay_ms=3000)
+    wire.send("c", "friend, how are you?")  # runs together in the buffer: advice on lane c
     session = wire.session
     cache = _LaneCache(session)
     cache.sync()

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from typing import Final
 
 from flushscope import __version__
-from flushscope.cli.errors import UsageError, fail
+from flushscope.cli.errors import UsageError, fail, output_closed
 from flushscope.cli.exit_codes import EXIT_OK
 from flushscope.cli.subcommand import Subcommand
 
@@ -49,8 +49,18 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[Subcommand] | Non
     """Run ``flushscope`` with ``argv`` (default: the process's arguments) and return the exit code.
 
     ``commands`` replaces the registered subcommands (for tests). A ``UsageError`` from a subcommand or
-    from the window's checks is printed and exits 2; argparse exits 2 on its own for a bad command line."""
-    args_list = list(sys.argv[1:] if argv is None else argv)
+    from the window's checks is printed and exits 2; argparse exits 2 on its own for a bad command line.
+    Output to a pipe whose reader went away ends the command quietly with ``EXIT_BROKEN_PIPE``."""
+    try:
+        result = _dispatch(list(sys.argv[1:] if argv is None else argv), commands)
+        # A closed pipe shows here, not in the interpreter's last flush (a traceback after the exit code).
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return output_closed()
+    return result
+
+
+def _dispatch(args_list: list[str], commands: Sequence[Subcommand] | None) -> int:
     names = COMMANDS if commands is None else tuple(command.name for command in commands)
     if args_list[:1] in (["-h"], ["--help"]):
         _print_help(build_parser(commands))

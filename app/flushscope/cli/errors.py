@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
-from flushscope.cli.exit_codes import EXIT_USAGE
+from flushscope.cli.exit_codes import EXIT_BROKEN_PIPE, EXIT_USAGE
 
 
 class UsageError(Exception):
@@ -20,3 +21,15 @@ def fail(message: str, code: int = EXIT_USAGE) -> int:
     """Print ``message`` as an error and return ``code``, for ``return fail(...)`` in a command."""
     print_error(message)
     return code
+
+
+def output_closed() -> int:
+    """Stop quietly once the reader of standard output has gone (``report | head``): what is still
+    buffered goes nowhere instead of raising again at exit. Returns ``EXIT_BROKEN_PIPE``."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a real file (tests capture it): nothing will flush to a closed pipe at exit
+    return EXIT_BROKEN_PIPE

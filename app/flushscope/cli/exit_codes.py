@@ -13,3 +13,6 @@ EXIT_FAILED: Final = 1
 EXIT_USAGE: Final = 2
 #: Stopped by Ctrl+C (128 + SIGINT, as shells report it).
 EXIT_INTERRUPTED: Final = 130
+#: Whoever read the output went away (``report | head``): stopped quietly, as a Unix tool stopped by SIGPIPE
+#: is reported by shells (128 + 13), so that ``set -o pipefail`` still tells a cut-off report apart.
+EXIT_BROKEN_PIPE: Final = 141

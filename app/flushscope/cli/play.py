@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 
 from flushscope.cli.errors import UsageError, fail, print_error
 from flushscope.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
@@ -100,6 +101,7 @@ def play_command(args: argparse.Namespace) -> int:
         return list_devices_command()
     if args.capture is None:
         return fail("play: give a capture file (or --list-devices)")
+    from flushscope.audio.output import availability
     from flushscope.cli.sessions import load_session
     from flushscope.core.store.capture import CaptureError
 
@@ -112,16 +114,18 @@ def play_command(args: argparse.Namespace) -> int:
     device = find_device(args.device)
     if segment is None and not ctx.total_bytes:
         return fail(f"context {ctx.context_id} has no audio")
+    usable, reason = availability(device)
+    if not usable:
+        # The audio is in the capture all the same: WAV files play anywhere.
+        return fail(
+            f"{reason}. To hear it elsewhere: flushscope export {shlex.quote(args.capture)} --out DIR"
+        )
     return _play(ctx, segment, device, args.start)
 
 
 def _play(ctx: Context, segment: Segment | None, device: int | None, start: float) -> int:
-    from flushscope.audio.output import availability
     from flushscope.audio.player import Player, PlayerState
 
-    usable, reason = availability(device)
-    if not usable:
-        return fail(reason)
     errors: list[str] = []
     player = Player(device=device)
     player.on_error = errors.append

@@ -20,7 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The script, the target and its credentials, the capture, and the emulator's switches."""
     parser.add_argument("script", help="the scenario file")
     add_target_arguments(parser)
-    parser.add_argument("--capture", help="capture file to write (default: a timestamped file here)")
+    parser.add_argument(
+        "--capture",
+        help="capture file to write once connected (default: a timestamped file here); it must not exist",
+    )
+    parser.add_argument("--force", action="store_true", help="replace the capture file if it exists")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for contexts to finish")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     add_emulator_switches(parser)
@@ -36,15 +40,22 @@ def run_command(args: argparse.Namespace) -> int:
     except ScenarioError as exc:
         return fail(str(exc))
     capture = Path(args.capture or datetime.now().strftime("flushscope-%Y%m%d-%H%M%S.fscap.jsonl"))
+    exists = f"{capture} already exists; choose another --capture, or add --force to replace it"
+    if capture.exists() and not args.force:
+        return fail(exists)
     target = target_from(args)
     from flushscope.net.runner import run_scenario
 
     try:
-        result = asyncio.run(run_scenario(scenario, capture, target, emulator_config(args), args.timeout))
+        result = asyncio.run(
+            run_scenario(scenario, capture, target, emulator_config(args), args.timeout, overwrite=args.force)
+        )
     except ClientError as exc:
         return fail(str(exc))
     except FileExistsError:
-        return fail(f"{capture} already exists; choose another --capture")
+        return fail(exists)
+    except OSError as exc:
+        return fail(f"cannot write the capture {capture}: {exc.strerror or exc}")
     print(f"capture: {capture}", file=sys.stderr)
     status = print_report(result.session, args.json)
     if not result.settled:
@@ -57,8 +68,10 @@ COMMAND = Subcommand(
     name="run",
     help="play a scenario script headless and record a capture",
     description="Play a scenario against the embedded emulator (default) or --url, wait until every "
-    "context is done, write the capture and print its report. Exit 0 on success, 1 when contexts "
-    "failed or anomalies were found, 2 for a bad script or a failed connection.",
+    "context is done, write the capture and print its report. The capture is written from the moment the "
+    "connection is open: a failed connection leaves no file. Exit 0 on success, 1 when contexts failed or "
+    "anomalies were found, 2 for a bad script, an existing capture (without --force) or a failed "
+    "connection.",
     add_arguments=add_arguments,
     run=run_command,
 )

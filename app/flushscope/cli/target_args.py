@@ -18,8 +18,20 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-key", help="API key (default: $CARTESIA_API_KEY); never written to the capture"
     )
-    parser.add_argument("--auth", choices=("x-api-key", "bearer", "query"), default="x-api-key")
-    parser.add_argument("--version-header", dest="api_version", help="Cartesia-Version to send")
+    parser.add_argument(
+        "--auth",
+        choices=("x-api-key", "bearer", "query"),
+        default="x-api-key",
+        help="where the API key travels: the X-API-Key header (default, as Pipecat and LiveKit send it), "
+        "Authorization: Bearer (the official SDKs) or the api_key query parameter (older clients, "
+        "browsers)",
+    )
+    parser.add_argument(
+        "--version-header",
+        dest="api_version",
+        metavar="VERSION",
+        help="the Cartesia-Version header to send (default: the one the current official Python SDK sends)",
+    )
 
 
 def target_from(args: argparse.Namespace) -> Target | None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from flushscope.core.inputs.text_buffer import DEFAULT_BUFFER_DELAY_MS
+
 #: The version the current official Python SDK sends; used when a client names none.
 DEFAULT_VERSION: Final = "2026-08-14"
 #: From this version on, error frames carry the structured fields and a request id.
@@ -92,5 +94,5 @@ class EmulatorConfig:
     #: The strict reading of the docs: end an open context this long after its last audio. None = never.
     context_expiry_s: float | None = None
     #: Used when the client sends no max_buffer_delay_ms.
-    default_buffer_delay_ms: int = 3000
+    default_buffer_delay_ms: int = DEFAULT_BUFFER_DELAY_MS
     faults: Faults = field(default_factory=Faults)

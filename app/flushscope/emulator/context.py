@@ -13,6 +13,8 @@ from typing import Any, Final, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from flushscope.core.inputs.text_buffer import TextBuffer, buffer_delay_s
+from flushscope.core.inputs.text_shape import has_words
 from flushscope.emulator import errors
 from flushscope.emulator.alignment import TimedToken
 from flushscope.emulator.config import CancelReply, EmulatorConfig
@@ -23,8 +25,6 @@ from flushscope.protocol.messages import GenerationRequest, encode_base64
 
 log = logging.getLogger("flushscope.emulator")
 
-#: Text ending in one of these is a whole sentence: the buffer releases it without waiting for its delay.
-_SENTENCE_END: Final = frozenset(".!?;:。！？…\n")
 _STATUS_PARTIAL: Final = 206
 #: Audio in the oversized-frame fault's chunk: its base64 alone is just over 1 MiB (a multiple of every
 #: sample width, so that the audio is still whole samples).
@@ -49,11 +49,6 @@ class Link(Protocol):
     def context_finished(self, run: ContextRun) -> None: ...
 
 
-def has_words(text: str) -> bool:
-    """False for empty, whitespace-only and punctuation-only text, which the service rejects as a first input."""
-    return any(ch.isalnum() for ch in text)
-
-
 class ContextRun:
     """Plays one context: takes its inputs in order and streams its frames through the connection."""
 
@@ -64,11 +59,7 @@ class ContextRun:
         self.format = fmt
         self.voice = voice_params(first)
         config = link.config
-        self.buffer_delay_s = (
-            first.max_buffer_delay_ms
-            if first.max_buffer_delay_ms is not None
-            else config.default_buffer_delay_ms
-        ) / 1000.0
+        self.buffer_delay_s = buffer_delay_s(first.max_buffer_delay_ms, config.default_buffer_delay_ms)
         self.flush_id = config.flush_id_base
         self.cancelled = False
         #: The last input (continue false) has arrived; the context may still be generating.
@@ -134,30 +125,36 @@ class ContextRun:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         config = self.link.config
-        buffer = ""
-        deadline: float | None = None  # when the buffered text must be spoken regardless
+        # Inputs join verbatim in the buffer; what it releases is spoken as one text (see TextBuffer).
+        buffer = TextBuffer(self.buffer_delay_s)
         last_audio = loop.time()
         while True:
-            timeout = None
-            if buffer and deadline is not None:
-                timeout = max(0.0, deadline - loop.time())
-            if config.context_expiry_s is not None and not buffer:
-                timeout = max(0.0, last_audio + config.context_expiry_s - loop.time())
-            try:
-                item = (
-                    await asyncio.wait_for(self._inputs.get(), timeout)
-                    if timeout is not None
-                    else (await self._inputs.get())
-                )
-            except TimeoutError:
-                if buffer:
-                    await self._speak(buffer, loop.time())
-                    buffer, deadline = "", None
-                    last_audio = loop.time()
-                    continue
-                self.outcome = "expired"
-                await self._send_done()
-                return
+            if self._inputs.empty():
+                timeout = None
+                if buffer.deadline is not None:
+                    timeout = max(0.0, buffer.deadline - loop.time())
+                elif config.context_expiry_s is not None:
+                    timeout = max(0.0, last_audio + config.context_expiry_s - loop.time())
+                try:
+                    item = await (
+                        asyncio.wait_for(self._inputs.get(), timeout)
+                        if timeout is not None
+                        else self._inputs.get()
+                    )
+                except TimeoutError:
+                    if not self._inputs.empty():
+                        continue  # an input came in time after all: its arrival decides
+                    if (due := buffer.deadline) is not None:
+                        # The buffer delay ran out: the waiting text is generated on its own.
+                        await self._speak(buffer.release(), due)
+                        last_audio = loop.time()
+                        continue
+                    self.outcome = "expired"
+                    await self._send_done()
+                    return
+            else:
+                # Queued while this context was speaking: the arrival time says what the buffer did.
+                item = self._inputs.get_nowait()
             if item is None:
                 break
             request, received = item
@@ -170,16 +167,10 @@ class ContextRun:
                 )
                 return
             self._has_text = True
-            if request.transcript:
-                if not buffer:
-                    deadline = loop.time() + self.buffer_delay_s
-                buffer += request.transcript
-            if self.buffer_delay_s <= 0 or request.flush or request.is_end:
-                ready, buffer = buffer, ""
-            else:
-                ready, buffer = split_sentences(buffer)
-            if not buffer:
-                deadline = None
+            if (due := buffer.deadline) is not None and received >= due:
+                # Its delay ran out before this input arrived, while an earlier one was being spoken.
+                await self._speak(buffer.release(), due)
+            ready = buffer.add(request.transcript, received, release_all=request.flush or request.is_end)
             if ready.strip():
                 await self._speak(ready, received)
                 last_audio = loop.time()
@@ -351,17 +342,6 @@ class _Cursor:
         while self._next < len(self._tokens) and self._tokens[self._next].start < seconds:
             self._next += 1
         return list(self._tokens[start : self._next])
-
-
-def split_sentences(text: str) -> tuple[str, str]:
-    """Split buffered text after its last sentence end: (ready to speak, still buffered)."""
-    for index in range(len(text) - 1, -1, -1):
-        if text[index] in _SENTENCE_END:
-            end = index + 1
-            while end < len(text) and text[end].isspace():
-                end += 1
-            return text[:end], text[end:]
-    return "", text
 
 
 def config_volume(generation_config: Mapping[str, Any] | None) -> float:

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import ssl
 import uuid
 from collections.abc import Callable
@@ -422,6 +423,12 @@ def _describe(exc: BaseException, url: str) -> ClientError:
         )
     if isinstance(exc, TimeoutError):
         return Unreachable(f"{url} did not answer within the time limit")
+    if isinstance(exc, socket.gaierror):
+        # The resolver's own text ("[Errno -2] Name or service not known") names neither the host nor the cause.
+        return Unreachable(f"cannot resolve host {urlsplit(url).hostname or url}: {_resolver_words(exc)}")
+    if isinstance(exc, UnicodeError):
+        # A host name the IDNA codec refuses (an empty label: "a..b", a label over 63 characters).
+        return ClientError(f"not a valid host name in {url}")
     if isinstance(exc, ConnectionRefusedError):
         # asyncio's own text ("Connect call failed (address)") repeats the address and hides the cause.
         return Unreachable(f"cannot reach {url}: connection refused (nothing listens there)")
@@ -430,3 +437,11 @@ def _describe(exc: BaseException, url: str) -> ClientError:
     if isinstance(exc, InvalidHandshake):
         return ClientError(f"the WebSocket handshake with {url} failed: {exc}")
     return ClientError(f"cannot connect to {url}: {exc}")
+
+
+def _resolver_words(exc: socket.gaierror) -> str:
+    if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)):
+        return "no such host"
+    if exc.errno == socket.EAI_AGAIN:
+        return "the name server did not answer (is the network up?)"
+    return str(exc.strerror or exc)

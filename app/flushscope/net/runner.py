@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flushscope.core.inputs.generation_settings import GenerationSettings
@@ -100,20 +101,27 @@ async def run_scenario(
     target: Target | None,
     emulator: EmulatorConfig | None = None,
     timeout: float = 60.0,
+    *,
+    overwrite: bool = False,
 ) -> RunResult:
-    """Connect (to an in-process emulator when ``target`` is None), play, wait, record everything."""
+    """Connect (to an in-process emulator when ``target`` is None), play, wait, record everything.
+
+    The capture file is created once the connection is open, with what was recorded until then: a run that
+    cannot connect leaves no file behind, and an existing file as it was. An existing capture is replaced
+    when ``overwrite``, else FileExistsError (nothing is sent)."""
     from flushscope.emulator.server import EmulatorServer
 
     server = None
     if target is None:
         server = await EmulatorServer(emulator or EmulatorConfig()).start()
         target = Target(server.url)
+    started = datetime.now(UTC)
     session = Session()
-    secrets = [target.api_key] if target.api_key else []
-    recorder = Recorder(session, CaptureWriter(capture, target.display_url, secrets=secrets))
+    recorder = Recorder(session)
     client = Client(recorder, target)
     try:
         await client.connect()
+        recorder.capture = _start_capture(capture, target, session, started, overwrite)
         await play_scenario(scenario, client)
         done = await wait_settled(session, client, timeout)
     finally:
@@ -123,3 +131,18 @@ async def run_scenario(
         recorder.close()
     session.finish()
     return RunResult(session, done, capture)
+
+
+def _start_capture(
+    path: Path, target: Target, session: Session, started: datetime, overwrite: bool
+) -> CaptureWriter:
+    """The capture file, created now, holding the frames recorded so far (the connection's opening)."""
+    secrets = [target.api_key] if target.api_key else []
+    writer = CaptureWriter(path, target.display_url, secrets=secrets, started=started, overwrite=overwrite)
+    try:
+        for frame in session.frames:
+            writer.write(frame)
+    except BaseException:
+        writer.close()
+        raise
+    return writer

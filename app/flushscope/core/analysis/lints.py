@@ -14,7 +14,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any, ClassVar, Final
 
 import numpy as np
@@ -22,6 +21,7 @@ import numpy as np
 from flushscope.core.analysis.lint_ids import LintId, LintIdError, parse_lint_ids
 from flushscope.core.analysis.sent_inputs import SentContext, SentInput, sent_contexts
 from flushscope.core.frames import Direction
+from flushscope.core.inputs.text_buffer import TextBuffer, buffer_delay_s
 from flushscope.core.inputs.text_shape import (
     ends_sentence,
     has_words,
@@ -122,34 +122,50 @@ def _quote(text: str, width: int = 40) -> str:
 
 
 def continuation_no_space(scope: LintScope) -> Iterator[Lint]:
-    """Two consecutive inputs of one context with text, where the first does not end in whitespace and the
-    next does not start with whitespace, so that the service, which concatenates a context's inputs
-    verbatim (flushes in between change nothing), runs two words together: "Hello" then "world." is read
-    "Helloworld.".
+    """Two inputs of one context that the service reads as one word.
 
-    Not flagged (see :func:`flushscope.core.inputs.text_shape.runs_together`): either side is whitespace (a
-    whitespace-only input, such as LiveKit's final " ", supplies the space); either character is of a script
-    written without spaces (Chinese, Japanese, Thai, ...); the next input starts with punctuation that
-    attaches to the word before it (",", ".", "'s"); the first ends in a hyphen, slash, apostrophe or opening
-    bracket; a number split at its separator ("3." then "14"). Empty inputs (flushes, the end) are skipped
-    over. A word split across inputs on purpose (LLM tokens without their leading space) is indistinguishable
-    from a missing space and is flagged; so are sentences sent without a trailing space (as Pipecat 1.14
-    sends them), which the documentation asks clients not to do."""
+    The service keeps a buffer of each context's text and appends every input to it verbatim; what it
+    generates from the buffer is spoken, and text arriving later starts a new piece. It generates
+    everything buffered at a manual flush or at the context's end; every input as it arrives when
+    max_buffer_delay_ms is 0; the buffered text up to its last sentence end (a full stop, question or
+    exclamation mark or ellipsis followed by whitespace or nothing, or a full-width 。！？); and whatever
+    is left once it has waited max_buffer_delay_ms (3000 ms when absent). So two inputs run together only
+    when the first was still waiting in the buffer when the second arrived: no flush between them,
+    buffering on (max_buffer_delay_ms absent or above 0), the first not ending a sentence, and the second
+    sent within the buffer delay of the oldest text still waiting. "Hello" then "world." is read
+    "Helloworld."; "Hello." then "World." is not, nor is "Hello", a flush, then "world.", nor any pair sent
+    with max_buffer_delay_ms 0 (as Pipecat sends its sentences, with no space after them).
+
+    Flagged: such a pair whose join puts no space between two words, timed by the send frames (the
+    buffer is :class:`~flushscope.core.inputs.text_buffer.TextBuffer`, which the emulator speaks by). A
+    word split across inputs on purpose (LLM tokens without their leading space) is indistinguishable from
+    a missing space and is flagged. Not flagged (see
+    :func:`flushscope.core.inputs.text_shape.runs_together`): either side is whitespace (a whitespace-only
+    input, such as LiveKit's final " ", supplies the space); either character is of a script written
+    without spaces (Chinese, Japanese, Thai, ...); the next input starts with punctuation that attaches to
+    the word before it (",", ".", "'s"); the first ends in a hyphen, slash, apostrophe or opening bracket;
+    a number split at its separator ("10:" then "30", "1," then "000")."""
     for ctx in scope.contexts:
-        texts = [i for i in ctx.inputs if i.transcript]
-        for before, after in pairwise(texts):
-            if runs_together(before.transcript, after.transcript):
+        buffer = TextBuffer(buffer_delay_s(ctx.inputs[0].request.max_buffer_delay_ms))
+        before: SentInput | None = None
+        for sent in ctx.inputs:
+            text = sent.transcript
+            buffer.expire(sent.t)
+            if before is not None and runs_together(buffer.waiting, text):
                 yield _lint(
                     LintId.CONTINUATION_NO_SPACE,
                     ctx,
-                    ctx.flush_id(after),
-                    (before.frame, after.frame),
-                    f"Inputs at frames {before.frame} and {after.frame} of context {ctx.context_id} meet with "
-                    "no space between them, and the service joins a context's inputs verbatim: it reads "
-                    f"{join_excerpt(before.transcript, after.transcript)!r}.",
-                    "End each transcript with a space (or start the next one with a space); a flush between "
-                    "them does not separate the words.",
+                    ctx.flush_id(sent),
+                    (before.frame, sent.frame),
+                    f"Inputs at frames {before.frame} and {sent.frame} of context {ctx.context_id} meet with "
+                    "no space between them while the first still waits in the service's buffer (no flush "
+                    "or sentence end between them, within max_buffer_delay_ms): it reads "
+                    f"{join_excerpt(buffer.waiting, text)!r}.",
+                    "End each transcript with a space (or start the next one with a space).",
                 )
+            if text:
+                before = sent
+            buffer.add(text, sent.t, release_all=sent.request.flush or sent.request.is_end)
 
 
 def _whole_sentence(before: str, text: str) -> bool:

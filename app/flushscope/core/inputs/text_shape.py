@@ -72,6 +72,26 @@ def ends_sentence(text: str) -> bool:
     return bool(body) and body[-1] in SENTENCE_END
 
 
+def sentence_cut(text: str, start: int = 0) -> int:
+    """Where ``text`` may be cut after its last sentence end that lies at or after ``start``: past the end,
+    the closing quotes and brackets after it and the whitespace after those; 0 when there is none.
+
+    A sentence end (:data:`SENTENCE_END`) counts when whitespace or the end of the text follows it, so that
+    ``3.14`` and ``e.g.x`` are not cut inside; the full-width ``。！？`` count wherever they stand."""
+    for index in range(len(text) - 1, start - 1, -1):
+        if text[index] not in SENTENCE_END:
+            continue
+        end = index + 1
+        while end < len(text) and text[end] in _CLOSERS:
+            end += 1
+        if end < len(text) and not text[end].isspace() and not unspaced(text[index]):
+            continue
+        while end < len(text) and text[end].isspace():
+            end += 1
+        return end
+    return 0
+
+
 def runs_together(before: str, after: str) -> bool:
     """Whether sending ``after`` right after ``before`` joins two words with no space between them.
 
