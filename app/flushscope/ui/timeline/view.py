@@ -59,6 +59,8 @@ class TimelineView(TimelineViewport):
 
     segmentContextMenuRequested = Signal(object, QPoint)
     """Right click over a segment (its chunk, marker or bracket): the segment and the global position."""
+    painted = Signal()
+    """A paint finished: what the timeline holds is on screen."""
 
     def __init__(self, bridge: SessionBridge, selection: Selection, parent: QWidget | None = None) -> None:
         super().__init__(bridge, selection, parent)
@@ -240,6 +242,7 @@ class TimelineView(TimelineViewport):
                 painter.drawText(geo.plot, Qt.AlignmentFlag.AlignCenter, self._empty_text())
         finally:
             painter.end()
+        self.painted.emit()
 
     def _empty_text(self) -> str:
         """What an empty timeline says: why there is no lane."""
