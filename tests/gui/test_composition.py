@@ -122,16 +122,28 @@ def test_every_controller_is_a_qobject_in_the_controllers_room() -> None:
         assert not issubclass(controller, QMainWindow)
 
 
-@pytest.mark.parametrize("controller", CONTROLLERS, ids=lambda cls: cls.__name__)
-def test_controllers_own_their_signals_named_one_way_each_with_its_docstring(controller: type) -> None:
-    # Declared on the class itself: PySide builds the meta-object from the signals of the class body.
-    signals = _own_signals(controller)
-    declared = {name for name, value in vars(controller).items() if isinstance(value, Signal)}
-    assert signals and set(signals) == declared, controller.__name__
-    docs = _signal_docstrings(controller)
-    assert set(docs) == declared
+def _talkers() -> list[type]:
+    """Every class of the package that declares signals of its own: controllers and views."""
+    return [cls for cls in _ui_classes() if issubclass(cls, QObject) and _own_signals(cls)]
+
+
+def test_controllers_own_signals_that_say_status_or_error() -> None:
+    for controller in CONTROLLERS:
+        signals = _own_signals(controller)
+        declared = {name for name, value in vars(controller).items() if isinstance(value, Signal)}
+        # Declared on the class itself: PySide builds the meta-object from the signals of the class body.
+        assert signals and set(signals) == declared, controller.__name__
+        if controller is not AnalysisModel:
+            assert "status" in signals or "error" in signals, controller.__name__
+
+
+@pytest.mark.parametrize("cls", _talkers(), ids=lambda cls: cls.__name__)
+def test_signals_are_named_one_way_each_with_its_docstring(cls: type) -> None:
+    signals = _own_signals(cls)
+    docs = _signal_docstrings(cls)
+    assert set(docs) == set(signals), cls.__name__
     for name, types in signals.items():
-        where = f"{controller.__name__}.{name}"
+        where = f"{cls.__name__}.{name}"
         assert docs[name], f"{where} has no docstring"
         assert CAMEL.fullmatch(name), f"{where} is not lowerCamelCase"
         if name in ("status", "error"):
@@ -141,8 +153,6 @@ def test_controllers_own_their_signals_named_one_way_each_with_its_docstring(con
         # Everything else names its thing: a state that changed is <thing>Changed, an event what happened.
         assert name != "changed", f"{where}: say what changed"
         assert not re.search(r"status|error|message|occurred", name, re.IGNORECASE), where
-    if controller is not AnalysisModel:
-        assert "status" in signals or "error" in signals, controller.__name__
 
 
 def test_nothing_in_the_window_imports_the_command_line() -> None:

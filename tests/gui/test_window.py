@@ -523,6 +523,14 @@ def test_save_live_capture_and_export_png(
     png = tmp_path / "timeline.png"
     assert window.exports.export_timeline(png)
     assert not QImage(str(png)).isNull()
+    # A picture of the whole run: counts up to date at once, taken after the timeline painted it.
+    window.show_whole_run()
+    frames = f"Frames: {len(window.live.session.frames):,}"
+    assert window.status.frames_label.text() == frames and window.tabs.tabText(0) == "Transcripts (1)"
+    paints: list[int] = []
+    window.timeline.painted.connect(lambda: paints.append(1))
+    run(qtbot, window, window.painted())
+    assert paints
     shot = tmp_path / "window.png"
     assert window.screenshot(shot)
     assert QImage(str(shot)).width() == window.width()

@@ -22,6 +22,11 @@ class Paced(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._fire)
 
+    @property
+    def pending(self) -> bool:
+        """Whether a run was requested and is not due yet."""
+        return self._timer.isActive()
+
     def request(self) -> None:
         """Ask for a run (merged with the other requests until it is due)."""
         if self._timer.isActive():

@@ -229,7 +229,7 @@ class MainWindow(QMainWindow):
         # Segment menus, and the state every action follows: taken again when one of its inputs changed.
         self.transcripts.segmentContextMenuRequested.connect(self._table_menu)
         self.timeline.segmentContextMenuRequested.connect(self._timeline_menu)
-        self.selection.changed.connect(self._update_actions)
+        self.selection.selectionChanged.connect(self._update_actions)
         self.composer.textChanged.connect(self._update_actions)
         self.composer.contextChanged.connect(self._update_actions)
         self.bridge.chunksAdded.connect(self._update_actions)  # audio for the selection, or any

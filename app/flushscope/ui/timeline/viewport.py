@@ -63,7 +63,7 @@ class TimelineViewport(QWidget):
         bridge.anomaliesAdded.connect(self._on_anomalies)
         bridge.ticked.connect(self._on_tick)
         bridge.sessionReplaced.connect(self._on_session_replaced)
-        selection.changed.connect(self._on_selection)
+        selection.selectionChanged.connect(self._on_selection)
 
     # --- public API ---------------------------------------------------------------------------------
 

@@ -94,7 +94,7 @@ class CollapsibleSection(QWidget):
 class SettingsForm(QFrame):
     """The generation settings of new contexts, checked by :class:`GenerationSettings`."""
 
-    changed = Signal()
+    settingsChanged = Signal()
     """A field changed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -148,12 +148,12 @@ class SettingsForm(QFrame):
 
         self.set_settings(defaults)
         for combo in (self.model, self.language, self.encoding, self.sample_rate):
-            combo.currentTextChanged.connect(self.changed)
-        self.voice.textChanged.connect(self.changed)
-        self.word_timestamps.toggled.connect(self.changed)
-        self.phoneme_timestamps.toggled.connect(self.changed)
-        self.buffer_delay.valueChanged.connect(self.changed)
-        self.speed.valueChanged.connect(self.changed)
+            combo.currentTextChanged.connect(self.settingsChanged)
+        self.voice.textChanged.connect(self.settingsChanged)
+        self.word_timestamps.toggled.connect(self.settingsChanged)
+        self.phoneme_timestamps.toggled.connect(self.settingsChanged)
+        self.buffer_delay.valueChanged.connect(self.settingsChanged)
+        self.speed.valueChanged.connect(self.settingsChanged)
 
     def set_settings(self, settings: GenerationSettings) -> None:
         self.model.setCurrentText(settings.model_id)
@@ -288,7 +288,7 @@ class Composer(QWidget):
         self.text_edit.textChanged.connect(self.textChanged)
         self.context_combo.activated.connect(self._context_activated)
         self.context_combo.currentIndexChanged.connect(self._context_changed)
-        self.settings_form.changed.connect(self._update_summary)
+        self.settings_form.settingsChanged.connect(self._update_summary)
         self._update_summary()
         self._update_picker()
 

@@ -105,8 +105,9 @@ class StatusBar(QStatusBar):
         self._progress = -1.0
         self._rate = 0.0
         self._changed: set[_Field] = set()
-        self._paced = Paced(REFRESH_MS, self)
-        self._paced.due.connect(self._refresh_changed)
+        #: When the fields that changed are set again.
+        self.paced = Paced(REFRESH_MS, self)
+        self.paced.due.connect(self._refresh_changed)
         bridge.framesAdded.connect(lambda _first, _last: self._mark(_Field.FRAMES, _Field.NOTICE))
         bridge.chunksAdded.connect(lambda: self._mark(_Field.RATE))
         bridge.anomaliesAdded.connect(lambda _first, _last: self._mark(_Field.ANOMALIES))
@@ -171,7 +172,7 @@ class StatusBar(QStatusBar):
 
     def _mark(self, *fields: _Field) -> None:
         self._changed.update(fields)
-        self._paced.request()
+        self.paced.request()
 
     def refresh(self) -> None:
         """Update every field now."""
