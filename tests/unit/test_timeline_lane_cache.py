@@ -27,6 +27,12 @@ def lane_arrays(lane: Lane) -> dict[str, list[float]]:
     }
 
 
+def test_marker_kinds_are_numbered_in_drawing_order() -> None:
+    # A kind's value is its place: the flat arrays of every kind hold it, painters index sprites by it.
+    assert [kind.value for kind in MarkerKind] == list(range(len(MarkerKind)))
+    assert list(MarkerKind)[-2:] == [MarkerKind.WARNING, MarkerKind.ERROR]  # drawn last, on top
+
+
 def kinds(cache: LaneCache, lane: Lane) -> list[MarkerKind]:
     return [MarkerKind(k) for k in cache.markers(lane).all_kinds.tolist()]
 
