@@ -75,7 +75,7 @@ async def grow(window: MainWindow, name: str, segments: int, per_tick: int) -> t
         runs[0] += 1
         longest[0] = max(longest[0], window.analysis.lints_cost_s + window.analysis.boundaries_cost_s)
 
-    window.analysis.changed.connect(ran)
+    window.analysis.resultsChanged.connect(ran)
     probe = LagProbe()
     probe.start()
     while feed.segments < segments:
@@ -83,7 +83,7 @@ async def grow(window: MainWindow, name: str, segments: int, per_tick: int) -> t
             feed.segment()
         await asyncio.sleep(0.010)
     lags = await probe.stop()
-    window.analysis.changed.disconnect(ran)
+    window.analysis.resultsChanged.disconnect(ran)
     return lags, runs[0], longest[0]
 
 

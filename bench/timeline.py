@@ -37,12 +37,12 @@ from flushscope.core.model.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT
 from flushscope.ui.timeline import TimelineView
-from flushscope.ui.timeline.blocks import _draw_blocks
-from flushscope.ui.timeline.layout import _Geometry, _rects
-from flushscope.ui.timeline.model.lanes import AxisMode, IntArray, _Lane
-from flushscope.ui.timeline.model.lod import _EXACT_PX, _Blocks, _columns
-from flushscope.ui.timeline.model.summary import _FIELDS, _Pyramid
-from flushscope.ui.timeline.theme import _Theme
+from flushscope.ui.timeline.blocks import draw_blocks
+from flushscope.ui.timeline.layout import Geometry, int_rects
+from flushscope.ui.timeline.model.lanes import AxisMode, IntArray, Lane
+from flushscope.ui.timeline.model.lod import EXACT_PX, Blocks, rounded_columns
+from flushscope.ui.timeline.model.summary import Pyramid
+from flushscope.ui.timeline.theme import Theme
 
 CONTEXTS = 20
 CHUNKS_PER_SEGMENT = 100
@@ -109,12 +109,12 @@ def build_session(chunks: int) -> Session:
 
 
 def _chunk_runs(
-    lanes: Sequence[_Lane], mode: AxisMode, v0: float, v1: float, left: int, width: int
+    lanes: Sequence[Lane], mode: AxisMode, v0: float, v1: float, left: int, width: int
 ) -> tuple[IntArray, IntArray, IntArray, IntArray] | None:
     """The level of detail before the summaries: per lane, one binary search of the pixel column edges in
     the chunk starts finds the last chunk starting in each column, which gives the column its colour and its
     reach; neighbouring columns of one segment merge into a run. A lane with fewer chunks in view than one per
-    ``_EXACT_PX`` pixels draws each chunk, as now."""
+    ``EXACT_PX`` pixels draws each chunk, as now."""
     right = left + width
     scale = width / (v1 - v0)
     offset = left + 0.5 - v0 * scale
@@ -131,17 +131,19 @@ def _chunk_runs(
         lo, hi = (0 if c_lo > 0 else max(0, int(below[0]) - 1)), int(below[-1])
         if hi <= lo or (hi == lo + 1 and ends[lo] < v0):
             continue
-        if (hi - lo) * _EXACT_PX <= width:
-            exact.append((slot, starts[lo:hi], ends[lo:hi], lane.seg.view[lo:hi] + lane.base()))
+        if (hi - lo) * EXACT_PX <= width:
+            exact.append((slot, starts[lo:hi], ends[lo:hi], lane.seg.values[lo:hi] + lane.base()))
         else:
             filled = np.flatnonzero(np.diff(below, prepend=0))
             last = below[filled] - 1
-            lod.append((slot, filled + c_lo, ends[last], lane.seg.view[last] + lane.base()))
+            lod.append((slot, filled + c_lo, ends[last], lane.seg.values[last] + lane.base()))
     parts: list[tuple[IntArray, IntArray, IntArray, IntArray]] = []
     if lod:
         slot_of = np.concatenate([np.full(len(p[1]), p[0], dtype=np.int64) for p in lod])
         col0 = np.concatenate([p[1] for p in lod]) + (left - 2)
-        col1 = np.maximum(_columns(np.concatenate([p[2] for p in lod]), scale, offset, left, right), col0 + 1)
+        col1 = np.maximum(
+            rounded_columns(np.concatenate([p[2] for p in lod]), scale, offset, left, right), col0 + 1
+        )
         key = np.concatenate([p[3] for p in lod])
         # Merge touching spans of one key into runs, lanes kept apart by a large shift.
         a, b = col0 + slot_of * (1 << 24), col1 + slot_of * (1 << 24)
@@ -156,8 +158,10 @@ def _chunk_runs(
         parts.append((lane_of, r0 - shift, r1 - shift, key[firsts]))
     if exact:
         slot_of = np.concatenate([np.full(len(p[1]), p[0], dtype=np.int64) for p in exact])
-        c0 = _columns(np.concatenate([p[1] for p in exact]), scale, offset, left, right)
-        c1 = np.maximum(_columns(np.concatenate([p[2] for p in exact]), scale, offset, left, right), c0 + 1)
+        c0 = rounded_columns(np.concatenate([p[1] for p in exact]), scale, offset, left, right)
+        c1 = np.maximum(
+            rounded_columns(np.concatenate([p[2] for p in exact]), scale, offset, left, right), c0 + 1
+        )
         parts.append((slot_of, c0, np.where(c1 - c0 >= 5, c1 - 1, c1), np.concatenate([p[3] for p in exact])))
     if not parts:
         return None
@@ -170,7 +174,7 @@ class ChunkLodTimeline(TimelineView):
     its own rectangle, one ``drawRects`` call per colour."""
 
     def _paint_blocks(
-        self, painter: QPainter, geo: _Geometry, theme: _Theme, lanes: range, grid: IntArray
+        self, painter: QPainter, geo: Geometry, theme: Theme, lanes: range, grid: IntArray
     ) -> IntArray:
         v0, v1 = self.visible_range()
         visible = [self._lanes[i] for i in lanes]
@@ -186,11 +190,11 @@ class ChunkLodTimeline(TimelineView):
         for ci in np.unique(colour).tolist():
             sel = colour == ci
             painter.setBrush(theme.blocks[ci])
-            painter.drawRects(_rects(x0[sel], top[sel], x1[sel] - x0[sel], h[sel]))
+            painter.drawRects(int_rects(x0[sel], top[sel], x1[sel] - x0[sel], h[sel]))
         # Labels and the legend's ids as the timeline does them (no rows of pixels to draw).
         none = np.zeros(0, dtype=np.int64)
-        blocks = _Blocks(none, none.reshape(0, 1), runs, runs)
-        return _draw_blocks(painter, geo, theme, lanes, visible, blocks, self._plate_cache, self.font(), grid)
+        blocks = Blocks(none, none.reshape(0, 1), runs, runs)
+        return draw_blocks(painter, geo, theme, lanes, visible, blocks, self._plate_cache, self.font(), grid)
 
 
 def time_paints(
@@ -216,7 +220,7 @@ def summary_upkeep(view: TimelineView, batch: int, rows: int) -> tuple[float, fl
     cache: microseconds per chunk, and per batch (a tick of the window)."""
     lanes = view._cache.lanes
     order = view.session.chunks.column("context")[:rows]
-    fresh = [_Pyramid() for _ in lanes]
+    fresh = [Pyramid() for _ in lanes]
     seen = np.zeros(len(lanes), dtype=np.int64)
     started = time.perf_counter()
     for first in range(0, len(order), batch):
@@ -224,7 +228,7 @@ def summary_upkeep(view: TimelineView, batch: int, rows: int) -> tuple[float, fl
         for i in np.flatnonzero(counts != seen).tolist():
             lane, n = lanes[i], int(counts[i])
             fresh[i].changed(max(0, int(seen[i]) - 1))
-            fresh[i].sync(lane.t.view[:n], lane.t_end.view[:n], lane.seg.view[:n])
+            fresh[i].sync(lane.t.values[:n], lane.t_end.values[:n], lane.seg.values[:n])
         seen = counts
     spent = (time.perf_counter() - started) * 1e6
     return spent / max(1, len(order)), spent / max(1, -(-len(order) // batch))
@@ -236,9 +240,9 @@ def summary_bytes(view: TimelineView) -> float:
     for lane in lanes:
         lane.summary(AxisMode.ARRIVAL)
         lane.summary(AxisMode.AUDIO)
-    chunks = sum(lane.t.size for lane in lanes)
-    count = sum(level.size for lane in lanes for p in (lane.arrival, lane.audio) for level in p.levels)
-    return count * _FIELDS * 8 / max(1, chunks)
+    chunks = sum(len(lane.t) for lane in lanes)
+    count = sum(len(level) for lane in lanes for p in (lane.arrival, lane.audio) for level in p.levels)
+    return count * 8 / max(1, chunks)
 
 
 def main() -> None:

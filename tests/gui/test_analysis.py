@@ -68,7 +68,7 @@ def test_the_live_session_is_analysed_as_not_over_and_a_capture_as_over(
 ) -> None:
     two_contexts(wire)
     analysis = AnalysisModel(bridge, bridge.session)
-    with qtbot.waitSignal(analysis.changed):
+    with qtbot.waitSignal(analysis.resultsChanged):
         pass  # analysed once the loop runs, not in the constructor
     assert analysis.current and not analysis.session_over
     assert analysis.lints == lint_session(wire.session, session_over=False)
@@ -80,10 +80,10 @@ def test_the_live_session_is_analysed_as_not_over_and_a_capture_as_over(
     # The same frames as a capture: the contexts never ended are over now, and say so.
     capture = Wire()
     two_contexts(capture)
-    with qtbot.waitSignal(analysis.changed):
+    with qtbot.waitSignal(analysis.resultsChanged):
         bridge.set_session(capture.session)
     assert analysis.lints == [] and analysis.boundaries == []  # nothing known until it has run
-    with qtbot.waitSignal(analysis.changed):
+    with qtbot.waitSignal(analysis.resultsChanged):
         pass
     assert analysis.session_over and analysis.current
     assert analysis.lints == lint_session(capture.session)
@@ -97,7 +97,7 @@ def test_ticks_do_not_run_the_analysis_before_its_interval(
     analysis.refresh_now()
     assert analysis.current and analysis.lints == []
     ran: list[int] = []
-    analysis.changed.connect(lambda: ran.append(1))
+    analysis.resultsChanged.connect(lambda: ran.append(1))
     two_contexts(wire)
     for _ in range(5):
         bridge.flush()
@@ -116,7 +116,7 @@ def test_a_short_interval_runs_the_analysis_after_ticks(
     analysis = AnalysisModel(bridge, bridge.session, interval_ms=0)
     qtbot.waitUntil(lambda: analysis.current)
     two_contexts(wire)
-    with qtbot.waitSignal(analysis.changed):
+    with qtbot.waitSignal(analysis.resultsChanged):
         bridge.flush()
     assert analysis.current and len(analysis.boundaries) == 2
     assert analysis.lints_cost_s > 0 and analysis.boundaries_cost_s > 0

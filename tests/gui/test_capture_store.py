@@ -217,14 +217,13 @@ def test_the_status_bar_says_when_the_session_is_kept_in_memory(qtbot: QtBot) ->
 
     session = Session()
     bridge = SessionBridge(session)
-    status = StatusBar(bridge)
+    status = StatusBar(bridge, lambda: session.duration)
     qtbot.addWidget(status)
     status.show()
     status.refresh()
     assert not status.notice_label.isVisible()
     # The live capture could not be created: said, with where the frames are.
-    status.recording_problem = lambda: "cannot record the capture /nowhere/x.fscap.jsonl: Permission denied"
-    status.refresh()
+    status.set_recording_problem("cannot record the capture /nowhere/x.fscap.jsonl: Permission denied")
     assert status.notice_label.isVisible()
     assert status.notice_label.toolTip() == (
         "cannot record the capture /nowhere/x.fscap.jsonl: Permission denied; the session is kept in memory"

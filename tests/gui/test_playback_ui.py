@@ -143,7 +143,7 @@ class Heard:
         self.playheads: list[tuple[Context, float] | None] = []
         self.window = window
         playback.stateChanged.connect(self.states.append)
-        playback.errorOccurred.connect(self.errors.append)
+        playback.error.connect(self.errors.append)
         # Connected after the window's own slots: these see what the views show at that moment.
         playback.positionChanged.connect(self._position)
 
@@ -377,8 +377,9 @@ def test_no_device_disables_play_with_the_reason(
     assert not play.isEnabled() and play.toolTip() == reason
     close_menu(menu)
 
-    window.device_menu.refresh()
-    texts = [a.text() for a in window.device_menu.actions() if not a.isSeparator()]
+    menu = window.action_set.device_menu
+    menu.aboutToShow.emit()  # as when it opens
+    texts = [a.text() for a in menu.actions() if not a.isSeparator()]
     assert texts == ["No output device found", reason]
     close(qtbot, window)
     playback.close()
@@ -404,18 +405,19 @@ def test_a_device_that_cannot_be_used_is_explained_and_the_default_brings_play_b
     assert "output device 99 cannot be used" in window.status.currentMessage()
 
     # The picker lists the devices, the default first; choosing it makes playback work again.
-    menu = window.device_menu
-    menu.refresh()
+    menu = window.action_set.device_menu
+    menu.aboutToShow.emit()  # as when it opens
     entries = [a for a in menu.actions() if not a.isSeparator()]
     assert entries[0].text() == "default (default)" and not entries[0].isChecked()
     assert "cannot be used" in entries[-1].text() and not entries[-1].isEnabled()
-    with qtbot.waitSignal(menu.deviceChosen):
+    assert entries[0] in window.action_set.devices.actions()
+    with qtbot.waitSignal(window.action_set.devices.triggered):
         entries[0].trigger()
     assert playback.device is None and playback.available
     assert window.status.currentMessage() == "Output device: default"
     assert cell.data(Qt.ItemDataRole.ToolTipRole).startswith("Play this segment's audio")
     assert not window.waveform.message() and not window.play_label.isVisible()
-    menu.refresh()
+    menu.aboutToShow.emit()
     assert menu.actions()[0].isChecked()
 
 

@@ -335,7 +335,7 @@ def test_selecting_a_transcript_row_selects_its_segment(
     panel = shown(qtbot, TranscriptsPanel(bridge, selection))
     second = wire.session.contexts[0].segments[1]
     index = panel.proxy.mapFromSource(panel.model.index(panel.model.row_for_segment(second), 0))
-    with qtbot.waitSignal(selection.changed):
+    with qtbot.waitSignal(selection.selectionChanged):
         click(qtbot, panel.view, index)
     assert selection.segment is second
     assert selection.context is second.context
@@ -349,7 +349,7 @@ def test_selection_made_elsewhere_is_shown_without_echo(
     panel = shown(qtbot, TranscriptsPanel(bridge, selection))
     panel.view.sortByColumn(TranscriptsModel.TEXT, Qt.SortOrder.DescendingOrder)
     changes: list[int] = []
-    selection.changed.connect(lambda: changes.append(1))
+    selection.selectionChanged.connect(lambda: changes.append(1))
     target = wire.session.contexts[1].segments[0]
     selection.select_segment(target)
     assert changes == [1]

@@ -93,7 +93,7 @@ def test_click_on_a_chunk_selects_its_segment(
     target = wire.session.contexts[1].segments[2]
     point = centre(view, rows_of(target)[1])
     assert view.segment_at(point) is target
-    with qtbot.waitSignal(selection.changed):
+    with qtbot.waitSignal(selection.selectionChanged):
         qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=point)
     assert selection.segment is target
     assert selection.context is target.context

@@ -102,7 +102,7 @@ def test_hit_tests_hover_and_clicks_follow_the_rows(qtbot: QtBot, setup: Setup) 
     assert view.segment_at(point) is target
     text = view.describe_at(point)
     assert text is not None and text.startswith("context #4 d · flush_id 2")
-    with qtbot.waitSignal(selection.changed):
+    with qtbot.waitSignal(selection.selectionChanged):
         qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=point)
     assert selection.segment is target
     # A click on the empty part of the first row selects its context: b, not a.

@@ -125,7 +125,9 @@ def test_send_flush_send_flush_end_agrees_everywhere(
     assert composer.current_context() is None
     assert not composer.flush_button.isEnabled()
     assert not composer.end_button.isEnabled()
-    qtbot.waitUntil(lambda: window.tabs.tabText(0) == "Transcripts (2)", timeout=WAIT_MS)  # refreshed at 4 Hz
+    qtbot.waitUntil(
+        lambda: window.tabs.tabText(0) == "Transcripts (2)", timeout=WAIT_MS
+    )  # paced: 4 Hz at most
 
     # Clicking a transcript row selects that segment everywhere.
     view = window.transcripts.view
@@ -175,16 +177,44 @@ def test_cancel_and_new_context(qtbot: QtBot, make_window: Callable[..., MainWin
     assert composer.current_context() == window.live.open_contexts()[-1]
 
 
-def test_keyboard_shortcut_sends(qtbot: QtBot, make_window: Callable[..., MainWindow]) -> None:
+def test_keyboard_shortcuts_send_flush_and_end(qtbot: QtBot, make_window: Callable[..., MainWindow]) -> None:
     window = make_window()
+    acts, composer = window.action_set, window.composer
+    # The composer's commands and their shortcuts, as the README lists them; Enter on the keypad too.
+    commands = (
+        acts.new_context,
+        acts.send,
+        acts.flush,
+        acts.send_flush,
+        acts.end_context,
+        acts.cancel_context,
+    )
+    assert [(a.text(), [k.toString() for k in a.shortcuts()]) for a in commands] == [
+        ("New context", ["Ctrl+N"]),
+        ("Send", ["Ctrl+Return", "Ctrl+Enter"]),
+        ("Flush", ["Ctrl+Shift+F"]),
+        ("Send + Flush", ["Ctrl+Shift+Return"]),
+        ("End context", ["Ctrl+E"]),
+        ("Cancel", ["Ctrl+Shift+X"]),
+    ]
     connect(qtbot, window)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=WAIT_MS)
-    type_text(window, "Shortcut.")
-    QTest.keyClick(window.composer.text_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: len(window.live.session.contexts) == 1, timeout=WAIT_MS)
-    assert window.live.session.contexts[0].segments[0].text == "Shortcut."
-    for button in (window.composer.send_button, window.composer.end_button):
+    type_text(window, "Shortcut. ")
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    QTest.keyClick(composer.text_edit, Qt.Key.Key_Return, ctrl)
+    session = window.live.session
+    qtbot.waitUntil(lambda: len(session.contexts) == 1, timeout=WAIT_MS)
+    assert session.contexts[0].segments[0].text == "Shortcut. "
+    type_text(window, "Keypad.")
+    QTest.keyClick(composer.text_edit, Qt.Key.Key_Enter, ctrl | Qt.KeyboardModifier.KeypadModifier)
+    qtbot.waitUntil(lambda: len(session.contexts[0].segments[0].transcripts) == 2, timeout=WAIT_MS)
+    QTest.keyClick(composer.text_edit, Qt.Key.Key_F, ctrl | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: session.contexts[0].flushes_sent == 1, timeout=WAIT_MS)
+    QTest.keyClick(composer.text_edit, Qt.Key.Key_E, ctrl)
+    qtbot.waitUntil(lambda: session.contexts[0].state is ContextState.DONE, timeout=WAIT_MS)
+    assert session.contexts[0].segments[0].text == "Shortcut. Keypad."
+    for button in (composer.send_button, composer.end_button):
         assert "(Ctrl+" in button.toolTip()
 
 
@@ -493,6 +523,14 @@ def test_save_live_capture_and_export_png(
     png = tmp_path / "timeline.png"
     assert window.exports.export_timeline(png)
     assert not QImage(str(png)).isNull()
+    # A picture of the whole run: counts up to date at once, taken after the timeline painted it.
+    window.show_whole_run()
+    frames = f"Frames: {len(window.live.session.frames):,}"
+    assert window.status.frames_label.text() == frames and window.tabs.tabText(0) == "Transcripts (1)"
+    paints: list[int] = []
+    window.timeline.painted.connect(lambda: paints.append(1))
+    run(qtbot, window, window.painted())
+    assert paints
     shot = tmp_path / "window.png"
     assert window.screenshot(shot)
     assert QImage(str(shot)).width() == window.width()

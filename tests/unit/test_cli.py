@@ -25,11 +25,24 @@ from flushscope.cli.exit_codes import (
     EXIT_USAGE,
 )
 from flushscope.cli.subcommand import Subcommand
-from flushscope.cli.window import WindowRequest
+from flushscope.cli.window import exit_code
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.store.capture import CaptureWriter
 from flushscope.emulator.config import CancelReply, Pacing
+from flushscope.net.client import DEFAULT_VERSION
+from flushscope.ui.options import (
+    Connect,
+    Ending,
+    OpenCapture,
+    ProxyUpstream,
+    RunProxy,
+    ScriptResult,
+    Theme,
+    UpstreamKind,
+    WindowOptions,
+    WindowOutcome,
+)
 from session_wire import Wire
 
 REPO = Path(__file__).resolve().parents[2]
@@ -161,44 +174,95 @@ def test_a_bad_command_line_exits_2_with_the_usage(capsys: pytest.CaptureFixture
 
 
 class _Window:
-    """Stands in for the window: records what it was asked to do."""
+    """Stands in for the window: records what it was asked to do, and ends its run with ``outcome``."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, result: int = 5) -> None:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, outcome: WindowOutcome | None = None) -> None:
         from flushscope.ui import launch
 
-        self.requests: list[WindowRequest] = []
-        self.result = result
-        monkeypatch.setattr(launch, "main", self)
+        self.requests: list[WindowOptions] = []
+        self.outcome = outcome or WindowOutcome()
+        monkeypatch.setattr(launch, "run_window", self)
 
-    def __call__(self, request: WindowRequest) -> int:
-        self.requests.append(request)
-        return self.result
+    def __call__(self, options: WindowOptions) -> WindowOutcome:
+        self.requests.append(options)
+        return self.outcome
 
 
 def test_anything_but_a_subcommand_goes_to_the_window_parsed_and_checked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.delenv("CARTESIA_API_KEY", raising=False)
     window = _Window(monkeypatch)
-    assert cli.main(["--no-connect", "--pace", "instant", "--chunk-ms", "20", "--cancel-reply", "done"]) == 5
-    assert cli.main(["some.fscap.jsonl", "--theme", "dark"]) == 5
-    first, second = window.requests
-    assert first.args.no_connect and first.args.capture is None and first.scenario is None
-    assert (first.config.pacing.chunk_ms, first.config.cancel_reply) == (20, CancelReply.DONE)
-    assert (second.args.capture, second.args.theme, second.args.no_connect) == (
-        "some.fscap.jsonl",
-        "dark",
-        False,
-    )
+    assert cli.main(["--no-connect", "--pace", "instant", "--chunk-ms", "20", "--cancel-reply", "done"]) == 0
+    assert cli.main(["some.fscap.jsonl", "--theme", "dark"]) == 0
+    assert cli.main(["--url", "ws://127.0.0.1:9/tts/websocket", "--api-key", "k", "-v"]) == 0
+    assert cli.main([]) == 0
+    first, second, third, fourth = window.requests
+    assert first.start is None and first.script is None and not first.exit_when_done
+    assert (first.emulator.pacing.chunk_ms, first.emulator.cancel_reply) == (20, CancelReply.DONE)
+    assert (second.start, second.theme) == (OpenCapture(Path("some.fscap.jsonl")), Theme.DARK)
+    assert third.start == Connect("custom", "ws://127.0.0.1:9/tts/websocket", "k", DEFAULT_VERSION)
+    assert third.verbosity == 1
+    assert fourth.start == Connect("emulator", None, None, DEFAULT_VERSION)
+
+
+def test_the_proxy_upstream_is_told_apart_before_the_window_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    window = _Window(monkeypatch)
+    for upstream in ("embedded", " cartesia ", "ws://127.0.0.1:9"):
+        assert cli.main(["--proxy", "--listen", "127.0.0.1:0", "--upstream", upstream]) == 0
+    starts = [options.start for options in window.requests]
+    assert starts == [
+        RunProxy("127.0.0.1:0", ProxyUpstream(UpstreamKind.EMBEDDED)),
+        RunProxy("127.0.0.1:0", ProxyUpstream(UpstreamKind.CARTESIA)),
+        RunProxy("127.0.0.1:0", ProxyUpstream(UpstreamKind.URL, "ws://127.0.0.1:9")),
+    ]
+    # As the live session and the connection bar name them.
+    assert [s.upstream.choice for s in starts if isinstance(s, RunProxy)] == [
+        "emulator",
+        "cartesia",
+        "ws://127.0.0.1:9",
+    ]
 
 
 def test_the_window_gets_its_script_loaded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    window = _Window(monkeypatch, result=EXIT_OK)
+    window = _Window(monkeypatch)
     script = tmp_path / "s.txt"
     script.write_text("context a\nsend Hello.\nflush\nend\n")
-    assert cli.main(["--script", str(script), "--exit-when-done"]) == EXIT_OK
-    (request,) = window.requests
-    assert request.scenario is not None and request.scenario.name == str(script)
-    assert len(request.scenario.contexts) == 1
+    png = tmp_path / "shot.png"
+    argv = ["--script", str(script), "--exit-when-done", "--screenshot", str(png), "--timeout", "9"]
+    assert cli.main(argv) == EXIT_OK
+    (options,) = window.requests
+    assert options.script is not None and options.script.name == str(script)
+    assert len(options.script.contexts) == 1
+    assert (options.screenshot, options.exit_when_done, options.script_timeout) == (png, True, 9.0)
+
+
+@pytest.mark.parametrize(
+    ("outcome", "code", "said"),
+    [
+        (WindowOutcome(script=ScriptResult("s.txt")), EXIT_OK, []),
+        (WindowOutcome().failed("cannot connect: refused"), EXIT_FAILED, ["cannot connect: refused"]),
+        (
+            WindowOutcome(script=ScriptResult("s.txt", "late"))
+            .failed("s.txt: late")
+            .failed("cannot write x"),
+            EXIT_FAILED,
+            ["s.txt: late", "cannot write x"],
+        ),
+        (WindowOutcome(Ending.UNUSABLE).failed("cannot write x"), EXIT_USAGE, ["cannot write x"]),
+    ],
+)
+def test_the_window_outcome_is_an_exit_code_and_its_messages(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    outcome: WindowOutcome,
+    code: int,
+    said: list[str],
+) -> None:
+    _Window(monkeypatch, outcome)
+    assert cli.main(["--no-connect"]) == code
+    assert capsys.readouterr().err.splitlines() == [f"flushscope: {message}" for message in said]
+    assert exit_code(outcome) == code
 
 
 @pytest.mark.parametrize(
@@ -256,7 +320,7 @@ def test_the_emulator_switches_mean_the_same_to_every_command(monkeypatch: pytes
     configs = [
         emulator_config(serve, serve.host, serve.port),
         emulator_config(run),
-        window.requests[0].config,
+        window.requests[0].emulator,
     ]
     assert [(c.flush_id_base, c.faults.reject_429, c.max_contexts, c.pacing) for c in configs] == [
         (0, True, 3, Pacing.instant())

@@ -7,8 +7,8 @@ import pytest
 
 from flushscope.core.analysis.boundaries import session_boundaries
 from flushscope.core.analysis.lints import lint_session
-from flushscope.ui.timeline.model.lane_cache import _LaneCache
-from flushscope.ui.timeline.model.lanes import _ADVICE, _BOUNDARY, _MARKER_KINDS, _OUTLIER, AxisMode
+from flushscope.ui.timeline.model.lane_cache import LaneCache
+from flushscope.ui.timeline.model.lanes import AxisMode, MarkerKind
 from session_wire import Wire
 
 SINCE = AxisMode.SINCE_SEND
@@ -25,7 +25,7 @@ def two_turns() -> Wire:
 
 def test_since_first_send_shifts_each_lane_to_its_first_send() -> None:
     wire = two_turns()
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     cache.sync()
     a, b = cache.lanes
     for lane in (a, b):
@@ -37,7 +37,7 @@ def test_since_first_send_shifts_each_lane_to_its_first_send() -> None:
     assert a.spans(SINCE)[0].tolist() == pytest.approx(b.spans(SINCE)[0].tolist())
     lo, hi = cache.data_bounds(SINCE)  # type: ignore[misc]
     # The last block reaches its chunk's duration past the context's last frame.
-    last = max(float(lane.t_end.view[-1]) - lane.origin for lane in (a, b))
+    last = max(float(lane.t_end.values[-1]) - lane.origin for lane in (a, b))
     assert last > wire.session.frames[b.context.frames[-1]].t - b.origin
     assert lo == 0.0 and hi == pytest.approx(last)
     segment = b.context.segments[1]
@@ -54,25 +54,25 @@ def test_the_analysis_marks_boundaries_and_advice_and_rebuilds_only_lanes_that_c
     wire.send("c", "Hello there, my", max_buffer_delay_ms=3000)
     wire.send("c", "friend, how are you?")  # runs together in the buffer: advice on lane c
     session = wire.session
-    cache = _LaneCache(session)
+    cache = LaneCache(session)
     cache.sync()
     a, b, c = cache.lanes
     lints = lint_session(session, session_over=False)
     boundaries = session_boundaries(session)
     cache.set_analysis(lints, boundaries)
     marks = cache.markers(a)
-    assert len(marks.times[_BOUNDARY]) == 1 and len(marks.times[_OUTLIER]) == 0
+    assert len(marks.times[MarkerKind.BOUNDARY]) == 1 and len(marks.times[MarkerKind.OUTLIER]) == 0
     boundary = boundaries[0]
     # At the first chunk of the segment after it; in audio mode at its own position.
-    assert marks.times[_BOUNDARY].tolist() == [session.frames[boundary.frames[1]].t]
-    assert marks.audio[_BOUNDARY].tolist() == pytest.approx([boundary.at_s])
-    assert marks.refs[_BOUNDARY] == [boundary]
+    assert marks.times[MarkerKind.BOUNDARY].tolist() == [session.frames[boundary.frames[1]].t]
+    assert marks.audio[MarkerKind.BOUNDARY].tolist() == pytest.approx([boundary.at_s])
+    assert marks.refs[MarkerKind.BOUNDARY] == [boundary]
     advice = cache.markers(c)
     on_c = [lint for lint in lints if lint.context_id == "c"]
     assert [lint.id.value for lint in on_c] == ["continuation-no-space"]
-    assert advice.refs[_ADVICE] == on_c
-    assert advice.times[_ADVICE].tolist() == [session.frames[on_c[0].frames[0]].t]
-    assert _MARKER_KINDS.index(_ADVICE) in cache.overlay().kind.tolist()
+    assert advice.refs[MarkerKind.ADVICE] == on_c
+    assert advice.times[MarkerKind.ADVICE].tolist() == [session.frames[on_c[0].frames[0]].t]
+    assert MarkerKind.ADVICE in cache.overlay().kind.tolist()
 
     # The same findings again: nothing rebuilt. One lane's findings gone: that lane alone.
     before = [cache.markers(lane) for lane in (a, b, c)]
@@ -81,4 +81,4 @@ def test_the_analysis_marks_boundaries_and_advice_and_rebuilds_only_lanes_that_c
     assert all(x is y for x, y in zip([cache.markers(lane) for lane in (a, b, c)], before, strict=True))
     cache.set_analysis([lint for lint in lints if lint.context_id != "c"], boundaries)
     assert cache.markers(a) is before[0] and cache.markers(b) is before[1]
-    assert cache.markers(c) is not before[2] and cache.markers(c).refs[_ADVICE] == []
+    assert cache.markers(c) is not before[2] and cache.markers(c).refs[MarkerKind.ADVICE] == []

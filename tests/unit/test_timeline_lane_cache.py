@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flushscope.core.model.session import Session
-from flushscope.ui.timeline.model.lane_cache import _LaneCache
-from flushscope.ui.timeline.model.lanes import _MARKER_KINDS, AxisMode, _Lane
+from flushscope.ui.timeline.model.lane_cache import LaneCache
+from flushscope.ui.timeline.model.lanes import AxisMode, Lane, MarkerKind
 from session_wire import Wire
 
 CHUNK_S = 0.1  # each of Wire's chunks holds 0.1 s of audio
@@ -20,15 +20,21 @@ CHUNK_S = 0.1  # each of Wire's chunks holds 0.1 s of audio
 ARRIVAL, AUDIO = AxisMode.ARRIVAL, AxisMode.AUDIO
 
 
-def lane_arrays(lane: _Lane) -> dict[str, list[float]]:
+def lane_arrays(lane: Lane) -> dict[str, list[float]]:
     return {
-        name: getattr(lane, name).view.tolist()
+        name: getattr(lane, name).values.tolist()
         for name in ("rows", "t", "t_end", "start", "a_end", "duration", "seg")
     }
 
 
-def kinds(cache: _LaneCache, lane: _Lane) -> list[str]:
-    return [_MARKER_KINDS[k] for k in cache.markers(lane).all_kinds.tolist()]
+def test_marker_kinds_are_numbered_in_drawing_order() -> None:
+    # A kind's value is its place: the flat arrays of every kind hold it, painters index sprites by it.
+    assert [kind.value for kind in MarkerKind] == list(range(len(MarkerKind)))
+    assert list(MarkerKind)[-2:] == [MarkerKind.WARNING, MarkerKind.ERROR]  # drawn last, on top
+
+
+def kinds(cache: LaneCache, lane: Lane) -> list[MarkerKind]:
+    return [MarkerKind(k) for k in cache.markers(lane).all_kinds.tolist()]
 
 
 # --- lanes and rows -----------------------------------------------------------------------------------
@@ -37,7 +43,7 @@ def kinds(cache: _LaneCache, lane: _Lane) -> list[str]:
 def test_one_lane_per_context_in_order_and_sync_says_when_lanes_were_added() -> None:
     wire = Wire()
     wire.connect()
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     assert cache.sync() is False
     assert cache.lanes == []
 
@@ -49,7 +55,7 @@ def test_one_lane_per_context_in_order_and_sync_says_when_lanes_were_added() -> 
     assert cache.sync() is False  # rows, no new lane
 
     assert [lane.context.context_id for lane in cache.lanes] == ["a", "b"]
-    assert [lane.t.size for lane in cache.lanes] == [1, 0]
+    assert [len(lane.t) for lane in cache.lanes] == [1, 0]
 
 
 def test_chunk_rows_land_in_their_lanes_with_their_columns() -> None:
@@ -62,40 +68,40 @@ def test_chunk_rows_land_in_their_lanes_with_their_columns() -> None:
         wire.chunk(ctx, 1)
     wire.flush_done("a", 1)
     wire.chunk("a", 2)
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     cache.sync()
 
     a, b = cache.lanes
     chunks = wire.session.chunks
-    assert a.rows.view.tolist() == [0, 2, 3, 5]
-    assert b.rows.view.tolist() == [1, 4]
-    assert cache.lane_of.view.tolist() == [0, 1, 0, 0, 1, 0]
-    assert cache.pos.view.tolist() == [0, 0, 1, 2, 1, 3]
-    assert a.t.view.tolist() == chunks.column("t")[[0, 2, 3, 5]].tolist()
-    assert a.start.view.tolist() == pytest.approx([0.0, 0.1, 0.2, 0.3])
-    assert a.a_end.view.tolist() == pytest.approx([0.1, 0.2, 0.3, 0.4])
-    assert a.duration.view.tolist() == pytest.approx([CHUNK_S] * 4)
-    assert a.seg.view.tolist() == [0, 0, 0, 1]
-    assert b.seg.view.tolist() == [0, 0]
+    assert a.rows.values.tolist() == [0, 2, 3, 5]
+    assert b.rows.values.tolist() == [1, 4]
+    assert cache.lane_of.values.tolist() == [0, 1, 0, 0, 1, 0]
+    assert cache.pos.values.tolist() == [0, 0, 1, 2, 1, 3]
+    assert a.t.values.tolist() == chunks.column("t")[[0, 2, 3, 5]].tolist()
+    assert a.start.values.tolist() == pytest.approx([0.0, 0.1, 0.2, 0.3])
+    assert a.a_end.values.tolist() == pytest.approx([0.1, 0.2, 0.3, 0.4])
+    assert a.duration.values.tolist() == pytest.approx([CHUNK_S] * 4)
+    assert a.seg.values.tolist() == [0, 0, 0, 1]
+    assert b.seg.values.tolist() == [0, 0]
 
 
 def test_a_block_ends_at_its_audio_or_at_the_next_chunk_whichever_is_first() -> None:
     wire = Wire()
     wire.connect()
     wire.send("a", "One. ")
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     wire.chunk("a", 1, dt=1.0)
     wire.chunk("a", 1, dt=0.05)  # sooner than the 0.1 s of audio before it
     cache.sync()
     lane = cache.lanes[0]
-    t = lane.t.view.tolist()
-    assert lane.t_end.view.tolist() == pytest.approx([t[0] + 0.05, t[1] + CHUNK_S])
+    t = lane.t.values.tolist()
+    assert lane.t_end.values.tolist() == pytest.approx([t[0] + 0.05, t[1] + CHUNK_S])
 
     # The last block is cut short only when the next chunk arrives, in a later sync.
     wire.chunk("a", 1, dt=0.02)
     cache.sync()
-    t = lane.t.view.tolist()
-    assert lane.t_end.view.tolist() == pytest.approx([t[0] + 0.05, t[1] + 0.02, t[2] + CHUNK_S])
+    t = lane.t.values.tolist()
+    assert lane.t_end.values.tolist() == pytest.approx([t[0] + 0.05, t[1] + 0.02, t[2] + CHUNK_S])
 
 
 @st.composite
@@ -126,7 +132,7 @@ def test_syncing_as_rows_arrive_gives_the_same_lanes_as_syncing_once(
 ) -> None:
     contexts, chunks, syncs = stream
     wire, session = session_with_contexts(contexts)
-    live = _LaneCache(session)
+    live = LaneCache(session)
     live.sync()
     heard = [0.0] * contexts
     t = wire.t
@@ -138,27 +144,27 @@ def test_syncing_as_rows_arrive_gives_the_same_lanes_as_syncing_once(
         heard[ctx] += duration
     live.sync()
 
-    once = _LaneCache(session)
+    once = LaneCache(session)
     once.sync()
 
     assert [lane_arrays(lane) for lane in live.lanes] == [lane_arrays(lane) for lane in once.lanes]
-    assert live.lane_of.view.tolist() == once.lane_of.view.tolist()
-    assert live.pos.view.tolist() == once.pos.view.tolist()
+    assert live.lane_of.values.tolist() == once.lane_of.values.tolist()
+    assert live.pos.values.tolist() == once.pos.values.tolist()
     for lane in live.lanes:
-        t_, t_end = lane.t.view, lane.t_end.view
+        t_, t_end = lane.t.values, lane.t_end.values
         assert np.all(t_end[:-1] <= t_[1:])  # blocks never overlap
         assert np.all(t_end >= t_)
-        assert np.all(t_end <= t_ + lane.duration.view + 1e-12)
+        assert np.all(t_end <= t_ + lane.duration.values + 1e-12)
     # Every row is found again through the maps.
     for row in range(session.chunks.size):
-        lane = live.lanes[int(live.lane_of.view[row])]
-        assert lane.rows.view[int(live.pos.view[row])] == row
+        lane = live.lanes[int(live.lane_of.values[row])]
+        assert lane.rows.values[int(live.pos.values[row])] == row
 
 
 # --- markers and their invalidation ------------------------------------------------------------------
 
 
-def two_contexts() -> tuple[Wire, _LaneCache]:
+def two_contexts() -> tuple[Wire, LaneCache]:
     wire = Wire()
     wire.connect()
     wire.send("a", "Hello. ")
@@ -166,7 +172,7 @@ def two_contexts() -> tuple[Wire, _LaneCache]:
     wire.send("b", "Hi. ")
     wire.chunk("a", 1)
     wire.chunk("b", 1)
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     cache.sync()
     return wire, cache
 
@@ -190,19 +196,24 @@ def test_context_changes_show_after_the_lane_is_invalidated() -> None:
     # sync() notices rows and anomalies; the owner invalidates a lane whose context changed otherwise.
     wire, cache = two_contexts()
     a = cache.lanes[0]
-    assert kinds(cache, a) == ["transcript", "flush"]
+    assert kinds(cache, a) == [MarkerKind.TRANSCRIPT, MarkerKind.FLUSH]
     wire.flush_done("a", 1)
     wire.end("a")
     wire.done("a")
     cache.sync()
-    assert kinds(cache, a) == ["transcript", "flush"]
+    assert kinds(cache, a) == [MarkerKind.TRANSCRIPT, MarkerKind.FLUSH]
 
     cache.invalidate(a)
 
-    assert kinds(cache, a) == ["transcript", "flush", "flush_done", "done"]
+    assert kinds(cache, a) == [
+        MarkerKind.TRANSCRIPT,
+        MarkerKind.FLUSH,
+        MarkerKind.FLUSH_DONE,
+        MarkerKind.DONE,
+    ]
     marks = cache.markers(a)
     assert marks.ongoing.tolist() == [False]
-    assert marks.end.tolist() == marks.times["flush_done"].tolist()
+    assert marks.end.tolist() == marks.times[MarkerKind.FLUSH_DONE].tolist()
 
 
 def test_warnings_and_errors_invalidate_their_lane_and_show_as_markers() -> None:
@@ -211,7 +222,7 @@ def test_warnings_and_errors_invalidate_their_lane_and_show_as_markers() -> None
     wire.chunk("b", None)  # information only: some servers leave flush_id off
     cache.sync()
     assert [x.severity.value for x in wire.session.anomalies] == ["info"]
-    assert kinds(cache, b) == ["transcript"]
+    assert kinds(cache, b) == [MarkerKind.TRANSCRIPT]
     marks_a, marks_b = cache.markers(a), cache.markers(b)
 
     unrequested = wire.flush_done("b", 1)  # b never flushed: a warning
@@ -220,16 +231,16 @@ def test_warnings_and_errors_invalidate_their_lane_and_show_as_markers() -> None
 
     assert cache.markers(a) is not marks_a
     assert cache.markers(b) is not marks_b
-    assert "error" in kinds(cache, a)
-    assert cache.markers(a).times["error"].tolist() == [error.t]
-    assert cache.markers(b).times["warning"].tolist() == [unrequested.t]
+    assert MarkerKind.ERROR in kinds(cache, a)
+    assert cache.markers(a).times[MarkerKind.ERROR].tolist() == [error.t]
+    assert cache.markers(b).times[MarkerKind.WARNING].tolist() == [unrequested.t]
 
 
 def test_markers_place_each_event_in_time_and_in_the_audio() -> None:
     wire = Wire()
     wire.connect()
     wire.turn("a", ["One. ", "Two. "], chunks=2)
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     cache.sync()
     lane = cache.lanes[0]
     segments = wire.session.contexts[0].segments
@@ -238,19 +249,19 @@ def test_markers_place_each_event_in_time_and_in_the_audio() -> None:
 
     marks = cache.markers(lane)
 
-    assert marks.times["transcript"].tolist() == [t.t for s in segments for t in s.transcripts]
-    assert marks.times["flush"].tolist() == [s.flush_t for s in segments]
-    assert marks.times["flush_done"].tolist() == [s.flush_done_t for s in segments]
-    assert marks.times["done"].tolist() == [wire.session.contexts[0].done_t]
+    assert marks.times[MarkerKind.TRANSCRIPT].tolist() == [t.t for s in segments for t in s.transcripts]
+    assert marks.times[MarkerKind.FLUSH].tolist() == [s.flush_t for s in segments]
+    assert marks.times[MarkerKind.FLUSH_DONE].tolist() == [s.flush_done_t for s in segments]
+    assert marks.times[MarkerKind.DONE].tolist() == [wire.session.contexts[0].done_t]
     assert marks.all_times.tolist() == sorted(marks.all_times.tolist())
 
     # In audio: inputs sent before any audio sit at 0; each flush_done at the end of its segment's audio.
-    def audio_of(kind: str) -> list[float]:
-        return marks.all_audio[marks.all_kinds == _MARKER_KINDS.index(kind)].tolist()
+    def audio_of(kind: MarkerKind) -> list[float]:
+        return marks.all_audio[marks.all_kinds == kind].tolist()
 
-    assert audio_of("transcript") == [0.0, 0.0]
-    assert audio_of("flush_done") == pytest.approx([0.2, 0.4])
-    assert audio_of("done") == pytest.approx([0.4])
+    assert audio_of(MarkerKind.TRANSCRIPT) == [0.0, 0.0]
+    assert audio_of(MarkerKind.FLUSH_DONE) == pytest.approx([0.2, 0.4])
+    assert audio_of(MarkerKind.DONE) == pytest.approx([0.4])
     # One bracket per segment, from text ready through first audio to flush_done.
     assert marks.ordinal.tolist() == [0, 1]
     assert marks.ready.tolist() == [s.text_ready_t for s in segments]
@@ -266,7 +277,7 @@ def test_a_segment_still_waiting_grows_to_now() -> None:
     wire.send("a", "Hello. ")
     wire.flush("a")
     wire.chunk("a", 1)
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     cache.sync()
 
     marks = cache.markers(cache.lanes[0])
@@ -281,7 +292,7 @@ def test_the_overlay_holds_every_lanes_markers_with_flush_ids_from_each_base() -
     wire.connect()
     wire.turn("a", ["One. ", "Two. "], chunks=1)
     wire.turn("b", ["Three. "], chunks=1, base=0)  # an older server numbering from 0
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     cache.sync()
 
     overlay = cache.overlay()
@@ -294,7 +305,7 @@ def test_the_overlay_holds_every_lanes_markers_with_flush_ids_from_each_base() -
 
 
 def test_an_empty_session_has_an_empty_overlay_and_no_bounds() -> None:
-    cache = _LaneCache(Session())
+    cache = LaneCache(Session())
     cache.sync()
 
     assert len(cache.overlay().t) == 0 and len(cache.overlay().b_fid) == 0
@@ -314,14 +325,14 @@ def test_data_bounds_span_every_lane() -> None:
     for _ in range(3):
         wire.chunk("b", 1)
     wire.send("c", "Nothing back yet. ")
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     cache.sync()
     b = cache.lanes[1]
 
     first_t = wire.session.contexts[0].first_t
     assert cache.data_bounds(ARRIVAL) == (
         first_t,
-        pytest.approx(max(wire.session.duration, b.t_end.view[-1])),
+        pytest.approx(max(wire.session.duration, b.t_end.values[-1])),
     )
     assert cache.data_bounds(AUDIO) == (0.0, pytest.approx(3 * CHUNK_S))
 
@@ -336,12 +347,12 @@ def test_segment_extent_with_and_without_audio() -> None:
     wire.flush_done("a", 1)
     wire.send("a", "Two. ")
     wire.flush("a")
-    cache = _LaneCache(wire.session)
+    cache = LaneCache(wire.session)
     cache.sync()
     lane = cache.lanes[0]
     first, second = wire.session.contexts[0].segments[:2]
 
-    assert cache.segment_extent(first, ARRIVAL) == (lane.t.view[0], lane.t_end.view[1])
+    assert cache.segment_extent(first, ARRIVAL) == (lane.t.values[0], lane.t_end.values[1])
     assert cache.segment_extent(first, AUDIO) == (0.0, pytest.approx(2 * CHUNK_S))
     # No audio yet: from its text to its flush, and in audio at the end of what came before.
     assert second.text_ready_t is not None and second.flush_t is not None

@@ -10,13 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flushscope.core.growable import GrowableArray
 from flushscope.core.model.records import Context
-from flushscope.ui.timeline.model.lanes import AxisMode, _Grow, _Lane
+from flushscope.ui.timeline.model.lanes import AxisMode, Lane
 
 
-def lane_with(t: list[float], duration: list[float], *, base: int | None = None) -> _Lane:
+def lane_with(t: list[float], duration: list[float], *, base: int | None = None) -> Lane:
     """A lane whose chunks arrive at ``t`` and follow one another in the context's audio."""
-    lane = _Lane(Context(1, 1, "ctx", 0.0, base=base))
+    lane = Lane(Context(1, 1, "ctx", 0.0, base=base))
     d = np.asarray(duration, dtype=np.float64)
     a_end = np.cumsum(d)
     lane.t.extend(np.asarray(t, dtype=np.float64))
@@ -28,66 +29,47 @@ def lane_with(t: list[float], duration: list[float], *, base: int | None = None)
     return lane
 
 
-# --- _Grow --------------------------------------------------------------------------------------------
-
-
-def test_a_new_column_is_empty_with_room_for_64() -> None:
-    grow = _Grow(np.float64)
-
-    assert grow.size == 0
-    assert grow.view.shape == (0,)
-    assert grow.view.dtype == np.float64
-    assert len(grow.data) == 64
-
-
-def test_extend_doubles_the_room_or_takes_what_one_batch_needs() -> None:
-    grow = _Grow(np.int64)
-    grow.extend(np.arange(60))
-    assert len(grow.data) == 64
-
-    grow.extend(np.arange(60, 70))
-    assert len(grow.data) == 128
-    grow.extend(np.arange(70, 1000))
-    assert len(grow.data) == 1000  # more than twice the room: exactly what is needed
-
-    assert grow.view.tolist() == list(range(1000))
+# --- the columns: GrowableArray as the lanes use it ------------------------------------------------
 
 
 @given(st.lists(st.lists(st.integers(-(2**40), 2**40), max_size=150), max_size=30))
 def test_extends_keep_everything_in_order(batches: list[list[int]]) -> None:
-    grow = _Grow(np.int64)
+    column = GrowableArray(np.int64)
     for batch in batches:
-        grow.extend(np.asarray(batch, dtype=np.int64))
+        column.extend(np.asarray(batch, dtype=np.int64))
 
     expected = [value for batch in batches for value in batch]
-    assert grow.view.tolist() == expected
-    assert grow.size == len(expected) <= len(grow.data)
+    assert column.values.tolist() == expected
+    assert len(column) == len(expected)
 
 
-def test_resize_keeps_the_values_and_makes_room() -> None:
-    grow = _Grow(np.float64)
-    grow.extend(np.array([1.0, 2.0, 3.0]))
+def test_resize_keeps_the_values_grows_with_zeros_and_cuts() -> None:
+    column = GrowableArray(np.float64)
+    column.extend(np.array([1.0, 2.0, 3.0]))
 
-    grow.resize(200)
-    assert grow.size == 200
-    assert len(grow.data) >= 200
-    assert grow.view[:3].tolist() == [1.0, 2.0, 3.0]
+    column.resize(200)
+    assert len(column) == 200
+    assert column.values[:3].tolist() == [1.0, 2.0, 3.0]
+    assert not column.values[3:].any()
 
-    grow.resize(2)
-    grow.extend(np.array([9.0]))
-    assert grow.view.tolist() == [1.0, 2.0, 9.0]
-
-
-def test_the_view_is_the_data_not_a_copy() -> None:
-    grow = _Grow(np.float64)
-    grow.extend(np.array([1.0, 2.0]))
-
-    grow.view[1] = 5.0
-
-    assert grow.data[1] == 5.0
+    column.resize(2)
+    column.extend(np.array([9.0]))
+    assert column.values.tolist() == [1.0, 2.0, 9.0]
+    # Cut, then grown again within its room: what was cut does not come back.
+    column.resize(5)
+    assert column.values.tolist() == [1.0, 2.0, 9.0, 0.0, 0.0]
 
 
-# --- _Lane --------------------------------------------------------------------------------------------
+def test_the_values_are_the_data_not_a_copy() -> None:
+    column = GrowableArray(np.float64)
+    column.extend(np.array([1.0, 2.0]))
+
+    column.values[1] = 5.0
+
+    assert column[1] == 5.0
+
+
+# --- Lane --------------------------------------------------------------------------------------------
 
 
 def test_spans_follow_the_axis_mode() -> None:
@@ -141,7 +123,7 @@ def test_audio_at_grows_with_time_from_nothing_to_everything(
     heard = lane.audio_at(ordered)
 
     assert np.all(np.diff(heard) >= 0)
-    assert np.all((heard >= 0.0) & (heard <= lane.a_end.view[-1]))
+    assert np.all((heard >= 0.0) & (heard <= lane.a_end.values[-1]))
     # Exactly the audio of the chunks that arrived before each time.
     for when, amount in zip(ordered.tolist(), heard.tolist(), strict=True):
         assert amount == pytest.approx(sum(d for ti, d in zip(t, durations, strict=False) if ti < when))

@@ -15,8 +15,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from flushscope.core.model.records import Context
-from flushscope.ui.timeline.model.lanes import AxisMode, IntArray, _Lane
-from flushscope.ui.timeline.model.lod import _EXACT_PX, _MARGIN, _block_runs, _pixel_columns
+from flushscope.ui.timeline.model.lanes import AxisMode, IntArray, Lane
+from flushscope.ui.timeline.model.lod import EXACT_PX, MARGIN, block_runs, pixel_columns
 from timeline_paint import assert_faithful, held
 
 ARRIVAL = AxisMode.ARRIVAL
@@ -31,9 +31,9 @@ def make_lane(
     *,
     base: int | None = None,
     audio_shift: float = 0.0,
-) -> _Lane:
+) -> Lane:
     """A lane holding the given blocks; in audio mode they sit ``audio_shift`` seconds later."""
-    lane = _Lane(Context(1, 1, "ctx", 0.0, base=base))
+    lane = Lane(Context(1, 1, "ctx", 0.0, base=base))
     s = np.asarray(starts, dtype=np.float64)
     e = np.asarray(ends, dtype=np.float64)
     lane.rows.extend(np.arange(len(s), dtype=np.int64))
@@ -47,10 +47,10 @@ def make_lane(
 
 
 def runs(
-    lanes: Sequence[_Lane], v0: float, v1: float, left: int, width: int, mode: AxisMode = ARRIVAL
+    lanes: Sequence[Lane], v0: float, v1: float, left: int, width: int, mode: AxisMode = ARRIVAL
 ) -> Runs:
     """(slot, x0, x1, flush_id) of every stretch of one flush_id, in the order given."""
-    result = _block_runs(lanes, mode, v0, v1, left, width, COLOURS)
+    result = block_runs(lanes, mode, v0, v1, left, width, COLOURS)
     if result is None:
         return []
     slot, x0, x1, fid = result.runs
@@ -71,11 +71,11 @@ def columns(values: Sequence[float] | np.ndarray, v0: float, v1: float, left: in
 def test_nothing_in_view_draws_nothing() -> None:
     one = make_lane([2.0, 3.0], [2.5, 3.5], [0, 0])
 
-    assert _block_runs([], ARRIVAL, 0.0, 10.0, 10, 100, COLOURS) is None
-    assert _block_runs([make_lane([], [], [])], ARRIVAL, 0.0, 10.0, 10, 100, COLOURS) is None
-    assert _block_runs([one], ARRIVAL, 4.0, 10.0, 10, 100, COLOURS) is None  # all of it left of the view
-    assert _block_runs([one], ARRIVAL, -5.0, 1.0, 10, 100, COLOURS) is None  # all of it right of the view
-    assert _block_runs([one], ARRIVAL, 3.5, 10.0, 10, 100, COLOURS) is not None  # its last pixel is in view
+    assert block_runs([], ARRIVAL, 0.0, 10.0, 10, 100, COLOURS) is None
+    assert block_runs([make_lane([], [], [])], ARRIVAL, 0.0, 10.0, 10, 100, COLOURS) is None
+    assert block_runs([one], ARRIVAL, 4.0, 10.0, 10, 100, COLOURS) is None  # all of it left of the view
+    assert block_runs([one], ARRIVAL, -5.0, 1.0, 10, 100, COLOURS) is None  # all of it right of the view
+    assert block_runs([one], ARRIVAL, 3.5, 10.0, 10, 100, COLOURS) is not None  # its last pixel is in view
 
 
 def test_one_chunk_is_drawn_exactly_with_a_seam() -> None:
@@ -117,7 +117,7 @@ def test_gaps_wider_than_a_pixel_stay_gaps() -> None:
     assert runs([lane], 0.0, 10.0, 0, 100) == [(0, 0, 11, 1), (0, 50, 61, 1)]
 
 
-@pytest.mark.parametrize(("width", "exact"), [(10 * _EXACT_PX, True), (10 * _EXACT_PX - 1, False)])
+@pytest.mark.parametrize(("width", "exact"), [(10 * EXACT_PX, True), (10 * EXACT_PX - 1, False)])
 def test_zooming_in_far_enough_draws_every_chunk(width: int, exact: bool) -> None:
     starts = np.arange(10) * 0.1
     lane = make_lane(starts, starts + 0.1, np.zeros(10, dtype=int))
@@ -215,7 +215,7 @@ def test_runs_show_every_visible_chunk_and_nothing_else(case: Case) -> None:
     # Within rounding error of a column boundary, the column search and the column arithmetic may
     # disagree by a pixel; that is not what this test is about.
     assume(pixel_offsets(np.concatenate([starts, ends]), v0, v1, left, width).min() > 1e-6)
-    fids = lane.seg.view + 1
+    fids = lane.seg.values + 1
     visible = (starts < v1) & (ends >= v0)
 
     got = runs([lane], v0, v1, left, width)
@@ -233,16 +233,16 @@ def test_runs_show_every_visible_chunk_and_nothing_else(case: Case) -> None:
     edges = v0 + (np.array([left - 2, right + 2]) + 0.5 - left) / scale
     lo = max(0, int(np.searchsorted(starts, edges[0])) - 1)
     hi = int(np.searchsorted(starts, edges[1]))
-    if (hi - lo) * _EXACT_PX <= width:
+    if (hi - lo) * EXACT_PX <= width:
         # Every chunk its own block, in order, in its own colour.
         assert [(x0, fid) for _, x0, _, fid in got] == list(
             zip(c0[lo:hi].tolist(), fids[lo:hi].tolist(), strict=True)
         )
     else:
         # A row of pixel columns: audio where a chunk's span falls, in the colour of a segment there.
-        blocks = _block_runs([lane], ARRIVAL, v0, v1, left, width, COLOURS)
+        blocks = block_runs([lane], ARRIVAL, v0, v1, left, width, COLOURS)
         assert blocks is not None and blocks.exact is None and blocks.row_slots.tolist() == [0]
-        ids = held(starts, ends, fids, v0, scale, width + 2 * _MARGIN)
+        ids = held(starts, ends, fids, v0, scale, width + 2 * MARGIN)
         assert_faithful(blocks.rows[0].tolist(), ids)
 
 
@@ -272,14 +272,14 @@ def test_back_to_back_chunks_fill_their_extent_at_every_zoom(
     c1 = np.maximum(columns(ends, v0, v1, left, width), c0 + 1)
     fids = [fid for *_, fid in got]
     assert fids == sorted(fids)
-    if n * _EXACT_PX <= width:
+    if n * EXACT_PX <= width:
         # Every chunk its own block, with a one-pixel seam where it is wide enough to spare one.
         seamed = np.where(c1 - c0 >= 5, c1 - 1, c1)
         assert got == list(zip([0] * n, c0.tolist(), seamed.tolist(), (segments + 1).tolist(), strict=True))
     else:
         # From the column the first chunk starts in to the one the last ends in, no gap.
-        edges = _pixel_columns(np.array([starts[0], ends[-1]]), v0, width / (v1 - v0), width + 2 * _MARGIN)
-        first, last = (edges + left - _MARGIN).tolist()
+        edges = pixel_columns(np.array([starts[0], ends[-1]]), v0, width / (v1 - v0), width + 2 * MARGIN)
+        first, last = (edges + left - MARGIN).tolist()
         assert covered([(x0, x1) for _, x0, x1, _ in got]) == set(range(first, last + 1))
         assert len(fids) == len(set(fids))  # one block per segment
         assert set(fids) <= set((segments + 1).tolist())

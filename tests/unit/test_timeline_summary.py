@@ -12,29 +12,29 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flushscope.core.model.records import Context
-from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, IntArray, _Lane
+from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, IntArray, Lane
 from flushscope.ui.timeline.model.lod import (
-    _MARGIN,
-    _NONE,
-    _block_runs,
-    _level_for,
-    _pixel_columns,
-    _pixel_rows,
+    MARGIN,
+    NO_AUDIO,
+    block_runs,
+    level_for,
+    pixel_columns,
+    pixel_rows,
 )
 from flushscope.ui.timeline.model.summary import (
-    _END,
-    _FAN,
-    _FIELDS,
-    _FIRST,
-    _GAP,
-    _GAP2,
-    _GAP_FROM,
-    _GAP_TO,
-    _KEY,
-    _RUNS,
-    _SPLIT,
-    _START,
-    _Pyramid,
+    END,
+    FAN,
+    FIELDS,
+    FIRST,
+    GAP,
+    GAP2,
+    GAP_FROM,
+    GAP_TO,
+    KEY,
+    RUNS,
+    SPLIT,
+    START,
+    Pyramid,
 )
 from timeline_paint import assert_faithful, held, painted, runs_of
 
@@ -72,7 +72,7 @@ def chunk_columns(draw: st.DrawFn, max_size: int = 400) -> tuple[FloatArray, Flo
 def brute_rows(starts: FloatArray, ends: FloatArray, keys: IntArray, level: int) -> np.ndarray:
     """Level ``level``'s rows computed from the chunks of each bin, one bin at a time (the gap fields:
     the widest gap, the second widest; where the widest is, see :func:`assert_rows_match`)."""
-    width = _FAN**level
+    width = FAN**level
     out = []
     for first in range(0, len(starts), width):
         s, e, k = starts[first : first + width], ends[first : first + width], keys[first : first + width]
@@ -80,25 +80,25 @@ def brute_rows(starts: FloatArray, ends: FloatArray, keys: IntArray, level: int)
         split = s[change[-1] + 1] if len(change) else s[0]
         gaps = [*sorted((s[1:] - e[:-1]).tolist(), reverse=True), -math.inf, -math.inf]
         out.append([s[0], e[-1], k[-1], k[0], 1 + len(change), split, gaps[0], gaps[1], math.nan, math.nan])
-    return np.asarray(out, dtype=np.float64).reshape(-1, _FIELDS)
+    return np.asarray(out, dtype=np.float64).reshape(-1, FIELDS)
 
 
-def assert_rows_match(pyramid: _Pyramid, starts: FloatArray, ends: FloatArray, keys: IntArray) -> None:
+def assert_rows_match(pyramid: Pyramid, starts: FloatArray, ends: FloatArray, keys: IntArray) -> None:
     assert pyramid.chunks == len(starts)
-    assert pyramid.levels[-1].size == 1
+    assert pyramid.size(len(pyramid.levels)) == 1
     for level in range(1, len(pyramid.levels) + 1):
         got, want = pyramid.rows(level), brute_rows(starts, ends, keys, level)
         assert got.shape == want.shape
-        for field in (_START, _END, _KEY, _FIRST, _RUNS, _SPLIT):
+        for field in (START, END, KEY, FIRST, RUNS, SPLIT):
             assert got[:, field].tolist() == want[:, field].tolist(), (level, field)
         # A bin of one chunk has no gap inside; the summary may say so with any number at most 0.
-        for field in (_GAP, _GAP2):
+        for field in (GAP, GAP2):
             single = np.isinf(want[:, field])
             assert np.all(got[single, field] <= 0.0)
             assert got[~single, field].tolist() == want[~single, field].tolist(), (level, field)
         # The widest gap lies between two neighbours of the bin (the first of several as wide, or another).
-        width = _FAN**level
-        for b, (gap, fro, to) in enumerate(got[:, [_GAP, _GAP_FROM, _GAP_TO]].tolist()):
+        width = FAN**level
+        for b, (gap, fro, to) in enumerate(got[:, [GAP, GAP_FROM, GAP_TO]].tolist()):
             s, e = starts[b * width : (b + 1) * width], ends[b * width : (b + 1) * width]
             if len(s) > 1 and gap > 0.0:
                 m = np.flatnonzero((e[:-1] == fro) & (s[1:] == to))
@@ -111,13 +111,13 @@ def assert_rows_match(pyramid: _Pyramid, starts: FloatArray, ends: FloatArray, k
 @given(chunk_columns())
 def test_every_row_sums_up_the_chunks_of_its_bin(columns: tuple[FloatArray, FloatArray, IntArray]) -> None:
     starts, ends, keys = columns
-    pyramid = _Pyramid()
+    pyramid = Pyramid()
 
     pyramid.sync(starts, ends, keys)
 
     assert_rows_match(pyramid, starts, ends, keys)
-    assert [level.size for level in pyramid.levels] == [
-        -(-len(starts) // _FAN**j) for j in range(1, len(pyramid.levels) + 1)
+    assert [pyramid.size(j) for j in range(1, len(pyramid.levels) + 1)] == [
+        -(-len(starts) // FAN**j) for j in range(1, len(pyramid.levels) + 1)
     ]
 
 
@@ -126,7 +126,7 @@ def test_appending_in_batches_gives_the_summary_built_at_once(
     columns: tuple[FloatArray, FloatArray, IntArray], batches: list[int], data: st.DataObject
 ) -> None:
     starts, ends, keys = columns
-    live = _Pyramid()
+    live = Pyramid()
     n = 0
     for size in batches:
         if n >= len(starts):
@@ -143,36 +143,37 @@ def test_appending_in_batches_gives_the_summary_built_at_once(
     live.changed(max(0, n - 1))
     live.sync(starts, ends, keys)
 
-    once = _Pyramid()
+    once = Pyramid()
     once.sync(starts, ends, keys)
     assert len(live.levels) == len(once.levels)
-    for a, b in zip(live.levels, once.levels, strict=True):
-        assert a.view.tolist() == b.view.tolist()
+    for j in range(1, len(once.levels) + 1):
+        assert live.rows(j).tolist() == once.rows(j).tolist()
     assert_rows_match(live, starts, ends, keys)
 
 
 def test_the_summary_is_small_and_rewrites_only_the_end_when_chunks_arrive() -> None:
     n = 100_000
     starts = np.arange(n) * 0.01
-    pyramid = _Pyramid()
+    pyramid = Pyramid()
     pyramid.sync(starts, starts + 0.01, np.arange(n) // 100)
-    rows = sum(level.size for level in pyramid.levels)
-    assert rows < n / (_FAN - 1) + len(pyramid.levels)
-    before = [level.view.copy() for level in pyramid.levels]
+    levels = range(1, len(pyramid.levels) + 1)
+    rows = sum(pyramid.size(j) for j in levels)
+    assert rows < n / (FAN - 1) + len(pyramid.levels)
+    before = [pyramid.rows(j).copy() for j in levels]
 
     more = np.arange(n + 50) * 0.01
     pyramid.changed(n - 1)
     pyramid.sync(more, more + 0.01, np.arange(n + 50) // 100)
 
     # Rows of bins that hold only old chunks are the same objects' same values; none was rewritten.
-    for level, old in zip(pyramid.levels, before, strict=False):
-        kept = (n - 1) // _FAN ** (pyramid.levels.index(level) + 1)
-        assert np.array_equal(level.view[:kept], old[:kept])
+    for j, old in zip(levels, before, strict=False):
+        kept = (n - 1) // FAN**j
+        assert np.array_equal(pyramid.rows(j)[:kept], old[:kept])
     assert_rows_match(pyramid, more, more + 0.01, np.arange(n + 50) // 100)
 
 
 def test_an_empty_lane_has_no_summary() -> None:
-    pyramid = _Pyramid()
+    pyramid = Pyramid()
     empty = np.zeros(0)
     pyramid.sync(empty, empty, np.zeros(0, dtype=np.int64))
     assert pyramid.levels == [] and pyramid.chunks == 0
@@ -181,10 +182,10 @@ def test_an_empty_lane_has_no_summary() -> None:
 # --- rows of pixel columns against painting every chunk -----------------------------------------------
 
 
-def make_lane(starts: FloatArray, ends: FloatArray, keys: IntArray, origin: float = 0.0) -> _Lane:
+def make_lane(starts: FloatArray, ends: FloatArray, keys: IntArray, origin: float = 0.0) -> Lane:
     """A lane holding these chunks on both axes (audio: the same positions), its context first sent at
     ``origin``."""
-    lane = _Lane(Context(1, 1, "ctx", origin, base=1))
+    lane = Lane(Context(1, 1, "ctx", origin, base=1))
     for name, values in (("t", starts), ("t_end", ends), ("start", starts), ("a_end", ends)):
         getattr(lane, name).extend(values)
     lane.duration.extend(ends - starts)
@@ -213,9 +214,9 @@ def test_rows_from_the_summary_are_the_chunks_painted_one_by_one(
     span = max(hi_v - lo_v, 1e-3) * 10.0**zoom
     v0 = lo_v - span / 2 + where * (hi_v - lo_v)
     scale = width / span
-    count = width + 2 * _MARGIN
+    count = width + 2 * MARGIN
 
-    slots, rows = _pixel_rows([lane], mode, [(0, 0, len(starts))], v0, scale, count)
+    slots, rows = pixel_rows([lane], mode, [(0, 0, len(starts))], v0, scale, count)
 
     assert slots.tolist() == [0]
     ids = held(axis_starts, axis_ends, keys + 1, v0, scale, count)
@@ -242,15 +243,15 @@ def test_rows_of_several_lanes_and_the_blocks_paint(
 
     v1 = v0 + span
 
-    blocks = _block_runs(lanes, ARRIVAL, v0, v1, left, width, COLOURS)
+    blocks = block_runs(lanes, ARRIVAL, v0, v1, left, width, COLOURS)
 
     scale = width / (v1 - v0)
-    count = width + 2 * _MARGIN
+    count = width + 2 * MARGIN
     if blocks is None:
         # Nothing in the plot (the margins either side may hold a sliver).
         for lane in lanes:
-            row = painted(lane.t.view, lane.t_end.view, lane.seg.view + 1, v0, scale, count)
-            assert all(f == _NONE for f in row[_MARGIN : count - _MARGIN])
+            row = painted(lane.t.values, lane.t_end.values, lane.seg.values + 1, v0, scale, count)
+            assert all(f == NO_AUDIO for f in row[MARGIN : count - MARGIN])
         return
     exact = set() if blocks.exact is None else set(blocks.exact[0].tolist())
     coarse = []
@@ -258,14 +259,16 @@ def test_rows_of_several_lanes_and_the_blocks_paint(
         lane = lanes[slot]
         if slot in exact:
             # Chunks one by one: their blocks filled colour by colour, as rectangles would be.
-            assert row == filled(blocks.exact, slot, left - _MARGIN, count)
+            assert row == filled(blocks.exact, slot, left - MARGIN, count)
         else:
-            assert_faithful(row, held(lane.t.view, lane.t_end.view, lane.seg.view + 1, v0, scale, count))
+            assert_faithful(
+                row, held(lane.t.values, lane.t_end.values, lane.seg.values + 1, v0, scale, count)
+            )
             coarse.append((slot, row))
     # The stretches for labels and the legend: the rows' of lanes with level of detail, then the chunks'.
     slot_of, x0, x1, fid = blocks.runs
     from_rows = [
-        (slot, a + left - _MARGIN, b + left - _MARGIN, f) for slot, row in coarse for a, b, f in runs_of(row)
+        (slot, a + left - MARGIN, b + left - MARGIN, f) for slot, row in coarse for a, b, f in runs_of(row)
     ]
     got = list(zip(slot_of.tolist(), x0.tolist(), x1.tolist(), fid.tolist(), strict=True))
     assert got[: len(from_rows)] == from_rows
@@ -278,7 +281,7 @@ def filled(
 ) -> list[int]:
     """One lane's row of pixel columns (from x = ``origin``) with its chunks' blocks [x0, x1) filled one
     colour after the other, each colour's in order."""
-    row = [_NONE] * count
+    row = [NO_AUDIO] * count
     for colour in range(COLOURS):
         for s, a, b, f in zip(*(part.tolist() for part in chunks), strict=True):
             if s == slot and f % COLOURS == colour:
@@ -291,11 +294,11 @@ def filled(
 
 
 def test_the_level_has_at_most_one_bin_per_column() -> None:
-    assert _level_for(100, 1600, 5) == 0
-    assert _level_for(1600, 1600, 5) == 0
-    assert _level_for(1601, 1600, 5) == 1
-    assert _level_for(1_000_000, 1600, 5) == 4  # 8**4 = 4096 chunks a bin: 245 bins
-    assert _level_for(1_000_000, 1600, 2) == 2  # no higher level yet
+    assert level_for(100, 1600, 5) == 0
+    assert level_for(1600, 1600, 5) == 0
+    assert level_for(1601, 1600, 5) == 1
+    assert level_for(1_000_000, 1600, 5) == 4  # 8**4 = 4096 chunks a bin: 245 bins
+    assert level_for(1_000_000, 1600, 2) == 2  # no higher level yet
 
 
 @pytest.mark.parametrize("mode", [ARRIVAL, AUDIO, SINCE])
@@ -306,11 +309,11 @@ def test_a_million_chunks_cost_what_the_pixels_cost(mode: AxisMode) -> None:
     t = np.arange(n) * 0.01 + (np.arange(n) // 100) * 0.3
     ends = np.minimum(t + 0.01, np.append(t[1:], np.inf))
     lane = make_lane(t, ends, np.arange(n) // 100, origin=-1.0)
-    lane.start.view[:] = np.arange(n) * 0.01  # in the audio, no pause
-    lane.a_end.view[:] = lane.start.view + 0.01
+    lane.start.values[:] = np.arange(n) * 0.01  # in the audio, no pause
+    lane.a_end.values[:] = lane.start.values + 0.01
     starts, stops = lane.spans(mode)
     width = 1600
-    count = width + 2 * _MARGIN
+    count = width + 2 * MARGIN
     for part in (1, 3, 20, 100, 150, 500):
         span = (stops[-1] - starts[0]) / part
         v0 = starts[0] + (stops[-1] - starts[0]) / 2 - span / 2
@@ -319,21 +322,21 @@ def test_a_million_chunks_cost_what_the_pixels_cost(mode: AxisMode) -> None:
         hi = int(np.searchsorted(starts, v0 + span + 3 * span / width))
         tally: list[int] = []
 
-        _slots, rows = _pixel_rows([lane], mode, [(0, lo, hi)], v0, width / span, count, tally)
+        _slots, rows = pixel_rows([lane], mode, [(0, lo, hi)], v0, width / span, count, tally)
 
         assert sum(tally) <= 4 * width, (part, tally)
         # Against every chunk (with numpy: the segments only grow): audio where chunks are, and in each
         # column a segment from the first to the last chunk there; the last one where segments are wider
         # than two columns.
-        a = _pixel_columns(starts, v0, width / span, count)
-        b = _pixel_columns(stops, v0, width / span, count)
+        a = pixel_columns(starts, v0, width / span, count)
+        b = pixel_columns(stops, v0, width / span, count)
         column = np.arange(count)
         last = np.searchsorted(a, column, "right") - 1
         first = np.searchsorted(b, column, "left")
         held_any = (last >= 0) & (b[np.maximum(last, 0)] >= column)
-        fids = lane.seg.view + 1
+        fids = lane.seg.values + 1
         got = rows[0]
-        assert np.array_equal(got != _NONE, held_any)
+        assert np.array_equal(got != NO_AUDIO, held_any)
         assert np.all(got[held_any] >= fids[first[held_any]])
         assert np.all(got[held_any] <= fids[last[held_any]])
         if part >= 20:

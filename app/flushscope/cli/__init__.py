@@ -85,9 +85,9 @@ def _print_help(parser: argparse.ArgumentParser) -> None:
 
 
 def _open_window(argv: list[str]) -> int:
-    from flushscope.cli.window import parse_window_args
+    from flushscope.cli.window import exit_code, parse_window_args
 
-    request = parse_window_args(argv)
-    from flushscope.ui.launch import main as run_window
+    options = parse_window_args(argv)
+    from flushscope.ui.launch import run_window
 
-    return run_window(request)
+    return exit_code(run_window(options))

@@ -1,36 +1,41 @@
-"""The window's command line (``flushscope [CAPTURE] [options]``), checked before Qt is started."""
+"""The window's command line (``flushscope [CAPTURE] [options]``): checked before Qt is started and turned
+into the window's typed options; and the window's outcome turned into an exit code and a message."""
 
 from __future__ import annotations
 
 import argparse
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from flushscope import __version__
 from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
-from flushscope.cli.errors import UsageError
+from flushscope.cli.errors import UsageError, print_error
+from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from flushscope.cli.proxy import add_place_arguments, check_place
 from flushscope.core.formats.recordings import check_recording
 from flushscope.core.inputs.scenario import Scenario, ScenarioError, load_scenario
 from flushscope.core.store.capture import CaptureError
-from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION
+from flushscope.net.live import TargetKind
 from flushscope.net.ws_url import WebSocketUrlError, check_ws_url
+from flushscope.ui.options import (
+    Connect,
+    Ending,
+    OpenCapture,
+    ProxyUpstream,
+    RunProxy,
+    Start,
+    Theme,
+    UpstreamKind,
+    WindowOptions,
+    WindowOutcome,
+)
 
-THEMES: Final = ("system", "light", "dark")
-
-
-@dataclass(frozen=True)
-class WindowRequest:
-    """What the window was asked to do, checked: the parsed arguments, the embedded emulator's
-    configuration, and the scenario to play (loaded, so that a bad script fails before any window opens)."""
-
-    args: argparse.Namespace
-    config: EmulatorConfig
-    scenario: Scenario | None
+THEMES: Final = tuple(theme.value for theme in Theme)
+#: The exit code of each way the window's run can end.
+EXIT_CODES: Final = {Ending.OK: EXIT_OK, Ending.FAILED: EXIT_FAILED, Ending.UNUSABLE: EXIT_USAGE}
 
 
 def build_window_parser() -> argparse.ArgumentParser:
@@ -82,8 +87,8 @@ def build_window_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_window_args(argv: Sequence[str]) -> WindowRequest:
-    """Parse and check the window's arguments (``argv`` without the program name).
+def parse_window_args(argv: Sequence[str]) -> WindowOptions:
+    """Parse and check the window's arguments (``argv`` without the program name) into its options.
 
     A bad command line exits through argparse (status 2, with the usage); a bad script, a capture that
     cannot be read in a scripted run, or an unusable emulator switch raise ``UsageError``."""
@@ -121,4 +126,43 @@ def parse_window_args(argv: Sequence[str]) -> WindowRequest:
             check_recording(args.capture)
         except CaptureError as exc:
             raise UsageError(str(exc)) from exc
-    return WindowRequest(args, config, scenario)
+    return WindowOptions(
+        start=_start(args),
+        record=args.record,
+        emulator=config,
+        script=scenario,
+        script_timeout=args.timeout,
+        screenshot=args.screenshot,
+        exit_when_done=args.exit_when_done,
+        theme=Theme(args.theme),
+        verbosity=args.verbose,
+    )
+
+
+def _start(args: argparse.Namespace) -> Start:
+    """What the window does as it opens: show a capture, run the proxy, connect (the default), or nothing."""
+    if args.capture is not None:
+        return OpenCapture(Path(args.capture))
+    if args.proxy:
+        return RunProxy(args.listen, _upstream(args.upstream), args.api_key, allow_remote=args.allow_remote)
+    if args.no_connect:
+        return None
+    kind: TargetKind = "custom" if args.url else "cartesia" if args.cartesia else "emulator"
+    return Connect(kind, args.url, args.api_key or os.environ.get("CARTESIA_API_KEY"), args.api_version)
+
+
+def _upstream(text: str) -> ProxyUpstream:
+    """``--upstream``: ``cartesia``, ``embedded`` or a URL (checked when the proxy starts, in the window)."""
+    choice = text.strip()
+    if choice == "embedded":
+        return ProxyUpstream(UpstreamKind.EMBEDDED)
+    if choice == "cartesia":
+        return ProxyUpstream(UpstreamKind.CARTESIA)
+    return ProxyUpstream(UpstreamKind.URL, choice)
+
+
+def exit_code(outcome: WindowOutcome) -> int:
+    """Say what went wrong in the window's run (one line each, on stderr) and return its exit code."""
+    for message in outcome.messages:
+        print_error(message)
+    return EXIT_CODES[outcome.ending]

@@ -60,6 +60,14 @@ class GrowableArray:
         self._data[size:end] = more
         self._size = end
 
+    def resize(self, size: int) -> None:
+        """Make the filled part ``size`` items long: cut, or grown with zeros."""
+        if size > len(self._data):
+            self._grow(size)
+        if size > self._size:
+            self._data[self._size : size] = 0
+        self._size = size
+
     def _grow(self, needed: int) -> None:
         capacity = max(needed, 2 * len(self._data), _FIRST_CAPACITY)
         grown = np.zeros(capacity, self._data.dtype)

@@ -1,27 +1,37 @@
-"""Every action of the window in one place: its text, shortcut and tooltip, the menus that show it, and
-whether it is enabled, derived from one :class:`ActionState`.
+"""Every action of the window in one place: its text, shortcut and tooltip, the menus and buttons that show
+it, and whether it is enabled, derived from one :class:`ActionState`.
 
-The menu bar, the timeline's buttons and the segment menu of the timeline and the transcripts table all show
-these same :class:`QAction` objects, so a shortcut, a greyed entry or the reason in its tooltip is the same
-wherever it appears. The actions act on the shared selection; what they do is connected by the window.
+The menu bar, the composer's buttons, the timeline's buttons and the segment menu of the timeline and the
+transcripts table all show these same :class:`QAction` objects, so a shortcut, a greyed entry or the reason
+in its tooltip is the same wherever it appears. The actions act on the shared selection, or on what the
+composer holds; what they do is connected by the window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
+
+from flushscope.audio.output import DeviceInfo
 
 
 @dataclass(frozen=True)
 class ActionState:
     """What decides which actions can be used now."""
 
-    #: A capture file is shown instead of the live session.
+    #: A capture file is shown instead of the live session: it is read-only, nothing can be sent.
     viewing_capture: bool = False
+    #: The live connection is open (stalled included: what is typed meanwhile still goes out on it).
+    connected: bool = False
+    #: A script is playing: the composer's commands wait for it.
+    busy: bool = False
+    #: The composer holds text to send; and an open context is chosen in it.
+    has_text: bool = False
+    has_context: bool = False
     #: A segment is selected; and it has audio.
     segment: bool = False
     segment_audio: bool = False
@@ -35,11 +45,13 @@ class ActionState:
     play_reason: str = ""
     #: Something plays (or is paused).
     playing: bool = False
+    #: "Play from here" knows where here is (a point of the timeline was right-clicked).
+    aimed: bool = False
 
 
 class ActionSet:
     """The window's actions, created with ``window`` as their parent so that their shortcuts work anywhere
-    in it."""
+    in it; the output devices' actions are listed again each time their menu opens (:meth:`set_devices`)."""
 
     def __init__(self, window: QWidget) -> None:
         def make(text: str, shortcut: QKeySequence.StandardKey | str | None = None, tip: str = "") -> QAction:
@@ -50,6 +62,26 @@ class ActionSet:
                 action.setToolTip(tip)
                 action.setStatusTip(tip)
             return action
+
+        def command(text: str, shortcut: str, tip: str) -> QAction:
+            # The composer's buttons: the tooltip says the shortcut, as a button's tooltip does.
+            action = QAction(text, window)
+            action.setShortcut(QKeySequence(shortcut))
+            native = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{tip} ({native})")
+            return action
+
+        # The composer's commands, on the context chosen in it.
+        self.new_context = command("New context", "Ctrl+N", "Start a new context with the settings below")
+        self.send = command("Send", "Ctrl+Return", "Send the transcript (continue: true)")
+        # Enter on the keypad too.
+        self.send.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.flush = command("Flush", "Ctrl+Shift+F", "Manual flush: close the current segment")
+        self.send_flush = command("Send + Flush", "Ctrl+Shift+Return", "Send the transcript, then flush")
+        self.end_context = command(
+            "End context", "Ctrl+E", "The last input: empty transcript, continue: false"
+        )
+        self.cancel_context = command("Cancel", "Ctrl+Shift+X", "Cancel the context: stop its audio")
 
         self.open_capture = make("&Open capture…", QKeySequence.StandardKey.Open)
         self.show_live = make("Back to the &live session", "Ctrl+L")
@@ -92,9 +124,16 @@ class ActionSet:
 
         self.about = make("&About flushscope")
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
+
+        #: The output devices to play on, one of them checked; listed when :attr:`device_menu` opens.
+        self.devices = QActionGroup(window)
+        self.devices.setExclusive(True)
+        self.device_menu = QMenu("Output &device", window)
+        self.device_menu.setToolTipsVisible(True)
+        self._state: ActionState | None = None
         self.apply(ActionState())
 
-    def fill_menu_bar(self, bar: QMenuBar, device_menu: QMenu, refresh: Callable[[], None]) -> None:
+    def fill_menu_bar(self, bar: QMenuBar, refresh: Callable[[], None]) -> None:
         """The File, Edit, View, Playback and Help menus; ``refresh`` brings the actions' state up to date
         as a menu opens."""
         file_menu = bar.addMenu("&File")
@@ -106,7 +145,7 @@ class ActionSet:
         _add(edit_menu, self.copy_timings, self.copy_context_id, None, self.connection_settings)
         view_menu = bar.addMenu("&View")
         _add(view_menu, self.fit, self.follow, None)
-        view_menu.addMenu(device_menu)
+        view_menu.addMenu(self.device_menu)
         play_menu = bar.addMenu("&Playback")
         _add(play_menu, self.play, self.play_segment, self.play_context, self.stop)
         _add(bar.addMenu("&Help"), self.about)
@@ -126,7 +165,17 @@ class ActionSet:
         return menu
 
     def apply(self, state: ActionState) -> None:
-        """Enable what applies, and say in the playing actions' tooltips why they cannot work."""
+        """Enable what applies, and say in the playing actions' tooltips why they cannot work (nothing is
+        touched when the state is the one applied last)."""
+        if state == self._state:
+            return
+        self._state = state
+        can_send = state.connected and not state.viewing_capture and not state.busy
+        self.new_context.setEnabled(can_send)
+        self.send.setEnabled(can_send and state.has_text)
+        self.send_flush.setEnabled(can_send and state.has_text)
+        for action in (self.flush, self.end_context, self.cancel_context):
+            action.setEnabled(can_send and state.has_context)
         can_play = state.play_available
         why = state.play_reason if not can_play else ""
         self.show_live.setEnabled(state.viewing_capture)
@@ -142,15 +191,35 @@ class ActionSet:
         self.play_segment.setToolTip(why or "Play the selected segment's audio alone")
         self.play_context.setEnabled(can_play and state.context_audio)
         self.play_context.setToolTip(why or "Play every segment of the selected context, gapless")
-        self.play_from_here.setEnabled(
-            can_play and state.context_audio and self.play_from_here.data() is not None
-        )
+        self.play_from_here.setEnabled(can_play and state.context_audio and state.aimed)
         self.play_from_here.setToolTip(why or "Play the context from the point clicked")
         self.stop.setEnabled(state.playing)
 
     def aim_play_from_here(self, seconds: float | None) -> None:
-        """Where "Play from here" starts, in seconds into the selected context's audio (None: nowhere)."""
+        """Where "Play from here" starts, in seconds into the selected context's audio (None: nowhere); the
+        state applied next says whether it is aimed."""
         self.play_from_here.setData(seconds)
+
+    def set_devices(self, devices: Sequence[DeviceInfo], chosen: int | None, why_not: str) -> None:
+        """List the output ``devices`` in :attr:`device_menu`, the default first, ``chosen`` (None: the
+        default) checked; ``why_not`` says below them why nothing can play ("" when it can). Each device's
+        action holds (its index, None for the default entry, and its name) as data."""
+        menu = self.device_menu
+        menu.clear()  # the menu owns the entries it made: they go, and leave the group with them
+        for device in devices:
+            label = device.name.replace("&", "&&") + (" (default)" if device.is_default else "")
+            action = menu.addAction(label)
+            action.setCheckable(True)
+            self.devices.addAction(action)
+            # The default entry follows the system's default, whichever device that becomes.
+            index = None if device.is_default else device.index
+            action.setData((index, device.name))
+            action.setChecked(chosen == index or chosen == device.index)
+        if not devices:
+            menu.addAction("No output device found").setEnabled(False)
+        if why_not:
+            menu.addSeparator()
+            menu.addAction(why_not).setEnabled(False)
 
 
 def _add(menu: QMenu, *actions: QAction | None) -> None:

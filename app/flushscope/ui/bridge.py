@@ -121,7 +121,7 @@ class SessionBridge(QObject):
 class Selection(QObject):
     """The one selection every view follows: a segment (and its context), or a context alone."""
 
-    changed = Signal()
+    selectionChanged = Signal()
     """The selected segment or context changed."""
     framesHighlighted = Signal(list)
     """Frames to highlight (from an anomaly), by index."""
@@ -136,13 +136,13 @@ class Selection(QObject):
         if segment is self.segment and context is self.context:
             return
         self.segment, self.context = segment, context
-        self.changed.emit()
+        self.selectionChanged.emit()
 
     def select_context(self, context: Context | None) -> None:
         if context is self.context and self.segment is None:
             return
         self.segment, self.context = None, context
-        self.changed.emit()
+        self.selectionChanged.emit()
 
     def highlight_frames(self, frames: list[int]) -> None:
         self.framesHighlighted.emit(frames)

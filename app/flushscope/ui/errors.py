@@ -37,16 +37,16 @@ class ErrorReporter:
     """Shows uncaught exceptions in a dialog (one at a time; later ones while it is open are only logged)
     and logs every one with its traceback.
 
-    ``parent`` returns the window the dialog belongs to, or None.
+    ``parent`` is the window the dialog belongs to, or None.
     """
 
-    def __init__(self, parent: Callable[[], QWidget | None] = lambda: None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         self._parent = parent
         self._box: QMessageBox | None = None
         self.count = 0
 
-    def set_parent(self, parent: Callable[[], QWidget | None]) -> None:
-        """The window dialogs belong to, from now on."""
+    def set_parent(self, parent: QWidget | None) -> None:
+        """The window dialogs belong to from now on (None: none, once it closed)."""
         self._parent = parent
 
     def report(
@@ -65,7 +65,7 @@ class ErrorReporter:
         summary = traceback.format_exception_only(exc_type, exc)[-1].strip()
         frames = traceback.extract_tb(tb)
         place = f"\n\nIn {frames[-1].name}() at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-        box = QMessageBox(self._parent())
+        box = QMessageBox(self._parent)
         box.setIcon(QMessageBox.Icon.Critical)
         box.setWindowTitle("flushscope: unexpected error")
         box.setText("Something went wrong. The session is still there; you can keep working.")

@@ -1,20 +1,16 @@
-"""``flushscope`` with no subcommand: the window, connected to the embedded emulator and ready to type.
+"""Starting the window: ``flushscope`` with no subcommand (and ``flushscope CAPTURE``, and scripted runs).
 
-Also ``flushscope CAPTURE`` (open a capture read-only) and scripted runs::
-
-    flushscope [--url URL] [--pace instant|real] --script SCENARIO [--screenshot PNG] [--exit-when-done]
-
-``flushscope.cli.window`` parses and checks those arguments; startup happens here and only here: logging,
-the exception hook (a dialog, the app keeps running), Qt's messages routed to ``logging``, the application's
-name and icon, the theme, then the window on a qasync loop (Qt and asyncio on one thread).
+The command line turns its flags into :class:`~flushscope.ui.options.WindowOptions`; startup happens here
+and only here: logging, the exception hook (a dialog, the app keeps running), Qt's messages routed to
+``logging``, the application's name and icon, the theme, then the window on a qasync loop (Qt and asyncio on
+one thread). :func:`run_window` returns how the run ended, as a
+:class:`~flushscope.ui.options.WindowOutcome` for the command line to turn into an exit code.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 from collections.abc import Callable, Coroutine
@@ -22,17 +18,22 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flushscope import __version__
-from flushscope.cli.errors import print_error
-from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_USAGE
-from flushscope.cli.window import WindowRequest
-from flushscope.core.inputs.scenario import Scenario
-from flushscope.emulator.config import EmulatorConfig
+from flushscope.ui.options import (
+    Connect,
+    Ending,
+    OpenCapture,
+    RunProxy,
+    ScriptResult,
+    Theme,
+    WindowOptions,
+    WindowOutcome,
+)
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QApplication
 
-    from flushscope.net.live import TargetKind
+    from flushscope.core.inputs.scenario import Scenario
     from flushscope.ui.errors import ErrorReporter
     from flushscope.ui.window import MainWindow
 
@@ -40,11 +41,9 @@ log = logging.getLogger("flushscope")
 T = TypeVar("T")
 
 
-def main(request: WindowRequest) -> int:
-    """Start Qt and run the window as ``request`` asks (parsed and checked by ``flushscope.cli.window``);
-    returns the exit code."""
-    args = request.args
-    _configure_logging(args.verbose)
+def run_window(options: WindowOptions) -> WindowOutcome:
+    """Start Qt and run the window as ``options`` ask, until it closes; how the run ended."""
+    _configure_logging(options.verbosity)
 
     import qasync
     from PySide6.QtWidgets import QApplication
@@ -57,24 +56,24 @@ def main(request: WindowRequest) -> int:
     try:
         app = QApplication.instance() or QApplication(["flushscope"])
         assert isinstance(app, QApplication)
-        _setup_application(app, args.theme)
-        result: int = qasync.run(_run(args, request.config, request.scenario, reporter))
+        _setup_application(app, options.theme)
+        outcome: WindowOutcome = qasync.run(_run(options, reporter))
     finally:
         restore_messages()
         restore_hook()
-    return result
+    return outcome
 
 
-def _configure_logging(verbose: int) -> None:
-    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("flushscope").setLevel(level)
-    if verbose < 2:
+    if verbosity < 2:
         # websockets logs every handshake failure with a traceback; the window shows them in words.
         logging.getLogger("websockets").setLevel(logging.CRITICAL)
 
 
-def _setup_application(app: QApplication, theme: str) -> None:
+def _setup_application(app: QApplication, theme: Theme) -> None:
     from PySide6.QtGui import QIcon
 
     from flushscope.resources import resource_path
@@ -93,85 +92,91 @@ def _setup_application(app: QApplication, theme: str) -> None:
     apply_theme(app, theme)
 
 
-async def _run(
-    args: argparse.Namespace, config: EmulatorConfig, scenario: Scenario | None, reporter: ErrorReporter
-) -> int:
+async def _run(options: WindowOptions, reporter: ErrorReporter) -> WindowOutcome:
     from flushscope.net.live import LiveSession
     from flushscope.ui.window import MainWindow
 
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(reporter.loop_exception_handler)
-    live = LiveSession(capture_path=args.record, emulator_config=config)
+    live = LiveSession(capture_path=options.record, emulator_config=options.emulator)
     # The window closes the player (and releases the audio device) when it closes.
     window = MainWindow(live)
-    reporter.set_parent(lambda: None if window.is_closed else window)
+    reporter.set_parent(window)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
+    window.closed.connect(lambda: reporter.set_parent(None))
     restore_signals = _close_on_signals(window.close)
     window.show()
 
-    code = 0
+    outcome = WindowOutcome()
     try:
-        code = await _start(window, args, scenario)
+        outcome = await _start(window, options)
     finally:
-        if args.exit_when_done and not window.is_closed:
+        if options.exit_when_done and not window.is_closed:
             window.close()
         await closed.wait()
         restore_signals()
         window.deleteLater()
-    return code
+    return outcome
 
 
-async def _start(window: MainWindow, args: argparse.Namespace, scenario: Scenario | None) -> int:
-    code = 0
-    if args.capture is not None:
-        if not window.captures.open(args.capture):
-            code = EXIT_USAGE
-        else:
-            await window.captures.wait_opened()
-    elif args.proxy:
-        upstream = "emulator" if args.upstream.strip() == "embedded" else args.upstream
-        starting = window.live_control.start_proxy(
-            args.listen, upstream, args.api_key, allow_remote=args.allow_remote
-        )
-        started = await _owned(window, starting)
-        if started is None:
-            return EXIT_FAILED  # the window was closed meanwhile
-        if not started and args.exit_when_done:
-            print_error(f"cannot start the proxy: {window.live.status.reason}")
-            code = EXIT_FAILED
-    elif not args.no_connect:
-        kind: TargetKind = "custom" if args.url else "cartesia" if args.cartesia else "emulator"
-        api_key = args.api_key or os.environ.get("CARTESIA_API_KEY")
-        connecting = window.live_control.connect_target(kind, args.url, api_key, args.api_version)
-        connected = await _owned(window, connecting)
-        if connected is None:
-            return EXIT_FAILED  # the window was closed meanwhile
-        if not connected:
-            if scenario is not None or args.exit_when_done:
-                print_error(f"cannot connect: {window.live.status.reason}")
-                code = EXIT_FAILED
-        elif scenario is not None:
-            task = window.scripts.start(scenario, args.timeout)
-            await asyncio.wait([task])
-            problem: str | None
-            if task.cancelled():
-                problem = "the window was closed before the script finished"
-            elif task.exception() is not None:
-                problem = f"the script failed: {task.exception()!r}"
-            else:
-                problem = task.result()
-            if problem is not None:
-                print_error(f"{scenario.name}: {problem}")
-                code = EXIT_FAILED
-    if args.screenshot is not None and not window.is_closed:
+async def _start(window: MainWindow, options: WindowOptions) -> WindowOutcome:
+    """Do what ``options`` ask of the window as it opens, then take the screenshot."""
+    outcome = await _open(window, options)
+    if outcome is None:
+        return WindowOutcome(Ending.FAILED)  # the window was closed meanwhile, or the step failed
+    if options.screenshot is not None and not window.is_closed:
         window.show_whole_run()
-        # Let the views take the last tick and lay out before the picture is taken.
-        await asyncio.sleep(0.25)
-        if not window.screenshot(args.screenshot):
-            print_error(f"cannot write the screenshot {args.screenshot}")
-            code = code or EXIT_FAILED
-    return code
+        await window.painted()
+        if not window.screenshot(options.screenshot):
+            outcome = outcome.failed(f"cannot write the screenshot {options.screenshot}")
+    return outcome
+
+
+async def _open(window: MainWindow, options: WindowOptions) -> WindowOutcome | None:
+    """Open the capture, start the proxy, or connect and play the script; None if the window was closed
+    meanwhile (or what it ran failed, and the window reported it)."""
+    done = WindowOutcome()
+    match options.start:
+        case OpenCapture(path=path):
+            if not window.captures.open(path):
+                return WindowOutcome(Ending.UNUSABLE)
+            await window.captures.wait_opened()
+        case RunProxy(listen=listen, upstream=upstream, api_key=api_key, allow_remote=allow_remote):
+            starting = window.live_control.start_proxy(
+                listen, upstream.choice, api_key, allow_remote=allow_remote
+            )
+            started = await _owned(window, starting)
+            if started is None:
+                return None
+            if not started and options.exit_when_done:
+                return done.failed(f"cannot start the proxy: {window.live.status.reason}")
+        case Connect(kind=kind, url=url, api_key=api_key, api_version=version):
+            connecting = window.live_control.connect_target(kind, url, api_key, version)
+            connected = await _owned(window, connecting)
+            if connected is None:
+                return None
+            if not connected:
+                if options.script is not None or options.exit_when_done:
+                    return done.failed(f"cannot connect: {window.live.status.reason}")
+            elif options.script is not None:
+                return await _play(window, options.script, options.script_timeout)
+    return done
+
+
+async def _play(window: MainWindow, scenario: Scenario, timeout: float) -> WindowOutcome:
+    """Play ``scenario`` in the window and wait until its contexts finished (or ``timeout`` passed)."""
+    task = window.scripts.start(scenario, timeout)
+    await asyncio.wait([task])
+    problem: str | None
+    if task.cancelled():
+        problem = "the window was closed before the script finished"
+    elif task.exception() is not None:
+        problem = f"the script failed: {task.exception()!r}"
+    else:
+        problem = task.result()
+    outcome = WindowOutcome(script=ScriptResult(scenario.name, problem))
+    return outcome if problem is None else outcome.failed(f"{scenario.name}: {problem}")
 
 
 async def _owned(window: MainWindow, coro: Coroutine[Any, Any, T]) -> T | None:
@@ -218,19 +223,19 @@ def dark_palette() -> QPalette:
     return palette
 
 
-def apply_theme(app: QApplication, theme: str) -> None:
+def apply_theme(app: QApplication, theme: Theme) -> None:
     """``system`` leaves the platform's look (Qt follows the system's light or dark scheme); ``light`` and
     ``dark`` force the Fusion style with a palette of that kind."""
-    if theme == "system":
+    if theme is Theme.SYSTEM:
         return
     from PySide6.QtCore import Qt
 
     app.setStyle("Fusion")
     hints = app.styleHints()
     if hasattr(hints, "setColorScheme"):  # Qt 6.8+: lets palette-aware code ask for the scheme
-        hints.setColorScheme(Qt.ColorScheme.Dark if theme == "dark" else Qt.ColorScheme.Light)
+        hints.setColorScheme(Qt.ColorScheme.Dark if theme is Theme.DARK else Qt.ColorScheme.Light)
     style = app.style()
-    app.setPalette(dark_palette() if theme == "dark" else style.standardPalette())
+    app.setPalette(dark_palette() if theme is Theme.DARK else style.standardPalette())
 
 
 def _close_on_signals(close: Callable[[], object]) -> Callable[[], None]:

@@ -6,7 +6,9 @@ connection bar and composer), :class:`~flushscope.ui.controllers.captures.Captur
 dropped), :class:`~flushscope.ui.controllers.playback.PlaybackController` (playing and playheads),
 :class:`~flushscope.ui.controllers.exports.ExportController` (WAV, PNG, clipboard) and
 :class:`~flushscope.ui.controllers.script_runner.ScriptRunner` (scenarios). :class:`~flushscope.ui.actions.ActionSet`
-holds every action. This module connects them, in :meth:`MainWindow._wire` and nowhere else.
+holds every action, the composer's commands and the output devices included, enabled from one
+:class:`~flushscope.ui.actions.ActionState` that :meth:`MainWindow._update_actions` takes again whenever one
+of its inputs changed. This module connects them, in :meth:`MainWindow._wire` and nowhere else.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QFrame, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 import flushscope
@@ -36,14 +38,14 @@ from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController
 from flushscope.ui.controllers.script_runner import ScriptRunner
 from flushscope.ui.look.wording import MESSAGE_MS
+from flushscope.ui.pacing import Paced
 from flushscope.ui.panels import AnomaliesPanel, BoundariesPanel, FramesPanel, LintsPanel, TranscriptsPanel
 from flushscope.ui.timeline import TimelineView
 from flushscope.ui.widgets.composer import Composer
 from flushscope.ui.widgets.connection_bar import ConnectionBar
 from flushscope.ui.widgets.connection_chooser import ConnectionChooser
-from flushscope.ui.widgets.device_menu import OutputDeviceMenu
 from flushscope.ui.widgets.proxy_panel import ProxyPanel
-from flushscope.ui.widgets.status_bar import PlayStatusLabel, StatusBar, anomaly_counts
+from flushscope.ui.widgets.status_bar import REFRESH_MS, PlayStatusLabel, StatusBar, anomaly_counts
 from flushscope.ui.widgets.timeline_controls import TimelineControls
 from flushscope.ui.widgets.waveform import WaveformStrip
 
@@ -52,6 +54,9 @@ log = logging.getLogger("flushscope.window")
 #: How often the views follow the session: live, and while a capture is being indexed.
 LIVE_HZ: Final = 30.0
 OPENING_HZ: Final = 10.0
+#: How long a picture of the window waits for the timeline to paint before it is taken anyway (a window
+#: that is not on screen never paints).
+PAINT_WAIT_S: Final = 5.0
 T = TypeVar("T")
 
 
@@ -81,8 +86,9 @@ class MainWindow(QMainWindow):
         self.selection = Selection(self)
         self.tasks = OwnedTasks()
 
+        self.action_set = ActionSet(self)
         self.connection_bar = ConnectionBar(self)
-        self.composer = Composer(self)
+        self.composer = Composer(self.action_set, self)
         self.proxy_panel = ProxyPanel(self)
         self.timeline = TimelineView(self.bridge, self.selection)
         self.transcripts = TranscriptsPanel(self.bridge, self.selection)
@@ -92,10 +98,10 @@ class MainWindow(QMainWindow):
         self.lints = LintsPanel(self.analysis, self.selection)
         self.boundaries = BoundariesPanel(self.analysis, self.selection)
         self.waveform = WaveformStrip(self.bridge, self.selection)
-        self.status = StatusBar(self.bridge, self)
+        self.status = StatusBar(self.bridge, live.now, self)
         self.setStatusBar(self.status)
+        self._tabs_due = Paced(REFRESH_MS, self)
 
-        self.action_set = ActionSet(self)
         self.live_control = LiveController(
             live, self.connection_bar, self.composer, self.proxy_panel, self.bridge, self.selection, self
         )
@@ -105,7 +111,6 @@ class MainWindow(QMainWindow):
         )
         self.exports = ExportController(self.bridge, self.selection, self.timeline.export_png, self)
         self.scripts = ScriptRunner(live, self)
-        self.device_menu = OutputDeviceMenu("Output &device", self.playback, self)
         self.play_label = PlayStatusLabel(self.playback, self.bridge, self)
         self.status.insertPermanentWidget(0, self.play_label)
         self.connections = ConnectionChooser(self.bridge, self)
@@ -117,7 +122,7 @@ class MainWindow(QMainWindow):
         )
 
         self._lay_out()
-        self.action_set.fill_menu_bar(self.menuBar(), self.device_menu, self._update_actions)
+        self.action_set.fill_menu_bar(self.menuBar(), self._update_actions)
         self._wire()
         self._shown_changed()
         self._availability_changed()
@@ -185,12 +190,13 @@ class MainWindow(QMainWindow):
             self.exports,
             self.scripts,
         )
-        for controller in (live, captures, playback, exports, scripts):
+        for controller in (live, captures, playback, exports, scripts, self.analysis_views):
             controller.status.connect(self.show_message)
         # What the controllers say to each other.
         live.error.connect(self.show_message)
         scripts.error.connect(live.show_error)
-        live.connectionChanged.connect(lambda _status: self._show_where())
+        live.connectionChanged.connect(lambda _status: self._connection_changed())
+        live.recordingProblemChanged.connect(lambda _problem: self._show_recording_problem())
         live.inputEnded.connect(playback.input_ended)
         self.proxy_panel.copied.connect(lambda what: self.show_message(f"Copied {what}"))
         self.proxy_panel.connectionPicked.connect(self.connections.choose)
@@ -200,14 +206,13 @@ class MainWindow(QMainWindow):
         captures.progressChanged.connect(self.status.show_progress)
         self.status.stopRequested.connect(captures.cancel_opening)
         captures.noticeChanged.connect(self.status.set_notice)
-        self.status.recording_problem = lambda: self.live.capture_error if captures.viewing is None else None
         captures.progressChanged.connect(self.analysis.hold_while_opening)
         captures.progressChanged.connect(self._opening_progress)
         captures.openFinished.connect(self._capture_opened)
         scripts.contextNamed.connect(live.name_context)
         scripts.stepShown.connect(self.composer.show_step)
         scripts.stepSent.connect(self.composer.add_history)
-        scripts.runningChanged.connect(self.composer.set_busy)
+        scripts.runningChanged.connect(lambda _running: self._update_actions())
         scripts.settled.connect(self._script_settled)
 
         # Playback shown in the views.
@@ -221,16 +226,31 @@ class MainWindow(QMainWindow):
         self.waveform.playRequested.connect(playback.play_from)
         self.bridge.sessionReplaced.connect(playback.stop)
 
-        # Segment menus, and the state every action follows.
+        # Segment menus, and the state every action follows: taken again when one of its inputs changed.
         self.transcripts.segmentContextMenuRequested.connect(self._table_menu)
         self.timeline.segmentContextMenuRequested.connect(self._timeline_menu)
-        self.selection.changed.connect(self._update_actions)
-        self.status.refreshed.connect(self._update_actions)
-        self.bridge.sessionReplaced.connect(self._refresh_tabs)
-        self.status.refreshed.connect(self._refresh_tabs)
+        self.selection.selectionChanged.connect(self._update_actions)
+        self.composer.textChanged.connect(self._update_actions)
+        self.composer.contextChanged.connect(self._update_actions)
+        self.bridge.chunksAdded.connect(self._update_actions)  # audio for the selection, or any
+        self.bridge.segmentsChanged.connect(lambda _segments: self._update_actions())
+        self.bridge.sessionReplaced.connect(self._update_actions)
         self.timeline.followChanged.connect(acts.follow.setChecked)
+        # The tabs' counts: set again when they changed, a few times a second at most.
+        self._tabs_due.due.connect(self._refresh_tabs)
+        self.bridge.framesAdded.connect(lambda _first, _last: self._tabs_due.request())
+        self.bridge.segmentsChanged.connect(lambda _segments: self._tabs_due.request())
+        self.bridge.anomaliesAdded.connect(lambda _first, _last: self._tabs_due.request())
+        self.bridge.anomaliesChanged.connect(self._tabs_due.request)
+        self.bridge.sessionReplaced.connect(self._refresh_tabs)
 
         # What each action does.
+        acts.new_context.triggered.connect(lambda: live.request_new_context())
+        acts.send.triggered.connect(lambda: live.request_send())
+        acts.send_flush.triggered.connect(lambda: live.request_send(flush=True))
+        acts.flush.triggered.connect(lambda: live.request_flush())
+        acts.end_context.triggered.connect(lambda: live.request_end())
+        acts.cancel_context.triggered.connect(lambda: live.request_cancel())
         acts.open_capture.triggered.connect(captures.choose_and_open)
         acts.show_live.triggered.connect(captures.show_live)
         acts.save_capture.triggered.connect(captures.choose_and_save)
@@ -251,12 +271,13 @@ class MainWindow(QMainWindow):
             lambda: playback.play_selected_context(acts.play_from_here.data() or 0.0)
         )
         acts.stop.triggered.connect(playback.stop)
+        acts.device_menu.aboutToShow.connect(self._list_devices)
+        acts.devices.triggered.connect(self._device_chosen)
         acts.about.triggered.connect(self._about)
 
         # The analysis: its tabs, its markers on the timeline, and the windows beside this one.
-        self.analysis.changed.connect(self._show_analysis)
+        self.analysis.resultsChanged.connect(self._show_analysis)
         self.tabs.currentChanged.connect(self._tab_opened)
-        self.analysis_views.status.connect(self.show_message)
         acts.export_all_labels.triggered.connect(lambda: exports.export_all_segments(labels=True))
         acts.compare_capture.triggered.connect(self.analysis_views.choose_capture_and_diff)
         acts.compare_strategies.triggered.connect(self.analysis_views.open_compare)
@@ -267,10 +288,14 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         segment, context = self.selection.segment, self.selection.context
-        playback = self.playback
+        playback, composer = self.playback, self.composer
         self.action_set.apply(
             ActionState(
                 viewing_capture=self.captures.viewing is not None,
+                connected=self.live_control.connected,
+                busy=self.scripts.running,
+                has_text=bool(composer.text().strip()),
+                has_context=composer.current_context() is not None,
                 segment=segment is not None,
                 segment_audio=segment is not None and segment.nbytes > 0,
                 context=context is not None,
@@ -279,6 +304,7 @@ class MainWindow(QMainWindow):
                 play_available=playback.available,
                 play_reason=playback.why_not(),
                 playing=playback.playing,
+                aimed=self.action_set.play_from_here.data() is not None,
             )
         )
 
@@ -287,7 +313,8 @@ class MainWindow(QMainWindow):
         viewing = self.captures.viewing
         header = self.captures.header
         self.live_control.set_live_shown(viewing is None)
-        self.status.clock = self.live.now if viewing is None else None
+        self.status.set_live_shown(viewing is None)
+        self._show_recording_problem()
         self.exports.name_after(viewing)
         if viewing is None:
             self.timeline_controls.set_shown("")
@@ -306,6 +333,15 @@ class MainWindow(QMainWindow):
         self._refresh_tabs()
         self._update_actions()
 
+    def _connection_changed(self) -> None:
+        self._show_where()
+        self._update_actions()
+
+    def _show_recording_problem(self) -> None:
+        """Why the live session is not recorded, said while it is shown."""
+        live = self.captures.viewing is None
+        self.status.set_recording_problem(self.live_control.recording_problem if live else "")
+
     def _show_where(self) -> None:
         viewing = self.captures.viewing
         if viewing is None:
@@ -321,6 +357,17 @@ class MainWindow(QMainWindow):
         if why:
             self.show_message(why)
         self._update_actions()
+
+    def _list_devices(self) -> None:
+        """The output devices, asked again as their menu opens (devices come and go), and whether playback
+        can work on the one chosen."""
+        playback = self.playback
+        playback.check_availability()
+        self.action_set.set_devices(playback.devices(), playback.device, playback.why_not())
+
+    def _device_chosen(self, action: QAction) -> None:
+        index, name = action.data()
+        self.playback.choose_device(index, name)
 
     def _opening_progress(self, progress: float) -> None:
         # While a big capture is indexed every tick changes every lane: the views follow a few times a
@@ -400,13 +447,35 @@ class MainWindow(QMainWindow):
         return self.tasks.spawn(coro, name)
 
     def show_whole_run(self) -> None:
-        """Everything received shown, the whole session in view, and a transcript selected (the first, unless
-        one is): what a picture of a finished run should show."""
+        """Everything received shown (the status bar's and the tabs' counts included), the whole session in
+        view, and a transcript selected (the first, unless one is): what a picture of a finished run should
+        show."""
         self.bridge.flush()
         self.analysis.refresh_now()
         self.timeline.fit_all()
         if self.selection.segment is None and self.selection.context is None:
             self.select_first_segment()
+        self.status.refresh()
+        self._refresh_tabs()
+
+    async def painted(self) -> None:
+        """Return once the timeline has painted what the views hold now (its first paint after this call):
+        what a picture of the window waits for. A window that is not on screen never paints: after
+        :data:`PAINT_WAIT_S` this returns anyway."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_paint() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        self.timeline.painted.connect(on_paint)
+        self.timeline.update()
+        try:
+            await asyncio.wait_for(done, PAINT_WAIT_S)
+        except TimeoutError:
+            log.info("the timeline did not paint within %g s", PAINT_WAIT_S)
+        finally:
+            self.timeline.painted.disconnect(on_paint)
 
     def select_first_segment(self) -> Segment | None:
         """Select the first transcript row (the segment that appeared first), if there is one."""

@@ -51,7 +51,7 @@ class AnalysisModel(QObject):
     module docstring). ``live_session`` is the session that is still being recorded (its lints leave out
     what later frames may settle); any other session shown is a finished capture."""
 
-    changed = Signal()
+    resultsChanged = Signal()
     """:attr:`lints` or :attr:`boundaries` changed."""
 
     def __init__(
@@ -194,7 +194,7 @@ class AnalysisModel(QObject):
             self._timer.start(0)
         if self.lints or self.boundaries:
             self.lints, self.boundaries = [], []
-            self.changed.emit()
+            self.resultsChanged.emit()
 
     def _run(self) -> None:
         if self._held:
@@ -223,4 +223,4 @@ class AnalysisModel(QObject):
             self.boundaries = list(self._cache.boundaries)
             changed = True
         if changed:
-            self.changed.emit()
+            self.resultsChanged.emit()

@@ -1,9 +1,10 @@
 """The controller of the live session: the connection bar and the composer are its views.
 
-Connect and disconnect, and the composer's send, flush, end and cancel, each run on the asyncio loop (qasync,
-the GUI thread) in a task this controller owns and cancels when it closes; one composer action at a time, so
-inputs go out in the order they were asked for. Client failures become words (next to the status light and
-through :attr:`LiveController.error`), never exceptions.
+Connect and disconnect, and the composer's commands (new context, send, flush, end and cancel: the window's
+actions call :meth:`LiveController.request_send` and its neighbours), each run on the asyncio loop (qasync,
+the GUI thread) in a task this controller owns and cancels when it closes; one composer command at a time,
+so inputs go out in the order they were asked for. Client failures become words (next to the status light
+and through :attr:`LiveController.error`), never exceptions.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class LiveController(QObject):
     """The :class:`~flushscope.net.live.ConnectionStatus` changed."""
     inputEnded = Signal()
     """The connection is gone (closed or failed): nothing more will arrive on it."""
+    recordingProblemChanged = Signal(str)
+    """Why the live session is not (or no longer) recorded to its capture file changed (empty: it is)."""
 
     def __init__(
         self,
@@ -76,22 +79,18 @@ class LiveController(QObject):
         self._shown = True
         #: Script names of contexts (``a``, ``b``…), shown beside their labels.
         self._names: dict[str, str] = {}
+        self._status: ConnectionStatus | None = None
+        self._recording_problem = ""
 
         bar.connectRequested.connect(self._connect_requested)
         bar.proxyRequested.connect(self._proxy_requested)
         bar.disconnectRequested.connect(self._disconnect_requested)
-        composer.newContextRequested.connect(lambda: self.tasks.spawn(self.new_context()))
-        composer.sendRequested.connect(lambda text: self.tasks.spawn(self.send_text(text)))
-        composer.sendFlushRequested.connect(lambda text: self.tasks.spawn(self.send_text(text, flush=True)))
-        composer.flushRequested.connect(lambda: self.tasks.spawn(self.flush_context()))
-        composer.endRequested.connect(lambda: self.tasks.spawn(self.end_context()))
-        composer.cancelRequested.connect(lambda: self.tasks.spawn(self.cancel_context()))
         composer.contextSelected.connect(self._context_picked)
         bridge.contextsChanged.connect(lambda _contexts: self.refresh_contexts())
 
         self._timeouts = QTimer(self)
         self._timeouts.setInterval(TIMEOUT_CHECK_MS)
-        self._timeouts.timeout.connect(live.check_timeouts)
+        self._timeouts.timeout.connect(self._check)
         self._timeouts.start()
         live.add_listener(self._on_status)
         live.add_proxy_listener(self._proxy_changed)
@@ -160,11 +159,32 @@ class LiveController(QObject):
         )
         return True
 
+    @property
+    def connected(self) -> bool:
+        """Whether the composer's commands can go out: connected, or stalled (a stalled connection may come
+        back, and what is typed meanwhile still goes out on it)."""
+        return self.live.status.state in (ConnectionState.CONNECTED, ConnectionState.STALLED)
+
+    @property
+    def recording_problem(self) -> str:
+        """Why the live session is not recorded to its capture file ("" when it is)."""
+        return self._recording_problem
+
+    def _check(self) -> None:
+        """Silences that went on too long, and whether the capture still records."""
+        self.live.check_timeouts()
+        self._check_recording()
+
+    def _check_recording(self) -> None:
+        # The capture stops recording as a frame is written (or as it opens): no one says so but the session.
+        problem = self.live.capture_error or ""
+        if problem != self._recording_problem:
+            self._recording_problem = problem
+            self.recordingProblemChanged.emit(problem)
+
     def _on_status(self, status: ConnectionStatus) -> None:
         self._bar.set_status(status)
         self._bar.set_emulator_url(self.live.emulator_url)
-        # A stalled connection may come back: what is typed meanwhile still goes out on it.
-        self._composer.set_connected(status.state in (ConnectionState.CONNECTED, ConnectionState.STALLED))
         listening = status.state is ConnectionState.LISTENING
         self._composer.set_note(PROXY_NOTE if listening else "")
         if listening:
@@ -176,8 +196,11 @@ class LiveController(QObject):
             self.status.emit(status.reason)
         if status.state in (ConnectionState.DISCONNECTED, ConnectionState.FAILED):
             self.inputEnded.emit()
-        self.connectionChanged.emit(status)
+        if status != self._status:
+            self._status = status
+            self.connectionChanged.emit(status)
         self.refresh_contexts()
+        self._check_recording()
 
     def choose_keepalive(self) -> None:
         """Ask how a server that stopped answering is noticed; applies from the next connection on."""
@@ -242,7 +265,30 @@ class LiveController(QObject):
         label = name or (context_label(ctx) if ctx is not None else context_id[:8] + "…")
         self._composer.add_history(f"{label} · {what}")
 
-    # --- composer actions --------------------------------------------------------------------------
+    # --- the composer's commands ------------------------------------------------------------------
+
+    def request_new_context(self) -> None:
+        """Start a context with the composer's settings (in a task of this controller)."""
+        self.tasks.spawn(self.new_context())
+
+    def request_send(self, *, flush: bool = False) -> None:
+        """Send what is typed in the composer, then flush with ``flush`` (or when auto-flush is on)."""
+        text = self._composer.text()
+        if text.strip():
+            flush = flush or self._composer.auto_flush.isChecked()
+            self.tasks.spawn(self.send_text(text, flush=flush))
+
+    def request_flush(self) -> None:
+        """Flush the context chosen in the composer."""
+        self.tasks.spawn(self.flush_context())
+
+    def request_end(self) -> None:
+        """End the context chosen in the composer."""
+        self.tasks.spawn(self.end_context())
+
+    def request_cancel(self) -> None:
+        """Cancel the context chosen in the composer."""
+        self.tasks.spawn(self.cancel_context())
 
     def _lock(self) -> asyncio.Lock:
         # Created on first use, on the running loop.

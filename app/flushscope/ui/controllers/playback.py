@@ -54,6 +54,24 @@ class PlayTarget:
         return self.context.segment_at(position)
 
 
+class PlayerReports(QObject):
+    """What a :class:`Player` reports, as signals. The player is Qt-free and calls one hook per kind of
+    report from its ``poll`` (on the thread that polls it): this object is the one place that sets them."""
+
+    positionChanged = Signal(float)
+    """Seconds into what plays, when it changed."""
+    stateChanged = Signal(object)
+    """The :class:`~flushscope.audio.player.PlayerState` changed."""
+    error = Signal(str)
+    """Playback failed; the argument says why, in words."""
+
+    def __init__(self, player: Player, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        player.on_position = self.positionChanged.emit
+        player.on_state = self.stateChanged.emit
+        player.on_error = self.error.emit
+
+
 class PlaybackController(QObject):
     """Owns a :class:`Player` for the window: plays segments and contexts, polls the player at about 30 Hz
     while it plays, and reports through signals, always on the GUI thread.
@@ -69,7 +87,7 @@ class PlaybackController(QObject):
     """Seconds into what plays (see :attr:`target`), when it changed; polled about 30 times a second."""
     stateChanged = Signal(object)
     """The :class:`~flushscope.audio.player.PlayerState` changed (playing, paused, stopped)."""
-    errorOccurred = Signal(str)
+    error = Signal(str)
     """Playback failed or could not start; the argument says why, in words."""
     availabilityChanged = Signal(bool, str)
     """Whether playback can work changed; when it cannot, the second argument says why."""
@@ -100,13 +118,14 @@ class PlaybackController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(round(1000 / POLL_HZ))
         self._timer.timeout.connect(self._poll)
-        self._player.on_position = self._on_position
-        self._player.on_state = self._on_state
-        self._player.on_error = self._on_error
+        reports = PlayerReports(self._player, self)
+        reports.positionChanged.connect(self._on_position)
+        reports.stateChanged.connect(self._on_state)
+        reports.error.connect(self._on_error)
         self._available, self._reason = self._player.availability()
         self.positionChanged.connect(self._show_position)
         self.targetChanged.connect(self._show_target)
-        self.errorOccurred.connect(lambda text: self.status.emit(sentence(text)))
+        self.error.connect(lambda text: self.status.emit(sentence(text)))
 
     # --- queries ------------------------------------------------------------------------------------
 
@@ -201,7 +220,7 @@ class PlaybackController(QObject):
 
     def play_segment(self, segment: Segment, start: float = 0.0) -> bool:
         """Play ``segment`` from ``start`` seconds into it. False, with the reason through :attr:`status`
-        (or :attr:`errorOccurred`), when it cannot."""
+        (or :attr:`error`), when it cannot."""
         if not self._can_play():
             return False
         if not segment.nbytes:
@@ -322,7 +341,7 @@ class PlaybackController(QObject):
         try:
             started = play()
         except Exception as exc:  # a sound system fails in ways nobody lists; the session must go on
-            self.errorOccurred.emit(f"playback failed: {exc}")
+            self.error.emit(f"playback failed: {exc}")
             started = False
         if not started:
             self._target = None
@@ -365,7 +384,7 @@ class PlaybackController(QObject):
             self.targetChanged.emit()
 
     def _on_error(self, text: str) -> None:
-        self.errorOccurred.emit(text)
+        self.error.emit(text)
         # A device that failed may have gone away: the views then say so and stop offering playback.
         self.check_availability()
 

@@ -74,6 +74,17 @@ class ScriptRunner(QObject):
         super().__init__(parent)
         self._live = live
         self.tasks = OwnedTasks()
+        self._running = False
+
+    @property
+    def running(self) -> bool:
+        """Whether a script is playing."""
+        return self._running
+
+    def _set_running(self, running: bool) -> None:
+        if running != self._running:
+            self._running = running
+            self.runningChanged.emit(running)
 
     def start(self, scenario: Scenario, timeout: float = 60.0) -> asyncio.Task[str | None]:
         """:meth:`play` in a task of this runner (cancelled when the window closes)."""
@@ -99,7 +110,7 @@ class ScriptRunner(QObject):
             if not isinstance(step, UseContext | SetOption | Wait):
                 self.stepSent.emit(f"{step.context} · {describe_step(step)}")
 
-        self.runningChanged.emit(True)
+        self._set_running(True)
         try:
             await play_scenario(scenario, client, contexts=names, on_step=on_step)
             name_contexts()
@@ -110,7 +121,7 @@ class ScriptRunner(QObject):
             self.stepShown.emit(f"Script stopped: {exc}")
             return str(exc)
         finally:
-            self.runningChanged.emit(False)
+            self._set_running(False)
         self.settled.emit()
         if not settled:
             reason = (

@@ -143,7 +143,7 @@ class FramesPanel(QWidget):
         self.model.typesChanged.connect(self._refresh_types)
         bridge.contextsChanged.connect(self._add_contexts)
         bridge.sessionReplaced.connect(self._on_session_replaced)
-        selection.changed.connect(self._show_segment)
+        selection.selectionChanged.connect(self._show_segment)
         selection.framesHighlighted.connect(self.highlight_frames)
 
     # --- filters ------------------------------------------------------------------------------------

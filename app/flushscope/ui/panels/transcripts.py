@@ -66,7 +66,7 @@ class TranscriptsPanel(QWidget):
         self.view.installEventFilter(self)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._on_context_menu)
-        selection.changed.connect(self._show_selection)
+        selection.selectionChanged.connect(self._show_selection)
         self.model.rowsInserted.connect(self._show_selection)
         self.model.modelReset.connect(self._show_selection)
         self._show_selection()

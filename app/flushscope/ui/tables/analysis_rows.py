@@ -27,7 +27,8 @@ def common_ends(old: Sequence[Any], new: Sequence[Any]) -> tuple[int, int]:
 
 
 class _ListedModel(_TableModel):
-    """Rows from one list of the analysis (:meth:`_source`), brought in line with it on every ``changed``.
+    """Rows from one list of the analysis (:meth:`_source`), brought in line with it whenever its results
+    change.
 
     The shared head and tail of the old and the new list stay as they are; of the rows between, as many as
     both have are changed in place (``dataChanged``) and the rest inserted or removed, so a run that found
@@ -37,7 +38,7 @@ class _ListedModel(_TableModel):
         super().__init__(analysis.bridge, parent)
         self._analysis = analysis
         self._rows: list[Any] = list(self._source())
-        analysis.changed.connect(self._on_analysis_changed)
+        analysis.resultsChanged.connect(self._on_analysis_changed)
 
     def _source(self) -> Sequence[Any]:
         raise NotImplementedError

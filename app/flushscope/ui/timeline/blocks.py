@@ -15,21 +15,21 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter
 
 from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT, text_on
-from flushscope.ui.timeline.layout import _Geometry
-from flushscope.ui.timeline.model.lanes import IntArray, _Lane
-from flushscope.ui.timeline.model.lod import _MARGIN, _NONE, _Blocks
-from flushscope.ui.timeline.theme import _Theme
+from flushscope.ui.timeline.layout import Geometry
+from flushscope.ui.timeline.model.lanes import IntArray, Lane
+from flushscope.ui.timeline.model.lod import MARGIN, NO_AUDIO, Blocks
+from flushscope.ui.timeline.theme import Theme
 
 _LABEL_CAP = 200  # at most this many flush_id labels inside blocks per paint
 
 
-def _draw_blocks(
+def draw_blocks(
     painter: QPainter,
-    geo: _Geometry,
-    theme: _Theme,
+    geo: Geometry,
+    theme: Theme,
     rows: range,
-    visible: Sequence[_Lane],
-    blocks: _Blocks,
+    visible: Sequence[Lane],
+    blocks: Blocks,
     plates: dict[tuple[int, bool, int], QImage],
     font: QFont,
     grid: IntArray,
@@ -46,7 +46,7 @@ def _draw_blocks(
     if len(blocks.row_slots):
         fid = blocks.rows
         count = fid.shape[1]
-        origin = left - _MARGIN
+        origin = left - MARGIN
         # The plot under the bands: per row its lane's stripe or base, and the grid lines.
         back = np.where(
             (rows.start + blocks.row_slots) % 2 == 1,
@@ -57,7 +57,7 @@ def _draw_blocks(
         lines = grid[(grid >= origin) & (grid < origin + count)] - origin
         under[:, lines] = np.uint32(theme.grid.rgba())
         argb = np.asarray([c.rgba() for c in theme.blocks], dtype=np.uint32)
-        pixels = np.where(fid != _NONE, argb[fid % FLUSH_COLOUR_COUNT], under)
+        pixels = np.where(fid != NO_AUDIO, argb[fid % FLUSH_COLOUR_COUNT], under)
         for k, slot in enumerate(blocks.row_slots.tolist()):
             row = QImage(pixels[k].data, count, 1, count * 4, QImage.Format.Format_RGB32)
             painter.drawImage(QRect(origin, band_top + slot * geo.lane_h, count, height), row)
@@ -110,7 +110,7 @@ def _legend_ids(fid: IntArray, known: npt.NDArray[np.bool_]) -> IntArray:
     return np.flatnonzero(seen) + low
 
 
-def _plate(font: QFont, text: str, colour: int, height: int, theme: _Theme) -> QImage:
+def _plate(font: QFont, text: str, colour: int, height: int, theme: Theme) -> QImage:
     """A flush_id label on a solid plate of its block colour (so the seams between chunks do not cut
     through the digits), drawn once per id, numbering and height (the caller keeps it)."""
     font = QFont(font)

@@ -10,18 +10,18 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter
 
 from flushscope.core.model.records import Context, ContextState
-from flushscope.ui.timeline.layout import _Geometry
-from flushscope.ui.timeline.model.lanes import _Lane
-from flushscope.ui.timeline.theme import _mix, _Theme
+from flushscope.ui.timeline.layout import Geometry
+from flushscope.ui.timeline.model.lanes import Lane
+from flushscope.ui.timeline.theme import Theme, mix
 
 
-def _paint_gutter(
+def paint_gutter(
     painter: QPainter,
-    geo: _Geometry,
-    theme: _Theme,
+    geo: Geometry,
+    theme: Theme,
     font: QFont,
     lanes: range,
-    all_lanes: Sequence[_Lane],
+    all_lanes: Sequence[Lane],
     selected: Context | None,
     labels: dict[int, tuple[tuple[Any, ...], QImage]],
 ) -> None:
@@ -53,11 +53,11 @@ def _paint_gutter(
 
 
 def _render_label(
-    ctx: Context, selected: bool, odd: bool, geo: _Geometry, theme: _Theme, font: QFont
+    ctx: Context, selected: bool, odd: bool, geo: Geometry, theme: Theme, font: QFont
 ) -> QImage:
     """A lane's label (number, id, state), drawn once and reused until one of them changes."""
     image = QImage(geo.gutter - 1, geo.lane_h, QImage.Format.Format_ARGB32_Premultiplied)
-    image.fill(_mix(theme.text, theme.window, 0.035) if odd else theme.window)
+    image.fill(mix(theme.text, theme.window, 0.035) if odd else theme.window)
     painter = QPainter(image)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
     fm = QFontMetrics(font)

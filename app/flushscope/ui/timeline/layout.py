@@ -14,7 +14,10 @@ _LANE_MIN, _LANE_MAX = 30, 56
 
 
 @dataclass(frozen=True)
-class _Geometry:
+class Geometry:
+    """Where the timeline's parts are in the widget (the plot, the gutter's width, the ruler's height, the
+    legend), how tall a lane is, how far the lanes are scrolled and how many there are."""
+
     plot: QRect
     gutter: int
     ruler: int
@@ -51,7 +54,7 @@ class _Geometry:
         return self.lane_top(index) + self.lane_h - 5
 
 
-def _layout(font: QFont, w: int, h: int, lanes: int, scroll: int) -> _Geometry:
+def lay_out(font: QFont, w: int, h: int, lanes: int, scroll: int) -> Geometry:
     """The geometry of a widget ``w`` by ``h`` pixels showing ``lanes`` lanes, scrolled down by ``scroll``
     pixels (clamped to what the lanes allow)."""
     fm = QFontMetrics(font)
@@ -65,17 +68,17 @@ def _layout(font: QFont, w: int, h: int, lanes: int, scroll: int) -> _Geometry:
     legend = QRect(0, ruler + plot_h, w, legend_h)
     max_scroll = max(0, lanes * lane_h - plot_h)
     scroll = min(max(0, scroll), max_scroll)
-    return _Geometry(plot, gutter, ruler, legend, lane_h, scroll, lanes)
+    return Geometry(plot, gutter, ruler, legend, lane_h, scroll, lanes)
 
 
-def _plot_xs(values: FloatArray, geo: _Geometry, v0: float, v1: float) -> FloatArray:
+def plot_xs(values: FloatArray, geo: Geometry, v0: float, v1: float) -> FloatArray:
     """Widget x of axis values when the plot shows [v0, v1]."""
     scale = geo.plot.width() / (v1 - v0)
     out: FloatArray = (values - v0) * scale + geo.plot.left()
     return out
 
 
-def _rects(x: IntArray, y: IntArray, w: IntArray, h: IntArray) -> list[QRect]:
+def int_rects(x: IntArray, y: IntArray, w: IntArray, h: IntArray) -> list[QRect]:
     """QRects from integer columns. Integer rectangles take Qt's fast fill path: filling them is an order of
     magnitude cheaper than QRectF, and building them is the only per-item Python work left in a paint."""
     return list(map(QRect, x.tolist(), y.tolist(), w.tolist(), h.tolist()))

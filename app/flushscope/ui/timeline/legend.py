@@ -12,34 +12,22 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QBrush, QFont, QFontMetrics, QImage, QPainter, QPen
 
 from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT
-from flushscope.ui.timeline.layout import _Geometry
-from flushscope.ui.timeline.markers import _SPRITE_H, _SPRITE_W, _Sprite
-from flushscope.ui.timeline.model.lanes import (
-    _ADVICE,
-    _BOUNDARY,
-    _CANCEL,
-    _DONE,
-    _ERROR,
-    _FLUSH,
-    _FLUSH_DONE,
-    _OUTLIER,
-    _TRANSCRIPT,
-    _WARNING,
-    IntArray,
-)
-from flushscope.ui.timeline.theme import _Theme
+from flushscope.ui.timeline.layout import Geometry
+from flushscope.ui.timeline.markers import SPRITE_H, SPRITE_W, Sprite
+from flushscope.ui.timeline.model.lanes import IntArray, MarkerKind
+from flushscope.ui.timeline.theme import Theme
 
 _Legend = tuple[tuple[Any, ...], QImage]
 _CAPTION = "flush_id"
 
 
-def _paint_legend(
+def paint_legend(
     painter: QPainter,
-    geo: _Geometry,
-    theme: _Theme,
+    geo: Geometry,
+    theme: Theme,
     font: QFont,
     ids: IntArray,
-    sprites: dict[str, _Sprite],
+    sprites: dict[MarkerKind, Sprite],
     cached: _Legend | None,
 ) -> _Legend:
     """Draw the legend for the flush_ids ``ids`` (coded and ordered as ``blocks._legend_ids`` gives them),
@@ -88,10 +76,10 @@ def _entries(ids: IntArray, fm: QFontMetrics, room: int, swatch: int) -> list[tu
 def _render_legend(
     painter: QPainter,
     rect: QRect,
-    theme: _Theme,
+    theme: Theme,
     font: QFont,
     entries: list[tuple[int, str]],
-    sprites: dict[str, _Sprite],
+    sprites: dict[MarkerKind, Sprite],
 ) -> None:
     painter.fillRect(rect, theme.window)
     painter.setPen(QPen(theme.grid, 1))
@@ -123,24 +111,24 @@ def _render_legend(
     y1 = y0 + row_h
     x = rect.left() + 8
     key = [
-        (_TRANSCRIPT, "transcript sent"),
-        (_FLUSH, "flush sent"),
-        (_FLUSH_DONE, "flush_done"),
-        (_DONE, "done"),
-        (_CANCEL, "cancel"),
-        (_ERROR, "error"),
-        (_WARNING, "warning"),
-        (_ADVICE, "advice"),
-        (_BOUNDARY, "boundary"),
-        (_OUTLIER, "outlier"),
+        (MarkerKind.TRANSCRIPT, "transcript sent"),
+        (MarkerKind.FLUSH, "flush sent"),
+        (MarkerKind.FLUSH_DONE, "flush_done"),
+        (MarkerKind.DONE, "done"),
+        (MarkerKind.CANCEL, "cancel"),
+        (MarkerKind.ERROR, "error"),
+        (MarkerKind.WARNING, "warning"),
+        (MarkerKind.ADVICE, "advice"),
+        (MarkerKind.BOUNDARY, "boundary"),
+        (MarkerKind.OUTLIER, "outlier"),
     ]
     for kind, label in key:
-        w = _SPRITE_W + 4 + fm.horizontalAdvance(label)
+        w = SPRITE_W + 4 + fm.horizontalAdvance(label)
         if x + w > limit:
             break
-        painter.drawImage(QPoint(x, y1 + (row_h - _SPRITE_H) // 2), sprites[kind].image)
+        painter.drawImage(QPoint(x, y1 + (row_h - SPRITE_H) // 2), sprites[kind].image)
         painter.setPen(theme.text)
-        painter.drawText(QRect(x + _SPRITE_W + 4, y1, w, row_h), Qt.AlignmentFlag.AlignVCenter, label)
+        painter.drawText(QRect(x + SPRITE_W + 4, y1, w, row_h), Qt.AlignmentFlag.AlignVCenter, label)
         x += w + 14
     label = "text ready → first audio → flush_done"
     w = 36 + fm.horizontalAdvance(label)

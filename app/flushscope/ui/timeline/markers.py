@@ -18,32 +18,22 @@ from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QImage, QPainter, QPen, QPolygonF
 
 from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT
-from flushscope.ui.timeline.layout import _Geometry
+from flushscope.ui.timeline.layout import Geometry
 from flushscope.ui.timeline.model.lanes import (
-    _ADVICE,
-    _BOUNDARY,
-    _CANCEL,
-    _DONE,
-    _ERROR,
-    _FLUSH,
-    _FLUSH_DONE,
-    _MARKER_KINDS,
-    _OUTLIER,
-    _TRANSCRIPT,
-    _WARNING,
     AxisMode,
     IntArray,
-    _Overlay,
+    MarkerKind,
+    Overlay,
 )
-from flushscope.ui.timeline.theme import _Theme
+from flushscope.ui.timeline.theme import Theme
 
-_SPRITE_W, _SPRITE_H, _SPRITE_C = 11, 12, 5  # marker image size and the column of its time
+SPRITE_W, SPRITE_H, _SPRITE_C = 11, 12, 5  # marker image size and the column of its time
 _BRACKET_H = 7  # height of the bracket row under the blocks
 _DENSE_PX = 4  # marks packed closer than this on average (in a lane) are drawn in less detail
 
 
 @dataclass(frozen=True)
-class _Sprite:
+class Sprite:
     """A marker drawn once (antialiased) into a small image, kept as its non-empty pixels for stamping."""
 
     image: QImage
@@ -54,54 +44,54 @@ class _Sprite:
     tick_argb: npt.NDArray[np.uint32]
 
 
-def _render_sprite(kind: str, theme: _Theme) -> _Sprite:
+def render_sprite(kind: MarkerKind, theme: Theme) -> Sprite:
     ink, warning, error = theme.text, theme.warning, theme.error
-    image = QImage(_SPRITE_W, _SPRITE_H, QImage.Format.Format_ARGB32_Premultiplied)
+    image = QImage(SPRITE_W, SPRITE_H, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(0)
     p = QPainter(image)
     p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     p.setPen(Qt.PenStyle.NoPen)
     c = _SPRITE_C + 0.5
-    if kind == _TRANSCRIPT:  # triangle pointing down at the send time
+    if kind is MarkerKind.TRANSCRIPT:  # triangle pointing down at the send time
         p.setBrush(ink)
         p.drawPolygon(QPolygonF([QPointF(c - 4.5, 2), QPointF(c + 4.5, 2), QPointF(c, 10)]))
-    elif kind == _FLUSH:  # a bar the height of the row: a flush boundary
-        p.fillRect(QRect(_SPRITE_C, 0, 2, _SPRITE_H), ink)
-    elif kind == _FLUSH_DONE:  # ring
+    elif kind is MarkerKind.FLUSH:  # a bar the height of the row: a flush boundary
+        p.fillRect(QRect(_SPRITE_C, 0, 2, SPRITE_H), ink)
+    elif kind is MarkerKind.FLUSH_DONE:  # ring
         p.setPen(QPen(ink, 1.7))
         p.drawEllipse(QPointF(c, 6.5), 3.4, 3.4)
-    elif kind == _DONE:  # square
+    elif kind is MarkerKind.DONE:  # square
         p.fillRect(QRect(_SPRITE_C - 3, 3, 7, 7), ink)
-    elif kind == _CANCEL:  # cross
+    elif kind is MarkerKind.CANCEL:  # cross
         p.setPen(QPen(ink, 2))
         p.drawLine(QPointF(c - 3.5, 3), QPointF(c + 3.5, 10))
         p.drawLine(QPointF(c - 3.5, 10), QPointF(c + 3.5, 3))
-    elif kind == _WARNING:  # triangle pointing up
+    elif kind is MarkerKind.WARNING:  # triangle pointing up
         p.setBrush(warning)
         p.drawPolygon(QPolygonF([QPointF(c - 5, 11), QPointF(c + 5, 11), QPointF(c, 1.5)]))
-    elif kind == _ERROR:  # diamond
+    elif kind is MarkerKind.ERROR:  # diamond
         p.setBrush(error)
         p.drawPolygon(QPolygonF([QPointF(c, 0.5), QPointF(c + 5, 6), QPointF(c, 11.5), QPointF(c - 5, 6)]))
-    elif kind == _BOUNDARY:  # an I-beam at the seam between two segments' audio
+    elif kind is MarkerKind.BOUNDARY:  # an I-beam at the seam between two segments' audio
         p.setPen(QPen(theme.faint, 1.5))
         p.drawLine(QPointF(c, 1), QPointF(c, 11))
         p.drawLine(QPointF(c - 3, 1.5), QPointF(c + 3, 1.5))
         p.drawLine(QPointF(c - 3, 10.5), QPointF(c + 3, 10.5))
-    elif kind == _OUTLIER:  # an hourglass pinched at the seam: a boundary that stands out
+    elif kind is MarkerKind.OUTLIER:  # an hourglass pinched at the seam: a boundary that stands out
         p.setBrush(warning)
         p.drawPolygon(QPolygonF([QPointF(c - 4.5, 0.5), QPointF(c + 4.5, 0.5), QPointF(c, 6)]))
         p.drawPolygon(QPolygonF([QPointF(c - 4.5, 11.5), QPointF(c + 4.5, 11.5), QPointF(c, 6)]))
-    elif kind == _ADVICE:  # a disc: advice on what was sent (the selection colour, lifted on dark)
+    elif kind is MarkerKind.ADVICE:  # a disc: advice on what was sent (the selection colour, lifted on dark)
         p.setBrush(theme.highlight.lighter(150) if theme.dark else theme.highlight)
         p.drawEllipse(QPointF(c, 6), 4, 4)
     p.end()
-    pixels = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(_SPRITE_H, _SPRITE_W)
+    pixels = np.frombuffer(image.constBits(), dtype=np.uint32).reshape(SPRITE_H, SPRITE_W)
     dy, dx = np.nonzero(pixels)
     # The tick: per row with any pixel, the most opaque one.
     alpha = pixels >> np.uint32(24)
     rows = np.flatnonzero(alpha.any(axis=1))
     tick = pixels[rows, np.argmax(alpha[rows], axis=1)]
-    return _Sprite(
+    return Sprite(
         image,
         dy.astype(np.int64),
         dx.astype(np.int64) - _SPRITE_C,
@@ -171,11 +161,11 @@ def _fill_runs(
         buf[slots[owner], row, x] = argb[owner]
 
 
-def _paint_brackets(
+def paint_brackets(
     painter: QPainter,
-    geo: _Geometry,
-    theme: _Theme,
-    ov: _Overlay,
+    geo: Geometry,
+    theme: Theme,
+    ov: Overlay,
     rows: range,
     lane_rows: IntArray,
     mode: AxisMode,
@@ -239,11 +229,11 @@ def _paint_brackets(
         painter.drawImage(QPoint(left, geo.bracket_y(rows.start + s) - mid), image)
 
 
-def _paint_markers(
+def paint_markers(
     painter: QPainter,
-    geo: _Geometry,
-    sprites: dict[str, _Sprite],
-    ov: _Overlay,
+    geo: Geometry,
+    sprites: dict[MarkerKind, Sprite],
+    ov: Overlay,
     rows: range,
     lane_rows: IntArray,
     mode: AxisMode,
@@ -265,7 +255,7 @@ def _paint_markers(
     row = lane_rows[ov.lane]
     slot = row - rows.start
     sel = np.flatnonzero(
-        (row >= 0) & (slot >= 0) & (slot < len(rows)) & (x > -_SPRITE_W) & (x < width + _SPRITE_W)
+        (row >= 0) & (slot >= 0) & (slot < len(rows)) & (x > -SPRITE_W) & (x < width + SPRITE_W)
     )
     if not len(sel):
         return
@@ -274,13 +264,13 @@ def _paint_markers(
     kind_of = ov.kind[sel].astype(np.uint8)
     # Grouped by kind, each group keeping the overlay's order (lane by lane, in time): later stamps win.
     order = np.argsort(kind_of, kind="stable")
-    bounds = np.searchsorted(kind_of[order], np.arange(len(_MARKER_KINDS) + 1))
-    buf = np.zeros((len(rows), _SPRITE_H, width), dtype=np.uint32)
-    stride = width + 2 * _SPRITE_W
+    bounds = np.searchsorted(kind_of[order], np.arange(len(MarkerKind) + 1))
+    buf = np.zeros((len(rows), SPRITE_H, width), dtype=np.uint32)
+    stride = width + 2 * SPRITE_W
     # Per kind present: where its ticks go (a grid of every column of every lane) and its sprites' stamps.
     ticks: dict[int, npt.NDArray[np.bool_]] = {}
     stamps: dict[int, tuple[IntArray, IntArray]] = {}
-    for n in range(len(_MARKER_KINDS)):
+    for n in range(len(MarkerKind)):
         pick = order[bounds[n] : bounds[n + 1]]
         if not len(pick):
             continue
@@ -290,32 +280,32 @@ def _paint_markers(
             dense = (np.bincount(s, minlength=len(rows)) * _DENSE_PX > width)[s]
             if dense.any():
                 grid = ticks[n] = np.zeros(len(rows) * stride, dtype=bool)
-                grid[s[dense] * stride + c[dense] + _SPRITE_W] = True
+                grid[s[dense] * stride + c[dense] + SPRITE_W] = True
             stamps[n] = (s[~dense], c[~dense])
             continue
         # Packed: one stamp per pixel column is all that can show (the marks of a column, set in a grid of
         # every column of every lane); ticks in the lanes where they are packed, sprites in the others.
         taken = np.zeros((len(rows), stride), dtype=bool)
-        taken[s, c + _SPRITE_W] = True
+        taken[s, c + SPRITE_W] = True
         packed = taken.sum(axis=1) * _DENSE_PX > width
         ticks[n] = (taken & packed[:, None]).reshape(-1)
         s, c = np.nonzero(taken & ~packed[:, None])
-        stamps[n] = (s, c - _SPRITE_W)
+        stamps[n] = (s, c - SPRITE_W)
     # A tick that a later kind's tick covers wholly (in every row it has a pixel) would not show.
     kinds = sorted(ticks)
     for k, n in enumerate(kinds):
-        rows_n = set(sprites[_MARKER_KINDS[n]].tick_dy.tolist())
+        rows_n = set(sprites[MarkerKind(n)].tick_dy.tolist())
         for later in kinds[k + 1 :]:
-            if rows_n <= set(sprites[_MARKER_KINDS[later]].tick_dy.tolist()):
+            if rows_n <= set(sprites[MarkerKind(later)].tick_dy.tolist()):
                 ticks[n] &= ~ticks[later]
     for n, (s, c) in stamps.items():
-        sprite = sprites[_MARKER_KINDS[n]]
+        sprite = sprites[MarkerKind(n)]
         if n in ticks:
             ts, tc = np.divmod(np.flatnonzero(ticks[n]), stride)
             _stamp(
                 buf,
                 ts,
-                tc - _SPRITE_W,
+                tc - SPRITE_W,
                 sprite.tick_dy,
                 np.zeros(len(sprite.tick_dy), dtype=np.int64),
                 sprite.tick_argb,
@@ -324,5 +314,5 @@ def _paint_markers(
             _stamp(buf, s, c, sprite.dy, sprite.dx, sprite.argb)
     left = geo.plot.left()
     for k in np.flatnonzero(np.bincount(slot, minlength=len(rows))).tolist():
-        image = QImage(buf[k].data, width, _SPRITE_H, width * 4, QImage.Format.Format_ARGB32_Premultiplied)
+        image = QImage(buf[k].data, width, SPRITE_H, width * 4, QImage.Format.Format_ARGB32_Premultiplied)
         painter.drawImage(QPoint(left, geo.marker_y(rows.start + k)), image)

@@ -8,9 +8,9 @@ import numpy as np
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QFont, QFontMetrics, QImage, QPainter, QPen
 
-from flushscope.ui.timeline.layout import _Geometry, _plot_xs, _rects
+from flushscope.ui.timeline.layout import Geometry, int_rects, plot_xs
 from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, IntArray
-from flushscope.ui.timeline.theme import _Theme
+from flushscope.ui.timeline.theme import Theme
 
 _LABELS_KEPT = 256  # tick label images kept between paints
 
@@ -21,7 +21,7 @@ _AXIS_NAMES = {
 }
 
 
-def _ticks(font: QFont, geo: _Geometry, v0: float, v1: float) -> tuple[FloatArray, FloatArray, float]:
+def ruler_ticks(font: QFont, geo: Geometry, v0: float, v1: float) -> tuple[FloatArray, FloatArray, float]:
     """Major ticks, minor ticks and the major step for the range [v0, v1] across the plot."""
     fm = QFontMetrics(font)
     min_px = max(70, fm.horizontalAdvance("000.000 s") + 16)
@@ -53,31 +53,31 @@ def _tick_label(value: float, step: float, magnitude: float) -> str:
     return f"{value:.{decimals}f} s"
 
 
-def _grid_columns(geo: _Geometry, ticks: FloatArray, v0: float, v1: float) -> IntArray:
+def grid_columns(geo: Geometry, ticks: FloatArray, v0: float, v1: float) -> IntArray:
     """The x of each grid line (one per major tick)."""
-    out: IntArray = np.floor(_plot_xs(ticks, geo, v0, v1)).astype(np.int64)
+    out: IntArray = np.floor(plot_xs(ticks, geo, v0, v1)).astype(np.int64)
     return out
 
 
-def _paint_grid(
-    painter: QPainter, geo: _Geometry, theme: _Theme, ticks: FloatArray, v0: float, v1: float
+def paint_grid(
+    painter: QPainter, geo: Geometry, theme: Theme, ticks: FloatArray, v0: float, v1: float
 ) -> None:
     if not len(ticks):
         return
-    xs = _grid_columns(geo, ticks, v0, v1)
+    xs = grid_columns(geo, ticks, v0, v1)
     n = len(xs)
     top = np.full(n, geo.plot.top(), dtype=np.int64)
     painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(theme.grid)
     painter.drawRects(
-        _rects(xs, top, np.ones(n, dtype=np.int64), np.full(n, geo.plot.height(), dtype=np.int64))
+        int_rects(xs, top, np.ones(n, dtype=np.int64), np.full(n, geo.plot.height(), dtype=np.int64))
     )
 
 
-def _paint_ruler(
+def paint_ruler(
     painter: QPainter,
-    geo: _Geometry,
-    theme: _Theme,
+    geo: Geometry,
+    theme: Theme,
     font: QFont,
     width: int,
     mode: AxisMode,
@@ -105,18 +105,18 @@ def _paint_ruler(
     )
     plot_l, plot_r = geo.plot.left(), geo.plot.right()
     if len(minor):
-        mx = np.floor(_plot_xs(minor, geo, v0, v1)).astype(np.int64)
+        mx = np.floor(plot_xs(minor, geo, v0, v1)).astype(np.int64)
         mx = mx[(mx >= plot_l) & (mx <= plot_r)]
         n = len(mx)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(theme.faint)
         y = np.full(n, geo.ruler - 4, dtype=np.int64)
-        painter.drawRects(_rects(mx, y, np.ones(n, dtype=np.int64), np.full(n, 4, dtype=np.int64)))
+        painter.drawRects(int_rects(mx, y, np.ones(n, dtype=np.int64), np.full(n, 4, dtype=np.int64)))
     painter.setPen(theme.text)
     painter.setClipRect(QRect(plot_l, 0, geo.plot.width(), geo.ruler))
     if len(labels) > _LABELS_KEPT:
         labels.clear()
-    for value, x in zip(ticks.tolist(), _plot_xs(ticks, geo, v0, v1).tolist(), strict=True):
+    for value, x in zip(ticks.tolist(), plot_xs(ticks, geo, v0, v1).tolist(), strict=True):
         xi = math.floor(x)
         painter.drawLine(xi, geo.ruler - 8, xi, geo.ruler)
         text = _tick_label(value, step, max(abs(v0), abs(v1)))
@@ -129,7 +129,7 @@ def _paint_ruler(
     painter.setClipping(False)
 
 
-def _render_tick_label(text: str, fm: QFontMetrics, height: int, theme: _Theme, font: QFont) -> QImage:
+def _render_tick_label(text: str, fm: QFontMetrics, height: int, theme: Theme, font: QFont) -> QImage:
     """A tick's label on the ruler's background, as ``drawText`` would put it at the bottom of a box of
     ``height``."""
     image = QImage(fm.horizontalAdvance(text) + 2, height, QImage.Format.Format_ARGB32_Premultiplied)

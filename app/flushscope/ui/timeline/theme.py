@@ -10,7 +10,10 @@ from flushscope.ui.look.palette import error_colour, flush_colours, is_dark, war
 
 
 @dataclass(frozen=True)
-class _Theme:
+class Theme:
+    """The timeline's colours for one palette: every tint mixed opaque, the flush_id colours, and those of
+    warnings and errors."""
+
     dark: bool
     base: QColor
     stripe: QColor
@@ -24,7 +27,7 @@ class _Theme:
     warning: QColor
 
 
-def _mix(a: QColor, b: QColor, weight: float) -> QColor:
+def mix(a: QColor, b: QColor, weight: float) -> QColor:
     """``weight`` of ``a`` over ``b``, opaque."""
     return QColor.fromRgbF(
         a.redF() * weight + b.redF() * (1 - weight),
@@ -33,16 +36,16 @@ def _mix(a: QColor, b: QColor, weight: float) -> QColor:
     )
 
 
-def _theme_for(pal: QPalette) -> _Theme:
+def theme_for(pal: QPalette) -> Theme:
     dark = is_dark(pal)
     text = pal.color(QPalette.ColorRole.Text)
     base = pal.color(QPalette.ColorRole.Base)
     # Tints are mixed here rather than drawn with alpha: translucent fills of thin shapes (grid
     # lines, ticks) are many times slower for Qt's raster engine than opaque ones.
-    faint = _mix(text, base, 0.55)
-    grid = _mix(text, base, 0.13)
-    stripe = _mix(text, base, 0.035)
-    return _Theme(
+    faint = mix(text, base, 0.55)
+    grid = mix(text, base, 0.13)
+    stripe = mix(text, base, 0.035)
+    return Theme(
         dark,
         base,
         stripe,

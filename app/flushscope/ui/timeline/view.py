@@ -1,5 +1,5 @@
 """The timeline widget: painting its parts in order, finding what is under the pointer, and mouse, wheel,
-gesture and key input. What it shows and where comes from :class:`_TimelineViewport`."""
+gesture and key input. What it shows and where comes from :class:`TimelineViewport`."""
 
 from __future__ import annotations
 
@@ -24,18 +24,18 @@ from PySide6.QtWidgets import QWidget
 from flushscope.core.model.records import Context, Segment
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT
-from flushscope.ui.timeline.blocks import _draw_blocks
-from flushscope.ui.timeline.gutter import _paint_gutter
-from flushscope.ui.timeline.layout import _Geometry
-from flushscope.ui.timeline.legend import _paint_legend
-from flushscope.ui.timeline.markers import _paint_brackets, _paint_markers, _render_sprite, _Sprite
-from flushscope.ui.timeline.model.lanes import _MARKER_KINDS, AxisMode, FloatArray, IntArray, _Lane
-from flushscope.ui.timeline.model.lod import _block_runs
-from flushscope.ui.timeline.model.playhead import _audio_at_value, _playhead_value
-from flushscope.ui.timeline.model.tooltips import _describe_chunk, _describe_marker, _describe_segment
-from flushscope.ui.timeline.ruler import _grid_columns, _paint_grid, _paint_ruler, _ticks
-from flushscope.ui.timeline.theme import _Theme, _theme_for
-from flushscope.ui.timeline.viewport import _MIN_SPAN, _TimelineViewport
+from flushscope.ui.timeline.blocks import draw_blocks
+from flushscope.ui.timeline.gutter import paint_gutter
+from flushscope.ui.timeline.layout import Geometry
+from flushscope.ui.timeline.legend import paint_legend
+from flushscope.ui.timeline.markers import Sprite, paint_brackets, paint_markers, render_sprite
+from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, IntArray, Lane, MarkerKind
+from flushscope.ui.timeline.model.lod import block_runs
+from flushscope.ui.timeline.model.playhead import audio_at_value, playhead_value
+from flushscope.ui.timeline.model.tooltips import describe_chunk, describe_marker, describe_segment
+from flushscope.ui.timeline.ruler import grid_columns, paint_grid, paint_ruler, ruler_ticks
+from flushscope.ui.timeline.theme import Theme, theme_for
+from flushscope.ui.timeline.viewport import MIN_SPAN, TimelineViewport
 from flushscope.ui.widgets.tooltip import show_tooltip
 
 _HIT = 5  # hover/click tolerance around thin things, px
@@ -43,7 +43,7 @@ _NO_IDS: IntArray = np.zeros(0, dtype=np.int64)
 _DRAG = 4  # a press that moves less than this is a click
 
 
-class TimelineView(_TimelineViewport):
+class TimelineView(TimelineViewport):
     """One lane per context with its audio chunks as blocks coloured by flush_id, what was sent and
     received as markers, and each segment's wait for audio as a bracket under its blocks. The analysis's
     flush boundaries and lints are markers too, once handed in (:meth:`set_analysis`).
@@ -59,11 +59,13 @@ class TimelineView(_TimelineViewport):
 
     segmentContextMenuRequested = Signal(object, QPoint)
     """Right click over a segment (its chunk, marker or bracket): the segment and the global position."""
+    painted = Signal()
+    """A paint finished: what the timeline holds is on screen."""
 
     def __init__(self, bridge: SessionBridge, selection: Selection, parent: QWidget | None = None) -> None:
         super().__init__(bridge, selection, parent)
-        self._theme_cache: _Theme | None = None
-        self._sprite_cache: dict[str, _Sprite] | None = None
+        self._theme_cache: Theme | None = None
+        self._sprite_cache: dict[MarkerKind, Sprite] | None = None
         self._label_cache: dict[int, tuple[tuple[Any, ...], QImage]] = {}
         self._tick_cache: dict[str, QImage] = {}
         self._plate_cache: dict[tuple[int, bool, int], QImage] = {}
@@ -121,7 +123,7 @@ class TimelineView(_TimelineViewport):
         if index is None:
             return None
         lane = self._lanes[index]
-        seconds = _audio_at_value(lane, self._mode, self.value_at(point.x() + 0.5))
+        seconds = audio_at_value(lane, self._mode, self.value_at(point.x() + 0.5))
         return None if seconds is None else (lane.context, seconds)
 
     def _playhead_line(self) -> QLineF | None:
@@ -136,7 +138,7 @@ class TimelineView(_TimelineViewport):
         geo = self._geometry()
         if index not in geo.visible_lanes():
             return None
-        value = _playhead_value(self._lanes[index], self._mode, seconds)
+        value = playhead_value(self._lanes[index], self._mode, seconds)
         if value is None:
             return None
         x = self.x_for(value)
@@ -147,15 +149,15 @@ class TimelineView(_TimelineViewport):
 
     # --- theme --------------------------------------------------------------------------------------
 
-    def _theme(self) -> _Theme:
+    def _theme(self) -> Theme:
         if self._theme_cache is None:
-            self._theme_cache = _theme_for(self.palette())
+            self._theme_cache = theme_for(self.palette())
         return self._theme_cache
 
-    def _sprites(self) -> dict[str, _Sprite]:
+    def _sprites(self) -> dict[MarkerKind, Sprite]:
         if self._sprite_cache is None:
             theme = self._theme()
-            self._sprite_cache = {kind: _render_sprite(kind, theme) for kind in _MARKER_KINDS}
+            self._sprite_cache = {kind: render_sprite(kind, theme) for kind in MarkerKind}
         return self._sprite_cache
 
     def changeEvent(self, event: QEvent) -> None:
@@ -191,7 +193,7 @@ class TimelineView(_TimelineViewport):
             painter.fillRect(geo.plot, theme.base)
             lanes = geo.visible_lanes()
             v0, v1 = self.visible_range()
-            ticks, minor, step = _ticks(self.font(), geo, v0, v1)
+            ticks, minor, step = ruler_ticks(self.font(), geo, v0, v1)
             painter.setClipRect(geo.plot)
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(theme.stripe)
@@ -202,23 +204,23 @@ class TimelineView(_TimelineViewport):
                     if i % 2
                 ]
             )
-            _paint_grid(painter, geo, theme, ticks, v0, v1)
-            ids = self._paint_blocks(painter, geo, theme, lanes, _grid_columns(geo, ticks, v0, v1))
+            paint_grid(painter, geo, theme, ticks, v0, v1)
+            ids = self._paint_blocks(painter, geo, theme, lanes, grid_columns(geo, ticks, v0, v1))
             self._paint_selection(painter, geo, theme)
             overlay = self._cache.overlay()
             rows = self._shown.row_of
-            _paint_brackets(
+            paint_brackets(
                 painter, geo, theme, overlay, lanes, rows, self._mode, v0, v1, self.session.duration
             )
-            _paint_markers(painter, geo, self._sprites(), overlay, lanes, rows, self._mode, v0, v1)
+            paint_markers(painter, geo, self._sprites(), overlay, lanes, rows, self._mode, v0, v1)
             playhead = self._playhead_line()
             if playhead is not None:
                 painter.setPen(QPen(theme.text, 2))
                 painter.drawLine(playhead)
             painter.setClipping(False)
             selected = self._selection.context
-            _paint_gutter(painter, geo, theme, self.font(), lanes, self._lanes, selected, self._label_cache)
-            _paint_ruler(
+            paint_gutter(painter, geo, theme, self.font(), lanes, self._lanes, selected, self._label_cache)
+            paint_ruler(
                 painter,
                 geo,
                 theme,
@@ -232,7 +234,7 @@ class TimelineView(_TimelineViewport):
                 step,
                 self._tick_cache,
             )
-            self._legend_cache = _paint_legend(
+            self._legend_cache = paint_legend(
                 painter, geo, theme, self.font(), ids, self._sprites(), self._legend_cache
             )
             if not self._lanes:
@@ -240,6 +242,7 @@ class TimelineView(_TimelineViewport):
                 painter.drawText(geo.plot, Qt.AlignmentFlag.AlignCenter, self._empty_text())
         finally:
             painter.end()
+        self.painted.emit()
 
     def _empty_text(self) -> str:
         """What an empty timeline says: why there is no lane."""
@@ -252,18 +255,18 @@ class TimelineView(_TimelineViewport):
         return f"No context on {who} yet."
 
     def _paint_blocks(
-        self, painter: QPainter, geo: _Geometry, theme: _Theme, lanes: range, grid: IntArray
+        self, painter: QPainter, geo: Geometry, theme: Theme, lanes: range, grid: IntArray
     ) -> IntArray:
         """Fill the visible chunks of every visible lane, with level of detail (over the grid lines at x
         ``grid``); returns the flush_ids in view (as ``blocks._legend_ids`` codes them)."""
         v0, v1 = self.visible_range()
         visible = [self._lanes[i] for i in lanes]
-        runs = _block_runs(visible, self._mode, v0, v1, geo.plot.left(), geo.plot.width(), FLUSH_COLOUR_COUNT)
+        runs = block_runs(visible, self._mode, v0, v1, geo.plot.left(), geo.plot.width(), FLUSH_COLOUR_COUNT)
         if runs is None:
             return _NO_IDS
-        return _draw_blocks(painter, geo, theme, lanes, visible, runs, self._plate_cache, self.font(), grid)
+        return draw_blocks(painter, geo, theme, lanes, visible, runs, self._plate_cache, self.font(), grid)
 
-    def _paint_selection(self, painter: QPainter, geo: _Geometry, theme: _Theme) -> None:
+    def _paint_selection(self, painter: QPainter, geo: Geometry, theme: Theme) -> None:
         segment = self._selection.segment
         if segment is None:
             return
@@ -301,7 +304,7 @@ class TimelineView(_TimelineViewport):
             return self._hit_chunk(lane, point.x())
         return self._hit_bracket(lane, geo, point.x())
 
-    def _hit_chunk(self, lane: _Lane, x: int) -> tuple[str, Segment | None] | None:
+    def _hit_chunk(self, lane: Lane, x: int) -> tuple[str, Segment | None] | None:
         starts, ends, shift = lane.axis(self._mode)
         if not len(starts):
             return None
@@ -318,11 +321,11 @@ class TimelineView(_TimelineViewport):
                     best, best_d = j, d
         if best is None or best_d > per_px * 2:
             return None
-        row = int(lane.rows.view[best])
-        segment = lane.context.segments[int(lane.seg.view[best])]
-        return _describe_chunk(self.session, row, segment), segment
+        row = int(lane.rows.values[best])
+        segment = lane.context.segments[int(lane.seg.values[best])]
+        return describe_chunk(self.session, row, segment), segment
 
-    def _marker_positions(self, lane: _Lane, kind: str, v0: float, v1: float) -> tuple[FloatArray, int]:
+    def _marker_positions(self, lane: Lane, kind: MarkerKind, v0: float, v1: float) -> tuple[FloatArray, int]:
         """Visible positions (current axis) of one kind of marker in a lane, and the index of the first."""
         m = self._cache.markers(lane)
         values = m.times[kind]
@@ -337,10 +340,10 @@ class TimelineView(_TimelineViewport):
         b = int(np.searchsorted(values, v1 + pad, "right"))
         return values[a:b], a
 
-    def _hit_marker(self, lane: _Lane, geo: _Geometry, x: int) -> tuple[str, Segment | None] | None:
+    def _hit_marker(self, lane: Lane, geo: Geometry, x: int) -> tuple[str, Segment | None] | None:
         v0, v1 = self.visible_range()
-        found: tuple[float, str, int] | None = None
-        for kind in reversed(_MARKER_KINDS):
+        found: tuple[float, MarkerKind, int] | None = None
+        for kind in reversed(MarkerKind):
             values, offset = self._marker_positions(lane, kind, v0, v1)
             if not len(values):
                 continue
@@ -353,9 +356,9 @@ class TimelineView(_TimelineViewport):
             return None
         _, kind, j = found
         ref = self._cache.markers(lane).refs[kind][j]
-        return _describe_marker(self.session, kind, ref)
+        return describe_marker(self.session, kind, ref)
 
-    def _hit_bracket(self, lane: _Lane, geo: _Geometry, x: int) -> tuple[str, Segment | None] | None:
+    def _hit_bracket(self, lane: Lane, geo: Geometry, x: int) -> tuple[str, Segment | None] | None:
         m = self._cache.markers(lane)
         if not len(m.ready):
             return None
@@ -366,7 +369,7 @@ class TimelineView(_TimelineViewport):
         if not len(inside):
             return None
         segment = m.segments[int(inside[-1])]
-        return _describe_segment(segment), segment
+        return describe_segment(segment), segment
 
     # --- interaction --------------------------------------------------------------------------------
 
@@ -443,7 +446,7 @@ class TimelineView(_TimelineViewport):
         if extent is None:
             return
         lo, hi = extent
-        pad = max(hi - lo, _MIN_SPAN) * 0.1
+        pad = max(hi - lo, MIN_SPAN) * 0.1
         self.set_follow(False)
         self.set_visible_range(lo - pad, hi + pad)
 

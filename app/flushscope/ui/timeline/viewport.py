@@ -19,16 +19,16 @@ from flushscope.core.analysis.lints import Lint
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
-from flushscope.ui.timeline.layout import _Geometry, _layout, _plot_xs
-from flushscope.ui.timeline.model.lane_cache import _LaneCache
-from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, _Lane
-from flushscope.ui.timeline.model.shown_lanes import _ShownLanes
+from flushscope.ui.timeline.layout import Geometry, lay_out, plot_xs
+from flushscope.ui.timeline.model.lane_cache import LaneCache
+from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, Lane
+from flushscope.ui.timeline.model.shown_lanes import ShownLanes
 
-_MIN_SPAN = 1e-4  # seconds visible at the deepest zoom
+MIN_SPAN = 1e-4  # seconds visible at the deepest zoom
 _MAX_SPAN = 1e7
 
 
-class _TimelineViewport(QWidget):
+class TimelineViewport(QWidget):
     """What :class:`~flushscope.ui.timeline.view.TimelineView` shows and where: its lanes kept in step with
     the bridge, the x range per axis mode, follow-live, scrolling, and widget coordinates."""
 
@@ -49,7 +49,7 @@ class _TimelineViewport(QWidget):
         self._ranges: dict[AxisMode, tuple[float, float] | None] = {m: None for m in AxisMode}
         self._follow = True
         self._scroll = 0
-        self._geometry_cache: _Geometry | None = None
+        self._geometry_cache: Geometry | None = None
         self._pending = False
         self._conn: int | None = None
         self._reset()
@@ -63,7 +63,7 @@ class _TimelineViewport(QWidget):
         bridge.anomaliesAdded.connect(self._on_anomalies)
         bridge.ticked.connect(self._on_tick)
         bridge.sessionReplaced.connect(self._on_session_replaced)
-        selection.changed.connect(self._on_selection)
+        selection.selectionChanged.connect(self._on_selection)
 
     # --- public API ---------------------------------------------------------------------------------
 
@@ -134,7 +134,7 @@ class _TimelineViewport(QWidget):
         return current
 
     def set_visible_range(self, v0: float, v1: float) -> None:
-        span = min(max(v1 - v0, _MIN_SPAN), _MAX_SPAN)
+        span = min(max(v1 - v0, MIN_SPAN), _MAX_SPAN)
         centre = (v0 + v1) / 2
         new = (centre - span / 2, centre + span / 2) if v1 - v0 != span else (v0, v1)
         if new == self._ranges[self._mode]:
@@ -157,7 +157,7 @@ class _TimelineViewport(QWidget):
         if anchor_x is None:
             anchor_x = plot.right() + 1 if self._follow else plot.center().x()
         anchor = self.value_at(anchor_x)
-        span = min(max((v1 - v0) / factor, _MIN_SPAN), _MAX_SPAN)
+        span = min(max((v1 - v0) / factor, MIN_SPAN), _MAX_SPAN)
         frac = (anchor - v0) / (v1 - v0) if v1 > v0 else 0.5
         self.set_visible_range(anchor - frac * span, anchor - frac * span + span)
 
@@ -212,13 +212,13 @@ class _TimelineViewport(QWidget):
         """Where the chunk at ``row`` of the session's chunk columns is drawn (at least one pixel wide);
         None for a chunk whose lane is not shown."""
         self._sync()
-        if not 0 <= row < self._cache.lane_of.size:
+        if not 0 <= row < len(self._cache.lane_of):
             return None
-        index = int(self._shown.row_of[int(self._cache.lane_of.view[row])])
+        index = int(self._shown.row_of[int(self._cache.lane_of.values[row])])
         if index < 0:
             return None
         lane = self._lanes[index]
-        start, end = lane.span(self._mode, int(self._cache.pos.view[row]))
+        start, end = lane.span(self._mode, int(self._cache.pos.values[row]))
         x0, x1 = self.x_for(start), self.x_for(end)
         top, bottom = self._geometry().band(index)
         return QRectF(x0, top, max(1.0, x1 - x0), bottom - top)
@@ -236,13 +236,13 @@ class _TimelineViewport(QWidget):
     # --- data ---------------------------------------------------------------------------------------
 
     @property
-    def _lanes(self) -> list[_Lane]:
+    def _lanes(self) -> list[Lane]:
         """The lanes shown, by row."""
         return self._shown.lanes
 
     def _reset(self) -> None:
-        self._cache = _LaneCache(self.session)
-        self._shown = _ShownLanes()
+        self._cache = LaneCache(self.session)
+        self._shown = ShownLanes()
         self._geometry_cache = None
 
     def _sync(self) -> None:
@@ -360,9 +360,9 @@ class _TimelineViewport(QWidget):
 
     # --- geometry -----------------------------------------------------------------------------------
 
-    def _geometry(self) -> _Geometry:
+    def _geometry(self) -> Geometry:
         if self._geometry_cache is None:
-            geo = _layout(self.font(), self.width(), self.height(), len(self._lanes), self._scroll)
+            geo = lay_out(self.font(), self.width(), self.height(), len(self._lanes), self._scroll)
             self._scroll = geo.scroll
             self._geometry_cache = geo
         return self._geometry_cache
@@ -373,9 +373,9 @@ class _TimelineViewport(QWidget):
             self._geometry_cache = None
             self.update()
 
-    def _xs(self, values: FloatArray, geo: _Geometry) -> FloatArray:
+    def _xs(self, values: FloatArray, geo: Geometry) -> FloatArray:
         v0, v1 = self.visible_range()
-        return _plot_xs(values, geo, v0, v1)
+        return plot_xs(values, geo, v0, v1)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.FontChange:

@@ -1,16 +1,16 @@
 """The composer: pick or start a context, set how it speaks, type a transcript, send it and flush.
 
-A view only: it says what the user asked for through signals and is told what is possible (connected,
-which contexts are open). The window does the sending.
+A view only: its buttons show the window's actions (New context, Send, Flush, Send + Flush, End context,
+Cancel), which the window enables and connects; it says what is typed and chosen, and is told which contexts
+are open and whether a capture is shown (then nothing can be sent).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
@@ -38,36 +39,12 @@ from flushscope.core.inputs.generation_settings import (
     GenerationSettings,
     SettingsError,
 )
+from flushscope.ui.actions import ActionSet
 from flushscope.ui.widgets.connection_bar import ElidedLabel
 
 MODELS: Final = ("sonic-3", "sonic-2", "sonic-turbo")
 HISTORY_LIMIT: Final = 1000
 LANGUAGES: Final = ("en", "fr", "de", "es", "pt", "it", "nl", "pl", "ru", "sv", "tr", "zh", "ja", "ko", "hi")
-
-
-@dataclass(frozen=True)
-class ComposerAction:
-    """A button of the composer: its label, shortcut and what it does, in words for the tooltip."""
-
-    label: str
-    shortcut: str
-    help: str
-
-
-ACTIONS: Final[dict[str, ComposerAction]] = {
-    "new": ComposerAction("New context", "Ctrl+N", "Start a new context with the settings below"),
-    "send": ComposerAction("Send", "Ctrl+Return", "Send the transcript (continue: true)"),
-    "flush": ComposerAction("Flush", "Ctrl+Shift+F", "Manual flush: close the current segment"),
-    "send_flush": ComposerAction("Send + Flush", "Ctrl+Shift+Return", "Send the transcript, then flush"),
-    "end": ComposerAction("End context", "Ctrl+E", "The last input: empty transcript, continue: false"),
-    "cancel": ComposerAction("Cancel", "Ctrl+Shift+X", "Cancel the context: stop its audio"),
-}
-
-
-def _tooltip(key: str) -> str:
-    action = ACTIONS[key]
-    shortcut = QKeySequence(action.shortcut).toString(QKeySequence.SequenceFormat.NativeText)
-    return f"{action.help} ({shortcut})"
 
 
 class CollapsibleSection(QWidget):
@@ -117,7 +94,7 @@ class CollapsibleSection(QWidget):
 class SettingsForm(QFrame):
     """The generation settings of new contexts, checked by :class:`GenerationSettings`."""
 
-    changed = Signal()
+    settingsChanged = Signal()
     """A field changed."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -171,12 +148,12 @@ class SettingsForm(QFrame):
 
         self.set_settings(defaults)
         for combo in (self.model, self.language, self.encoding, self.sample_rate):
-            combo.currentTextChanged.connect(self.changed)
-        self.voice.textChanged.connect(self.changed)
-        self.word_timestamps.toggled.connect(self.changed)
-        self.phoneme_timestamps.toggled.connect(self.changed)
-        self.buffer_delay.valueChanged.connect(self.changed)
-        self.speed.valueChanged.connect(self.changed)
+            combo.currentTextChanged.connect(self.settingsChanged)
+        self.voice.textChanged.connect(self.settingsChanged)
+        self.word_timestamps.toggled.connect(self.settingsChanged)
+        self.phoneme_timestamps.toggled.connect(self.settingsChanged)
+        self.buffer_delay.valueChanged.connect(self.settingsChanged)
+        self.speed.valueChanged.connect(self.settingsChanged)
 
     def set_settings(self, settings: GenerationSettings) -> None:
         self.model.setCurrentText(settings.model_id)
@@ -216,32 +193,24 @@ class SettingsForm(QFrame):
 
 
 class Composer(QWidget):
-    """Context picker, generation settings (folded away), transcript box and the send buttons.
-
-    Buttons are enabled only when they can work: connected and not read-only; Flush, End and Cancel also
-    need an open context selected; Send needs text (it starts a context when none is selected).
+    """Context picker, generation settings (folded away), transcript box and the buttons of the composer's
+    actions (``actions``: enabled by the window, only when they can work).
     """
 
-    newContextRequested = Signal()
-    """Start a new context with :meth:`settings`."""
-    sendRequested = Signal(str)
-    """Send this transcript to the selected context (flushing after it when auto-flush is on)."""
-    sendFlushRequested = Signal(str)
-    """Send this transcript, then flush."""
-    flushRequested = Signal()
-    """Flush the selected context."""
-    endRequested = Signal()
-    """End the selected context."""
-    cancelRequested = Signal()
-    """Cancel the selected context."""
+    textChanged = Signal()
+    """The transcript typed changed."""
+    contextChanged = Signal()
+    """The context the commands act on changed (:meth:`current_context`)."""
     contextSelected = Signal(str)
     """The user picked a context in the picker (its id)."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, actions: ActionSet, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._connected = False
         self._read_only = False
-        self._busy = False
+        self._context: str | None = None  # the context last said through contextChanged
+        # A button that shows an action is a tool button, shorter than a push button: these keep the height
+        # of push buttons, the composer's usual look.
+        self._button_height = QPushButton("Send").sizeHint().height()
 
         self.context_combo = QComboBox(self)
         self.context_combo.setSizeAdjustPolicy(
@@ -250,7 +219,7 @@ class Composer(QWidget):
         self.context_combo.setMinimumContentsLength(12)
         self.context_combo.setPlaceholderText("no open context")
         self.context_combo.setToolTip("The open context the buttons act on (newest first chosen)")
-        self.new_button = self._button("new")
+        self.new_button = self._button(actions.new_context, wide=False)
 
         self.settings_form = SettingsForm(self)
         self.settings_section = CollapsibleSection("Generation settings", self.settings_form, self)
@@ -263,13 +232,11 @@ class Composer(QWidget):
         self.auto_flush = QCheckBox("Auto-flush after each send", self)
         self.auto_flush.setToolTip("Send becomes Send + Flush: every transcript is its own segment")
 
-        self.send_button = self._button("send")
-        self.flush_button = self._button("flush")
-        self.send_flush_button = self._button("send_flush")
-        self.end_button = self._button("end")
-        self.cancel_button = self._button("cancel")
-        # Ctrl+Enter on the keypad too.
-        QShortcut(QKeySequence("Ctrl+Enter"), self, self._click_send)
+        self.send_button = self._button(actions.send)
+        self.flush_button = self._button(actions.flush)
+        self.send_flush_button = self._button(actions.send_flush)
+        self.end_button = self._button(actions.end_context)
+        self.cancel_button = self._button(actions.cancel_context)
 
         self.history = QListWidget(self)
         self.history.setUniformItemSizes(True)
@@ -318,49 +285,37 @@ class Composer(QWidget):
         layout.addWidget(self.history, 3)
         layout.addWidget(self.step_label)
 
-        self.new_button.clicked.connect(self.newContextRequested)
-        self.send_button.clicked.connect(self._send_clicked)
-        self.send_flush_button.clicked.connect(self._send_flush_clicked)
-        self.flush_button.clicked.connect(self.flushRequested)
-        self.end_button.clicked.connect(self.endRequested)
-        self.cancel_button.clicked.connect(self.cancelRequested)
-        self.text_edit.textChanged.connect(self._update_enabled)
+        self.text_edit.textChanged.connect(self.textChanged)
         self.context_combo.activated.connect(self._context_activated)
-        self.context_combo.currentIndexChanged.connect(self._update_enabled)
-        self.settings_form.changed.connect(self._update_summary)
+        self.context_combo.currentIndexChanged.connect(self._context_changed)
+        self.settings_form.settingsChanged.connect(self._update_summary)
         self._update_summary()
-        self._update_enabled()
+        self._update_picker()
 
-    def _button(self, key: str) -> QPushButton:
-        action = ACTIONS[key]
-        button = QPushButton(action.label, self)
-        button.setShortcut(QKeySequence(action.shortcut))
-        button.setToolTip(_tooltip(key))
-        button.setAutoDefault(False)
+    def _button(self, action: QAction, *, wide: bool = True) -> QToolButton:
+        """A button that shows ``action`` (its text, tooltip, shortcut and whether it is enabled); ``wide``:
+        as wide as the layout makes it."""
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setMinimumHeight(self._button_height)
+        if wide:
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         return button
 
     # --- what the window tells it --------------------------------------------------------------------
 
-    def set_connected(self, connected: bool) -> None:
-        self._connected = connected
-        self._update_enabled()
-
     def set_read_only(self, read_only: bool) -> None:
-        """A capture is shown: nothing can be sent."""
+        """A capture is shown: nothing can be typed (the window disables the commands)."""
         self._read_only = read_only
         self.text_edit.setReadOnly(read_only)
-        self._update_enabled()
+        self._update_picker()
 
     def set_note(self, text: str) -> None:
         """Say why the composer cannot be used (empty hides the note)."""
         self.note_label.setText(text)
         self.note_label.setVisible(bool(text))
         self.setToolTip(text)
-
-    def set_busy(self, busy: bool) -> None:
-        """A script is playing: the buttons wait for it."""
-        self._busy = busy
-        self._update_enabled()
 
     @property
     def read_only(self) -> bool:
@@ -389,7 +344,9 @@ class Composer(QWidget):
         index = self.context_combo.findData(current) if current is not None else -1
         if index != self.context_combo.currentIndex():
             self.context_combo.setCurrentIndex(index)
-        self._update_enabled()
+        self._update_picker()
+        # The list may have been replaced with the signals blocked: say the change here.
+        self._context_changed()
 
     def current_context(self) -> str | None:
         data = self.context_combo.currentData()
@@ -421,41 +378,17 @@ class Composer(QWidget):
 
     # --- internals -----------------------------------------------------------------------------------
 
-    def _can_act(self) -> bool:
-        return self._connected and not self._read_only and not self._busy
+    def _context_changed(self) -> None:
+        context = self.current_context()
+        if context != self._context:
+            self._context = context
+            self.contextChanged.emit()
 
-    def _update_enabled(self) -> None:
-        can = self._can_act()
-        has_text = bool(self.text().strip())
-        has_context = self.current_context() is not None
-        self.new_button.setEnabled(can)
-        self.send_button.setEnabled(can and has_text)
-        self.send_flush_button.setEnabled(can and has_text)
-        self.flush_button.setEnabled(can and has_context)
-        self.end_button.setEnabled(can and has_context)
-        self.cancel_button.setEnabled(can and has_context)
+    def _update_picker(self) -> None:
         self.context_combo.setEnabled(not self._read_only and self.context_combo.count() > 0)
 
     def _update_summary(self) -> None:
         self.settings_section.summary.set_full_text(self.settings_form.summary())
-
-    def _click_send(self) -> None:
-        if self.send_button.isEnabled():
-            self.send_button.click()
-
-    def _send_clicked(self) -> None:
-        text = self.text()
-        if not text.strip():
-            return
-        if self.auto_flush.isChecked():
-            self.sendFlushRequested.emit(text)
-        else:
-            self.sendRequested.emit(text)
-
-    def _send_flush_clicked(self) -> None:
-        text = self.text()
-        if text.strip():
-            self.sendFlushRequested.emit(text)
 
     def _context_activated(self, index: int) -> None:
         context_id = self.context_combo.itemData(index)

@@ -1,15 +1,17 @@
-"""The status bar: connection, frames, chunks per second and anomalies, refreshed a few times a second; the
-field that says what plays; the progress of a capture being opened (with a button that stops it); and a
-notice about where the session's frames are kept when that needs saying (a capture moved or deleted while
-shown, a live capture that stopped recording and left the session in memory)."""
+"""The status bar: connection, frames, chunks per second and anomalies, each set again when what it shows
+changed (a few times a second at most); the field that says what plays; the progress of a capture being
+opened (with a button that stops it); and a notice about where the session's frames are kept when that needs
+saying (a capture moved or deleted while shown, a live capture that stopped recording and left the session in
+memory)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from enum import Enum
 from typing import Final
 
-from PySide6.QtCore import QElapsedTimer, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
 from flushscope.audio.player import PlayerState
@@ -17,6 +19,7 @@ from flushscope.core.model.session import Session
 from flushscope.ui.bridge import SessionBridge
 from flushscope.ui.controllers.playback import PlaybackController
 from flushscope.ui.look.palette import is_dark, warning_colour
+from flushscope.ui.pacing import Paced
 
 #: The text fields change at most this often; the bridge ticks at about 30 Hz.
 REFRESH_MS: Final = 250
@@ -40,23 +43,35 @@ def anomaly_counts(session: Session) -> tuple[int, int]:
 PROGRESS_STEPS: Final = 1000
 
 
+class _Field(Enum):
+    """What the status bar sets again when it changed."""
+
+    FRAMES = "frames"
+    RATE = "rate"
+    ANOMALIES = "anomalies"
+    NOTICE = "notice"
+    PROGRESS = "progress"
+
+
 class StatusBar(QStatusBar):
     """Connection state, frame count, chunks per second over the last second, anomaly counts; the progress
     of a capture being opened; a notice about where the frames are kept.
 
-    ``clock`` gives the session time that "now" is (the live session's clock); None means the session is
-    finished (a capture), and its rate is taken at its last frame.
+    ``clock`` gives the live session's time ("now"). While the live session is shown (see
+    :meth:`set_live_shown`) chunks per second are counted up to now, and follow the clock until they fall to
+    zero; a capture shown is finished, and its rate is taken at its last frame.
     """
 
-    refreshed = Signal()
-    """The fields were updated (at most every REFRESH_MS)."""
     stopRequested = Signal()
     """The user asked to stop opening the capture (the button beside the progress bar)."""
 
-    def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, bridge: SessionBridge, clock: Callable[[], float], parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.bridge = bridge
-        self.clock: Callable[[], float] | None = None
+        self._clock = clock
+        self._live_shown = True
         self.connection_label = QLabel("Not connected", self)
         self.frames_label = QLabel(self)
         self.rate_label = QLabel(self)
@@ -86,16 +101,28 @@ class StatusBar(QStatusBar):
             widget.hide()
             self.addPermanentWidget(widget)
         self._notice = ""
-        #: Why the session shown is not recorded to a file, if it is not (the window asks the live session).
-        self.recording_problem: Callable[[], str | None] = lambda: None
+        self._recording_problem = ""
         self._progress = -1.0
-        self._elapsed = QElapsedTimer()
-        bridge.ticked.connect(self._ticked)
+        self._rate = 0.0
+        self._changed: set[_Field] = set()
+        #: When the fields that changed are set again.
+        self.paced = Paced(REFRESH_MS, self)
+        self.paced.due.connect(self._refresh_changed)
+        bridge.framesAdded.connect(lambda _first, _last: self._mark(_Field.FRAMES, _Field.NOTICE))
+        bridge.chunksAdded.connect(lambda: self._mark(_Field.RATE))
+        bridge.anomaliesAdded.connect(lambda _first, _last: self._mark(_Field.ANOMALIES))
+        bridge.anomaliesChanged.connect(lambda: self._mark(_Field.ANOMALIES))
         bridge.sessionReplaced.connect(self.refresh)
         self.refresh()
 
     def set_connection(self, text: str) -> None:
         self.connection_label.setText(text)
+
+    def set_live_shown(self, live: bool) -> None:
+        """Whether the session shown is the live one (its rate follows the clock) or a finished capture."""
+        if live != self._live_shown:
+            self._live_shown = live
+            self._mark(_Field.RATE)
 
     def show_progress(self, fraction: float) -> None:
         """How much of the capture being opened is read (0 to 1); a negative value hides the bar. The bar
@@ -107,6 +134,8 @@ class StatusBar(QStatusBar):
             self._set_progress(max(self._progress, 0.0))
             self.progress_bar.setVisible(shown)
             self.stop_button.setVisible(shown)
+        elif shown:
+            self._mark(_Field.PROGRESS)
 
     def _set_progress(self, fraction: float) -> None:
         # QProgressBar.setValue repaints at once, and with it everything else waiting to be painted (the
@@ -118,13 +147,18 @@ class StatusBar(QStatusBar):
 
     def set_notice(self, text: str) -> None:
         """Something to keep saying about the session shown (empty: nothing); the session's own store
-        problem is said when there is no other notice."""
+        problem, or why the live session is not recorded, is said when there is no other notice."""
         self._notice = text
+        self._show_notice()
+
+    def set_recording_problem(self, text: str) -> None:
+        """Why the session shown is not recorded to a file (empty: it is, or it is a capture)."""
+        self._recording_problem = text
         self._show_notice()
 
     def _show_notice(self) -> None:
         text = self._notice or self.bridge.session.frames.problem or ""
-        if not text and (problem := self.recording_problem()):
+        if not text and (problem := self._recording_problem):
             text = problem if "memory" in problem else f"{problem}; the session is kept in memory"
         if text == self.notice_label.toolTip():
             return
@@ -136,25 +170,35 @@ class StatusBar(QStatusBar):
         )
         self.notice_label.setVisible(bool(text))
 
-    def _ticked(self) -> None:
-        if self._elapsed.isValid() and self._elapsed.elapsed() < REFRESH_MS:
-            return
-        self.refresh()
+    def _mark(self, *fields: _Field) -> None:
+        self._changed.update(fields)
+        self.paced.request()
 
     def refresh(self) -> None:
         """Update every field now."""
-        self._elapsed.start()
+        self._changed.update(_Field)
+        self._refresh_changed()
+
+    def _refresh_changed(self) -> None:
+        changed, self._changed = self._changed, set()
         session = self.bridge.session
-        now = self.clock() if self.clock is not None else session.duration
-        counted, info = anomaly_counts(session)
-        self.frames_label.setText(f"Frames: {len(session.frames):,}")
-        self.rate_label.setText(f"Chunks/s: {chunk_rate(session, now):.0f}")
-        info_text = f" (+{info} info)" if info else ""
-        self.anomalies_label.setText(f"Anomalies: {counted}{info_text}")
-        self._show_notice()
-        if self._progress >= 0:
+        if _Field.FRAMES in changed:
+            self.frames_label.setText(f"Frames: {len(session.frames):,}")
+        if _Field.RATE in changed:
+            now = self._clock() if self._live_shown else session.duration
+            self._rate = chunk_rate(session, now)
+            self.rate_label.setText(f"Chunks/s: {self._rate:.0f}")
+        if _Field.ANOMALIES in changed:
+            counted, info = anomaly_counts(session)
+            info_text = f" (+{info} info)" if info else ""
+            self.anomalies_label.setText(f"Anomalies: {counted}{info_text}")
+        if _Field.NOTICE in changed:
+            self._show_notice()
+        if _Field.PROGRESS in changed and self._progress >= 0:
             self._set_progress(self._progress)
-        self.refreshed.emit()
+        if self._live_shown and self._rate > 0:
+            # Chunks per second change with time alone: they are counted again until they fall to zero.
+            self._mark(_Field.RATE)
 
 
 class PlayStatusLabel(QLabel):

@@ -164,7 +164,7 @@ class WaveformStrip(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMouseTracking(False)
         self._fit_height()
-        selection.changed.connect(self._on_selection)
+        selection.selectionChanged.connect(self._on_selection)
         bridge.segmentsChanged.connect(self._on_segments)
         bridge.ticked.connect(self._on_tick)
         bridge.sessionReplaced.connect(self._on_selection)

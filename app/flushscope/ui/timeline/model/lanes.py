@@ -2,7 +2,7 @@
 
 Per lane, chunk positions are kept as sorted numpy arrays (arrival time and audio position are both
 non-decreasing within a context), grown as the bridge reports new rows. Markers and brackets of every lane
-are also kept in flat arrays (:class:`_Overlay`), so that a paint culls them all with one mask.
+are also kept in flat arrays (:class:`Overlay`), so that a paint culls them all with one mask.
 
 Axis semantics. ``ARRIVAL``: x is session time (the ``t`` column); a block spans from its arrival to the
 earlier of its audio duration and the next chunk of the same context (at least one pixel), so blocks never
@@ -18,15 +18,17 @@ line up, to compare how each went from its start.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, IntEnum
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from flushscope.core.growable import GrowableArray
 from flushscope.core.model.anomalies import Anomaly
 from flushscope.core.model.records import Context, Segment
-from flushscope.ui.timeline.model.summary import _Pyramid
+from flushscope.ui.timeline.model.summary import Pyramid
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -45,93 +47,64 @@ class AxisMode(Enum):
         return modes[(modes.index(self) + 1) % len(modes)]
 
 
-# Marker kinds, in drawing order (later ones on top). Boundaries, outliers and advice come from the analysis.
-_TRANSCRIPT, _FLUSH, _FLUSH_DONE, _DONE, _CANCEL, _WARNING, _ERROR = (
-    "transcript",
-    "flush",
-    "flush_done",
-    "done",
-    "cancel",
-    "warning",
-    "error",
-)
-_BOUNDARY, _OUTLIER, _ADVICE = "boundary", "outlier", "advice"
-# A boundary sits where a flush_done often does (in audio mode, exactly): drawn over it, and found first.
-_MARKER_KINDS = (
-    _TRANSCRIPT,
-    _FLUSH,
-    _FLUSH_DONE,
-    _DONE,
-    _CANCEL,
-    _BOUNDARY,
-    _OUTLIER,
-    _ADVICE,
-    _WARNING,
-    _ERROR,
-)
+class MarkerKind(IntEnum):
+    """What a marker on the timeline stands for, in drawing order (later kinds on top, and found first
+    under the pointer). The value is the kind's index: markers of every kind sit in one numpy column.
+
+    Boundaries, outliers and advice come from the analysis. A boundary sits where a flush_done often does
+    (in audio mode, exactly): drawn over it, and found first."""
+
+    TRANSCRIPT = 0
+    FLUSH = 1
+    FLUSH_DONE = 2
+    DONE = 3
+    CANCEL = 4
+    BOUNDARY = 5
+    OUTLIER = 6
+    ADVICE = 7
+    WARNING = 8
+    ERROR = 9
 
 
-class _Grow:
-    """An append-only numpy array that grows by doubling."""
-
-    __slots__ = ("data", "size")
-
-    def __init__(self, dtype: Any) -> None:
-        self.data: npt.NDArray[Any] = np.zeros(64, dtype=dtype)
-        self.size = 0
-
-    def extend(self, values: npt.NDArray[Any]) -> None:
-        end = self.size + len(values)
-        if end > len(self.data):
-            grown = np.zeros(max(end, 2 * len(self.data)), dtype=self.data.dtype)
-            grown[: self.size] = self.data[: self.size]
-            self.data = grown
-        self.data[self.size : end] = values
-        self.size = end
-
-    def resize(self, size: int) -> None:
-        if size > len(self.data):
-            grown = np.zeros(max(size, 2 * len(self.data)), dtype=self.data.dtype)
-            grown[: self.size] = self.data[: self.size]
-            self.data = grown
-        self.size = size
-
-    @property
-    def view(self) -> npt.NDArray[Any]:
-        return self.data[: self.size]
-
-
-@dataclass
-class _Markers:
+@dataclass(kw_only=True)
+class Markers:
     """One lane's markers and segment brackets, sorted by time (rebuilt when its context changes)."""
 
-    times: dict[str, FloatArray]
-    audio: dict[str, FloatArray]  # where each marker of a kind sits in audio mode
-    refs: dict[str, list[Any]]
-    all_times: FloatArray  # every marker of the lane, sorted, with its kind (index in _MARKER_KINDS)
+    #: Per kind: each marker's session time, where it sits in audio mode, and what it stands for.
+    times: dict[MarkerKind, FloatArray]
+    audio: dict[MarkerKind, FloatArray]
+    refs: dict[MarkerKind, list[Any]]
+    #: Every marker of the lane, sorted, with its kind and where it falls in the context's audio.
+    all_times: FloatArray
     all_kinds: IntArray
-    all_audio: FloatArray  # and where each falls in the context's audio
-    ready: FloatArray  # per segment with something to show: text ready, first audio, end (nan: none)
+    all_audio: FloatArray
+    #: Per segment with something to show: text ready, first audio, end (nan: none), whether it is still
+    #: waiting (the bar grows to "now"), its ordinal, the segment, and the same times in audio mode (an
+    #: ongoing one ends at all the audio received so far).
+    ready: FloatArray
     first: FloatArray
     end: FloatArray
-    ongoing: npt.NDArray[np.bool_]  # still waiting: the bar grows to "now"
+    ongoing: npt.NDArray[np.bool_]
     ordinal: IntArray
     segments: list[Segment]
     ready_audio: FloatArray
     first_audio: FloatArray
-    end_audio: FloatArray  # ongoing: all the audio received so far
+    end_audio: FloatArray
 
 
-@dataclass(frozen=True)
-class _Overlay:
+@dataclass(frozen=True, kw_only=True)
+class Overlay:
     """The markers and brackets of every lane in flat arrays: a paint culls and places them all at once."""
 
-    origin: FloatArray  # per lane: its context's first send
-    lane: IntArray  # per marker
+    #: Per lane: its context's first send.
+    origin: FloatArray
+    #: Per marker: its lane, its kind (a :class:`MarkerKind` value), its time and its place in audio mode.
+    lane: IntArray
     kind: IntArray
     t: FloatArray
     audio: FloatArray
-    b_lane: IntArray  # per bracket (segment)
+    #: Per bracket (segment): its lane, its flush_id for the colour, and its times as in :class:`Markers`.
+    b_lane: IntArray
     b_fid: IntArray
     ready: FloatArray
     first: FloatArray
@@ -143,23 +116,25 @@ class _Overlay:
 
 
 @dataclass(eq=False)
-class _Lane:
+class Lane:
     """One context's chunks as sorted columns, plus its markers and the summaries of its chunks for drawing
     them at any zoom (:mod:`.summary`): one on the arrival axis (which since-first-send mode shifts), one on the
     audio axis. Whoever changes the columns calls :meth:`changed`; the summaries catch up when drawn."""
 
     context: Context
-    rows: _Grow = field(default_factory=lambda: _Grow(np.int64))
-    t: _Grow = field(default_factory=lambda: _Grow(np.float64))
-    t_end: _Grow = field(default_factory=lambda: _Grow(np.float64))
-    start: _Grow = field(default_factory=lambda: _Grow(np.float64))
-    a_end: _Grow = field(default_factory=lambda: _Grow(np.float64))
-    duration: _Grow = field(default_factory=lambda: _Grow(np.float64))
-    seg: _Grow = field(default_factory=lambda: _Grow(np.int64))
+    #: Per chunk: its row in the session's chunk columns, arrival and end of its block on the arrival axis,
+    #: start and end in the context's audio, audio duration, and segment ordinal.
+    rows: GrowableArray = field(default_factory=partial(GrowableArray, np.int64))
+    t: GrowableArray = field(default_factory=partial(GrowableArray, np.float64))
+    t_end: GrowableArray = field(default_factory=partial(GrowableArray, np.float64))
+    start: GrowableArray = field(default_factory=partial(GrowableArray, np.float64))
+    a_end: GrowableArray = field(default_factory=partial(GrowableArray, np.float64))
+    duration: GrowableArray = field(default_factory=partial(GrowableArray, np.float64))
+    seg: GrowableArray = field(default_factory=partial(GrowableArray, np.int64))
     anomalies: list[Anomaly] = field(default_factory=list)
-    markers: _Markers | None = None
-    arrival: _Pyramid = field(default_factory=_Pyramid)
-    audio: _Pyramid = field(default_factory=_Pyramid)
+    markers: Markers | None = None
+    arrival: Pyramid = field(default_factory=Pyramid)
+    audio: Pyramid = field(default_factory=Pyramid)
 
     @property
     def origin(self) -> float:
@@ -168,29 +143,29 @@ class _Lane:
 
     def spans(self, mode: AxisMode) -> tuple[FloatArray, FloatArray]:
         if mode is AxisMode.ARRIVAL:
-            return self.t.view, self.t_end.view
+            return self.t.values, self.t_end.values
         if mode is AxisMode.SINCE_SEND:
-            return self.t.view - self.origin, self.t_end.view - self.origin
-        return self.start.view, self.a_end.view
+            return self.t.values - self.origin, self.t_end.values - self.origin
+        return self.start.values, self.a_end.values
 
     def axis(self, mode: AxisMode) -> tuple[FloatArray, FloatArray, float]:
         """The stored starts and ends of the chunks that ``mode`` draws, and what to subtract from them for
         the axis: no copy, unlike :meth:`spans`."""
         if mode is AxisMode.AUDIO:
-            return self.start.view, self.a_end.view, 0.0
-        return self.t.view, self.t_end.view, self.origin if mode is AxisMode.SINCE_SEND else 0.0
+            return self.start.values, self.a_end.values, 0.0
+        return self.t.values, self.t_end.values, self.origin if mode is AxisMode.SINCE_SEND else 0.0
 
     def span(self, mode: AxisMode, index: int) -> tuple[float, float]:
         """Where chunk ``index`` of the lane starts and ends on the axis of ``mode``."""
         starts, ends, shift = self.axis(mode)
         return float(starts[index]) - shift, float(ends[index]) - shift
 
-    def summary(self, mode: AxisMode, upto: int | None = None) -> _Pyramid:
+    def summary(self, mode: AxisMode, upto: int | None = None) -> Pyramid:
         """The summary of the chunks on the axis of ``mode`` (before its shift), its levels up to ``upto``
         (None: all) brought up to date."""
         starts, ends, _ = self.axis(mode)
         pyramid = self.audio if mode is AxisMode.AUDIO else self.arrival
-        pyramid.sync(starts, ends, self.seg.view, upto)
+        pyramid.sync(starts, ends, self.seg.values, upto)
         return pyramid
 
     def changed(self, first: int) -> None:
@@ -216,9 +191,9 @@ class _Lane:
     def audio_at(self, times: FloatArray) -> FloatArray:
         """Seconds of the context's audio received before each time (nan stays nan): a chunk arriving at
         the very time of an event (the first audio itself) starts there rather than ends there."""
-        t = self.t.view
+        t = self.t.values
         k = np.searchsorted(t, np.nan_to_num(times, nan=-np.inf), side="left")
-        ends = np.concatenate(([0.0], self.a_end.view))
+        ends = np.concatenate(([0.0], self.a_end.values))
         out: FloatArray = ends[k]
         out[np.isnan(times)] = np.nan
         return out

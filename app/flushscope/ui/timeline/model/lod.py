@@ -1,6 +1,6 @@
 """Level of detail for the timeline's chunk blocks, free of Qt: what to fill, in what colour.
 
-A lane showing fewer chunks than one per ``_EXACT_PX`` pixels draws every chunk as its own block, its ends
+A lane showing fewer chunks than one per ``EXACT_PX`` pixels draws every chunk as its own block, its ends
 rounded to the nearest pixel boundary, with a seam between neighbours wide enough to spare one.
 
 Any other lane is drawn as one row of pixel columns, each filled when some chunk's span (start and end
@@ -20,45 +20,47 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
-import numpy.typing as npt
 
-from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, IntArray, _Lane
+from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, IntArray, Lane
 from flushscope.ui.timeline.model.summary import (
-    _END,
-    _FAN,
-    _FIELDS,
-    _FIRST,
-    _GAP,
-    _GAP2,
-    _GAP_FROM,
-    _GAP_TO,
-    _KEY,
-    _RUNS,
-    _SPLIT,
-    _START,
+    END,
+    FAN,
+    FIELDS,
+    FIRST,
+    GAP,
+    GAP2,
+    GAP_FROM,
+    GAP_TO,
+    KEY,
+    RUNS,
+    SPLIT,
+    START,
     FloatRows,
-    _depth,
+    depth_for,
 )
 
-_EXACT_PX = 8  # below this many pixels per visible chunk, a lane is drawn with level of detail
-_MARGIN = 2  # rows of pixel columns start this far left of the plot and end as far right of it
+#: Below this many pixels per visible chunk, a lane is drawn with level of detail.
+EXACT_PX: Final = 8
+#: Rows of pixel columns start this far left of the plot and end as far right of it.
+MARGIN: Final = 2
+#: A pixel column with no audio (flush_ids may be negative).
+NO_AUDIO: Final = int(np.iinfo(np.int64).min)
 # A gap this wide in pixels might hold a whole column once rounding is allowed for: it must show.
 _GAP_PX = 0.99
-_FAN_BITS = _FAN.bit_length() - 1  # _FAN is a power of two
-_NONE = np.iinfo(np.int64).min  # a pixel column with no audio (flush_ids may be negative)
+_FAN_BITS = FAN.bit_length() - 1  # FAN is a power of two
 
 Runs = tuple[IntArray, IntArray, IntArray, IntArray]
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
-class _Blocks:
+class Blocks:
     """What a paint fills for the visible lanes (by slot: their order top to bottom).
 
     ``rows``: per lane with chunks in view (``row_slots``), the flush_id of each pixel column from
-    x = left - ``_MARGIN`` to x = left + width + ``_MARGIN`` (exclusive), ``_NONE`` where there is no audio.
+    x = left - ``MARGIN`` to x = left + width + ``MARGIN`` (exclusive), ``NO_AUDIO`` where there is no audio.
     ``exact``: the chunks of the lanes drawn chunk by chunk, each with its slot, columns [x0, x1) and
     flush_id (in ``rows`` too).
     ``runs``: the stretches of one flush_id both make, slot, x0, x1, flush_id, the rows' first (for labels
@@ -70,7 +72,7 @@ class _Blocks:
     runs: Runs
 
 
-def _columns(values: FloatArray, scale: float, offset: float, left: int, right: int) -> IntArray:
+def rounded_columns(values: FloatArray, scale: float, offset: float, left: int, right: int) -> IntArray:
     """Rounded pixel columns of axis values, clipped just outside the plot."""
     x = values * scale
     x += offset
@@ -79,34 +81,34 @@ def _columns(values: FloatArray, scale: float, offset: float, left: int, right: 
     return out
 
 
-def _pixel_columns(values: FloatArray, v0: float, scale: float, count: int) -> IntArray:
-    """The column of a lane's row of pixels (0 at x = left - ``_MARGIN``) that each axis value falls in, -1
+def pixel_columns(values: FloatArray, v0: float, scale: float, count: int) -> IntArray:
+    """The column of a lane's row of pixels (0 at x = left - ``MARGIN``) that each axis value falls in, -1
     left of the row and ``count`` right of it. Monotonic in the value, as the level of detail needs."""
     x = values - v0
     x *= scale
-    x += _MARGIN
+    x += MARGIN
     np.floor(x, out=x)
     np.clip(x, -1, count, out=x)
     out: IntArray = x.astype(np.int64)
     return out
 
 
-def _level_for(chunks: int, width: int, top: int) -> int:
+def level_for(chunks: int, width: int, top: int) -> int:
     """The level of the summary with at most one bin in view per pixel column (0: the chunks themselves)."""
     level, per_bin = 0, 1
     while level < top and chunks > width * per_bin:
         level += 1
-        per_bin *= _FAN
+        per_bin *= FAN
     return level
 
 
-def _chunk_rows(lane: _Lane, mode: AxisMode, index: IntArray | slice, out: FloatRows) -> None:
+def _chunk_rows(lane: Lane, mode: AxisMode, index: IntArray | slice, out: FloatRows) -> None:
     """Chunks of a lane into ``out`` (zeros) as rows of the summary's shape: the fields a chunk is drawn from,
     its start, end and key (a chunk is never opened, so the rest are only read to be ignored)."""
     starts, ends, _ = lane.axis(mode)
-    out[:, _START] = starts[index]
-    out[:, _END] = ends[index]
-    out[:, _KEY] = lane.seg.view[index]
+    out[:, START] = starts[index]
+    out[:, END] = ends[index]
+    out[:, KEY] = lane.seg.values[index]
 
 
 class _Raster:
@@ -142,7 +144,7 @@ class _Raster:
 
     def fids(self, bases: IntArray) -> IntArray:
         """Per lane row and column, the key of the last item starting in or before the column plus the
-        lane's ``bases`` entry if that item reaches the column, else ``_NONE``. Items of a lane do not
+        lane's ``bases`` entry if that item reaches the column, else ``NO_AUDIO``. Items of a lane do not
         overlap, so no earlier one can reach further."""
         n = len(self.order)
         where = np.arange(n)
@@ -151,7 +153,7 @@ class _Raster:
         # Before any item (owner -1) reads the last column's entry: masked by owner >= 0.
         shown = (owner >= 0) & (self.reach[owner] >= where)
         keys = self.key[owner].astype(np.int64).reshape(len(bases), self.count) + bases[:, None]
-        out: IntArray = np.where(shown.reshape(keys.shape), keys, _NONE)
+        out: IntArray = np.where(shown.reshape(keys.shape), keys, NO_AUDIO)
         return out
 
 
@@ -167,19 +169,19 @@ class _Items:
 
 
 def _first_items(
-    lanes: Sequence[_Lane], mode: AxisMode, ranges: Sequence[tuple[int, int, int]], count: int
+    lanes: Sequence[Lane], mode: AxisMode, ranges: Sequence[tuple[int, int, int]], count: int
 ) -> tuple[_Items, IntArray]:
     """The items a paint starts from: per lane, the bins of the level with at most one in view per column
     covering its chunks [lo, hi). Also the size of each lane's levels up to that one (lane row, level)."""
-    choice = [_level_for(hi - lo, count, _depth(lanes[s].seg.size)) for s, lo, hi in ranges]
+    choice = [level_for(hi - lo, count, depth_for(len(lanes[s].seg))) for s, lo, hi in ranges]
     sizes = np.zeros((len(ranges), max(choice) + 1), dtype=np.int64)
     spans = [
-        (lo // _FAN**level, (hi - 1) // _FAN**level + 1)
+        (lo // FAN**level, (hi - 1) // FAN**level + 1)
         for (_, lo, hi), level in zip(ranges, choice, strict=True)
     ]
     counts = np.asarray([b - a for a, b in spans], dtype=np.int64)
     ends = np.cumsum(counts)
-    rows = np.empty((int(ends[-1]), _FIELDS), dtype=np.float64)
+    rows = np.empty((int(ends[-1]), FIELDS), dtype=np.float64)
     for r, ((s, _, _), level, (a, b)) in enumerate(zip(ranges, choice, spans, strict=True)):
         # The levels this paint may read: the one chosen and those below it (opened bins).
         pyramid = lanes[s].summary(mode, level)
@@ -200,8 +202,8 @@ def _first_items(
     return items, sizes
 
 
-def _pixel_rows(
-    lanes: Sequence[_Lane],
+def pixel_rows(
+    lanes: Sequence[Lane],
     mode: AxisMode,
     ranges: Sequence[tuple[int, int, int]],
     v0: float,
@@ -210,7 +212,7 @@ def _pixel_rows(
     tally: list[int] | None = None,
 ) -> tuple[IntArray, IntArray]:
     """For the lanes at slots ``ranges[k][0]`` whose chunks [lo, hi) may show, the flush_id of every pixel
-    column of their row (``count`` columns, ``_NONE``: no audio), from their summaries. Returns the slots
+    column of their row (``count`` columns, ``NO_AUDIO``: no audio), from their summaries. Returns the slots
     and the rows (one per slot). ``tally``, if given, gets the number of bins and chunks looked at in each
     round (what the cost follows)."""
     slots = np.asarray([r[0] for r in ranges], dtype=np.int64)
@@ -228,7 +230,7 @@ def _pixel_rows(
             if shifted:
                 shift = shifts[row[which]]
                 values = values - (shift[:, None] if values.ndim == 2 else shift)
-            return _pixel_columns(values, v0, scale, count)
+            return pixel_columns(values, v0, scale, count)
 
         opened = _settle(items, raster, columns, scale, count)
         if not len(opened):
@@ -256,7 +258,7 @@ def _settle(
     every = slice(None)
     bins = bool(items.level.any())
     # The columns of both ends at once, and for bins of where their last run starts and their widest gap.
-    where = columns(rows[:, [_START, _END, _SPLIT, _GAP_FROM, _GAP_TO]] if bins else rows[:, :2], every)
+    where = columns(rows[:, [START, END, SPLIT, GAP_FROM, GAP_TO]] if bins else rows[:, :2], every)
     ca, cb = where[:, 0], where[:, 1]
     inside = (cb >= 0) & (ca < count)
     settled = inside
@@ -266,11 +268,11 @@ def _settle(
     opened = np.flatnonzero(wide[:0])
     if wide.any():
         # Over whole arrays (most bins at a coarse zoom are wide): chunks' rows read as one run, no gap.
-        runs = rows[:, _RUNS]
-        big = rows[:, _GAP] * scale >= _GAP_PX
+        runs = rows[:, RUNS]
+        big = rows[:, GAP] * scale >= _GAP_PX
         pair = (cb == ca + 1) & (ca >= 0) & (cb < count)
-        at_gap = big & (rows[:, _GAP2] * scale < _GAP_PX)
-        at_gap &= (runs == 1.0) | ((runs == 2.0) & (rows[:, _SPLIT] == rows[:, _GAP_TO]))
+        at_gap = big & (rows[:, GAP2] * scale < _GAP_PX)
+        at_gap &= (runs == 1.0) | ((runs == 2.0) & (rows[:, SPLIT] == rows[:, GAP_TO]))
         closed = wide & ~(at_gap | (~big & ((runs <= 2.0) | pair)))
         opened = np.flatnonzero(closed)
         settled = inside & ~closed
@@ -278,7 +280,7 @@ def _settle(
         b_first = np.where(wide, split, ca)
         a_last = np.where(wide, np.where(at_gap, where[:, 3], split - 1), -2)
     base = items.row * count
-    # Rank in time within a lane: twice the index of the first chunk (bins of a level hold _FAN ** level).
+    # Rank in time within a lane: twice the index of the first chunk (bins of a level hold FAN ** level).
     order = (items.index << (_FAN_BITS * items.level)) << 1
     ca = np.clip(ca, 0, count - 1)
     cb = np.clip(cb, 0, count - 1)
@@ -288,26 +290,26 @@ def _settle(
         raster.put(
             base[lead] + ca[lead],
             base[lead] + np.minimum(a_last[lead], count - 1),
-            rows[lead, _FIRST],
+            rows[lead, FIRST],
             order[lead],
         )
     tail = np.flatnonzero(settled & (b_first < count))
     raster.put(
-        base[tail] + np.maximum(b_first[tail], 0), base[tail] + cb[tail], rows[tail, _KEY], order[tail] + 1
+        base[tail] + np.maximum(b_first[tail], 0), base[tail] + cb[tail], rows[tail, KEY], order[tail] + 1
     )
     return opened
 
 
 def _children(
-    items: _Items, opened: IntArray, lanes: Sequence[_Lane], slots: IntArray, mode: AxisMode, sizes: IntArray
+    items: _Items, opened: IntArray, lanes: Sequence[Lane], slots: IntArray, mode: AxisMode, sizes: IntArray
 ) -> _Items:
     """The children of the ``opened`` items, in the same order."""
-    index = np.repeat(items.index[opened] * _FAN, _FAN) + np.tile(np.arange(_FAN), len(opened))
-    row = np.repeat(items.row[opened], _FAN)
-    level = np.repeat(items.level[opened] - 1, _FAN)
+    index = np.repeat(items.index[opened] * FAN, FAN) + np.tile(np.arange(FAN), len(opened))
+    row = np.repeat(items.row[opened], FAN)
+    level = np.repeat(items.level[opened] - 1, FAN)
     real = index < sizes[row, level]  # the last bin of a level may have fewer children
     index, row, level = index[real], row[real], level[real]
-    out = np.zeros((len(index), _FIELDS), dtype=np.float64)
+    out = np.zeros((len(index), FIELDS), dtype=np.float64)
     # One gather per lane: the children of a lane's opened bins all sit at the same level.
     bounds = np.flatnonzero(np.diff(row)) + 1
     for a, b in zip(
@@ -333,16 +335,16 @@ def _row_runs(slots: IntArray, rows: IntArray, left: int) -> Runs:
     change[::count] = True
     starts = np.flatnonzero(change)
     stops = np.append(starts[1:], len(flat))
-    filled = flat[starts] != _NONE
+    filled = flat[starts] != NO_AUDIO
     starts, stops = starts[filled], stops[filled]
     row, col = np.divmod(starts, count)
-    x0 = col + (left - _MARGIN)
+    x0 = col + (left - MARGIN)
     return slots[row], x0, x0 + (stops - starts), flat[starts]
 
 
-def _block_runs(
-    lanes: Sequence[_Lane], mode: AxisMode, v0: float, v1: float, left: int, width: int, colours: int
-) -> _Blocks | None:
+def block_runs(
+    lanes: Sequence[Lane], mode: AxisMode, v0: float, v1: float, left: int, width: int, colours: int
+) -> Blocks | None:
     """What to fill to show the chunks of ``lanes`` (the visible ones, top to bottom) between ``v0`` and
     ``v1`` on a plot ``width`` pixels wide starting at x ``left``, with a palette of ``colours`` block
     colours (flush_id modulo ``colours``); None when no chunk is in view."""
@@ -364,31 +366,33 @@ def _block_runs(
         hi = int(np.searchsorted(starts, clip_hi + shift, "left"))
         if hi <= lo or (hi == lo + 1 and float(ends[lo]) - shift < v0):
             continue
-        if (hi - lo) * _EXACT_PX <= width:
-            seg = lane.seg.view[lo:hi] + lane.base()
+        if (hi - lo) * EXACT_PX <= width:
+            seg = lane.seg.values[lo:hi] + lane.base()
             exact.append((slot, starts[lo:hi] - shift, ends[lo:hi] - shift, seg))
         else:
             coarse.append((slot, lo, hi))
-    count = width + 2 * _MARGIN
+    count = width + 2 * MARGIN
     parts: list[Runs] = []
     drawn: list[tuple[IntArray, IntArray]] = []
     if coarse:
-        row_slots, rows = _pixel_rows(lanes, mode, coarse, v0, scale, count)
+        row_slots, rows = pixel_rows(lanes, mode, coarse, v0, scale, count)
         drawn.append((row_slots, rows))
         parts.append(_row_runs(row_slots, rows, left))
     chunks: Runs | None = None
     if exact:
         slot_of = np.concatenate([np.full(len(p[1]), p[0], dtype=np.int64) for p in exact])
-        c0 = _columns(np.concatenate([p[1] for p in exact]), scale, offset, left, right)
-        c1 = np.maximum(_columns(np.concatenate([p[2] for p in exact]), scale, offset, left, right), c0 + 1)
+        c0 = rounded_columns(np.concatenate([p[1] for p in exact]), scale, offset, left, right)
+        c1 = np.maximum(
+            rounded_columns(np.concatenate([p[2] for p in exact]), scale, offset, left, right), c0 + 1
+        )
         # Wide enough to tell chunks apart: leave a one-pixel seam between neighbours.
         chunks = (slot_of, c0, np.where(c1 - c0 >= 5, c1 - 1, c1), np.concatenate([p[3] for p in exact]))
-        drawn.append(_chunk_pixels(chunks, left - _MARGIN, count, colours))
+        drawn.append(_chunk_pixels(chunks, left - MARGIN, count, colours))
         parts.append(chunks)
     if not parts:
         return None
     slot_of, x0, x1, fid = (np.concatenate([p[k] for p in parts]) for k in range(4))
-    return _Blocks(
+    return Blocks(
         np.concatenate([d[0] for d in drawn]),
         np.concatenate([d[1] for d in drawn]),
         chunks,
@@ -411,7 +415,7 @@ def _chunk_pixels(chunks: Runs, origin: int, count: int, colours: int) -> tuple[
     at += np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     best = np.full(len(slots) * count, -1, dtype=np.int64)
     np.maximum.at(best, at, (fid[owner] % colours) << 32 | owner)
-    out = np.full(len(best), _NONE, dtype=np.int64)
+    out = np.full(len(best), NO_AUDIO, dtype=np.int64)
     shown = best >= 0
     out[shown] = fid[best[shown] & 0xFFFFFFFF]
     return slots, out.reshape(len(slots), count)

@@ -10,28 +10,28 @@ from __future__ import annotations
 
 import numpy as np
 
-from flushscope.ui.timeline.model.lanes import AxisMode, _Lane
+from flushscope.ui.timeline.model.lanes import AxisMode, Lane
 
 
-def _playhead_value(lane: _Lane, mode: AxisMode, audio: float) -> float | None:
+def playhead_value(lane: Lane, mode: AxisMode, audio: float) -> float | None:
     """The axis value of the position ``audio`` seconds into the lane's context audio (None: no chunks)."""
     if mode is AxisMode.AUDIO:
         return audio
     shift = lane.origin if mode is AxisMode.SINCE_SEND else 0.0
-    starts = lane.start.view
+    starts = lane.start.values
     if not len(starts):
         return None
     k = max(0, int(np.searchsorted(starts, audio, "right")) - 1)
-    a0, a1 = float(starts[k]), float(lane.a_end.view[k])
-    t0, t1 = float(lane.t.view[k]), float(lane.t_end.view[k])
+    a0, a1 = float(starts[k]), float(lane.a_end.values[k])
+    t0, t1 = float(lane.t.values[k]), float(lane.t_end.values[k])
     frac = min(max((audio - a0) / (a1 - a0), 0.0), 1.0) if a1 > a0 else 0.0
     return t0 + frac * (t1 - t0) - shift
 
 
-def _audio_at_value(lane: _Lane, mode: AxisMode, value: float) -> float | None:
+def audio_at_value(lane: Lane, mode: AxisMode, value: float) -> float | None:
     """The position in the lane's context audio that the axis value ``value`` stands for, within the audio
     received (None: no chunks)."""
-    ends = lane.a_end.view
+    ends = lane.a_end.values
     if not len(ends):
         return None
     total = float(ends[-1])
@@ -39,11 +39,11 @@ def _audio_at_value(lane: _Lane, mode: AxisMode, value: float) -> float | None:
         return min(max(value, 0.0), total)
     if mode is AxisMode.SINCE_SEND:
         value += lane.origin
-    times = lane.t.view
+    times = lane.t.values
     k = int(np.searchsorted(times, value, "right")) - 1
     if k < 0:
         return 0.0
-    t0, t1 = float(times[k]), float(lane.t_end.view[k])
-    a0, a1 = float(lane.start.view[k]), float(ends[k])
+    t0, t1 = float(times[k]), float(lane.t_end.values[k])
+    a0, a1 = float(lane.start.values[k]), float(ends[k])
     frac = min(max((value - t0) / (t1 - t0), 0.0), 1.0) if t1 > t0 else 1.0
     return a0 + frac * (a1 - a0)

@@ -1,7 +1,7 @@
 """Which lanes the timeline shows, top to bottom, free of Qt: every context's, or those of one connection.
 
 The lane cache keeps one lane per context, in context order; the view draws the lanes it shows in rows
-0, 1, 2... without gaps. :class:`_ShownLanes` is the one mapping between the two (a row's lane, a lane's or a
+0, 1, 2... without gaps. :class:`ShownLanes` is the one mapping between the two (a row's lane, a lane's or a
 context's row) that layout, painting, hit testing, the playhead, the selection and fitting all go through.
 """
 
@@ -12,20 +12,20 @@ from collections.abc import Sequence
 import numpy as np
 
 from flushscope.core.model.records import Context
-from flushscope.ui.timeline.model.lanes import IntArray, _Lane
+from flushscope.ui.timeline.model.lanes import IntArray, Lane
 
 
-class _ShownLanes:
+class ShownLanes:
     """The lanes shown and their rows: all of them, or those whose context is on connection :attr:`conn`.
     Kept in step with the cache's lanes by :meth:`update`, which only looks at lanes it has not seen."""
 
     def __init__(self) -> None:
         self.conn: int | None = None
-        self.lanes: list[_Lane] = []  # by row
+        self.lanes: list[Lane] = []  # by row
         self.row_of: IntArray = np.zeros(0, dtype=np.int64)  # by the cache's lane index: row, or -1
         self._seen = 0
 
-    def update(self, lanes: Sequence[_Lane], conn: int | None) -> bool:
+    def update(self, lanes: Sequence[Lane], conn: int | None) -> bool:
         """Take in the cache's ``lanes`` (only appended to since the last call, unless ``conn`` changed)
         shown under the filter ``conn`` (None: all). Returns whether the rows changed."""
         if conn != self.conn:

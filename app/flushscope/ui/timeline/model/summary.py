@@ -1,16 +1,16 @@
 """One lane's chunks summarised at a few resolutions, so that drawing them at any zoom costs in proportion to
 the pixels, not to the chunks (no Qt).
 
-Level ``j`` (from 1) holds one bin per ``_FAN ** j`` consecutive chunks of the lane, the last bin of a level
+Level ``j`` (from 1) holds one bin per ``FAN ** j`` consecutive chunks of the lane, the last bin of a level
 maybe fewer. The top level has a single bin. Per bin, one row of ten numbers:
 
-* ``_START``: where its first chunk starts, and ``_END``: where its last chunk ends. Chunks of a lane are
+* ``START``: where its first chunk starts, and ``END``: where its last chunk ends. Chunks of a lane are
   sorted and do not overlap, so every chunk of the bin lies between the two;
-* ``_KEY`` and ``_FIRST``: the segment ordinals of its last and first chunks, ``_RUNS``: how many runs of
-  one segment its chunks make (1: one segment), and ``_SPLIT``: where its last run starts;
-* ``_GAP``: the widest gap between two consecutive chunks of the bin (0 or less when its audio never
-  stops), from ``_GAP_FROM`` (the end of the chunk before it) to ``_GAP_TO`` (the start of the one after),
-  and ``_GAP2``: the second widest.
+* ``KEY`` and ``FIRST``: the segment ordinals of its last and first chunks, ``RUNS``: how many runs of
+  one segment its chunks make (1: one segment), and ``SPLIT``: where its last run starts;
+* ``GAP``: the widest gap between two consecutive chunks of the bin (0 or less when its audio never
+  stops), from ``GAP_FROM`` (the end of the chunk before it) to ``GAP_TO`` (the start of the one after),
+  and ``GAP2``: the second widest.
 
 A paint takes the bins of the level that has about one bin per pixel column in view, and opens (takes the
 children at the level below instead) only the bins it cannot draw from their row (see :mod:`.lod`): those
@@ -18,48 +18,28 @@ that reach over more than one pixel column with two gaps a column could fall int
 does not fall where their segment changes, or more than two runs.
 
 Rows are recomputed only for bins that hold a new or changed chunk: appending ``m`` chunks to a lane
-rewrites about ``m / (_FAN - 1)`` rows plus the last row of each level. A row is 80 bytes, so the summary
-costs about ``80 / (_FAN - 1)``, some 11 bytes per chunk and axis (arrival time, audio position).
+rewrites about ``m / (FAN - 1)`` rows plus the last row of each level. A row is 80 bytes, so the summary
+costs about ``80 / (FAN - 1)``, some 11 bytes per chunk and axis (arrival time, audio position).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
+from flushscope.core.growable import GrowableArray
+
 FloatRows = npt.NDArray[np.float64]
 
-_FAN = 8  # chunks per bin at level 1, bins per bin above
-_START, _END, _KEY, _FIRST, _RUNS, _SPLIT, _GAP, _GAP2, _GAP_FROM, _GAP_TO = range(10)
-_FIELDS = 10
-
-
-class _Rows:
-    """An append-only two-dimensional float array of ``_FIELDS`` columns that grows by doubling."""
-
-    __slots__ = ("data", "size")
-
-    def __init__(self) -> None:
-        self.data: FloatRows = np.zeros((16, _FIELDS), dtype=np.float64)
-        self.size = 0
-
-    def put(self, first: int, rows: FloatRows) -> None:
-        """Write ``rows`` from row ``first`` on; the rows after them are dropped."""
-        end = first + len(rows)
-        if end > len(self.data):
-            grown = np.zeros((max(end, 2 * len(self.data)), _FIELDS), dtype=np.float64)
-            grown[:first] = self.data[:first]
-            self.data = grown
-        self.data[first:end] = rows
-        self.size = end
-
-    @property
-    def view(self) -> FloatRows:
-        return self.data[: self.size]
+#: Chunks per bin at level 1, bins per bin above.
+FAN: Final = 8
+#: The columns of a row (see the module docstring), and how many there are.
+START, END, KEY, FIRST, RUNS, SPLIT, GAP, GAP2, GAP_FROM, GAP_TO = range(10)
+FIELDS: Final = 10
 
 
 def _padded(values: npt.NDArray[Any], count: int) -> npt.NDArray[Any]:
@@ -78,76 +58,76 @@ def _widest(
     second widest gaps of the children (None for chunks)."""
     at = np.arange(len(gaps))
     m = np.argmax(gaps, axis=1)
-    rows[:, _GAP] = gaps[at, m]
-    rows[:, _GAP_FROM] = froms[at, m]
-    rows[:, _GAP_TO] = tos[at, m]
+    rows[:, GAP] = gaps[at, m]
+    rows[:, GAP_FROM] = froms[at, m]
+    rows[:, GAP_TO] = tos[at, m]
     others = gaps.copy()
     others[at, m] = -np.inf
     second = others.max(axis=1)
-    rows[:, _GAP2] = second if seconds is None else np.maximum(second, seconds.max(axis=1))
+    rows[:, GAP2] = second if seconds is None else np.maximum(second, seconds.max(axis=1))
 
 
 def _bins_of_chunks(
     starts: npt.NDArray[np.float64], ends: npt.NDArray[np.float64], keys: npt.NDArray[Any]
 ) -> FloatRows:
     """Level-1 rows of consecutive chunks (the first starting a bin)."""
-    count = -(-len(starts) // _FAN)
-    s = _padded(starts, count * _FAN).reshape(count, _FAN)
-    e = _padded(ends, count * _FAN).reshape(count, _FAN)
-    k = _padded(keys, count * _FAN).reshape(count, _FAN)
+    count = -(-len(starts) // FAN)
+    s = _padded(starts, count * FAN).reshape(count, FAN)
+    e = _padded(ends, count * FAN).reshape(count, FAN)
+    k = _padded(keys, count * FAN).reshape(count, FAN)
     change = k[:, 1:] != k[:, :-1]
-    rows = np.empty((count, _FIELDS), dtype=np.float64)
-    rows[:, _START] = s[:, 0]
-    rows[:, _END] = e[:, -1]
-    rows[:, _KEY] = k[:, -1]
-    rows[:, _FIRST] = k[:, 0]
-    rows[:, _RUNS] = 1 + change.sum(axis=1)
+    rows = np.empty((count, FIELDS), dtype=np.float64)
+    rows[:, START] = s[:, 0]
+    rows[:, END] = e[:, -1]
+    rows[:, KEY] = k[:, -1]
+    rows[:, FIRST] = k[:, 0]
+    rows[:, RUNS] = 1 + change.sum(axis=1)
     # The last run starts after the last change (argmax finds the first True of the reversed changes).
-    last = np.where(change.any(axis=1), _FAN - 1 - np.argmax(change[:, ::-1], axis=1), 0)
-    rows[:, _SPLIT] = s[np.arange(count), last]
+    last = np.where(change.any(axis=1), FAN - 1 - np.argmax(change[:, ::-1], axis=1), 0)
+    rows[:, SPLIT] = s[np.arange(count), last]
     _widest(s[:, 1:] - e[:, :-1], e[:, :-1], s[:, 1:], None, rows)
     return rows
 
 
 def _bins_of_bins(children: FloatRows) -> FloatRows:
     """The rows of the level above consecutive rows of a level (the first starting a bin)."""
-    count = -(-len(children) // _FAN)
-    short = count * _FAN - len(children)
+    count = -(-len(children) // FAN)
+    short = count * FAN - len(children)
     if short:
         # Fill the last bin with rows that only carry on its last run: no chunk, no run, no gap.
         last = children[-1]
-        filler = np.empty((short, _FIELDS), dtype=np.float64)
-        filler[:, [_START, _END, _SPLIT, _GAP_FROM, _GAP_TO]] = last[_END]
-        filler[:, [_KEY, _FIRST]] = last[_KEY]
-        filler[:, _RUNS] = 1.0
-        filler[:, [_GAP, _GAP2]] = -np.inf
+        filler = np.empty((short, FIELDS), dtype=np.float64)
+        filler[:, [START, END, SPLIT, GAP_FROM, GAP_TO]] = last[END]
+        filler[:, [KEY, FIRST]] = last[KEY]
+        filler[:, RUNS] = 1.0
+        filler[:, [GAP, GAP2]] = -np.inf
         children = np.concatenate([children, filler])
-    c = children.reshape(count, _FAN, _FIELDS)
-    key = c[:, -1, _KEY]
+    c = children.reshape(count, FAN, FIELDS)
+    key = c[:, -1, KEY]
     # Where a child's first run continues the run its predecessor ended with, the two are one run.
-    joined = c[:, 1:, _FIRST] == c[:, :-1, _KEY]
-    rows = np.empty((count, _FIELDS), dtype=np.float64)
-    rows[:, _START] = c[:, 0, _START]
-    rows[:, _END] = c[:, -1, _END]
-    rows[:, _KEY] = key
-    rows[:, _FIRST] = c[:, 0, _FIRST]
-    rows[:, _RUNS] = c[:, :, _RUNS].sum(axis=1) - joined.sum(axis=1)
+    joined = c[:, 1:, FIRST] == c[:, :-1, KEY]
+    rows = np.empty((count, FIELDS), dtype=np.float64)
+    rows[:, START] = c[:, 0, START]
+    rows[:, END] = c[:, -1, END]
+    rows[:, KEY] = key
+    rows[:, FIRST] = c[:, 0, FIRST]
+    rows[:, RUNS] = c[:, :, RUNS].sum(axis=1) - joined.sum(axis=1)
     # The last run: the children at the end that are wholly of the last key, and the last run of the child
     # before them if that ends with the key too.
-    whole = (c[:, :, _RUNS] == 1.0) & (c[:, :, _KEY] == key[:, None])
+    whole = (c[:, :, RUNS] == 1.0) & (c[:, :, KEY] == key[:, None])
     mixed = ~whole
     any_mixed = mixed.any(axis=1)
-    m = np.where(any_mixed, _FAN - 1 - np.argmax(mixed[:, ::-1], axis=1), 0)
+    m = np.where(any_mixed, FAN - 1 - np.argmax(mixed[:, ::-1], axis=1), 0)
     at = np.arange(count)
-    inside = c[at, m, _KEY] == key
-    after = c[at, np.minimum(m + 1, _FAN - 1), _START]
-    rows[:, _SPLIT] = np.where(any_mixed, np.where(inside, c[at, m, _SPLIT], after), c[:, 0, _START])
+    inside = c[at, m, KEY] == key
+    after = c[at, np.minimum(m + 1, FAN - 1), START]
+    rows[:, SPLIT] = np.where(any_mixed, np.where(inside, c[at, m, SPLIT], after), c[:, 0, START])
     # The widest gap is a child's widest or one between two children.
     _widest(
-        np.concatenate([c[:, :, _GAP], c[:, 1:, _START] - c[:, :-1, _END]], axis=1),
-        np.concatenate([c[:, :, _GAP_FROM], c[:, :-1, _END]], axis=1),
-        np.concatenate([c[:, :, _GAP_TO], c[:, 1:, _START]], axis=1),
-        c[:, :, _GAP2],
+        np.concatenate([c[:, :, GAP], c[:, 1:, START] - c[:, :-1, END]], axis=1),
+        np.concatenate([c[:, :, GAP_FROM], c[:, :-1, END]], axis=1),
+        np.concatenate([c[:, :, GAP_TO], c[:, 1:, START]], axis=1),
+        c[:, :, GAP2],
         rows,
     )
     return rows
@@ -166,7 +146,7 @@ def _top_two(
 def _row_of_chunks(s: list[float], e: list[float], k: list[float]) -> list[float]:
     """One level-1 row from its chunks, as :func:`_bins_of_chunks` computes it (for rewriting a bin or two,
     where numpy's cost per call is more than the work)."""
-    pad = _FAN - len(s)
+    pad = FAN - len(s)
     runs, split = 1, s[0]
     for i in range(1, len(s)):
         if k[i] != k[i - 1]:
@@ -179,39 +159,40 @@ def _row_of_chunks(s: list[float], e: list[float], k: list[float]) -> list[float
 
 def _row_of_rows(children: list[list[float]]) -> list[float]:
     """One row of the level above its children's rows, as :func:`_bins_of_bins` computes it."""
-    end, key = children[-1][_END], children[-1][_KEY]
+    end, key = children[-1][END], children[-1][KEY]
     filler = [end, end, key, key, 1.0, end, -math.inf, -math.inf, end, end]
-    c = children + [filler] * (_FAN - len(children))
-    joined = sum(1 for a, b in itertools.pairwise(c) if b[_FIRST] == a[_KEY])
-    runs = sum(r[_RUNS] for r in c) - joined
-    mixed = [m for m, r in enumerate(c) if not (r[_RUNS] == 1.0 and r[_KEY] == key)]
+    c = children + [filler] * (FAN - len(children))
+    joined = sum(1 for a, b in itertools.pairwise(c) if b[FIRST] == a[KEY])
+    runs = sum(r[RUNS] for r in c) - joined
+    mixed = [m for m, r in enumerate(c) if not (r[RUNS] == 1.0 and r[KEY] == key)]
     if not mixed:
-        split = c[0][_START]
+        split = c[0][START]
     else:
         m = mixed[-1]
-        split = c[m][_SPLIT] if c[m][_KEY] == key else c[min(m + 1, _FAN - 1)][_START]
+        split = c[m][SPLIT] if c[m][KEY] == key else c[min(m + 1, FAN - 1)][START]
     pairs = list(itertools.pairwise(c))
     gap, second, fro, to = _top_two(
-        [r[_GAP] for r in c] + [b[_START] - a[_END] for a, b in pairs],
-        [r[_GAP_FROM] for r in c] + [a[_END] for a, _ in pairs],
-        [r[_GAP_TO] for r in c] + [b[_START] for _, b in pairs],
-        [r[_GAP2] for r in c],
+        [r[GAP] for r in c] + [b[START] - a[END] for a, b in pairs],
+        [r[GAP_FROM] for r in c] + [a[END] for a, _ in pairs],
+        [r[GAP_TO] for r in c] + [b[START] for _, b in pairs],
+        [r[GAP2] for r in c],
     )
-    return [c[0][_START], end, key, c[0][_FIRST], runs, split, gap, second, fro, to]
+    return [c[0][START], end, key, c[0][FIRST], runs, split, gap, second, fro, to]
 
 
-def _depth(chunks: int) -> int:
+def depth_for(chunks: int) -> int:
     """How many levels a lane of ``chunks`` chunks has (the top one holds a single bin)."""
     if not chunks:
         return 0
-    depth, size = 1, -(-chunks // _FAN)
+    depth, size = 1, -(-chunks // FAN)
     while size > 1:
-        depth, size = depth + 1, -(-size // _FAN)
+        depth, size = depth + 1, -(-size // FAN)
     return depth
 
 
-class _Pyramid:
-    """The summary of one lane's chunks on one axis: ``levels[j - 1]`` holds level ``j``'s rows.
+class Pyramid:
+    """The summary of one lane's chunks on one axis: ``levels[j - 1]`` holds level ``j``'s rows, flat
+    (row after row of :data:`FIELDS` numbers; :meth:`rows` gives them as rows).
 
     :meth:`changed` notes the first chunk that changed since the last :meth:`sync` (appended chunks are
     noticed without it); ``sync`` rewrites the rows from there on, of the levels up to the one asked for
@@ -220,7 +201,7 @@ class _Pyramid:
     __slots__ = ("_done", "chunks", "levels")
 
     def __init__(self) -> None:
-        self.levels: list[_Rows] = []
+        self.levels: list[GrowableArray] = []
         self.chunks = 0  # chunks in the lane at the last sync
         self._done: list[int] = []  # per level: how many chunks its rows are final for
 
@@ -230,7 +211,7 @@ class _Pyramid:
 
     def depth(self) -> int:
         """How many levels the lane's chunks make, as of the last sync."""
-        return _depth(self.chunks)
+        return depth_for(self.chunks)
 
     def sync(
         self,
@@ -245,26 +226,26 @@ class _Pyramid:
         if n < self.chunks:  # a lane only grows; start again if it did not
             self.levels, self._done = [], []
         self.chunks = n
-        depth = _depth(n)
+        depth = depth_for(n)
         top = depth if upto is None else min(upto, depth)
         while len(self.levels) < top:
-            self.levels.append(_Rows())
+            self.levels.append(GrowableArray(np.float64))
             self._done.append(0)
         for level in range(1, top + 1):
             done = self._done[level - 1]
             if done >= n:
                 continue
-            first = done // _FAN**level  # the first bin to rewrite
-            count = -(-n // _FAN**level)
-            at = first * _FAN
+            first = done // FAN**level  # the first bin to rewrite
+            count = -(-n // FAN**level)
+            at = first * FAN
             if level == 1:
                 if count - first <= 2:
                     rows = np.asarray(
                         [
                             _row_of_chunks(
-                                starts[b * _FAN : (b + 1) * _FAN].tolist(),
-                                ends[b * _FAN : (b + 1) * _FAN].tolist(),
-                                keys[b * _FAN : (b + 1) * _FAN].tolist(),
+                                starts[b * FAN : (b + 1) * FAN].tolist(),
+                                ends[b * FAN : (b + 1) * FAN].tolist(),
+                                keys[b * FAN : (b + 1) * FAN].tolist(),
                             )
                             for b in range(first, count)
                         ],
@@ -273,24 +254,24 @@ class _Pyramid:
                 else:
                     rows = _bins_of_chunks(starts[at:], ends[at:], keys[at:])
             else:
-                below = self.levels[level - 2].view
+                below = self.rows(level - 1)
                 if count - first <= 2:
                     rows = np.asarray(
-                        [
-                            _row_of_rows(below[b * _FAN : (b + 1) * _FAN].tolist())
-                            for b in range(first, count)
-                        ],
+                        [_row_of_rows(below[b * FAN : (b + 1) * FAN].tolist()) for b in range(first, count)],
                         dtype=np.float64,
                     )
                 else:
                     rows = _bins_of_bins(below[at:])
-            self.levels[level - 1].put(first, rows)
+            # The rows from the first rewritten on are replaced.
+            written = self.levels[level - 1]
+            written.resize(first * FIELDS)
+            written.extend(rows)
             self._done[level - 1] = n
 
     def size(self, level: int) -> int:
         """How many rows level ``level`` holds (level 0: the chunks), as of the last sync up to it."""
-        return self.chunks if level == 0 else self.levels[level - 1].size
+        return self.chunks if level == 0 else len(self.levels[level - 1]) // FIELDS
 
     def rows(self, level: int) -> FloatRows:
         """Level ``level``'s rows (``level`` >= 1), as of the last sync up to it."""
-        return self.levels[level - 1].view
+        return self.levels[level - 1].values.reshape(-1, FIELDS)

@@ -13,19 +13,11 @@ from flushscope.core.model.records import Context, Segment, Transcript
 from flushscope.core.model.session import Session
 from flushscope.core.store.line_storage import StoreError
 from flushscope.ui.look.analysis_words import boundary_words, lint_words
-from flushscope.ui.timeline.model.lanes import (
-    _ADVICE,
-    _BOUNDARY,
-    _CANCEL,
-    _DONE,
-    _FLUSH,
-    _FLUSH_DONE,
-    _OUTLIER,
-    _TRANSCRIPT,
-)
+from flushscope.ui.timeline.model.lanes import MarkerKind
 
 
-def _describe_chunk(session: Session, row: int, segment: Segment) -> str:
+def describe_chunk(session: Session, row: int, segment: Segment) -> str:
+    """The hover text of the chunk at ``row`` of the session's chunk columns, which ``segment`` holds."""
     chunks = session.chunks
     ctx = segment.context
     nbytes = int(chunks.column("nbytes")[row])
@@ -51,7 +43,8 @@ def _describe_chunk(session: Session, row: int, segment: Segment) -> str:
     return "\n".join(lines)
 
 
-def _describe_segment(segment: Segment) -> str:
+def describe_segment(segment: Segment) -> str:
+    """The hover text of a segment's bracket."""
     ctx = segment.context
     lines = [f"segment {segment.label} of context #{ctx.number} {ctx.context_id} · {segment.state.value}"]
     ready = segment.text_ready_t
@@ -67,28 +60,30 @@ def _describe_segment(segment: Segment) -> str:
     return "\n".join(lines)
 
 
-def _describe_marker(session: Session, kind: str, ref: Any) -> tuple[str, Segment | None]:
-    if kind == _TRANSCRIPT:
+def describe_marker(session: Session, kind: MarkerKind, ref: Any) -> tuple[str, Segment | None]:
+    """The hover text of a marker of ``kind`` standing for ``ref`` (as the lane's markers keep it), and the
+    segment it is about, if any."""
+    if kind is MarkerKind.TRANSCRIPT:
         segment, transcript = ref
         assert isinstance(transcript, Transcript)
         return (
             f"transcript sent at {transcript.t:.3f} s (segment {segment.label})\n“{_clip(transcript.text)}”",
             segment,
         )
-    if kind == _FLUSH:
-        return f"flush sent at {ref.flush_t:.3f} s\n{_describe_segment(ref)}", ref
-    if kind == _FLUSH_DONE:
-        return f"flush_done {ref.label} at {ref.flush_done_t:.3f} s\n{_describe_segment(ref)}", ref
-    if kind == _DONE:
+    if kind is MarkerKind.FLUSH:
+        return f"flush sent at {ref.flush_t:.3f} s\n{describe_segment(ref)}", ref
+    if kind is MarkerKind.FLUSH_DONE:
+        return f"flush_done {ref.label} at {ref.flush_done_t:.3f} s\n{describe_segment(ref)}", ref
+    if kind is MarkerKind.DONE:
         return f"done for context #{ref.number} at {ref.done_t:.3f} s", None
-    if kind == _CANCEL:
+    if kind is MarkerKind.CANCEL:
         return f"cancel sent for context #{ref.number} at {ref.cancel_t:.3f} s", None
-    if kind in (_BOUNDARY, _OUTLIER):
+    if kind in (MarkerKind.BOUNDARY, MarkerKind.OUTLIER):
         boundary: Boundary = ref
         ctx = _context(session, boundary.context_number)
         after = ctx.segments[boundary.to_ordinal] if ctx is not None else None
         return boundary_words(boundary), after
-    if kind == _ADVICE:
+    if kind is MarkerKind.ADVICE:
         lint: Lint = ref
         ctx = _context(session, lint.context_number)
         about = (
