@@ -1,0 +1,1 @@
+"""Captures as a dataset: Parquet tables, one directory each, and questions over them (no Qt)."""
