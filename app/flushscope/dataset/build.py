@@ -107,7 +107,11 @@ def build_dataset(
 def _one(writer: DatasetWriter, source: SourceFile, *, chunks: bool, rebuild: bool) -> Step:
     name = os.fspath(source.path)
     held = writer.manifest.get(source.capture_id)
-    if held is not None and not rebuild and (held.size, held.fingerprint) == (source.size, source.fingerprint):
+    if (
+        held is not None
+        and not rebuild
+        and (held.size, held.fingerprint) == (source.size, source.fingerprint)
+    ):
         return Step(name, Outcome.UNCHANGED)
     facts = {
         "capture_id": source.capture_id,

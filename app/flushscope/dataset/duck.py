@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -30,3 +31,23 @@ def connect(root: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
             relation = con.from_arrow(empty)
         relation.create_view(name)
     return con
+
+
+def pick_captures(
+    con: duckdb.DuckDBPyConnection, since: datetime | None = None, until: datetime | None = None
+) -> None:
+    """Make the temporary table ``picked`` (``capture_id``, ``path``, ``started``): the captures that started
+    in [``since``, ``until``) (either end open when None; with neither, every capture, also those whose
+    start is unknown)."""
+    where, values = [], []
+    if since is not None:
+        where.append("started >= ?")
+        values.append(since)
+    if until is not None:
+        where.append("started < ?")
+        values.append(until)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE picked AS SELECT capture_id, path, started FROM captures"
+        + (" WHERE " + " AND ".join(where) if where else ""),
+        values,
+    )
