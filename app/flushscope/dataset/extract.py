@@ -71,9 +71,9 @@ def extract(path: str | os.PathLike[str], facts: Mapping[str, Any], *, chunks: b
         # shows the whole error.
         raise ExtractError(f"{name}: could not be analysed ({type(exc).__name__}: {exc})") from None
     capture_id = str(facts["capture_id"])
-    rows = _Rows(capture_id, session.contexts, session.anomalies, report)
-    started = opened.header.started_at()
     connections = _connections(session.connections, session.contexts)
+    rows = _Rows(capture_id, connections, session.contexts, session.anomalies, report)
+    started = opened.header.started_at()
     tables = {
         "connections": rows.table("connections", [rows.connection(info) for info in connections]),
         "contexts": rows.table("contexts", [rows.context(ctx) for ctx in session.contexts]),
@@ -136,10 +136,10 @@ def _voice(voice: object) -> str | None:
     return str(voice)
 
 
-def _settings(ctx: Context) -> dict[str, Any]:
+def _settings(ctx: Context, client: str | None) -> dict[str, Any]:
     request, fmt = ctx.request, ctx.format
     return {
-        "client": ctx.client,
+        "client": client,
         "model": request.model_id if request is not None else None,
         "voice": _voice(request.voice) if request is not None else None,
         "language": request.language if request is not None else None,
@@ -153,10 +153,17 @@ class _Rows:
     them, wherever the report has the figure)."""
 
     def __init__(
-        self, capture_id: str, contexts: list[Context], anomalies: list[Anomaly], report: dict[str, Any]
+        self,
+        capture_id: str,
+        connections: list[ConnectionInfo],
+        contexts: list[Context],
+        anomalies: list[Anomaly],
+        report: dict[str, Any],
     ) -> None:
         self.capture_id = capture_id
         self.contexts = contexts
+        # The User-Agent of each connection's app (the contexts' own label adds the port).
+        self.client_of = {info.number: info.client for info in connections}
         self.report = report
         self.conn_of = {ctx.number: ctx.conn for ctx in contexts}
         # The report names an anomaly's context by id alone; the model's anomaly, in the same order, knows
@@ -239,7 +246,7 @@ class _Rows:
             "conn": ctx.conn,
             "context_number": ctx.number,
             "context_id": ctx.context_id,
-            **_settings(ctx),
+            **_settings(ctx, self.client_of.get(ctx.conn)),
             "container": fmt.container if fmt is not None else None,
             "state": ctx.state.value,
             "error": ctx.error,
@@ -259,7 +266,7 @@ class _Rows:
         return [
             self._segment(ctx, segment, summary, settings)
             for ctx in self.contexts
-            for settings in (_settings(ctx),)
+            for settings in (_settings(ctx, self.client_of.get(ctx.conn)),)
             for segment, summary in zip(reported_segments(ctx), reported[ctx.number], strict=True)
         ]
 
