@@ -15,50 +15,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dataset_support import DAY1, DAY2, documented_queries, write_call
 from flushscope import cli
 from flushscope.cli.dataset import one_line
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from flushscope.core.formats.recordings import open_recording
-from flushscope.core.frames import Direction, meta_text
-from flushscope.core.store.capture import CaptureWriter
 from flushscope.dataset.build import Outcome, build_dataset
 from flushscope.dataset.calls import calls
 from flushscope.dataset.duck import connect
 from flushscope.dataset.schema import PARTITION, TABLES
 from flushscope.dataset.store import DatasetError, DatasetWriter, table_files
 from flushscope.dataset.summary import summary
-from session_wire import RecordedWire
 
 ROOT = Path(__file__).resolve().parents[2]
-DAY1 = datetime(2026, 1, 12, 10, 0, tzinfo=UTC)
-DAY2 = datetime(2026, 1, 13, 9, 30, tzinfo=UTC)
-
-
-def _capture(
-    path: Path,
-    started: datetime = DAY1,
-    *,
-    client: str | None = "pipecat/1.0",
-    skip_flush_id: bool = False,
-    slow: float = 0.0,
-) -> Path:
-    """A capture of one connection (of ``client``, as the proxy records it) with one context of two flushed
-    segments; the server skips a flush_id if asked, and ``slow`` delays the first audio by so many seconds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with CaptureWriter(path, "ws://127.0.0.1:1/tts/websocket", started=started) as writer:
-        wire = RecordedWire(writer)
-        wire.add(Direction.META, meta_text("connect", url="ws://127.0.0.1:1", client=client, port=5000))
-        for text in ("Hello there. ", "How are you?"):
-            wire.send("a", text)
-            wire.flush("a")
-        wire.end("a")
-        for ordinal, flush_id in enumerate((1, 3) if skip_flush_id else (1, 2)):
-            wire.chunk("a", flush_id, dt=0.01 + (slow if ordinal == 0 else 0.0))
-            wire.chunk("a", flush_id)
-            wire.flush_done("a", flush_id)
-        wire.done("a")
-        wire.close()
-    return path
 
 
 def _rows(root: Path, sql: str) -> list[tuple[object, ...]]:
@@ -77,9 +46,9 @@ def _files(root: Path) -> dict[str, int]:
 # --- building ---------------------------------------------------------------------------------------
 
 
-def test_every_table_is_written_by_day_with_the_rows_of_each_capture(tmp_path: Path) -> None:
-    one = _capture(tmp_path / "in" / "one.fscap.jsonl", DAY1)
-    _capture(tmp_path / "in" / "deeper" / "two.fscap.jsonl", DAY2, skip_flush_id=True)
+def test_every_table_is_written_by_day_with_the_rows_of_eachwrite_call(tmp_path: Path) -> None:
+    one = write_call(tmp_path / "in" / "one.fscap.jsonl", DAY1)
+    write_call(tmp_path / "in" / "deeper" / "two.fscap.jsonl", DAY2, skip_flush_id=True)
     out = tmp_path / "ds"
     result = build_dataset([tmp_path / "in"], out, chunks=True)
     assert [s.outcome for s in result.steps] == [Outcome.ADDED, Outcome.ADDED]
@@ -117,7 +86,7 @@ def test_every_table_is_written_by_day_with_the_rows_of_each_capture(tmp_path: P
 
 def test_a_table_without_files_is_a_view_with_its_columns(tmp_path: Path) -> None:
     out = tmp_path / "ds"
-    build_dataset([_capture(tmp_path / "c.fscap.jsonl")], out)
+    build_dataset([write_call(tmp_path / "c.fscap.jsonl")], out)
     assert not table_files(out, "chunks")
     with connect(out) as con:
         cursor = con.execute("SELECT * FROM chunks")
@@ -126,8 +95,8 @@ def test_a_table_without_files_is_a_view_with_its_columns(tmp_path: Path) -> Non
 
 
 def test_an_unchanged_capture_is_skipped_a_changed_one_replaced_never_twice(tmp_path: Path) -> None:
-    capture = _capture(tmp_path / "c.fscap.jsonl")
-    other = _capture(tmp_path / "other.fscap.jsonl", DAY2)
+    capture = write_call(tmp_path / "c.fscap.jsonl")
+    other = write_call(tmp_path / "other.fscap.jsonl", DAY2)
     out = tmp_path / "ds"
     build_dataset([capture, other], out)
     before = _files(out)
@@ -163,7 +132,7 @@ def test_an_unchanged_capture_is_skipped_a_changed_one_replaced_never_twice(tmp_
 
 def test_an_interrupted_build_is_cleaned_up_before_the_next_one(tmp_path: Path) -> None:
     out = tmp_path / "ds"
-    build_dataset([_capture(tmp_path / "a.fscap.jsonl")], out)
+    build_dataset([write_call(tmp_path / "a.fscap.jsonl")], out)
     # As a build killed midway leaves it: its lock file, a temporary file, and rows of a capture whose
     # captures row was never written (or already taken away).
     (out / "_building").touch()
@@ -174,7 +143,7 @@ def test_an_interrupted_build_is_cleaned_up_before_the_next_one(tmp_path: Path) 
     pq.write_table(orphan, segments.parent / "part-orphan.parquet")
     pq.write_table(pa.concat_tables([pq.read_table(segments, partitioning=None), orphan]), segments)
 
-    result = build_dataset([_capture(tmp_path / "b.fscap.jsonl", DAY2)], out)
+    result = build_dataset([write_call(tmp_path / "b.fscap.jsonl", DAY2)], out)
     assert result.recovered
     assert not (out / "_building").exists()
     assert not (segments.parent / ".part-x.parquet.tmp").exists()
@@ -187,7 +156,7 @@ def test_an_interrupted_build_is_cleaned_up_before_the_next_one(tmp_path: Path) 
 
 def test_a_second_build_at_once_is_refused(tmp_path: Path) -> None:
     out = tmp_path / "ds"
-    capture = _capture(tmp_path / "a.fscap.jsonl")
+    capture = write_call(tmp_path / "a.fscap.jsonl")
     with DatasetWriter(out), pytest.raises(DatasetError, match="another build is writing"):
         build_dataset([capture], out)
 
@@ -198,7 +167,7 @@ def test_a_folder_that_is_not_a_dataset_is_left_alone(
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    capture = _capture(tmp_path / "a.fscap.jsonl")
+    capture = write_call(tmp_path / "a.fscap.jsonl")
     assert cli.main(["dataset", "build", str(capture), "--out", str(mine)]) == EXIT_USAGE
     assert (
         capsys.readouterr().err
@@ -213,7 +182,7 @@ def test_parts_are_left_alone_and_each_unreadable_file_is_named_on_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = tmp_path / "in"
-    good = _capture(folder / "good.fscap.jsonl")
+    good = write_call(folder / "good.fscap.jsonl")
     shutil.copy(good, folder / "live.jsonl.part")
     (folder / "bad\nname.jsonl").write_text('{"not": "a capture"}\n')
     out = tmp_path / "ds"
@@ -246,12 +215,12 @@ def test_one_line_escapes_what_would_break_a_line() -> None:
 
 @pytest.fixture
 def two_days(tmp_path: Path) -> Path:
-    """A dataset of three calls: a clean and a slow one on the first day, one with a skipped flush_id on the
-    second, from two clients."""
+    """A dataset of three calls: a clean one and a slow one that cuts a word on the first day, one with a
+    skipped flush_id on the second, from two clients."""
     folder = tmp_path / "in"
-    _capture(folder / "clean.fscap.jsonl", DAY1)
-    _capture(folder / "slow.fscap.jsonl", DAY1 + timedelta(hours=1), client=None, slow=0.5)
-    _capture(folder / "skipped.fscap.jsonl", DAY2, skip_flush_id=True)
+    write_call(folder / "clean.fscap.jsonl", DAY1)
+    write_call(folder / "slow.fscap.jsonl", DAY1 + timedelta(hours=1), client=None, slow=0.5, cut_word=True)
+    write_call(folder / "skipped.fscap.jsonl", DAY2, skip_flush_id=True)
     out = tmp_path / "ds"
     build_dataset([folder], out)
     return out
@@ -336,3 +305,24 @@ def test_every_column_is_documented() -> None:
         section = doc.split(f"### `{table}`", 1)[1].split("\n### ", 1)[0]
         documented = re.findall(r"^\| `(\w+)` \|", section, re.MULTILINE)
         assert documented == schema.names, table
+
+
+@pytest.mark.parametrize("name", [name for name, _duck, _spark in documented_queries()])
+def test_each_documented_duckdb_question_runs_and_agrees_with_the_summary(two_days: Path, name: str) -> None:
+    (sql,) = [duck for found, duck, _spark in documented_queries() if found == name]
+    rows = _rows(two_days, sql)
+    period = summary(two_days).period
+    if name == "first-audio-by-model-voice":
+        assert rows == [(*r.group, r.segments, r.p50_ms, r.p95_ms, r.p99_ms) for r in period.by_model_voice]
+    elif name == "anomaly-rates":
+        assert sorted(rows) == sorted(
+            (k.kind, k.severity, k.found, k.calls, k.rate) for k in period.anomalies
+        )
+    elif name == "calls-per-day":
+        assert rows == [(DAY1.date(), 2, 0, 1), (DAY2.date(), 1, 1, 0)]
+    elif name == "word-cuts":
+        assert [(Path(path).name, word) for path, _conn, _ctx, _fid, word, _ms in rows] == [
+            ("slow.fscap.jsonl", "friend")
+        ]
+    else:
+        assert rows
