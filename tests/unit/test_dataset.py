@@ -257,6 +257,9 @@ def test_calls_are_ranked_by_their_problems(two_days: Path) -> None:
         ("clean.fscap.jsonl", "pipecat/1.0", 0, 2),
     ]
     assert rows[0].started == DAY2 + timedelta(seconds=0.01)
+    for row in rows:
+        sql = f"SELECT quantile_cont(first_audio_ms, 0.95) FROM segments WHERE capture_id = '{row.capture_id}'"
+        assert row.first_audio_p95_ms == pytest.approx(_rows(two_days, sql)[0][0])
     assert [Path(r.capture_path).name for r in calls(two_days, since=DAY2)] == ["skipped.fscap.jsonl"]
     assert [Path(r.capture_path).name for r in calls(two_days, until=DAY1 + timedelta(minutes=30))] == [
         "clean.fscap.jsonl"

@@ -38,6 +38,16 @@ def moment(text: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The three actions and their arguments."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -54,6 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--out", required=True, metavar="DIR", help="the dataset folder (made if missing)")
     build.add_argument("--chunks", action="store_true", help="also write the chunks table (without audio)")
     build.add_argument("--rebuild", action="store_true", help="read every capture again, changed or not")
+    build.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="read N captures at once, each in a process of its own (about 100 MiB each; default 1)",
+    )
     build.add_argument("--quiet", action="store_true", help="print nothing but the captures that failed")
     build.set_defaults(action_run=_build)
 
@@ -106,7 +123,7 @@ def _build(args: argparse.Namespace) -> int:
             print(one_line(f"{step.outcome.value}: {step.path}"))
 
     result = build_dataset(
-        args.inputs, Path(args.out), chunks=args.chunks, rebuild=args.rebuild, progress=say
+        args.inputs, Path(args.out), chunks=args.chunks, rebuild=args.rebuild, jobs=args.jobs, progress=say
     )
     counts = ", ".join(f"{result.count(o)} {o.value}" for o in Outcome)
     parts = f", {len(result.parts)} still being written (*.part)" if result.parts else ""

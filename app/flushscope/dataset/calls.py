@@ -14,18 +14,12 @@ from flushscope.dataset.duck import connect, pick_captures
 
 #: Worst first: problems (warning and error anomalies), then cut words, lints, and slow first audio.
 CALLS_SQL: Final = """
-WITH latency AS (
-    SELECT capture_id, conn, quantile_cont(first_audio_ms, 0.95) AS first_audio_p95_ms
-    FROM segments
-    GROUP BY capture_id, conn
-)
 SELECT p.capture_id, p.path, n.conn, n.client, p.started, n.opened_s, n.closed_s, c.duration_s,
-       n.contexts, n.segments, n.problems, n.anomalies, n.lints, n.word_cuts, l.first_audio_p95_ms
+       n.contexts, n.segments, n.problems, n.anomalies, n.lints, n.word_cuts, n.first_audio_p95_ms
 FROM connections n
 JOIN picked p ON p.capture_id = n.capture_id
 JOIN captures c ON c.capture_id = n.capture_id
-LEFT JOIN latency l ON l.capture_id = n.capture_id AND l.conn = n.conn
-ORDER BY n.problems DESC, n.word_cuts DESC, n.lints DESC, l.first_audio_p95_ms DESC NULLS LAST,
+ORDER BY n.problems DESC, n.word_cuts DESC, n.lints DESC, n.first_audio_p95_ms DESC NULLS LAST,
          p.started, p.capture_id, n.conn
 """
 
@@ -60,6 +54,7 @@ def query_calls(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> lis
         cid, path, conn, client, started, opened, closed, length = row[:8]
         contexts, segments, problems, anomalies, lints, word_cuts, p95 = row[8:]
         opened_s = opened or 0.0
+        end = closed if closed is not None else length
         rows.append(
             CallRow(
                 capture_id=cid,
@@ -67,7 +62,7 @@ def query_calls(con: duckdb.DuckDBPyConnection, limit: int | None = None) -> lis
                 conn=conn,
                 client=client,
                 started=started + timedelta(seconds=opened_s) if started is not None else None,
-                duration_s=max(0.0, (closed if closed is not None else length) - opened_s),
+                duration_s=max(0.0, end - opened_s) if end is not None else 0.0,
                 contexts=contexts,
                 segments=segments,
                 problems=problems,

@@ -24,8 +24,10 @@ def connect(root: str | os.PathLike[str]) -> duckdb.DuckDBPyConnection:
     for name, schema in TABLES.items():
         files = [os.fspath(f) for f in table_files(folder, name)]
         if files:
-            # The file list rather than a glob: a folder name may hold the glob's special characters.
-            relation = con.read_parquet(files, hive_partitioning=True, union_by_name=True)
+            # The file list rather than a glob: a folder name may hold the glob's special characters. Every
+            # file of a table has the table's schema (that of the dataset's version), so no file's columns
+            # need merging with another's, which would read every file's footer first.
+            relation = con.read_parquet(files, hive_partitioning=True)
         else:
             empty = pa.Table.from_pylist([], schema=schema.append(pa.field(PARTITION, pa.date32())))
             relation = con.from_arrow(empty)

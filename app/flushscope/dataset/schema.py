@@ -89,6 +89,7 @@ CONNECTIONS: Final = _schema(
     ("problems", INT32),
     ("lints", INT32),
     ("word_cuts", INT32),
+    ("first_audio_p95_ms", FLOAT),
 )
 
 CONTEXTS: Final = _schema(

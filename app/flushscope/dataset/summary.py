@@ -49,14 +49,14 @@ GROUP BY flag
 ORDER BY calls DESC, found DESC, kind
 """
 
+#: Time to first audio of all segments, by model and voice, and by client, in one pass (``grouped``: 7 for
+#: all segments, 1 for model and voice, 6 for client), the three percentiles of a group from one sort.
 LATENCY_SQL: Final = """
-SELECT {columns}count(*) AS segments,
-       quantile_cont(s.first_audio_ms, 0.5) AS p50_ms,
-       quantile_cont(s.first_audio_ms, 0.95) AS p95_ms,
-       quantile_cont(s.first_audio_ms, 0.99) AS p99_ms
+SELECT GROUPING(s.model, s.voice, s.client) AS grouped, s.model, s.voice, s.client, count(*) AS segments,
+       quantile_cont(s.first_audio_ms, [0.5, 0.95, 0.99]) AS percentiles
 FROM segments s JOIN picked p ON p.capture_id = s.capture_id
 WHERE s.first_audio_ms IS NOT NULL
-{group}
+GROUP BY GROUPING SETS ((), (s.model, s.voice), (s.client))
 """
 
 
@@ -148,17 +148,16 @@ def _kinds(con: duckdb.DuckDBPyConnection, sql: str, calls: int) -> list[KindRat
     ]
 
 
-def _latency(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...]) -> list[Latency]:
-    listed = "".join(f"s.{c}, " for c in columns)
-    group = (
-        f"GROUP BY {', '.join('s.' + c for c in columns)} ORDER BY segments DESC, "
-        + ", ".join(f"s.{c} NULLS LAST" for c in columns)
-        if columns
-        else ""
-    )
-    rows = con.execute(LATENCY_SQL.format(columns=listed, group=group)).fetchall()
-    width = len(columns)
-    return [Latency(tuple(row[:width]), *row[width:]) for row in rows]
+def _latencies(con: duckdb.DuckDBPyConnection) -> tuple[Latency, list[Latency], list[Latency]]:
+    """All segments, by model and voice, by client: the biggest groups first."""
+    found: dict[int, list[Latency]] = {7: [], 1: [], 6: []}
+    for grouped, model, voice, client, segments, (p50, p95, p99) in con.execute(LATENCY_SQL).fetchall():
+        group = {7: (), 1: (model, voice), 6: (client,)}[grouped]
+        found[grouped].append(Latency(group, segments, p50, p95, p99))
+    for rows in found.values():
+        rows.sort(key=lambda r: (-r.segments, [(v is None, v or "") for v in r.group]))
+    overall = found[7][0] if found[7] else Latency((), 0, None, None, None)
+    return overall, found[1], found[6]
 
 
 def period_summary(
@@ -171,6 +170,7 @@ def period_summary(
     assert row is not None  # an aggregate without GROUP BY always answers one row
     totals = Totals(*row)
     calls = totals.calls
+    first_audio, by_model_voice, by_client = _latencies(con)
     return PeriodSummary(
         since=since,
         until=until,
@@ -180,9 +180,9 @@ def period_summary(
         ),
         lints=_kinds(con, KINDS_SQL.format(kind="t.lint", severity="NULL", table="lints"), calls),
         boundary_flags=_kinds(con, FLAGS_SQL, calls),
-        first_audio=_latency(con, ())[0],
-        by_model_voice=_latency(con, ("model", "voice")),
-        by_client=_latency(con, ("client",)),
+        first_audio=first_audio,
+        by_model_voice=by_model_voice,
+        by_client=by_client,
         worst=query_calls(con, worst),
     )
 
