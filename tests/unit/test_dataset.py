@@ -130,6 +130,24 @@ def test_an_unchanged_capture_is_skipped_a_changed_one_replaced_never_twice(tmp_
     assert _rows(out, "SELECT count(*) FROM segments") == [(3 + 2,)]
 
 
+def test_worker_processes_write_the_same_rows_in_the_same_order(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    for n in range(4):
+        write_call(
+            folder / f"c{n}.fscap.jsonl", DAY1 + timedelta(hours=n), skip_flush_id=n == 2, cut_word=n == 1
+        )
+    (folder / "broken.jsonl").write_text("{}\n")
+    one, two = build_dataset([folder], tmp_path / "one"), build_dataset([folder], tmp_path / "two", jobs=2)
+    assert [(s.path, s.outcome) for s in two.steps] == [(s.path, s.outcome) for s in one.steps]
+    for table in TABLES:
+        left, right = (
+            _rows(out, f"SELECT * EXCLUDE (day) FROM {table}") for out in (tmp_path / "one", tmp_path / "two")
+        )
+        if table == "captures":
+            left, right = ([row[:-2] for row in rows] for rows in (left, right))  # built_at, builder
+        assert left == right, table
+
+
 def test_an_interrupted_build_is_cleaned_up_before_the_next_one(tmp_path: Path) -> None:
     out = tmp_path / "ds"
     build_dataset([write_call(tmp_path / "a.fscap.jsonl")], out)
@@ -207,7 +225,7 @@ def test_parts_are_left_alone_and_each_unreadable_file_is_named_on_one_line(
 
 
 def test_one_line_escapes_what_would_break_a_line() -> None:
-    assert one_line("a\nb\rc\x1b[31md\u2028e é") == "a\\nb\\rc\\x1b[31md\\u2028e é"
+    assert one_line("a\nb\rc\x1b[31md\u2028e é \udcff") == "a\\nb\\rc\\x1b[31md\\u2028e é \\udcff"
 
 
 # --- questions ----------------------------------------------------------------------------------------
@@ -258,7 +276,9 @@ def test_calls_are_ranked_by_their_problems(two_days: Path) -> None:
     ]
     assert rows[0].started == DAY2 + timedelta(seconds=0.01)
     for row in rows:
-        sql = f"SELECT quantile_cont(first_audio_ms, 0.95) FROM segments WHERE capture_id = '{row.capture_id}'"
+        sql = (
+            f"SELECT quantile_cont(first_audio_ms, 0.95) FROM segments WHERE capture_id = '{row.capture_id}'"
+        )
         assert row.first_audio_p95_ms == pytest.approx(_rows(two_days, sql)[0][0])
     assert [Path(r.capture_path).name for r in calls(two_days, since=DAY2)] == ["skipped.fscap.jsonl"]
     assert [Path(r.capture_path).name for r in calls(two_days, until=DAY1 + timedelta(minutes=30))] == [
@@ -300,6 +320,18 @@ def test_summary_answers_as_the_segments_do_and_compares_two_periods(
         cli.main(["dataset", "summary", str(two_days), "--since", "next week"])
     assert exited.value.code == EXIT_USAGE
     assert "--since: 'next week' is not a date (2026-01-12)" in capsys.readouterr().err
+
+
+def test_an_empty_dataset_has_an_empty_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{}\n")
+    assert cli.main(["dataset", "build", str(broken), "--out", str(tmp_path / "ds"), "--quiet"]) == EXIT_USAGE
+    found = summary(tmp_path / "ds")
+    assert found.period.totals.calls == 0 and found.period.first_audio.p95_ms is None
+    assert found.period.worst == [] and calls(tmp_path / "ds") == []
+    capsys.readouterr()
+    assert cli.main(["dataset", "summary", str(tmp_path / "ds")]) == EXIT_OK
+    assert capsys.readouterr().out.startswith("0 captures, 0 calls, 0 contexts, 0 segments")
 
 
 def test_every_column_is_documented() -> None:

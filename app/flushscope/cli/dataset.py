@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flushscope.cli.errors import fail, print_error
-from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from flushscope.cli.subcommand import Subcommand
 
 if TYPE_CHECKING:
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 def one_line(text: str) -> str:
     """``text`` safe on one terminal line: control and separator characters written as escapes."""
     return "".join(
-        ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
+        else ch
         for ch in text
     )
 
@@ -122,9 +124,19 @@ def _build(args: argparse.Namespace) -> int:
         elif not args.quiet:
             print(one_line(f"{step.outcome.value}: {step.path}"))
 
-    result = build_dataset(
-        args.inputs, Path(args.out), chunks=args.chunks, rebuild=args.rebuild, jobs=args.jobs, progress=say
-    )
+    try:
+        result = build_dataset(
+            args.inputs,
+            Path(args.out),
+            chunks=args.chunks,
+            rebuild=args.rebuild,
+            jobs=args.jobs,
+            progress=say,
+        )
+    except KeyboardInterrupt:
+        return fail(
+            "interrupted: the dataset stays readable, and the next build completes it", EXIT_INTERRUPTED
+        )
     counts = ", ".join(f"{result.count(o)} {o.value}" for o in Outcome)
     parts = f", {len(result.parts)} still being written (*.part)" if result.parts else ""
     recovered = " (an interrupted build was cleaned up first)" if result.recovered else ""

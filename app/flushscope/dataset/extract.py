@@ -1,14 +1,16 @@
 """One recording turned into the rows of every table: the only module of the dataset that reads the core.
 
 It depends on these names alone, so that a change of the session's API touches this file and no other:
-:func:`~flushscope.core.formats.recordings.open_recording` (and its ``session``, ``header``, ``warnings``),
-``Session.finish``, ``Session.connections``, ``Session.contexts``, ``Session.duration``, ``Session.chunks``
-(the chunk columns, for the ``chunks`` table), :func:`~flushscope.core.analysis.report.build_report` and
-:func:`~flushscope.core.analysis.report.reported_segments` (the segments, anomalies, lints and boundaries are
-those of ``report --json``, so that the dataset answers as the report does),
+:func:`~flushscope.core.formats.recordings.open_recording` (its ``session``, ``header`` and ``warnings``)
+and :func:`~flushscope.core.formats.recordings.detect_format`; of the session, ``finish``, ``connections``,
+``contexts``, ``anomalies``, ``frames`` (its length), ``duration`` and ``chunks`` (the chunk columns, for the
+``chunks`` table); :func:`~flushscope.core.analysis.report.build_report` and
+:func:`~flushscope.core.analysis.report.reported_segments` (the segments, anomalies, lints and boundaries
+are those of ``report --json``, so that the dataset answers as the report does),
 :func:`~flushscope.core.analysis.lints.lint_session`,
-:func:`~flushscope.core.analysis.boundaries.session_boundaries`, and the plain records of
-:mod:`flushscope.core.model.records` (:class:`Context`, :class:`Segment`, :class:`ConnectionInfo`).
+:func:`~flushscope.core.analysis.boundaries.session_boundaries`; the plain records ``Context``, ``Segment``
+and ``ConnectionInfo`` (:mod:`flushscope.core.model.records`) and ``Anomaly``
+(:mod:`flushscope.core.model.anomalies`); and the errors ``CaptureError`` and ``StoreError``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from flushscope.core.formats.recordings import RecordingFormat, detect_format, o
 from flushscope.core.model.anomalies import Anomaly
 from flushscope.core.model.records import ConnectionInfo, Context, Segment
 from flushscope.core.store.capture import CaptureError
+from flushscope.core.store.chunk_columns import ChunkColumns
 from flushscope.core.store.line_storage import StoreError
 from flushscope.dataset.schema import TABLES
 
@@ -269,12 +272,12 @@ class _Rows:
 
     def segments(self) -> list[dict[str, Any]]:
         reported = {c["number"]: c["segments"] for c in self.report["contexts"]}
-        return [
-            self._segment(ctx, segment, summary, settings)
-            for ctx in self.contexts
-            for settings in (_settings(ctx, self.client_of.get(ctx.conn)),)
-            for segment, summary in zip(reported_segments(ctx), reported[ctx.number], strict=True)
-        ]
+        rows = []
+        for ctx in self.contexts:
+            settings = _settings(ctx, self.client_of.get(ctx.conn))
+            for segment, summary in zip(reported_segments(ctx), reported[ctx.number], strict=True):
+                rows.append(self._segment(ctx, segment, summary, settings))
+        return rows
 
     def _segment(
         self, ctx: Context, segment: Segment, summary: dict[str, Any], settings: dict[str, Any]
@@ -346,7 +349,7 @@ def _after(boundary: dict[str, Any] | None, flags: list[str]) -> dict[str, Any]:
     }
 
 
-def _chunk_table(capture_id: str, contexts: list[Context], columns: Any) -> pa.Table:
+def _chunk_table(capture_id: str, contexts: list[Context], columns: ChunkColumns) -> pa.Table:
     """Every chunk a context took, without its audio: where and when it is, and its size."""
     count = columns.size
     context = columns.column("context")[:count]

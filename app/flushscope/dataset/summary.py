@@ -151,8 +151,10 @@ def _kinds(con: duckdb.DuckDBPyConnection, sql: str, calls: int) -> list[KindRat
 def _latencies(con: duckdb.DuckDBPyConnection) -> tuple[Latency, list[Latency], list[Latency]]:
     """All segments, by model and voice, by client: the biggest groups first."""
     found: dict[int, list[Latency]] = {7: [], 1: [], 6: []}
-    for grouped, model, voice, client, segments, (p50, p95, p99) in con.execute(LATENCY_SQL).fetchall():
+    for grouped, model, voice, client, segments, percentiles in con.execute(LATENCY_SQL).fetchall():
         group = {7: (), 1: (model, voice), 6: (client,)}[grouped]
+        # No segment at all: the grand total is one row without percentiles.
+        p50, p95, p99 = percentiles or (None, None, None)
         found[grouped].append(Latency(group, segments, p50, p95, p99))
     for rows in found.values():
         rows.sort(key=lambda r: (-r.segments, [(v is None, v or "") for v in r.group]))
