@@ -3,7 +3,7 @@
 A recording already in the dataset with the same size and fingerprint
 (:mod:`~flushscope.dataset.sources`) is skipped; one whose file changed is replaced, its old rows taken out
 before its new ones go in, so that no capture is ever there twice. Memory is bounded by one recording's
-session and one batch of rows, whatever the size of the dataset.
+session per job and one batch of rows, whatever the size of the dataset.
 """
 
 from __future__ import annotations

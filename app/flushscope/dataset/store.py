@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -55,6 +55,11 @@ class Entry:
     size: int
     fingerprint: str
     batch: str
+
+    @classmethod
+    def of(cls, row: dict[str, Any], batch: str) -> Entry:
+        """The entry of a ``captures`` row (as a dict) written in ``batch``."""
+        return cls(row["capture_id"], row["path"], row["file_size"], row["fingerprint"], batch)
 
 
 def table_files(root: Path, table: str) -> list[Path]:
@@ -194,9 +199,7 @@ class DatasetWriter:
             batch = _batch_of(file)
             rows = pq.read_table(file, columns=columns, partitioning=None).to_pylist()
             for row in rows:
-                manifest[row["capture_id"]] = Entry(
-                    row["capture_id"], row["path"], row["file_size"], row["fingerprint"], batch
-                )
+                manifest[row["capture_id"]] = Entry.of(row, batch)
         return manifest
 
     def _sweep(self) -> None:
@@ -249,8 +252,6 @@ class DatasetWriter:
         for row in pa.concat_tables(
             [t for (table, _day), parts in self._pending.items() if table == "captures" for t in parts]
         ).to_pylist():
-            self.manifest[row["capture_id"]] = Entry(
-                row["capture_id"], row["path"], row["file_size"], row["fingerprint"], batch
-            )
+            self.manifest[row["capture_id"]] = Entry.of(row, batch)
         self._pending.clear()
         self._pending_rows = self._pending_captures = 0
