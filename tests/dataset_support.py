@@ -31,7 +31,10 @@ def write_call(
     path.parent.mkdir(parents=True, exist_ok=True)
     with CaptureWriter(path, "ws://127.0.0.1:1/tts/websocket", started=started) as writer:
         wire = RecordedWire(writer)
-        wire.add(Direction.META, meta_text("connect", url="ws://127.0.0.1:1", client=client, port=5000))
+        wire.add(
+            Direction.META,
+            meta_text("connect", url="ws://127.0.0.1:1/tts/websocket", client=client, port=5000),
+        )
         for text in ("Hello there. ", "How are you?"):
             wire.send("a", text)
             wire.flush("a")

@@ -84,6 +84,17 @@ def test_every_table_is_written_by_day_with_the_rows_of_eachwrite_call(tmp_path:
                                      "WHERE name = 'one.fscap.jsonl' ORDER BY frame")] == frames  # fmt: skip
 
 
+def test_a_har_file_is_a_capture_too(tmp_path: Path) -> None:
+    capture = write_call(tmp_path / "in" / "call.fscap.jsonl")
+    assert cli.main(["convert", str(capture), str(tmp_path / "in" / "call.har")]) == EXIT_OK
+    out = tmp_path / "ds"
+    assert [s.outcome for s in build_dataset([tmp_path / "in"], out).steps] == [Outcome.ADDED, Outcome.ADDED]
+    assert _rows(out, "SELECT format, segments, chunks FROM captures ORDER BY format") == [
+        ("capture", 2, 4),
+        ("har", 2, 4),
+    ]
+
+
 def test_a_table_without_files_is_a_view_with_its_columns(tmp_path: Path) -> None:
     out = tmp_path / "ds"
     build_dataset([write_call(tmp_path / "c.fscap.jsonl")], out)

@@ -28,7 +28,12 @@ import pyarrow as pa
 from flushscope.core.analysis.boundaries import session_boundaries
 from flushscope.core.analysis.lints import lint_session
 from flushscope.core.analysis.report import build_report, reported_segments
-from flushscope.core.formats.recordings import RecordingFormat, detect_format, open_recording
+from flushscope.core.formats.recordings import (
+    OpenedRecording,
+    RecordingFormat,
+    detect_format,
+    open_recording,
+)
 from flushscope.core.model.anomalies import Anomaly
 from flushscope.core.model.records import ConnectionInfo, Context, Segment
 from flushscope.core.store.capture import CaptureError
@@ -57,6 +62,7 @@ def extract(path: str | os.PathLike[str], facts: Mapping[str, Any], *, chunks: b
     ``captures`` columns about the file that the builder knows (``capture_id``, ``path``, sizes, times);
     every row carries ``facts["capture_id"]``. Raises :class:`ExtractError`."""
     name = os.fspath(path)
+    opened: OpenedRecording | None = None
     try:
         kind = detect_format(path)
         opened = open_recording(path)
@@ -65,6 +71,7 @@ def extract(path: str | os.PathLike[str], facts: Mapping[str, Any], *, chunks: b
         lints = lint_session(session)
         boundaries = session_boundaries(session)
         report = build_report(session, lints=lints, boundaries=boundaries)
+        tables = _tables(opened, kind, report, facts, chunks=chunks)
     except CaptureError as exc:
         raise ExtractError(str(exc)) from None
     except (StoreError, OSError) as exc:
@@ -73,10 +80,26 @@ def extract(path: str | os.PathLike[str], facts: Mapping[str, Any], *, chunks: b
         # One recording the analysis trips on must not stop a build of thousands; `flushscope report` on it
         # shows the whole error.
         raise ExtractError(f"{name}: could not be analysed ({type(exc).__name__}: {exc})") from None
+    finally:
+        # The session reads its frames back from the file: close it now rather than when the collector
+        # gets to the records' cycles.
+        if opened is not None:
+            opened.session.frames.close()
+    return Extracted(opened.header.started_at(), tables)
+
+
+def _tables(
+    opened: OpenedRecording,
+    kind: RecordingFormat,
+    report: dict[str, Any],
+    facts: Mapping[str, Any],
+    *,
+    chunks: bool,
+) -> dict[str, pa.Table]:
+    session = opened.session
     capture_id = str(facts["capture_id"])
     connections = _connections(session.connections, session.contexts)
     rows = _Rows(capture_id, connections, session.contexts, session.anomalies, report)
-    started = opened.header.started_at()
     segment_rows = rows.segments()
     tables = {
         "connections": rows.table(
@@ -88,37 +111,32 @@ def extract(path: str | os.PathLike[str], facts: Mapping[str, Any], *, chunks: b
         "lints": rows.table("lints", rows.lint_rows),
         "boundaries": rows.table("boundaries", rows.boundaries()),
     }
-    segments = tables["segments"]
-    tables["captures"] = rows.table(
-        "captures",
-        [
-            {
-                **facts,
-                "format": kind.value if isinstance(kind, RecordingFormat) else str(kind),
-                "started": started,
-                "app": opened.header.app,
-                "target": opened.header.target,
-                "note": opened.header.note,
-                "duration_s": session.duration,
-                "connections": len(connections),
-                "contexts": len(session.contexts),
-                "segments": segments.num_rows,
-                "chunks": sum(ctx.chunk_count for ctx in session.contexts),
-                "frames": len(session.frames),
-                "audio_seconds": sum(ctx.audio_seconds for ctx in session.contexts),
-                "anomalies": len(report["anomalies"]),
-                "problems": sum(rows.per_conn["problems"].values()),
-                "lints": len(report["lints"]),
-                "boundaries": len(report["boundaries"]),
-                "boundary_outliers": sum(1 for b in report["boundaries"] if b["outlier"]),
-                "word_cuts": sum(rows.per_conn["word_cuts"].values()),
-                "warnings": list(opened.warnings),
-            }
-        ],
-    )
+    capture = {
+        **facts,
+        "format": kind.value,
+        "started": opened.header.started_at(),
+        "app": opened.header.app,
+        "target": opened.header.target,
+        "note": opened.header.note,
+        "duration_s": session.duration,
+        "connections": len(connections),
+        "contexts": len(session.contexts),
+        "segments": len(segment_rows),
+        "chunks": sum(ctx.chunk_count for ctx in session.contexts),
+        "frames": len(session.frames),
+        "audio_seconds": sum(ctx.audio_seconds for ctx in session.contexts),
+        "anomalies": len(report["anomalies"]),
+        "problems": sum(rows.per_conn["problems"].values()),
+        "lints": len(report["lints"]),
+        "boundaries": len(report["boundaries"]),
+        "boundary_outliers": sum(1 for b in report["boundaries"] if b["outlier"]),
+        "word_cuts": sum(rows.per_conn["word_cuts"].values()),
+        "warnings": list(opened.warnings),
+    }
+    tables["captures"] = rows.table("captures", [capture])
     if chunks:
         tables["chunks"] = _chunk_table(capture_id, session.contexts, session.chunks)
-    return Extracted(started, tables)
+    return tables
 
 
 def _connections(known: Mapping[int, ConnectionInfo], contexts: list[Context]) -> list[ConnectionInfo]:
