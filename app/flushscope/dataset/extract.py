@@ -3,8 +3,8 @@
 It depends on these names alone, so that a change of the session's API touches this file and no other:
 :func:`~flushscope.core.formats.recordings.open_recording` (its ``session``, ``header`` and ``warnings``)
 and :func:`~flushscope.core.formats.recordings.detect_format`; of the session, ``finish``, ``connections``,
-``contexts``, ``anomalies``, ``frames`` (its length), ``duration`` and ``chunks`` (the chunk columns, for the
-``chunks`` table); :func:`~flushscope.core.analysis.report.build_report` and
+``contexts``, ``anomalies``, ``frames`` (its length, and ``close``), ``duration`` and ``chunks`` (the chunk
+columns, for the ``chunks`` table); :func:`~flushscope.core.analysis.report.build_report` and
 :func:`~flushscope.core.analysis.report.reported_segments` (the segments, anomalies, lints and boundaries
 are those of ``report --json``, so that the dataset answers as the report does),
 :func:`~flushscope.core.analysis.lints.lint_session`,

@@ -30,7 +30,7 @@ import pyarrow.parquet as pq
 
 from flushscope.dataset.schema import PARTITION, TABLES
 
-__all__ = ["MARKER", "DatasetError", "DatasetWriter", "Entry", "table_files"]
+__all__ = ["MARKER", "DatasetError", "DatasetWriter", "Entry", "check_dataset", "table_files"]
 
 MARKER: Final = "_flushscope_dataset.json"
 FORMAT: Final = "flushscope-dataset"
@@ -125,7 +125,6 @@ class DatasetWriter:
         self.manifest: dict[str, Entry] = {}
         self.interrupted = False
         self._lock: int | None = None
-        self._batch: str | None = None
         self._serial = 0
         self._pending: dict[tuple[str, str], list[pa.Table]] = {}
         self._pending_rows = 0
