@@ -8,7 +8,9 @@ from typing import Any
 
 from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.model.anomalies import AnomalyKind
+from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.session import Session
+from flushscope.core.store.capture import CaptureWriter
 
 FORMAT = {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000}
 AUDIO = bytes(range(200)) * 24  # 4800 bytes = 2400 samples = 0.1 s
@@ -115,3 +117,15 @@ class Wire:
                 self.chunk(ctx, base + ordinal)
             self.flush_done(ctx, base + ordinal)
         self.done(ctx)
+
+
+class RecordedWire(Wire):
+    """A :class:`Wire` whose frames also go, whole, into a capture file (the session keeps no chunk data)."""
+
+    def __init__(self, capture: CaptureWriter, conn: int = 1) -> None:
+        super().__init__(conn=conn)
+        self.recorder = Recorder(self.session, capture, clock=lambda: self.t)
+
+    def add(self, direction: Direction, obj: dict[str, Any] | str, dt: float = 0.01) -> Frame:
+        self.t += dt
+        return self.recorder.record(self.conn, direction, obj if isinstance(obj, str) else json.dumps(obj))

@@ -4,12 +4,10 @@ and one way of printing errors."""
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,8 +24,6 @@ from flushscope.cli.exit_codes import (
 )
 from flushscope.cli.subcommand import Subcommand
 from flushscope.cli.window import exit_code
-from flushscope.core.frames import Direction, Frame
-from flushscope.core.model.recorder import Recorder
 from flushscope.core.store.capture import CaptureWriter
 from flushscope.emulator.config import CancelReply, Pacing
 from flushscope.net.client import DEFAULT_VERSION
@@ -43,27 +39,15 @@ from flushscope.ui.options import (
     WindowOptions,
     WindowOutcome,
 )
-from session_wire import Wire
+from session_wire import RecordedWire
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-class _RecordedWire(Wire):
-    """A :class:`Wire` whose frames also go, whole, into a capture file (the session keeps no chunk data)."""
-
-    def __init__(self, capture: CaptureWriter) -> None:
-        super().__init__()
-        self.recorder = Recorder(self.session, capture, clock=lambda: self.t)
-
-    def add(self, direction: Direction, obj: dict[str, Any] | str, dt: float = 0.01) -> Frame:
-        self.t += dt
-        return self.recorder.record(self.conn, direction, obj if isinstance(obj, str) else json.dumps(obj))
 
 
 def _capture(path: Path, *, skip_flush_id: bool = False) -> Path:
     """A capture of one context with two flushed segments; the server skips a flush_id if asked."""
     with CaptureWriter(path, "ws://127.0.0.1:1/tts/websocket") as writer:
-        wire = _RecordedWire(writer)
+        wire = RecordedWire(writer)
         wire.connect()
         for text in ("Hello there.", "How are you?"):
             wire.send("a", text)
@@ -432,14 +416,21 @@ def _probe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         (["play", "{tmp}/missing.jsonl"], EXIT_USAGE),
         (["run", "{script}", "--pace", "instant", "--capture", "{tmp}/run.fscap.jsonl"], EXIT_OK),
         (["--version"], EXIT_OK),
+        (["dataset", "build", "{capture}", "--out", "{tmp}/new"], EXIT_OK),
+        (["dataset", "query", "{dataset}", "select count(*) from segments"], EXIT_OK),
+        (["dataset", "summary", "{dataset}", "--json"], EXIT_OK),
     ],
-    ids=["report", "report-json", "export", "play", "run", "version"],
+    ids=["report", "report-json", "export", "play", "run", "version", "build", "query", "summary"],
 )
 def test_headless_commands_never_load_qt(tmp_path: Path, argv: list[str], code: int) -> None:
     capture = _capture(tmp_path / "c.fscap.jsonl")
     script = tmp_path / "s.txt"
     script.write_text("context a\nsend Hi.\nflush\nend\n")
-    args = [a.format(capture=capture, tmp=tmp_path, script=script) for a in argv]
+    if "{dataset}" in argv:
+        assert (
+            cli.main(["dataset", "build", str(capture), "--out", str(tmp_path / "ds"), "--quiet"]) == EXIT_OK
+        )
+    args = [a.format(capture=capture, tmp=tmp_path, script=script, dataset=tmp_path / "ds") for a in argv]
     done = _probe(*args, cwd=tmp_path)
     assert done.returncode == code, done.stderr
     assert done.stderr.splitlines()[-1] == "loaded: []"

@@ -20,7 +20,18 @@ from flushscope.cli.subcommand import Subcommand
 
 #: The subcommands, in the order ``--help`` lists them; each is the module of that name in this package.
 #: Anything else on the command line is for the window.
-COMMANDS: Final = ("serve", "proxy", "run", "report", "export", "play", "convert", "compare", "diff")
+COMMANDS: Final = (
+    "serve",
+    "proxy",
+    "run",
+    "report",
+    "export",
+    "play",
+    "convert",
+    "compare",
+    "diff",
+    "dataset",
+)
 
 
 def subcommand(name: str) -> Subcommand:
