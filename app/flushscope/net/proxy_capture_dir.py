@@ -8,8 +8,8 @@ complete). A capture is whole on its own: a header (the upstream URL without sec
 number the proxy gave it (``conn`` in the file, ``c17`` in the name, ``connection 17`` in the log), so that the
 three agree.
 
-Parts: once the part being written reaches the size or the age asked for, it is cut after the frame that
-made it so: it ends with a ``rotated`` event, and the next part (``NAME-part2.jsonl``, ...) starts with the
+Parts: once the part being written has reached the size or the age asked for, it is cut before the next
+frame: it ends with a ``rotated`` event, and the next part (``NAME-part2.jsonl``, ...) starts with the
 connection's ``connect`` event again and a ``continued`` event that carries what the contexts going on at
 the cut had reached (:mod:`flushscope.core.model.continuation`), so that every part loads on its own without
 false anomalies. An idle connection is cut at its next frame, not while idle. Each part has a session of
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from flushscope.core.frames import Direction
-from flushscope.core.model.continuation import CONTINUED, ROTATED, carried_contexts
+from flushscope.core.model.continuation import CONTINUED, ROTATED, Waits, carried_contexts, carried_from
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.session import Session
 from flushscope.core.store.capture_dir import FINISHED, capture_name, create_capture, finish_capture, stem
@@ -68,8 +68,8 @@ class _Part:
         #: Where it is written (None: it could not be created, and the part is kept in memory only).
         self.path = path
         self.started = started
-        #: Contexts this part joined from the one before, by ``id``, with how many segments they brought.
-        self.joined: dict[int, int] = {}
+        #: Contexts (by ``id``) this part joined from the one before.
+        self.joined: set[int] = set()
 
     @property
     def name(self) -> str:
@@ -203,10 +203,10 @@ class _Connection:
         return self.directory.create(f"{self.name}-part{number}", note, number, self.directory.wall())
 
     def record(self, direction: Direction, text: str) -> object:
-        frame = self.part.recorder.record(self.conn, direction, text)
+        # Cut before a frame rather than after, so that no part is left with nothing but the close.
         if self._due():
             self._rotate()
-        return frame
+        return self.part.recorder.record(self.conn, direction, text)
 
     def meta(self, event: str, fields: dict[str, Any]) -> object:
         if event == "connect":
@@ -226,24 +226,28 @@ class _Connection:
     def _rotate(self) -> None:
         old = self.part
         number = old.number + 1
-        session = old.recorder.session
-        carried = carried_contexts(session.contexts, self.conn, old.recorder.now())
         self.part = self._part(number)
-        old.recorder.meta(self.conn, ROTATED, next=self.part.name)
-        self._close(old)
+        ended = old.recorder.meta(self.conn, ROTATED, next=self.part.name)
+        session = old.recorder.session
+        # The session has now flagged every wait that was over by the cut: the next part must not again.
+        waits = Waits(session.thresholds.flush_done_s, session.thresholds.done_s)
+        carried = carried_contexts(session.contexts, self.conn, ended.t, waits)
+        carried_on = {id(c): first for c in session.contexts if (first := carried_from(c)) is not None}
+        self._close(old, carried_on)
         recorder = self.part.recorder
         recorder.meta(self.conn, "connect", **{**self.connect, "part": number})
         recorder.meta(self.conn, CONTINUED, part=number, previous=old.name, contexts=carried)
-        self.part.joined = {id(ctx): len(ctx.segments) for ctx in recorder.session.contexts}
+        self.part.joined = {id(ctx) for ctx in recorder.session.contexts}
 
-    def _close(self, part: _Part) -> None:
+    def _close(self, part: _Part, carried_on: dict[int, int] | None = None) -> None:
         recorder = part.recorder
         if recorder.capture_error is not None and part.path is not None:
             self.directory.problem(f"{part.name} is incomplete: {recorder.capture_error}")
         recorder.close()
         session = recorder.session
         session.finish()
-        self.summary.add(session.contexts, len(session.counted_anomalies()), part.joined)
+        anomalies = len(session.counted_anomalies())
+        self.summary.add(session.contexts, anomalies, joined=part.joined, carried_on=carried_on)
         session.frames.close()
         if part.path is not None:
             self.summary.files.append(part.name)

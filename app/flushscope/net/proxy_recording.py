@@ -9,7 +9,7 @@ by that number, and hands it back with :meth:`ProxyRecording.end`, which says in
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,14 +59,22 @@ class ConnectionSummary:
     #: The capture files that hold it (several when it was cut into parts); empty when it shares one.
     files: list[str] = field(default_factory=list)
 
-    def add(self, contexts: Iterable[Context], anomalies: int, skip: dict[int, int] | None = None) -> None:
-        """Count ``contexts`` and ``anomalies``. ``skip`` maps a context (by ``id``) to how many of its first
-        segments were counted already, in the part before; such a context is not counted again."""
+    def add(
+        self,
+        contexts: Iterable[Context],
+        anomalies: int,
+        *,
+        joined: Collection[int] = (),
+        carried_on: Mapping[int, int] | None = None,
+    ) -> None:
+        """Count ``contexts`` and ``anomalies`` of one recording. For a connection recorded in parts:
+        ``joined`` holds the contexts (by ``id``) that a part before counted already, ``carried_on`` maps a
+        context to its first segment that the next part goes on with (counted there, once it is over)."""
         for ctx in contexts:
-            carried = skip.get(id(ctx)) if skip else None
-            if carried is None:
+            if id(ctx) not in joined:
                 self.contexts += 1
-            self.segments += sum(1 for s in ctx.segments[carried or 0 :] if s.transcripts or s.chunk_count)
+            until = carried_on.get(id(ctx)) if carried_on else None
+            self.segments += sum(1 for s in ctx.segments[:until] if s.transcripts or s.chunk_count)
         self.anomalies += anomalies
 
     def words(self) -> str:

@@ -33,7 +33,7 @@ from flushscope.core.frames import Direction, Frame
 from flushscope.core.growable import GrowableArray
 from flushscope.core.model import anomalies
 from flushscope.core.model.anomalies import Anomaly, AnomalyKind, Finding, Severity
-from flushscope.core.model.continuation import CONTINUED, ROTATED, joined_contexts
+from flushscope.core.model.continuation import CONTINUED, ROTATED, Waits, joined_contexts
 from flushscope.core.model.deadlines import Deadlines
 from flushscope.core.model.records import (
     ConnectionInfo,
@@ -879,22 +879,21 @@ class Session:
         """The contexts a previous part of this connection's recording left going on
         (:mod:`~flushscope.core.model.continuation`), as if this part had seen them open."""
         info = self.connections.get(frame.conn)
-        for ctx in joined_contexts(event, frame.conn, frame.t, len(self.contexts) + 1, frame.index):
-            if (frame.conn, ctx.context_id) in self._by_id:
-                continue
+        waits = Waits(self.thresholds.flush_done_s, self.thresholds.done_s)
+        joined = joined_contexts(event, frame.conn, frame.t, frame.index, waits)
+        taken = [ctx for ctx in joined.contexts if (frame.conn, ctx.context_id) not in self._by_id]
+        for ctx in taken:
             ctx.number, ctx.reader = len(self.contexts) + 1, self.audio
             ctx.client = info.label if info is not None else None
             self.contexts.append(ctx)
             self._by_id[(frame.conn, ctx.context_id)] = ctx
             for observer in self.observers:
                 observer.context_added(ctx)
-            for segment in ctx.segments:
-                for observer in self.observers:
+                for segment in ctx.segments:
                     observer.segment_added(segment)
-                if segment.state is SegmentState.FLUSHING and segment.flush_t is not None:
-                    self._deadlines.add(segment.flush_t + self.thresholds.flush_done_s, segment)
-            if ctx.state is ContextState.ENDING and ctx.end_t is not None:
-                self._deadlines.add(ctx.end_t + self.thresholds.done_s, ctx)
+        for due, item in joined.awaited:
+            if (item.context if isinstance(item, Segment) else item) in taken:
+                self._deadlines.add(due, item)
 
     # --- notifications and anomalies ----------------------------------------------------------------
 
