@@ -421,6 +421,7 @@ async def _serve_until_stopped(proxy: ProxyServer, request: ProxyRequest, stop: 
         try:
             await stop.wait()
         finally:
+            await proxy.stop_accepting()
             open_now = len(proxy.open_connections)
             drain = request.drain_seconds
             if open_now and drain > 0:

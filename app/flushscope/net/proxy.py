@@ -211,16 +211,26 @@ class ProxyServer:
         log.debug("proxy on %s forwarding to %s", self.url, self.upstream.display_url)
         return self.url
 
-    async def close(self, drain: float = 0.0) -> None:
-        """Stop: refuse new apps at once (an app whose upgrade is under way gets 503), let the open connections
-        end on their own for up to ``drain`` seconds (or until :meth:`hurry`), then close those still open
-        (apps get 1001, upstreams 1001 "proxy stopped"), and wait until every handler has finished. Calling it
-        again does nothing."""
+    async def stop_accepting(self) -> None:
+        """Refuse new apps from now on (the port is closed; an app whose upgrade is under way gets 503), while
+        the open connections go on. :meth:`close` does it first too."""
         if self._stop is not None and not self._stop.done():
             self._stop.set_result(None)
+        server = self._server
+        if server is not None and server.is_serving():
+            server.close(close_connections=False)
+            # websockets closes the port in a task of its own, at once when that task first runs.
+            while server.is_serving():
+                await asyncio.sleep(0)
+
+    async def close(self, drain: float = 0.0) -> None:
+        """Stop: refuse new apps at once (:meth:`stop_accepting`), let the open connections end on their own
+        for up to ``drain`` seconds (or until :meth:`hurry`), then close those still open (apps get 1001,
+        upstreams 1001 "proxy stopped"), and wait until every handler has finished. Calling it again does
+        nothing."""
+        await self.stop_accepting()
         if self._server is not None:
             server, self._server = self._server, None
-            server.close(close_connections=False)
             closed = asyncio.ensure_future(server.wait_closed())
             hurry = asyncio.ensure_future(self._hurry.wait())
             try:
