@@ -372,6 +372,29 @@ def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
     assert err.splitlines()[-1] == "loaded: []"
 
 
+def test_the_sidecar_proxy_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
+    captures = tmp_path / "captures"
+    proxy = subprocess.Popen(
+        [sys.executable, "-c", PROBE, "proxy", "--capture-dir", str(captures), "--listen", "127.0.0.1:0",
+         "--upstream", "embedded", "--rotate-mb", "5", "--rotate-minutes", "10"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    try:
+        assert proxy.stdout is not None
+        url = proxy.stdout.readline()
+        proxy.send_signal(signal.SIGTERM)
+        _, err = proxy.communicate(timeout=120)
+    finally:
+        if proxy.poll() is None:
+            proxy.kill()
+            proxy.communicate()
+    assert url.startswith("ws://127.0.0.1:"), err
+    assert proxy.returncode == EXIT_OK, err
+    assert f"recording each connection to {captures} (cut into parts of 5 MB or 10 minutes)" in err
+    assert err.splitlines()[-1] == "loaded: []"
+    assert list(captures.iterdir()) == []
+
+
 def test_the_proxy_command_listens_where_the_proxy_does_by_default() -> None:
     from flushscope.cli.proxy import DEFAULT_LISTEN
     from flushscope.net.proxy import DEFAULT_LISTEN_TEXT

@@ -296,25 +296,45 @@ async def _proxy(request: ProxyRequest) -> bool:
     """Run the proxy until a signal; True when every capture was written whole."""
     from flushscope.net.proxy_upstream import Upstream
 
-    stop = asyncio.Event()
+    stopping = _Stopping()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.signalled)
     emulator = None
-    if request.upstream is None:
-        from flushscope.emulator.server import EmulatorServer
-
-        emulator = await EmulatorServer(request.emulator).start()
-        upstream = Upstream.at(emulator.url, "embedded emulator")
-    else:
-        upstream = request.upstream
     try:
+        if request.upstream is None:
+            from flushscope.emulator.server import EmulatorServer
+
+            emulator = await EmulatorServer(request.emulator).start()
+            upstream = Upstream.at(emulator.url, "embedded emulator")
+        else:
+            upstream = request.upstream
         if request.capture_dir is not None:
-            return await _sidecar(request, upstream, request.capture_dir, stop)
-        return await _single_capture(request, upstream, stop)
+            return await _sidecar(request, upstream, request.capture_dir, stopping)
+        return await _single_capture(request, upstream, stopping)
     finally:
         if emulator is not None:
             await emulator.close()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
 
 
-async def _single_capture(request: ProxyRequest, upstream: Upstream, stop: asyncio.Event) -> bool:
+class _Stopping:
+    """SIGINT and SIGTERM: the first stops the proxy, letting connections end on their own for the drain
+    time; another closes them at once."""
+
+    def __init__(self) -> None:
+        self.requested = asyncio.Event()
+        self.proxy: ProxyServer | None = None
+
+    def signalled(self) -> None:
+        if self.requested.is_set() and self.proxy is not None:
+            _log.info("closing the open connections now")
+            self.proxy.hurry()
+        self.requested.set()
+
+
+async def _single_capture(request: ProxyRequest, upstream: Upstream, stopping: _Stopping) -> bool:
     from flushscope.core.model.recorder import Recorder
     from flushscope.core.model.session import Session
 
@@ -326,14 +346,14 @@ async def _single_capture(request: ProxyRequest, upstream: Upstream, stop: async
         _log.info(
             "proxy on %s forwarding to %s, recording to %s", proxy.url, upstream.display_url, request.capture
         )
-        await _serve_until_stopped(proxy, request, stop)
+        await _serve_until_stopped(proxy, request, stopping)
     finally:
         recorder.close()
     _tally(proxy)
     return recorder.capture_error is None
 
 
-async def _sidecar(request: ProxyRequest, upstream: Upstream, directory: Path, stop: asyncio.Event) -> bool:
+async def _sidecar(request: ProxyRequest, upstream: Upstream, directory: Path, stopping: _Stopping) -> bool:
     from flushscope.core.store.capture_dir import unfinished_captures
     from flushscope.net.proxy_capture_dir import CaptureDirectory, Rotation
 
@@ -355,7 +375,7 @@ async def _sidecar(request: ProxyRequest, upstream: Upstream, directory: Path, s
                 f"warning: {directory} holds {len(leftover)} captures still named *.part (another proxy "
                 "writing there, or one that did not stop cleanly); they are not read as finished captures"
             )
-        await _serve_until_stopped(proxy, request, stop)
+        await _serve_until_stopped(proxy, request, stopping)
     finally:
         recording.close()
     _tally(proxy, recording)
@@ -404,38 +424,25 @@ async def _listen(
         print_error(f"warning: {words}")
 
 
-async def _serve_until_stopped(proxy: ProxyServer, request: ProxyRequest, stop: asyncio.Event) -> None:
+async def _serve_until_stopped(proxy: ProxyServer, request: ProxyRequest, stopping: _Stopping) -> None:
     """Proxy until SIGINT or SIGTERM, then stop: let connections end on their own for the drain time (a
     second signal cuts it short), close the rest."""
-    loop = asyncio.get_running_loop()
-
-    def signalled() -> None:
-        if stop.is_set():
-            _log.info("closing the open connections now")
-            proxy.hurry()
-        stop.set()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, signalled)
+    stopping.proxy = proxy
     try:
-        try:
-            await stop.wait()
-        finally:
-            await proxy.stop_accepting()
-            open_now = len(proxy.open_connections)
-            drain = request.drain_seconds
-            if open_now and drain > 0:
-                _log.info(
-                    "stopping: waiting up to %g s for %d open connections to end (signal again to close them now)",
-                    drain,
-                    open_now,
-                )
-            else:
-                _log.info("stopping")
-            await proxy.close(drain)
+        await stopping.requested.wait()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        await proxy.stop_accepting()
+        open_now = len(proxy.open_connections)
+        drain = request.drain_seconds
+        if open_now and drain > 0:
+            _log.info(
+                "stopping: waiting up to %g s for %d open connections to end (signal again to close them now)",
+                drain,
+                open_now,
+            )
+        else:
+            _log.info("stopping")
+        await proxy.close(drain)
 
 
 def _tally(proxy: ProxyServer, recording: CaptureDirectory | None = None) -> None:
