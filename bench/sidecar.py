@@ -13,7 +13,7 @@ round, so that whatever else the machine does falls on both alike. Added latency
 difference between the proxied and the direct round trip, at the median and at the 99th percentile: with
 every app busy at once, the sidecar relays and records ``--apps`` streams while the round trip is measured.
 That is the worst case. Then, as apps are busy in use, every app of both paths probes in a loop of its own,
-pausing a random 0 to 100 ms between probes, all at the same time: probes meet the others' traffic at
+pausing a random 0 to 1 s between probes, all at the same time: probes meet the others' traffic at
 random moments.
 
 Last line (the staggered run): ``sidecar added latency with N apps: median X ms, p99 Y ms; proxied/direct median R``.
