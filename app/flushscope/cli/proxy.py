@@ -452,8 +452,8 @@ def _tally(proxy: ProxyServer, recording: CaptureDirectory | None = None) -> Non
     line = f"{len(proxy.connections)} connections recorded, {refused} refused"
     if recording is not None:
         line += f"; {len(recording.finished)} captures finished in {recording.directory}"
-        for problem in recording.problems:
-            print_error(problem)
+        if recording.problems:
+            line += f"; {len(recording.problems)} problems with captures (logged above)"
     print(line, file=sys.stderr)
 
 
