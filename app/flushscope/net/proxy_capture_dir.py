@@ -99,7 +99,6 @@ class CaptureDirectory:
         self._count = 0
         self._open: dict[int, _Connection] = {}
         self._finisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="flushscope-capture-finish")
-        self._finishing: set[Future[Path]] = set()
         #: Every capture file finished so far, and why each one that could not be finished failed.
         self.finished: list[Path] = []
         self.problems: list[str] = []
@@ -150,12 +149,10 @@ class CaptureDirectory:
 
     def finish(self, path: Path) -> None:
         """Flush and rename the closed capture at ``path`` on the worker thread."""
-        future = self._finisher.submit(finish_capture, path)
-        self._finishing.add(future)
-        future.add_done_callback(self._finished)
+        self._finisher.submit(finish_capture, path).add_done_callback(self._finished)
 
     def _finished(self, future: Future[Path]) -> None:
-        self._finishing.discard(future)
+        # On the worker thread: appending to a list is safe there, and the lists are read after close().
         exc = future.exception()
         if exc is None:
             self.finished.append(future.result())
@@ -169,10 +166,6 @@ class CaptureDirectory:
     def wall(self) -> datetime:
         """The time of day, for names and headers."""
         return self._wall_clock()
-
-    @property
-    def open_connections(self) -> int:
-        return len(self._open)
 
     def close(self) -> None:
         """End every connection still recording (a proxy that stopped abruptly) and wait until every capture

@@ -16,7 +16,6 @@ from typing import Any, Protocol
 from flushscope.core.frames import Direction
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import Context
-from flushscope.core.model.session import Session
 
 
 class FrameSink(Protocol):
@@ -88,10 +87,6 @@ class SharedCapture:
     def __init__(self, recorder: Recorder) -> None:
         self.recorder = recorder
         self._began: dict[int, float] = {}
-
-    @property
-    def session(self) -> Session:
-        return self.recorder.session
 
     def begin(self, client: str) -> int:
         conn = self.recorder.new_connection()
