@@ -17,11 +17,12 @@ import pytest
 from cartesia import AsyncCartesia
 from proxy_support import TIMEOUT, metas, texts, without_step_time
 from test_proxy_cli import PROBE
+from test_proxy_sdk import CONTEXT
 
 from flushscope.cli.exit_codes import EXIT_OK
 from flushscope.core.formats.recordings import open_recording
 from flushscope.core.frames import Direction
-from flushscope.core.inputs.generation_settings import DEFAULT_VOICE_ID, GenerationSettings
+from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.awaiting import wait_for_model
 from flushscope.core.model.recorder import Recorder
@@ -34,13 +35,8 @@ LONG = " ".join(
     f"This is sentence number {n} of a long answer that keeps the stream going." for n in range(12)
 )
 SHORT = "A short answer. "
-SDK_CONTEXT: dict[str, Any] = {
-    "model_id": "sonic-3",
-    "voice": {"mode": "id", "id": DEFAULT_VOICE_ID},
-    "output_format": {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000},
-    "language": "en",
-    "max_buffer_delay_ms": 0,
-}
+#: The SDK tests' context settings, as requests carry them (no timestamps, no SDK timeout).
+SDK_CONTEXT = {k: v for k, v in CONTEXT.items() if k not in ("timeout", "add_timestamps")}
 
 
 class Sidecar:

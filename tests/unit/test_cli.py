@@ -349,9 +349,11 @@ def test_headless_commands_never_load_qt(tmp_path: Path, argv: list[str], code: 
     assert done.stderr.splitlines()[-1] == "loaded: []"
 
 
-def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
+def _serve_until_signalled(tmp_path: Path, sig: signal.Signals, *args: str) -> tuple[str, str]:
+    """A command that serves until a signal, through the probe: its first line, once it has stopped, and its
+    stderr; it must have stopped cleanly without loading Qt."""
     server = subprocess.Popen(
-        [sys.executable, "-c", PROBE, "serve", "--pace", "instant"],
+        [sys.executable, "-c", PROBE, *args],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -361,37 +363,30 @@ def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
     try:
         assert server.stdout is not None
         url = server.stdout.readline()
-        server.send_signal(signal.SIGINT)
+        server.send_signal(sig)
         _, err = server.communicate(timeout=120)
     finally:
         if server.poll() is None:
             server.kill()
             server.communicate()
-    assert url.startswith("ws://127.0.0.1:"), err
     assert server.returncode == EXIT_OK, err
     assert err.splitlines()[-1] == "loaded: []"
+    return url, err
+
+
+def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
+    url, err = _serve_until_signalled(tmp_path, signal.SIGINT, "serve", "--pace", "instant")
+    assert url.startswith("ws://127.0.0.1:"), err
 
 
 def test_the_sidecar_proxy_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
     captures = tmp_path / "captures"
-    proxy = subprocess.Popen(
-        [sys.executable, "-c", PROBE, "proxy", "--capture-dir", str(captures), "--listen", "127.0.0.1:0",
-         "--upstream", "embedded", "--rotate-mb", "5", "--rotate-minutes", "10"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+    url, err = _serve_until_signalled(
+        tmp_path, signal.SIGTERM, "proxy", "--capture-dir", str(captures), "--listen", "127.0.0.1:0",
+        "--upstream", "embedded", "--rotate-mb", "5", "--rotate-minutes", "10",
     )  # fmt: skip
-    try:
-        assert proxy.stdout is not None
-        url = proxy.stdout.readline()
-        proxy.send_signal(signal.SIGTERM)
-        _, err = proxy.communicate(timeout=120)
-    finally:
-        if proxy.poll() is None:
-            proxy.kill()
-            proxy.communicate()
     assert url.startswith("ws://127.0.0.1:"), err
-    assert proxy.returncode == EXIT_OK, err
     assert f"recording each connection to {captures} (cut into parts of 5 MB or 10 minutes)" in err
-    assert err.splitlines()[-1] == "loaded: []"
     assert list(captures.iterdir()) == []
 
 

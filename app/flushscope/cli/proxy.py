@@ -75,26 +75,25 @@ def _frame_size(text: str) -> int:
     return value
 
 
-def _positive(text: str) -> float:
-    """A number above zero, for argparse."""
+def _amount(text: str, *, zero: bool) -> float:
+    """A finite number above zero (or ``zero`` too), for argparse."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be above 0, not {text}")
+    if not (value >= 0 if zero else value > 0) or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be {'0 or more' if zero else 'above 0'}, not {text}")
     return value
+
+
+def _positive(text: str) -> float:
+    """A number above zero, for argparse."""
+    return _amount(text, zero=False)
 
 
 def _seconds(text: str) -> float:
     """A number of seconds, 0 or more, for argparse."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
-    return value
+    return _amount(text, zero=True)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
