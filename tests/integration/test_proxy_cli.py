@@ -143,8 +143,32 @@ def _free_port_taken() -> socket.socket:
             ["--upstream", "ws://127.0.0.1:1", "--capture", "{existing}"],
             "already exists; choose another --capture",
         ),
+        (
+            ["--capture", "a.jsonl", "--capture-dir", "d"],
+            "argument --capture-dir: not allowed with argument --capture",
+        ),
+        (["--rotate-mb", "5"], "--rotate-mb and --rotate-minutes apply only with --capture-dir"),
+        (["--capture-dir", "{existing}"], "--capture-dir {existing}: cannot create it:"),
+        (
+            ["--capture-dir", "d", "--rotate-minutes", "0"],
+            "argument --rotate-minutes: must be above 0, not 0",
+        ),
+        (["--capture-dir", "d", "--rotate-mb", "nan"], "argument --rotate-mb: must be above 0, not nan"),
+        (["--drain-seconds", "-1"], "argument --drain-seconds: must be 0 or more, not -1"),
     ],
-    ids=["switches", "scheme", "listen", "port-taken", "capture-exists"],
+    ids=[
+        "switches",
+        "scheme",
+        "listen",
+        "port-taken",
+        "capture-exists",
+        "capture-and-dir",
+        "rotate-without-dir",
+        "dir-is-a-file",
+        "rotate-zero",
+        "rotate-nan",
+        "drain-negative",
+    ],
 )
 def test_unusable_proxy_arguments_exit_2_in_words(tmp_path: Path, argv: list[str], message: str) -> None:
     existing = tmp_path / "existing.fscap.jsonl"
@@ -162,6 +186,7 @@ def test_unusable_proxy_arguments_exit_2_in_words(tmp_path: Path, argv: list[str
     assert existing.read_text() == ""
     # Nothing is left behind: no capture is created, or it is removed when the port cannot be had.
     assert list(tmp_path.glob("flushscope-proxy-*")) == []
+    assert not (tmp_path / "d").exists()
 
 
 @pytest.mark.parametrize(

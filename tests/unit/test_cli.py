@@ -436,9 +436,11 @@ def test_headless_commands_never_load_qt(tmp_path: Path, argv: list[str], code: 
     assert done.stderr.splitlines()[-1] == "loaded: []"
 
 
-def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
+def _serve_until_signalled(tmp_path: Path, sig: signal.Signals, *args: str) -> tuple[str, str]:
+    """A command that serves until a signal, through the probe: its first line, once it has stopped, and its
+    stderr; it must have stopped cleanly without loading Qt."""
     server = subprocess.Popen(
-        [sys.executable, "-c", PROBE, "serve", "--pace", "instant"],
+        [sys.executable, "-c", PROBE, *args],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -448,15 +450,31 @@ def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
     try:
         assert server.stdout is not None
         url = server.stdout.readline()
-        server.send_signal(signal.SIGINT)
+        server.send_signal(sig)
         _, err = server.communicate(timeout=120)
     finally:
         if server.poll() is None:
             server.kill()
             server.communicate()
-    assert url.startswith("ws://127.0.0.1:"), err
     assert server.returncode == EXIT_OK, err
     assert err.splitlines()[-1] == "loaded: []"
+    return url, err
+
+
+def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
+    url, err = _serve_until_signalled(tmp_path, signal.SIGINT, "serve", "--pace", "instant")
+    assert url.startswith("ws://127.0.0.1:"), err
+
+
+def test_the_sidecar_proxy_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
+    captures = tmp_path / "captures"
+    url, err = _serve_until_signalled(
+        tmp_path, signal.SIGTERM, "proxy", "--capture-dir", str(captures), "--listen", "127.0.0.1:0",
+        "--upstream", "embedded", "--rotate-mb", "5", "--rotate-minutes", "10",
+    )  # fmt: skip
+    assert url.startswith("ws://127.0.0.1:"), err
+    assert f"recording each connection to {captures} (cut into parts of 5 MB or 10 minutes)" in err
+    assert list(captures.iterdir()) == []
 
 
 def test_the_proxy_command_listens_where_the_proxy_does_by_default() -> None:

@@ -17,6 +17,14 @@ The proxy's own key goes only on connections from this machine
 (:func:`~flushscope.net.reach.peer_is_local`) unless ``share_key`` says otherwise: a peer from elsewhere
 goes upstream with whatever key it sent.
 
+Where it records is a :class:`~flushscope.net.proxy_recording.ProxyRecording`: the window's live session (a
+recorder: every connection in one session and capture), or one capture file per connection
+(:class:`~flushscope.net.proxy_capture_dir.CaptureDirectory`). When a connection ends, one line in the log
+says who it was, how long it lasted, how it closed and what its recording holds.
+
+Stopping (:meth:`ProxyServer.close`) refuses new apps at once, may let the open connections end on their own
+for a while (``drain``), and then closes each of them.
+
 Qt-free and driven by plain asyncio: the window runs it on its own loop with the live session's recorder
 and follows :attr:`ProxyServer.connections` through :meth:`ProxyServer.add_listener`.
 """
@@ -42,6 +50,7 @@ from websockets.http11 import Request, Response
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.store.capture import redact_text, redact_url
 from flushscope.net.client import TTS_PATH
+from flushscope.net.proxy_recording import ConnectionSummary, ProxyRecording, SharedCapture
 from flushscope.net.proxy_relay import ProxyConnection, ProxyState, Relay, Side, close_with
 from flushscope.net.proxy_upstream import (
     Upstream,
@@ -110,7 +119,8 @@ class _Link:
 
 class ProxyServer:
     """A WebSocket server on ``listen`` that forwards each app connection on ``.../tts/websocket`` to its own
-    connection to ``upstream``, recording both directions through ``recorder``.
+    connection to ``upstream``, recording both directions through ``recording`` (a recorder records every
+    connection into its session and capture).
 
     ``api_key`` replaces every app's key; ``fallback_api_key`` (the CLI passes ``CARTESIA_API_KEY``) replaces
     only placeholder keys (see :mod:`flushscope.net.proxy_upstream`); neither goes on a connection from
@@ -129,7 +139,7 @@ class ProxyServer:
 
     def __init__(
         self,
-        recorder: Recorder,
+        recording: Recorder | ProxyRecording,
         upstream: Upstream | str,
         listen: tuple[str, int] = DEFAULT_LISTEN,
         api_key: str | None = None,
@@ -145,7 +155,9 @@ class ProxyServer:
         max_upstream_frame: int = DEFAULT_MAX_UPSTREAM_FRAME,
         peer_address: PeerAddress | None = None,
     ) -> None:
-        self.recorder = recorder
+        self.recording: ProxyRecording = (
+            SharedCapture(recording) if isinstance(recording, Recorder) else recording
+        )
         self.upstream = upstream if isinstance(upstream, Upstream) else Upstream.at(upstream)
         self.listen = listen
         self.api_key = api_key or None
@@ -171,6 +183,7 @@ class ProxyServer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._secrets: set[str] = {k for k in (self.api_key, self.fallback_api_key) if k}
         self._stop: asyncio.Future[None] | None = None
+        self._hurry = asyncio.Event()
 
     # --- life ----------------------------------------------------------------------------------------
 
@@ -195,20 +208,44 @@ class ProxyServer:
             # The upstream's own timeout must fire first, so that the app hears why.
             open_timeout=self.open_timeout + 10.0,
         )
-        log.info("proxy on %s forwarding to %s", self.url, self.upstream.display_url)
+        log.debug("proxy on %s forwarding to %s", self.url, self.upstream.display_url)
         return self.url
 
-    async def close(self) -> None:
-        """Stop: refuse new apps, close every connection (apps get 1001, upstreams 1001 "proxy stopped"),
-        and wait until every handler has finished. Calling it again does nothing."""
+    async def stop_accepting(self) -> None:
+        """Refuse new apps from now on (the port is closed; an app whose upgrade is under way gets 503), while
+        the open connections go on. :meth:`close` does it first too."""
         if self._stop is not None and not self._stop.done():
             self._stop.set_result(None)
+        server = self._server
+        if server is not None and server.is_serving():
+            server.close(close_connections=False)
+            # websockets closes the port in a task of its own, at once when that task first runs.
+            while server.is_serving():
+                await asyncio.sleep(0)
+
+    async def close(self, drain: float = 0.0) -> None:
+        """Stop: refuse new apps at once (:meth:`stop_accepting`), let the open connections end on their own
+        for up to ``drain`` seconds (or until :meth:`hurry`), then close those still open (apps get 1001,
+        upstreams 1001 "proxy stopped"), and wait until every handler has finished. Calling it again does
+        nothing."""
+        await self.stop_accepting()
         if self._server is not None:
             server, self._server = self._server, None
-            server.close()
-            await server.wait_closed()
+            closed = asyncio.ensure_future(server.wait_closed())
+            hurry = asyncio.ensure_future(self._hurry.wait())
+            try:
+                if drain > 0 and server.connections:
+                    await asyncio.wait({closed, hurry}, timeout=drain, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                hurry.cancel()
+            await asyncio.gather(*(app.close(CloseCode.GOING_AWAY) for app in server.connections))
+            await closed
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def hurry(self) -> None:
+        """Cut a :meth:`close` that lets connections end on their own short: close them now."""
+        self._hurry.set()
 
     async def __aenter__(self) -> ProxyServer:
         await self.start()
@@ -265,6 +302,8 @@ class ProxyServer:
 
     def _set_state(self, info: ProxyConnection, state: ProxyState) -> None:
         info.state = state
+        if state is ProxyState.CLOSED or state is ProxyState.REFUSED:
+            self._ended(info)
         for listener in list(self._listeners):
             try:
                 listener(info)
@@ -275,15 +314,23 @@ class ProxyServer:
 
     def _add_secrets(self, secrets: set[str] | frozenset[str]) -> None:
         self._secrets.update(secrets)
-        capture = self.recorder.capture
-        if capture is not None and secrets:
-            capture.add_secrets(secrets)
+        if secrets:
+            self.recording.add_secrets(secrets)
 
     def _meta(self, conn: int, event: str, **fields: Any) -> None:
         try:
-            self.recorder.meta(conn, event, **fields)
+            self.recording.meta(conn, event, **fields)
         except Exception:
             log.exception("recording a proxy event failed")
+
+    def _ended(self, info: ProxyConnection) -> None:
+        """The connection is over: its recording is finished, and one line says what it was."""
+        try:
+            summary = self.recording.end(info.number)
+        except Exception:
+            log.exception("finishing the recording of connection %d failed", info.number)
+            summary = ConnectionSummary()
+        log.info("%s", _ending_words(info, summary))
 
     def _words(self, text: str) -> str:
         return redact_text(text, self._secrets)
@@ -311,7 +358,7 @@ class ProxyServer:
             is not None
         )
         self._add_secrets(plan.secrets)
-        number = self.recorder.new_connection()
+        number = self.recording.begin(plan.client_label)
         remote = _peer(address)
         info = ProxyConnection(number, plan.client_label, remote, plan.display_url)
         self.connections.append(info)
@@ -335,7 +382,6 @@ class ProxyServer:
         except _Refusal as refusal:
             info.status, info.error = refusal.response.status_code, refusal.message
             self._meta(number, "error", message=refusal.message, status=info.status)
-            log.info("connection %d (%s) refused: %s", number, info.client, refusal.message)
             self._set_state(info, ProxyState.REFUSED)
             return refusal.response
         except asyncio.CancelledError:
@@ -475,18 +521,9 @@ class ProxyServer:
         log.info(
             "connection %d from %s (%s) open to %s", info.number, info.remote, info.client, info.upstream_url
         )
-        relay = Relay(self.recorder, info, app, link.upstream, lambda: self.stopping)
+        relay = Relay(self.recording, info, app, link.upstream, lambda: self.stopping)
         try:
-            outcome = await relay.run()
-            log.info(
-                "connection %d closed by %s: %s %s; sent %d, received %d",
-                info.number,
-                outcome.by.value,
-                outcome.code,
-                outcome.reason,
-                info.sent,
-                info.received,
-            )
+            await relay.run()
         finally:
             self._set_state(info, ProxyState.CLOSED)
 
@@ -498,6 +535,24 @@ class _Refusal(Exception):
         super().__init__(message)
         self.response = response
         self.message = message or bytes(response.body).decode("utf-8", "replace").strip()
+
+
+def _ending_words(info: ProxyConnection, summary: ConnectionSummary) -> str:
+    """The line logged when a connection ends: who, how long, how it ended, what it held, where."""
+    if info.state is ProxyState.REFUSED:
+        how = f"refused: {info.error}"
+    else:
+        by = info.closed_by.value if info.closed_by is not None else "?"
+        how = f"closed by {by} ({info.close_code} {info.close_reason})".replace(" )", ")")
+        how += f"; frames sent {info.sent}, received {info.received}"
+    files = ""
+    if summary.files:
+        more = len(summary.files) - 1
+        files = f"; capture {summary.files[0]}" + (f" and {more} more parts" if more else "")
+    return (
+        f"connection {info.number} ({info.client}, {info.remote}) ended after {summary.seconds:.1f} s, {how}: "
+        f"{summary.words()}{files}"
+    )
 
 
 def _app_deflate(level: int) -> ServerPerMessageDeflateFactory:

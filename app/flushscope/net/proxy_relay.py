@@ -6,7 +6,9 @@ until that side is closed, records every message (text frames verbatim as ``send
 ``recv`` upstream to app; binary ones as a ``binary`` meta event with their size) and forwards it.
 A slow receiver holds its pump, so back-pressure reaches the sender instead of a queue. Once one side has
 ended, the other is closed with the code :func:`close_outcome` chooses, and its pump drains what was still
-in flight (recorded as not delivered) until it ends too.
+in flight until it ends too. What reaches the proxy but cannot be delivered any more is recorded all the
+same, as an ``undelivered`` meta event (``dir``, and the ``frame`` text or the ``bytes`` of a binary
+message), and counted in the ``close`` event: nothing that reached the proxy is lost.
 
 Closes, as passed on:
 
@@ -40,7 +42,7 @@ from websockets.frames import Close, CloseCode
 from websockets.protocol import State
 
 from flushscope.core.frames import Direction
-from flushscope.core.model.recorder import Recorder
+from flushscope.net.proxy_recording import FrameSink
 
 log = logging.getLogger("flushscope.proxy")
 
@@ -151,7 +153,7 @@ async def close_with(ws: Connection, code: int | None, reason: str) -> None:
 class Relay:
     """Forwards one app connection to its upstream connection until both are closed."""
 
-    recorder: Recorder
+    recorder: FrameSink
     info: ProxyConnection
     app: ServerConnection
     upstream: ClientConnection
@@ -228,7 +230,7 @@ class Relay:
         try:
             async for message in source:
                 if sink.state is not State.OPEN:
-                    self.undelivered[lost] += 1
+                    self._undelivered(direction, message, lost)
                     continue
                 if app_to_upstream:
                     self._record(direction, message)
@@ -236,7 +238,10 @@ class Relay:
                 try:
                     await sink.send(message)
                 except ConnectionClosed:
-                    self.undelivered[lost] += 1
+                    if app_to_upstream:
+                        self.undelivered[lost] += 1  # recorded as sent already
+                    else:
+                        self._undelivered(direction, message, lost)
                     continue
                 if not app_to_upstream:
                     self._record(direction, message)
@@ -254,6 +259,11 @@ class Relay:
                 self.recorder.meta(self.info.number, "binary", dir=direction.value, bytes=len(message))
         except Exception:
             log.exception("recording a proxied frame failed")
+
+    def _undelivered(self, direction: Direction, message: str | bytes, lost: str) -> None:
+        self.undelivered[lost] += 1
+        content = {"frame": message} if isinstance(message, str) else {"bytes": len(message)}
+        self._meta("undelivered", {"dir": direction.value, **content})
 
     def _meta(self, event: str, fields: dict[str, Any]) -> None:
         try:

@@ -33,6 +33,7 @@ from flushscope.core.frames import Direction, Frame
 from flushscope.core.growable import GrowableArray
 from flushscope.core.model import anomalies
 from flushscope.core.model.anomalies import Anomaly, AnomalyKind, Finding, Severity
+from flushscope.core.model.continuation import CONTINUED, ROTATED, Waits, joined_contexts
 from flushscope.core.model.deadlines import Deadlines
 from flushscope.core.model.records import (
     ConnectionInfo,
@@ -170,6 +171,8 @@ class Session:
         # Flushes awaiting flush_done and ends awaiting done, checked as time moves on (frame times or
         # check_timeouts).
         self._deadlines: Deadlines[Segment | Context] = Deadlines()
+        # Connections whose recording goes on in another part: what they await is not awaited here.
+        self._handed_over: set[int] = set()
 
     # --- lookups ------------------------------------------------------------------------------------
 
@@ -325,6 +328,8 @@ class Session:
         """Flag flushes and ends that have waited too long. Called on every frame whose time passes the
         next deadline, and by a live view's timer so that silence is noticed too."""
         for item in self._deadlines.due(now):
+            if (item.context.conn if isinstance(item, Segment) else item.conn) in self._handed_over:
+                continue
             if isinstance(item, Segment):
                 if item.state is SegmentState.FLUSHING:
                     ctx = item.context
@@ -848,6 +853,10 @@ class Session:
             info.opened_t = frame.t
         elif kind == "error":
             info.error = str(event.get("message", ""))
+        elif kind == CONTINUED:
+            self._join(frame, event)
+        elif kind == ROTATED:
+            self._handed_over.add(frame.conn)
         elif kind == "close":
             info.closed_t = frame.t
             code = event.get("code")
@@ -865,6 +874,26 @@ class Session:
                         ctx,
                         frame=frame.index,
                     )
+
+    def _join(self, frame: Frame, event: dict[str, object]) -> None:
+        """The contexts a previous part of this connection's recording left going on
+        (:mod:`~flushscope.core.model.continuation`), as if this part had seen them open."""
+        info = self.connections.get(frame.conn)
+        waits = Waits(self.thresholds.flush_done_s, self.thresholds.done_s)
+        joined = joined_contexts(event, frame.conn, frame.t, frame.index, waits)
+        taken = [ctx for ctx in joined.contexts if (frame.conn, ctx.context_id) not in self._by_id]
+        for ctx in taken:
+            ctx.number, ctx.reader = len(self.contexts) + 1, self.audio
+            ctx.client = info.label if info is not None else None
+            self.contexts.append(ctx)
+            self._by_id[(frame.conn, ctx.context_id)] = ctx
+            for observer in self.observers:
+                observer.context_added(ctx)
+                for segment in ctx.segments:
+                    observer.segment_added(segment)
+        for due, item in joined.awaited:
+            if (item.context if isinstance(item, Segment) else item) in taken:
+                self._deadlines.add(due, item)
 
     # --- notifications and anomalies ----------------------------------------------------------------
 
