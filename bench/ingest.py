@@ -140,7 +140,7 @@ async def client_flushscope(
     from flushscope.core.inputs.generation_settings import GenerationSettings
     from flushscope.core.model.recorder import Recorder
     from flushscope.core.model.session import Session
-    from flushscope.core.store.capture import CaptureWriter
+    from flushscope.core.store.capture_writer import CaptureWriter
     from flushscope.net.client import Client, Target
     from flushscope.net.runner import wait_settled
 

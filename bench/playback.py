@@ -43,7 +43,7 @@ from flushscope.core.frames import Direction  # noqa: E402
 from flushscope.core.model.recorder import Recorder  # noqa: E402
 from flushscope.core.model.records import Segment  # noqa: E402
 from flushscope.core.model.session import Session  # noqa: E402
-from flushscope.core.store.capture import CaptureWriter  # noqa: E402
+from flushscope.core.store.capture_writer import CaptureWriter  # noqa: E402
 from flushscope.emulator.context import render  # noqa: E402
 from flushscope.emulator.espeak import Synthesizer  # noqa: E402
 from flushscope.emulator.voices import voice_for  # noqa: E402

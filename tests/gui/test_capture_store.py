@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from flushscope.core.formats import capture_index
 from flushscope.core.frames import Direction, Frame
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.protocol.audio import decode
 from flushscope.ui.controllers import captures
 from flushscope.ui.widgets import waveform

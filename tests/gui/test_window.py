@@ -29,7 +29,8 @@ from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.inputs.scenario import load_scenario
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import rebuild
-from flushscope.core.store.capture import CaptureWriter, read_capture
+from flushscope.core.store.capture_reader import read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
 from flushscope.net.keepalive import Keepalive

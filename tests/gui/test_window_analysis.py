@@ -21,7 +21,7 @@ from flushscope.core.analysis.report import reported_segments
 from flushscope.core.analysis.sentence_spans import sentences
 from flushscope.core.formats.audacity_labels import parse_labels
 from flushscope.core.frames import Frame
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.net.live import ConnectionState
 from flushscope.ui.tables import ITEM_ROLE, BoundariesModel, CompareModel, DiffModel, LintsModel
 from flushscope.ui.timeline import AxisMode

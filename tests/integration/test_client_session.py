@@ -19,7 +19,7 @@ from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import Session, rebuild
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.emulator.config import CancelReply, EmulatorConfig, Faults, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer

@@ -16,7 +16,7 @@ from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import rebuild
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.net.runner import wait_settled
 
 pytestmark = pytest.mark.asyncio

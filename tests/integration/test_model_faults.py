@@ -16,7 +16,8 @@ from flushscope.core.model.anomalies import AnomalyKind, Severity
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import CaptureWriter, read_capture
+from flushscope.core.store.capture_reader import read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.net.client import Client, Target
 from flushscope.net.runner import play_scenario, wait_settled

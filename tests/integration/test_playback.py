@@ -31,7 +31,7 @@ from flushscope.core.frames import Direction
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import Context, SegmentState
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.context import render
 from flushscope.emulator.espeak import Speech, Synthesizer
 from flushscope.emulator.voices import voice_for

@@ -22,7 +22,7 @@ from flushscope.cli.subcommand import Subcommand
 from flushscope.cli.window import WindowRequest
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.model.recorder import Recorder
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import CancelReply, Pacing
 from session_wire import Wire
 

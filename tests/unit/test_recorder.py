@@ -15,7 +15,8 @@ from flushscope.core.model.anomalies import AnomalyKind, Severity
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import Added, Session, SessionObserver, rebuild
-from flushscope.core.store.capture import CaptureWriter, read_capture
+from flushscope.core.store.capture_reader import read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
 from session_snapshot import snapshot
 from session_wire import AUDIO, FORMAT
 

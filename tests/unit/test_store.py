@@ -21,7 +21,9 @@ from flushscope.core.frames import Direction
 from flushscope.core.growable import GrowableArray
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.session import Session, rebuild
-from flushscope.core.store.capture import CaptureError, CaptureWriter, read_capture
+from flushscope.core.store.capture_reader import read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
+from flushscope.core.store.line_format import CaptureError
 from flushscope.core.store.line_storage import StoreError
 from flushscope.protocol.audio import Encoding
 from session_snapshot import snapshot

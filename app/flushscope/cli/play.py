@@ -101,7 +101,7 @@ def play_command(args: argparse.Namespace) -> int:
     if args.capture is None:
         return fail("play: give a capture file (or --list-devices)")
     from flushscope.cli.sessions import load_session
-    from flushscope.core.store.capture import CaptureError
+    from flushscope.core.store.line_format import CaptureError
 
     try:
         session = load_session(args.capture)

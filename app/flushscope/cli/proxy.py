@@ -19,7 +19,7 @@ from flushscope.cli.exit_codes import EXIT_OK
 from flushscope.cli.subcommand import Subcommand
 
 if TYPE_CHECKING:
-    from flushscope.core.store.capture import CaptureWriter
+    from flushscope.core.store.capture_writer import CaptureWriter
     from flushscope.emulator.config import EmulatorConfig
     from flushscope.net.proxy_upstream import Upstream
 
@@ -187,7 +187,7 @@ async def _proxy(request: ProxyRequest) -> None:
 
 
 def _open_capture(request: ProxyRequest, target: str) -> CaptureWriter:
-    from flushscope.core.store.capture import CaptureWriter
+    from flushscope.core.store.capture_writer import CaptureWriter
 
     secrets = [k for k in (request.api_key, request.fallback_key) if k]
     try:

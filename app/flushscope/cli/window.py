@@ -15,7 +15,7 @@ from flushscope.cli.errors import UsageError
 from flushscope.cli.proxy import add_place_arguments
 from flushscope.core.formats.recordings import check_recording
 from flushscope.core.inputs.scenario import Scenario, ScenarioError, load_scenario
-from flushscope.core.store.capture import CaptureError
+from flushscope.core.store.line_format import CaptureError
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION
 from flushscope.net.proxy import ListenError, parse_listen

@@ -70,7 +70,6 @@ from flushscope.protocol.messages import (
 log = logging.getLogger("flushscope.session")
 
 
-
 class Added(NamedTuple):
     """What :meth:`Session.add` did with a frame."""
 
