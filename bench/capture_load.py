@@ -180,7 +180,7 @@ def export_child(path: Path) -> None:
     segment = with_audio[len(with_audio) // 2]
     with tempfile.TemporaryDirectory() as folder:
         t0 = time.perf_counter()
-        written = export_segment(segment, Path(folder))
+        written = export_segment(session.audio, segment, Path(folder))
         seconds = time.perf_counter() - t0
         size = written.stat().st_size
     print(

@@ -318,7 +318,7 @@ def test_strategies_compared_on_the_live_target_play_whole_and_by_sentence(
         playback.stateChanged, timeout=WAIT_MS, check_params_cb=lambda s: s is PlayerState.STOPPED
     ):
         QTest.mouseClick(whole, Qt.MouseButton.LeftButton)
-    assert_played(alsa_file, ctx_one.format, decoded(ctx_one.audio(), ctx_one.format))
+    assert_played(alsa_file, ctx_one.format, decoded(view.session.audio.context(ctx_one), ctx_one.format))
 
     view.sentence_combo.setCurrentIndex(1)
     ctx_sentence = view.context_of(sentence)
@@ -335,7 +335,7 @@ def test_strategies_compared_on_the_live_target_play_whole_and_by_sentence(
         playback.stateChanged, timeout=WAIT_MS, check_params_cb=lambda s: s is PlayerState.STOPPED
     ):
         QTest.mouseClick(part, Qt.MouseButton.LeftButton)
-    expected = decoded(ctx_sentence.audio(), ctx_sentence.format)[
+    expected = decoded(view.session.audio.context(ctx_sentence), ctx_sentence.format)[
         round(span[0] * rate) : round(span[1] * rate)
     ]
     assert_played(alsa_file, ctx_sentence.format, expected)

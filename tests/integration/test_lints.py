@@ -303,8 +303,8 @@ async def test_timestamps_asked_for_and_not_received_are_found(rig_factory: Any)
     lints = found(rig, LintId.TIMESTAMPS_MISSING)
     asking = send_frames(rig)[2]
     assert [(lint.flush_id, lint.frames) for lint in lints] == [
-        (1, (asking, ctx.segments[0].chunk_frames[0])),
-        (2, (asking, ctx.segments[1].chunk_frames[0])),
+        (1, (asking, rig.session.chunk_frames(ctx.segments[0])[0])),
+        (2, (asking, rig.session.chunk_frames(ctx.segments[1])[0])),
     ]
     assert_well_formed(lints[0], rig)
 

@@ -64,8 +64,10 @@ def test_segment_at_before_any_audio_is_none() -> None:
 
 
 def test_segment_of_frame_finds_chunks_transcripts_flushes_and_flush_dones() -> None:
-    ctx = three_segments(Wire())
-    ordinals = {i: (s.ordinal if (s := ctx.segment_of_frame(i)) is not None else None) for i in range(15)}
+    wire = Wire()
+    ctx = three_segments(wire)
+    of_frame = wire.session.segment_of_frame
+    ordinals = {i: (s.ordinal if (s := of_frame(ctx, i)) is not None else None) for i in range(15)}
     assert ordinals == {
         0: 0, 1: 0, 7: 0, 8: 0, 9: 0,  # transcript, flush, chunks, flush_done
         2: 1, 3: 1, 10: 1,
@@ -81,9 +83,10 @@ def test_segment_of_frame_is_none_for_another_contexts_frames() -> None:
     wire.send("b", "Two. ")
     wire.chunk("b", 1, audio=AUDIO)
     a, b = wire.session.contexts
-    assert a.segment_of_frame(1) is None and a.segment_of_frame(2) is None
-    assert b.segment_of_frame(2) is b.segments[0]
-    assert a.segment_of_frame(0) is a.segments[0]
+    of_frame = wire.session.segment_of_frame
+    assert of_frame(a, 1) is None and of_frame(a, 2) is None
+    assert of_frame(b, 2) is b.segments[0]
+    assert of_frame(a, 0) is a.segments[0]
 
 
 def test_a_proxied_connection_labels_its_contexts_with_its_client_and_port() -> None:

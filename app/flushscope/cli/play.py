@@ -9,6 +9,7 @@ from flushscope.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from flushscope.cli.subcommand import Subcommand
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
+from flushscope.core.model.session_audio import SessionAudio
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -112,10 +113,12 @@ def play_command(args: argparse.Namespace) -> int:
     device = find_device(args.device)
     if segment is None and not ctx.total_bytes:
         return fail(f"context {ctx.context_id} has no audio")
-    return _play(ctx, segment, device, args.start)
+    return _play(session.audio, ctx, segment, device, args.start)
 
 
-def _play(ctx: Context, segment: Segment | None, device: int | None, start: float) -> int:
+def _play(
+    audio: SessionAudio, ctx: Context, segment: Segment | None, device: int | None, start: float
+) -> int:
     from flushscope.audio.output import availability
     from flushscope.audio.player import Player, PlayerState
 
@@ -129,10 +132,10 @@ def _play(ctx: Context, segment: Segment | None, device: int | None, start: floa
     try:
         # A capture is complete: segments it left open will never get more audio.
         if segment is not None:
-            started = player.play_segment(segment, start, live=False)
+            started = player.play_segment(audio, segment, start, live=False)
             what = f"segment {segment.label} of context {ctx.context_id}: {segment.audio_seconds:.2f} s"
         else:
-            started = player.play_context(ctx, start, live=False)
+            started = player.play_context(audio, ctx, start, live=False)
             what = f"context {ctx.context_id}: {ctx.audio_seconds:.2f} s"
         if started and fmt is not None:
             print(f"playing {what}, {fmt.encoding.value} at {fmt.sample_rate} Hz")

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.model.findings import Thresholds
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import Context, ContextState
-from flushscope.core.model.session import Session, Thresholds
+from flushscope.core.model.session import Session
 from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target

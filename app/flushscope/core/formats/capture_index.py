@@ -28,7 +28,8 @@ from typing import Final
 
 from flushscope.core.formats.scan_ahead import NO_FLUSH_ID, ScanAhead, scan_ahead_available
 from flushscope.core.frames import Frame
-from flushscope.core.model.session import Session, Thresholds
+from flushscope.core.model.findings import Thresholds
+from flushscope.core.model.session import Session
 from flushscope.core.store.capture_header import MAX_HEADER_BYTES, CaptureHeader, parse_header
 from flushscope.core.store.capture_reader import LineProblems
 from flushscope.core.store.chunk_scan import scan_chunk_line
