@@ -14,7 +14,6 @@ numbering and the client's flushes disagree, a finding names the frames involved
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Protocol
 
 from flushscope.core.model import anomalies
@@ -97,18 +96,6 @@ class Attribution:
     def context_on(self, conn: int, context_id: str) -> Context | None:
         """The latest context with this id on connection ``conn``."""
         return self._by_id.get((conn, context_id))
-
-    def context(self, context_id: str) -> Context | None:
-        """The latest context with this id on any connection."""
-        for ctx in reversed(self.contexts):
-            if ctx.context_id == context_id:
-                return ctx
-        return None
-
-    def segments(self) -> Iterator[Segment]:
-        """Every segment of every context, in context order."""
-        for ctx in self.contexts:
-            yield from ctx.segments
 
     # --- client messages ----------------------------------------------------------------------------
 

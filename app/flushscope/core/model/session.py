@@ -134,11 +134,15 @@ class Session:
         """The latest context with this id (on ``conn`` when given)."""
         if conn is not None:
             return self._attribution.context_on(conn, context_id)
-        return self._attribution.context(context_id)
+        for ctx in reversed(self.contexts):
+            if ctx.context_id == context_id:
+                return ctx
+        return None
 
     def segments(self) -> Iterator[Segment]:
         """Every segment of every context, in context order."""
-        return self._attribution.segments()
+        for ctx in self.contexts:
+            yield from ctx.segments
 
     @property
     def duration(self) -> float:
