@@ -248,6 +248,19 @@ class Attribution:
                 return
         self.chunk(ctx, index, t, flush_id, nbytes, audio)
 
+    def chunk_line(
+        self, index: int, t: float, conn: int, context_id: str, flush_id: int | None, nbytes: int, audio: int
+    ) -> None:
+        """Chunk frame ``index`` read from a capture line without its text: :meth:`reply_chunk` for the
+        context with this id on the connection. Once a chunk line of a capture opened: the common case is
+        written out here, not a call away."""
+        ctx = self._by_id.get((conn, context_id))
+        if ctx is not None and (ctx.state is ContextState.OPEN or ctx.state is ContextState.ENDING):
+            ctx.frames.append(index)
+            self.chunk(ctx, index, t, flush_id, nbytes, audio)
+        else:
+            self.reply_chunk(index, t, conn, context_id, flush_id, ctx, nbytes, audio)
+
     def connection_closed(self, index: int, info: ConnectionInfo) -> None:
         """Connection ``info`` closed (meta frame ``index``): its contexts still waiting for audio failed."""
         for ctx in self.contexts:

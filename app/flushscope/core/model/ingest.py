@@ -138,9 +138,7 @@ class Ingest:
         if t >= self._deadlines.next:
             self._findings.check_timeouts(t)
         index = self._frames.append_line(t, conn, Direction.RECV, offset, size)
-        attribution = self._attribution
-        ctx = attribution.context_on(conn, context_id)
-        attribution.reply_chunk(index, t, conn, context_id, flush_id, ctx, nbytes, audio if nbytes else -1)
+        self._attribution.chunk_line(index, t, conn, context_id, flush_id, nbytes, audio if nbytes else -1)
         for observer in self._observers:
             observer.frame_added(index)
         return index

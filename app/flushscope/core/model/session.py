@@ -51,9 +51,9 @@ class Session:
     """All frames of one inspection session and the model derived from them.
 
     ``store``: where the frames are kept; a new store keeps them in memory until a capture file is attached
-    (:meth:`FrameStore.attach`, which the recorder does). ``attribution``: the attribution to use, a subclass
-    of :class:`~flushscope.core.model.attribution.Attribution` (a test's, that fails where the model must
-    cope with a fault of its own)."""
+    (:meth:`FrameStore.attach`, which the recorder does). ``attribution``: the class that attributes frames,
+    :class:`~flushscope.core.model.attribution.Attribution` unless a test gives a subclass that fails, to see
+    the model cope with a fault of its own (:meth:`add_uninterpreted`)."""
 
     def __init__(
         self,
