@@ -106,3 +106,23 @@ def test_a_proxied_connection_labels_its_contexts_with_its_client_and_port() -> 
     assert session.connections[2].label is None
     assert session.connections[3].label == "LiveKit"
     assert [ctx.client for ctx in session.contexts] == ["Pipecat :50123", None, "LiveKit"]
+
+
+def test_a_session_reads_the_audio_of_its_own_records_only() -> None:
+    mine, other = Wire(), Wire()
+    for wire, audio in ((mine, AUDIO), (other, AUDIO[::-1])):
+        wire.send("a", "One. ")
+        wire.chunk("a", 1, audio=audio)
+        wire.chunk("a", 1, audio=audio)
+    ctx, foreign = mine.session.contexts[0], other.session.contexts[0]
+    audio = mine.session.audio
+    assert audio.segment(ctx.segments[0]) == audio.context(ctx) == AUDIO * 2
+    assert audio.chunks(ctx.segments[0]) == [AUDIO, AUDIO]
+    assert audio.span(ctx.segments[0], 4790, 4810) == AUDIO[-10:] + AUDIO[:10]
+    assert audio.plan(ctx).total_bytes == 2 * len(AUDIO)
+    # Another session's segment has rows of other columns: refused in words, not read as this one's audio.
+    for read in (audio.segment, audio.chunks, audio.plan, audio.slicer):
+        with pytest.raises(ValueError, match="context a \\(number 1\\) is not one of this session's"):
+            read(foreign.segments[0])
+    with pytest.raises(ValueError, match="not one of this session's"):
+        audio.context(foreign)
