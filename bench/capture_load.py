@@ -65,7 +65,7 @@ def write_capture(path: Path, chunks: int, contexts: int, chunk_bytes: int) -> t
     """The capture; returns (frames, chunks) written."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "app"))
     from flushscope.core.frames import Direction, Frame, meta_text
-    from flushscope.core.store.capture import CaptureWriter
+    from flushscope.core.store.capture_writer import CaptureWriter
 
     per_segment = max(2, round(SEGMENT_SECONDS * RATE * 2 / chunk_bytes))
     payloads = chunk_payloads(chunk_bytes, per_segment)
@@ -180,7 +180,7 @@ def export_child(path: Path) -> None:
     segment = with_audio[len(with_audio) // 2]
     with tempfile.TemporaryDirectory() as folder:
         t0 = time.perf_counter()
-        written = export_segment(segment, Path(folder))
+        written = export_segment(session.audio, segment, Path(folder))
         seconds = time.perf_counter() - t0
         size = written.stat().st_size
     print(

@@ -60,7 +60,7 @@ REPO = Path(__file__).resolve().parents[1]
 def write_call(path: Path, number: int, chunks: int, payloads: list[str]) -> None:
     """One call of ``chunks`` chunk frames, recorded as the proxy records it."""
     from flushscope.core.frames import Direction, Frame, meta_text
-    from flushscope.core.store.capture import CaptureWriter
+    from flushscope.core.store.capture_writer import CaptureWriter
 
     model, voice = VOICES[number % len(VOICES)]
     started = datetime(2026, 1, 5, tzinfo=UTC) + timedelta(hours=number * 7)

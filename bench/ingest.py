@@ -136,11 +136,13 @@ async def client_sdk(url: str, contexts: int, inputs: int, compress: bool) -> in
 
 async def client_flushscope(
     url: str, contexts: int, inputs: int, compress: bool, capture: Path | None
-) -> int:
+) -> tuple[int, Any]:
+    """Frames received, and the session: kept by the caller until its memory is measured (a session let go
+    is freed at once, and its memory would not count)."""
     from flushscope.core.inputs.generation_settings import GenerationSettings
     from flushscope.core.model.recorder import Recorder
     from flushscope.core.model.session import Session
-    from flushscope.core.store.capture import CaptureWriter
+    from flushscope.core.store.capture_writer import CaptureWriter
     from flushscope.net.client import Client, Target
     from flushscope.net.runner import wait_settled
 
@@ -162,7 +164,7 @@ async def client_flushscope(
         recorder.close()
     from flushscope.core.frames import Direction
 
-    return len(session.frames.indices(Direction.RECV))
+    return len(session.frames.indices(Direction.RECV)), session
 
 
 def run_child(args: argparse.Namespace) -> None:
@@ -180,7 +182,9 @@ def run_child(args: argparse.Namespace) -> None:
         frames = asyncio.run(client_sdk(args.url, args.contexts, args.inputs, compress))
     else:
         capture = Path(args.capture) if args.child == "flushscope" else None
-        frames = asyncio.run(client_flushscope(args.url, args.contexts, args.inputs, compress, capture))
+        frames, _session = asyncio.run(
+            client_flushscope(args.url, args.contexts, args.inputs, compress, capture)
+        )
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     print(json.dumps({"frames": frames, "cpu": cpu, "wall": wall, "rss_growth": rss_bytes() - rss0}))
 

@@ -43,7 +43,7 @@ from flushscope.core.frames import Direction  # noqa: E402
 from flushscope.core.model.recorder import Recorder  # noqa: E402
 from flushscope.core.model.records import Segment  # noqa: E402
 from flushscope.core.model.session import Session  # noqa: E402
-from flushscope.core.store.capture import CaptureWriter  # noqa: E402
+from flushscope.core.store.capture_writer import CaptureWriter  # noqa: E402
 from flushscope.emulator.context import render  # noqa: E402
 from flushscope.emulator.espeak import Synthesizer  # noqa: E402
 from flushscope.emulator.voices import voice_for  # noqa: E402
@@ -56,7 +56,7 @@ TEXT = (
 )
 
 
-def build_segment() -> Segment:
+def build_segment() -> tuple[Session, Segment]:
     fmt = AudioFormat(Encoding.PCM_S16LE, RATE)
     with Synthesizer() as synth:
         audio = render(synth.synthesize(TEXT, voice_for(None, "en")), fmt)
@@ -90,7 +90,7 @@ def build_segment() -> Segment:
     recorder.close()
     opened, _, _ = index_capture(capture)
     opened.finish()
-    return opened.contexts[0].segments[0]
+    return opened, opened.contexts[0].segments[0]
 
 
 def percentiles(values: list[float]) -> tuple[float, float]:
@@ -99,7 +99,7 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000.0, p95 * 1000.0
 
 
-def player_latencies(segment: Segment, *, overlapping: bool) -> tuple[list[float], int]:
+def player_latencies(session: Session, segment: Segment, *, overlapping: bool) -> tuple[list[float], int]:
     """Start latencies of RUNS plays, and how many of them replaced a play still running."""
     player = Player()
     errors: list[str] = []
@@ -113,7 +113,7 @@ def player_latencies(segment: Segment, *, overlapping: bool) -> tuple[list[float
             else:
                 player.wait_finished(10.0)
                 player.poll()
-            player.play_segment(segment)
+            player.play_segment(session.audio, segment)
             deadline = time.perf_counter() + 10.0
             while player.start_latency is None and not errors and time.perf_counter() < deadline:
                 time.sleep(0.0002)  # a benchmark, not a test: a short spin until the first block is in
@@ -155,13 +155,13 @@ def baseline_latencies() -> list[float]:
 
 
 def main() -> None:
-    segment = build_segment()
+    session, segment = build_segment()
     print(f"segment: {segment.audio_seconds:.2f} s of pcm_s16le at {RATE} Hz in {segment.chunk_count} chunks")
     print(f"PortAudio: {sd.get_portaudio_version()[1]}; device: {sd.query_devices(kind='output')['name']}")
     print(f"stream latency setting: {DEFAULT_LATENCY!r}; {RUNS} runs each")
     baseline = percentiles(baseline_latencies())
-    fresh = percentiles(player_latencies(segment, overlapping=False)[0])
-    switch_times, replaced = player_latencies(segment, overlapping=True)
+    fresh = percentiles(player_latencies(session, segment, overlapping=False)[0])
+    switch_times, replaced = player_latencies(session, segment, overlapping=True)
     switch = percentiles(switch_times)
     print(
         f"bare OutputStream open+start -> first callback: p50 {baseline[0]:.2f} ms, p95 {baseline[1]:.2f} ms"

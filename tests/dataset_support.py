@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from flushscope.core.frames import Direction, meta_text
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from session_wire import RecordedWire
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,7 @@ from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.net.live import ConnectionState, ConnectionStatus, LiveSession
 
 #: A safety net for every wait on the network; never the thing a test measures.

@@ -10,8 +10,8 @@ from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
 
 
-def segment_snapshot(segment: Segment) -> dict[str, Any]:
-    """Everything a segment holds, its audio chunk by chunk."""
+def segment_snapshot(session: Session, segment: Segment) -> dict[str, Any]:
+    """Everything a segment of ``session`` holds, its audio chunk by chunk."""
     return {
         "ordinal": segment.ordinal,
         "flush_id": segment.flush_id,
@@ -23,11 +23,11 @@ def segment_snapshot(segment: Segment) -> dict[str, Any]:
         "flush_done": (segment.flush_done_t, segment.flush_done_frame),
         "first_audio_t": segment.first_audio_t,
         "start_sample": segment.start_sample,
-        "chunk_frames": segment.chunk_frames,
-        "chunk_times": segment.chunk_times,
+        "chunk_frames": session.chunk_frames(segment),
+        "chunk_times": session.chunk_times(segment),
         "chunk_ends": (segment.first_chunk_frame, segment.last_chunk_frame, segment.last_chunk_t),
         # Read back from where the session keeps it (its capture file, or memory).
-        "chunk_audio": segment.audio_chunks(),
+        "chunk_audio": session.audio.chunks(segment),
         "chunk_rows": list(segment.chunk_rows),
         "nbytes": segment.nbytes,
         "unnumbered_chunks": segment.unnumbered_chunks,
@@ -36,8 +36,8 @@ def segment_snapshot(segment: Segment) -> dict[str, Any]:
     }
 
 
-def context_snapshot(ctx: Context) -> dict[str, Any]:
-    """Everything a context holds, with its segments."""
+def context_snapshot(session: Session, ctx: Context) -> dict[str, Any]:
+    """Everything a context of ``session`` holds, with its segments."""
     return {
         "number": ctx.number,
         "conn": ctx.conn,
@@ -54,7 +54,7 @@ def context_snapshot(ctx: Context) -> dict[str, Any]:
         "last_flush_done_id": ctx.last_flush_done_id,
         "flushes_sent": ctx.flushes_sent,
         "sample": (ctx.sample_width, ctx.sample_rate),
-        "segments": [segment_snapshot(s) for s in ctx.segments],
+        "segments": [segment_snapshot(session, s) for s in ctx.segments],
     }
 
 
@@ -75,7 +75,7 @@ def snapshot(session: Session) -> dict[str, Any]:
             (n, c.url, c.opened_t, c.closed_t, c.close_code, c.close_reason, c.error)
             for n, c in sorted(session.connections.items())
         ],
-        "contexts": [context_snapshot(ctx) for ctx in session.contexts],
+        "contexts": [context_snapshot(session, ctx) for ctx in session.contexts],
         "chunks": {name: columns.column(name).tolist() for name in columns.NAMES},
         "anomalies": [_anomaly(a) for a in session.anomalies],
     }

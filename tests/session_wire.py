@@ -10,7 +10,7 @@ from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 
 FORMAT = {"container": "raw", "encoding": "pcm_s16le", "sample_rate": 24000}
 AUDIO = bytes(range(200)) * 24  # 4800 bytes = 2400 samples = 0.1 s

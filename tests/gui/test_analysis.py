@@ -305,7 +305,8 @@ def test_clicking_a_boundary_selects_the_segment_after_it(
     assert blocker.args == [list(boundary.frames)]
     ctx = wire.session.contexts[0]
     assert selection.segment is ctx.segments[2]
-    assert boundary.frames == (ctx.segments[1].chunk_frames[-1], ctx.segments[2].chunk_frames[0])
+    chunk_frames = wire.session.chunk_frames
+    assert boundary.frames == (chunk_frames(ctx.segments[1])[-1], chunk_frames(ctx.segments[2])[0])
     assert frames.selected_frames() == list(boundary.frames)
 
 

@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from flushscope.core.formats import capture_index
 from flushscope.core.frames import Direction, Frame
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.protocol.audio import decode
 from flushscope.ui.controllers import captures
 from flushscope.ui.widgets import waveform
@@ -103,7 +103,7 @@ def test_a_capture_opens_in_steps_with_its_progress_shown(
     assert window.transcripts.model.rowCount() == 3
     assert window.status.currentMessage() == f"Opened big.fscap.jsonl: {len(frames)} frames"
     segment = session.contexts[1].segments[0]
-    assert segment.audio() == b"".join(chunk_audio(i) for i in range(60))
+    assert session.audio.segment(segment) == b"".join(chunk_audio(i) for i in range(60))
 
 
 def test_opening_can_be_stopped_and_says_what_is_shown(
@@ -133,7 +133,7 @@ def test_a_capture_that_grows_while_shown_is_followed(
     assert len(session.frames) == 11
     write(path, lines(1, 5, first=10)[1:], append=True)
     qtbot.waitUntil(lambda: len(session.frames) == 16, timeout=WAIT_MS)
-    assert session.contexts[0].segments[0].audio_chunks() == [chunk_audio(i) for i in range(15)]
+    assert session.audio.chunks(session.contexts[0].segments[0]) == [chunk_audio(i) for i in range(15)]
     assert window.status.notice_label.toolTip() == (
         "growing.fscap.jsonl is being written: new frames are shown as they come"
     )
@@ -192,7 +192,7 @@ def test_long_audio_is_folded_into_the_waveform_block_by_block(
     window.selection.select_context(ctx)
     envelope = window.waveform.envelope()
     assert envelope is not None
-    whole = decode(ctx.audio(), ctx.format.encoding)  # type: ignore[union-attr]
+    whole = decode(window.bridge.session.audio.context(ctx), ctx.format.encoding)  # type: ignore[union-attr]
     mins, maxs = min_max_columns(whole, len(envelope.mins))
     assert envelope.mins.tolist() == mins.tolist() and envelope.maxs.tolist() == maxs.tolist()
 

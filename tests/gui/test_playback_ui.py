@@ -191,7 +191,7 @@ def test_play_cell_plays_the_segment_bit_exact_with_a_moving_playhead(
     assert heard.errors == []
     assert heard.states == [PlayerState.PLAYING, PlayerState.STOPPED]
     assert window.status.currentMessage().startswith("Playing segment 2 of context")
-    assert_played(alsa_file, ctx.format, decoded(second.audio(), ctx.format))
+    assert_played(alsa_file, ctx.format, decoded(session.audio.segment(second), ctx.format))
 
     # The position only moves forward and ends at the segment's end; the row and the playhead followed it.
     assert heard.positions and heard.positions == sorted(heard.positions)
@@ -242,7 +242,7 @@ def test_play_context_and_play_from_here_on_the_timeline(
     playback = window.playback
     ctx = feed_context(Wire(window.live.session), "ctx", [tone(1.0, 1500), tone(0.8, 1000), tone(0.6, 750)])
     window.bridge.flush()
-    whole = decoded(ctx.audio(), S16)
+    whole = decoded(window.live.session.audio.context(ctx), S16)
     heard = Heard(window, playback)
     timeline = window.timeline
     timeline.set_axis_mode(AxisMode.AUDIO)
@@ -325,7 +325,9 @@ def test_clicking_the_waveform_plays_from_that_point(
     heard = Heard(window, playback)
     with qtbot.waitSignal(playback.stateChanged, timeout=WAIT_MS, check_params_cb=is_stopped):
         QTest.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(x, rect.center().y()))
-    assert_played(alsa_file, S16, decoded(segment.audio(), S16)[round(seconds * RATE) :])
+    assert_played(
+        alsa_file, S16, decoded(window.live.session.audio.segment(segment), S16)[round(seconds * RATE) :]
+    )
     # The strip's playhead is placed in the segment (the controller counts from the context's audio).
     assert heard.playheads[-1] == (ctx, pytest.approx(1.0 + segment.audio_seconds))
     assert heard.errors == []
@@ -557,13 +559,13 @@ def test_export_wav_writes_what_soundfile_reads_back(
     assert run(qtbot, window, window.exports.save_wav(segment, path))
     data, rate = soundfile.read(path, dtype="int16")
     assert rate == 44100
-    assert np.array_equal(data, to_int16(segment.audio(), Encoding.PCM_F32LE))
+    assert np.array_equal(data, to_int16(wire.session.audio.segment(segment), Encoding.PCM_F32LE))
     assert window.status.currentMessage() == f"Saved {path} (1.00 s of audio)"
 
     path = tmp_path / "context.wav"
     assert run(qtbot, window, window.exports.save_wav(ctx, path))
     data, rate = soundfile.read(path, dtype="int16")
-    assert np.array_equal(data, to_int16(ctx.audio(), Encoding.PCM_F32LE))
+    assert np.array_equal(data, to_int16(wire.session.audio.context(ctx), Encoding.PCM_F32LE))
 
     folder = tmp_path / "all"
     paths = run(qtbot, window, window.exports.save_all_wav(folder))

@@ -418,7 +418,7 @@ def test_frame_detail_shows_audio_as_its_byte_count_and_copies(
     two_contexts(wire)
     bridge.flush()
     panel = shown(qtbot, FramesPanel(bridge, selection))
-    chunk = wire.session.contexts[0].segments[0].chunk_frames[0]
+    chunk = wire.session.chunk_frames(wire.session.contexts[0].segments[0])[0]
     panel.highlight_frames([chunk])
     text = panel.detail.toPlainText()
     assert '"data": "<4800 bytes>"' in text
@@ -470,8 +470,9 @@ def test_frames_panel_filters_follow_and_segment_selection(
     # Selecting a segment elsewhere goes to its first chunk.
     segment = wire.session.contexts[0].segments[1]
     selection.select_segment(segment)
-    assert panel.selected_frames() == [segment.chunk_frames[0]]
-    first = panel.proxy.index(panel.proxy.proxy_row(segment.chunk_frames[0]), 0)
+    first_chunk = wire.session.chunk_frames(segment)[0]
+    assert panel.selected_frames() == [first_chunk]
+    first = panel.proxy.index(panel.proxy.proxy_row(first_chunk), 0)
     assert panel.view.viewport().rect().intersects(panel.view.visualRect(first))
 
 

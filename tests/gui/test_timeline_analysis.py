@@ -158,7 +158,7 @@ def test_boundaries_are_marked_where_the_next_segment_starts_on_both_axes(
     view, selection, wire = analysed
     a, b = wire.session.contexts
     plain = b.segments[1]
-    t = wire.session.frames[plain.chunk_frames[0]].t
+    t = wire.session.frames[wire.session.chunk_frames(plain)[0]].t
     view.set_visible_range(t - 0.05, t + 0.05)
     text = view.describe_at(marker_point(view, 1, t))
     assert text is not None and text.startswith("flush boundary 1 → 2 of context #2 b")

@@ -29,7 +29,8 @@ from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.inputs.scenario import load_scenario
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import rebuild
-from flushscope.core.store.capture import CaptureWriter, read_capture
+from flushscope.core.store.capture_reader import read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
 from flushscope.net.keepalive import Keepalive
@@ -467,6 +468,7 @@ def test_play_from_the_table_and_the_timeline_menu(
     path = tmp_path / "play.fscap.jsonl"
     write_capture(path)
     assert window.captures.open(path)
+    audio = window.bridge.session.audio
     beta_first = window.bridge.session.contexts[1].segments[0]
     fmt = beta_first.context.format
     assert fmt is not None
@@ -477,7 +479,7 @@ def test_play_from_the_table_and_the_timeline_menu(
         playback.stateChanged, timeout=WAIT_MS, check_params_cb=lambda s: s is PlayerState.STOPPED
     ):
         QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(index).center())
-    assert_played(alsa_file, fmt, decoded(beta_first.audio(), fmt))
+    assert_played(alsa_file, fmt, decoded(audio.segment(beta_first), fmt))
     assert window.status.currentMessage() == "Playing segment 1 of context beta"
 
     window.timeline.segmentContextMenuRequested.emit(beta_first, window.mapToGlobal(QPoint(200, 200)))
@@ -501,11 +503,11 @@ def test_play_from_the_table_and_the_timeline_menu(
     ):
         actions["Play context"].trigger()
     menu.close()
-    assert_played(alsa_file, fmt, decoded(beta_first.context.audio(), fmt))
+    assert_played(alsa_file, fmt, decoded(audio.context(beta_first.context), fmt))
     wav = tmp_path / "beta.wav"
     task = window.spawn(window.exports.save_wav(beta_first, wav))
     qtbot.waitUntil(task.done, timeout=WAIT_MS)
-    assert task.result() and wav.stat().st_size == 44 + len(decoded(beta_first.audio(), fmt)) * 2
+    assert task.result() and wav.stat().st_size == 44 + len(decoded(audio.segment(beta_first), fmt)) * 2
 
 
 def test_save_live_capture_and_export_png(

@@ -21,7 +21,7 @@ from flushscope.core.analysis.report import reported_segments
 from flushscope.core.analysis.sentence_spans import sentences
 from flushscope.core.formats.audacity_labels import parse_labels
 from flushscope.core.frames import Frame
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.net.live import ConnectionState
 from flushscope.ui.tables import ITEM_ROLE, BoundariesModel, CompareModel, DiffModel, LintsModel
 from flushscope.ui.timeline import AxisMode
@@ -320,7 +320,7 @@ def test_strategies_compared_on_the_live_target_play_whole_and_by_sentence(
         playback.stateChanged, timeout=WAIT_MS, check_params_cb=lambda s: s is PlayerState.STOPPED
     ):
         QTest.mouseClick(whole, Qt.MouseButton.LeftButton)
-    assert_played(alsa_file, ctx_one.format, decoded(ctx_one.audio(), ctx_one.format))
+    assert_played(alsa_file, ctx_one.format, decoded(view.session.audio.context(ctx_one), ctx_one.format))
 
     view.sentence_combo.setCurrentIndex(1)
     ctx_sentence = view.context_of(sentence)
@@ -337,7 +337,7 @@ def test_strategies_compared_on_the_live_target_play_whole_and_by_sentence(
         playback.stateChanged, timeout=WAIT_MS, check_params_cb=lambda s: s is PlayerState.STOPPED
     ):
         QTest.mouseClick(part, Qt.MouseButton.LeftButton)
-    expected = decoded(ctx_sentence.audio(), ctx_sentence.format)[
+    expected = decoded(view.session.audio.context(ctx_sentence), ctx_sentence.format)[
         round(span[0] * rate) : round(span[1] * rate)
     ]
     assert_played(alsa_file, ctx_sentence.format, expected)

@@ -12,7 +12,7 @@ from rig_support import Rig
 
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer

@@ -17,7 +17,8 @@ from websockets.http11 import Request
 
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import CaptureWriter, LoadedCapture, read_capture
+from flushscope.core.store.capture_reader import LoadedCapture, read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.net.proxy import ProxyServer
 from flushscope.net.proxy_relay import ProxyConnection, ProxyState
 from flushscope.net.proxy_upstream import Upstream

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flushscope.core.inputs.scenario import parse_scenario
-from flushscope.core.model.session import Session, SessionObserver
+from flushscope.core.model.observers import SessionObserver
+from flushscope.core.model.session import Session
 from flushscope.emulator.server import EmulatorServer
 from flushscope.net.client import Client
 from flushscope.net.runner import play_scenario, wait_settled

@@ -19,7 +19,7 @@ from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import Session, rebuild
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.emulator.config import CancelReply, EmulatorConfig, Faults, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer
@@ -69,7 +69,7 @@ async def test_each_transcripts_audio_lands_in_its_segment(rig_factory: Any, bas
     assert all(chunks > 0 for _, _, chunks in rows)
     for segment in ctx.segments[:3]:
         assert segment.state is SegmentState.CLOSED
-        samples = decode(segment.audio(), Encoding.PCM_S16LE)
+        samples = decode(rig.session.audio.segment(segment), Encoding.PCM_S16LE)
         assert float(np.sqrt(np.mean(samples**2))) > 0.01  # speech, not silence
         assert 0.4 < segment.audio_seconds < 3.0
         assert [w.text for w in segment.words] == segment.text.split()
@@ -235,7 +235,9 @@ async def test_a_loaded_capture_rebuilds_the_live_model(rig_factory: Any) -> Non
     assert [(c.context_id, c.state, c.base) for c in loaded.contexts] == [
         (c.context_id, c.state, c.base) for c in live.contexts
     ]
-    assert [s.audio() for s in loaded.segments()] == [s.audio() for s in live.segments()]
+    assert [loaded.audio.segment(s) for s in loaded.segments()] == [
+        live.audio.segment(s) for s in live.segments()
+    ]
     assert [(a.kind, a.frames) for a in loaded.anomalies] == [(a.kind, a.frames) for a in live.anomalies]
 
 

@@ -28,7 +28,7 @@ from flushscope.core.inputs.scenario import parse_scenario
 from flushscope.core.inputs.strategies import plan_strategies
 from flushscope.core.model.records import ContextState
 from flushscope.core.model.session import rebuild
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.net.runner import run_scenario
 

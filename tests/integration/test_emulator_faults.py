@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
 from flushscope.core.frames import Direction
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.emulator.config import Faults
 from flushscope.emulator.espeak import Synthesizer
 

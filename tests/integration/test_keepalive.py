@@ -15,7 +15,7 @@ from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import ContextState
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.net.client import Client, Target, Unresponsive
 from flushscope.net.keepalive import Keepalive, KeepaliveMonitor
 from flushscope.net.live import ConnectionState, LiveSession

@@ -16,7 +16,7 @@ from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import rebuild
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.net.runner import wait_settled
 
 pytestmark = pytest.mark.asyncio
@@ -304,8 +304,8 @@ async def test_timestamps_asked_for_and_not_received_are_found(rig_factory: Any)
     lints = found(rig, LintId.TIMESTAMPS_MISSING)
     asking = send_frames(rig)[2]
     assert [(lint.flush_id, lint.frames) for lint in lints] == [
-        (1, (asking, ctx.segments[0].chunk_frames[0])),
-        (2, (asking, ctx.segments[1].chunk_frames[0])),
+        (1, (asking, rig.session.chunk_frames(ctx.segments[0])[0])),
+        (2, (asking, rig.session.chunk_frames(ctx.segments[1])[0])),
     ]
     assert_well_formed(lints[0], rig)
 

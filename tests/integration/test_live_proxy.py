@@ -15,7 +15,7 @@ from cartesia import AsyncCartesia
 from flushscope.core.inputs.generation_settings import DEFAULT_VOICE_ID
 from flushscope.core.model.records import ContextState
 from flushscope.core.model.session import rebuild
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.client import ClientError
 from flushscope.net.live import ConnectionState, LiveSession

@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 import flushscope.net.live as live_module
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.model.records import ContextState
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.emulator.server import EmulatorServer
 from flushscope.net.client import ClientError, HandshakeRejected, NotConnected, Unreachable

@@ -31,7 +31,7 @@ from flushscope.core.frames import Direction
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import Context, SegmentState
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.context import render
 from flushscope.emulator.espeak import Speech, Synthesizer
 from flushscope.emulator.voices import voice_for
@@ -159,7 +159,7 @@ def test_a_segment_reaches_the_device_bit_exact_in_every_encoding(
     audio = speak(speech, fmt)
     segment = wire.context("a", [audio]).segments[0]
     recorded = Recorded(player)
-    assert player.play_segment(segment)
+    assert player.play_segment(wire.session.audio, segment)
     play_to_end(player, recorded)
     assert recorded.states == [PlayerState.PLAYING, PlayerState.STOPPED]
     assert player.position == pytest.approx(segment.audio_seconds)
@@ -174,9 +174,9 @@ def test_fades_are_short_linear_ramps_and_the_model_is_untouched(alsa_file: Path
     tone = (20000 * np.sin(np.arange(4800) * 0.2 + np.pi / 2)).astype("<i2")
     wire = Wire(fmt)
     segment = wire.context("a", [tone.tobytes()]).segments[0]
-    before = segment.audio_chunks()
+    before = wire.session.audio.chunks(segment)
     recorded = Recorded(player)
-    player.play_segment(segment)
+    player.play_segment(wire.session.audio, segment)
     play_to_end(player, recorded)
     y = written(alsa_file, fmt)
     fade = fade_len(fmt)
@@ -187,15 +187,16 @@ def test_fades_are_short_linear_ramps_and_the_model_is_untouched(alsa_file: Path
     fade_out = y[start + len(tone) - fade : start + len(tone)].astype(np.float64)
     assert np.abs(fade_in - tone[:fade] * ramp).max() <= 1.0
     assert np.abs(fade_out - tone[-fade:] * ramp[::-1]).max() <= 1.0
-    assert segment.audio_chunks() == before
+    assert wire.session.audio.chunks(segment) == before
 
 
 def test_starting_later_in_the_segment(alsa_file: Path, player: Player, speech: list[Speech]) -> None:
     fmt = AudioFormat(Encoding.PCM_S16LE, 16000)
     audio = speak(speech, fmt, 1)
-    segment = Wire(fmt).context("a", [audio]).segments[0]
+    wire = Wire(fmt)
+    segment = wire.context("a", [audio]).segments[0]
     recorded = Recorded(player)
-    player.play_segment(segment, start=0.5)
+    player.play_segment(wire.session.audio, segment, start=0.5)
     play_to_end(player, recorded)
     assert_played(alsa_file, fmt, decoded(audio, fmt)[8000:])
     assert recorded.positions[0] >= 0.5
@@ -204,13 +205,14 @@ def test_starting_later_in_the_segment(alsa_file: Path, player: Player, speech: 
 def test_a_context_plays_its_segments_gapless(alsa_file: Path, player: Player, speech: list[Speech]) -> None:
     fmt = AudioFormat(Encoding.PCM_F32LE, 24000)
     audios = [speak(speech, fmt, n) for n in range(3)]
-    ctx = Wire(fmt).context("a", audios)
+    wire = Wire(fmt)
+    ctx = wire.context("a", audios)
     assert [s.nbytes for s in ctx.segments[:3]] == [len(a) for a in audios]
     recorded = Recorded(player)
-    assert player.play_context(ctx)
+    assert player.play_context(wire.session.audio, ctx)
     play_to_end(player, recorded)
     assert player.position == pytest.approx(ctx.audio_seconds)
-    whole = np.concatenate([decoded(s.audio(), fmt) for s in ctx.segments])
+    whole = np.concatenate([decoded(wire.session.audio.segment(s), fmt) for s in ctx.segments])
     assert_played(alsa_file, fmt, whole)
 
 
@@ -231,7 +233,7 @@ def test_a_segment_still_streaming_plays_every_chunk(
     segment = wire.session.contexts[0].segments[0]
     assert segment.state is SegmentState.FLUSHING
     recorded = Recorded(player)
-    assert player.play_segment(segment)
+    assert player.play_segment(wire.session.audio, segment)
 
     cut1 = len(thirds[0]) // 2
     assert player.wait_starved(TIMEOUT)
@@ -270,9 +272,10 @@ def test_pause_and_resume_hold_and_continue_the_position(
 ) -> None:
     fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
     audio = speak(speech, fmt, 0) * 12  # about 20 s: far more than the null sink eats before pause()
-    segment = Wire(fmt).context("a", [audio]).segments[0]
+    wire = Wire(fmt)
+    segment = wire.context("a", [audio]).segments[0]
     recorded = Recorded(player)
-    player.play_segment(segment)
+    player.play_segment(wire.session.audio, segment)
     player.pause()
     assert player.state is PlayerState.PAUSED
     assert player.wait_finished(TIMEOUT)  # the fade-out played and the stream ended by itself
@@ -308,10 +311,12 @@ def test_stop_and_a_new_play_stops_the_previous_one(
     alsa_file: Path, player: Player, speech: list[Speech]
 ) -> None:
     fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
-    ctx = Wire(fmt).context("a", [speak(speech, fmt, 0) * 12, speak(speech, fmt, 2)])
+    wire = Wire(fmt)
+    ctx = wire.context("a", [speak(speech, fmt, 0) * 12, speak(speech, fmt, 2)])
     long, short = ctx.segments[0], ctx.segments[1]
+    audio = wire.session.audio
     recorded = Recorded(player)
-    player.play_segment(long)
+    player.play_segment(audio, long)
     player.stop()
     assert player.state is PlayerState.STOPPED
     stopped_at = player.position
@@ -320,8 +325,8 @@ def test_stop_and_a_new_play_stops_the_previous_one(
     assert player.position == stopped_at
     assert recorded.states == [PlayerState.PLAYING, PlayerState.STOPPED]
 
-    player.play_segment(long)
-    player.play_segment(short)  # stops the long one first
+    player.play_segment(audio, long)
+    player.play_segment(audio, short)  # stops the long one first
     assert player.state is PlayerState.PLAYING
     play_to_end(player, recorded)
     assert recorded.states[2:] == [
@@ -331,14 +336,15 @@ def test_stop_and_a_new_play_stops_the_previous_one(
         PlayerState.STOPPED,
     ]
     # Opening the second stream rewrote the file: only the short segment is in it.
-    assert_played(alsa_file, fmt, decoded(short.audio(), fmt))
+    assert_played(alsa_file, fmt, decoded(audio.segment(short), fmt))
 
 
 def test_an_empty_or_formatless_segment_reports_an_error(alsa_file: Path, player: Player) -> None:
     fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
-    ctx = Wire(fmt).context("a", [b""])
+    wire = Wire(fmt)
+    ctx = wire.context("a", [b""])
     recorded = Recorded(player)
-    assert not player.play_segment(ctx.segments[0])
+    assert not player.play_segment(wire.session.audio, ctx.segments[0])
     player.poll()
     assert player.state is PlayerState.STOPPED and recorded.states == []
     assert len(recorded.errors) == 1 and "has no audio" in recorded.errors[0]
@@ -354,12 +360,13 @@ def test_an_unknown_device_is_reported_not_raised(
     alsa_file: Path, player: Player, speech: list[Speech]
 ) -> None:
     fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
-    segment = Wire(fmt).context("a", [speak(speech, fmt)]).segments[0]
+    wire = Wire(fmt)
+    segment = wire.context("a", [speak(speech, fmt)]).segments[0]
     player.set_device(99)
     usable, reason = player.availability()
     assert not usable and "output device 99 cannot be used" in reason
     recorded = Recorded(player)
-    assert not player.play_segment(segment)
+    assert not player.play_segment(wire.session.audio, segment)
     player.poll()
     assert player.state is PlayerState.STOPPED
     assert len(recorded.errors) == 1 and "99" in recorded.errors[0]
@@ -374,9 +381,10 @@ def test_no_output_device_is_reported_not_raised(no_card: None, player: Player, 
     usable, reason = output.availability()
     assert not usable and reason == "audio playback is unavailable: PortAudio finds no audio output device"
     fmt = AudioFormat(Encoding.PCM_S16LE, 24000)
-    segment = Wire(fmt).context("a", [speak(speech, fmt)]).segments[0]
+    wire = Wire(fmt)
+    segment = wire.context("a", [speak(speech, fmt)]).segments[0]
     recorded = Recorded(player)
-    assert not player.play_segment(segment)
+    assert not player.play_segment(wire.session.audio, segment)
     player.poll()
     assert player.state is PlayerState.STOPPED
     assert recorded.errors == [reason] and recorded.states == []

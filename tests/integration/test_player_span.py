@@ -59,9 +59,10 @@ def play(player: Player) -> list[str]:
 def test_a_span_across_a_segment_boundary_plays_exactly_those_samples(
     alsa_file: Path, player: Player
 ) -> None:
-    ctx = context(Wire(), [tone(0.5, 7), tone(0.5, 11), tone(0.5, 13)])
-    whole = decoded(ctx.audio(), FMT)
-    assert player.play_context(ctx, 0.3, 0.9, live=False)
+    wire = Wire()
+    ctx = context(wire, [tone(0.5, 7), tone(0.5, 11), tone(0.5, 13)])
+    whole = decoded(wire.session.audio.context(ctx), FMT)
+    assert player.play_context(wire.session.audio, ctx, 0.3, 0.9, live=False)
     assert play(player) == []
     assert_played(alsa_file, FMT, whole[7200:21600])
     assert player.position == pytest.approx(0.9)
@@ -71,18 +72,20 @@ def test_a_span_of_a_context_still_streaming_ends_without_waiting_for_the_rest(
     alsa_file: Path, player: Player
 ) -> None:
     # The first segment's audio is there, nothing is closed: playing to the end would wait for more.
-    ctx = context(Wire(), [tone(0.5, 5)], finish=False)
+    wire = Wire()
+    ctx = context(wire, [tone(0.5, 5)], finish=False)
     assert not ctx.finished
-    assert player.play_context(ctx, 0.1, 0.4)
+    assert player.play_context(wire.session.audio, ctx, 0.1, 0.4)
     assert play(player) == []
-    assert_played(alsa_file, FMT, decoded(ctx.audio(), FMT)[2400:9600])
+    assert_played(alsa_file, FMT, decoded(wire.session.audio.context(ctx), FMT)[2400:9600])
 
 
 def test_an_empty_span_is_refused_in_words(alsa_file: Path, player: Player) -> None:
-    ctx = context(Wire(), [tone(0.5, 3)])
+    wire = Wire()
+    ctx = context(wire, [tone(0.5, 3)])
     errors: list[str] = []
     player.on_error = errors.append
-    assert not player.play_context(ctx, 0.4, 0.4)
+    assert not player.play_context(wire.session.audio, ctx, 0.4, 0.4)
     player.poll()
     assert errors == [f"cannot play context {ctx.context_id} from 0.400 s to 0.400 s: the span is empty"]
     assert player.state is PlayerState.STOPPED

@@ -17,7 +17,7 @@ from cartesia import AsyncCartesia
 from command_line import run_python
 from flushscope.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from flushscope.core.inputs.generation_settings import DEFAULT_VOICE_ID
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 
 TIMEOUT = 60.0
 KEY = "sk_car_cli_secret_0123456789"

@@ -17,7 +17,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
 from flushscope.cli.exit_codes import EXIT_OK
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer

@@ -19,7 +19,7 @@ from flushscope.core.formats.recordings import RecordingFormat, write_recording
 from flushscope.core.inputs.generation_settings import DEFAULT_VOICE_ID
 from flushscope.core.inputs.scenario import parse_scenario
 from flushscope.core.model.session import Session, rebuild
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.emulator.config import EmulatorConfig, Faults, Pacing
 from flushscope.emulator.espeak import Synthesizer
 from flushscope.emulator.server import EmulatorServer

@@ -28,7 +28,7 @@ from flushscope.core.model.awaiting import wait_for_model
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import Segment
 from flushscope.core.model.session import Session, SessionObserver
-from flushscope.core.store.capture import LoadedCapture, read_capture
+from flushscope.core.store.capture_reader import LoadedCapture, read_capture
 from flushscope.net.client import Client, Target
 
 LONG = " ".join(

@@ -11,7 +11,7 @@ import pytest
 
 from flushscope import cli
 from flushscope.cli.exit_codes import EXIT_OK, EXIT_USAGE
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 
 SCRIPT = "context a\nsend Hello there.\nflush\nend\n"
 

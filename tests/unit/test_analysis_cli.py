@@ -19,7 +19,7 @@ from flushscope.core.analysis.lints import lint_session
 from flushscope.core.analysis.sent_inputs import sent_contexts
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.model.recorder import Recorder
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from session_wire import Wire
 
 

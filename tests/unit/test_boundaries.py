@@ -190,7 +190,7 @@ def test_word_times_count_from_the_contexts_first_audio() -> None:
     wire.audio("a", 3, tone(0.5, -20.0))
     wire.flush_done("a", 3)
     wire.done("a")
-    first, second = context_boundaries(wire.session.contexts[0])
+    first, second = context_boundaries(wire.session.audio, wire.session.contexts[0])
     assert (first.last_word, first.audio_end_s, first.last_word_inside) == ("two.", 0.5, True)
     assert (second.last_word, second.audio_end_s, second.last_word_inside) == ("four.", 1.0, True)
 

@@ -14,18 +14,11 @@ from hypothesis import strategies as st
 
 import flushscope
 from flushscope.core.frames import Direction, Frame, meta_text
-from flushscope.core.store.capture import (
-    FORMAT,
-    REDACTED,
-    VERSION,
-    CaptureError,
-    CaptureWriter,
-    open_capture,
-    read_capture,
-    read_capture_text,
-    redact_text,
-    redact_url,
-)
+from flushscope.core.store.capture_header import FORMAT, VERSION
+from flushscope.core.store.capture_reader import open_capture, read_capture, read_capture_text
+from flushscope.core.store.capture_writer import CaptureWriter
+from flushscope.core.store.line_format import CaptureError
+from flushscope.core.store.redaction import REDACTED, redact_text, redact_url
 
 KEY = "sk_car_9f8e7d6c5b4a39281706"
 STARTED = datetime(2026, 1, 12, 10, 20, 30, 123456, tzinfo=UTC)

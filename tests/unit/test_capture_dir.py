@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from flushscope.core.frames import Direction, Frame
-from flushscope.core.store.capture import read_capture
 from flushscope.core.store.capture_dir import (
     MAX_CLIENT,
     capture_name,
@@ -19,6 +18,7 @@ from flushscope.core.store.capture_dir import (
     stem,
     unfinished_captures,
 )
+from flushscope.core.store.capture_reader import read_capture
 
 STARTED = datetime(2026, 12, 6, 11, 22, 33, 123456, tzinfo=UTC)
 #: Characters some file system refuses or reads specially (Windows' reserved ones, separators, controls).

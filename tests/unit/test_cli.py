@@ -24,7 +24,7 @@ from flushscope.cli.exit_codes import (
 )
 from flushscope.cli.subcommand import Subcommand
 from flushscope.cli.window import exit_code
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import CancelReply, Pacing
 from flushscope.net.client import DEFAULT_VERSION
 from flushscope.ui.options import (

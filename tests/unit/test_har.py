@@ -20,7 +20,10 @@ from flushscope.core.formats.recordings import (
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.session import Session, rebuild
-from flushscope.core.store.capture import REDACTED, CaptureError, CaptureWriter, read_capture
+from flushscope.core.store.capture_reader import read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
+from flushscope.core.store.line_format import CaptureError
+from flushscope.core.store.redaction import REDACTED
 from session_wire import Wire
 
 KEY = "sk_car_har_secret_0123456789"

@@ -76,7 +76,7 @@ def test_client_messages_round_trip(obj: dict[str, Any]) -> None:
 def test_client_message_meanings() -> None:
     push, flush, end = (parse_client(json.dumps(o)) for o in CLIENT_FRAMES[:3])
     assert isinstance(push, GenerationRequest) and push.continue_ and not push.flush
-    assert isinstance(flush, GenerationRequest) and flush.is_flush and flush.transcript == ""
+    assert isinstance(flush, GenerationRequest) and flush.flush and flush.transcript == ""
     assert isinstance(end, GenerationRequest) and end.is_end and end.voice == "6ccbfb76"
     extra = parse_client(json.dumps(CLIENT_FRAMES[3]))
     assert isinstance(extra, GenerationRequest) and extra.extra == {"stream": True, "x_unknown": [1]}

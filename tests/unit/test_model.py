@@ -64,8 +64,10 @@ def test_segment_at_before_any_audio_is_none() -> None:
 
 
 def test_segment_of_frame_finds_chunks_transcripts_flushes_and_flush_dones() -> None:
-    ctx = three_segments(Wire())
-    ordinals = {i: (s.ordinal if (s := ctx.segment_of_frame(i)) is not None else None) for i in range(15)}
+    wire = Wire()
+    ctx = three_segments(wire)
+    of_frame = wire.session.segment_of_frame
+    ordinals = {i: (s.ordinal if (s := of_frame(ctx, i)) is not None else None) for i in range(15)}
     assert ordinals == {
         0: 0, 1: 0, 7: 0, 8: 0, 9: 0,  # transcript, flush, chunks, flush_done
         2: 1, 3: 1, 10: 1,
@@ -81,9 +83,10 @@ def test_segment_of_frame_is_none_for_another_contexts_frames() -> None:
     wire.send("b", "Two. ")
     wire.chunk("b", 1, audio=AUDIO)
     a, b = wire.session.contexts
-    assert a.segment_of_frame(1) is None and a.segment_of_frame(2) is None
-    assert b.segment_of_frame(2) is b.segments[0]
-    assert a.segment_of_frame(0) is a.segments[0]
+    of_frame = wire.session.segment_of_frame
+    assert of_frame(a, 1) is None and of_frame(a, 2) is None
+    assert of_frame(b, 2) is b.segments[0]
+    assert of_frame(a, 0) is a.segments[0]
 
 
 def test_a_proxied_connection_labels_its_contexts_with_its_client_and_port() -> None:
@@ -103,3 +106,23 @@ def test_a_proxied_connection_labels_its_contexts_with_its_client_and_port() -> 
     assert session.connections[2].label is None
     assert session.connections[3].label == "LiveKit"
     assert [ctx.client for ctx in session.contexts] == ["Pipecat :50123", None, "LiveKit"]
+
+
+def test_a_session_reads_the_audio_of_its_own_records_only() -> None:
+    mine, other = Wire(), Wire()
+    for wire, audio in ((mine, AUDIO), (other, AUDIO[::-1])):
+        wire.send("a", "One. ")
+        wire.chunk("a", 1, audio=audio)
+        wire.chunk("a", 1, audio=audio)
+    ctx, foreign = mine.session.contexts[0], other.session.contexts[0]
+    audio = mine.session.audio
+    assert audio.segment(ctx.segments[0]) == audio.context(ctx) == AUDIO * 2
+    assert audio.chunks(ctx.segments[0]) == [AUDIO, AUDIO]
+    assert audio.span(ctx.segments[0], 4790, 4810) == AUDIO[-10:] + AUDIO[:10]
+    assert audio.plan(ctx).total_bytes == 2 * len(AUDIO)
+    # Another session's segment has rows of other columns: refused in words, not read as this one's audio.
+    for read in (audio.segment, audio.chunks, audio.plan, audio.slicer):
+        with pytest.raises(ValueError, match="context a \\(number 1\\) is not one of this session's"):
+            read(foreign.segments[0])
+    with pytest.raises(ValueError, match="not one of this session's"):
+        audio.context(foreign)

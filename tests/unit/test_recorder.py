@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,14 @@ import pytest
 
 from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.model.anomalies import AnomalyKind, Severity
+from flushscope.core.model.attribution import Attribution
+from flushscope.core.model.ingest import Added
+from flushscope.core.model.observers import SessionObserver
 from flushscope.core.model.recorder import Recorder
-from flushscope.core.model.records import ContextState, SegmentState
-from flushscope.core.model.session import Added, Session, SessionObserver, rebuild
-from flushscope.core.store.capture import CaptureWriter, read_capture
+from flushscope.core.model.records import Context, ContextState, SegmentState
+from flushscope.core.model.session import Session, replay
+from flushscope.core.store.capture_reader import read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
 from session_snapshot import snapshot
 from session_wire import AUDIO, FORMAT
 
@@ -62,7 +67,7 @@ def test_add_says_how_the_frame_was_stored_and_whether_it_is_a_json_object() -> 
     assert results[5].frame.text == CHUNK
     assert session.frame_text(5, elide_audio=False) == CHUNK
     assert session.frame_text(5) == CHUNK.replace(base64.b64encode(AUDIO).decode(), f"<{len(AUDIO)} bytes>")
-    assert session.contexts[0].segments[0].audio() == AUDIO
+    assert session.audio.segment(session.contexts[0].segments[0]) == AUDIO
 
 
 def test_recorder_times_frames_and_stores_json_objects_inline(tmp_path: Path) -> None:
@@ -88,19 +93,28 @@ class ModelBug(RuntimeError):
     """What the model raises in these tests."""
 
 
-def fail_on(monkeypatch: pytest.MonkeyPatch, method: str, frame_index: int) -> None:
-    """Make ``Session.<method>`` raise :class:`ModelBug` when it handles frame ``frame_index``."""
-    original = getattr(Session, method)
+class FailingAttribution(Attribution):
+    """Fails on chunk frame 3, after the frame was stored, as a bug in attribution would."""
 
-    def failing(self: Session, *args: Any) -> Any:
-        # The frame, or (for the per-chunk methods, which take the frame's place) its index after the context.
-        frame = next((a for a in args if isinstance(a, Frame)), None)
-        index = frame.index if frame is not None else args[1]
-        if index == frame_index:
+    def chunk(
+        self, ctx: Context, index: int, t: float, flush_id: int | None, nbytes: int | None, audio: int
+    ) -> None:
+        if index == 3:
             raise ModelBug(f"cannot handle frame {index}")
-        return original(self, *args)
+        super().chunk(ctx, index, t, flush_id, nbytes, audio)
 
-    monkeypatch.setattr(Session, method, failing)
+
+class FailingToRead(Session):
+    """Fails on frame 3 before storing it, as a bug in reading frames would."""
+
+    def add(self, frame: Frame) -> Added:
+        if frame.index == 3:
+            raise ModelBug(f"cannot handle frame {frame.index}")
+        return super().add(frame)
+
+
+def failing_attribution() -> Session:
+    return Session(attribution=FailingAttribution)
 
 
 def record_turn(recorder: Recorder, clock: Clock) -> list[str]:
@@ -122,20 +136,15 @@ def record_turn(recorder: Recorder, clock: Clock) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("method", "stored_before"),
-    [("_chunk", True), ("_receive", False)],  # after the frame was stored, or before
+    ("failing", "stored_before"),
+    [(failing_attribution, True), (FailingToRead, False)],  # after the frame was stored, or before
 )
 def test_a_model_fault_keeps_the_frame_flags_it_and_recording_goes_on(
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
-    method: str,
-    stored_before: bool,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, failing: Callable[[], Session], stored_before: bool
 ) -> None:
-    fail_on(monkeypatch, method, 3)
     path = tmp_path / "c.fscap.jsonl"
     clock = Clock()
-    session = Session()
+    session = failing()
     heard: list[int] = []
 
     class Frames(SessionObserver):
@@ -156,7 +165,7 @@ def test_a_model_fault_keeps_the_frame_flags_it_and_recording_goes_on(
     # The frames after it were read and attributed as usual.
     ctx = session.contexts[0]
     assert ctx.state is ContextState.DONE
-    assert ctx.segments[0].chunk_frames == [2]
+    assert session.chunk_frames(ctx.segments[0]) == [2]
     assert ctx.segments[0].state is SegmentState.CLOSED
     assert ctx.frames == ([0, 1, 2, 3, 4, 5] if stored_before else [0, 1, 2, 4, 5])
     assert [(a.kind, a.severity, a.conn, a.context_id, a.frames, a.message) for a in session.anomalies] == [
@@ -169,7 +178,7 @@ def test_a_model_fault_keeps_the_frame_flags_it_and_recording_goes_on(
     assert logged.getMessage() == "flushscope could not interpret frame 3 (recv, connection 1)"
     assert logged.exc_info is not None and logged.exc_info[0] is ModelBug
     # Loading the capture gives the same model, under the same fault.
-    assert snapshot(rebuild(read_capture(path).frames)) == snapshot(session)
+    assert snapshot(replay(failing(), read_capture(path).frames)) == snapshot(session)
 
 
 def test_a_failing_observer_does_not_stop_the_recording(

@@ -10,8 +10,10 @@ import pytest
 
 from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.model.anomalies import AnomalyKind, Severity
+from flushscope.core.model.findings import Thresholds
+from flushscope.core.model.observers import SessionObserver
 from flushscope.core.model.records import ContextState, SegmentState
-from flushscope.core.model.session import Session, SessionObserver, Thresholds, rebuild
+from flushscope.core.model.session import Session, rebuild
 from session_snapshot import snapshot
 from session_wire import AUDIO, Wire
 
@@ -49,7 +51,7 @@ def test_documented_numbering_attributes_each_chunk_to_its_transcript() -> None:
     assert (first.flush_id, first.text, first.chunk_count) == (1, "Hello there. ", 2)
     assert (second.flush_id, second.text, second.chunk_count) == (2, "How are you?", 1)
     assert first.state is SegmentState.CLOSED and second.state is SegmentState.CLOSED
-    assert first.audio() == AUDIO * 2
+    assert wire.session.audio.segment(first) == AUDIO * 2
     assert first.audio_seconds == pytest.approx(0.2)
     assert second.start_sample == 4800
     assert wire.session.anomalies == []
@@ -78,7 +80,7 @@ def test_chunks_without_flush_id_go_to_the_oldest_open_segment_and_are_flagged()
     wire.done("a")
     ctx = wire.session.contexts[0]
     assert ctx.base == 1
-    assert [s.chunk_frames for s in ctx.segments[:2]] == [[1, 3], [7]]
+    assert [wire.session.chunk_frames(s) for s in ctx.segments[:2]] == [[1, 3], [7]]
     assert ctx.segments[0].unnumbered_chunks == 2
     # Folded into one; the severity is the first one's, which came before any flush.
     assert found(wire.session) == [
@@ -133,7 +135,7 @@ def test_flush_done_per_input_opens_server_segments_and_is_reported() -> None:
     wire.end("a")
     wire.done("a")
     ctx = wire.session.contexts[0]
-    assert [(s.text, s.chunk_frames, s.server_only) for s in ctx.segments] == [
+    assert [(s.text, wire.session.chunk_frames(s), s.server_only) for s in ctx.segments] == [
         ("One. ", [1], False),
         ("Two.", [4], True),
         ("", [], True),
@@ -179,7 +181,7 @@ def test_skipped_and_backwards_flush_ids() -> None:
     assert [s.state for s in segments] == [SegmentState.CLOSED] * 3 + [SegmentState.OPEN]
     assert [s.flush_done_frame for s in segments] == [7, 9, 8, None]
     # Below the base: flagged, and attributed by order to the oldest segment not yet closed.
-    assert [s.chunk_frames for s in segments] == [[6], [], [], [10, 11]]
+    assert [wire.session.chunk_frames(s) for s in segments] == [[6], [], [], [10, 11]]
     assert found(wire.session) == [
         (AnomalyKind.FLUSH_ID_SKIPPED, Severity.ERROR, 1, 3, [8],
          "flush_done 3 in context a where 2 was expected: 1 segment id(s) skipped, so every later chunk is off "
@@ -240,8 +242,9 @@ def test_frames_after_done_for_unknown_and_cancelled_contexts() -> None:
     wire.chunk("c", 1)
     wire.chunk("zzz", 2)
     a, c = wire.session.contexts
-    assert (a.state, a.frames, a.segments[0].chunk_frames) == (ContextState.DONE, [0, 1, 2, 3], [1, 3])
-    assert (c.state, c.frames, c.segments[0].chunk_frames) == (ContextState.CANCELLED, [5, 6, 7], [7])
+    chunk_frames = wire.session.chunk_frames
+    assert (a.state, a.frames, chunk_frames(a.segments[0])) == (ContextState.DONE, [0, 1, 2, 3], [1, 3])
+    assert (c.state, c.frames, chunk_frames(c.segments[0])) == (ContextState.CANCELLED, [5, 6, 7], [7])
     zzz = wire.session.anomalies[1]
     assert (zzz.conn, zzz.context_id) == (1, "zzz")
     assert found(wire.session) == [
@@ -273,8 +276,8 @@ def test_bad_audio_bad_frames_and_errors_keep_everything_recorded() -> None:
     assert ctx.state is ContextState.FAILED
     assert ctx.error == "transcript empty or contains only punctuation: first transcript for WS is empty"
     # Both chunks are kept in their segment; the one that was not base64 has no audio.
-    assert ctx.segments[0].chunk_frames == [1, 2]
-    assert ctx.segments[0].audio_chunks() == [b"\x00\x01\x02", b""]
+    assert wire.session.chunk_frames(ctx.segments[0]) == [1, 2]
+    assert wire.session.audio.chunks(ctx.segments[0]) == [b"\x00\x01\x02", b""]
     assert ctx.frames == [0, 1, 2, 4, 6, 7]
     assert [f.text for f in wire.session.frames[3:6]] == [
         "{not json",
@@ -313,7 +316,7 @@ def test_client_frames_the_service_will_reject_are_recorded_and_flagged() -> Non
     )
     wire.chunk("a", None)
     ctx = wire.session.contexts[0]
-    assert (ctx.format, ctx.frames, ctx.segments[0].chunk_frames) == (None, [2, 3, 4], [4])
+    assert (ctx.format, ctx.frames, wire.session.chunk_frames(ctx.segments[0])) == (None, [2, 3, 4], [4])
     assert found(wire.session) == [
         (AnomalyKind.MALFORMED_FRAME, Severity.WARNING, None, None, [0],
          "the client sent a frame the service will reject: frame is not JSON: Expecting property name enclosed "
@@ -425,7 +428,7 @@ def test_chunk_frames_read_back_whole_and_show_their_audio_as_a_size() -> None:
     assert '"data": "<4800 bytes>"' in session.frame_text(original.index)
     full = json.loads(session.frame_text(original.index, elide_audio=False))
     assert base64.b64decode(full["data"]) == AUDIO
-    assert session.contexts[0].segments[0].audio() == AUDIO
+    assert session.audio.segment(session.contexts[0].segments[0]) == AUDIO
 
 
 def test_chunks_no_context_takes_keep_their_audio_in_the_frame_text() -> None:
@@ -458,7 +461,7 @@ def test_a_member_named_data_that_starts_alike_is_not_the_audio() -> None:
     assert wire.session.frame_text(frame.index, elide_audio=False) == text
     elided = wire.session.frame_text(frame.index)
     assert decoy in elided and data not in elided and "<4800 bytes>" in elided
-    assert wire.session.contexts[0].segments[0].audio_chunks() == [AUDIO]
+    assert wire.session.audio.chunks(wire.session.contexts[0].segments[0]) == [AUDIO]
 
 
 def test_repeats_in_a_context_that_reuses_an_id_are_its_own() -> None:
@@ -540,7 +543,7 @@ def test_rebuilding_from_frames_gives_the_same_model() -> None:
     again = rebuild(frames)
     assert snapshot(again) == snapshot(wire.session)
     ctx = again.contexts[0]
-    assert [(s.flush_id, s.text, s.chunk_frames) for s in ctx.segments] == [
+    assert [(s.flush_id, s.text, again.chunk_frames(s)) for s in ctx.segments] == [
         (1, "Hello there. ", [5, 6]),
         (2, "How are you?", [8]),
         (3, "", []),

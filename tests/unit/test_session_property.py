@@ -15,9 +15,11 @@ from hypothesis import strategies as st
 
 from flushscope.core.formats.capture_index import index_capture
 from flushscope.core.frames import Direction, Frame, meta_text
+from flushscope.core.model.findings import Thresholds
 from flushscope.core.model.recorder import Recorder
-from flushscope.core.model.session import Session, Thresholds, rebuild
-from flushscope.core.store.capture import CaptureWriter, read_capture
+from flushscope.core.model.session import Session, rebuild
+from flushscope.core.store.capture_reader import read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
 from session_snapshot import snapshot
 
 #: Short enough that generated gaps cross them.

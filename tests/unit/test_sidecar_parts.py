@@ -17,7 +17,7 @@ from flushscope.core.frames import Direction
 from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.records import Segment
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import read_capture
+from flushscope.core.store.capture_reader import read_capture
 from flushscope.net.proxy_capture_dir import CaptureDirectory, Rotation
 from session_wire import Wire
 

@@ -21,7 +21,9 @@ from flushscope.core.frames import Direction
 from flushscope.core.growable import GrowableArray
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.session import Session, rebuild
-from flushscope.core.store.capture import CaptureError, CaptureWriter, read_capture
+from flushscope.core.store.capture_reader import read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
+from flushscope.core.store.line_format import CaptureError
 from flushscope.core.store.line_storage import StoreError
 from flushscope.protocol.audio import Encoding
 from session_snapshot import snapshot
@@ -107,13 +109,13 @@ def test_audio_reads_back_bit_exact_in_every_encoding_live_and_reopened(
     for session in (live, indexed):
         for ctx in session.contexts:
             segment = ctx.segments[0]
-            assert segment.audio_chunks() == sent[ctx.context_id]
-            assert segment.audio() == b"".join(sent[ctx.context_id])
-            assert ctx.audio() == b"".join(sent[ctx.context_id])
+            assert session.audio.chunks(segment) == sent[ctx.context_id]
+            assert session.audio.segment(segment) == b"".join(sent[ctx.context_id])
+            assert session.audio.context(ctx) == b"".join(sent[ctx.context_id])
             assert segment.nbytes == sum(len(a) for a in sent[ctx.context_id])
     # Nothing of the audio is in memory: every line is in the file.
     assert live.frames.memory_bytes == 0 and indexed.frames.memory_bytes == 0
-    assert live.audio.aside == {} and indexed.audio.aside == {}
+    assert live.audio.reader.aside == {} and indexed.audio.reader.aside == {}
     assert snapshot(indexed) == snapshot(live)
     indexed.frames.close()
 
@@ -127,7 +129,7 @@ def test_a_segment_range_reads_only_what_it_needs_and_agrees_with_the_whole(
     slicer = live.audio.slicer(segment)
     for start, stop in [(0, 10), (5, 2000), (1399, 1401), (len(whole) - 7, len(whole)), (100, 100)]:
         assert slicer(start, stop) == whole[start:stop]
-        assert live.audio.segment_bytes(segment, start, stop) == whole[start:stop]
+        assert live.audio.span(segment, start, stop) == whole[start:stop]
 
 
 def test_a_capture_without_a_file_keeps_its_lines_in_memory_and_says_so(tmp_path: Path) -> None:
@@ -137,7 +139,7 @@ def test_a_capture_without_a_file_keeps_its_lines_in_memory_and_says_so(tmp_path
     audio = audio_of(Encoding.PCM_S16LE, 1)
     recorder.record(1, Direction.RECV, chunk("a", audio))
     assert session.frames.writer is None and session.frames.memory_bytes > 0
-    assert session.contexts[0].segments[0].audio() == audio
+    assert session.audio.segment(session.contexts[0].segments[0]) == audio
     # A capture file that fails on the way: later frames go to memory, and the recorder says why.
     path = tmp_path / "full.fscap.jsonl"
     writer = CaptureWriter(path, URL)
@@ -149,7 +151,7 @@ def test_a_capture_without_a_file_keeps_its_lines_in_memory_and_says_so(tmp_path
     assert recorder.capture_error is not None
     assert recorder.capture_error.startswith("the capture file stopped recording: ")
     assert recorder.capture_error.endswith("frames from 3 on are kept in memory")
-    assert session.contexts[0].segments[0].audio_chunks() == [audio, audio, audio]
+    assert session.audio.chunks(session.contexts[0].segments[0]) == [audio, audio, audio]
     assert [session.frames.source_of(i).name for i in range(4)] == ["memory", "memory", path.name, "memory"]
 
 
@@ -165,8 +167,8 @@ def test_a_secret_redacted_out_of_the_base64_keeps_the_audio_in_memory(tmp_path:
     recorder.close()
     assert secret not in path.read_text()
     # The file could not hold the audio verbatim: it is kept aside, and reads back exactly.
-    assert session.contexts[0].segments[0].audio() == audio
-    assert list(session.audio.aside) == [0]
+    assert session.audio.segment(session.contexts[0].segments[0]) == audio
+    assert list(session.audio.reader.aside) == [0]
 
 
 @pytest.mark.parametrize(
@@ -222,7 +224,7 @@ def test_a_capture_cut_off_mid_line_loads_every_whole_line(tmp_path: Path) -> No
     indexer = CaptureIndexer(path)
     session = indexer.run()
     assert indexer.warnings == ["line 7 is incomplete (the recording was cut off); loaded 5 frames"]
-    assert session.contexts[0].segments[0].audio_chunks() == audios[:4]
+    assert session.audio.chunks(session.contexts[0].segments[0]) == audios[:4]
     session.frames.close()
 
 
@@ -236,7 +238,7 @@ def test_a_bad_line_in_the_middle_is_named_and_the_rest_loads(tmp_path: Path) ->
     (warning,) = warnings
     assert warning.startswith("line 4: not JSON") and warning.endswith("the line is left out")
     assert len(session.frames) == 4
-    assert session.contexts[0].segments[0].audio_chunks() == [audios[0], audios[2], audios[3]]
+    assert session.audio.chunks(session.contexts[0].segments[0]) == [audios[0], audios[2], audios[3]]
     session.frames.close()
 
 
@@ -258,7 +260,7 @@ def test_lines_appended_while_open_are_indexed_by_the_next_step(tmp_path: Path) 
         f.write(head[40:].encode())
     assert indexer.step() is False
     assert len(session.frames) == 5 and indexer.pending == 0
-    assert session.contexts[0].segments[0].audio_chunks() == [*audios, more]
+    assert session.audio.chunks(session.contexts[0].segments[0]) == [*audios, more]
     indexer.finish()
     assert indexer.warnings == []
     session.frames.close()
@@ -288,12 +290,12 @@ def test_a_file_changed_under_the_session_is_said_in_words(tmp_path: Path) -> No
     with open(path, "r+b") as f:
         f.truncate(len(raw) - 500)
     with pytest.raises(StoreError, match=r"changed\.fscap\.jsonl changed: it is shorter than when"):
-        segment.audio()
+        session.audio.segment(segment)
     # Rewritten in place: another frame where one was.
     with open(path, "r+b") as f:
         f.write(raw.replace(b'"t":0.030000', b'"t":0.030001'))
     with pytest.raises(StoreError, match="frame 3 is not what it was"):
-        segment.audio_chunks()
+        session.audio.chunks(segment)
     with pytest.raises(StoreError, match="frame 3 is no longer where it was read"):
         session.frames[3]
     session.frames.close()
@@ -309,12 +311,12 @@ def test_a_capture_moved_or_deleted_while_open_still_reads_and_says_so(tmp_path:
     assert backing.whereabouts() == (
         "moving.fscap.jsonl was moved or deleted: flushscope still reads it through the file it has open"
     )
-    assert session.contexts[0].segments[0].audio_chunks() == audios
+    assert session.audio.chunks(session.contexts[0].segments[0]) == audios
     path.write_text("a new file where the old one was\n")
     assert backing.whereabouts() is not None and "replaced by another file" in backing.whereabouts()
     session.frames.close()
     with pytest.raises(StoreError, match="was closed"):
-        session.contexts[0].segments[0].audio_chunks()
+        session.audio.chunks(session.contexts[0].segments[0])
 
 
 def test_a_har_file_opens_in_memory_with_its_audio(tmp_path: Path) -> None:
@@ -326,7 +328,7 @@ def test_a_har_file_opens_in_memory_with_its_audio(tmp_path: Path) -> None:
     write_recording(read_capture(path), har, RecordingFormat.HAR)
     opened = open_recording(har)
     assert opened.session.frames.file is None and opened.session.frames.memory_bytes > 0
-    assert opened.session.contexts[0].segments[0].audio_chunks() == audios
+    assert opened.session.audio.chunks(opened.session.contexts[0].segments[0]) == audios
 
 
 def test_an_unusable_capture_is_an_error_before_anything_is_indexed(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ import numpy.typing as npt
 
 from flushscope.audio.output import AudioOutput, DeviceInfo, OutputError, OutputStream, default_output
 from flushscope.core.model.records import Context, Segment, SegmentState
+from flushscope.core.model.session_audio import SessionAudio
 from flushscope.core.store.line_storage import StoreError
 from flushscope.protocol.audio import AudioFormat, Encoding, alaw_decode, mulaw_decode
 
@@ -86,7 +87,10 @@ class _Source:
     closed, or once a later segment has audio (a context's outputs come in order, so the server has moved
     on); a chunk arriving for a segment already passed is not played."""
 
-    def __init__(self, segments: Sequence[Segment], context: Context | None, live: bool) -> None:
+    def __init__(
+        self, audio: SessionAudio, segments: Sequence[Segment], context: Context | None, live: bool
+    ) -> None:
+        self._audio = audio
         self._segments = segments
         self._context = context
         self.live = live
@@ -113,16 +117,15 @@ class _Source:
         budget = max_bytes
         while self._index < len(segments):
             segment = segments[self._index]
-            rows = segment.chunk_rows
-            reader = segment.context.reader
-            if self._chunk < len(rows) and reader is not None:
-                pending = rows.values[self._chunk :]
-                sizes = np.cumsum(reader.columns.column("nbytes")[pending])
+            chunks = len(segment.chunk_rows)
+            if self._chunk < chunks:
+                plan = self._audio.plan(segment)
+                sizes = np.cumsum(plan.nbytes[self._chunk :])
                 count = max(1, int(np.searchsorted(sizes, budget, "right")))
-                taken.extend(reader.chunks(pending[:count]))
+                taken.extend(plan.read(self._chunk, self._chunk + count))
                 self._chunk += count
                 budget -= int(sizes[count - 1])
-                if self._chunk < len(rows):
+                if self._chunk < chunks:
                     return taken  # the rest on the next take
             if self._index + 1 >= len(segments):
                 break
@@ -147,10 +150,9 @@ class _Source:
             start += segment.nbytes
             self._index += 1
         segment = segments[self._index]
-        reader = segment.context.reader
-        if reader is None or not segment.chunk_rows:
+        if not segment.chunk_rows:
             return start
-        ends = start + np.cumsum(reader.columns.column("nbytes")[segment.chunk_rows.values])
+        ends = start + np.cumsum(self._audio.plan(segment).nbytes)
         self._chunk = min(int(np.searchsorted(ends, position, "right")), len(ends) - 1)
         return int(ends[self._chunk - 1]) if self._chunk else start
 
@@ -411,21 +413,30 @@ class Player:
 
     # --- control ------------------------------------------------------------------------------------
 
-    def play_segment(self, segment: Segment, start: float = 0.0, *, live: bool = True) -> bool:
-        """Play ``segment`` from ``start`` seconds. ``live``: wait for audio still arriving (a session being
-        recorded); pass False for a loaded capture, whose unfinished segments never close. Returns whether
-        playback started; on failure ``on_error`` says why."""
+    def play_segment(
+        self, audio: SessionAudio, segment: Segment, start: float = 0.0, *, live: bool = True
+    ) -> bool:
+        """Play ``segment`` from ``start`` seconds, its audio read through its session's ``audio``. ``live``:
+        wait for audio still arriving (a session being recorded); pass False for a loaded capture, whose
+        unfinished segments never close. Returns whether playback started; on failure ``on_error`` says why."""
         ctx = segment.context
         label = f"segment {segment.label} of context {ctx.context_id}"
-        return self._play(_Source([segment], None, live), ctx.format, start, label)
+        return self._play(_Source(audio, [segment], None, live), ctx.format, start, label)
 
     def play_context(
-        self, context: Context, start: float = 0.0, end: float | None = None, *, live: bool = True
+        self,
+        audio: SessionAudio,
+        context: Context,
+        start: float = 0.0,
+        end: float | None = None,
+        *,
+        live: bool = True,
     ) -> bool:
         """Play ``context``'s segments in order, gapless, from ``start`` seconds into its audio up to ``end``
-        seconds (None: to the end of its audio, waiting for more while ``live``)."""
+        seconds (None: to the end of its audio, waiting for more while ``live``); its audio read through its
+        session's ``audio``."""
         label = f"context {context.context_id}"
-        return self._play(_Source(context.segments, context, live), context.format, start, label, end)
+        return self._play(_Source(audio, context.segments, context, live), context.format, start, label, end)
 
     def pause(self) -> None:
         """Fade out and hold the position; :meth:`resume` continues from there."""

@@ -87,7 +87,7 @@ async def compare_on_target(
     from flushscope.core.analysis.compare import run_compare
     from flushscope.core.model.recorder import Recorder
     from flushscope.core.model.session import Session
-    from flushscope.core.store.capture import CaptureWriter
+    from flushscope.core.store.capture_writer import CaptureWriter
     from flushscope.emulator.server import EmulatorServer
     from flushscope.net.client import Client
     from flushscope.net.client import Target as TargetType

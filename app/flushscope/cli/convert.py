@@ -23,7 +23,7 @@ def convert_command(args: argparse.Namespace) -> int:
     """Convert; exit 2 for an input that is neither format, an output name of no known kind, or an
     output that exists (without --force)."""
     from flushscope.core.formats.recordings import format_for_name, read_recording, write_recording
-    from flushscope.core.store.capture import CaptureError
+    from flushscope.core.store.line_format import CaptureError
 
     fmt = format_for_name(args.output)
     if fmt is None:

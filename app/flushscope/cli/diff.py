@@ -11,7 +11,7 @@ from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from flushscope.cli.report import disabled_lints
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
-from flushscope.core.store.capture import CaptureError
+from flushscope.core.store.line_format import CaptureError
 
 if TYPE_CHECKING:
     from flushscope.core.analysis.diff import ContextPair, SessionDiff

@@ -10,7 +10,7 @@ from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_OK
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
-from flushscope.core.store.capture import CaptureError
+from flushscope.core.store.line_format import CaptureError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ from flushscope.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from flushscope.cli.subcommand import Subcommand
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
+from flushscope.core.model.session_audio import SessionAudio
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +104,7 @@ def play_command(args: argparse.Namespace) -> int:
         return fail("play: give a capture file (or --list-devices)")
     from flushscope.audio.output import availability
     from flushscope.cli.sessions import load_session
-    from flushscope.core.store.capture import CaptureError
+    from flushscope.core.store.line_format import CaptureError
 
     try:
         session = load_session(args.capture)
@@ -120,10 +121,12 @@ def play_command(args: argparse.Namespace) -> int:
         return fail(
             f"{reason}. To hear it elsewhere: flushscope export {shlex.quote(args.capture)} --out DIR"
         )
-    return _play(ctx, segment, device, args.start)
+    return _play(session.audio, ctx, segment, device, args.start)
 
 
-def _play(ctx: Context, segment: Segment | None, device: int | None, start: float) -> int:
+def _play(
+    audio: SessionAudio, ctx: Context, segment: Segment | None, device: int | None, start: float
+) -> int:
     from flushscope.audio.player import Player, PlayerState
 
     errors: list[str] = []
@@ -133,10 +136,10 @@ def _play(ctx: Context, segment: Segment | None, device: int | None, start: floa
     try:
         # A capture is complete: segments it left open will never get more audio.
         if segment is not None:
-            started = player.play_segment(segment, start, live=False)
+            started = player.play_segment(audio, segment, start, live=False)
             what = f"segment {segment.label} of context {ctx.context_id}: {segment.audio_seconds:.2f} s"
         else:
-            started = player.play_context(ctx, start, live=False)
+            started = player.play_context(audio, ctx, start, live=False)
             what = f"context {ctx.context_id}: {ctx.audio_seconds:.2f} s"
         if started and fmt is not None:
             print(f"playing {what}, {fmt.encoding.value} at {fmt.sample_rate} Hz")

@@ -24,7 +24,7 @@ from flushscope.cli.subcommand import Subcommand
 
 if TYPE_CHECKING:
     from flushscope.core.model.recorder import Recorder
-    from flushscope.core.store.capture import CaptureWriter
+    from flushscope.core.store.capture_writer import CaptureWriter
     from flushscope.emulator.config import EmulatorConfig
     from flushscope.net.proxy import ProxyServer
     from flushscope.net.proxy_capture_dir import CaptureDirectory
@@ -477,7 +477,7 @@ def _discard(recorder: Recorder, capture: Path | None) -> None:
 
 
 def _open_capture(request: ProxyRequest, target: str) -> CaptureWriter:
-    from flushscope.core.store.capture import CaptureWriter
+    from flushscope.core.store.capture_writer import CaptureWriter
 
     assert request.capture is not None
     try:

@@ -16,7 +16,7 @@ from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from flushscope.cli.proxy import add_place_arguments, check_place
 from flushscope.core.formats.recordings import check_recording
 from flushscope.core.inputs.scenario import Scenario, ScenarioError, load_scenario
-from flushscope.core.store.capture import CaptureError
+from flushscope.core.store.line_format import CaptureError
 from flushscope.net.client import DEFAULT_VERSION
 from flushscope.net.live import TargetKind
 from flushscope.net.ws_url import WebSocketUrlError, check_ws_url

@@ -13,7 +13,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["GrowableArray"]
+__all__ = ["BatchedColumns", "GrowableArray"]
 
 _FIRST_CAPACITY = 16
 
@@ -128,15 +128,16 @@ class GrowableArray:
 
 class BatchedColumns:
     """Rows kept as numpy columns, one row appended at a time: new rows wait in a short Python list (cheap
-    per row) and move into the arrays in batches, when a column is read or every ``batch`` rows."""
+    per row) and move into the columns in batches, when a column is read or every ``batch`` rows. Each
+    column is a :class:`GrowableArray`, so the columns grow as every other array of the model does."""
 
     def __init__(self, fields: tuple[tuple[str, Any], ...], batch: int = 4096) -> None:
         self.fields = fields
         #: Rows appended so far.
         self.size = 0
-        self._arrays: dict[str, npt.NDArray[Any]] = {name: np.zeros(1024, dtype) for name, dtype in fields}
-        self._names = tuple(name for name, _ in fields)
-        self._position = {name: i for i, name in enumerate(self._names)}
+        self._columns = tuple(GrowableArray(dtype) for _, dtype in fields)
+        self._by_name = {name: column for (name, _), column in zip(fields, self._columns, strict=True)}
+        self._position = {name: i for i, (name, _) in enumerate(fields)}
         self._pending: list[tuple[Any, ...]] = []
         self._synced = 0
         self._batch = batch
@@ -154,39 +155,31 @@ class BatchedColumns:
     def column(self, name: str) -> npt.NDArray[Any]:
         """The filled part of one column (a view; do not keep it across appends)."""
         self.sync()
-        return self._arrays[name][: self.size]
+        return self._by_name[name].values
 
     def row(self, index: int) -> tuple[Any, ...]:
-        """One row, as Python numbers (cheap for the newest rows, which may not be in the arrays yet)."""
+        """One row, as Python numbers (cheap for the newest rows, which may not be in the columns yet)."""
         if index >= self._synced:
             return self._pending[index - self._synced]
-        return tuple(self._arrays[name][index].item() for name in self._names)
+        return tuple(column[index] for column in self._columns)
 
     def value(self, name: str, index: int) -> Any:
         """One cell, as a Python number."""
         if index >= self._synced:
             return self._pending[index - self._synced][self._position[name]]
-        return self._arrays[name][index].item()
+        return self._by_name[name][index]
 
     @property
     def nbytes(self) -> int:
         """Bytes of the columns, spare capacity included."""
-        return sum(int(a.nbytes) for a in self._arrays.values())
+        return sum(column.nbytes for column in self._columns)
 
     def sync(self) -> None:
-        """Move the waiting rows into the arrays (growing them by doubling)."""
+        """Move the waiting rows into the columns."""
         pending = self._pending
         if not pending:
             return
-        first, last = self._synced, self.size
-        capacity = len(self._arrays[self._names[0]])
-        if last > capacity:
-            capacity = max(last, capacity * 2)
-            for name, array in self._arrays.items():
-                grown = np.zeros(capacity, dtype=array.dtype)
-                grown[:first] = array[:first]
-                self._arrays[name] = grown
-        for name, values in zip(self._names, zip(*pending, strict=True), strict=True):
-            self._arrays[name][first:last] = values
+        for column, values in zip(self._columns, zip(*pending, strict=True), strict=True):
+            column.extend(values)
         pending.clear()
-        self._synced = last
+        self._synced = self.size

@@ -36,8 +36,8 @@ from flushscope.core.formats.recordings import (
 )
 from flushscope.core.model.anomalies import Anomaly
 from flushscope.core.model.records import ConnectionInfo, Context, Segment
-from flushscope.core.store.capture import CaptureError
 from flushscope.core.store.chunk_columns import ChunkColumns
+from flushscope.core.store.line_format import CaptureError
 from flushscope.core.store.line_storage import StoreError
 from flushscope.dataset.schema import TABLES
 

@@ -30,7 +30,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from flushscope.core.frames import Direction
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.model.recorder import Recorder
-from flushscope.core.store.capture import redact_url
+from flushscope.core.store.redaction import redact_url
 from flushscope.net.keepalive import Keepalive, KeepaliveMonitor, timeout_words
 
 log = logging.getLogger("flushscope.client")

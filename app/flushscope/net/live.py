@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Final, Literal
 from urllib.parse import urlsplit
 
 from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.model.findings import Thresholds
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import Context, ContextState
-from flushscope.core.model.session import Session, Thresholds
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.model.session import Session
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target
 from flushscope.net.keepalive import Keepalive, stalled_words

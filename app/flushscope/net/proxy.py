@@ -48,7 +48,7 @@ from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
 from flushscope.core.model.recorder import Recorder
-from flushscope.core.store.capture import redact_text, redact_url
+from flushscope.core.store.redaction import redact_text, redact_url
 from flushscope.net.client import TTS_PATH
 from flushscope.net.proxy_recording import ConnectionSummary, ProxyRecording, SharedCapture
 from flushscope.net.proxy_relay import ProxyConnection, ProxyState, Relay, Side, close_with

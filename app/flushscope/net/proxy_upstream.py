@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Final
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
-from flushscope.core.store.capture import redact_text, redact_url
+from flushscope.core.store.redaction import redact_text, redact_url
 from flushscope.net.client import CARTESIA_URL, TTS_PATH
 from flushscope.net.ws_url import WebSocketUrlError, check_ws_url
 

@@ -29,7 +29,7 @@ from flushscope.core.model.awaiting import wait_for_model
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import Client, Target
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit, urlunsplit
 
-from flushscope.core.store.capture import redact_url
+from flushscope.core.store.redaction import redact_url
 
 #: The schemes taken, and what each means on a WebSocket.
 _SCHEMES = {"ws": "ws", "wss": "wss", "http": "ws", "https": "wss"}

@@ -157,10 +157,6 @@ class GenerationRequest:
     extra: JsonObject = field(default_factory=dict)
 
     @property
-    def is_flush(self) -> bool:
-        return self.flush
-
-    @property
     def is_end(self) -> bool:
         """True for the last input of a context (``continue`` false)."""
         return not self.continue_

@@ -9,8 +9,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from flushscope.core.model.anomalies import Anomaly
+from flushscope.core.model.observers import SessionObserver
 from flushscope.core.model.records import Context, Segment
-from flushscope.core.model.session import Session, SessionObserver
+from flushscope.core.model.session import Session
 
 
 class _Dirty(SessionObserver):

@@ -107,7 +107,7 @@ class MainWindow(QMainWindow):
         )
         self.captures = CaptureController(live, self.bridge, self.selection, self)
         self.playback = PlaybackController(
-            player, live_session=live.session, selection=self.selection, parent=self
+            player, live_session=live.session, bridge=self.bridge, selection=self.selection, parent=self
         )
         self.exports = ExportController(self.bridge, self.selection, self.timeline.export_png, self)
         self.scripts = ScriptRunner(live, self)

@@ -35,6 +35,7 @@ from flushscope.core.forked_child import Forked, fork_available
 from flushscope.core.inputs.text_shape import ends_sentence
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
+from flushscope.core.model.session_audio import SessionAudio
 from flushscope.protocol.audio import decode
 
 
@@ -331,18 +332,20 @@ def _last_loud(
     return first
 
 
-def measure_segment(segment: Segment, thresholds: BoundaryThresholds) -> SegmentSound | None:
-    """The sound of a segment's audio, decoded from its encoding; None without audio or a known format.
-    Only the chunks near the segment's ends are read (and those of a silent segment, all of them)."""
+def measure_segment(
+    session_audio: SessionAudio, segment: Segment, thresholds: BoundaryThresholds
+) -> SegmentSound | None:
+    """The sound of a segment's audio (read through its session's ``audio``), decoded from its encoding; None
+    without audio or a known format. Only the chunks near the segment's ends are read (and those of a silent
+    segment, all of them)."""
     fmt = segment.context.format
-    reader = segment.context.reader
-    if fmt is None or reader is None or not segment.nbytes:
+    if fmt is None or not segment.nbytes:
         return None
     count = fmt.samples_in(segment.nbytes)
     if not count:
         return None
     width, encoding = fmt.sample_width, fmt.encoding
-    audio = reader.slicer(segment)
+    audio = session_audio.slicer(segment)
 
     def read(start: int, stop: int) -> Any:
         return decode(audio(start * width, stop * width), encoding)
@@ -350,13 +353,15 @@ def measure_segment(segment: Segment, thresholds: BoundaryThresholds) -> Segment
     return measure_edges(read, count, fmt.sample_rate, thresholds)
 
 
-def context_boundaries(ctx: Context, thresholds: BoundaryThresholds | None = None) -> list[Boundary]:
-    """Every flush boundary of ``ctx``, in order."""
+def context_boundaries(
+    session_audio: SessionAudio, ctx: Context, thresholds: BoundaryThresholds | None = None
+) -> list[Boundary]:
+    """Every flush boundary of ``ctx``, in order; its audio read through its session's ``audio``."""
     limits = thresholds or BoundaryThresholds()
     measured = [
         (segment, sound)
         for segment in ctx.segments
-        if (sound := measure_segment(segment, limits)) is not None and segment.chunk_rows
+        if (sound := measure_segment(session_audio, segment, limits)) is not None and segment.chunk_rows
     ]
     return [_boundary(ctx, before, after, limits) for before, after in pairwise(measured)]
 
@@ -371,14 +376,14 @@ def session_boundaries(
     """Every flush boundary of every context, context by context. ``parallel``: a big session's later
     contexts are measured in a forked child meanwhile (for a process without threads: the command line)."""
     limits = thresholds or BoundaryThresholds()
-    contexts = session.contexts
+    contexts, audio = session.contexts, session.audio
     if not parallel or session.chunks.size < PARALLEL_CHUNKS or len(contexts) < 2 or not fork_available():
-        return [b for ctx in contexts for b in context_boundaries(ctx, limits)]
+        return [b for ctx in contexts for b in context_boundaries(audio, ctx, limits)]
     # Two halves of about as many chunks each: the second measured in the child, the first here.
     counts = np.cumsum([ctx.chunk_count for ctx in contexts])
     split = min(max(1, int(np.searchsorted(counts, counts[-1] / 2))), len(contexts) - 1)
-    later = Forked(lambda: [b for ctx in contexts[split:] for b in context_boundaries(ctx, limits)])
-    first = [b for ctx in contexts[:split] for b in context_boundaries(ctx, limits)]
+    later = Forked(lambda: [b for ctx in contexts[split:] for b in context_boundaries(audio, ctx, limits)])
+    first = [b for ctx in contexts[:split] for b in context_boundaries(audio, ctx, limits)]
     return first + later.result()
 
 

@@ -20,6 +20,7 @@ from typing import Final
 from flushscope.core.analysis.boundaries import Boundary, BoundaryThresholds, context_boundaries
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
+from flushscope.core.model.session_audio import SessionAudio
 
 #: Pairs measured in one call of ``context_boundaries`` at most (the deadline is checked between calls).
 BATCH: Final = 64
@@ -86,14 +87,14 @@ class BoundaryCache:
             key = (ctx.base, len(ctx.frames))
             kept = self._contexts.get(ctx.number)
             if kept is None or kept.key != key:
-                kept = self._contexts[ctx.number] = self._measure(ctx, kept, key, deadline)
+                kept = self._contexts[ctx.number] = self._measure(session.audio, ctx, kept, key, deadline)
                 complete = complete and kept.key is not None
             found.extend(kept.boundaries)
         self.boundaries = found
         return complete
 
     def _measure(
-        self, ctx: Context, kept: _Measured | None, key: Hashable, deadline: float | None
+        self, audio: SessionAudio, ctx: Context, kept: _Measured | None, key: Hashable, deadline: float | None
     ) -> _Measured:
         old = kept.pairs if kept is not None else {}
         segments = audible(ctx)
@@ -109,7 +110,7 @@ class BoundaryCache:
                 break
             # A slice of the context: the boundaries of its consecutive segments, and nothing else.
             part = replace(ctx, segments=segments[first : last + 2])
-            for offset, boundary in enumerate(context_boundaries(part, self.thresholds)):
+            for offset, boundary in enumerate(context_boundaries(audio, part, self.thresholds)):
                 fresh[first + offset] = boundary
             self.measured += last - first + 1
         measured = _Measured(key if complete else None)

@@ -169,7 +169,7 @@ def strategy_result(
         ttfa_ms=None if first_audio is None else (first_audio - ctx.first_t) * 1000.0,
         total_ms=None if end is None else (end - ctx.first_t) * 1000.0,
         audio_seconds=ctx.audio_seconds,
-        boundaries=tuple(context_boundaries(ctx, thresholds)),
+        boundaries=tuple(context_boundaries(session.audio, ctx, thresholds)),
         lints=tuple(lint for lint in lints if lint.context_number == ctx.number),
         anomalies=tuple(a.kind.value for a in session.anomalies if a.context_number == ctx.number),
     )

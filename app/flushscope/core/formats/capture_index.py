@@ -28,17 +28,13 @@ from typing import Final
 
 from flushscope.core.formats.scan_ahead import NO_FLUSH_ID, ScanAhead, scan_ahead_available
 from flushscope.core.frames import Frame
-from flushscope.core.model.session import Session, Thresholds
-from flushscope.core.store.capture import (
-    MAX_HEADER_BYTES,
-    CaptureError,
-    CaptureHeader,
-    LineProblems,
-    parse_header,
-    parse_line,
-)
+from flushscope.core.model.findings import Thresholds
+from flushscope.core.model.session import Session
+from flushscope.core.store.capture_header import MAX_HEADER_BYTES, CaptureHeader, parse_header
+from flushscope.core.store.capture_reader import LineProblems
 from flushscope.core.store.chunk_scan import scan_chunk_line
 from flushscope.core.store.frame_store import FrameStore
+from flushscope.core.store.line_format import CaptureError, parse_line
 from flushscope.core.store.line_storage import FileBacking
 
 __all__ = ["BLOCK_BYTES", "CaptureIndexer", "index_capture"]

@@ -10,7 +10,7 @@ and other opcodes are left out. Frame times count from the earliest time among t
 Secrets: every value of a request header or query parameter whose name holds ``key``, ``token``,
 ``secret``, ``auth`` or ``cookie``, and the user information of every URL, is replaced by ``REDACTED``
 in everything read: URLs, labels and frame texts. The file is untrusted input: anything unusable is a
-:class:`~flushscope.core.store.capture.CaptureError` naming the entry and message.
+:class:`~flushscope.core.store.line_format.CaptureError` naming the entry and message.
 
 Writing: one entry per connection of a capture, with its text frames as ``_webSocketMessages`` and
 flushscope's own fields beside them (``_flushscopeMeta`` per entry for the meta events, ``_frame`` on every
@@ -35,15 +35,10 @@ from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 import flushscope
 from flushscope.core.frames import Direction, Frame, meta_text
-from flushscope.core.store.capture import (
-    FORMAT,
-    VERSION,
-    CaptureError,
-    CaptureHeader,
-    LoadedCapture,
-    redact_text,
-    redact_url,
-)
+from flushscope.core.store.capture_header import FORMAT, VERSION, CaptureHeader
+from flushscope.core.store.capture_reader import LoadedCapture
+from flushscope.core.store.line_format import CaptureError
+from flushscope.core.store.redaction import redact_text, redact_url
 from flushscope.protocol.messages import json_kind
 
 __all__ = ["HAR_VERSION", "TTS_PATH", "load_har", "read_har", "write_har"]

@@ -17,14 +17,12 @@ from typing import Final
 
 from flushscope.core.formats.capture_index import CaptureIndexer, index_capture
 from flushscope.core.formats.har import read_har, write_har
-from flushscope.core.model.session import Session, Thresholds, rebuild
-from flushscope.core.store.capture import (
-    CaptureError,
-    CaptureHeader,
-    CaptureWriter,
-    LoadedCapture,
-    read_capture,
-)
+from flushscope.core.model.findings import Thresholds
+from flushscope.core.model.session import Session, rebuild
+from flushscope.core.store.capture_header import CaptureHeader
+from flushscope.core.store.capture_reader import LoadedCapture, read_capture
+from flushscope.core.store.capture_writer import CaptureWriter
+from flushscope.core.store.line_format import CaptureError
 
 __all__ = [
     "OpenedRecording",

@@ -7,8 +7,9 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 
+from flushscope.core.model.observers import SessionObserver
 from flushscope.core.model.records import Context, Segment
-from flushscope.core.model.session import Session, SessionObserver
+from flushscope.core.model.session import Session
 
 
 class _Wakeup(SessionObserver):

@@ -9,7 +9,7 @@ from typing import Any
 
 from flushscope.core.frames import Direction, Frame, meta_text
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 
 log = logging.getLogger("flushscope.recorder")
 

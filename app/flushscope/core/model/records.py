@@ -1,26 +1,23 @@
-"""The records of the session model: contexts, their segments, transcripts and connections.
+"""The records of the session model: contexts, their segments, transcripts and connections. Plain data.
 
-They are filled in by :class:`flushscope.core.model.session.Session` as frames arrive; views read them. What
-grows with every chunk is kept in numpy (:class:`~flushscope.core.growable.GrowableArray`): a segment holds
-the rows of its chunks in the session's chunk columns, a context the indices of its frames; the audio itself
-stays in the capture file and is read back through the context's
-:class:`~flushscope.core.store.audio_reader.AudioReader`.
+They are filled in by the session model as frames arrive (:mod:`~flushscope.core.model.attribution`); views
+read them. What grows with every chunk is kept in numpy (:class:`~flushscope.core.growable.GrowableArray`): a
+segment holds the rows of its chunks in the session's chunk columns, a context the indices of its frames. The
+records hold no service: a segment's audio stays in the capture file and is read back through the session
+(``session.audio``, :class:`~flushscope.core.model.session_audio.SessionAudio`), and what the chunk columns
+say of a segment's chunks is asked of the session too (``session.chunk_frames(segment)``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from flushscope.core.growable import GrowableArray
 from flushscope.protocol.audio import AudioFormat
 from flushscope.protocol.messages import GenerationRequest
-
-if TYPE_CHECKING:
-    from flushscope.core.store.audio_reader import AudioReader
 
 
 def _rows() -> GrowableArray:
@@ -126,25 +123,6 @@ class Segment:
         return len(self.chunk_rows)
 
     @property
-    def chunk_frames(self) -> list[int]:
-        """The frame of each chunk, in arrival order (a new list each time: for one end, use
-        :attr:`first_chunk_frame` or :attr:`last_chunk_frame`)."""
-        return self._chunk_column("frame")
-
-    @property
-    def chunk_times(self) -> list[float]:
-        """When each chunk arrived (a new list each time: for the ends, use :attr:`first_audio_t` and
-        :attr:`last_chunk_t`)."""
-        return self._chunk_column("t")
-
-    def _chunk_column(self, name: str) -> list[Any]:
-        reader = self.context.reader
-        if reader is None or not self.chunk_rows:
-            return []
-        values: list[Any] = reader.columns.column(name)[self.chunk_rows.values].tolist()
-        return values
-
-    @property
     def start_seconds(self) -> float:
         """Where the segment's audio starts in its context's audio, in seconds (0 before it has any, or while
         the context's format is unknown)."""
@@ -185,21 +163,6 @@ class Segment:
             return None
         return (self.flush_done_t - self.flush_t) * 1000.0
 
-    def audio(self) -> bytes:
-        """All audio of the segment, in the received encoding, in arrival order, read back from the capture
-        (:class:`~flushscope.core.store.line_storage.StoreError` if it cannot be)."""
-        reader = self.context.reader
-        if reader is None or not self.chunk_rows:
-            return b""
-        return reader.segment_audio(self)
-
-    def audio_chunks(self) -> list[bytes]:
-        """The audio of each chunk, in arrival order, read back from the capture."""
-        reader = self.context.reader
-        if reader is None or not self.chunk_rows:
-            return []
-        return reader.chunks(self.chunk_rows.values)
-
 
 @dataclass(eq=False)
 class Context:
@@ -231,8 +194,6 @@ class Context:
     #: unknown, so byte counts still divide) and samples per second (0 while unknown).
     sample_width: int = 1
     sample_rate: int = 0
-    #: Reads the audio of the session's chunks back (None for a context made outside a session).
-    reader: AudioReader | None = field(default=None, repr=False, compare=False)
 
     @property
     def buffers_text(self) -> bool:
@@ -276,17 +237,10 @@ class Context:
                 found = segment
         return found
 
-    def segment_of_frame(self, index: int) -> Segment | None:
-        """The segment frame ``index`` belongs to: one of its chunks, one of its transcripts, its flush or its
-        flush_done (None for the context's other frames, and for frames of other contexts)."""
-        reader = self.reader
+    def segment_of_input(self, index: int) -> Segment | None:
+        """The segment whose transcript, flush or flush_done is frame ``index`` (None for any other frame; a
+        chunk's segment is in the session's chunk columns: ``session.segment_of_frame``)."""
         for segment in self.segments:
-            first, last = segment.first_chunk_frame, segment.last_chunk_frame
-            if reader is not None and first is not None and last is not None and first <= index <= last:
-                chunks = reader.columns.column("frame")[segment.chunk_rows.values]
-                at = int(np.searchsorted(chunks, index))
-                if at < len(chunks) and chunks[at] == index:
-                    return segment
             if index in (segment.flush_frame, segment.flush_done_frame):
                 return segment
             if any(t.frame == index for t in segment.transcripts):
@@ -301,10 +255,6 @@ class Context:
             ):
                 return segment
         return self.segments[-1]
-
-    def audio(self) -> bytes:
-        """The context's audio in received order of segments."""
-        return b"".join(s.audio() for s in self.segments)
 
 
 @dataclass

@@ -6,18 +6,17 @@ file (one read for a run of nearby lines), checks that the line still starts wit
 the base64 is still quoted where it was, and decodes it. A file that changed says so
 (:class:`~flushscope.core.store.line_storage.StoreError`).
 
-:class:`AudioReader` serves the loop's thread (playback, the waveform, the analysis) with a small cache of
-whole segments, bounded in bytes. A :class:`ChunkPlan` is a snapshot of where some chunks are, safe to read
-on another thread while the model goes on growing (WAV export on an executor).
+:class:`AudioReader` reads chunks by their rows in the chunk columns. A :class:`ChunkPlan` is a snapshot of
+where some chunks are, safe to read on another thread while the model goes on growing (WAV export on an
+executor).
 """
 
 from __future__ import annotations
 
 import binascii
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -27,13 +26,8 @@ from flushscope.core.store.chunk_scan import base64_length, decode_audio
 from flushscope.core.store.frame_store import FrameStore, same_time
 from flushscope.core.store.line_storage import Backing, FileBacking, StoreError
 
-if TYPE_CHECKING:
-    from flushscope.core.model.records import Segment
+__all__ = ["AudioReader", "ChunkPlan"]
 
-__all__ = ["CACHE_BYTES", "AudioReader", "ChunkPlan"]
-
-#: How much decoded audio the reader keeps, whole segments at a time.
-CACHE_BYTES: Final = 32 << 20
 # Lines closer than this are read in one go (a segment's chunks are near each other in the file, with other
 # contexts' chunks between them).
 _RUN_GAP: Final = 256 << 10
@@ -154,15 +148,13 @@ def _changed(backing: Backing, frame: int, what: str) -> StoreError:
 
 
 class AudioReader:
-    """The audio of a session's chunks, read back from its frame store (``session.audio``). Keeps up to
-    :data:`CACHE_BYTES` of whole segments, the most recently read ones."""
+    """The audio of a session's chunks, by row of its chunk columns, read back from its frame store. Knows rows,
+    not segments: the session's :class:`~flushscope.core.model.session_audio.SessionAudio` reads segments and
+    contexts through it."""
 
-    def __init__(self, frames: FrameStore, chunks: ChunkColumns, cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(self, frames: FrameStore, chunks: ChunkColumns) -> None:
         self._frames = frames
         self._chunks = chunks
-        self._limit = cache_bytes
-        self._cache: OrderedDict[Segment, tuple[int, bytes]] = OrderedDict()
-        self._cached_bytes = 0
         #: Audio of chunks whose base64 could not be found verbatim in their line (a JSON escape inside it,
         #: or a secret redacted out of it in the file), by chunk row. Rare; kept decoded.
         self.aside: dict[int, bytes] = {}
@@ -171,11 +163,6 @@ class AudioReader:
     def columns(self) -> ChunkColumns:
         """The session's chunk columns, whose rows this reader reads."""
         return self._chunks
-
-    @property
-    def cached_bytes(self) -> int:
-        """Decoded audio held by the cache."""
-        return self._cached_bytes
 
     def plan(self, rows: Sequence[int] | npt.NDArray[Any]) -> ChunkPlan:
         """Where the audio of these chunk rows is (in their order), as a snapshot for any thread."""
@@ -199,90 +186,3 @@ class AudioReader:
     def chunks(self, rows: Sequence[int] | npt.NDArray[Any]) -> list[bytes]:
         """The audio of each of these chunk rows."""
         return self.plan(rows).read()
-
-    def segment_plan(self, segment: Segment) -> ChunkPlan:
-        """:meth:`plan` of a segment's chunks."""
-        return self.plan(segment.chunk_rows.values)
-
-    def segment_audio(self, segment: Segment) -> bytes:
-        """All audio of ``segment`` in arrival order (the newest chunks of a live segment read on top of
-        what the cache holds)."""
-        rows = segment.chunk_rows
-        cached = self._cache.get(segment)
-        if cached is not None:
-            count, audio = cached
-            if count == len(rows):
-                self._cache.move_to_end(segment)
-                return audio
-            audio = audio + b"".join(self.chunks(rows.values[count:]))
-        else:
-            audio = b"".join(self.chunks(rows.values))
-        self._keep(segment, len(rows), audio)
-        return audio
-
-    def segment_bytes(self, segment: Segment, start: int, stop: int) -> bytes:
-        """Bytes [start, stop) of ``segment``'s audio, reading only the chunks that hold them."""
-        cached = self._cache.get(segment)
-        if cached is not None and cached[0] == len(segment.chunk_rows):
-            return cached[1][start:stop]
-        rows = segment.chunk_rows.values
-        if stop <= start or not len(rows):
-            return b""
-        ends = np.cumsum(self._chunks.column("nbytes")[rows], dtype=np.int64)
-        first = int(np.searchsorted(ends, start, "right"))
-        last = int(np.searchsorted(ends, stop - 1, "right"))
-        if first >= len(rows):
-            return b""
-        last = min(last, len(rows) - 1)
-        begin = int(ends[first - 1]) if first else 0
-        joined = b"".join(self.chunks(rows[first : last + 1]))
-        return joined[start - begin : stop - begin]
-
-    def slicer(self, segment: Segment) -> Callable[[int, int], bytes]:
-        """A function of (start, stop) giving bytes [start, stop) of ``segment``'s audio as it is now,
-        reading each chunk it needs once (for measuring a segment's edges: several nearby ranges)."""
-        cached = self._cache.get(segment)
-        rows = segment.chunk_rows.values.copy()
-        if cached is not None and cached[0] == len(rows):
-            whole = cached[1]
-            return lambda start, stop: whole[start:stop]
-        ends = np.cumsum(self._chunks.column("nbytes")[rows], dtype=np.int64)
-        plan = self.plan(rows)
-        got: dict[int, bytes] = {}
-
-        def read(start: int, stop: int) -> bytes:
-            if stop <= start or not len(rows):
-                return b""
-            first = int(np.searchsorted(ends, start, "right"))
-            last = min(int(np.searchsorted(ends, stop - 1, "right")), len(rows) - 1)
-            if first > last:
-                return b""
-            missing = [k for k in range(first, last + 1) if k not in got]
-            if missing:
-                # Contiguous in the segment, so one plan read covers them.
-                for k, audio in zip(
-                    range(missing[0], missing[-1] + 1), plan.read(missing[0], missing[-1] + 1), strict=True
-                ):
-                    got[k] = audio
-            begin = int(ends[first - 1]) if first else 0
-            joined = b"".join(got[k] for k in range(first, last + 1))
-            return joined[start - begin : stop - begin]
-
-        return read
-
-    def _keep(self, segment: Segment, count: int, audio: bytes) -> None:
-        old = self._cache.pop(segment, None)
-        if old is not None:
-            self._cached_bytes -= len(old[1])
-        if len(audio) > self._limit:
-            return
-        self._cache[segment] = (count, audio)
-        self._cached_bytes += len(audio)
-        while self._cached_bytes > self._limit:
-            _, (_, dropped) = self._cache.popitem(last=False)
-            self._cached_bytes -= len(dropped)
-
-    def clear(self) -> None:
-        """Forget the cached audio."""
-        self._cache.clear()
-        self._cached_bytes = 0

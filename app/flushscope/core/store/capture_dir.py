@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 
 __all__ = [
     "FINISHED",

@@ -22,7 +22,7 @@ import orjson
 import pybase64
 
 from flushscope.core.frames import Direction
-from flushscope.core.store.capture import line_fields
+from flushscope.core.store.line_format import line_fields
 
 __all__ = [
     "ScannedChunk",

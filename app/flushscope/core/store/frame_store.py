@@ -29,7 +29,8 @@ import numpy.typing as npt
 
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.growable import BatchedColumns
-from flushscope.core.store.capture import CaptureWriter, line_fields, line_text
+from flushscope.core.store.capture_writer import CaptureWriter
+from flushscope.core.store.line_format import line_fields, line_text
 from flushscope.core.store.line_storage import Backing, FileBacking, MemoryBacking, StoreError
 
 __all__ = ["DIRECTIONS", "FrameStore"]

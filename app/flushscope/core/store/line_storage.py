@@ -1,7 +1,7 @@
 """Where a session's frame lines are kept: its capture file, read back by offset, or memory when there is
 no file to read (a HAR file, a session rebuilt from frames, a capture that could not be written).
 
-Both hold capture lines (:func:`flushscope.core.store.capture.frame_line`), so one reader serves them. Reads are
+Both hold capture lines (:func:`flushscope.core.store.line_format.frame_line`), so one reader serves them. Reads are
 safe from any thread: the window writes WAV files on an executor while the loop goes on recording.
 
 The file is opened once and kept open: on POSIX systems a capture moved or deleted while it is shown still
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from flushscope.core.frames import Frame
-from flushscope.core.store.capture import Written, frame_line
+from flushscope.core.store.line_format import Written, frame_line
 
 __all__ = ["Backing", "FileBacking", "MemoryBacking", "StoreError"]
 
@@ -102,7 +102,7 @@ class MemoryBacking:
         self._data = bytearray()
 
     def write(self, frame: Frame, *, valid_json: bool, span: tuple[int, int] | None = None) -> Written:
-        """Keep ``frame``'s line, as :meth:`flushscope.core.store.capture.CaptureWriter.write` writes it."""
+        """Keep ``frame``'s line, as :meth:`flushscope.core.store.capture_writer.CaptureWriter.write` writes it."""
         data, found = frame_line(frame, frame.text, valid_json=valid_json, span=span, strict=False)
         offset = len(self._data)
         self._data += data

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QWidget
 
 from flushscope.core.inputs.generation_settings import GenerationSettings
-from flushscope.core.store.capture import CaptureError
+from flushscope.core.store.line_format import CaptureError
 from flushscope.net.live import LiveSession
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.controllers.captures import CAPTURE_FILTER

@@ -35,7 +35,8 @@ from flushscope.core.formats.recordings import (
     write_recording,
 )
 from flushscope.core.model.session import Session
-from flushscope.core.store.capture import CaptureError, CaptureHeader
+from flushscope.core.store.capture_header import CaptureHeader
+from flushscope.core.store.line_format import CaptureError
 from flushscope.net.live import CAPTURE_SUFFIX, LiveSession
 from flushscope.ui.bridge import Selection, SessionBridge
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from flushscope.audio.wav import ExportError, audio_plan, safe_name, segment_file_name, write_wav
+from flushscope.audio.wav import ExportError, safe_name, segment_file_name, write_wav
 from flushscope.core.analysis.report import reported_segments
 from flushscope.core.formats.audacity_labels import label_path, segment_labels, write_labels
 from flushscope.core.model.records import Context, Segment, SegmentState
@@ -115,8 +115,8 @@ class ExportController(QObject):
             self.status.emit(f"Cannot export {name}: its output format is not known")
             return False
         # Where the audio is, taken here: the model is only touched on this thread.
-        plan = audio_plan(what)
-        if plan is None or not plan.total_bytes:
+        plan = self._bridge.session.audio.plan(what)
+        if not plan.total_bytes:
             self.status.emit(f"Cannot export {name}: it has no audio")
             return False
         target = Path(path)
@@ -136,8 +136,9 @@ class ExportController(QObject):
         with ``labels`` an Audacity label track beside each (``<name>.txt``: the segment's flush_id and text,
         and its words), written on an executor thread; None when it failed (said through :attr:`status`)."""
         folder = Path(directory)
-        segments = [s for s in self._bridge.session.segments() if s.nbytes and s.context.format is not None]
-        jobs = [(folder / segment_file_name(s), audio_plan(s), s.context.format) for s in segments]
+        session = self._bridge.session
+        segments = [s for s in session.segments() if s.nbytes and s.context.format is not None]
+        jobs = [(folder / segment_file_name(s), session.audio.plan(s), s.context.format) for s in segments]
         # Taken here, with the audio: the model is only touched on this thread.
         tracks = [
             (label_path(path), segment_labels(s)) for (path, _, _), s in zip(jobs, segments, strict=True)
@@ -151,11 +152,7 @@ class ExportController(QObject):
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ExportError(f"cannot create {folder}: {exc.strerror or exc}") from exc
-            written = [
-                write_wav(path, plan.blocks(), fmt)
-                for path, plan, fmt in jobs
-                if fmt is not None and plan is not None
-            ]
+            written = [write_wav(path, plan.blocks(), fmt) for path, plan, fmt in jobs if fmt is not None]
             if labels:
                 written += [write_labels(path, track) for path, track in tracks]
             return written

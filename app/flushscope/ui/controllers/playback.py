@@ -20,7 +20,8 @@ from flushscope.audio.output import DeviceInfo
 from flushscope.audio.player import Player, PlayerState
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
-from flushscope.ui.bridge import Selection
+from flushscope.core.model.session_audio import SessionAudio
+from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.look.wording import sentence
 
 #: How often the player is polled while it plays.
@@ -77,7 +78,8 @@ class PlaybackController(QObject):
     while it plays, and reports through signals, always on the GUI thread.
 
     Segments of :attr:`live_session` play live (audio still arriving is played as it comes); segments of a
-    capture opened read-only play what they have. :meth:`check_availability` asks the audio system whether
+    capture opened read-only play what they have. What plays is read through the audio of the session
+    ``bridge`` shows, unless a request names another session's (a comparison's). :meth:`check_availability` asks the audio system whether
     playback can work on the chosen device; the answer is kept in :attr:`available` and :attr:`reason`.
     ``selection`` is what Space and the Playback menu play. Call :meth:`close` when the window closes: it
     stops playback and releases the device.
@@ -105,12 +107,14 @@ class PlaybackController(QObject):
         player: Player | None = None,
         *,
         live_session: Session | None = None,
+        bridge: SessionBridge,
         selection: Selection | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._player = player if player is not None else Player()
         self.live_session = live_session
+        self._bridge = bridge
         self._selection = selection if selection is not None else Selection(self)
         self._target: PlayTarget | None = None
         self._trailing = 0
@@ -218,9 +222,11 @@ class PlaybackController(QObject):
 
     # --- what the window asks for -------------------------------------------------------------------
 
-    def play_segment(self, segment: Segment, start: float = 0.0) -> bool:
-        """Play ``segment`` from ``start`` seconds into it. False, with the reason through :attr:`status`
-        (or :attr:`error`), when it cannot."""
+    def play_segment(
+        self, segment: Segment, start: float = 0.0, *, audio: SessionAudio | None = None
+    ) -> bool:
+        """Play ``segment`` from ``start`` seconds into it, read through ``audio`` (None: the shown session's).
+        False, with the reason through :attr:`status` (or :attr:`error`), when it cannot."""
         if not self._can_play():
             return False
         if not segment.nbytes:
@@ -228,14 +234,22 @@ class PlaybackController(QObject):
             return False
         target = PlayTarget(segment.context, segment, start)
         live = self.is_live(segment.context)
-        started = self._start(target, lambda: self._player.play_segment(segment, start, live=live))
+        audio = audio or self._bridge.session.audio
+        started = self._start(target, lambda: self._player.play_segment(audio, segment, start, live=live))
         if started:
             self.status.emit(f"Playing segment {segment.label} of context {segment.context.context_id}")
         return started
 
-    def play_context(self, context: Context, start: float = 0.0, end: float | None = None) -> bool:
+    def play_context(
+        self,
+        context: Context,
+        start: float = 0.0,
+        end: float | None = None,
+        *,
+        audio: SessionAudio | None = None,
+    ) -> bool:
         """Play ``context``'s segments gapless from ``start`` seconds into its audio, up to ``end`` seconds
-        (None: to its end)."""
+        (None: to its end), read through ``audio`` (None: the shown session's)."""
         if not self._can_play():
             return False
         if not context.total_bytes:
@@ -243,7 +257,10 @@ class PlaybackController(QObject):
             return False
         target = PlayTarget(context, None, start)
         live = self.is_live(context)
-        started = self._start(target, lambda: self._player.play_context(context, start, end, live=live))
+        audio = audio or self._bridge.session.audio
+        started = self._start(
+            target, lambda: self._player.play_context(audio, context, start, end, live=live)
+        )
         if started:
             where = f" from {start:.2f} s" if start > 0 else ""
             where += f" to {end:.2f} s" if end is not None else ""

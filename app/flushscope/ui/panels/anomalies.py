@@ -45,7 +45,8 @@ class AnomaliesPanel(QWidget):
 
     def go_to(self, anomaly: Anomaly) -> None:
         """Select the anomaly's segment (or its context) and highlight the frames involved."""
-        contexts = self._bridge.session.contexts
+        session = self._bridge.session
+        contexts = session.contexts
         number = anomaly.context_number
         ctx = contexts[number - 1] if number is not None and 0 < number <= len(contexts) else None
         if ctx is not None:
@@ -53,7 +54,7 @@ class AnomaliesPanel(QWidget):
             if anomaly.flush_id is not None:
                 segment = ctx.segment_for_flush_id(anomaly.flush_id)
             if segment is None and anomaly.frames:
-                segment = ctx.segment_of_frame(anomaly.frames[0])
+                segment = session.segment_of_frame(ctx, anomaly.frames[0])
             if segment is not None:
                 self._selection.select_segment(segment)
             else:

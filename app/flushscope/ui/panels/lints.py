@@ -62,7 +62,7 @@ class LintsPanel(QWidget):
         if ctx is not None:
             segment = ctx.segment_for_flush_id(lint.flush_id) if lint.flush_id is not None else None
             if segment is None and lint.frames:
-                segment = ctx.segment_of_frame(lint.frames[0])
+                segment = self._analysis.session.segment_of_frame(ctx, lint.frames[0])
             if segment is not None:
                 self._selection.select_segment(segment)
             else:

@@ -32,7 +32,6 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QWidget
 
-from flushscope.audio.wav import audio_plan
 from flushscope.core.model.records import Context, Segment, TimedToken
 from flushscope.core.store.line_storage import StoreError
 from flushscope.protocol.audio import AudioFormat, decode
@@ -306,15 +305,15 @@ class WaveformStrip(QWidget):
         self, target: Target, fmt: AudioFormat, count: int, columns: int
     ) -> tuple[FloatArray, FloatArray]:
         """Min and max per column of the target's audio as it is now; StoreError if it cannot be read."""
+        session_audio = self._bridge.session.audio
         if count <= _WHOLE_SAMPLES:
             audio = (
-                target.audio()
+                session_audio.segment(target)
                 if isinstance(target, Segment)
-                else b"".join(s.audio() for s in target.segments)
+                else session_audio.context(target)
             )
             return min_max_columns(decode(audio[: count * fmt.sample_width], fmt.encoding), columns)
-        plan = audio_plan(target)
-        blocks: Iterable[bytes] = plan.blocks(_BLOCK_BYTES) if plan is not None else ()
+        blocks = session_audio.plan(target).blocks(_BLOCK_BYTES)
         return min_max_streamed(_sample_blocks(blocks, fmt), count, columns)
 
     def _wave_image(self, envelope: Envelope) -> QImage:

@@ -360,7 +360,7 @@ class CompareView(QWidget):
         if ctx is None:
             self._say(f"{strategy.name} did not run: nothing to play")
             return False
-        return self._played(self._playback.play_context(ctx), strategy.name)
+        return self._played(self._playback.play_context(ctx, audio=self.session.audio), strategy.name)
 
     def sentence_span(self, strategy: StrategyResult) -> tuple[float, float] | None:
         """Where the sentence chosen in the combo box sounds in ``strategy``'s audio, in seconds."""
@@ -377,7 +377,7 @@ class CompareView(QWidget):
         if ctx is None or span is None:
             self._say(f"The sentence cannot be found in what {strategy.name} spoke (no word timestamps)")
             return False
-        return self._played(self._playback.play_context(ctx, *span), strategy.name)
+        return self._played(self._playback.play_context(ctx, *span, audio=self.session.audio), strategy.name)
 
     def _played(self, started: bool, name: str) -> bool:
         if not started:
