@@ -25,9 +25,10 @@ from flushscope.core.frames import Direction
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.awaiting import wait_for_model
+from flushscope.core.model.observers import SessionObserver
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import Segment
-from flushscope.core.model.session import Session, SessionObserver
+from flushscope.core.model.session import Session
 from flushscope.core.store.capture_reader import LoadedCapture, read_capture
 from flushscope.net.client import Client, Target
 
