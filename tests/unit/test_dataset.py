@@ -79,7 +79,7 @@ def test_every_table_is_written_by_day_with_the_rows_of_eachwrite_call(tmp_path:
     assert _rows(out, "SELECT count(*), count(DISTINCT capture_id) FROM chunks") == [(8, 2)]
     # The chunks table is the session's chunks, row for row.
     session = open_recording(one).session
-    frames = sorted(f for ctx in session.contexts for s in ctx.segments for f in s.chunk_frames)
+    frames = sorted(f for ctx in session.contexts for s in ctx.segments for f in session.chunk_frames(s))
     assert [f for (f,) in _rows(out, "SELECT frame FROM chunks JOIN captures USING (capture_id) "
                                      "WHERE name = 'one.fscap.jsonl' ORDER BY frame")] == frames  # fmt: skip
 
