@@ -123,7 +123,7 @@ def attribution_holds(session: Session) -> None:
     """Every chunk that carries a flush_id is in the segment of that flush_id."""
     for ctx in session.contexts:
         for segment in ctx.segments:
-            for frame in segment.chunk_frames:
+            for frame in session.chunk_frames(segment):
                 flush_id = json.loads(session.frames[frame].text).get("flush_id")
                 if flush_id is not None:
                     assert segment.flush_id == flush_id, (ctx.context_id, frame)
