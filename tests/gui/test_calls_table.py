@@ -81,7 +81,7 @@ def test_the_model_keeps_qt_s_contract_through_sorting_and_filtering(
 
 
 def test_each_column_says_what_the_call_holds(model: CallsModel) -> None:
-    assert M.HEADERS[M.FIRST_AUDIO] == "first audio p95"
+    assert M.HEADERS[M.FIRST_AUDIO] == "first audio\np95"
     assert [model.index(0, c).data() for c in range(model.columnCount())] == [
         "pipecat-ai/1.14", "2026-01-12 10:01:00", "10.0 s", "1", "2", "3", "4", "0", "0", "101 ms",
         "call-1.jsonl",

@@ -96,8 +96,8 @@ class CallsModel(_HeadedModel):
         "problems",
         "anomalies",
         "lints",
-        "word cuts",
-        "first audio p95",
+        "word\ncuts",
+        "first audio\np95",
         "capture",
     )
     HEADER_TIPS: ClassVar[dict[int, str]] = {

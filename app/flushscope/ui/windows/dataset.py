@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
 
 from flushscope.tasks import OwnedTasks
 from flushscope.ui.look.palette import ERROR_COLOUR, is_dark
-from flushscope.ui.look.wording import plural
 from flushscope.ui.panels.table_view import make_table
 from flushscope.ui.tables.calls import CallsFilter, CallsModel
 from flushscope.ui.widgets.dataset_summary import DatasetSummary
@@ -44,15 +43,19 @@ if TYPE_CHECKING:
 _WIDTHS: Final = {
     CallsModel.CLIENT: "cartesia-python/4.2.0",
     CallsModel.STARTED: "2026-12-06 12:26:47",
-    CallsModel.DURATION: "12 min 05 s",
+    CallsModel.DURATION: "5 min 12 s",
     CallsModel.CONTEXTS: "contexts",
     CallsModel.SEGMENTS: "segments",
     CallsModel.PROBLEMS: "problems",
     CallsModel.ANOMALIES: "anomalies",
     CallsModel.LINTS: "lints",
-    CallsModel.WORD_CUTS: "word cuts",
-    CallsModel.FIRST_AUDIO: "first audio p95",
+    CallsModel.WORD_CUTS: "cuts",
+    CallsModel.FIRST_AUDIO: "first audio",
 }
+
+
+def calls_text(count: int) -> str:
+    return f"{count:,} call" if count == 1 else f"{count:,} calls"
 
 
 class UnreadableDataset(Exception):
@@ -100,7 +103,7 @@ class DatasetWindow(QWidget):
         self.setWindowTitle("Calls — flushscope")
         # As big as it is meant to be, or as the screen (a laptop's 1024x600 included).
         screen = self.screen().availableGeometry()
-        self.resize(min(1180, screen.width()), min(760, screen.height()))
+        self.resize(min(1400, screen.width()), min(860, screen.height()))
         self.tasks = OwnedTasks()
         #: The dataset shown (or being read).
         self.path: Path | None = None
@@ -207,7 +210,7 @@ class DatasetWindow(QWidget):
         self.summary.show_period(period)
         self.model.set_calls(calls)
         elapsed = time.perf_counter() - started
-        self.status.emit(f"Read {plural(len(calls), 'call')} from {root} in {elapsed:.2f} s")
+        self.status.emit(f"Read {calls_text(len(calls))} from {root} in {elapsed:.2f} s")
         return True
 
     def _set_busy(self, busy: bool) -> None:
@@ -253,7 +256,7 @@ class DatasetWindow(QWidget):
         if not total:
             self.count_label.setText("")
             return
-        counted = plural(total, "call") if shown == total else f"{shown:,} of {plural(total, 'call')}"
+        counted = calls_text(total) if shown == total else f"{shown:,} of {calls_text(total)}"
         ranked = self.view.horizontalHeader().sortIndicatorSection() < 0
         self.count_label.setText(
             f"{counted}{', worst first' if ranked else ''} · double-click one to open it"
