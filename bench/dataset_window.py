@@ -68,7 +68,9 @@ async def main(args: argparse.Namespace) -> None:
 
         worst, worst_blocked = max(lags) * 1000, max(blocked) * 1000
         print(f"{calls:,} calls of {args.segments:,} segments shown in {shown:.2f} s")
-        print(f"worker thread: loop lag p50 {p(lags, 0.5):.1f} ms, p99 {p(lags, 0.99):.1f} ms, max {worst:.1f} ms")
+        print(
+            f"worker thread: loop lag p50 {p(lags, 0.5):.1f} ms, p99 {p(lags, 0.99):.1f} ms, max {worst:.1f} ms"
+        )
         print(f"on the loop:   read {blocked_read:.2f} s, loop lag max {worst_blocked:.1f} ms")
         print(
             f"shown in {shown:.2f} s; loop's longest wait {worst:.1f} ms with the worker (target < 100), "

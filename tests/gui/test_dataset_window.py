@@ -30,6 +30,7 @@ from flushscope.dataset.store import table_files
 from flushscope.dataset.summary import summary as dataset_summary
 from flushscope.ui.tables import ANOMALY_ROLE, ITEM_ROLE
 from flushscope.ui.tables.calls import CallsModel
+from flushscope.ui.widgets.dataset_summary import ROWS, DatasetSummary
 from flushscope.ui.window import MainWindow
 from flushscope.ui.windows import dataset as dataset_window
 from flushscope.ui.windows.dataset import DatasetWindow
@@ -251,6 +252,28 @@ def test_a_dataset_of_no_calls_says_so(qtbot: QtBot, calls_window: DatasetWindow
     assert calls_window.count_label.text() == ""
 
 
+def test_the_summary_keeps_a_few_rows_each_says_the_rest_and_shows_what_apps_sent_as_text(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    captures = tmp_path / "captures"
+    clients = [f"app-{n}/1.0" for n in range(6)] + ["<b>bold</b> & <i>co</i>"]
+    for n, client in enumerate(clients):
+        write_call(captures / f"call-{n}.jsonl", DAY1, client=client)
+    period = dataset_summary(built(captures, tmp_path / "ds")).period
+    summary = DatasetSummary()
+    qtbot.addWidget(summary)
+    summary.show_period(period)
+    rows = cells(summary.by_client)
+    assert len(rows) == 1 + ROWS + 1
+    assert rows[-1] == ["… and 2 more (hover to see them all)"]
+    # The tooltip lists every client; a User-Agent that looks like markup is shown as the text it is.
+    listed = QLabel(summary.by_client.toolTip())
+    assert sorted(row[0] for row in cells(listed)[1:]) == sorted(clients)
+    assert "<b>bold</b>" not in summary.by_client.toolTip()
+    # Nothing found is said, not left blank.
+    assert plain(summary.kinds) == "none found"
+
+
 # --- a call opened in the main window ----------------------------------------------------------------
 
 
@@ -295,7 +318,11 @@ def test_a_call_double_clicked_opens_in_the_timeline_narrowed_with_its_first_pro
     anomaly = current.data(ANOMALY_ROLE)
     assert current.row() == 0 and anomaly.conn == 2 and anomaly.severity is not Severity.INFO
     assert window.selection.segment is not None and window.selection.segment.context.context_id == "ctx2"
-    assert view.message_label.text().startswith("Showing both.jsonl, connection 2: ")
+    found = sum(1 for a in window.bridge.session.anomalies if a.conn == 2)
+    assert (
+        view.message_label.text()
+        == f"Showing both.jsonl, connection 2: {found} anomalies, the first selected"
+    )
 
     # The other call of the same capture: the capture stays open, the views follow the connection.
     row = next(r for r, c in enumerate(shown_calls(view)) if c.conn == 1)
@@ -324,7 +351,7 @@ def test_a_call_without_anomalies_opens_on_its_first_lint(
     assert window.connections.chosen() is None  # one connection: nothing to narrow
     assert (
         view.message_label.text()
-        == "Showing short.jsonl, connection 1: no anomaly, 1 lint: the first is selected"
+        == "Showing short.jsonl, connection 1: no anomaly; 1 lint, the first selected"
     )
 
 
@@ -344,6 +371,23 @@ def test_a_call_whose_capture_moved_says_so_and_leaves_the_window_as_it_was(
     assert view.message_label.text() == said.args[0]
     assert window.captures.viewing is None  # the live session is still shown
     assert window.status.currentMessage() == said.args[0]
+
+
+def test_a_call_whose_capture_changed_since_the_build_is_said_so(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = make_window()
+    capture = write_calls(
+        tmp_path / "captures" / "both.jsonl", ("a/1", ["Hello. "], False), ("b/1", ["Hi. ", "Bye. "], True)
+    )
+    view = open_dataset(qtbot, window, built(capture.parent, tmp_path / "ds"), monkeypatch)
+    assert shown_calls(view)[0].conn == 2
+    capture.unlink()
+    write_calls(capture, ("a/1", ["Hello. "], False))  # the same name, one connection now
+    with qtbot.waitSignal(window.datasets.error, timeout=WAIT_MS) as said:
+        double_click(qtbot, view.view, 0)
+    assert said.args == ["both.jsonl has no connection 2: the file changed since the dataset was built"]
+    assert window.captures.viewing == capture  # what the file holds now is shown
 
 
 # --- flushscope --dataset DIR ------------------------------------------------------------------------

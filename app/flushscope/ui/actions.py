@@ -140,15 +140,8 @@ class ActionSet:
         """The File, Edit, View, Playback and Help menus; ``refresh`` brings the actions' state up to date
         as a menu opens."""
         file_menu = bar.addMenu("&File")
-        _add(
-            file_menu,
-            self.open_capture,
-            self.open_dataset,
-            self.show_live,
-            self.save_capture,
-            self.export_png,
-            None,
-        )
+        _add(file_menu, self.open_capture, self.open_dataset)
+        _add(file_menu, self.show_live, self.save_capture, self.export_png, None)
         _add(file_menu, self.compare_capture, self.compare_strategies, None)
         _add(file_menu, self.export_segment, self.export_context, self.export_all, self.export_all_labels)
         _add(file_menu, None, self.quit)

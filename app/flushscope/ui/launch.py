@@ -131,9 +131,9 @@ async def _start(window: MainWindow, options: WindowOptions) -> WindowOutcome:
     if options.screenshot is not None and not window.is_closed:
         window.show_whole_run()
         await window.painted()
-        calls = window.datasets.view if options.dataset is not None else None
-        saved = calls.screenshot(options.screenshot) if calls else window.screenshot(options.screenshot)
-        if not saved:
+        # With a dataset, its calls are what the picture is of.
+        shown = window.datasets.view if options.dataset is not None else None
+        if not (shown or window).screenshot(options.screenshot):
             outcome = outcome.failed(f"cannot write the screenshot {options.screenshot}")
     return outcome
 

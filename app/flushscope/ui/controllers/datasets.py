@@ -62,47 +62,41 @@ def _count(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _select_first(
-    view: QTableView, proxy: SortProxy, wanted: Callable[[int], bool], better: Callable[[int], bool]
-) -> bool:
-    """Make current, in ``view``, the first row (in its order) whose source row is ``wanted``, the first
-    ``better`` one if there is one; False when no row is wanted."""
-    rows = [r for r in range(proxy.rowCount()) if wanted(proxy.mapToSource(proxy.index(r, 0)).row())]
-    if not rows:
-        return False
-    row = next((r for r in rows if better(proxy.mapToSource(proxy.index(r, 0)).row())), rows[0])
-    index = proxy.index(row, 0)
-    view.selectionModel().setCurrentIndex(index, SELECT_ROWS)
-    view.scrollTo(index)
-    return True
+def _select_first(view: QTableView, proxy: SortProxy, rank: Callable[[int], int | None]) -> None:
+    """Make current, in ``view``, its first row (in the order shown) of the lowest ``rank`` of its source
+    row; rows ranked None are passed over."""
+    ranked = [(rank(proxy.mapToSource(proxy.index(row, 0)).row()), row) for row in range(proxy.rowCount())]
+    found = min(((r, row) for r, row in ranked if r is not None), default=None)
+    if found is not None:
+        index = proxy.index(found[1], 0)
+        view.selectionModel().setCurrentIndex(index, SELECT_ROWS)
+        view.scrollTo(index)
 
 
 def select_findings(views: FindingsViews, conn: int) -> str:
     """Narrow the views to connection ``conn`` if the session shown has several, bring up its anomalies
-    (or its lints, if it has no anomaly) with the first selected; what was done, in words."""
+    (the first warning or error, or else the first) or, if it has none, its lints (the first) with one
+    selected; what was done, in words."""
     session = views.analysis.session
     views.connections.choose(conn if len(session.connections) > 1 else None)
-    anomalies = views.anomalies
     found = sum(1 for a in session.anomalies if a.conn == conn)
     if found:
+        anomalies = views.anomalies
         views.tabs.setCurrentWidget(anomalies)
-        model = anomalies.model
-        _select_first(
-            anomalies.view,
-            anomalies.proxy,
-            lambda row: model.anomaly(row).conn == conn,
-            lambda row: model.anomaly(row).severity is not Severity.INFO,
-        )
-        return f"{_count(found, 'anomaly', 'anomalies')}: the first is selected"
+
+        def severity(row: int) -> int | None:
+            anomaly = anomalies.model.anomaly(row)
+            return None if anomaly.conn != conn else int(anomaly.severity is Severity.INFO)
+
+        _select_first(anomalies.view, anomalies.proxy, severity)
+        return f"{_count(found, 'anomaly', 'anomalies')}, the first selected"
     views.analysis.refresh_now()
-    lints = views.lints
     found = sum(1 for lint in views.analysis.lints if lint.conn == conn)
     if found:
+        lints = views.lints
         views.tabs.setCurrentWidget(lints)
-        _select_first(
-            lints.view, lints.proxy, lambda row: lints.model.lint(row).conn == conn, lambda row: True
-        )
-        return f"no anomaly, {_count(found, 'lint', 'lints')}: the first is selected"
+        _select_first(lints.view, lints.proxy, lambda row: 0 if lints.model.lint(row).conn == conn else None)
+        return f"no anomaly; {_count(found, 'lint', 'lints')}, the first selected"
     return "no anomaly and no lint"
 
 
@@ -147,10 +141,10 @@ class DatasetController(QObject):
         given up): the task says whether it could be shown."""
         if self._showing is not None:
             self._showing.cancel()
-        self._showing = self.tasks.spawn(self.show_call(call), "open a call")
+        self._showing = self.tasks.spawn(self._show_call(call), "open a call")
         return self._showing
 
-    async def show_call(self, call: CallRow) -> bool:
+    async def _show_call(self, call: CallRow) -> bool:
         """Show ``call``'s capture (opened unless it is shown already), narrowed to its connection, with its
         problems selected; False, said in words, when the capture is gone or cannot be opened."""
         path = Path(call.capture_path)

@@ -151,13 +151,6 @@ class CallsModel(_HeadedModel):
         """The call shown at ``row``."""
         return self._calls[self._order[row]]
 
-    def row_of(self, call: CallRow) -> int | None:
-        """The row that shows ``call`` (None: it is not among them)."""
-        for row, index in enumerate(self._order):
-            if self._calls[index] == call:
-                return row
-        return None
-
     def matches(self, row: int, needle: str, problems_only: bool) -> bool:
         """Whether the call at ``row`` passes the filter: ``needle`` (casefolded) in its client or capture
         path, and, with ``problems_only``, it had problems."""
@@ -277,14 +270,6 @@ class CallsFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self._needle = ""
         self._problems_only = False
-
-    @property
-    def text(self) -> str:
-        return self._needle
-
-    @property
-    def problems_only(self) -> bool:
-        return self._problems_only
 
     def set_text(self, text: str) -> None:
         """Keep the calls whose client or capture path holds ``text`` (any case; empty: every call)."""

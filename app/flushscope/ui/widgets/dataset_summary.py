@@ -16,7 +16,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from flushscope.ui.look.palette import ERROR_COLOUR, WARNING_COLOUR, is_dark
-from flushscope.ui.tables.calls import OWN_CLIENT
+from flushscope.ui.tables.calls import MISSING, OWN_CLIENT
 
 if TYPE_CHECKING:
     from flushscope.dataset.summary import KindRate, Latency, PeriodSummary, Totals
@@ -44,11 +44,11 @@ def group_name(group: tuple[str | None, ...]) -> str:
 
 
 def ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}"
+    return MISSING if value is None else f"{value:.0f}"
 
 
 def share(part: int, whole: int) -> str:
-    return f"{part} ({100 * part / whole:.0f}%)" if whole else str(part)
+    return f"{part:,} ({100 * part / whole:.0f}%)" if whole else f"{part:,}"
 
 
 class _Colours:
@@ -60,10 +60,9 @@ class _Colours:
         self.severity = {"error": ERROR_COLOUR[theme], "warning": WARNING_COLOUR[theme]}
 
 
-def _cell(text: str, right: bool = False, colour: str | None = None, bold: bool = False) -> str:
+def _cell(text: str, right: bool = False, colour: str | None = None) -> str:
     style = "padding: 0 6px 0 0; white-space: nowrap;" + (f" color: {colour};" if colour else "")
-    body = f"<b>{escape(text)}</b>" if bold else escape(text)
-    return f'<td style="{style}"{" align=right" if right else ""}>{body}</td>'
+    return f'<td style="{style}"{" align=right" if right else ""}>{escape(text)}</td>'
 
 
 def _table(head: Sequence[str], rows: Sequence[str], colours: _Colours, limit: int | None = ROWS) -> str:
@@ -77,7 +76,7 @@ def _table(head: Sequence[str], rows: Sequence[str], colours: _Colours, limit: i
     return f"<table cellspacing=0 cellpadding=1><tr>{header}</tr>{''.join(shown)}</table>"
 
 
-def _bold(text: str) -> str:
+def _b(text: str) -> str:
     return f"<b>{escape(text)}</b>"
 
 
@@ -91,26 +90,25 @@ def totals_html(totals: Totals, first_audio: Latency, colours: _Colours) -> str:
     """Two lines: how much the dataset holds, then its problems and time to first audio."""
     if not totals.calls:
         return "This dataset holds no calls yet: build it from a folder of captures."
-    b = _bold
     first, last = totals.first_started, totals.last_started
     when = ""
     if first is not None and last is not None:
         end = f"{last:%H:%M}" if last.date() == first.date() else f"{last:%Y-%m-%d %H:%M}"
         when = f" · started {first:%Y-%m-%d %H:%M} to {end} UTC"
     line1 = (
-        f"{b(f'{totals.calls:,}')} {'call' if totals.calls == 1 else 'calls'} in "
-        f"{b(f'{totals.captures:,}')} {'capture' if totals.captures == 1 else 'captures'} · "
-        f"{b(f'{totals.contexts:,}')} contexts · {b(f'{totals.segments:,}')} segments · "
-        f"{b(audio_text(totals.audio_seconds))} of audio{escape(when)}"
+        f"{_b(f'{totals.calls:,}')} {'call' if totals.calls == 1 else 'calls'} in "
+        f"{_b(f'{totals.captures:,}')} {'capture' if totals.captures == 1 else 'captures'} · "
+        f"{_b(f'{totals.contexts:,}')} contexts · {_b(f'{totals.segments:,}')} segments · "
+        f"{_b(audio_text(totals.audio_seconds))} of audio{escape(when)}"
     )
     problems = share(totals.calls_with_problems, totals.calls)
     cuts = share(totals.calls_with_word_cuts, totals.calls)
     alarm = colours.severity["error"] if totals.calls_with_problems else None
-    problem_text = f'<span style="color: {alarm};">{b(problems)}</span>' if alarm else b(problems)
+    problem_text = f'<span style="color: {alarm};">{_b(problems)}</span>' if alarm else _b(problems)
     line2 = (
-        f"Calls with problems: {problem_text} · with a cut word: {b(cuts)} · time to first audio "
-        f"p50 {b(ms(first_audio.p50_ms))} · p95 {b(ms(first_audio.p95_ms))} · "
-        f"p99 {b(ms(first_audio.p99_ms))} ms"
+        f"Calls with problems: {problem_text} · with a cut word: {_b(cuts)} · time to first audio "
+        f"p50 {_b(ms(first_audio.p50_ms))} · p95 {_b(ms(first_audio.p95_ms))} · "
+        f"p99 {_b(ms(first_audio.p99_ms))} ms"
     )
     return f"{line1}<br>{line2}"
 
@@ -124,7 +122,7 @@ def kinds_rows(period: PeriodSummary, colours: _Colours) -> list[str]:
         *(("flag", rate) for rate in period.boundary_flags),
     ]
     for what, rate in kinds:
-        calls = f"{rate.calls} ({100 * rate.rate:.0f}%)"
+        calls = f"{rate.calls:,} ({100 * rate.rate:.0f}%)"
         rows.append(
             "<tr>"
             + _cell(short(rate.kind.replace("_", " ")))

@@ -266,11 +266,6 @@ class DatasetWindow(QWidget):
         if index.isValid():
             self.callRequested.emit(self.proxy.call(index.row()))
 
-    def selected_call(self) -> CallRow | None:
-        """The call of the current row, if there is one."""
-        index = self.view.currentIndex()
-        return self.proxy.call(index.row()) if index.isValid() else None
-
     def screenshot(self, path: str | Path) -> bool:
         """The window as a PNG."""
         return bool(self.grab().save(str(path), "PNG"))
