@@ -193,7 +193,7 @@ def test_the_loop_runs_while_the_dataset_is_read_and_the_window_says_it_is_busy(
 ) -> None:
     dataset = built(write_call(tmp_path / "in" / "one.jsonl").parent, tmp_path / "ds")
     release = threading.Event()
-    reader = threading.get_ident()
+    loop_thread = threading.get_ident()
     threads: list[int] = []
     real = dataset_window.read_dataset
 
@@ -212,7 +212,7 @@ def test_the_loop_runs_while_the_dataset_is_read_and_the_window_says_it_is_busy(
     assert calls_window.busy_bar.isVisible() and not calls_window.view.isEnabled()
     assert calls_window.count_label.text() == "Reading the dataset…"
     qtbot.waitUntil(task.done, timeout=WAIT_MS)
-    assert task.result() and threads and threads[0] != reader
+    assert task.result() and threads and threads[0] != loop_thread
     assert not calls_window.busy_bar.isVisible() and calls_window.view.isEnabled()
     assert calls_window.model.rowCount() == 1
 
