@@ -24,6 +24,7 @@ from flushscope.net.live import ConnectionState
 from flushscope.ui.controllers.analysis import AnalysisModel
 from flushscope.ui.controllers.analysis_windows import AnalysisViews
 from flushscope.ui.controllers.captures import CaptureController
+from flushscope.ui.controllers.datasets import DatasetController
 from flushscope.ui.controllers.exports import ExportController
 from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController, PlayerReports
@@ -44,6 +45,7 @@ CONTROLLERS = (
     ScriptRunner,
     AnalysisModel,
     AnalysisViews,
+    DatasetController,
 )
 #: lowerCamelCase, as Qt names signals.
 CAMEL = re.compile(r"[a-z]+(?:[A-Z][a-z0-9]*)*")

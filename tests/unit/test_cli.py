@@ -276,6 +276,25 @@ def test_unusable_window_input_exits_2_before_the_window_starts(
     assert err.startswith("flushscope: ") and message in err
 
 
+def test_a_dataset_is_shown_beside_whatever_else_the_window_does(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    window = _Window(monkeypatch)
+    assert cli.main(["--no-connect", "--dataset", "calls-dataset"]) == EXIT_OK
+    assert cli.main(["some.fscap.jsonl", "--dataset", "calls-dataset"]) == EXIT_OK
+    first, second = window.requests
+    assert (first.start, first.dataset) == (None, Path("calls-dataset"))
+    assert (second.start, second.dataset) == (OpenCapture(Path("some.fscap.jsonl")), Path("calls-dataset"))
+    assert WindowOptions().dataset is None
+    # A scripted run checks the folder before any window opens.
+    assert cli.main(["--dataset", str(tmp_path), "--exit-when-done"]) == EXIT_USAGE
+    assert len(window.requests) == 2
+    assert (
+        capsys.readouterr().err
+        == f"flushscope: {tmp_path} is not a flushscope dataset (no _flushscope_dataset.json)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [

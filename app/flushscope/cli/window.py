@@ -67,9 +67,20 @@ def build_window_parser() -> argparse.ArgumentParser:
         type=Path,
         help="record the capture to PATH (default: a timestamped file in the user data folder)",
     )
+    parser.add_argument(
+        "--dataset",
+        metavar="DIR",
+        type=Path,
+        help="show the calls of this dataset (made by flushscope dataset build) in a window of their own",
+    )
     script = parser.add_argument_group("scripted runs")
     script.add_argument("--script", metavar="SCENARIO", type=Path, help="play this scenario as if typed")
-    script.add_argument("--screenshot", metavar="PNG", type=Path, help="save the window as PNG when done")
+    script.add_argument(
+        "--screenshot",
+        metavar="PNG",
+        type=Path,
+        help="save the window (with --dataset, its calls) as PNG when done",
+    )
     script.add_argument("--exit-when-done", action="store_true", help="close the window when done")
     script.add_argument(
         "--timeout", type=float, default=60.0, help="seconds to wait for every context to finish (default 60)"
@@ -126,8 +137,11 @@ def parse_window_args(argv: Sequence[str]) -> WindowOptions:
             check_recording(args.capture)
         except CaptureError as exc:
             raise UsageError(str(exc)) from exc
+    if args.dataset is not None and args.exit_when_done:
+        _check_dataset(args.dataset)
     return WindowOptions(
         start=_start(args),
+        dataset=args.dataset,
         record=args.record,
         emulator=config,
         script=scenario,
@@ -137,6 +151,16 @@ def parse_window_args(argv: Sequence[str]) -> WindowOptions:
         theme=Theme(args.theme),
         verbosity=args.verbose,
     )
+
+
+def _check_dataset(path: Path) -> None:
+    """``UsageError`` unless ``path`` is a dataset (the dataset's modules load only when one is asked for)."""
+    from flushscope.dataset.store import DatasetError, check_dataset
+
+    try:
+        check_dataset(path)
+    except DatasetError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def _start(args: argparse.Namespace) -> Start:

@@ -84,6 +84,9 @@ class ActionSet:
         self.cancel_context = command("Cancel", "Ctrl+Shift+X", "Cancel the context: stop its audio")
 
         self.open_capture = make("&Open capture…", QKeySequence.StandardKey.Open)
+        self.open_dataset = make(
+            "Open &dataset…", None, "A folder that flushscope dataset build made: its calls, worst first"
+        )
         self.show_live = make("Back to the &live session", "Ctrl+L")
         self.save_capture = make("&Save capture as…", "Ctrl+Shift+S")
         self.export_png = make("&Export timeline as PNG…", "Ctrl+Shift+P")
@@ -137,7 +140,8 @@ class ActionSet:
         """The File, Edit, View, Playback and Help menus; ``refresh`` brings the actions' state up to date
         as a menu opens."""
         file_menu = bar.addMenu("&File")
-        _add(file_menu, self.open_capture, self.show_live, self.save_capture, self.export_png, None)
+        _add(file_menu, self.open_capture, self.open_dataset)
+        _add(file_menu, self.show_live, self.save_capture, self.export_png, None)
         _add(file_menu, self.compare_capture, self.compare_strategies, None)
         _add(file_menu, self.export_segment, self.export_context, self.export_all, self.export_all_labels)
         _add(file_menu, None, self.quit)

@@ -14,6 +14,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -125,12 +126,28 @@ async def _start(window: MainWindow, options: WindowOptions) -> WindowOutcome:
     outcome = await _open(window, options)
     if outcome is None:
         return WindowOutcome(Ending.FAILED)  # the window was closed meanwhile, or the step failed
+    if options.dataset is not None and not window.is_closed:
+        outcome = await _open_dataset(window, options.dataset, outcome)
     if options.screenshot is not None and not window.is_closed:
         window.show_whole_run()
         await window.painted()
-        if not window.screenshot(options.screenshot):
+        # With a dataset, its calls are what the picture is of.
+        shown = window.datasets.view if options.dataset is not None else None
+        if not (shown or window).screenshot(options.screenshot):
             outcome = outcome.failed(f"cannot write the screenshot {options.screenshot}")
     return outcome
+
+
+async def _open_dataset(window: MainWindow, path: Path, outcome: WindowOutcome) -> WindowOutcome:
+    """Show the dataset's calls beside the window, once read; a dataset that cannot be read is unusable
+    input (the window says why)."""
+    task = window.datasets.open(path)
+    await asyncio.wait([task])
+    if task.cancelled() or task.exception() is not None or task.result():
+        return outcome
+    view = window.datasets.view
+    reason = view.last_error if view is not None else f"cannot open the dataset {path}"
+    return outcome.failed(reason, Ending.UNUSABLE)
 
 
 async def _open(window: MainWindow, options: WindowOptions) -> WindowOutcome | None:

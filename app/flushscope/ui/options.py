@@ -85,10 +85,12 @@ Start = Connect | RunProxy | OpenCapture | None
 class WindowOptions:
     """Everything the window is asked to do: what to open or connect to, where the live session is recorded
     (None: a timestamped file in the user's data folder), the embedded emulator's configuration, a scenario
-    to play once connected (with the seconds its contexts may take to finish), a screenshot to save when
-    done, whether to close when done, the colours and how much to log (0 warnings, 1 info, 2 debug)."""
+    to play once connected (with the seconds its contexts may take to finish), a dataset whose calls to show
+    beside the window, a screenshot to save when done (of the calls, with a dataset), whether to close when
+    done, the colours and how much to log (0 warnings, 1 info, 2 debug)."""
 
     start: Start = field(default_factory=Connect)
+    dataset: Path | None = None
     record: Path | None = None
     emulator: EmulatorConfig = field(default_factory=EmulatorConfig)
     script: Scenario | None = None

@@ -33,6 +33,7 @@ from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.controllers.analysis import AnalysisModel
 from flushscope.ui.controllers.analysis_windows import AnalysisViews
 from flushscope.ui.controllers.captures import CaptureController
+from flushscope.ui.controllers.datasets import DatasetController, FindingsViews
 from flushscope.ui.controllers.exports import ExportController
 from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController
@@ -122,6 +123,8 @@ class MainWindow(QMainWindow):
         )
 
         self._lay_out()
+        findings = FindingsViews(self.tabs, self.anomalies, self.lints, self.analysis, self.connections)
+        self.datasets = DatasetController(self.captures, findings, self)
         self.action_set.fill_menu_bar(self.menuBar(), self._update_actions)
         self._wire()
         self._shown_changed()
@@ -281,6 +284,11 @@ class MainWindow(QMainWindow):
         acts.export_all_labels.triggered.connect(lambda: exports.export_all_segments(labels=True))
         acts.compare_capture.triggered.connect(self.analysis_views.choose_capture_and_diff)
         acts.compare_strategies.triggered.connect(self.analysis_views.open_compare)
+
+        # Datasets: the Calls window, and the calls opened from it.
+        self.datasets.status.connect(self.show_message)
+        self.datasets.error.connect(self.show_message)
+        acts.open_dataset.triggered.connect(self.datasets.choose_and_open)
 
     def show_message(self, text: str) -> None:
         """A message in the status bar for a few seconds."""
@@ -515,6 +523,7 @@ class MainWindow(QMainWindow):
         await self.scripts.aclose()
         await self.exports.aclose()
         await self.analysis_views.aclose()
+        await self.datasets.aclose()
         await self.live_control.aclose()
 
     @property
