@@ -23,7 +23,7 @@ from dataset_support import DAY1, DAY2, write_call
 from flushscope.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from flushscope.core.frames import Direction, meta_text
 from flushscope.core.model.anomalies import Severity
-from flushscope.core.store.capture import CaptureWriter
+from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.dataset.build import build_dataset
 from flushscope.dataset.calls import CallRow
 from flushscope.dataset.store import table_files
