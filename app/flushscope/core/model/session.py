@@ -865,7 +865,7 @@ class Session:
             for ctx in self.contexts:
                 if ctx.conn == frame.conn and ctx.state in (ContextState.OPEN, ContextState.ENDING):
                     ctx.state = ContextState.FAILED
-                    ctx.error = f"connection closed ({info.close_code} {info.close_reason})".strip()
+                    ctx.error = f"connection closed ({' '.join(str(p) for p in (info.close_code, info.close_reason) if p)})"
                     self._context_changed(ctx)
                     self._flag(
                         anomalies.connection_lost(
