@@ -177,6 +177,7 @@ def test_anything_but_a_subcommand_goes_to_the_window_parsed_and_checked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CARTESIA_API_KEY", raising=False)
+    monkeypatch.delenv("FLUSHSCOPE_SETTINGS", raising=False)
     window = _Window(monkeypatch)
     assert cli.main(["--no-connect", "--pace", "instant", "--chunk-ms", "20", "--cancel-reply", "done"]) == 0
     assert cli.main(["some.fscap.jsonl", "--theme", "dark"]) == 0

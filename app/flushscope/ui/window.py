@@ -158,9 +158,9 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.transcripts, "Transcripts")
         self.tabs.addTab(self.frames, "Frames")
-        self.tabs.addTab(self.anomalies, "Anomalies")
-        self.tabs.addTab(self.lints, "Lints")
-        self.tabs.addTab(self.boundaries, "Boundaries")
+        self.tabs.addTab(self.anomalies, "Anomalies (0)")
+        self.tabs.addTab(self.lints, "Lints (0)")
+        self.tabs.addTab(self.boundaries, "Boundaries (0)")
 
         pane = QWidget(self)
         pane_layout = QVBoxLayout(pane)
