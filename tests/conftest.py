@@ -3,12 +3,18 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from audio_sink import ALSA_FILE_CONF, ALSA_NO_CARD_CONF, alsa_config
+
+# No test reads or writes the user's own window settings: windows started by a test (in this process or
+# another) keep theirs in a file of the run's own.
+os.environ["FLUSHSCOPE_SETTINGS"] = str(Path(tempfile.mkdtemp(prefix="flushscope-tests-")) / "settings.ini")
 
 
 @pytest.fixture

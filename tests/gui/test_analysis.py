@@ -271,7 +271,7 @@ def test_clicking_a_lint_selects_its_segment_shows_the_advice_and_highlights_its
     assert blocker.args == [list(lint.frames)]
     assert selection.segment is wire.session.contexts[0].segments[0]
     assert frames.selected_frames() == list(lint.frames)
-    assert panel.advice.text() == f"{lint.message}\nWhat to do: {lint.advice}"
+    assert panel.advice.plain_text() == f"{lint.message}\nWhat to do: {lint.advice}"
     # The same row again goes there again.
     selection.select_context(wire.session.contexts[1])
     with qtbot.waitSignal(selection.framesHighlighted):

@@ -285,7 +285,7 @@ def test_dark_palette_is_followed(
     assert segment.flush_id is not None
     assert image.pixelColor(centre(view, rows_of(segment)[1])) == flush_colour(segment.flush_id, True)
     lane = view.block_rect(0)
-    assert image.pixelColor(lane.right() - 1, lane.center().y()).lightnessF() < 0.2
+    assert image.pixelColor(lane.right() - 6, lane.center().y()).lightnessF() < 0.2
 
 
 def test_export_png(tmp_path: object, setup: tuple[TimelineView, SessionBridge, Selection, Wire]) -> None:

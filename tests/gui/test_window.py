@@ -660,7 +660,8 @@ def test_script_run_takes_a_screenshot_and_exits(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     image = QImage(str(png))
-    assert image.width() >= 1000 and image.height() >= 600
+    # The offscreen platform's screen is 800x600: the window takes all of it.
+    assert image.width() >= 800 and image.height() >= 580
     assert png.stat().st_size > 20_000  # a drawn window, not a blank one
     session = rebuild(read_capture(capture).frames)
     assert len(session.contexts) == 3

@@ -87,7 +87,7 @@ def test_a_capture_opened_is_analysed_at_once_in_its_tabs_and_on_the_timeline(
     qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:
     window = make_window()
-    assert tab_titles(window)[3:] == ["Lints", "Boundaries"]
+    assert tab_titles(window)[3:] == ["Lints (0)", "Boundaries (0)"]
     window.captures.open(write(analysed_wire(), tmp_path / "a.fscap.jsonl"))
     qtbot.waitUntil(lambda: window.analysis.current, timeout=WAIT_MS)
     assert tab_titles(window)[3:] == ["Lints (1)", "Boundaries (3, 2 flagged)"]
@@ -101,7 +101,7 @@ def test_a_capture_opened_is_analysed_at_once_in_its_tabs_and_on_the_timeline(
     click(qtbot, panel.view, panel.proxy.index(0, LintsModel.MESSAGE))
     assert window.selection.segment is session.contexts[0].segments[0]
     assert window.frames.selected_frames() == list(lint.frames)
-    assert panel.advice.text().endswith(f"What to do: {lint.advice}")
+    assert panel.advice.plain_text().endswith(f"What to do: {lint.advice}")
 
     # The Boundaries tab: outliers sort first; a click selects the segment after the boundary.
     window.tabs.setCurrentWidget(window.boundaries)
@@ -126,7 +126,7 @@ def test_a_capture_opened_is_analysed_at_once_in_its_tabs_and_on_the_timeline(
     # Back to the live session: nothing there yet, and the tabs say so.
     window.action_set.show_live.trigger()
     qtbot.waitUntil(lambda: window.analysis.current, timeout=WAIT_MS)
-    assert tab_titles(window)[3:] == ["Lints", "Boundaries"]
+    assert tab_titles(window)[3:] == ["Lints (0)", "Boundaries (0)"]
 
 
 def test_the_live_session_is_analysed_when_its_tab_is_opened(

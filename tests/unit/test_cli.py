@@ -32,6 +32,7 @@ from flushscope.ui.options import (
     Ending,
     OpenCapture,
     ProxyUpstream,
+    Resume,
     RunProxy,
     ScriptResult,
     Theme,
@@ -176,6 +177,7 @@ def test_anything_but_a_subcommand_goes_to_the_window_parsed_and_checked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CARTESIA_API_KEY", raising=False)
+    monkeypatch.delenv("FLUSHSCOPE_SETTINGS", raising=False)
     window = _Window(monkeypatch)
     assert cli.main(["--no-connect", "--pace", "instant", "--chunk-ms", "20", "--cancel-reply", "done"]) == 0
     assert cli.main(["some.fscap.jsonl", "--theme", "dark"]) == 0
@@ -187,7 +189,9 @@ def test_anything_but_a_subcommand_goes_to_the_window_parsed_and_checked(
     assert (second.start, second.theme) == (OpenCapture(Path("some.fscap.jsonl")), Theme.DARK)
     assert third.start == Connect("custom", "ws://127.0.0.1:9/tts/websocket", "k", DEFAULT_VERSION)
     assert third.verbosity == 1
-    assert fourth.start == Connect("emulator", None, None, DEFAULT_VERSION)
+    # No target asked for: the one used last time (connected at once only if it is the embedded emulator).
+    assert fourth.start == Resume(None, DEFAULT_VERSION)
+    assert fourth.theme is None and fourth.settings is None
 
 
 def test_the_proxy_upstream_is_told_apart_before_the_window_starts(monkeypatch: pytest.MonkeyPatch) -> None:

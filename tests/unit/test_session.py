@@ -384,7 +384,7 @@ def test_connection_close_fails_open_contexts() -> None:
     wire.done("b")
     wire.session.add_text(wire.t + 0.1, 1, Direction.META, meta_text("close", code=1006, reason=""))
     a, b = wire.session.contexts
-    assert (a.state, a.error) == (ContextState.FAILED, "connection closed (1006 )")
+    assert (a.state, a.error) == (ContextState.FAILED, "connection closed (1006)")
     assert (b.state, b.error) == (ContextState.DONE, None)
     info = wire.session.connections[1]
     assert (info.closed_t, info.close_code, info.close_reason) == (pytest.approx(0.13), 1006, "")

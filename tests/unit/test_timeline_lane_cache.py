@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from flushscope.core.frames import Direction
 from flushscope.core.model.session import Session
 from flushscope.ui.timeline.model.lane_cache import LaneCache
 from flushscope.ui.timeline.model.lanes import AxisMode, Lane, MarkerKind
@@ -369,3 +370,34 @@ def test_segment_extent_of_a_context_the_cache_does_not_hold_is_none() -> None:
     assert cache.segment_extent(other.session.contexts[0].segments[0], ARRIVAL) is None
     wire.send("late", "Not synced yet. ")
     assert cache.segment_extent(wire.session.contexts[2].segments[0], ARRIVAL) is None
+
+
+def test_fitting_frames_the_contexts_activity_not_the_time_the_session_stayed_open() -> None:
+    wire = Wire()
+    wire.connect()
+    wire.send("a", "One. ")
+    wire.chunk("a", 1)
+    wire.end("a")
+    wire.done("a")
+    wire.send("b", "Two. ")
+    wire.chunk("b", 1)
+    # The window stayed open long after the run: a close 47 s later.
+    wire.add(Direction.META, {"event": "close", "code": 1000}, dt=47.0)
+    cache = LaneCache(wire.session)
+    cache.sync()
+    session = wire.session
+    first_t = session.contexts[0].first_t
+    b = cache.lanes[1]
+    last = max(session.frames.time(session.contexts[1].frames[-1]), float(b.t_end.values[-1]))
+
+    lo, hi = cache.activity_bounds(ARRIVAL, cache.lanes) or (0.0, 0.0)
+    assert (lo, hi) == (first_t, pytest.approx(last))
+    assert session.duration - hi > 40  # the empty time is left out
+    assert cache.data_bounds(ARRIVAL) == (
+        first_t,
+        pytest.approx(session.duration),
+    )  # following live: up to now
+    since = cache.activity_bounds(AxisMode.SINCE_SEND, cache.lanes)
+    assert since is not None and since[0] == 0.0 and since[1] < 1.0
+    assert cache.activity_bounds(AUDIO, cache.lanes) == cache.data_bounds(AUDIO)
+    assert cache.activity_bounds(ARRIVAL, []) is None

@@ -21,10 +21,12 @@ from flushscope.net.client import DEFAULT_VERSION
 from flushscope.net.live import TargetKind
 from flushscope.net.ws_url import WebSocketUrlError, check_ws_url
 from flushscope.ui.options import (
+    SETTINGS_ENV,
     Connect,
     Ending,
     OpenCapture,
     ProxyUpstream,
+    Resume,
     RunProxy,
     Start,
     Theme,
@@ -89,8 +91,17 @@ def build_window_parser() -> argparse.ArgumentParser:
     look.add_argument(
         "--theme",
         choices=THEMES,
-        default=os.environ.get("FLUSHSCOPE_THEME", "system").lower(),
-        help="colours: follow the system (default), or force light or dark (env FLUSHSCOPE_THEME)",
+        default=(os.environ.get("FLUSHSCOPE_THEME") or "").lower() or None,
+        help="colours: follow the system, or force light or dark (env FLUSHSCOPE_THEME; default: the theme "
+        "chosen in View > Theme last time, else the system's)",
+    )
+    look.add_argument(
+        "--settings",
+        metavar="FILE",
+        type=Path,
+        default=os.environ.get(SETTINGS_ENV) or None,
+        help=f"remember the window's settings in this INI file (env {SETTINGS_ENV}; default: the user's "
+        "settings file)",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log more (-vv for debug)")
     parser.add_argument("--version", action="version", version=f"flushscope {__version__}")
@@ -105,7 +116,7 @@ def parse_window_args(argv: Sequence[str]) -> WindowOptions:
     cannot be read in a scripted run, or an unusable emulator switch raise ``UsageError``."""
     parser = build_window_parser()
     args = parser.parse_args(argv)
-    if args.theme not in THEMES:
+    if args.theme is not None and args.theme not in THEMES:
         parser.error(f"--theme must be one of {', '.join(THEMES)}")
     if args.timeout <= 0:
         parser.error("--timeout must be positive")
@@ -148,7 +159,8 @@ def parse_window_args(argv: Sequence[str]) -> WindowOptions:
         script_timeout=args.timeout,
         screenshot=args.screenshot,
         exit_when_done=args.exit_when_done,
-        theme=Theme(args.theme),
+        theme=Theme(args.theme) if args.theme else None,
+        settings=Path(args.settings) if args.settings else None,
         verbosity=args.verbose,
     )
 
@@ -171,8 +183,11 @@ def _start(args: argparse.Namespace) -> Start:
         return RunProxy(args.listen, _upstream(args.upstream), args.api_key, allow_remote=args.allow_remote)
     if args.no_connect:
         return None
+    key = args.api_key or os.environ.get("CARTESIA_API_KEY")
+    if not (args.url or args.cartesia or args.script or args.exit_when_done or args.screenshot):
+        return Resume(key, args.api_version)
     kind: TargetKind = "custom" if args.url else "cartesia" if args.cartesia else "emulator"
-    return Connect(kind, args.url, args.api_key or os.environ.get("CARTESIA_API_KEY"), args.api_version)
+    return Connect(kind, args.url, key, args.api_version)
 
 
 def _upstream(text: str) -> ProxyUpstream:

@@ -160,6 +160,13 @@ class LiveSession:
         return capture.path if capture is not None else (self._capture_path if self._capture_opened else None)
 
     @property
+    def capture_folder(self) -> Path:
+        """The folder the live session records to (the capture's, once it is open)."""
+        if self._capture_path is not None:
+            return self._capture_path.parent
+        return self._capture_dir or default_capture_dir()
+
+    @property
     def capture_error(self) -> str | None:
         """Why the capture stopped recording (disk full, removed), if it did."""
         return self.recorder.capture_error

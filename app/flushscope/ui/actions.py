@@ -9,14 +9,25 @@ composer holds; what they do is connected by the window.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
 
 from flushscope.audio.output import DeviceInfo
+from flushscope.ui.options import Theme
+from flushscope.ui.timeline.keys import TIMELINE_KEYS
+
+#: Keys that views handle themselves, listed with the shortcuts.
+PANE_KEYS: Final = (
+    ("Go to the next pane (or back: Shift+Tab)", "Tab"),
+    ("Move through a table's rows", "Up, Down, PgUp, PgDown"),
+    ("Play the transcript of the current row", "Enter"),
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,7 @@ class ActionSet:
 
         # The composer's commands, on the context chosen in it.
         self.new_context = command("New context", "Ctrl+N", "Start a new context with the settings below")
+        self.new_context.setIconText("New")  # its button, beside the context picker of a narrow composer
         self.send = command("Send", "Ctrl+Return", "Send the transcript (continue: true)")
         # Enter on the keypad too.
         self.send.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
@@ -128,12 +140,35 @@ class ActionSet:
         self.about = make("&About flushscope")
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
 
+        # Remembered files, where captures go, the theme, moving between tabs, and help.
+        self.recent_menu = QMenu("Open &Recent", window)
+        self.recent_menu.setToolTipsVisible(True)
+        self.clear_recent = make("&Clear the list", None, "Forget the captures opened before")
+        self.show_captures_folder = make(
+            "Show &captures folder", None, "Open the folder where every live session is recorded"
+        )
+        self.theme_menu = QMenu("&Theme", window)
+        self.themes = QActionGroup(window)
+        self.themes.setExclusive(True)
+        for theme, label in ((Theme.SYSTEM, "&System"), (Theme.LIGHT, "&Light"), (Theme.DARK, "&Dark")):
+            action = self.theme_menu.addAction(label)
+            action.setCheckable(True)
+            action.setData(theme.value)
+            self.themes.addAction(action)
+        self.next_tab = make("&Next tab", "Ctrl+Tab", "The next table tab")
+        self.next_tab.setShortcuts([QKeySequence("Ctrl+Tab"), QKeySequence("Ctrl+PgDown")])
+        self.previous_tab = make("P&revious tab", "Ctrl+Shift+Tab", "The table tab before")
+        self.previous_tab.setShortcuts([QKeySequence("Ctrl+Shift+Tab"), QKeySequence("Ctrl+PgUp")])
+        self.shortcuts_help = make("&Keyboard shortcuts", QKeySequence.StandardKey.HelpContents)
+        self.flushing_help = make("How &flushing works")
+
         #: The output devices to play on, one of them checked; listed when :attr:`device_menu` opens.
         self.devices = QActionGroup(window)
         self.devices.setExclusive(True)
         self.device_menu = QMenu("Output &device", window)
         self.device_menu.setToolTipsVisible(True)
         self._state: ActionState | None = None
+        self._menus: list[QMenu] = []
         self.apply(ActionState())
 
     def fill_menu_bar(self, bar: QMenuBar, refresh: Callable[[], None]) -> None:
@@ -141,20 +176,40 @@ class ActionSet:
         as a menu opens."""
         file_menu = bar.addMenu("&File")
         _add(file_menu, self.open_capture, self.open_dataset)
-        _add(file_menu, self.show_live, self.save_capture, self.export_png, None)
+        file_menu.addMenu(self.recent_menu)
+        _add(file_menu, self.show_captures_folder, self.show_live, self.save_capture, self.export_png, None)
         _add(file_menu, self.compare_capture, self.compare_strategies, None)
         _add(file_menu, self.export_segment, self.export_context, self.export_all, self.export_all_labels)
         _add(file_menu, None, self.quit)
         edit_menu = bar.addMenu("&Edit")
         _add(edit_menu, self.copy_timings, self.copy_context_id, None, self.connection_settings)
         view_menu = bar.addMenu("&View")
-        _add(view_menu, self.fit, self.follow, None)
+        _add(view_menu, self.fit, self.follow, None, self.next_tab, self.previous_tab, None)
+        view_menu.addMenu(self.theme_menu)
         view_menu.addMenu(self.device_menu)
         play_menu = bar.addMenu("&Playback")
         _add(play_menu, self.play, self.play_segment, self.play_context, self.stop)
-        _add(bar.addMenu("&Help"), self.about)
+        help_menu = bar.addMenu("&Help")
+        _add(help_menu, self.shortcuts_help, self.flushing_help, None, self.about)
         for menu in (file_menu, edit_menu, play_menu):
             menu.aboutToShow.connect(refresh)
+        self._menus = [file_menu, edit_menu, view_menu, play_menu, help_menu]
+
+    def shortcuts(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Every shortcut, by where it is found: the menus (once filled), the composer's buttons, and the
+        keys of the timeline and the tables. Each as (what it does, its keys as the platform writes them)."""
+        sections: list[tuple[str, list[tuple[str, str]]]] = []
+        for menu in self._menus:
+            rows = [_shortcut_row(action) for action in menu.actions() if action.shortcuts()]
+            if rows:
+                sections.append((menu.title().replace("&", ""), rows))
+        composer = (self.new_context, self.send, self.send_flush, self.flush, self.end_context)
+        sections.append(("Composer", [_shortcut_row(action) for action in (*composer, self.cancel_context)]))
+        sections.append(
+            ("Timeline (when it has the focus)", [(k.description, k.shown) for k in TIMELINE_KEYS])
+        )
+        sections.append(("Tables and panes", list(PANE_KEYS)))
+        return sections
 
     def segment_menu(self, parent: QWidget, *, from_timeline: bool) -> QMenu:
         """The menu of a segment (right click on the timeline or a transcript row), on the actions of the
@@ -180,8 +235,7 @@ class ActionSet:
         self.send_flush.setEnabled(can_send and state.has_text)
         for action in (self.flush, self.end_context, self.cancel_context):
             action.setEnabled(can_send and state.has_context)
-        can_play = state.play_available
-        why = state.play_reason if not can_play else ""
+        why = state.play_reason if not state.play_available else ""
         self.show_live.setEnabled(state.viewing_capture)
         self.follow.setEnabled(not state.viewing_capture)
         self.export_segment.setEnabled(state.segment_audio)
@@ -191,11 +245,12 @@ class ActionSet:
         self.copy_timings.setEnabled(state.segment or state.context)
         self.copy_context_id.setEnabled(state.context)
         self.play.setToolTip(why or "Play the selected segment (or context), or stop what plays")
-        self.play_segment.setEnabled(can_play and state.segment_audio)
+        # Enabled where there is audio, as the Play cells and Space are: when nothing can play, they say why.
+        self.play_segment.setEnabled(state.segment_audio)
         self.play_segment.setToolTip(why or "Play the selected segment's audio alone")
-        self.play_context.setEnabled(can_play and state.context_audio)
+        self.play_context.setEnabled(state.context_audio)
         self.play_context.setToolTip(why or "Play every segment of the selected context, gapless")
-        self.play_from_here.setEnabled(can_play and state.context_audio and state.aimed)
+        self.play_from_here.setEnabled(state.context_audio and state.aimed)
         self.play_from_here.setToolTip(why or "Play the context from the point clicked")
         self.stop.setEnabled(state.playing)
 
@@ -224,6 +279,11 @@ class ActionSet:
         if why_not:
             menu.addSeparator()
             menu.addAction(why_not).setEnabled(False)
+
+
+def _shortcut_row(action: QAction) -> tuple[str, str]:
+    keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
+    return re.sub("&(.)", r"\1", action.text()).rstrip("…"), keys
 
 
 def _add(menu: QMenu, *actions: QAction | None) -> None:

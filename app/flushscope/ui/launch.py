@@ -23,6 +23,7 @@ from flushscope.ui.options import (
     Connect,
     Ending,
     OpenCapture,
+    Resume,
     RunProxy,
     ScriptResult,
     Theme,
@@ -31,11 +32,11 @@ from flushscope.ui.options import (
 )
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QPalette
     from PySide6.QtWidgets import QApplication
 
     from flushscope.core.inputs.scenario import Scenario
     from flushscope.ui.errors import ErrorReporter
+    from flushscope.ui.preferences.store import Preferences
     from flushscope.ui.window import MainWindow
 
 log = logging.getLogger("flushscope")
@@ -50,6 +51,7 @@ def run_window(options: WindowOptions) -> WindowOutcome:
     from PySide6.QtWidgets import QApplication
 
     from flushscope.ui.errors import ErrorReporter, install_exception_hook, install_qt_message_handler
+    from flushscope.ui.preferences.store import Preferences
 
     reporter = ErrorReporter()
     restore_hook = install_exception_hook(reporter)
@@ -57,8 +59,10 @@ def run_window(options: WindowOptions) -> WindowOutcome:
     try:
         app = QApplication.instance() or QApplication(["flushscope"])
         assert isinstance(app, QApplication)
-        _setup_application(app, options.theme)
-        outcome: WindowOutcome = qasync.run(_run(options, reporter))
+        preferences = Preferences.at(options.settings) if options.settings else Preferences.for_user()
+        theme = options.theme or preferences.theme() or Theme.SYSTEM
+        _setup_application(app, theme)
+        outcome: WindowOutcome = qasync.run(_run(options, reporter, preferences, theme))
     finally:
         restore_messages()
         restore_hook()
@@ -78,6 +82,7 @@ def _setup_application(app: QApplication, theme: Theme) -> None:
     from PySide6.QtGui import QIcon
 
     from flushscope.resources import resource_path
+    from flushscope.ui.look.themes import apply_theme
 
     app.setApplicationName("flushscope")
     app.setApplicationDisplayName("flushscope")
@@ -93,7 +98,9 @@ def _setup_application(app: QApplication, theme: Theme) -> None:
     apply_theme(app, theme)
 
 
-async def _run(options: WindowOptions, reporter: ErrorReporter) -> WindowOutcome:
+async def _run(
+    options: WindowOptions, reporter: ErrorReporter, preferences: Preferences, theme: Theme
+) -> WindowOutcome:
     from flushscope.net.live import LiveSession
     from flushscope.ui.window import MainWindow
 
@@ -101,13 +108,13 @@ async def _run(options: WindowOptions, reporter: ErrorReporter) -> WindowOutcome
     loop.set_exception_handler(reporter.loop_exception_handler)
     live = LiveSession(capture_path=options.record, emulator_config=options.emulator)
     # The window closes the player (and releases the audio device) when it closes.
-    window = MainWindow(live)
+    window = MainWindow(live, preferences=preferences, theme=theme)
     reporter.set_parent(window)
     closed = asyncio.Event()
     window.closed.connect(closed.set)
     window.closed.connect(lambda: reporter.set_parent(None))
     restore_signals = _close_on_signals(window.close)
-    window.show()
+    window.show_placed()
 
     outcome = WindowOutcome()
     try:
@@ -168,6 +175,13 @@ async def _open(window: MainWindow, options: WindowOptions) -> WindowOutcome | N
                 return None
             if not started and options.exit_when_done:
                 return done.failed(f"cannot start the proxy: {window.live.status.reason}")
+        case Resume(api_key=api_key, api_version=version):
+            # The target remembered is in the connection bar already; only the emulator is connected at once.
+            window.connection_bar.show_credentials(api_key, version)
+            if window.connection_bar.target_kind() == "emulator":
+                connecting = window.live_control.connect_target("emulator", None, api_key, version)
+                if await _owned(window, connecting) is None:
+                    return None
         case Connect(kind=kind, url=url, api_key=api_key, api_version=version):
             connecting = window.live_control.connect_target(kind, url, api_key, version)
             connected = await _owned(window, connecting)
@@ -202,57 +216,6 @@ async def _owned(window: MainWindow, coro: Coroutine[Any, Any, T]) -> T | None:
     task = window.spawn(coro)
     await asyncio.wait([task])
     return None if task.cancelled() or task.exception() is not None else task.result()
-
-
-def dark_palette() -> QPalette:
-    """A dark palette for the Fusion style (used when the theme is forced dark)."""
-    from PySide6.QtGui import QColor, QPalette
-
-    role, group = QPalette.ColorRole, QPalette.ColorGroup
-    palette = QPalette()
-    colours = {
-        role.Window: "#2b2d30",
-        role.WindowText: "#e4e4e4",
-        role.Base: "#1e1f22",
-        role.AlternateBase: "#26282b",
-        role.ToolTipBase: "#3c3f41",
-        role.ToolTipText: "#e4e4e4",
-        role.PlaceholderText: "#8a8d91",
-        role.Text: "#e4e4e4",
-        role.Button: "#3a3c40",
-        role.ButtonText: "#e4e4e4",
-        role.BrightText: "#ff6b6b",
-        role.Light: "#4a4d52",
-        role.Midlight: "#3f4246",
-        role.Mid: "#2f3134",
-        role.Dark: "#1b1c1e",
-        role.Shadow: "#0e0e10",
-        role.Highlight: "#2f6ea5",
-        role.HighlightedText: "#ffffff",
-        role.Link: "#56b4e9",
-        role.LinkVisited: "#cc79a7",
-    }
-    for colour_role, colour in colours.items():
-        palette.setColor(colour_role, QColor(colour))
-    for colour_role in (role.WindowText, role.Text, role.ButtonText, role.HighlightedText):
-        palette.setColor(group.Disabled, colour_role, QColor("#7c7f84"))
-    palette.setColor(group.Disabled, role.Highlight, QColor("#3d4349"))
-    return palette
-
-
-def apply_theme(app: QApplication, theme: Theme) -> None:
-    """``system`` leaves the platform's look (Qt follows the system's light or dark scheme); ``light`` and
-    ``dark`` force the Fusion style with a palette of that kind."""
-    if theme is Theme.SYSTEM:
-        return
-    from PySide6.QtCore import Qt
-
-    app.setStyle("Fusion")
-    hints = app.styleHints()
-    if hasattr(hints, "setColorScheme"):  # Qt 6.8+: lets palette-aware code ask for the scheme
-        hints.setColorScheme(Qt.ColorScheme.Dark if theme is Theme.DARK else Qt.ColorScheme.Light)
-    style = app.style()
-    app.setPalette(dark_palette() if theme is Theme.DARK else style.standardPalette())
 
 
 def _close_on_signals(close: Callable[[], object]) -> Callable[[], None]:

@@ -9,10 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from enum import Enum, StrEnum
 from pathlib import Path
+from typing import Final
 
 from flushscope.core.inputs.scenario import Scenario
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.live import TargetKind
+
+#: The environment variable that names the window's settings file (``--settings FILE`` wins over it), so
+#: that two processes can share one.
+SETTINGS_ENV: Final = "FLUSHSCOPE_SETTINGS"
 
 
 class Theme(StrEnum):
@@ -58,6 +63,15 @@ class Connect:
 
 
 @dataclass(frozen=True)
+class Resume:
+    """No target asked for: show the target used last time, and connect at once only if it is the embedded
+    emulator (anything else waits for Connect: no surprise connection, proxy or spent credits)."""
+
+    api_key: str | None = None
+    api_version: str | None = None
+
+
+@dataclass(frozen=True)
 class RunProxy:
     """Run the recording proxy as the window opens: where apps connect (``HOST:PORT``), where it forwards,
     and the key that replaces the apps' own upstream (None: theirs, or ``CARTESIA_API_KEY`` for a
@@ -78,7 +92,7 @@ class OpenCapture:
 
 
 #: What the window does as it opens; None: nothing (it starts disconnected).
-Start = Connect | RunProxy | OpenCapture | None
+Start = Connect | Resume | RunProxy | OpenCapture | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -87,7 +101,8 @@ class WindowOptions:
     (None: a timestamped file in the user's data folder), the embedded emulator's configuration, a scenario
     to play once connected (with the seconds its contexts may take to finish), a dataset whose calls to show
     beside the window, a screenshot to save when done (of the calls, with a dataset), whether to close when
-    done, the colours and how much to log (0 warnings, 1 info, 2 debug)."""
+    done, the colours (None: the theme remembered), the settings file (None: the user's) and how much to log
+    (0 warnings, 1 info, 2 debug)."""
 
     start: Start = field(default_factory=Connect)
     dataset: Path | None = None
@@ -97,7 +112,8 @@ class WindowOptions:
     script_timeout: float = 60.0
     screenshot: Path | None = None
     exit_when_done: bool = False
-    theme: Theme = Theme.SYSTEM
+    theme: Theme | None = None
+    settings: Path | None = None
     verbosity: int = 0
 
 

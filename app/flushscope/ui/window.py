@@ -15,18 +15,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent
-from PySide6.QtWidgets import QFrame, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QIcon
+from PySide6.QtWidgets import QApplication, QFrame, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-import flushscope
 from flushscope.audio.player import Player
 from flushscope.core.model.records import Segment
-from flushscope.net.live import LiveSession
+from flushscope.net.live import ConnectionState, LiveSession
+from flushscope.resources import resource_path
 from flushscope.tasks import OwnedTasks
 from flushscope.ui.actions import ActionSet, ActionState
 from flushscope.ui.bridge import Selection, SessionBridge
@@ -37,10 +37,16 @@ from flushscope.ui.controllers.datasets import DatasetController, FindingsViews
 from flushscope.ui.controllers.exports import ExportController
 from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController
+from flushscope.ui.controllers.remembering import Remembering
 from flushscope.ui.controllers.script_runner import ScriptRunner
+from flushscope.ui.look.themes import apply_theme
 from flushscope.ui.look.wording import MESSAGE_MS
+from flushscope.ui.options import Theme
 from flushscope.ui.pacing import Paced
 from flushscope.ui.panels import AnomaliesPanel, BoundariesPanel, FramesPanel, LintsPanel, TranscriptsPanel
+from flushscope.ui.preferences.geometry import keep_frame_inside, place_window, remember_window
+from flushscope.ui.preferences.secret import KeyStore
+from flushscope.ui.preferences.store import Preferences
 from flushscope.ui.timeline import TimelineView
 from flushscope.ui.widgets.composer import Composer
 from flushscope.ui.widgets.connection_bar import ConnectionBar
@@ -49,6 +55,9 @@ from flushscope.ui.widgets.proxy_panel import ProxyPanel
 from flushscope.ui.widgets.status_bar import REFRESH_MS, PlayStatusLabel, StatusBar, anomaly_counts
 from flushscope.ui.widgets.timeline_controls import TimelineControls
 from flushscope.ui.widgets.waveform import WaveformStrip
+from flushscope.ui.windows.about import AboutDialog
+from flushscope.ui.windows.flushing_help import FlushingHelp
+from flushscope.ui.windows.shortcuts import ShortcutsDialog
 
 log = logging.getLogger("flushscope.window")
 
@@ -74,14 +83,24 @@ class MainWindow(QMainWindow):
     """The window closed after its cleanup (sockets, emulator, capture) finished."""
 
     def __init__(
-        self, live: LiveSession, player: Player | None = None, parent: QWidget | None = None
+        self,
+        live: LiveSession,
+        player: Player | None = None,
+        parent: QWidget | None = None,
+        *,
+        preferences: Preferences | None = None,
+        keys: KeyStore | None = None,
+        theme: Theme = Theme.SYSTEM,
     ) -> None:
         super().__init__(parent)
         self.live = live
         self._closing: asyncio.Task[None] | None = None
         self._cleaned_up = False
         self.setWindowTitle("flushscope")
-        self.resize(1440, 900)
+        self.setWindowIcon(app_icon())
+        self.preferences = preferences or Preferences()
+        #: What opens a folder or a link on the desktop (tests put a recorder here).
+        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
 
         self.bridge = SessionBridge(live.session, self, LIVE_HZ)
         self.selection = Selection(self)
@@ -122,11 +141,16 @@ class MainWindow(QMainWindow):
             live, self.bridge, self.selection, self.playback, self.composer.settings, self._shown_name, self
         )
 
+        self.remembering = Remembering(
+            self.preferences, keys or KeyStore(), self.connection_bar, self.composer.settings_form, self
+        )
+
         self._lay_out()
         findings = FindingsViews(self.tabs, self.anomalies, self.lints, self.analysis, self.connections)
         self.datasets = DatasetController(self.captures, findings, self)
         self.action_set.fill_menu_bar(self.menuBar(), self._update_actions)
         self._wire()
+        self._wire_remembered(theme)
         self._shown_changed()
         self._availability_changed()
 
@@ -137,9 +161,9 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.transcripts, "Transcripts")
         self.tabs.addTab(self.frames, "Frames")
-        self.tabs.addTab(self.anomalies, "Anomalies")
-        self.tabs.addTab(self.lints, "Lints")
-        self.tabs.addTab(self.boundaries, "Boundaries")
+        self.tabs.addTab(self.anomalies, "Anomalies (0)")
+        self.tabs.addTab(self.lints, "Lints (0)")
+        self.tabs.addTab(self.boundaries, "Boundaries (0)")
 
         pane = QWidget(self)
         pane_layout = QVBoxLayout(pane)
@@ -150,27 +174,28 @@ class MainWindow(QMainWindow):
         pane_layout.addWidget(_hline(pane))
         pane_layout.addWidget(self.waveform)
 
-        right = QSplitter(Qt.Orientation.Vertical, self)
+        self.right_splitter = right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(pane)
         right.addWidget(self.tabs)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         right.setChildrenCollapsible(False)
+        self.tabs.setMinimumHeight(150)
 
         left = QWidget(self)
-        left.setMinimumWidth(250)
+        left.setMinimumWidth(220)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(0)
         left_layout.addWidget(self.proxy_panel)
         left_layout.addWidget(self.composer, 1)
-        main = QSplitter(Qt.Orientation.Horizontal, self)
+        self.main_splitter = main = QSplitter(Qt.Orientation.Horizontal, self)
         main.addWidget(left)
         main.addWidget(right)
         main.setStretchFactor(0, 0)
         main.setStretchFactor(1, 1)
         main.setChildrenCollapsible(False)
-        main.setSizes([320, 1120])
+        main.setSizes([300, 1140])
         right.setSizes([480, 380])
 
         central = QWidget(self)
@@ -290,6 +315,100 @@ class MainWindow(QMainWindow):
         self.datasets.error.connect(self.show_message)
         acts.open_dataset.triggered.connect(self.datasets.choose_and_open)
 
+    def _wire_remembered(self, theme: Theme) -> None:
+        """What the window remembers, the captures folder, the theme, moving between tabs, help, and frame
+        numbers in findings that go to the frame."""
+        acts, remembering, captures = self.action_set, self.remembering, self.captures
+        remembering.status.connect(self.show_message)
+        remembering.restore()
+        acts.recent_menu.aboutToShow.connect(
+            lambda: remembering.fill_recent(acts.recent_menu, acts.clear_recent)
+        )
+        remembering.recentChosen.connect(captures.open)
+        acts.clear_recent.triggered.connect(remembering.clear_recent)
+        captures.captureOpened.connect(remembering.opened)
+        captures.set_start_folder(lambda: remembering.folder(self.live.capture_folder))
+        acts.show_captures_folder.triggered.connect(self.show_captures_folder)
+        self.status.setToolTip(f"Live sessions are recorded in {self.live.capture_folder}")
+        for action in acts.themes.actions():
+            action.setChecked(action.data() == theme.value)
+        acts.themes.triggered.connect(lambda action: self.set_theme(Theme(action.data())))
+        acts.next_tab.triggered.connect(lambda: self._step_tab(1))
+        acts.previous_tab.triggered.connect(lambda: self._step_tab(-1))
+        acts.shortcuts_help.triggered.connect(self.show_shortcuts)
+        acts.flushing_help.triggered.connect(self.show_flushing_help)
+        self.lints.frameLinkActivated.connect(self.go_to_frame)
+        self.anomalies.frameLinkActivated.connect(self.go_to_frame)
+
+    def _splitters(self) -> dict[str, QSplitter]:
+        """The splitters whose positions are remembered, by name."""
+        return {"main": self.main_splitter, "right": self.right_splitter, "frames": self.frames.splitter}
+
+    def show_placed(self) -> None:
+        """Show the window where it was last time (kept inside the screen), or sized to the screen."""
+        maximized = place_window(self, self.preferences, "main", QSize(1440, 900))
+        if self.preferences.splitter("main") is None:
+            # The composer's width first: a small screen gives the rest to the timeline and the tables.
+            left = 300 if self.width() >= 1280 else 230
+            self.main_splitter.setSizes([left, self.width() - left])
+        if maximized:
+            self.showMaximized()
+        else:
+            self.show()
+            keep_frame_inside(self)
+        # Once laid out at its size (the next turn of the loop): a splitter restored before would share out
+        # its width again.
+        QTimer.singleShot(0, self._restore_splitters)
+
+    def _restore_splitters(self) -> None:
+        for name, splitter in self._splitters().items():
+            state = self.preferences.splitter(name)
+            if state is not None:
+                splitter.restoreState(state)
+
+    def remember(self) -> None:
+        """Keep the window's geometry, splitters, connection settings and generation settings."""
+        remember_window(self, self.preferences, "main")
+        for name, splitter in self._splitters().items():
+            self.preferences.set_splitter(name, splitter.saveState())
+        self.remembering.save()
+        self.preferences.sync()
+
+    def set_theme(self, theme: Theme) -> None:
+        """Switch to ``theme`` now, and start with it next time."""
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, theme)
+        self.preferences.set_theme(theme)
+        for action in self.action_set.themes.actions():
+            action.setChecked(action.data() == theme.value)
+
+    def show_captures_folder(self) -> None:
+        """Open the folder the live session records to in the desktop's file manager."""
+        folder = self.live.capture_folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.open_url(QUrl.fromLocalFile(str(folder)))
+
+    def go_to_frame(self, frame: int) -> None:
+        """Select frame ``frame`` in the Frames tab, and show that tab."""
+        self.tabs.setCurrentWidget(self.frames)
+        self.frames.highlight_frames([frame])
+
+    def _step_tab(self, step: int) -> None:
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self.action_set.shortcuts(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def show_flushing_help(self) -> FlushingHelp:
+        dialog = FlushingHelp(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def show_message(self, text: str) -> None:
         """A message in the status bar for a few seconds."""
         self.status.showMessage(text, MESSAGE_MS)
@@ -333,6 +452,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(f"{viewing.name} — flushscope")
             self.timeline.fit_all()
         self._show_where()
+        self._say_why_empty()
         self._update_actions()
 
     def _capture_opened(self) -> None:
@@ -343,7 +463,23 @@ class MainWindow(QMainWindow):
 
     def _connection_changed(self) -> None:
         self._show_where()
+        self._say_why_empty()
         self._update_actions()
+
+    def _say_why_empty(self) -> None:
+        """What the timeline says while it has no lane: why, and what would start one."""
+        if self.captures.viewing is not None:
+            text = "This capture has no contexts."
+        else:
+            text = {
+                ConnectionState.CONNECTED: "No contexts yet: send a transcript to start one.",
+                ConnectionState.STALLED: "No contexts yet: the server does not answer.",
+                ConnectionState.CONNECTING: "Connecting…",
+                ConnectionState.LISTENING: "No contexts yet: they appear as your app sends its first "
+                "transcripts through the proxy.",
+                ConnectionState.FAILED: "Not connected: the connection failed (see the reason at the top).",
+            }.get(self.live.status.state, "Not connected: connect to a target, then send a transcript.")
+        self.timeline.set_empty_text(text)
 
     def _show_recording_problem(self) -> None:
         """Why the live session is not recorded, said while it is shown."""
@@ -393,19 +529,18 @@ class MainWindow(QMainWindow):
     def _refresh_tabs(self) -> None:
         session = self.bridge.session
         counted, info = anomaly_counts(session)
+        # Every tab says its count, zero included.
         self.tabs.setTabText(0, f"Transcripts ({self.transcripts.model.rowCount()})")
         self.tabs.setTabText(1, f"Frames ({len(session.frames):,})")
-        self.tabs.setTabText(2, f"Anomalies ({counted + info})" if counted + info else "Anomalies")
+        self.tabs.setTabText(2, f"Anomalies ({counted + info})")
 
     def _show_analysis(self) -> None:
         analysis = self.analysis
         self.timeline.set_analysis(analysis.lints, analysis.boundaries)
         lints, boundaries, flagged = len(analysis.lints), len(analysis.boundaries), analysis.flagged
-        self.tabs.setTabText(self.tabs.indexOf(self.lints), f"Lints ({lints})" if lints else "Lints")
+        self.tabs.setTabText(self.tabs.indexOf(self.lints), f"Lints ({lints})")
         counts = f"{boundaries}, {flagged} flagged" if flagged else f"{boundaries}"
-        self.tabs.setTabText(
-            self.tabs.indexOf(self.boundaries), f"Boundaries ({counts})" if boundaries else "Boundaries"
-        )
+        self.tabs.setTabText(self.tabs.indexOf(self.boundaries), f"Boundaries ({counts})")
 
     def _tab_opened(self, index: int) -> None:
         """The analysis is brought up to date at once when a tab that shows it is opened."""
@@ -434,19 +569,16 @@ class MainWindow(QMainWindow):
 
     def _segment_menu(self, segment: Segment, pos: QPoint, here: float | None, from_timeline: bool) -> None:
         self.selection.select_segment(segment)
+        self.playback.check_availability()  # a device may have come or gone: the menu says so now
         self.action_set.aim_play_from_here(here)
         self._update_actions()
         self.action_set.segment_menu(self, from_timeline=from_timeline).popup(pos)
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About flushscope",
-            f"<h3>flushscope {flushscope.__version__}</h3>"
-            "<p>An inspector for Cartesia TTS WebSocket contexts, manual flushes and flush_id "
-            "attribution: which audio chunk belongs to which transcript.</p>"
-            "<p>Every live session is recorded to a capture file as it happens.</p>",
-        )
+    def _about(self) -> AboutDialog:
+        dialog = AboutDialog(self.live.capture_folder, self.open_url, self.windowIcon(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     # --- running and closing -----------------------------------------------------------------------
 
@@ -505,6 +637,7 @@ class MainWindow(QMainWindow):
         # Sockets, the emulator and the capture close on the loop first; the window closes after.
         event.ignore()
         if self._closing is None:
+            self.remember()
             self._closing = asyncio.get_running_loop().create_task(self._close_async(), name="close window")
 
     async def _close_async(self) -> None:
@@ -530,6 +663,15 @@ class MainWindow(QMainWindow):
     def is_closed(self) -> bool:
         """True once the cleanup ran and the window closed."""
         return self._cleaned_up
+
+
+def app_icon() -> QIcon:
+    """flushscope's icon (an empty icon, logged, where the resource is missing)."""
+    try:
+        return QIcon(str(resource_path("flushscope.svg")))
+    except FileNotFoundError as exc:
+        log.warning("%s", exc)
+        return QIcon()
 
 
 def _hline(parent: QWidget) -> QFrame:

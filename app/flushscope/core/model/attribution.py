@@ -289,7 +289,8 @@ class Attribution:
         for ctx in self.contexts:
             if ctx.conn == info.number and ctx.state in (ContextState.OPEN, ContextState.ENDING):
                 ctx.state = ContextState.FAILED
-                ctx.error = f"connection closed ({info.close_code} {info.close_reason})".strip()
+                said = " ".join(str(part) for part in (info.close_code, info.close_reason) if part)
+                ctx.error = f"connection closed ({said})"
                 self._context_changed(ctx)
                 self._flag(
                     anomalies.connection_lost(

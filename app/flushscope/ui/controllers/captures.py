@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -96,6 +97,7 @@ class CaptureController(QObject):
         self._opening = False
         self._notice = ""
         self._waiters: list[asyncio.Future[None]] = []
+        self._start_folder: Callable[[], Path] = lambda: live.capture_folder
         # The next step: queued on the asyncio loop (behind what is already waiting there, so the live
         # session's sockets and timers keep their turn), or on a Qt timer where no asyncio loop runs.
         self._next_step: asyncio.Handle | None = None
@@ -360,9 +362,12 @@ class CaptureController(QObject):
         if path:
             self.save_as(path)
 
+    def set_start_folder(self, folder: Callable[[], Path]) -> None:
+        """Where the file dialogs start (by default the folder the live session records to)."""
+        self._start_folder = folder
+
     def _folder(self) -> str:
-        current = self._live.capture_path
-        return str(current.parent) if current is not None else str(Path.home())
+        return str(self._start_folder())
 
     # --- drag and drop onto the window -------------------------------------------------------------
 

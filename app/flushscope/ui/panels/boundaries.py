@@ -28,14 +28,15 @@ class BoundariesPanel(QWidget):
             self.model,
             {
                 m.OUTLIER: "WW outlier",
-                m.CONTEXT: "000 · abcdefgh…",
-                m.FLUSH_IDS: "flush_id 00",
-                m.TRAILING: "trailing silence",
-                m.LEADING: "leading silence",
-                m.GAP: "arrival gap",
-                m.STEP: "level step",
-                m.LAST_WORD: "inside · a longer word",
+                m.CONTEXT: ("00 · abcdefgh…", "00 · abcd…"),
+                m.FLUSH_IDS: "~00 → ~00",
+                m.TRAILING: "0000 ms",
+                m.LEADING: "0000 ms",
+                m.GAP: "0000 ms",
+                m.STEP: "+00.0 dB",
+                m.LAST_WORD: "inside · a word",
             },
+            stretch=m.FLAGS,
         )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

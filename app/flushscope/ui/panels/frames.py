@@ -93,13 +93,13 @@ class FramesPanel(QWidget):
             self,
             self.proxy,
             {
-                m.TIME: "00000.000",
-                m.DIRECTION: "direction",
-                m.CONNECTION: "conn 00",
-                m.CONTEXT: "000 · abcdefgh…",
+                m.TIME: "0000.000",
+                m.DIRECTION: "→ send",
+                m.CONNECTION: "00",
+                m.CONTEXT: "00 · abcdefgh…",
                 m.TYPE: "phoneme_timestamps",
-                m.FLUSH_ID: "flush_id",
-                m.SIZE: "0000000",
+                m.FLUSH_ID: "~00",
+                m.SIZE: "000000",
             },
         )
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -122,11 +122,16 @@ class FramesPanel(QWidget):
         detail_layout.addLayout(detail_head)
         detail_layout.addWidget(self.detail)
 
-        splitter = QSplitter(Qt.Orientation.Vertical, self)
+        # The frame's text beside the table: a pretty-printed frame is tall and narrow, and a short window
+        # keeps rows of the table in view.
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setObjectName("frames")
         splitter.addWidget(self.view)
         splitter.addWidget(detail_box)
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
+        detail_box.setMinimumWidth(160)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)

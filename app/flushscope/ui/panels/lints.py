@@ -3,19 +3,25 @@ advice is about and highlights its frames; what to do is written under the table
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from flushscope.core.analysis.lints import Lint
 from flushscope.ui.bridge import Selection
 from flushscope.ui.controllers.analysis import AnalysisModel
+from flushscope.ui.look.frame_links import frame_links
+from flushscope.ui.panels.detail import DetailLabel
 from flushscope.ui.panels.row_activation import RowActivation, context_numbered
 from flushscope.ui.panels.table_view import sorted_table
 from flushscope.ui.tables import ITEM_ROLE, LintsModel
 
 
 class LintsPanel(QWidget):
-    """The lints of the session shown, with the current row's message and advice below."""
+    """The lints of the session shown, with the current row's message and advice below (its frame numbers
+    are links)."""
+
+    frameLinkActivated = Signal(int)
+    """A frame number in the advice was clicked: the frame's index."""
 
     def __init__(self, analysis: AnalysisModel, selection: Selection, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,20 +32,24 @@ class LintsPanel(QWidget):
         self.proxy, self.view = sorted_table(
             self,
             self.model,
-            {m.ID: "punctuation-only-first-input", m.CONTEXT: "000 · abcdefgh…", m.FLUSH_ID: "flush_id"},
+            {
+                m.ID: "punctuation-only-first-input",
+                m.CONTEXT: ("00 · abcdefgh…", "00 · abcd…"),
+                m.FLUSH_ID: "~00",
+            },
+            stretch=m.MESSAGE,
         )
-        self.advice = QLabel(self)
-        self.advice.setWordWrap(True)
-        self.advice.setTextFormat(Qt.TextFormat.PlainText)
-        self.advice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.advice.setContentsMargins(6, 4, 6, 4)
+        self.advice = DetailLabel(self)
+        self.advice.frameLinkActivated.connect(self.frameLinkActivated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.advice)
         self._activation = RowActivation(self.view, self._on_activated)
         self.view.selectionModel().currentRowChanged.connect(self._show_advice)
-        self.model.modelReset.connect(self._show_advice)
+        # Rows come and go with each run of the analysis: the text under the table follows.
+        for changed in (self.model.modelReset, self.model.rowsInserted, self.model.rowsRemoved):
+            changed.connect(self._show_advice)
         self._show_advice()
 
     def _on_activated(self, index: QModelIndex) -> None:
@@ -54,7 +64,7 @@ class LintsPanel(QWidget):
                 "Pick a lint to see what to do about it." if count else "No advice on what was sent."
             )
         else:
-            self.advice.setText(f"{lint.message}\nWhat to do: {lint.advice}")
+            self.advice.setText(frame_links(f"{lint.message}\nWhat to do: {lint.advice}"))
 
     def go_to(self, lint: Lint) -> None:
         """Select the segment the lint is about (or its context) and highlight the frames involved."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QAbstractProxyModel,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flushscope.ui.panels.column_fit import PADDING, ColumnFitter, Samples
+from flushscope.ui.tables.base import HeadedModel
 from flushscope.ui.tables.sorting import SortProxy
 
 AnyIndex = QModelIndex | QPersistentModelIndex
@@ -25,11 +28,15 @@ SELECT_ROWS = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionM
 
 
 def make_table(
-    parent: QWidget, model: QAbstractItemModel, widths: dict[int, str], stretch: int | None = None
+    parent: QWidget, model: QAbstractItemModel, widths: Samples, stretch: int | None = None
 ) -> QTableView:
     """A table view on ``model`` with fixed, uniform row heights (cheap to lay out at any row count) and
-    column widths fitted to sample texts rather than measured over every row."""
+    column widths fitted to sample texts rather than measured over every row: each column as wide as its
+    sample or its header, whichever is wider, or, with a ``stretch`` column (the text), as a
+    :class:`~flushscope.ui.panels.column_fit.ColumnFitter` sizes them around it. Tab leaves the table for the
+    next pane; the arrows move inside it."""
     view = QTableView(parent)
+    view.setTabKeyNavigation(False)
     view.setModel(model)
     view.setAlternatingRowColors(True)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -46,17 +53,30 @@ def make_table(
     header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     header.setHighlightSections(False)
     header.setStretchLastSection(stretch is None)
-    for column, sample in widths.items():
-        header.resizeSection(column, metrics.horizontalAdvance(sample) + 18)
-    if stretch is not None:
-        header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    headed = _headed(model)
+    if stretch is not None and headed is not None:
+        ColumnFitter(view, headed, widths, stretch)
+        return view
+    header_metrics = header.fontMetrics()
+    for column, samples in widths.items():
+        sample = samples if isinstance(samples, str) else samples[0]
+        label = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+        width = max(metrics.horizontalAdvance(sample), header_metrics.horizontalAdvance(label))
+        header.resizeSection(column, width + PADDING)
     return view
+
+
+def _headed(model: QAbstractItemModel) -> HeadedModel | None:
+    """The model under ``model``'s proxies that names the columns."""
+    while isinstance(model, QAbstractProxyModel):
+        model = model.sourceModel()
+    return model if isinstance(model, HeadedModel) else None
 
 
 def sorted_table(
     parent: QWidget,
     model: QAbstractItemModel,
-    widths: dict[int, str],
+    widths: Samples,
     stretch: int | None = None,
     selection: QAbstractItemView.SelectionMode = QAbstractItemView.SelectionMode.SingleSelection,
 ) -> tuple[SortProxy, QTableView]:

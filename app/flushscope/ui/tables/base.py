@@ -59,11 +59,20 @@ def row_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
-class _HeadedModel(QAbstractTableModel):
-    """A flat table with named columns: :attr:`HEADERS` and their tooltips."""
+class HeadedModel(QAbstractTableModel):
+    """A flat table with named columns: :attr:`HEADERS` and their tooltips. Compact headers break their
+    labels onto two lines at the first space (a narrow table's columns are then only as wide as their
+    figures)."""
 
     HEADERS: ClassVar[tuple[str, ...]] = ()
     HEADER_TIPS: ClassVar[dict[int, str]] = {}
+    _compact_headers = False
+
+    def set_compact_headers(self, compact: bool) -> None:
+        if compact != self._compact_headers:
+            self._compact_headers = compact
+            if self.HEADERS:
+                self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.HEADERS) - 1)
 
     def columnCount(self, parent: AnyIndex = _NO_INDEX) -> int:
         return 0 if parent.isValid() else len(self.HEADERS)
@@ -72,13 +81,14 @@ class _HeadedModel(QAbstractTableModel):
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.HEADERS):
             return None
         if role == _DISPLAY:
-            return self.HEADERS[section]
+            label = self.HEADERS[section]
+            return label.replace(" ", "\n", 1) if self._compact_headers else label
         if role == _TOOLTIP:
             return self.HEADER_TIPS.get(section)
         return None
 
 
-class _TableModel(_HeadedModel):
+class _TableModel(HeadedModel):
     """Shared plumbing of the session's tables: flat-table guards and role dispatch to small helpers."""
 
     def __init__(self, bridge: SessionBridge, parent: QObject | None = None) -> None:

@@ -28,19 +28,19 @@ class BoundariesModel(_ListedModel):
         "outlier",
         "context",
         "flush_id",
-        "trailing silence",
-        "leading silence",
-        "arrival gap",
-        "level step",
+        "trailing",
+        "leading",
+        "gap",
+        "step",
         "last word",
         "flags",
     )
     HEADER_TIPS: ClassVar[dict[int, str]] = {
         FLUSH_IDS: "The segment before the boundary and the one after it",
-        TRAILING: "Silence at the end of the segment before",
-        LEADING: "Silence at the start of the segment after",
-        GAP: "From the last chunk before the boundary to the first after it, as they arrived",
-        STEP: "How much louder (+) or quieter (-) the voice is after the boundary",
+        TRAILING: "Trailing silence: silence at the end of the segment before",
+        LEADING: "Leading silence: silence at the start of the segment after",
+        GAP: "Arrival gap: from the last chunk before the boundary to the first after it, as they arrived",
+        STEP: "Level step: how much louder (+) or quieter (-) the voice is after the boundary",
         LAST_WORD: "Whether the last word before the boundary ends inside its segment's audio",
     }
 

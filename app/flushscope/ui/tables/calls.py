@@ -28,7 +28,7 @@ from flushscope.ui.tables.base import (
     _TOOLTIP,
     SORT_ROLE,
     AnyIndex,
-    _HeadedModel,
+    HeadedModel,
     _muted,
 )
 from flushscope.ui.tables.result_rows import ITEM_ROLE
@@ -70,7 +70,7 @@ def had_problems(call: CallRow) -> bool:
     return call.problems > 0 or call.word_cuts > 0
 
 
-class CallsModel(_HeadedModel):
+class CallsModel(HeadedModel):
     """The calls of one dataset (:meth:`set_calls`), in the dataset's ranking until :meth:`sort` orders them
     by a column; column -1 returns to the ranking. :data:`ITEM_ROLE` gives a row's ``CallRow``."""
 

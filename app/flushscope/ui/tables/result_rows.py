@@ -8,14 +8,14 @@ from typing import Any, Final
 
 from PySide6.QtCore import QObject, Qt
 
-from flushscope.ui.tables.base import _ALIGN, _DISPLAY, _NO_INDEX, _TOOLTIP, SORT_ROLE, AnyIndex, _HeadedModel
+from flushscope.ui.tables.base import _ALIGN, _DISPLAY, _NO_INDEX, _TOOLTIP, SORT_ROLE, AnyIndex, HeadedModel
 
 #: The row's item (a lint, a boundary, a strategy's result, a change), for every column of the tables of
 #: the analysis.
 ITEM_ROLE: Final = int(Qt.ItemDataRole.UserRole) + 21
 
 
-class _ItemsModel(_HeadedModel):
+class _ItemsModel(HeadedModel):
     """Rows of items from one result; subclasses answer ``_display``, ``_tooltip``, ``_alignment`` and
     ``sort_key`` for an item and a column."""
 

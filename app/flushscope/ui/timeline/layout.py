@@ -54,14 +54,14 @@ class Geometry:
         return self.lane_top(index) + self.lane_h - 5
 
 
-def lay_out(font: QFont, w: int, h: int, lanes: int, scroll: int) -> Geometry:
+def lay_out(font: QFont, w: int, h: int, lanes: int, scroll: int, legend_rows: int = 2) -> Geometry:
     """The geometry of a widget ``w`` by ``h`` pixels showing ``lanes`` lanes, scrolled down by ``scroll``
-    pixels (clamped to what the lanes allow)."""
+    pixels (clamped to what the lanes allow), with a legend of ``legend_rows`` rows of text."""
     fm = QFontMetrics(font)
     gutter = max(130, fm.horizontalAdvance("M") * 13)
     ruler = fm.height() + 10
     row = fm.height() + 6
-    legend_h = 2 * row + 6
+    legend_h = legend_rows * row + 6
     plot_h = max(1, h - ruler - legend_h)
     lane_h = _LANE_MAX if lanes == 0 else max(_LANE_MIN, min(_LANE_MAX, plot_h // lanes))
     plot = QRect(gutter, ruler, max(1, w - gutter), plot_h)

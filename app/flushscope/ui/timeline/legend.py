@@ -107,39 +107,77 @@ def _render_legend(
         painter.setPen(theme.text)
         painter.drawText(QRect(x + sw + 6, y0, w, row_h), Qt.AlignmentFlag.AlignVCenter, name)
         x += w + 12
-    # Second row: what each marker shape means.
-    y1 = y0 + row_h
-    x = rect.left() + 8
-    key = [
-        (MarkerKind.TRANSCRIPT, "transcript sent"),
-        (MarkerKind.FLUSH, "flush sent"),
-        (MarkerKind.FLUSH_DONE, "flush_done"),
-        (MarkerKind.DONE, "done"),
-        (MarkerKind.CANCEL, "cancel"),
-        (MarkerKind.ERROR, "error"),
-        (MarkerKind.WARNING, "warning"),
-        (MarkerKind.ADVICE, "advice"),
-        (MarkerKind.BOUNDARY, "boundary"),
-        (MarkerKind.OUTLIER, "outlier"),
-    ]
-    for kind, label in key:
-        w = SPRITE_W + 4 + fm.horizontalAdvance(label)
-        if x + w > limit:
-            break
-        painter.drawImage(QPoint(x, y1 + (row_h - SPRITE_H) // 2), sprites[kind].image)
+    # Then what each marker shape means, wrapped onto as many rows as the width needs.
+    for kind, label, place in key_places(font, rect):
+        if kind is None:
+            _paint_bracket_key(painter, theme, place.left(), place.center().y())
+            text_x = place.left() + _BRACKET_W
+        else:
+            painter.drawImage(QPoint(place.left(), place.center().y() - SPRITE_H // 2), sprites[kind].image)
+            text_x = place.left() + SPRITE_W + 4
         painter.setPen(theme.text)
-        painter.drawText(QRect(x + SPRITE_W + 4, y1, w, row_h), Qt.AlignmentFlag.AlignVCenter, label)
-        x += w + 14
-    label = "text ready → first audio → flush_done"
-    w = 36 + fm.horizontalAdvance(label)
-    if x + w <= limit:
-        by = y1 + row_h // 2
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(theme.faint, Qt.BrushStyle.Dense4Pattern))
-        painter.drawRect(QRect(x, by, 12, 1))
-        painter.setBrush(theme.blocks[1])
-        painter.drawRect(QRect(x + 12, by - 1, 17, 3))
-        painter.setBrush(theme.faint)
-        painter.drawRects([QRect(x, by - 3, 1, 7), QRect(x + 28, by - 3, 1, 7)])
-        painter.setPen(theme.text)
-        painter.drawText(QRect(x + 36, y1, w, row_h), Qt.AlignmentFlag.AlignVCenter, label)
+        text = QRect(text_x, place.top(), place.right() - text_x + 1, place.height())
+        painter.drawText(text, Qt.AlignmentFlag.AlignVCenter, label)
+
+
+def key_places(font: QFont, legend: QRect) -> list[tuple[MarkerKind | None, str, QRect]]:
+    """Where each entry of the key (its sign and label) goes in a legend drawn in ``legend``."""
+    fm = QFontMetrics(font)
+    row_h = fm.height() + 6
+    places: list[tuple[MarkerKind | None, str, QRect]] = []
+    for row, items in enumerate(_wrap_key(fm, legend.width())):
+        y = legend.top() + 4 + (row + 1) * row_h
+        x = legend.left() + 8
+        for kind, label, w in items:
+            places.append((kind, label, QRect(x, y, w, row_h)))
+            x += w + _GAP
+    return places
+
+
+#: What each marker shape means; None: the bracket under a segment's blocks.
+_KEY: tuple[tuple[MarkerKind | None, str], ...] = (
+    (MarkerKind.TRANSCRIPT, "transcript sent"),
+    (MarkerKind.FLUSH, "flush sent"),
+    (MarkerKind.FLUSH_DONE, "flush_done"),
+    (MarkerKind.DONE, "done"),
+    (MarkerKind.CANCEL, "cancel"),
+    (MarkerKind.ERROR, "error"),
+    (MarkerKind.WARNING, "warning"),
+    (MarkerKind.ADVICE, "advice"),
+    (MarkerKind.BOUNDARY, "boundary"),
+    (MarkerKind.OUTLIER, "outlier"),
+    (None, "text ready → first audio → flush_done"),
+)
+_GAP = 14
+_BRACKET_W = 36
+
+
+def _wrap_key(fm: QFontMetrics, width: int) -> list[list[tuple[MarkerKind | None, str, int]]]:
+    """The key's entries (kind, label, width with its sign) in rows no wider than ``width``."""
+    limit = width - 16
+    rows: list[list[tuple[MarkerKind | None, str, int]]] = [[]]
+    x = 0
+    for kind, label in _KEY:
+        w = (_BRACKET_W if kind is None else SPRITE_W + 4) + fm.horizontalAdvance(label)
+        if rows[-1] and x + w > limit:
+            rows.append([])
+            x = 0
+        rows[-1].append((kind, label, w))
+        x += w + _GAP
+    return rows
+
+
+def legend_rows(font: QFont, width: int) -> int:
+    """How many rows of text the legend takes at ``width``: the flush_ids, then the key as it wraps."""
+    return 1 + len(_wrap_key(QFontMetrics(font), width))
+
+
+def _paint_bracket_key(painter: QPainter, theme: Theme, x: int, by: int) -> None:
+    """The bracket of a segment, small: a dotted wait for audio, then the audio until flush_done."""
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QBrush(theme.faint, Qt.BrushStyle.Dense4Pattern))
+    painter.drawRect(QRect(x, by, 12, 1))
+    painter.setBrush(theme.blocks[1])
+    painter.drawRect(QRect(x + 12, by - 1, 17, 3))
+    painter.setBrush(theme.faint)
+    painter.drawRects([QRect(x, by - 3, 1, 7), QRect(x + 28, by - 3, 1, 7)])

@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QLineF, QPoint, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QContextMenuEvent,
+    QFocusEvent,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -23,9 +24,11 @@ from PySide6.QtWidgets import QWidget
 
 from flushscope.core.model.records import Context, Segment
 from flushscope.ui.bridge import Selection, SessionBridge
+from flushscope.ui.look.focus import paint_focus_ring
 from flushscope.ui.look.palette import FLUSH_COLOUR_COUNT
 from flushscope.ui.timeline.blocks import draw_blocks
 from flushscope.ui.timeline.gutter import paint_gutter
+from flushscope.ui.timeline.keys import TimelineCommand, timeline_command
 from flushscope.ui.timeline.layout import Geometry
 from flushscope.ui.timeline.legend import paint_legend
 from flushscope.ui.timeline.markers import Sprite, paint_brackets, paint_markers, render_sprite
@@ -50,9 +53,8 @@ class TimelineView(TimelineViewport):
 
     Mouse: wheel or pinch zooms around the pointer, horizontal wheel or shift+wheel pans, drag pans, click
     selects a segment (or the lane's context), double click zooms to a segment, right click asks for the
-    segment's menu. Keys: + and - zoom, arrows pan and scroll lanes, F or Home fits everything, End follows
-    live data, A switches the axis to the next mode (arrival time, audio position, time since each context's
-    first send).
+    segment's menu. Keys: :data:`~flushscope.ui.timeline.keys.TIMELINE_KEYS` (zoom, pan, scroll lanes, fit,
+    follow, next axis); a focus ring shows when they go here.
 
     A playhead (:meth:`set_playhead`) marks what is heard in its context's lane.
     """
@@ -75,6 +77,7 @@ class TimelineView(TimelineViewport):
         self._press_scroll = 0
         self._dragging = False
         self._playhead: tuple[Context, float] | None = None
+        self._empty = "No contexts yet."
 
     def segment_at(self, point: QPoint) -> Segment | None:
         """The segment under a widget point: its chunk, one of its markers or its bracket."""
@@ -239,16 +242,27 @@ class TimelineView(TimelineViewport):
             )
             if not self._lanes:
                 painter.setPen(theme.faint)
-                painter.drawText(geo.plot, Qt.AlignmentFlag.AlignCenter, self._empty_text())
+                hint = geo.plot.adjusted(12, 0, -12, 0)
+                flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+                painter.drawText(hint, flags, self._empty_text())
+            if self.hasFocus():
+                paint_focus_ring(painter, self.rect(), self.palette())
         finally:
             painter.end()
         self.painted.emit()
+
+    def set_empty_text(self, text: str) -> None:
+        """What the timeline says while it has no lane (why, and what would start one)."""
+        if text != self._empty:
+            self._empty = text
+            if not self._lanes:
+                self.update()
 
     def _empty_text(self) -> str:
         """What an empty timeline says: why there is no lane."""
         conn = self.connection_filter()
         if conn is None:
-            return "No contexts yet: send a transcript to start one."
+            return self._empty
         info = self.session.connections.get(conn)
         label = info.label if info is not None else None
         who = f"connection {conn}" if label is None else f"connection {conn} ({label})"
@@ -459,32 +473,43 @@ class TimelineView(TimelineViewport):
             event.ignore()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        key = event.key()
-        geo = self._geometry()
-        step = geo.plot.width() * (0.5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.1)
-        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
-            self.zoom(1.5)
-        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
-            self.zoom(1 / 1.5)
-        elif key == Qt.Key.Key_Left:
-            self.pan(-step)
-        elif key == Qt.Key.Key_Right:
-            self.pan(step)
-        elif key == Qt.Key.Key_Up:
-            self._set_scroll(self._scroll - geo.lane_h)
-        elif key == Qt.Key.Key_Down:
-            self._set_scroll(self._scroll + geo.lane_h)
-        elif key == Qt.Key.Key_PageUp:
-            self._set_scroll(self._scroll - geo.plot.height())
-        elif key == Qt.Key.Key_PageDown:
-            self._set_scroll(self._scroll + geo.plot.height())
-        elif key in (Qt.Key.Key_F, Qt.Key.Key_Home):
-            self.fit_all()
-        elif key == Qt.Key.Key_End:
-            self.set_follow(True)
-        elif key == Qt.Key.Key_A:
-            self.set_axis_mode(self._mode.next())
-        else:
+        command = timeline_command(event.key())
+        if command is None or event.modifiers() & ~(
+            Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier
+        ):
             super().keyPressEvent(event)
             return
+        geo = self._geometry()
+        step = geo.plot.width() * (0.5 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 0.1)
+        match command:
+            case TimelineCommand.ZOOM_IN:
+                self.zoom(1.5)
+            case TimelineCommand.ZOOM_OUT:
+                self.zoom(1 / 1.5)
+            case TimelineCommand.PAN_LEFT:
+                self.pan(-step)
+            case TimelineCommand.PAN_RIGHT:
+                self.pan(step)
+            case TimelineCommand.LANE_UP:
+                self._set_scroll(self._scroll - geo.lane_h)
+            case TimelineCommand.LANE_DOWN:
+                self._set_scroll(self._scroll + geo.lane_h)
+            case TimelineCommand.PAGE_UP:
+                self._set_scroll(self._scroll - geo.plot.height())
+            case TimelineCommand.PAGE_DOWN:
+                self._set_scroll(self._scroll + geo.plot.height())
+            case TimelineCommand.FIT:
+                self.fit_all()
+            case TimelineCommand.FOLLOW:
+                self.set_follow(True)
+            case TimelineCommand.NEXT_AXIS:
+                self.set_axis_mode(self._mode.next())
         event.accept()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()

@@ -20,8 +20,9 @@ from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.timeline.layout import Geometry, lay_out, plot_xs
+from flushscope.ui.timeline.legend import key_places, legend_rows
 from flushscope.ui.timeline.model.lane_cache import LaneCache
-from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, Lane
+from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, Lane, MarkerKind
 from flushscope.ui.timeline.model.shown_lanes import ShownLanes
 
 MIN_SPAN = 1e-4  # seconds visible at the deepest zoom
@@ -144,7 +145,8 @@ class TimelineViewport(QWidget):
         self.update()
 
     def fit_all(self) -> None:
-        """Show every chunk and marker of the lanes shown in the current axis mode, and every such lane."""
+        """Show the activity of the contexts shown (from the first send to the last frame of any of them) in
+        the current axis mode, and every such lane."""
         self._sync()
         self.set_visible_range(*self._fit_range())
         self._set_scroll(0)
@@ -222,6 +224,10 @@ class TimelineViewport(QWidget):
         x0, x1 = self.x_for(start), self.x_for(end)
         top, bottom = self._geometry().band(index)
         return QRectF(x0, top, max(1.0, x1 - x0), bottom - top)
+
+    def legend_places(self) -> list[tuple[MarkerKind | None, str, QRect]]:
+        """Where each entry of the legend's key is drawn (widget coordinates)."""
+        return key_places(self.font(), self._geometry().legend)
 
     def export_png(self, path: str) -> bool:
         """Save the view as it is drawn now to a PNG file."""
@@ -301,8 +307,9 @@ class TimelineViewport(QWidget):
         return self._cache.data_bounds(self._mode, None if self._conn is None else self._lanes)
 
     def _fit_range(self) -> tuple[float, float]:
+        """The contexts' activity shown, with a small margin (not the time the session stayed open)."""
         self._sync()
-        bounds = self._data_bounds()
+        bounds = self._cache.activity_bounds(self._mode, self._lanes)
         if bounds is None:
             return 0.0, 10.0
         lo, hi = bounds
@@ -362,7 +369,8 @@ class TimelineViewport(QWidget):
 
     def _geometry(self) -> Geometry:
         if self._geometry_cache is None:
-            geo = lay_out(self.font(), self.width(), self.height(), len(self._lanes), self._scroll)
+            rows = legend_rows(self.font(), self.width())
+            geo = lay_out(self.font(), self.width(), self.height(), len(self._lanes), self._scroll, rows)
             self._scroll = geo.scroll
             self._geometry_cache = geo
         return self._geometry_cache

@@ -65,6 +65,7 @@ class CollapsibleSection(QWidget):
         self.button.setAutoRaise(True)
         self.button.setToolTip(f"Show or hide the {title.lower()}")
         self.summary = ElidedLabel(self)
+        self.summary.setMinimumWidth(0)  # the title keeps its words; the hint gives way
         self.summary.setEnabled(False)  # drawn in the palette's disabled text colour: a quiet hint
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
@@ -216,7 +217,7 @@ class Composer(QWidget):
         self.context_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
-        self.context_combo.setMinimumContentsLength(12)
+        self.context_combo.setMinimumContentsLength(8)
         self.context_combo.setPlaceholderText("no open context")
         self.context_combo.setToolTip("The open context the buttons act on (newest first chosen)")
         self.new_button = self._button(actions.new_context, wide=False)

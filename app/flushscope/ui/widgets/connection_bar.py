@@ -58,6 +58,18 @@ UPSTREAMS: Final = (
 )
 
 _LIGHT_SIZE: Final = 12
+#: What the key field says while empty: whether a key is needed there at all.
+_KEY_PLACEHOLDERS: Final[dict[Choice, str]] = {
+    "emulator": "not needed",
+    "cartesia": "your Cartesia key",
+    "custom": "optional",
+    "proxy": "optional",
+}
+_KEY_TIP: Final = (
+    "Sent as X-API-Key. CARTESIA_API_KEY fills it in; it is written to disk only in the system's keyring, "
+    "when Remember is ticked"
+)
+_REMEMBER_TIP: Final = "Keep the key in the system's keyring for the next start (never in a file)"
 
 
 class StatusLight(QLabel):
@@ -127,6 +139,7 @@ class ConnectionBar(QWidget):
         #: What was typed in the URL field, for the targets where it is typed.
         self._typed: dict[Choice, str] = {"custom": "ws://127.0.0.1:8080", "proxy": DEFAULT_PROXY_LISTEN}
         self._state = ConnectionState.DISCONNECTED
+        self._remember_why_not = ""
 
         self.target_combo = QComboBox(self)
         for kind, label in TARGETS:
@@ -134,26 +147,36 @@ class ConnectionBar(QWidget):
         self.target_combo.setToolTip(
             "Where to connect: the emulator in this app, Cartesia, or any URL; or a proxy your own app uses"
         )
+        self.target_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.target_combo.setMinimumContentsLength(12)
 
         self.url_edit = QLineEdit(self)
-        self.url_edit.setMinimumWidth(220)
+        self.url_edit.setMinimumWidth(150)
         self.url_edit.setToolTip("The TTS WebSocket URL; /tts/websocket is added to a bare ws://HOST:PORT")
 
         self.key_edit = QLineEdit(self)
         self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_edit.setPlaceholderText("API key")
         self.key_edit.setText(os.environ.get("CARTESIA_API_KEY", ""))
-        self.key_edit.setToolTip("Sent as X-API-Key; never saved (CARTESIA_API_KEY fills it in)")
-        self.key_edit.setMinimumWidth(140)
+        self.key_edit.setToolTip(_KEY_TIP)
+        self.key_edit.setMinimumWidth(90)
+        self.remember_check = QCheckBox("Remember", self)
+        self.remember_check.setToolTip(_REMEMBER_TIP)
 
         self.upstream_combo = QComboBox(self)
         for value, label in UPSTREAMS:
             self.upstream_combo.addItem(label, value)
         self.upstream_combo.setToolTip("Where the proxy forwards your app's connections")
+        self.upstream_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.upstream_combo.setMinimumContentsLength(10)
         self.upstream_edit = QLineEdit("ws://127.0.0.1:8080", self)
         self.upstream_edit.setPlaceholderText("ws://HOST:PORT or wss://host/tts/websocket")
         self.upstream_edit.setToolTip("The server the proxy forwards to")
-        self.upstream_edit.setMinimumWidth(160)
+        self.upstream_edit.setMinimumWidth(110)
         self.remote_check = QCheckBox("Allow other machines", self)
         self.remote_check.setToolTip(
             f"Needed to listen on an address other machines can reach (0.0.0.0, a LAN address): "
@@ -171,6 +194,7 @@ class ConnectionBar(QWidget):
 
         self.light = StatusLight(self)
         self.reason_label = ElidedLabel(self)
+        self.reason_label.setMinimumWidth(40)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
@@ -183,6 +207,7 @@ class ConnectionBar(QWidget):
         layout.addWidget(self.remote_check)
         layout.addWidget(QLabel("Key", self))
         layout.addWidget(self.key_edit, 1)
+        layout.addWidget(self.remember_check)
         layout.addWidget(self.version_label)
         layout.addWidget(self.version_edit)
         layout.addWidget(self.connect_button)
@@ -226,6 +251,10 @@ class ConnectionBar(QWidget):
         version when given."""
         if self.target_kind() != kind or (kind == "custom" and url and url != self._typed["custom"]):
             self.set_target(kind, url)
+        self.show_credentials(api_key, version)
+
+    def show_credentials(self, api_key: str | None = None, version: str | None = None) -> None:
+        """Show a key and a version given elsewhere (the command line), where given."""
         if api_key:
             self.key_edit.setText(api_key)
         if version:
@@ -253,6 +282,24 @@ class ConnectionBar(QWidget):
 
     def url(self) -> str:
         return self.url_edit.text().strip()
+
+    def typed_url(self, kind: Choice) -> str:
+        """What was last typed in the URL field for ``custom`` (the URL) or ``proxy`` (where it listens)."""
+        return self._typed.get(kind, "")
+
+    def set_typed_url(self, kind: Choice, text: str) -> None:
+        """What the URL field holds for ``custom`` or ``proxy`` (shown when that target is chosen)."""
+        if kind in self._typed:
+            self._typed[kind] = text.strip()
+            if self.target_kind() == kind:
+                self._update_url_field(locked=self._state in BUSY)
+
+    def set_remember_available(self, why_not: str) -> None:
+        """Whether the key can be remembered; ``why_not`` (a sentence, "" when it can) goes in the box's
+        tooltip, and the box is greyed."""
+        self._remember_why_not = why_not
+        self.remember_check.setToolTip(why_not or _REMEMBER_TIP)
+        self._lock_fields()
 
     def api_key(self) -> str:
         return self.key_edit.text().strip()
@@ -287,7 +334,17 @@ class ConnectionBar(QWidget):
                 ConnectionState.FAILED: "Connection failed",
             }[status.state]
         self.reason_label.set_full_text(text)
-        busy = status.state in BUSY
+        self._lock_fields()
+        self._target_changed()
+        if status.state is ConnectionState.LISTENING and status.url:
+            # Port 0 was typed: show the port the proxy took, on the host typed (a wildcard stays one).
+            host = self.url().rpartition(":")[0]
+            port = urlsplit(status.url).port
+            self.url_edit.setText(f"{host}:{port}" if host else urlsplit(status.url).netloc)
+
+    def _lock_fields(self) -> None:
+        """Fields are locked while a connection or the proxy runs; Remember also where no keyring is."""
+        busy = self._state in BUSY
         for widget in (
             self.target_combo,
             self.key_edit,
@@ -296,12 +353,7 @@ class ConnectionBar(QWidget):
             self.remote_check,
         ):
             widget.setEnabled(not busy)
-        self._target_changed()
-        if status.state is ConnectionState.LISTENING and status.url:
-            # Port 0 was typed: show the port the proxy took, on the host typed (a wildcard stays one).
-            host = self.url().rpartition(":")[0]
-            port = urlsplit(status.url).port
-            self.url_edit.setText(f"{host}:{port}" if host else urlsplit(status.url).netloc)
+        self.remember_check.setEnabled(not busy and not self._remember_why_not)
 
     def show_error(self, message: str) -> None:
         """The reason of the last failure, next to the light (the light itself shows the state)."""
@@ -326,14 +378,14 @@ class ConnectionBar(QWidget):
         self.version_label.setVisible(not proxy)
         self.version_edit.setVisible(not proxy)
         if proxy:
-            self.key_edit.setPlaceholderText("your app's key")
+            self.key_edit.setPlaceholderText("optional")
             self.key_edit.setToolTip(
-                "Replaces the key your app sends, upstream; leave empty to pass your app's key on "
-                "(CARTESIA_API_KEY then replaces only a placeholder key such as 'x'). Never saved."
+                "Optional: replaces the key your app sends, upstream; leave empty to pass your app's key on "
+                "(CARTESIA_API_KEY then replaces only a placeholder key such as 'x')."
             )
         else:
-            self.key_edit.setPlaceholderText("not needed" if kind == "emulator" else "API key")
-            self.key_edit.setToolTip("Sent as X-API-Key; never saved (CARTESIA_API_KEY fills it in)")
+            self.key_edit.setPlaceholderText(_KEY_PLACEHOLDERS[kind])
+            self.key_edit.setToolTip(_KEY_TIP)
         starting = self._state is ConnectionState.CONNECTING
         if proxy:
             self.connect_button.setText("Cancel" if starting else "Stop proxy" if locked else "Start proxy")

@@ -123,6 +123,8 @@ class StatusBar(QStatusBar):
         if live != self._live_shown:
             self._live_shown = live
             self._mark(_Field.RATE)
+        # Nothing arrives in a capture: a rate taken at its end would say something that is not happening.
+        self.rate_label.setVisible(live)
 
     def show_progress(self, fraction: float) -> None:
         """How much of the capture being opened is read (0 to 1); a negative value hides the bar. The bar

@@ -332,6 +332,25 @@ class LaneCache:
         hi = max([lo, *(end for _, end in ends), *(float(lane.t_end.values[-1]) for lane in heard)])
         return lo, hi
 
+    def activity_bounds(self, mode: AxisMode, shown: Sequence[Lane]) -> tuple[float, float] | None:
+        """Where the contexts of the lanes ``shown`` were active on the axis of ``mode``: from the first
+        send to the last frame of any of them (or the end of its last block), leaving out the time a
+        connection or a window stayed open after them. What Fit shows."""
+        heard = [lane for lane in shown if lane.t]
+        if mode is AxisMode.AUDIO:
+            return (0.0, max(float(lane.a_end.values[-1]) for lane in heard)) if heard else None
+        active = [lane for lane in shown if lane.context.frames]
+        if not active:
+            return None
+        frames = self.session.frames
+        ends = [
+            max(frames.time(lane.context.frames[-1]), float(lane.t_end.values[-1]) if lane.t else -math.inf)
+            for lane in active
+        ]
+        if mode is AxisMode.SINCE_SEND:
+            return 0.0, max(0.0, *(end - lane.origin for lane, end in zip(active, ends, strict=True)))
+        return min(lane.origin for lane in active), max(ends)
+
     def segment_extent(self, segment: Segment, mode: AxisMode) -> tuple[float, float] | None:
         index = segment.context.number - 1
         lane = self.lanes[index] if index < len(self.lanes) else None

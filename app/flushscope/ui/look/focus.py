@@ -1,0 +1,78 @@
+"""A focus ring that shows in both themes: where keys go must be visible at a glance.
+
+Fusion draws focus in a shade of the palette's highlight that vanishes on a dark background (and, for a
+table or a text box, not at all). :class:`FocusStyle` wraps the style in use and draws one ring, in
+:func:`focus_colour`, around whatever has the keyboard focus: buttons, check boxes, tabs, fields, combo
+boxes, tables and text boxes. Custom-painted widgets (the timeline) call :func:`paint_focus_ring`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QProxyStyle,
+    QStyle,
+    QStyleOption,
+    QStyleOptionComplex,
+    QWidget,
+)
+
+from flushscope.ui.look.palette import is_dark
+
+#: The ring's width in pixels.
+RING = 2
+
+
+def focus_colour(palette: QPalette) -> QColor:
+    """A blue that stands out on the theme's background (and from its selection colour)."""
+    return QColor("#6cb6ff" if is_dark(palette) else "#1565c0")
+
+
+def paint_focus_ring(painter: QPainter, rect: QRect, palette: QPalette) -> None:
+    """A ring just inside ``rect``."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.setPen(QPen(focus_colour(palette), RING))
+    half = RING / 2
+    painter.drawRect(QRectF(rect).adjusted(half, half, -half, -half))
+    painter.restore()
+
+
+_RINGED_CONTROLS = (QStyle.ComplexControl.CC_ComboBox, QStyle.ComplexControl.CC_SpinBox)
+
+
+class FocusStyle(QProxyStyle):
+    """The style in use, with :func:`paint_focus_ring` wherever it would draw focus its own way."""
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        if element == QStyle.PrimitiveElement.PE_FrameFocusRect:
+            if option.rect.width() > 2 * RING and option.rect.height() > 2 * RING:
+                paint_focus_ring(painter, option.rect, option.palette)
+            return
+        super().drawPrimitive(element, option, painter, widget)
+        focused = bool(option.state & QStyle.StateFlag.State_HasFocus)
+        if focused and (
+            element == QStyle.PrimitiveElement.PE_FrameLineEdit
+            or (element == QStyle.PrimitiveElement.PE_Frame and isinstance(widget, QAbstractScrollArea))
+        ):
+            paint_focus_ring(painter, option.rect, option.palette)
+
+    def drawComplexControl(
+        self,
+        control: QStyle.ComplexControl,
+        option: QStyleOptionComplex,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawComplexControl(control, option, painter, widget)
+        if control in _RINGED_CONTROLS and option.state & QStyle.StateFlag.State_HasFocus:
+            paint_focus_ring(painter, option.rect, option.palette)
