@@ -435,6 +435,12 @@ class LiveSession:
     def is_open(self, context_id: str | None) -> bool:
         return context_id is not None and context_id in self.open_contexts()
 
+    def context_name(self, context_id: str) -> str | None:
+        """The name a script gave a context of the current connection (None if none, or not its context)."""
+        client = self.client
+        ctx = client.contexts.get(context_id) if client is not None else None
+        return ctx.name if ctx is not None else None
+
     def context(self, context_id: str) -> Context | None:
         """The model of a context of the current connection (None before its first frame is recorded)."""
         client = self.client

@@ -209,7 +209,6 @@ class MainWindow(QMainWindow):
         captures.progressChanged.connect(self.analysis.hold_while_opening)
         captures.progressChanged.connect(self._opening_progress)
         captures.openFinished.connect(self._capture_opened)
-        scripts.contextNamed.connect(live.name_context)
         scripts.stepShown.connect(self.composer.show_step)
         scripts.stepSent.connect(self.composer.add_history)
         scripts.runningChanged.connect(lambda _running: self._update_actions())

@@ -77,8 +77,6 @@ class LiveController(QObject):
         self._op_lock: asyncio.Lock | None = None
         self._connect_task: asyncio.Task[bool] | None = None
         self._shown = True
-        #: Script names of contexts (``a``, ``b``…), shown beside their labels.
-        self._names: dict[str, str] = {}
         self._status: ConnectionStatus | None = None
         self._recording_problem = ""
 
@@ -236,10 +234,6 @@ class LiveController(QObject):
         self._composer.set_read_only(not shown)
         self.refresh_contexts()
 
-    def name_context(self, context_id: str, name: str) -> None:
-        """Show ``name`` (a script's name for the context) beside its label."""
-        self._names.setdefault(context_id, name)
-
     def refresh_contexts(self, select: str | None = None) -> None:
         """Offer the open contexts of the live connection in the composer."""
         if not self._shown:
@@ -248,9 +242,8 @@ class LiveController(QObject):
         items = []
         for context_id in self.live.open_contexts():
             ctx = self.live.context(context_id)
-            label = context_label(ctx) if ctx is not None else f"new · {context_id[:8]}…"
-            name = self._names.get(context_id)
-            items.append((context_id, f"{label}  ({name})" if name else label))
+            name = self.live.context_name(context_id) or f"{context_id[:8]}…"
+            items.append((context_id, context_label(ctx) if ctx is not None else f"new · {name}"))
         self._composer.set_contexts(items, select)
 
     def _context_picked(self, context_id: str) -> None:
@@ -261,7 +254,7 @@ class LiveController(QObject):
     def add_history(self, context_id: str, what: str) -> None:
         """One line in the composer's list of what was sent."""
         ctx = self.live.context(context_id)
-        name = self._names.get(context_id)
+        name = self.live.context_name(context_id)
         label = name or (context_label(ctx) if ctx is not None else context_id[:8] + "…")
         self._composer.add_history(f"{label} · {what}")
 
