@@ -27,6 +27,7 @@ from flushscope.ui.controllers.captures import CaptureController
 from flushscope.ui.controllers.exports import ExportController
 from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController, PlayerReports
+from flushscope.ui.controllers.recordings import RecordingsController
 from flushscope.ui.controllers.script_runner import ScriptRunner
 from flushscope.ui.window import MainWindow
 from window_support import WAIT_MS
@@ -44,6 +45,7 @@ CONTROLLERS = (
     ScriptRunner,
     AnalysisModel,
     AnalysisViews,
+    RecordingsController,
 )
 #: lowerCamelCase, as Qt names signals.
 CAMEL = re.compile(r"[a-z]+(?:[A-Z][a-z0-9]*)*")

@@ -29,6 +29,7 @@ from flushscope.core.model.findings import Thresholds
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import Context, ContextState
 from flushscope.core.model.session import Session
+from flushscope.core.store.capture_folder import CaptureFolder, RetentionError
 from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target
@@ -96,7 +97,8 @@ class LiveSession:
     Reconnecting (to the same or another target) starts a new connection in the same session: the model and
     the capture keep everything. The capture file is created by the first connection attempt, with that
     target in its header; ``capture_path`` fixes its name, otherwise it is a timestamped file in
-    ``capture_dir`` (the user's data directory by default).
+    ``capture_dir`` (the user's data directory by default), :attr:`capture_folder`, whose size cap is then
+    applied (:meth:`prune_captures`).
 
     Listeners added with :meth:`add_listener` hear every change of :attr:`status`, on the loop's thread.
     :attr:`keepalive` sets how a server that stops answering is noticed; a new value applies from the next
@@ -121,7 +123,12 @@ class LiveSession:
         self.emulator: EmulatorServer | None = None
         self.status = ConnectionStatus(ConnectionState.DISCONNECTED)
         self._capture_path = Path(capture_path) if capture_path is not None else None
-        self._capture_dir = Path(capture_dir) if capture_dir is not None else None
+        #: Where the session records unless ``capture_path`` says otherwise, under a size cap.
+        self.capture_folder = CaptureFolder(
+            Path(capture_dir) if capture_dir is not None else default_capture_dir(),
+            f"flushscope-*{CAPTURE_SUFFIX}",
+        )
+        self._pruning = ""
         self._capture_opened = False
         self._listeners: list[StatusListener] = []
         self._proxy_listeners: list[ProxyListener] = []
@@ -232,8 +239,7 @@ class LiveSession:
         self._capture_opened = True
         path = self._capture_path
         if path is None:
-            directory = self._capture_dir or default_capture_dir()
-            path = directory / timestamped_capture_name()
+            path = self.capture_folder.path / timestamped_capture_name()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             writer = _new_writer(path, target, secrets, numbered=self._capture_path is None)
@@ -244,6 +250,26 @@ class LiveSession:
         self._capture_path = writer.path
         self.recorder.capture = writer
         log.info("recording to %s", writer.path)
+        if writer.path.parent == self.capture_folder.path:
+            self.prune_captures()
+
+    def prune_captures(self) -> str:
+        """Apply the captures folder's size cap now, keeping the capture being recorded; what it did, in
+        words ("" when there is nothing to say; logged, and kept for :meth:`take_pruning`)."""
+        keep = [self.capture_path] if self.capture_path is not None else []
+        try:
+            words = self.capture_folder.prune(keep).words()
+        except RetentionError as exc:
+            words = f"{exc}; no recording was removed"
+        if words:
+            log.info("%s", words)
+        self._pruning = words
+        return words
+
+    def take_pruning(self) -> str:
+        """What applying the cap did when this session started recording, once ("" after that)."""
+        words, self._pruning = self._pruning, ""
+        return words
 
     async def connect(
         self,

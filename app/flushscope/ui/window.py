@@ -36,6 +36,7 @@ from flushscope.ui.controllers.captures import CaptureController
 from flushscope.ui.controllers.exports import ExportController
 from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController
+from flushscope.ui.controllers.recordings import RecordingsController
 from flushscope.ui.controllers.script_runner import ScriptRunner
 from flushscope.ui.look.wording import MESSAGE_MS
 from flushscope.ui.pacing import Paced
@@ -111,6 +112,7 @@ class MainWindow(QMainWindow):
         )
         self.exports = ExportController(self.bridge, self.selection, self.timeline.export_png, self)
         self.scripts = ScriptRunner(live, self)
+        self.recordings = RecordingsController(live, self, self)
         self.play_label = PlayStatusLabel(self.playback, self.bridge, self)
         self.status.insertPermanentWidget(0, self.play_label)
         self.connections = ConnectionChooser(self.bridge, self)
@@ -190,7 +192,7 @@ class MainWindow(QMainWindow):
             self.exports,
             self.scripts,
         )
-        for controller in (live, captures, playback, exports, scripts, self.analysis_views):
+        for controller in (live, captures, playback, exports, scripts, self.analysis_views, self.recordings):
             controller.status.connect(self.show_message)
         # What the controllers say to each other.
         live.error.connect(self.show_message)
@@ -261,6 +263,10 @@ class MainWindow(QMainWindow):
         acts.copy_timings.triggered.connect(lambda: exports.copy_segment_timings())
         acts.copy_context_id.triggered.connect(lambda: exports.copy_context_id())
         acts.connection_settings.triggered.connect(live.choose_keepalive)
+        # The captures folder: its cap, and the capture shown pinned against it.
+        acts.preferences.triggered.connect(self.recordings.open_preferences)
+        acts.pin_capture.triggered.connect(lambda pin: self.recordings.set_pinned(self._shown_capture(), pin))
+        self.recordings.pinsChanged.connect(self._update_actions)
         acts.fit.triggered.connect(self.timeline.fit_all)
         acts.follow.toggled.connect(self.timeline.set_follow)
         acts.play.triggered.connect(playback.toggle_playback)
@@ -304,8 +310,13 @@ class MainWindow(QMainWindow):
                 play_reason=playback.why_not(),
                 playing=playback.playing,
                 aimed=self.action_set.play_from_here.data() is not None,
+                pinned=self.recordings.pinned(self._shown_capture()),
             )
         )
+
+    def _shown_capture(self) -> Path | None:
+        """The capture file of what is shown: the one opened, or the live session's recording."""
+        return self.captures.viewing or self.live.capture_path
 
     def _shown_changed(self) -> None:
         """A capture file is shown instead of the live session, or the live session again."""

@@ -127,7 +127,7 @@ class LiveController(QObject):
             return False
         recording = self.live.capture_path
         where = f"; recording to {recording}" if recording else ""
-        self.status.emit(f"Proxy listening on {url}{where}")
+        self.status.emit(f"Proxy listening on {url}{where}{_also(self.live.take_pruning())}")
         return True
 
     def _disconnect_requested(self) -> None:
@@ -152,9 +152,10 @@ class LiveController(QObject):
         bar.set_emulator_url(self.live.emulator_url)
         self._composer.text_edit.setFocus()
         recording = self.live.capture_path
-        self.status.emit(
+        connected = (
             f"Connected; recording to {recording}" if recording else f"Connected to {self.live.status.url}"
         )
+        self.status.emit(connected + _also(self.live.take_pruning()))
         return True
 
     @property
@@ -372,3 +373,8 @@ class LiveController(QObject):
         self.live.remove_proxy_listener(self._proxy_changed)
         await self.tasks.aclose()
         await self.live.aclose()
+
+
+def _also(words: str) -> str:
+    """A further sentence for a status message, when there is one."""
+    return f"; {words}" if words else ""
