@@ -63,15 +63,15 @@ def test_lanes_are_labelled_by_name_and_say_it_all_on_hover(qtbot: QtBot) -> Non
     assert app == f"context #3 app-context\ndone\nconnection 2 · {APP} :54321"
 
 
-def test_a_proxied_lane_elides_its_client_in_the_middle_keeping_its_port(qtbot: QtBot) -> None:
+def test_a_proxied_lane_says_its_connection_and_elides_its_client_in_the_middle(qtbot: QtBot) -> None:
     wire = Wire()
     named_and_proxied(wire)
     ctx = wire.session.contexts[-1]
     fm = QFontMetrics(shown_timeline(qtbot, wire.session)[0].font())
     whole = lane_detail(ctx, fm, 10_000)
-    assert whole == f"done · conn 2 · {APP} :54321"
+    assert whole == f"conn 2 · {APP} :54321"
     narrow = lane_detail(ctx, fm, fm.horizontalAdvance(whole) - 30)
-    assert narrow.startswith("done · conn 2 · ") and narrow.endswith(":54321") and "…" in narrow
+    assert narrow.startswith("conn 2 · cartes") and narrow.endswith(":54321") and "…" in narrow
     assert lane_detail(wire.session.contexts[0], fm, 10_000) == "done"
 
 

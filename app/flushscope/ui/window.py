@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QFrame, QMainWindow, QMessageBox, QSplitter, QTabW
 import flushscope
 from flushscope.audio.player import Player
 from flushscope.core.model.records import Segment
-from flushscope.net.live import LiveSession
+from flushscope.net.live import ConnectionState, LiveSession
 from flushscope.tasks import OwnedTasks
 from flushscope.ui.actions import ActionSet, ActionState
 from flushscope.ui.bridge import Selection, SessionBridge
@@ -42,6 +42,7 @@ from flushscope.ui.look.wording import MESSAGE_MS
 from flushscope.ui.pacing import Paced
 from flushscope.ui.panels import AnomaliesPanel, BoundariesPanel, FramesPanel, LintsPanel, TranscriptsPanel
 from flushscope.ui.timeline import TimelineView
+from flushscope.ui.timeline.model.empty_hint import waiting_for_app
 from flushscope.ui.widgets.composer import Composer
 from flushscope.ui.widgets.connection_bar import ConnectionBar
 from flushscope.ui.widgets.connection_chooser import ConnectionChooser
@@ -161,7 +162,8 @@ class MainWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(0)
-        left_layout.addWidget(self.proxy_panel)
+        # One of the two at a time: the proxy panel while the proxy runs, the composer otherwise.
+        left_layout.addWidget(self.proxy_panel, 1)
         left_layout.addWidget(self.composer, 1)
         main = QSplitter(Qt.Orientation.Horizontal, self)
         main.addWidget(left)
@@ -344,6 +346,9 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def _connection_changed(self) -> None:
+        status = self.live.status
+        listening = status.state is ConnectionState.LISTENING and status.url
+        self.timeline.set_empty_hint(waiting_for_app(status.url) if listening else "")
         self._show_where()
         self._update_actions()
 

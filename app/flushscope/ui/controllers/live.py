@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox
 
 from flushscope.core.inputs.generation_settings import SettingsError
 from flushscope.net.client import ClientError
@@ -26,16 +27,12 @@ from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.look.wording import quote
 from flushscope.ui.tables import context_label
 from flushscope.ui.widgets.composer import Composer
-from flushscope.ui.widgets.connection_bar import ConnectionBar
+from flushscope.ui.widgets.connection_bar import Choice, ConnectionBar, target_label
 from flushscope.ui.widgets.proxy_panel import ProxyPanel
 from flushscope.ui.windows.keepalive_settings import KeepaliveDialog
 
 log = logging.getLogger("flushscope.window")
 
-#: Why the composer sends nothing while the proxy runs.
-PROXY_NOTE: Final = (
-    "Proxy mode: your app is the client. flushscope records what it sends and hears; it does not send for it."
-)
 #: How often silence is checked for (a flush or an end waiting too long) when no frame arrives.
 TIMEOUT_CHECK_MS: Final = 250
 
@@ -79,10 +76,13 @@ class LiveController(QObject):
         self._shown = True
         self._status: ConnectionStatus | None = None
         self._recording_problem = ""
+        #: The question asked before another target replaces the one running, while it is open.
+        self.switch_question: QMessageBox | None = None
 
         bar.connectRequested.connect(self._connect_requested)
         bar.proxyRequested.connect(self._proxy_requested)
         bar.disconnectRequested.connect(self._disconnect_requested)
+        bar.targetSwitchRequested.connect(self._switch_requested)
         composer.contextSelected.connect(self._context_picked)
         bridge.contextsChanged.connect(lambda _contexts: self.refresh_contexts())
 
@@ -129,6 +129,43 @@ class LiveController(QObject):
         where = f"; recording to {recording}" if recording else ""
         self.status.emit(f"Proxy listening on {url}{where}{_also(self.live.take_pruning())}")
         return True
+
+    def _switch_requested(self, kind: str) -> None:
+        """Another target was picked while one runs: ask before stopping it, in a dialog that does not block
+        the loop (:attr:`switch_question` while it is open)."""
+        if self.switch_question is not None:
+            return
+        status = self.live.status
+        listening = status.state is ConnectionState.LISTENING
+        running = f"the proxy on {status.url}" if listening else f"the connection to {status.url}"
+        question = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Change the target",
+            f"Stop {running} to use {target_label(kind)} instead? What was recorded stays in this session.",
+            QMessageBox.StandardButton.NoButton,
+            self._bar.window(),
+        )
+        stop = question.addButton(
+            "Stop proxy" if listening else "Disconnect", QMessageBox.ButtonRole.AcceptRole
+        )
+        question.addButton(QMessageBox.StandardButton.Cancel)
+        question.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        question.finished.connect(
+            lambda _result: self._switch_answered(kind, question.clickedButton() is stop)
+        )
+        self.switch_question = question
+        question.open()
+
+    def _switch_answered(self, kind: str, stop: bool) -> None:
+        self.switch_question = None
+        if stop:
+            self.tasks.spawn(self._switch_to(cast("Choice", kind)), "switch target")
+
+    async def _switch_to(self, kind: Choice) -> None:
+        """Stop what runs, then show the fields of ``kind``: the user starts it."""
+        await self.live.disconnect()
+        self._bar.set_target(kind)
+        self.status.emit(f"Stopped; set up {target_label(kind)} and press {self._bar.connect_button.text()}")
 
     def _disconnect_requested(self) -> None:
         task = self._connect_task
@@ -185,7 +222,8 @@ class LiveController(QObject):
         self._bar.set_status(status)
         self._bar.set_emulator_url(self.live.emulator_url)
         listening = status.state is ConnectionState.LISTENING
-        self._composer.set_note(PROXY_NOTE if listening else "")
+        # The app is the client: the composer gives its room to what to paste and who connected.
+        self._composer.setVisible(not listening)
         if listening:
             self._proxy_panel.show_proxy(status.url, self.live.proxy_remote_urls)
             self._proxy_changed()

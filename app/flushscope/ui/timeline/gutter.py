@@ -78,44 +78,40 @@ def _render_label(
         state_colour = theme.warning
     head = f"#{ctx.number}"
     head_w = QFontMetrics(bold).horizontalAdvance(head + " ")
+    state_w = fm.horizontalAdvance(state) + 6
     painter.setFont(bold)
     painter.setPen(theme.text)
-    if h >= 2 * fm.height() + 6:
-        line_h = fm.height()
-        y0 = (h - 2 * line_h) // 2
-        painter.drawText(QRect(rect.left(), y0, head_w, line_h), Qt.AlignmentFlag.AlignLeft, head)
-        painter.setFont(font)
-        ident = fm.elidedText(ctx.title, Qt.TextElideMode.ElideMiddle, rect.width() - head_w)
+    two_lines = h >= 2 * fm.height() + 6
+    # An app's lane says its connection and client below; its state then goes beside its name.
+    state_beside = not two_lines or ctx.client is not None
+    line_h = fm.height() if two_lines else h
+    y0 = (h - 2 * line_h) // 2 if two_lines else 0
+    align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    painter.drawText(QRect(rect.left(), y0, head_w, line_h), align, head)
+    painter.setFont(font)
+    ident_w = rect.width() - head_w - (state_w if state_beside else 0)
+    ident = fm.elidedText(ctx.title, Qt.TextElideMode.ElideMiddle, ident_w)
+    painter.drawText(QRect(rect.left() + head_w, y0, ident_w, line_h), align, ident)
+    painter.setPen(state_colour)
+    if state_beside:
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(QRect(rect.left(), y0, rect.width(), line_h), right, state)
+    if two_lines:
+        if ctx.client is not None:
+            painter.setPen(theme.faint)
         painter.drawText(
-            QRect(rect.left() + head_w, y0, rect.width() - head_w, line_h),
-            Qt.AlignmentFlag.AlignLeft,
-            ident,
+            QRect(rect.left(), y0 + line_h, rect.width(), line_h), align, lane_detail(ctx, fm, rect.width())
         )
-        painter.setPen(state_colour)
-        painter.drawText(
-            QRect(rect.left(), y0 + line_h, rect.width(), line_h),
-            Qt.AlignmentFlag.AlignLeft,
-            lane_detail(ctx, fm, rect.width()),
-        )
-    else:
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(QRect(rect.left(), 0, head_w, h), align, head)
-        painter.setFont(font)
-        state_w = fm.horizontalAdvance(state) + 6
-        ident = fm.elidedText(ctx.title, Qt.TextElideMode.ElideMiddle, rect.width() - head_w - state_w)
-        painter.drawText(QRect(rect.left() + head_w, 0, rect.width(), h), align, ident)
-        painter.setPen(state_colour)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, state)
     painter.end()
     return image
 
 
 def lane_detail(ctx: Context, fm: QFontMetrics, width: int) -> str:
-    """The second line of a lane's label: its state (and error), and for an app the proxy recorded, its
-    connection and client, told apart from the other apps' lanes here. The client elides in its middle, so
-    that its port stays."""
-    detail = ctx.state.value if ctx.error is None else f"{ctx.state.value}: {ctx.error}"
+    """The second line of a lane's label: its state (and error); for an app the proxy recorded, its
+    connection and client instead, which tell its lanes from the other apps' (the client elided in its
+    middle, so that its port stays)."""
     if ctx.client is None:
+        detail = ctx.state.value if ctx.error is None else f"{ctx.state.value}: {ctx.error}"
         return fm.elidedText(detail, Qt.TextElideMode.ElideRight, width)
-    head = f"{ctx.state.value} · conn {ctx.conn} · "
+    head = f"conn {ctx.conn} · "
     return head + fm.elidedText(ctx.client, Qt.TextElideMode.ElideMiddle, width - fm.horizontalAdvance(head))

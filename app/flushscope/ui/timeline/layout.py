@@ -54,11 +54,15 @@ class Geometry:
         return self.lane_top(index) + self.lane_h - 5
 
 
-def lay_out(font: QFont, w: int, h: int, lanes: int, scroll: int) -> Geometry:
+def lay_out(font: QFont, w: int, h: int, lanes: int, scroll: int, *, clients: bool = False) -> Geometry:
     """The geometry of a widget ``w`` by ``h`` pixels showing ``lanes`` lanes, scrolled down by ``scroll``
-    pixels (clamped to what the lanes allow)."""
+    pixels (clamped to what the lanes allow). ``clients``: some lanes are labelled with the app that opened
+    them (recorded by the proxy), which takes a wider gutter."""
     fm = QFontMetrics(font)
     gutter = max(130, fm.horizontalAdvance("M") * 13)
+    if clients:
+        # Room for "conn 2 · cartesia-python/4.2.0 :54321", but never more than a quarter of the timeline.
+        gutter = max(gutter, min(fm.horizontalAdvance("M") * 25, w // 4))
     ruler = fm.height() + 10
     row = fm.height() + 6
     legend_h = 2 * row + 6

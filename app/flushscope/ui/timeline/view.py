@@ -80,6 +80,7 @@ class TimelineView(TimelineViewport):
         self._press_scroll = 0
         self._dragging = False
         self._playhead: tuple[Context, float] | None = None
+        self._empty_hint = ""
 
     def segment_at(self, point: QPoint) -> Segment | None:
         """The segment under a widget point: its chunk, one of its markers or its bracket."""
@@ -253,11 +254,17 @@ class TimelineView(TimelineViewport):
             painter.end()
         self.painted.emit()
 
+    def set_empty_hint(self, text: str) -> None:
+        """What the timeline says while it has no lane ("": the usual, send a transcript)."""
+        if text != self._empty_hint:
+            self._empty_hint = text
+            self.update()
+
     def _empty_text(self) -> str:
         """What an empty timeline says: why there is no lane."""
         conn = self.connection_filter()
         if conn is None:
-            return "No contexts yet: send a transcript to start one."
+            return self._empty_hint or "No contexts yet: send a transcript to start one."
         info = self.session.connections.get(conn)
         label = info.label if info is not None else None
         who = f"connection {conn}" if label is None else f"connection {conn} ({label})"

@@ -362,7 +362,10 @@ class TimelineViewport(QWidget):
 
     def _geometry(self) -> Geometry:
         if self._geometry_cache is None:
-            geo = lay_out(self.font(), self.width(), self.height(), len(self._lanes), self._scroll)
+            clients = any(lane.context.client is not None for lane in self._lanes)
+            geo = lay_out(
+                self.font(), self.width(), self.height(), len(self._lanes), self._scroll, clients=clients
+            )
             self._scroll = geo.scroll
             self._geometry_cache = geo
         return self._geometry_cache
