@@ -52,6 +52,7 @@ def test_the_proxy_target_records_the_users_app(
 ) -> None:
     window = make_window()
     bar, panel, composer = window.connection_bar, window.proxy_panel, window.composer
+    assert not window.connections.isVisible()  # no connection yet: nothing to choose from
     bar.set_target("proxy", "127.0.0.1:0")
     bar.set_upstream("emulator")
     assert bar.upstream_combo.isVisible() and not bar.upstream_edit.isVisible()

@@ -27,7 +27,8 @@ class ConnectionChooser(QComboBox):
     def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._listed: list[tuple[int, str]] = []
+        # None: nothing listed yet, so that the first refresh (of an empty session too) sets the visibility.
+        self._listed: list[tuple[int, str]] | None = None
         self.setToolTip("Show the contexts and frames of one connection only")
         # Apps' labels are long: the list opens wide, the box itself stays narrow enough for small screens.
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -72,7 +73,7 @@ class ConnectionChooser(QComboBox):
             self.connectionChosen.emit(self.chosen())
 
     def _session_replaced(self) -> None:
-        self._listed = []
+        self._listed = None
         self.blockSignals(True)
         self.setCurrentIndex(0)
         self.blockSignals(False)
