@@ -66,12 +66,11 @@ class PreferencesDialog(QDialog):
         note = QLabel(
             "When a live session starts, and when the cap changes, the oldest recordings are removed until "
             "the rest fit. Never removed: the one being recorded, pinned ones (File > Pin this capture), and "
-            f"any written in the last {RECENT_S / 3600:g} hour (another window may be recording into it). "
+            f"any written in the last {RECENT_S / 60:g} minutes (another window may be recording into it). "
             "Other files in the folder are left alone.",
             self,
         )
         note.setWordWrap(True)
-        note.setEnabled(False)  # the palette's quiet text colour
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, parent=self
         )
