@@ -206,7 +206,7 @@ def test_the_proxy_can_be_picked_while_connected_once_the_user_agrees_to_disconn
 
     question = pick_proxy()
     assert question.text().startswith(
-        f"Stop the connection to {window.live.status.url} to use proxy for your app"
+        f"Stop the connection to {window.live.status.url} to use the proxy for your app"
     )
     question.button(QMessageBox.StandardButton.Cancel).click()
     assert live.switch_question is None and window.live.connected and bar.target_kind() == "emulator"
@@ -217,4 +217,4 @@ def test_the_proxy_can_be_picked_while_connected_once_the_user_agrees_to_disconn
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: bar.target_kind() == "proxy", timeout=WAIT_MS)
     assert bar.connect_button.text() == "Start proxy" and bar.upstream_combo.isVisible()
-    assert window.status.currentMessage() == "Stopped; set up proxy for your app and press Start proxy"
+    assert window.status.currentMessage() == "Stopped; set up the proxy for your app and press Start proxy"

@@ -27,7 +27,7 @@ from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.look.wording import quote
 from flushscope.ui.tables import context_label
 from flushscope.ui.widgets.composer import Composer
-from flushscope.ui.widgets.connection_bar import Choice, ConnectionBar, target_label
+from flushscope.ui.widgets.connection_bar import TARGET_WORDS, Choice, ConnectionBar
 from flushscope.ui.widgets.proxy_panel import ProxyPanel
 from flushscope.ui.windows.keepalive_settings import KeepaliveDialog
 
@@ -141,7 +141,7 @@ class LiveController(QObject):
         question = QMessageBox(
             QMessageBox.Icon.Question,
             "Change the target",
-            f"Stop {running} to use {target_label(kind)} instead? What was recorded stays in this session.",
+            f"Stop {running} to use {TARGET_WORDS[kind]} instead? What was recorded stays in this session.",
             QMessageBox.StandardButton.NoButton,
             self._bar.window(),
         )
@@ -165,7 +165,7 @@ class LiveController(QObject):
         """Stop what runs, then show the fields of ``kind``: the user starts it."""
         await self.live.disconnect()
         self._bar.set_target(kind)
-        self.status.emit(f"Stopped; set up {target_label(kind)} and press {self._bar.connect_button.text()}")
+        self.status.emit(f"Stopped; set up {TARGET_WORDS[kind]} and press {self._bar.connect_button.text()}")
 
     def _disconnect_requested(self) -> None:
         task = self._connect_task

@@ -52,10 +52,13 @@ TARGETS: Final[tuple[tuple[Choice, str], ...]] = (
 )
 
 
-def target_label(kind: str) -> str:
-    """How the bar names a target (``proxy``: "the proxy for your app"), in lowercase for a sentence."""
-    label = next((text for value, text in TARGETS if value == kind), kind)
-    return label[:1].lower() + label[1:] if label != "Cartesia" else label
+#: How a sentence names each target.
+TARGET_WORDS: Final[dict[str, str]] = {
+    "emulator": "the embedded emulator",
+    "cartesia": "Cartesia",
+    "custom": "a custom URL",
+    "proxy": "the proxy for your app",
+}
 
 
 #: Where the proxy forwards: what the upstream choice sends to the live session.
