@@ -32,6 +32,10 @@ class Wire:
     def connect(self) -> Frame:
         return self.add(Direction.META, meta_text("connect", url="ws://127.0.0.1:1/tts/websocket"))
 
+    def name(self, ctx: str, name: str) -> Frame:
+        """The name a scenario gives the next context opened with id ``ctx``, as the client records it."""
+        return self.add(Direction.META, meta_text("context_name", context_id=ctx, name=name))
+
     def close(self, code: int = 1000, reason: str = "") -> Frame:
         return self.add(Direction.META, meta_text("close", code=code, reason=reason))
 

@@ -28,6 +28,7 @@ from flushscope.ui.controllers.datasets import DatasetController
 from flushscope.ui.controllers.exports import ExportController
 from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController, PlayerReports
+from flushscope.ui.controllers.recordings import RecordingsController
 from flushscope.ui.controllers.remembering import Remembering
 from flushscope.ui.controllers.script_runner import ScriptRunner
 from flushscope.ui.window import MainWindow
@@ -48,6 +49,7 @@ CONTROLLERS = (
     AnalysisViews,
     DatasetController,
     Remembering,
+    RecordingsController,
 )
 #: lowerCamelCase, as Qt names signals.
 CAMEL = re.compile(r"[a-z]+(?:[A-Z][a-z0-9]*)*")

@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 from cartesia import AsyncCartesia
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from flushscope.core.inputs.generation_settings import DEFAULT_VOICE_ID
 from flushscope.core.model.records import ContextState
 from flushscope.net.live import ConnectionState
 from flushscope.ui.tables import FramesModel
+from flushscope.ui.widgets.connection_bar import ElidedLabel
 from flushscope.ui.window import MainWindow
 from window_support import WAIT_MS, run
 
@@ -50,10 +52,12 @@ def test_the_proxy_target_records_the_users_app(
 ) -> None:
     window = make_window()
     bar, panel, composer = window.connection_bar, window.proxy_panel, window.composer
+    assert not window.connections.isVisible()  # no connection yet: nothing to choose from
     bar.set_target("proxy", "127.0.0.1:0")
     bar.set_upstream("emulator")
     assert bar.upstream_combo.isVisible() and not bar.upstream_edit.isVisible()
     assert not bar.version_edit.isVisible()
+    assert bar.key_edit.placeholderText() == "optional: replaces the apps' keys"
     assert bar.connect_button.text() == "Start proxy" and not panel.isVisible()
     bar.key_edit.setText(KEY)
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
@@ -62,17 +66,27 @@ def test_the_proxy_target_records_the_users_app(
     assert bar.reason() == f"Listening on {url}" and bar.connect_button.text() == "Stop proxy"
     assert window.status.currentMessage().startswith(f"Proxy listening on {url}; recording to ")
 
-    # What to paste, and the composer out of the way.
-    assert panel.isVisible() and panel.empty_label.isVisible()
+    # What to paste, and the composer out of the way: the panel takes the whole left column.
+    assert panel.isVisible() and panel.empty_label.isVisible() and not composer.isVisible()
+    assert "your app is the client" in panel.note_label.text().lower()
+    assert window.timeline.lane_count() == 0
+    assert window.timeline._empty_text() == f"Waiting for your app to connect to {url}/tts/websocket"
     assert panel.setting("URL").text == f"{url}/tts/websocket"
     assert panel.setting("Python SDK").text == f'Cartesia(api_key=..., websocket_base_url="{url}")'
+    # A line wider than the panel is cut in its middle, its ends kept, and shown whole on hover.
+    sdk = next(
+        f for f in panel.findChildren(ElidedLabel) if f.full_text() == panel.setting("Python SDK").text
+    )
+    assert sdk.toolTip() == sdk.full_text() and sdk.width() < QFontMetrics(sdk.font()).horizontalAdvance(
+        sdk.toolTip()
+    )
+    assert sdk.text().startswith("Cartesia(") and "…" in sdk.text() and sdk.text().endswith(f'{url[-4:]}")')
     assert (
         panel.copy("LiveKit")
         == QApplication.clipboard().text()
         == (f'cartesia.TTS(api_key=..., base_url="{url.replace("ws://", "http://")}")')
     )
     assert window.status.currentMessage() == "Copied the LiveKit setting"
-    assert composer.note_label.isVisible() and "your app is the client" in composer.note_label.text()
     composer.text_edit.setPlainText("Typed while proxying.")
     assert not composer.send_button.isEnabled() and not composer.new_button.isEnabled()
 
@@ -93,8 +107,8 @@ def test_the_proxy_target_records_the_users_app(
     assert label is not None and label.startswith("cartesia-python/")
     port = session.connections[1].port
     assert port is not None and ctx.client == f"{label} :{port}"
-    item = panel.connections.item(0).text()
-    assert item.startswith(f"#1 · closed 1000 · {label} · :")
+    # One numbering: the panel, the lanes and the list beside the timeline say the session's connection.
+    assert panel.connections.item(0).text() == f"conn 1 · closed 1000 · {label} :{port}"
     assert panel.connections.item(0).toolTip().startswith(f"{label} from 127.0.0.1:")
     frames = window.frames.model
     assert frames.index(0, FramesModel.CONNECTION).data() == f"1 · {label} :{port}"
@@ -106,7 +120,10 @@ def test_the_proxy_target_records_the_users_app(
     qtbot.waitUntil(lambda: len(session.contexts) == 2 and session.contexts[1].state is ContextState.DONE)
     window.bridge.flush()
     assert chooser.isVisible() and chooser.count() == 3
-    assert chooser.itemText(2) == f"#2 · {session.connections[2].label}"
+    assert chooser.itemText(2) == f"conn 2 · {session.connections[2].label}"
+    assert panel.connections.item(0).text().startswith("conn 2 · ")
+    gutter = window.timeline.describe_at(QPoint(20, window.timeline.lane_rect(1).center().y()))
+    assert gutter is not None and gutter.endswith(f"connection 2 · {session.connections[2].label}")
     panel.connections.itemClicked.emit(panel.connections.item(0))  # the newest: connection 2
     assert chooser.chosen() == 2
     assert window.transcripts.proxy.rowCount() == 1 and window.transcripts.model.rowCount() == 3
@@ -122,7 +139,8 @@ def test_the_proxy_target_records_the_users_app(
 
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)
-    assert not panel.isVisible() and not composer.note_label.isVisible()
+    assert not panel.isVisible() and composer.isVisible()
+    assert window.timeline._empty_text() == "No contexts yet: send a transcript to start one."
     assert bar.connect_button.text() == "Start proxy"
     capture = window.live.capture_path
     assert capture is not None and KEY not in capture.read_text()
@@ -167,3 +185,36 @@ def test_listening_for_other_machines_needs_the_box_ticked_and_says_the_risk(
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)
     assert bar.remote_check.isEnabled() and bar.remote_check.isChecked()
+
+
+def test_the_proxy_can_be_picked_while_connected_once_the_user_agrees_to_disconnect(
+    qtbot: QtBot, make_window: Callable[..., MainWindow]
+) -> None:
+    window = make_window()
+    bar, live = window.connection_bar, window.live_control
+    assert run(qtbot, window, live.connect_target("emulator"))
+    assert bar.target_combo.isEnabled() and bar.connect_button.text() == "Disconnect"
+
+    def pick_proxy() -> QMessageBox:
+        # The user picks the last target, Proxy for your app, with the keyboard.
+        QTest.keyClick(bar.target_combo, Qt.Key.Key_End)
+        question = live.switch_question
+        assert question is not None and question.isVisible()
+        # The bar goes on showing the connection until it is stopped.
+        assert bar.target_kind() == "emulator" and bar.connect_button.text() == "Disconnect"
+        return question
+
+    question = pick_proxy()
+    assert question.text().startswith(
+        f"Stop the connection to {window.live.status.url} to use the proxy for your app"
+    )
+    question.button(QMessageBox.StandardButton.Cancel).click()
+    assert live.switch_question is None and window.live.connected and bar.target_kind() == "emulator"
+
+    question = pick_proxy()
+    [disconnect] = [b for b in question.buttons() if b.text() == "Disconnect"]
+    disconnect.click()
+    qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: bar.target_kind() == "proxy", timeout=WAIT_MS)
+    assert bar.connect_button.text() == "Start proxy" and bar.upstream_combo.isVisible()
+    assert window.status.currentMessage() == "Stopped; set up the proxy for your app and press Start proxy"

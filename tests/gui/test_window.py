@@ -555,7 +555,9 @@ def test_a_server_that_stops_answering_is_shown_stalled_then_connected(
         server.freeze()
         qtbot.waitUntil(lambda: bar.light.state is ConnectionState.STALLED, timeout=WAIT_MS)
         assert bar.reason() == "no answer from the server for 0.3 s"
-        assert bar.connect_button.text() == "Disconnect" and not bar.target_combo.isEnabled()
+        # The fields stay locked; another target can be picked (the window asks to disconnect first).
+        assert bar.connect_button.text() == "Disconnect" and not bar.key_edit.isEnabled()
+        assert bar.target_combo.isEnabled()
         assert window.status.connection_label.text() == "Live · stalled"
         server.thaw()
         qtbot.waitUntil(lambda: bar.light.state is ConnectionState.CONNECTED, timeout=WAIT_MS)

@@ -185,6 +185,27 @@ async def test_dropped_socket_keeps_everything_and_reconnect_continues_the_sessi
 
 
 @pytest.mark.asyncio
+async def test_a_scripts_names_are_recorded_just_before_each_contexts_first_send(rig_factory: Any) -> None:
+    rig = await rig_factory()
+    assert await rig.play("send Unnamed.\nend\ncontext greeting\nsend Hello.\nflush\nsend Again.\nend\n")
+    frames = list(rig.session.frames)
+    names = [(f.index, f.meta()) for f in frames if f.meta().get("event") == "context_name"]
+    [(at, event)] = names  # the default context of a script has no name of the script's
+    greeting = rig.session.contexts[1]
+    assert event == {"event": "context_name", "context_id": greeting.context_id, "name": "greeting"}
+    assert frames[at + 1].text.startswith(f'{{"context_id":"{greeting.context_id}"')
+    assert [c.name for c in rig.session.contexts] == [None, "greeting"]
+
+    # After a reconnect the name is recorded again, on the new connection, before the context's next input.
+    ctx = rig.client.new_context(GenerationSettings(), name="again")
+    await rig.client.send(ctx.context_id, "One.")
+    await rig.client.connect()
+    await rig.client.send(ctx.context_id, "Two.")
+    await rig.until(lambda: len(rig.session.contexts) == 4)
+    assert [(c.conn, c.name) for c in rig.session.contexts[2:]] == [(1, "again"), (2, "again")]
+
+
+@pytest.mark.asyncio
 async def test_connection_errors_are_typed_and_recorded(tmp_path: Path, synth: Synthesizer) -> None:
     session = Session()
     recorder = Recorder(session)
@@ -257,10 +278,10 @@ def test_run_report_and_export_commands(tmp_path: Path) -> None:
     out = tmp_path / "wav"
     export = run_flushscope("export", str(capture), "--out", str(out), cwd=tmp_path)
     assert export.returncode == 0, export.stderr
+    # The files are named after the script's names for the contexts.
+    assert [c["name"] for c in data["contexts"]] == ["a", "b"]
     names = sorted(p.name for p in out.iterdir())
-    ctx_id = data["contexts"][0]["context_id"]
-    assert names[:3] == [f"1-{ctx_id}-flush{n}.wav" for n in (1, 2, 3)]
-    assert len(names) == 4
+    assert names == [f"1-a-flush{n}.wav" for n in (1, 2, 3)] + ["2-b-flush1.wav"]
 
     faulty = tmp_path / "faulty.fscap.jsonl"
     run = run_flushscope(

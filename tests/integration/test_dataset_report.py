@@ -49,6 +49,9 @@ def _flushes_answered(session: Session) -> bool:
 def _report(capture: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     assert cli.main(["report", str(capture), "--json"]) in (EXIT_OK, EXIT_FAILED)
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
+    # The dataset has no column for a script's context names (yet): the rest must agree.
+    for ctx in report["contexts"]:
+        ctx.pop("name")
     return report
 
 

@@ -4,6 +4,7 @@ loopback (instant pacing), real sockets for every failure."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -329,6 +330,34 @@ async def test_a_capture_made_in_the_same_second_is_numbered(
         paths.append(live.capture_path)
     assert paths == [directory / f"flushscope-20250102-030405-{n}{CAPTURE_SUFFIX}" for n in (2, 3)]
     assert (directory / name).read_text() == "someone else's file\n"
+
+
+@pytest.mark.asyncio
+async def test_a_new_session_keeps_the_captures_folder_under_its_cap(
+    make_live: Callable[..., LiveSession], tmp_path: Path
+) -> None:
+    directory = tmp_path / "captures"
+    directory.mkdir()
+    old = []
+    for day in (1, 2, 3):
+        path = directory / f"flushscope-2025010{day}-120000{CAPTURE_SUFFIX}"
+        path.write_bytes(b"x" * 40_000)
+        moment = datetime(2025, 1, day, 12).timestamp()
+        os.utime(path, (moment, moment))
+        old.append(path)
+    live = make_live(capture_dir=directory)
+    live.capture_folder.set_pinned(old[0], True)
+    live.capture_folder.set_cap(50_000)
+    await live.connect("emulator")
+    # The oldest is pinned; the next two go, and the new recording stays whatever its size.
+    assert [p.exists() for p in old] == [True, False, False]
+    assert live.capture_path is not None and live.capture_path.exists()
+    assert live.take_pruning().startswith("removed the 2 oldest recordings (78 KiB)")
+    assert live.take_pruning() == ""
+    # A smaller cap applies at once when asked; the recording one stays.
+    live.capture_folder.set_cap(1)
+    assert "over its cap of 1 bytes" in live.prune_captures()
+    assert old[0].exists() and live.capture_path.exists()
 
 
 @pytest.mark.asyncio

@@ -71,6 +71,7 @@ async def test_a_model_fault_on_one_frame_does_not_end_the_recording(
             assert [f.meta()["event"] for f in session.frames if f.dir is Direction.META] == [
                 "connect",
                 "open",
+                "context_name",
             ]
         finally:
             await client.aclose()

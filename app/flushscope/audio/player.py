@@ -420,7 +420,7 @@ class Player:
         wait for audio still arriving (a session being recorded); pass False for a loaded capture, whose
         unfinished segments never close. Returns whether playback started; on failure ``on_error`` says why."""
         ctx = segment.context
-        label = f"segment {segment.label} of context {ctx.context_id}"
+        label = f"segment {segment.label} of context {ctx.title}"
         return self._play(_Source(audio, [segment], None, live), ctx.format, start, label)
 
     def play_context(
@@ -435,7 +435,7 @@ class Player:
         """Play ``context``'s segments in order, gapless, from ``start`` seconds into its audio up to ``end``
         seconds (None: to the end of its audio, waiting for more while ``live``); its audio read through its
         session's ``audio``."""
-        label = f"context {context.context_id}"
+        label = f"context {context.title}"
         return self._play(_Source(audio, context.segments, context, live), context.format, start, label, end)
 
     def pause(self) -> None:

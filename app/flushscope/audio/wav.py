@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import soundfile
 
-from flushscope.core.model.records import Segment
+from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
 from flushscope.core.model.session_audio import SessionAudio
 from flushscope.core.store.line_storage import StoreError
@@ -63,21 +63,26 @@ def write_wav(path: Path, audio: bytes | Iterable[bytes], fmt: AudioFormat, *, f
 
 
 def safe_name(text: str) -> str:
-    """A context id as a file name part: anything but letters, digits, dot, dash and underscore becomes _."""
+    """A context's id or name as a file name part: anything but letters, digits, dot, dash and underscore
+    becomes _."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", text)[:80].strip(".")
     return cleaned or "context"
 
 
+def context_file_stem(ctx: Context) -> str:
+    """How a context's files begin: ``<n>-<name>``, the name a scenario gave it or else its context_id."""
+    return f"{ctx.number}-{safe_name(ctx.name if ctx.name is not None else ctx.context_id)}"
+
+
 def segment_file_name(segment: Segment) -> str:
-    ctx = segment.context
     fid = segment.flush_id
     part = f"flush{fid}" if fid is not None else f"segment{segment.ordinal + 1}"
-    return f"{ctx.number}-{safe_name(ctx.context_id)}-{part}.wav"
+    return f"{context_file_stem(segment.context)}-{part}.wav"
 
 
 def export_segment(audio: SessionAudio, segment: Segment, directory: Path, *, float32: bool = False) -> Path:
     """Write one segment's audio (read through its session's ``audio``) as
-    ``<n>-<context_id>-flush<flush_id>.wav`` in ``directory``."""
+    ``<n>-<name or context_id>-flush<flush_id>.wav`` in ``directory``."""
     fmt = segment.context.format
     if fmt is None:
         raise ExportError(f"context {segment.context.context_id} has no known output format")
@@ -87,7 +92,7 @@ def export_segment(audio: SessionAudio, segment: Segment, directory: Path, *, fl
 
 
 def export_session(session: Session, directory: Path, *, float32: bool = False) -> list[Path]:
-    """One WAV per segment that has audio: ``<n>-<context_id>-flush<flush_id>.wav``."""
+    """One WAV per segment that has audio: ``<n>-<name or context_id>-flush<flush_id>.wav``."""
     directory.mkdir(parents=True, exist_ok=True)
     return [
         export_segment(session.audio, segment, directory, float32=float32)

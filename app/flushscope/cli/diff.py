@@ -47,8 +47,8 @@ def _texts(transcripts: tuple[str, ...]) -> str:
 
 def _context_lines(pair: ContextPair) -> list[str]:
     a, b = pair.a, pair.b
-    left = f"{a.context_id} ({a.state})" if a is not None else "(none)"
-    right = f"{b.context_id} ({b.state})" if b is not None else "(none)"
+    left = f"{a.title} ({a.state})" if a is not None else "(none)"
+    right = f"{b.title} ({b.state})" if b is not None else "(none)"
     ttfa = f"{_ms(a.ttfa_ms if a else None)} -> {_ms(b.ttfa_ms if b else None)} ms"
     lines = [f"context {pair.position}: {left} | {right}, first audio {ttfa}"]
     if pair.segments:

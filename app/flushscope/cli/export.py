@@ -16,7 +16,11 @@ from flushscope.core.store.line_format import CaptureError
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The capture, the folder to write to, and the sample format."""
     parser.add_argument("capture")
-    parser.add_argument("--out", required=True, help="directory for <n>-<context_id>-flush<flush_id>.wav")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="directory for <n>-<name>-flush<flush_id>.wav (a context a script did not name: its context_id)",
+    )
     parser.add_argument("--float", action="store_true", help="32-bit float WAV instead of 16-bit PCM")
     parser.add_argument(
         "--labels",

@@ -16,7 +16,11 @@ from flushscope.core.model.session_audio import SessionAudio
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The capture, what of it to play, where, and the device list."""
     parser.add_argument("capture", nargs="?", help="the capture file")
-    parser.add_argument("--context", help="context_id, or the context's 1-based position in the capture")
+    parser.add_argument(
+        "--context",
+        help="the context: its context_id (or the start of it, if only one begins so), the name a script gave "
+        "it, or its 1-based position in the capture",
+    )
     parser.add_argument(
         "--flush-id", type=int, help="the segment's flush_id; without it the whole context plays"
     )
@@ -25,28 +29,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--list-devices", action="store_true", help="print the output devices and exit")
 
 
-def _context_list(session: Session) -> str:
-    return ", ".join(f"{n} ({ctx.context_id})" for n, ctx in enumerate(session.contexts, 1)) or "none"
+def _described(ctx: Context) -> str:
+    named = f" {ctx.title}" if ctx.name is not None else ""
+    return f"{ctx.number}{named} ({ctx.context_id})"
+
+
+def _context_list(contexts: list[Context]) -> str:
+    return ", ".join(_described(ctx) for ctx in contexts) or "none"
 
 
 def find_context(session: Session, key: str | None) -> Context:
-    """The context named by its context_id, else by its 1-based position; the only one when ``key`` is None.
+    """The context ``key`` names: its context_id, else its name (a script's), else its 1-based position,
+    else the start of its context_id (a prefix only one context_id has); the only one when ``key`` is None.
 
-    Raises ``UsageError`` naming the capture's contexts when ``key`` names none, or several."""
+    Raises ``UsageError`` naming the capture's contexts when ``key`` names none, and the candidates when it
+    names several."""
     contexts = session.contexts
     if key is None:
         if len(contexts) == 1:
             return contexts[0]
-        raise UsageError(f"choose a context with --context; the capture has: {_context_list(session)}")
-    named = [ctx for ctx in contexts if ctx.context_id == key]
-    if len(named) == 1:
-        return named[0]
-    if len(named) > 1:
-        places = ", ".join(str(ctx.number) for ctx in named)
-        raise UsageError(f"context_id {key!r} is used by several contexts; give its position: {places}")
+        raise UsageError(f"choose a context with --context; the capture has: {_context_list(contexts)}")
+    for what, found in (
+        ("context_id", [ctx for ctx in contexts if ctx.context_id == key]),
+        ("name", [ctx for ctx in contexts if key in (ctx.name, ctx.title)]),
+    ):
+        if len(found) == 1:
+            return found[0]
+        if found:
+            places = ", ".join(str(ctx.number) for ctx in found)
+            raise UsageError(f"{what} {key!r} is used by several contexts; give its position: {places}")
     if key.isdigit() and 1 <= int(key) <= len(contexts):
         return contexts[int(key) - 1]
-    raise UsageError(f"no context {key!r}; the capture has: {_context_list(session)}")
+    started = [ctx for ctx in contexts if key and ctx.context_id.startswith(key)]
+    if len(started) == 1:
+        return started[0]
+    if started:
+        raise UsageError(f"{key!r} begins several context_ids; the candidates: {_context_list(started)}")
+    raise UsageError(f"no context {key!r}; the capture has: {_context_list(contexts)}")
 
 
 def find_segment(ctx: Context, flush_id: int) -> Segment:
@@ -57,11 +76,11 @@ def find_segment(ctx: Context, flush_id: int) -> Segment:
         return segment
     if not playable:
         raise UsageError(
-            f"context {ctx.context_id} has no segment with a flush_id and audio; omit --flush-id to play it whole"
+            f"context {ctx.title} has no segment with a flush_id and audio; omit --flush-id to play it whole"
         )
     valid = ", ".join(str(s.flush_id) for s in playable)
     problem = "has no audio for" if segment is not None else "has no"
-    raise UsageError(f"context {ctx.context_id} {problem} flush_id {flush_id}; valid flush_ids: {valid}")
+    raise UsageError(f"context {ctx.title} {problem} flush_id {flush_id}; valid flush_ids: {valid}")
 
 
 def find_device(choice: str | None) -> int | None:
@@ -114,7 +133,7 @@ def play_command(args: argparse.Namespace) -> int:
     segment = None if args.flush_id is None else find_segment(ctx, args.flush_id)
     device = find_device(args.device)
     if segment is None and not ctx.total_bytes:
-        return fail(f"context {ctx.context_id} has no audio")
+        return fail(f"context {ctx.title} has no audio")
     usable, reason = availability(device)
     if not usable:
         # The audio is in the capture all the same: WAV files play anywhere.
@@ -137,10 +156,10 @@ def _play(
         # A capture is complete: segments it left open will never get more audio.
         if segment is not None:
             started = player.play_segment(audio, segment, start, live=False)
-            what = f"segment {segment.label} of context {ctx.context_id}: {segment.audio_seconds:.2f} s"
+            what = f"segment {segment.label} of context {ctx.title}: {segment.audio_seconds:.2f} s"
         else:
             started = player.play_context(audio, ctx, start, live=False)
-            what = f"context {ctx.context_id}: {ctx.audio_seconds:.2f} s"
+            what = f"context {ctx.title}: {ctx.audio_seconds:.2f} s"
         if started and fmt is not None:
             print(f"playing {what}, {fmt.encoding.value} at {fmt.sample_rate} Hz")
         while player.state is PlayerState.PLAYING:

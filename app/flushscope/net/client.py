@@ -29,6 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 
 from flushscope.core.frames import Direction
 from flushscope.core.inputs.generation_settings import GenerationSettings
+from flushscope.core.model.connections import CONTEXT_NAME
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.store.redaction import redact_url
 from flushscope.net.keepalive import Keepalive, KeepaliveMonitor, timeout_words
@@ -144,12 +145,16 @@ class Target:
 
 @dataclass
 class ClientContext:
-    """A context this client opened: its id, its settings, and whether it may still take input."""
+    """A context this client opened: its id, its settings, its name (a scenario's, or None), and whether it
+    may still take input."""
 
     context_id: str
     settings: GenerationSettings
     ended: bool = False
     cancelled: bool = False
+    name: str | None = None
+    #: The connection on which the name was recorded (0: not yet).
+    named_on: int = 0
 
     @property
     def open(self) -> bool:
@@ -328,13 +333,16 @@ class Client:
 
     # --- contexts ------------------------------------------------------------------------------------
 
-    def new_context(self, settings: GenerationSettings, context_id: str | None = None) -> ClientContext:
-        """A context to send into; the id is a new uuid unless given."""
+    def new_context(
+        self, settings: GenerationSettings, context_id: str | None = None, name: str | None = None
+    ) -> ClientContext:
+        """A context to send into; the id is a new uuid unless given. A ``name`` is recorded (a
+        ``context_name`` meta event) just before the context's first input goes out."""
         context_id = context_id or str(uuid.uuid4())
         existing = self.contexts.get(context_id)
         if existing is not None and existing.open:
             raise ClientError(f"context {context_id} is already open")
-        ctx = ClientContext(context_id, settings)
+        ctx = ClientContext(context_id, settings, name=name)
         self.contexts[context_id] = ctx
         return ctx
 
@@ -389,6 +397,10 @@ class Client:
         request["continue"] = cont
         if flush:
             request["flush"] = True
+        if ctx.name is not None and ctx.named_on != self.conn and self.connected:
+            # Before the frame that opens the context in the model: the name is there when it opens.
+            self.recorder.meta(self.conn, CONTEXT_NAME, context_id=context_id, name=ctx.name)
+            ctx.named_on = self.conn
         await self.send_raw(json.dumps(request, ensure_ascii=False, separators=(",", ":")))
 
     async def aclose(self) -> None:

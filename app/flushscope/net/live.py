@@ -29,6 +29,7 @@ from flushscope.core.model.findings import Thresholds
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import Context, ContextState
 from flushscope.core.model.session import Session
+from flushscope.core.store.capture_folder import CaptureFolder, RetentionError
 from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig
 from flushscope.net.client import DEFAULT_VERSION, Client, ClientError, NotConnected, Target
@@ -96,7 +97,8 @@ class LiveSession:
     Reconnecting (to the same or another target) starts a new connection in the same session: the model and
     the capture keep everything. The capture file is created by the first connection attempt, with that
     target in its header; ``capture_path`` fixes its name, otherwise it is a timestamped file in
-    ``capture_dir`` (the user's data directory by default).
+    ``capture_dir`` (the user's data directory by default), :attr:`capture_folder`, whose size cap is then
+    applied (:meth:`prune_captures`).
 
     Listeners added with :meth:`add_listener` hear every change of :attr:`status`, on the loop's thread.
     :attr:`keepalive` sets how a server that stops answering is noticed; a new value applies from the next
@@ -121,7 +123,12 @@ class LiveSession:
         self.emulator: EmulatorServer | None = None
         self.status = ConnectionStatus(ConnectionState.DISCONNECTED)
         self._capture_path = Path(capture_path) if capture_path is not None else None
-        self._capture_dir = Path(capture_dir) if capture_dir is not None else None
+        #: Where the session records unless ``capture_path`` says otherwise, under a size cap.
+        self.capture_folder = CaptureFolder(
+            Path(capture_dir) if capture_dir is not None else default_capture_dir(),
+            f"flushscope-*{CAPTURE_SUFFIX}",
+        )
+        self._pruning = ""
         self._capture_opened = False
         self._listeners: list[StatusListener] = []
         self._proxy_listeners: list[ProxyListener] = []
@@ -158,13 +165,6 @@ class LiveSession:
         """The capture being recorded, once the first connection attempt has opened it."""
         capture = self.recorder.capture
         return capture.path if capture is not None else (self._capture_path if self._capture_opened else None)
-
-    @property
-    def capture_folder(self) -> Path:
-        """The folder the live session records to (the capture's, once it is open)."""
-        if self._capture_path is not None:
-            return self._capture_path.parent
-        return self._capture_dir or default_capture_dir()
 
     @property
     def capture_error(self) -> str | None:
@@ -239,8 +239,7 @@ class LiveSession:
         self._capture_opened = True
         path = self._capture_path
         if path is None:
-            directory = self._capture_dir or default_capture_dir()
-            path = directory / timestamped_capture_name()
+            path = self.capture_folder.path / timestamped_capture_name()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             writer = _new_writer(path, target, secrets, numbered=self._capture_path is None)
@@ -251,6 +250,26 @@ class LiveSession:
         self._capture_path = writer.path
         self.recorder.capture = writer
         log.info("recording to %s", writer.path)
+        if writer.path.parent == self.capture_folder.path:
+            self.prune_captures()
+
+    def prune_captures(self) -> str:
+        """Apply the captures folder's size cap now, keeping the capture being recorded; what it did, in
+        words ("" when there is nothing to say; logged, and kept for :meth:`take_pruning`)."""
+        keep = [self.capture_path] if self.capture_path is not None else []
+        try:
+            words = self.capture_folder.prune(keep).words()
+        except RetentionError as exc:
+            words = f"{exc}; no recording was removed"
+        if words:
+            log.info("%s", words)
+        self._pruning = words
+        return words
+
+    def take_pruning(self) -> str:
+        """What applying the cap did when this session started recording, once ("" after that)."""
+        words, self._pruning = self._pruning, ""
+        return words
 
     async def connect(
         self,
@@ -441,6 +460,12 @@ class LiveSession:
 
     def is_open(self, context_id: str | None) -> bool:
         return context_id is not None and context_id in self.open_contexts()
+
+    def context_name(self, context_id: str) -> str | None:
+        """The name a script gave a context of the current connection (None if none, or not its context)."""
+        client = self.client
+        ctx = client.contexts.get(context_id) if client is not None else None
+        return ctx.name if ctx is not None else None
 
     def context(self, context_id: str) -> Context | None:
         """The model of a context of the current connection (None before its first frame is recorded)."""

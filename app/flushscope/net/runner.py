@@ -51,7 +51,11 @@ async def play_scenario(
             on_step(step)
         match step:
             case UseContext(creates=True):
-                ids[step.context] = client.new_context(settings[step.context], step.context_id).context_id
+                # The default context of a script without context lines has no name of the script's.
+                name = None if step.implicit else step.context
+                ids[step.context] = client.new_context(
+                    settings[step.context], step.context_id, name
+                ).context_id
             case Send():
                 await client.send(ids[step.context], step.text)
             case SendFlush():

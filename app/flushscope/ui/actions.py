@@ -58,6 +58,8 @@ class ActionState:
     playing: bool = False
     #: "Play from here" knows where here is (a point of the timeline was right-clicked).
     aimed: bool = False
+    #: Whether the capture shown is pinned; None when it cannot be (none yet, or not in the captures folder).
+    pinned: bool | None = None
 
 
 class ActionSet:
@@ -124,6 +126,16 @@ class ActionSet:
         self.connection_settings = make(
             "Co&nnection settings…", None, "Pings: how a server that stopped answering is noticed"
         )
+        self.preferences = make(
+            "&Preferences…",
+            QKeySequence.StandardKey.Preferences,
+            "Where recordings go, and how much they may fill",
+        )
+        self.preferences.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.pin_capture = make(
+            "P&in this capture", None, "Keep this recording whatever the captures folder's size cap"
+        )
+        self.pin_capture.setCheckable(True)
 
         self.fit = make("&Fit timeline", "Ctrl+0", "Show the whole session")
         self.fit.setIconText("Fit")
@@ -177,12 +189,27 @@ class ActionSet:
         file_menu = bar.addMenu("&File")
         _add(file_menu, self.open_capture, self.open_dataset)
         file_menu.addMenu(self.recent_menu)
-        _add(file_menu, self.show_captures_folder, self.show_live, self.save_capture, self.export_png, None)
+        _add(
+            file_menu,
+            self.show_captures_folder,
+            self.show_live,
+            self.save_capture,
+            self.pin_capture,
+            self.export_png,
+            None,
+        )
         _add(file_menu, self.compare_capture, self.compare_strategies, None)
         _add(file_menu, self.export_segment, self.export_context, self.export_all, self.export_all_labels)
         _add(file_menu, None, self.quit)
         edit_menu = bar.addMenu("&Edit")
-        _add(edit_menu, self.copy_timings, self.copy_context_id, None, self.connection_settings)
+        _add(
+            edit_menu,
+            self.copy_timings,
+            self.copy_context_id,
+            None,
+            self.connection_settings,
+            self.preferences,
+        )
         view_menu = bar.addMenu("&View")
         _add(view_menu, self.fit, self.follow, None, self.next_tab, self.previous_tab, None)
         view_menu.addMenu(self.theme_menu)
@@ -253,6 +280,8 @@ class ActionSet:
         self.play_from_here.setEnabled(state.context_audio and state.aimed)
         self.play_from_here.setToolTip(why or "Play the context from the point clicked")
         self.stop.setEnabled(state.playing)
+        self.pin_capture.setEnabled(state.pinned is not None)
+        self.pin_capture.setChecked(bool(state.pinned))
 
     def aim_play_from_here(self, seconds: float | None) -> None:
         """Where "Play from here" starts, in seconds into the selected context's audio (None: nowhere); the

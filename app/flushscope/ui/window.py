@@ -37,6 +37,7 @@ from flushscope.ui.controllers.datasets import DatasetController, FindingsViews
 from flushscope.ui.controllers.exports import ExportController
 from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController
+from flushscope.ui.controllers.recordings import RecordingsController
 from flushscope.ui.controllers.remembering import Remembering
 from flushscope.ui.controllers.script_runner import ScriptRunner
 from flushscope.ui.look.themes import apply_theme
@@ -48,6 +49,7 @@ from flushscope.ui.preferences.geometry import keep_frame_inside, place_window, 
 from flushscope.ui.preferences.secret import KeyStore
 from flushscope.ui.preferences.store import Preferences
 from flushscope.ui.timeline import TimelineView
+from flushscope.ui.timeline.model.empty_hint import waiting_for_app
 from flushscope.ui.widgets.composer import Composer
 from flushscope.ui.widgets.connection_bar import ConnectionBar
 from flushscope.ui.widgets.connection_chooser import ConnectionChooser
@@ -131,6 +133,7 @@ class MainWindow(QMainWindow):
         )
         self.exports = ExportController(self.bridge, self.selection, self.timeline.export_png, self)
         self.scripts = ScriptRunner(live, self)
+        self.recordings = RecordingsController(live, self, self)
         self.play_label = PlayStatusLabel(self.playback, self.bridge, self)
         self.status.insertPermanentWidget(0, self.play_label)
         self.connections = ConnectionChooser(self.bridge, self)
@@ -187,7 +190,8 @@ class MainWindow(QMainWindow):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.setSpacing(0)
-        left_layout.addWidget(self.proxy_panel)
+        # One of the two at a time: the proxy panel while the proxy runs, the composer otherwise.
+        left_layout.addWidget(self.proxy_panel, 1)
         left_layout.addWidget(self.composer, 1)
         self.main_splitter = main = QSplitter(Qt.Orientation.Horizontal, self)
         main.addWidget(left)
@@ -218,7 +222,7 @@ class MainWindow(QMainWindow):
             self.exports,
             self.scripts,
         )
-        for controller in (live, captures, playback, exports, scripts, self.analysis_views):
+        for controller in (live, captures, playback, exports, scripts, self.analysis_views, self.recordings):
             controller.status.connect(self.show_message)
         # What the controllers say to each other.
         live.error.connect(self.show_message)
@@ -237,7 +241,6 @@ class MainWindow(QMainWindow):
         captures.progressChanged.connect(self.analysis.hold_while_opening)
         captures.progressChanged.connect(self._opening_progress)
         captures.openFinished.connect(self._capture_opened)
-        scripts.contextNamed.connect(live.name_context)
         scripts.stepShown.connect(self.composer.show_step)
         scripts.stepSent.connect(self.composer.add_history)
         scripts.runningChanged.connect(lambda _running: self._update_actions())
@@ -290,6 +293,10 @@ class MainWindow(QMainWindow):
         acts.copy_timings.triggered.connect(lambda: exports.copy_segment_timings())
         acts.copy_context_id.triggered.connect(lambda: exports.copy_context_id())
         acts.connection_settings.triggered.connect(live.choose_keepalive)
+        # The captures folder: its cap, and the capture shown pinned against it.
+        acts.preferences.triggered.connect(self.recordings.open_preferences)
+        acts.pin_capture.triggered.connect(lambda pin: self.recordings.set_pinned(self._shown_capture(), pin))
+        self.recordings.pinsChanged.connect(self._update_actions)
         acts.fit.triggered.connect(self.timeline.fit_all)
         acts.follow.toggled.connect(self.timeline.set_follow)
         acts.play.triggered.connect(playback.toggle_playback)
@@ -327,9 +334,9 @@ class MainWindow(QMainWindow):
         remembering.recentChosen.connect(captures.open)
         acts.clear_recent.triggered.connect(remembering.clear_recent)
         captures.captureOpened.connect(remembering.opened)
-        captures.set_start_folder(lambda: remembering.folder(self.live.capture_folder))
+        captures.set_start_folder(lambda: remembering.folder(self.live.capture_folder.path))
         acts.show_captures_folder.triggered.connect(self.show_captures_folder)
-        self.status.setToolTip(f"Live sessions are recorded in {self.live.capture_folder}")
+        self.status.setToolTip(f"Live sessions are recorded in {self.live.capture_folder.path}")
         for action in acts.themes.actions():
             action.setChecked(action.data() == theme.value)
         acts.themes.triggered.connect(lambda action: self.set_theme(Theme(action.data())))
@@ -385,7 +392,7 @@ class MainWindow(QMainWindow):
 
     def show_captures_folder(self) -> None:
         """Open the folder the live session records to in the desktop's file manager."""
-        folder = self.live.capture_folder
+        folder = self.live.capture_folder.path
         folder.mkdir(parents=True, exist_ok=True)
         self.open_url(QUrl.fromLocalFile(str(folder)))
 
@@ -432,8 +439,13 @@ class MainWindow(QMainWindow):
                 play_reason=playback.why_not(),
                 playing=playback.playing,
                 aimed=self.action_set.play_from_here.data() is not None,
+                pinned=self.recordings.pinned(self._shown_capture()),
             )
         )
+
+    def _shown_capture(self) -> Path | None:
+        """The capture file of what is shown: the one opened, or the live session's recording."""
+        return self.captures.viewing or self.live.capture_path
 
     def _shown_changed(self) -> None:
         """A capture file is shown instead of the live session, or the live session again."""
@@ -468,17 +480,18 @@ class MainWindow(QMainWindow):
 
     def _say_why_empty(self) -> None:
         """What the timeline says while it has no lane: why, and what would start one."""
+        status = self.live.status
         if self.captures.viewing is not None:
             text = "This capture has no contexts."
+        elif status.state is ConnectionState.LISTENING and status.url:
+            text = waiting_for_app(status.url)
         else:
             text = {
                 ConnectionState.CONNECTED: "No contexts yet: send a transcript to start one.",
                 ConnectionState.STALLED: "No contexts yet: the server does not answer.",
                 ConnectionState.CONNECTING: "Connecting…",
-                ConnectionState.LISTENING: "No contexts yet: they appear as your app sends its first "
-                "transcripts through the proxy.",
                 ConnectionState.FAILED: "Not connected: the connection failed (see the reason at the top).",
-            }.get(self.live.status.state, "Not connected: connect to a target, then send a transcript.")
+            }.get(status.state, "Not connected: connect to a target, then send a transcript.")
         self.timeline.set_empty_text(text)
 
     def _show_recording_problem(self) -> None:
@@ -575,7 +588,7 @@ class MainWindow(QMainWindow):
         self.action_set.segment_menu(self, from_timeline=from_timeline).popup(pos)
 
     def _about(self) -> AboutDialog:
-        dialog = AboutDialog(self.live.capture_folder, self.open_url, self.windowIcon(), self)
+        dialog = AboutDialog(self.live.capture_folder.path, self.open_url, self.windowIcon(), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog

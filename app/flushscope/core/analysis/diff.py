@@ -118,6 +118,9 @@ class ContextFacts:
     #: From its first input to its first audio.
     ttfa_ms: float | None
     audio_seconds: float
+    #: The name a scenario gave it (None if none), and how text names it (that name, else its id).
+    name: str | None
+    title: str
 
     @classmethod
     def of(cls, ctx: Context) -> ContextFacts:
@@ -130,11 +133,14 @@ class ContextFacts:
             ctx.base,
             None if first_audio is None else (first_audio - ctx.first_t) * 1000.0,
             ctx.audio_seconds,
+            ctx.name,
+            ctx.title,
         )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "context_id": self.context_id,
+            "name": self.name,
             "state": self.state,
             "flush_id_base": self.flush_id_base,
             "ttfa_ms": None if self.ttfa_ms is None else round(self.ttfa_ms, 1),
@@ -355,7 +361,7 @@ def diff_sessions(a: Session, b: Session, *, disabled_lints: Collection[LintId |
                     None,
                     None,
                     facts_b.context_id,
-                    f"context {position} is new in B ({facts_b.context_id}, {len(segments_b)} segments)",
+                    f"context {position} is new in B ({facts_b.title}, {len(segments_b)} segments)",
                 )
             )
             continue
@@ -367,7 +373,7 @@ def diff_sessions(a: Session, b: Session, *, disabled_lints: Collection[LintId |
                     None,
                     facts_a.context_id,
                     None,
-                    f"context {position} is gone in B (it was {facts_a.context_id}, {len(segments_a)} segments)",
+                    f"context {position} is gone in B (it was {facts_a.title}, {len(segments_a)} segments)",
                 )
             )
             continue

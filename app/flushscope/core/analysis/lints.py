@@ -157,7 +157,7 @@ def continuation_no_space(scope: LintScope) -> Iterator[Lint]:
                     ctx,
                     ctx.flush_id(sent),
                     (before.frame, sent.frame),
-                    f"Inputs at frames {before.frame} and {sent.frame} of context {ctx.context_id} meet with "
+                    f"Inputs at frames {before.frame} and {sent.frame} of context {ctx.title} meet with "
                     "no space between them while the first still waits in the service's buffer (no flush "
                     "or sentence end between them, within max_buffer_delay_ms): it reads "
                     f"{join_excerpt(buffer.waiting, text)!r}.",
@@ -203,7 +203,7 @@ def short_segment(scope: LintScope) -> Iterator[Lint]:
                     ctx,
                     ctx.flush_id(first),
                     [s.frame for _, s in items] + ([flushes[ordinal]] if ordinal in flushes else []),
-                    f"Segment {_label(ctx, first)} of context {ctx.context_id} is {words} "
+                    f"Segment {_label(ctx, first)} of context {ctx.title} is {words} "
                     f"word{'s' if words > 1 else ''} ({_quote(text)}): the service generates each flushed "
                     "segment on its own, with little context for its intonation, so it may sound clipped.",
                     "Flush at sentence or clause ends: merge this text into the segment before or after it.",
@@ -226,7 +226,7 @@ def short_segment(scope: LintScope) -> Iterator[Lint]:
                     ctx.flush_id(first),
                     [s.frame for s in short],
                     f"{len(short)} input{'s' if len(short) > 1 else ''} of one or two words in segment "
-                    f"{_label(ctx, first)} of context {ctx.context_id} ({shown}) "
+                    f"{_label(ctx, first)} of context {ctx.title} ({shown}) "
                     f"{'are' if len(short) > 1 else 'is'} generated as "
                     f"{'they arrive' if len(short) > 1 else 'it arrives'} (max_buffer_delay_ms 0), with "
                     "little context for the intonation.",
@@ -254,7 +254,7 @@ def context_never_ended(scope: LintScope) -> Iterator[Lint]:
             ctx,
             None,
             (ctx.inputs[0].frame, ctx.inputs[-1].frame),
-            f"Context {ctx.context_id} was never ended: no input with continue: false and no cancel by the end "
+            f"Context {ctx.title} was never ended: no input with continue: false and no cancel by the end "
             f"of the session ({len(ctx.inputs)} input{'s' if len(ctx.inputs) > 1 else ''} sent).",
             "Send an empty transcript with continue: false once the turn's text is complete (or cancel the "
             "context), so that the service finishes it and sends done.",
@@ -314,7 +314,7 @@ def empty_flush(scope: LintScope) -> Iterator[Lint]:
                     ctx,
                     ctx.flush_id(sent),
                     [sent.frame] + ([previous_flush.frame] if previous_flush is not None else []),
-                    f"The flush at frame {sent.frame} of context {ctx.context_id} closes segment "
+                    f"The flush at frame {sent.frame} of context {ctx.title} closes segment "
                     f"{_label(ctx, sent)} with nothing sent since {since}.",
                     "Flush only after sending text: drop the second of two flushes in a row, so that every "
                     "flush_id stands for text.",
@@ -343,7 +343,7 @@ def flush_after_end(scope: LintScope) -> Iterator[Lint]:
                 ctx,
                 None,
                 (at, sent.frame),
-                f"The flush at frame {sent.frame} was sent on context {ctx.context_id} after it was {how} at "
+                f"The flush at frame {sent.frame} was sent on context {ctx.title} after it was {how} at "
                 f"frame {at}: the context takes no more input.",
                 "Flush before the final input; the final input (continue: false) already makes the service "
                 "speak everything it holds.",
@@ -366,7 +366,7 @@ def punctuation_only_first_input(scope: LintScope) -> Iterator[Lint]:
             ctx,
             ctx.flush_id(first),
             (first.frame,),
-            f"The first input of context {ctx.context_id} (frame {first.frame}) is {what}"
+            f"The first input of context {ctx.title} (frame {first.frame}) is {what}"
             + (f" ({_quote(text)})" if text else "")
             + ": the service rejects such a context with a 400 error.",
             "Open a context with its first words; for a turn without text, send nothing (or cancel the "
@@ -437,7 +437,7 @@ def settings_changed_mid_context(scope: LintScope) -> Iterator[Lint]:
                     ctx,
                     ctx.flush_id(sent),
                     (first.frame, sent.frame),
-                    f"The {name} of context {ctx.context_id} changes from {first_value!r} (frame {first.frame}) "
+                    f"The {name} of context {ctx.title} changes from {first_value!r} (frame {first.frame}) "
                     f"to {value!r} at frame {sent.frame}.",
                     f"Keep a context's settings fixed; to change its {name}, end the context and start a new "
                     "one.",
@@ -468,7 +468,7 @@ def timestamps_missing(scope: LintScope) -> Iterator[Lint]:
                 sent[0],
                 segment.flush_id,
                 (asking[0].frame, first),
-                f"Context {model.context_id} asked for word timestamps (add_timestamps, frame {asking[0].frame}) "
+                f"Context {model.title} asked for word timestamps (add_timestamps, frame {asking[0].frame}) "
                 f"but segment {segment.label} came with {segment.audio_seconds:.2f} s of audio and no "
                 "timestamps.",
                 "Check that the model and language support word timestamps; without them, captions and "

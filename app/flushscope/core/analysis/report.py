@@ -8,6 +8,7 @@ from typing import Any
 
 from flushscope.core.analysis.boundaries import Boundary, session_boundaries
 from flushscope.core.analysis.lints import Lint, lint_session
+from flushscope.core.model.anomalies import Anomaly
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
 
@@ -58,6 +59,7 @@ def build_report(
                 "number": ctx.number,
                 "conn": ctx.conn,
                 "context_id": ctx.context_id,
+                "name": ctx.name,
                 "state": ctx.state.value,
                 "error": ctx.error,
                 "flush_id_base": ctx.base,
@@ -102,8 +104,9 @@ def format_report(
     for ctx in session.contexts:
         fmt = ctx.format
         what = f"{fmt.encoding.value} {fmt.sample_rate} Hz" if fmt is not None else "unknown format"
+        named = f"{ctx.title} · " if ctx.name is not None else ""
         lines.append(
-            f"context {ctx.number} {ctx.context_id} (connection {ctx.conn}, {what}): {ctx.state.value}, "
+            f"context {ctx.number} {named}{ctx.context_id} (connection {ctx.conn}, {what}): {ctx.state.value}, "
             f"{ctx.audio_seconds:.2f} s of audio" + (f", error: {ctx.error}" if ctx.error else "")
         )
         lines.append(
@@ -129,7 +132,7 @@ def format_report(
         lines.append("")
         lines.append(f"{len(session.anomalies)} anomalies:")
         for a in session.anomalies:
-            where = f"context {a.context_id}" if a.context_id else f"connection {a.conn}"
+            where = f"context {_context_title(session, a)}" if a.context_id else f"connection {a.conn}"
             if a.flush_id is not None:
                 where += f" flush_id {a.flush_id}"
             count = f" (x{len(a.frames)})" if len(a.frames) > 1 else ""
@@ -140,6 +143,14 @@ def format_report(
         lines.append("no anomalies")
     lines.extend(format_lints(lints))
     return "\n".join(lines)
+
+
+def _context_title(session: Session, anomaly: Anomaly) -> str | None:
+    """How the report names an anomaly's context: by its name, if it has one."""
+    number = anomaly.context_number
+    if number is not None and 0 < number <= len(session.contexts):
+        return session.contexts[number - 1].title
+    return anomaly.context_id
 
 
 def _figure(value: float | None, digits: int = 0, signed: bool = False) -> str:

@@ -63,6 +63,11 @@ class SentContext:
         return self.model.number if self.model is not None else None
 
     @property
+    def title(self) -> str:
+        """How text names the context: its name when a scenario gave it one, else its context_id."""
+        return self.model.title if self.model is not None else self.context_id
+
+    @property
     def first_frame(self) -> int:
         return self.inputs[0].frame
 

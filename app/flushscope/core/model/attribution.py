@@ -148,6 +148,7 @@ class Attribution:
         assert message.context_id is not None
         ctx = Context(len(self.contexts) + 1, frame.conn, message.context_id, frame.t, request=message)
         ctx.client = self._connections.label(frame.conn)
+        ctx.name = self._connections.take_name(frame.conn, ctx.context_id)
         if reusing is not None:
             # Flagged on the new context: the frame that reuses the id is the new context's first.
             self._flag(

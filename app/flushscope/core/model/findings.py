@@ -40,6 +40,14 @@ class Thresholds:
     done_s: float = 15.0
 
 
+def _named(finding: Finding, ctx: Context | None) -> str:
+    """The finding's sentence, with a named context called by its name: builders say ``context <context_id>``
+    (the id stays in the anomaly's ``context_id``). A server's error is quoted as it came."""
+    if ctx is None or ctx.name is None or finding.kind is AnomalyKind.SERVER_ERROR:
+        return finding.message
+    return finding.message.replace(f"context {ctx.context_id}", f"context {ctx.title}", 1)
+
+
 class Findings:
     """The anomalies of one session (``session.anomalies``), as they are found, and the deadlines of what it
     awaits. Observers hear of each new anomaly and of each repeat folded into one."""
@@ -85,7 +93,7 @@ class Findings:
         anomaly = Anomaly(
             kind=kind,
             severity=finding.severity,
-            message=finding.message,
+            message=_named(finding, ctx),
             conn=conn,
             context_id=context_id,
             flush_id=flush_id,

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 import numpy as np
 
 from flushscope.core.growable import GrowableArray
 from flushscope.protocol.audio import AudioFormat
 from flushscope.protocol.messages import GenerationRequest
+
+#: The most characters of a context's name the model keeps (a script's names are at most this long).
+MAX_NAME: Final = 64
 
 
 def _rows() -> GrowableArray:
@@ -180,6 +184,9 @@ class Context:
     base: int | None = None
     #: The label of the connection's client (:attr:`ConnectionInfo.label`), when the proxy recorded it.
     client: str | None = None
+    #: The name a scenario gave it (``context greeting``), from the ``context_name`` meta event recorded
+    #: before its first send; at most :data:`MAX_NAME` characters, otherwise as recorded. None if unnamed.
+    name: str | None = None
     end_t: float | None = None
     done_t: float | None = None
     cancel_t: float | None = None
@@ -194,6 +201,15 @@ class Context:
     #: unknown, so byte counts still divide) and samples per second (0 while unknown).
     sample_width: int = 1
     sample_rate: int = 0
+
+    @property
+    def title(self) -> str:
+        """How text names the context: its name (what a terminal would take as a control character written
+        as an escape), else its context_id."""
+        name = self.name
+        if name is None:
+            return self.context_id
+        return name if name.isprintable() else repr(name)[1:-1]
 
     @property
     def buffers_text(self) -> bool:

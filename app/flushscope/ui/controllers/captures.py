@@ -97,7 +97,7 @@ class CaptureController(QObject):
         self._opening = False
         self._notice = ""
         self._waiters: list[asyncio.Future[None]] = []
-        self._start_folder: Callable[[], Path] = lambda: live.capture_folder
+        self._start_folder: Callable[[], Path] = lambda: live.capture_folder.path
         # The next step: queued on the asyncio loop (behind what is already waiting there, so the live
         # session's sockets and timers keep their turn), or on a Qt timer where no asyncio loop runs.
         self._next_step: asyncio.Handle | None = None

@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from flushscope.audio.wav import ExportError, safe_name, segment_file_name, write_wav
+from flushscope.audio.wav import ExportError, context_file_stem, segment_file_name, write_wav
 from flushscope.core.analysis.report import reported_segments
 from flushscope.core.formats.audacity_labels import label_path, segment_labels, write_labels
 from flushscope.core.model.records import Context, Segment, SegmentState
@@ -88,7 +88,7 @@ class ExportController(QObject):
             said = f"segment {what.label}"
         else:
             text = "\n".join(segment_timings(s) for s in reported_segments(what))
-            said = f"the segments of context {what.context_id}"
+            said = f"the segments of context {what.title}"
         QGuiApplication.clipboard().setText(text)
         self.status.emit(f"Copied the timings of {said}")
         return text
@@ -110,7 +110,7 @@ class ExportController(QObject):
         through :attr:`status`."""
         ctx = what if isinstance(what, Context) else what.context
         fmt = ctx.format
-        name = f"segment {what.label}" if isinstance(what, Segment) else f"context {ctx.context_id}"
+        name = f"segment {what.label}" if isinstance(what, Segment) else f"context {ctx.title}"
         if fmt is None:
             self.status.emit(f"Cannot export {name}: its output format is not known")
             return False
@@ -194,10 +194,7 @@ class ExportController(QObject):
             self.tasks.spawn(self.save_all_wav(folder, labels=labels), "export wavs")
 
     def _choose_wav_path(self, what: Segment | Context) -> None:
-        if isinstance(what, Segment):
-            suggested = segment_file_name(what)
-        else:
-            suggested = f"{what.number}-{safe_name(what.context_id)}.wav"
+        suggested = segment_file_name(what) if isinstance(what, Segment) else f"{context_file_stem(what)}.wav"
         path, _ = QFileDialog.getSaveFileName(self._window, "Export WAV", suggested, "WAV audio (*.wav)")
         if path:
             self.tasks.spawn(self.save_wav(what, path), "export wav")

@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox
 
 from flushscope.core.inputs.generation_settings import SettingsError
 from flushscope.net.client import ClientError
@@ -26,16 +27,12 @@ from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.look.wording import quote
 from flushscope.ui.tables import context_label
 from flushscope.ui.widgets.composer import Composer
-from flushscope.ui.widgets.connection_bar import ConnectionBar
+from flushscope.ui.widgets.connection_bar import TARGET_WORDS, Choice, ConnectionBar
 from flushscope.ui.widgets.proxy_panel import ProxyPanel
 from flushscope.ui.windows.keepalive_settings import KeepaliveDialog
 
 log = logging.getLogger("flushscope.window")
 
-#: Why the composer sends nothing while the proxy runs.
-PROXY_NOTE: Final = (
-    "Proxy mode: your app is the client. flushscope records what it sends and hears; it does not send for it."
-)
 #: How often silence is checked for (a flush or an end waiting too long) when no frame arrives.
 TIMEOUT_CHECK_MS: Final = 250
 
@@ -77,14 +74,15 @@ class LiveController(QObject):
         self._op_lock: asyncio.Lock | None = None
         self._connect_task: asyncio.Task[bool] | None = None
         self._shown = True
-        #: Script names of contexts (``a``, ``b``…), shown beside their labels.
-        self._names: dict[str, str] = {}
         self._status: ConnectionStatus | None = None
         self._recording_problem = ""
+        #: The question asked before another target replaces the one running, while it is open.
+        self.switch_question: QMessageBox | None = None
 
         bar.connectRequested.connect(self._connect_requested)
         bar.proxyRequested.connect(self._proxy_requested)
         bar.disconnectRequested.connect(self._disconnect_requested)
+        bar.targetSwitchRequested.connect(self._switch_requested)
         composer.contextSelected.connect(self._context_picked)
         bridge.contextsChanged.connect(lambda _contexts: self.refresh_contexts())
 
@@ -129,8 +127,45 @@ class LiveController(QObject):
             return False
         recording = self.live.capture_path
         where = f"; recording to {recording}" if recording else ""
-        self.status.emit(f"Proxy listening on {url}{where}")
+        self.status.emit(f"Proxy listening on {url}{where}{_also(self.live.take_pruning())}")
         return True
+
+    def _switch_requested(self, kind: str) -> None:
+        """Another target was picked while one runs: ask before stopping it, in a dialog that does not block
+        the loop (:attr:`switch_question` while it is open)."""
+        if self.switch_question is not None:
+            return
+        status = self.live.status
+        listening = status.state is ConnectionState.LISTENING
+        running = f"the proxy on {status.url}" if listening else f"the connection to {status.url}"
+        question = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Change the target",
+            f"Stop {running} to use {TARGET_WORDS[kind]} instead? What was recorded stays in this session.",
+            QMessageBox.StandardButton.NoButton,
+            self._bar.window(),
+        )
+        stop = question.addButton(
+            "Stop proxy" if listening else "Disconnect", QMessageBox.ButtonRole.AcceptRole
+        )
+        question.addButton(QMessageBox.StandardButton.Cancel)
+        question.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        question.finished.connect(
+            lambda _result: self._switch_answered(kind, question.clickedButton() is stop)
+        )
+        self.switch_question = question
+        question.open()
+
+    def _switch_answered(self, kind: str, stop: bool) -> None:
+        self.switch_question = None
+        if stop:
+            self.tasks.spawn(self._switch_to(cast("Choice", kind)), "switch target")
+
+    async def _switch_to(self, kind: Choice) -> None:
+        """Stop what runs, then show the fields of ``kind``: the user starts it."""
+        await self.live.disconnect()
+        self._bar.set_target(kind)
+        self.status.emit(f"Stopped; set up {TARGET_WORDS[kind]} and press {self._bar.connect_button.text()}")
 
     def _disconnect_requested(self) -> None:
         task = self._connect_task
@@ -154,9 +189,10 @@ class LiveController(QObject):
         bar.set_emulator_url(self.live.emulator_url)
         self._composer.text_edit.setFocus()
         recording = self.live.capture_path
-        self.status.emit(
+        connected = (
             f"Connected; recording to {recording}" if recording else f"Connected to {self.live.status.url}"
         )
+        self.status.emit(connected + _also(self.live.take_pruning()))
         return True
 
     @property
@@ -186,7 +222,8 @@ class LiveController(QObject):
         self._bar.set_status(status)
         self._bar.set_emulator_url(self.live.emulator_url)
         listening = status.state is ConnectionState.LISTENING
-        self._composer.set_note(PROXY_NOTE if listening else "")
+        # The app is the client: the composer gives its room to what to paste and who connected.
+        self._composer.setVisible(not listening)
         if listening:
             self._proxy_panel.show_proxy(status.url, self.live.proxy_remote_urls)
             self._proxy_changed()
@@ -236,10 +273,6 @@ class LiveController(QObject):
         self._composer.set_read_only(not shown)
         self.refresh_contexts()
 
-    def name_context(self, context_id: str, name: str) -> None:
-        """Show ``name`` (a script's name for the context) beside its label."""
-        self._names.setdefault(context_id, name)
-
     def refresh_contexts(self, select: str | None = None) -> None:
         """Offer the open contexts of the live connection in the composer."""
         if not self._shown:
@@ -248,9 +281,8 @@ class LiveController(QObject):
         items = []
         for context_id in self.live.open_contexts():
             ctx = self.live.context(context_id)
-            label = context_label(ctx) if ctx is not None else f"new · {context_id[:8]}…"
-            name = self._names.get(context_id)
-            items.append((context_id, f"{label}  ({name})" if name else label))
+            name = self.live.context_name(context_id) or f"{context_id[:8]}…"
+            items.append((context_id, context_label(ctx) if ctx is not None else f"new · {name}"))
         self._composer.set_contexts(items, select)
 
     def _context_picked(self, context_id: str) -> None:
@@ -261,7 +293,7 @@ class LiveController(QObject):
     def add_history(self, context_id: str, what: str) -> None:
         """One line in the composer's list of what was sent."""
         ctx = self.live.context(context_id)
-        name = self._names.get(context_id)
+        name = self.live.context_name(context_id)
         label = name or (context_label(ctx) if ctx is not None else context_id[:8] + "…")
         self._composer.add_history(f"{label} · {what}")
 
@@ -379,3 +411,8 @@ class LiveController(QObject):
         self.live.remove_proxy_listener(self._proxy_changed)
         await self.tasks.aclose()
         await self.live.aclose()
+
+
+def _also(words: str) -> str:
+    """A further sentence for a status message, when there is one."""
+    return f"; {words}" if words else ""

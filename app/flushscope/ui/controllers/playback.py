@@ -237,7 +237,7 @@ class PlaybackController(QObject):
         audio = audio or self._bridge.session.audio
         started = self._start(target, lambda: self._player.play_segment(audio, segment, start, live=live))
         if started:
-            self.status.emit(f"Playing segment {segment.label} of context {segment.context.context_id}")
+            self.status.emit(f"Playing segment {segment.label} of context {segment.context.title}")
         return started
 
     def play_context(
@@ -253,7 +253,7 @@ class PlaybackController(QObject):
         if not self._can_play():
             return False
         if not context.total_bytes:
-            self.status.emit(f"Context {context.context_id} has no audio yet")
+            self.status.emit(f"Context {context.title} has no audio yet")
             return False
         target = PlayTarget(context, None, start)
         live = self.is_live(context)
@@ -264,7 +264,7 @@ class PlaybackController(QObject):
         if started:
             where = f" from {start:.2f} s" if start > 0 else ""
             where += f" to {end:.2f} s" if end is not None else ""
-            self.status.emit(f"Playing context {context.context_id}{where}")
+            self.status.emit(f"Playing context {context.title}{where}")
         return started
 
     def play_from(self, target: Segment | Context, seconds: float) -> None:

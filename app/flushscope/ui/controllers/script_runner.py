@@ -63,8 +63,6 @@ class ScriptRunner(QObject):
     """What the script does now, or how it ended (for the composer)."""
     stepSent = Signal(str)
     """A step that went out on the wire, as ``<context name> · <what>`` (for the history of what was sent)."""
-    contextNamed = Signal(str, str)
-    """A context the script opened: its context_id and its name in the script."""
     runningChanged = Signal(bool)
     """A script started (True) or ended (False)."""
     settled = Signal()
@@ -98,12 +96,7 @@ class ScriptRunner(QObject):
             return "not connected"
         names: dict[str, str] = {}
 
-        def name_contexts() -> None:
-            for name, context_id in names.items():
-                self.contextNamed.emit(context_id, name)
-
         def on_step(step: ScenarioStep) -> None:
-            name_contexts()
             text = f"Script line {step.line}: {describe_step(step)}"
             self.stepShown.emit(text)
             self.status.emit(text)
@@ -113,7 +106,6 @@ class ScriptRunner(QObject):
         self._set_running(True)
         try:
             await play_scenario(scenario, client, contexts=names, on_step=on_step)
-            name_contexts()
             self.stepShown.emit(f"Script sent; waiting for {len(names)} contexts to finish…")
             settled = await wait_settled(self._live.session, client, timeout)
         except ClientError as exc:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from flushscope.core.model.records import Context
+
 #: How long a message from an action stays in the status bar.
 MESSAGE_MS: Final = 8000
 
@@ -23,3 +25,9 @@ def sentence(text: str) -> str:
 def quote(text: str, limit: int = 48) -> str:
     shown = text if len(text) <= limit else text[: limit - 1] + "…"
     return f"“{shown}”"
+
+
+def context_words(ctx: Context) -> str:
+    """A context in full, for a tooltip: its number, its name (a script's) if it has one, and its id."""
+    named = f"{ctx.title} · " if ctx.name is not None else ""
+    return f"context #{ctx.number} {named}{ctx.context_id}"

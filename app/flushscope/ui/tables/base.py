@@ -39,7 +39,10 @@ _NO_INDEX = QModelIndex()
 
 
 def context_label(ctx: Context) -> str:
-    """How tables name a context: its number in the session and the start of its id."""
+    """How tables name a context: its number in the session and its name (a script's), or else the start of
+    its id."""
+    if ctx.name is not None:
+        return f"{ctx.number} · {ctx.title}"
     short = ctx.context_id if len(ctx.context_id) <= 10 else ctx.context_id[:8] + "…"
     return f"{ctx.number} · {short}"
 

@@ -19,6 +19,7 @@ from flushscope.core.frames import Direction, Frame
 from flushscope.core.model.records import Context
 from flushscope.core.store.line_storage import StoreError
 from flushscope.ui.bridge import SessionBridge
+from flushscope.ui.look.wording import context_words
 from flushscope.ui.tables.base import (
     _FOREGROUND,
     _NO_INDEX,
@@ -378,7 +379,7 @@ class FramesModel(_TableModel):
         if column == self.CONTEXT:
             ctx = self.context_of(row)
             if ctx is not None:
-                return f"context {ctx.number}: {ctx.context_id}"
+                return context_words(ctx)
             orphan = self._orphan_ids.get(row)
             return f"{orphan} (not a context this connection opened)" if orphan else None
         if column == self.FLUSH_ID and int(self._cols.seg[row]) >= 0:

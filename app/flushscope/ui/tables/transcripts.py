@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QObject
 from flushscope.core.analysis.report import reported_segments
 from flushscope.core.model.records import Context, Segment
 from flushscope.ui.bridge import SessionBridge
+from flushscope.ui.look.wording import context_words
 from flushscope.ui.tables.base import (
     _CENTER,
     _FOREGROUND,
@@ -199,7 +200,7 @@ class TranscriptsModel(_TableModel):
     def _tooltip(self, row: int, column: int) -> Any:
         s = self._rows[row]
         if column == self.CONTEXT:
-            return f"context {s.context.number}: {s.context.context_id} (connection {s.context.conn})"
+            return f"{context_words(s.context)} (connection {s.context.conn})"
         if column == self.TEXT:
             if not s.transcripts:
                 return (

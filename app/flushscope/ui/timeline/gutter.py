@@ -1,5 +1,6 @@
-"""The gutter left of the timeline's plot: each lane's label (context number, id, state and, for an app
-recorded by the proxy, its client), drawn into an image once and reused until one of them changes."""
+"""The gutter left of the timeline's plot: each lane's label (context number, name or id, state and, for an
+app recorded by the proxy, its connection and client), drawn into an image once and reused until one of them
+changes. The whole of it is the lane's tooltip (:func:`~flushscope.ui.timeline.model.tooltips.describe_lane`)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def paint_gutter(
         key = (
             ctx.number,
             ctx.context_id,
+            ctx.name,
             ctx.state,
             ctx.error,
             ctx.client,
@@ -55,7 +57,8 @@ def paint_gutter(
 def _render_label(
     ctx: Context, selected: bool, odd: bool, geo: Geometry, theme: Theme, font: QFont
 ) -> QImage:
-    """A lane's label (number, id, state), drawn once and reused until one of them changes."""
+    """A lane's label (number, name or id, state, connection and client), drawn once and reused until one of
+    them changes."""
     image = QImage(geo.gutter - 1, geo.lane_h, QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(mix(theme.text, theme.window, 0.035) if odd else theme.window)
     painter = QPainter(image)
@@ -75,37 +78,40 @@ def _render_label(
         state_colour = theme.warning
     head = f"#{ctx.number}"
     head_w = QFontMetrics(bold).horizontalAdvance(head + " ")
+    state_w = fm.horizontalAdvance(state) + 6
     painter.setFont(bold)
     painter.setPen(theme.text)
-    if h >= 2 * fm.height() + 6:
-        line_h = fm.height()
-        y0 = (h - 2 * line_h) // 2
-        painter.drawText(QRect(rect.left(), y0, head_w, line_h), Qt.AlignmentFlag.AlignLeft, head)
-        painter.setFont(font)
-        ident = fm.elidedText(ctx.context_id, Qt.TextElideMode.ElideMiddle, rect.width() - head_w)
-        painter.drawText(
-            QRect(rect.left() + head_w, y0, rect.width() - head_w, line_h),
-            Qt.AlignmentFlag.AlignLeft,
-            ident,
-        )
-        painter.setPen(state_colour)
-        detail = state if ctx.error is None else f"{state}: {ctx.error}"
+    two_lines = h >= 2 * fm.height() + 6
+    # An app's lane says its connection and client below; its state then goes beside its name.
+    state_beside = not two_lines or ctx.client is not None
+    line_h = fm.height() if two_lines else h
+    y0 = (h - 2 * line_h) // 2 if two_lines else 0
+    align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+    painter.drawText(QRect(rect.left(), y0, head_w, line_h), align, head)
+    painter.setFont(font)
+    ident_w = rect.width() - head_w - (state_w if state_beside else 0)
+    ident = fm.elidedText(ctx.title, Qt.TextElideMode.ElideMiddle, ident_w)
+    painter.drawText(QRect(rect.left() + head_w, y0, ident_w, line_h), align, ident)
+    painter.setPen(state_colour)
+    if state_beside:
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(QRect(rect.left(), y0, rect.width(), line_h), right, state)
+    if two_lines:
         if ctx.client is not None:
-            # The app that opened it, when the proxy recorded several: its lanes are told apart here.
-            detail = f"{detail} · {ctx.client}"
+            painter.setPen(theme.faint)
         painter.drawText(
-            QRect(rect.left(), y0 + line_h, rect.width(), line_h),
-            Qt.AlignmentFlag.AlignLeft,
-            fm.elidedText(detail, Qt.TextElideMode.ElideRight, rect.width()),
+            QRect(rect.left(), y0 + line_h, rect.width(), line_h), align, lane_detail(ctx, fm, rect.width())
         )
-    else:
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(QRect(rect.left(), 0, head_w, h), align, head)
-        painter.setFont(font)
-        state_w = fm.horizontalAdvance(state) + 6
-        ident = fm.elidedText(ctx.context_id, Qt.TextElideMode.ElideMiddle, rect.width() - head_w - state_w)
-        painter.drawText(QRect(rect.left() + head_w, 0, rect.width(), h), align, ident)
-        painter.setPen(state_colour)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, state)
     painter.end()
     return image
+
+
+def lane_detail(ctx: Context, fm: QFontMetrics, width: int) -> str:
+    """The second line of a lane's label: its state (and error); for an app the proxy recorded, its
+    connection and client instead, which tell its lanes from the other apps' (the client elided in its
+    middle, so that its port stays)."""
+    if ctx.client is None:
+        detail = ctx.state.value if ctx.error is None else f"{ctx.state.value}: {ctx.error}"
+        return fm.elidedText(detail, Qt.TextElideMode.ElideRight, width)
+    head = f"conn {ctx.conn} · "
+    return head + fm.elidedText(ctx.client, Qt.TextElideMode.ElideMiddle, width - fm.horizontalAdvance(head))

@@ -54,11 +54,18 @@ class Geometry:
         return self.lane_top(index) + self.lane_h - 5
 
 
-def lay_out(font: QFont, w: int, h: int, lanes: int, scroll: int, legend_rows: int = 2) -> Geometry:
+def lay_out(
+    font: QFont, w: int, h: int, lanes: int, scroll: int, legend_rows: int = 2, *, clients: bool = False
+) -> Geometry:
     """The geometry of a widget ``w`` by ``h`` pixels showing ``lanes`` lanes, scrolled down by ``scroll``
-    pixels (clamped to what the lanes allow), with a legend of ``legend_rows`` rows of text."""
+    pixels (clamped to what the lanes allow), with a legend of ``legend_rows`` rows of text. ``clients``:
+    some lanes are labelled with the app that opened them (recorded by the proxy), which takes a wider
+    gutter."""
     fm = QFontMetrics(font)
     gutter = max(130, fm.horizontalAdvance("M") * 13)
+    if clients:
+        # Room for "conn 2 · cartesia-python/4.2.0 :54321", but never more than a quarter of the timeline.
+        gutter = max(gutter, min(fm.horizontalAdvance("M") * 25, w // 4))
     ruler = fm.height() + 10
     row = fm.height() + 6
     legend_h = legend_rows * row + 6

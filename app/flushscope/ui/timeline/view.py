@@ -35,7 +35,12 @@ from flushscope.ui.timeline.markers import Sprite, paint_brackets, paint_markers
 from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, IntArray, Lane, MarkerKind
 from flushscope.ui.timeline.model.lod import block_runs
 from flushscope.ui.timeline.model.playhead import audio_at_value, playhead_value
-from flushscope.ui.timeline.model.tooltips import describe_chunk, describe_marker, describe_segment
+from flushscope.ui.timeline.model.tooltips import (
+    describe_chunk,
+    describe_lane,
+    describe_marker,
+    describe_segment,
+)
 from flushscope.ui.timeline.ruler import grid_columns, paint_grid, paint_ruler, ruler_ticks
 from flushscope.ui.timeline.theme import Theme, theme_for
 from flushscope.ui.timeline.viewport import MIN_SPAN, TimelineViewport
@@ -85,9 +90,13 @@ class TimelineView(TimelineViewport):
         return hit[1] if hit is not None else None
 
     def describe_at(self, point: QPoint) -> str | None:
-        """The hover text at a widget point (a chunk, a marker or a bracket), or None."""
+        """The hover text at a widget point (a chunk, a marker, a bracket or a lane's label), or None."""
         hit = self._hit(point)
-        return hit[0] if hit is not None else None
+        if hit is not None:
+            return hit[0]
+        geo = self._geometry()
+        index = geo.lane_at(point.y()) if 0 <= point.x() < geo.gutter else None
+        return describe_lane(self.session, self._lanes[index].context) if index is not None else None
 
     def playhead(self) -> tuple[Context, float] | None:
         """The context and the position in its audio (seconds) the playhead marks, if shown."""

@@ -370,7 +370,16 @@ class TimelineViewport(QWidget):
     def _geometry(self) -> Geometry:
         if self._geometry_cache is None:
             rows = legend_rows(self.font(), self.width())
-            geo = lay_out(self.font(), self.width(), self.height(), len(self._lanes), self._scroll, rows)
+            clients = any(lane.context.client is not None for lane in self._lanes)
+            geo = lay_out(
+                self.font(),
+                self.width(),
+                self.height(),
+                len(self._lanes),
+                self._scroll,
+                rows,
+                clients=clients,
+            )
             self._scroll = geo.scroll
             self._geometry_cache = geo
         return self._geometry_cache

@@ -248,11 +248,6 @@ class Composer(QWidget):
         self.history.setToolTip("What was sent, in order (typed or from a script)")
         self.history.setMinimumHeight(60)
 
-        self.note_label = QLabel(self)
-        self.note_label.setWordWrap(True)
-        self.note_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.note_label.hide()
-
         self.step_label = QLabel(self)
         self.step_label.setWordWrap(True)
         self.step_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -273,7 +268,6 @@ class Composer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
-        layout.addWidget(self.note_label)
         layout.addWidget(_heading("Context", self))
         layout.addLayout(context_row)
         layout.addWidget(self.settings_section)
@@ -311,12 +305,6 @@ class Composer(QWidget):
         self._read_only = read_only
         self.text_edit.setReadOnly(read_only)
         self._update_picker()
-
-    def set_note(self, text: str) -> None:
-        """Say why the composer cannot be used (empty hides the note)."""
-        self.note_label.setText(text)
-        self.note_label.setVisible(bool(text))
-        self.setToolTip(text)
 
     @property
     def read_only(self) -> bool:

@@ -50,10 +50,21 @@ TARGETS: Final[tuple[tuple[Choice, str], ...]] = (
     ("custom", "Custom URL"),
     ("proxy", "Proxy for your app"),
 )
+
+
+#: How a sentence names each target.
+TARGET_WORDS: Final[dict[str, str]] = {
+    "emulator": "the embedded emulator",
+    "cartesia": "Cartesia",
+    "custom": "a custom URL",
+    "proxy": "the proxy for your app",
+}
+
+
 #: Where the proxy forwards: what the upstream choice sends to the live session.
 UPSTREAMS: Final = (
     ("cartesia", "to Cartesia"),
-    ("emulator", "to the embedded emulator"),
+    ("emulator", "to the emulator"),
     ("url", "to a URL"),
 )
 
@@ -93,11 +104,15 @@ class StatusLight(QLabel):
 
 
 class ElidedLabel(QLabel):
-    """A one-line label that elides its text to fit and shows all of it in the tooltip."""
+    """A one-line label that elides its text to fit (at its end unless ``mode`` says otherwise) and shows all
+    of it in the tooltip."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, mode: Qt.TextElideMode = Qt.TextElideMode.ElideRight
+    ) -> None:
         super().__init__(parent)
         self._full = ""
+        self._mode = mode
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setMinimumWidth(80)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -116,7 +131,7 @@ class ElidedLabel(QLabel):
 
     def _elide(self) -> None:
         metrics = QFontMetrics(self.font())
-        self.setText(metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, max(0, self.width())))
+        self.setText(metrics.elidedText(self._full, self._mode, max(0, self.width())))
 
 
 class ConnectionBar(QWidget):
@@ -132,6 +147,9 @@ class ConnectionBar(QWidget):
     """Start the proxy: (listen ``HOST:PORT``, upstream ``cartesia``/``emulator``/a URL, API key or "")."""
     disconnectRequested = Signal()
     """Close the connection or stop the proxy, or give up the attempt in progress."""
+    targetSwitchRequested = Signal(str)
+    """The user picked another target (its kind) while a connection or the proxy runs: the bar goes on
+    showing the running one until that stops (see :meth:`set_target`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -140,6 +158,8 @@ class ConnectionBar(QWidget):
         self._typed: dict[Choice, str] = {"custom": "ws://127.0.0.1:8080", "proxy": DEFAULT_PROXY_LISTEN}
         self._state = ConnectionState.DISCONNECTED
         self._remember_why_not = ""
+        #: The target whose connection (or proxy) runs, or runs next.
+        self._running: Choice = TARGETS[0][0]
 
         self.target_combo = QComboBox(self)
         for kind, label in TARGETS:
@@ -168,7 +188,9 @@ class ConnectionBar(QWidget):
         self.upstream_combo = QComboBox(self)
         for value, label in UPSTREAMS:
             self.upstream_combo.addItem(label, value)
-        self.upstream_combo.setToolTip("Where the proxy forwards your app's connections")
+        self.upstream_combo.setToolTip(
+            "Where the proxy forwards your app's connections: Cartesia, the emulator embedded in this app, or a URL"
+        )
         self.upstream_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -196,7 +218,7 @@ class ConnectionBar(QWidget):
         self.reason_label = ElidedLabel(self)
         self.reason_label.setMinimumWidth(40)
 
-        layout = QHBoxLayout(self)
+        layout = self._layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.setSpacing(6)
         layout.addWidget(QLabel("Target", self))
@@ -216,6 +238,7 @@ class ConnectionBar(QWidget):
         layout.addWidget(self.reason_label, 2)
 
         self.target_combo.currentIndexChanged.connect(self._target_changed)
+        self.target_combo.activated.connect(self._target_picked)
         self.connect_button.clicked.connect(self._button_clicked)
         self.url_edit.textEdited.connect(self._url_edited)
         self.url_edit.returnPressed.connect(self._request_connect)
@@ -240,6 +263,7 @@ class ConnectionBar(QWidget):
         index = self.target_combo.findData(kind)
         if index < 0:
             raise ValueError(f"unknown target {kind!r}")
+        self._running = kind
         if index == self.target_combo.currentIndex():
             self._target_changed()
         self.target_combo.setCurrentIndex(index)
@@ -334,6 +358,10 @@ class ConnectionBar(QWidget):
                 ConnectionState.FAILED: "Connection failed",
             }[status.state]
         self.reason_label.set_full_text(text)
+        # Another target can be picked while connected: the window asks to disconnect first.
+        self.target_combo.setEnabled(status.state is not ConnectionState.CONNECTING)
+        if status.state not in BUSY:
+            self._running = self.target_kind()
         self._lock_fields()
         self._target_changed()
         if status.state is ConnectionState.LISTENING and status.url:
@@ -346,7 +374,6 @@ class ConnectionBar(QWidget):
         """Fields are locked while a connection or the proxy runs; Remember also where no keyring is."""
         busy = self._state in BUSY
         for widget in (
-            self.target_combo,
             self.key_edit,
             self.version_edit,
             self.upstream_combo,
@@ -370,15 +397,22 @@ class ConnectionBar(QWidget):
         locked = self._state in BUSY
         proxy = kind == "proxy"
         self._update_url_field(locked=locked)
+        # What goes is hidden and what stays shrinks before the proxy's fields show: a window that fits the
+        # bar either way never has to grow for a moment in between.
+        # An app brings its own version; the proxy passes it on.
+        self.version_label.setVisible(not proxy)
+        self.version_edit.setVisible(not proxy)
+        # Where the proxy listens is short, and its key field says more: the room goes to the key.
+        self._layout.setStretchFactor(self.url_edit, 1 if proxy else 3)
+        self._layout.setStretchFactor(self.key_edit, 2 if proxy else 1)
+        self.url_edit.setMinimumWidth(120 if proxy else 220)
+        self.key_edit.setMinimumWidth(120 if proxy else 140)
         self.upstream_combo.setVisible(proxy)
         self.remote_check.setVisible(proxy)
         self.upstream_edit.setVisible(proxy and self.upstream_combo.currentData() == "url")
         self.upstream_edit.setReadOnly(locked)
-        # An app brings its own version; the proxy passes it on.
-        self.version_label.setVisible(not proxy)
-        self.version_edit.setVisible(not proxy)
         if proxy:
-            self.key_edit.setPlaceholderText("optional")
+            self.key_edit.setPlaceholderText("optional: replaces the apps' keys")
             self.key_edit.setToolTip(
                 "Optional: replaces the key your app sends, upstream; leave empty to pass your app's key on "
                 "(CARTESIA_API_KEY then replaces only a placeholder key such as 'x')."
@@ -394,6 +428,16 @@ class ConnectionBar(QWidget):
             self.connect_button.setText("Cancel" if starting else "Disconnect" if locked else "Connect")
             tip = "Close the connection" if locked else "Open a WebSocket connection to the target"
         self.connect_button.setToolTip(tip)
+
+    def _target_picked(self, index: int) -> None:
+        """The user picked a target: while a connection or the proxy runs, the running one stays shown and
+        the window is asked to switch."""
+        kind: Choice = self.target_combo.itemData(index)
+        if self._state not in BUSY or kind == self._running:
+            self._running = kind
+            return
+        self.target_combo.setCurrentIndex(self.target_combo.findData(self._running))
+        self.targetSwitchRequested.emit(kind)
 
     def _url_edited(self, text: str) -> None:
         kind = self.target_kind()

@@ -11,9 +11,10 @@ from flushscope.ui.bridge import SessionBridge
 
 
 def connection_text(info: ConnectionInfo) -> str:
-    """How the list names a connection: its number and who opened it (or where it went)."""
+    """How the list names a connection: its number (as the proxy panel and the lanes say it) and who opened
+    it (or where it went)."""
     who = info.label or info.url or "no URL"
-    return f"#{info.number} · {who}"
+    return f"conn {info.number} · {who}"
 
 
 class ConnectionChooser(QComboBox):
@@ -26,9 +27,12 @@ class ConnectionChooser(QComboBox):
     def __init__(self, bridge: SessionBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._bridge = bridge
-        self._listed: list[tuple[int, str]] = []
+        # None: nothing listed yet, so that the first refresh (of an empty session too) sets the visibility.
+        self._listed: list[tuple[int, str]] | None = None
         self.setToolTip("Show the contexts and frames of one connection only")
-        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # Apps' labels are long: the list opens wide, the box itself stays narrow enough for small screens.
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setMinimumContentsLength(14)
         self.addItem("All connections", None)
         self.currentIndexChanged.connect(lambda _index: self.connectionChosen.emit(self.chosen()))
         bridge.framesAdded.connect(lambda _first, _last: self.refresh())
@@ -69,7 +73,7 @@ class ConnectionChooser(QComboBox):
             self.connectionChosen.emit(self.chosen())
 
     def _session_replaced(self) -> None:
-        self._listed = []
+        self._listed = None
         self.blockSignals(True)
         self.setCurrentIndex(0)
         self.blockSignals(False)

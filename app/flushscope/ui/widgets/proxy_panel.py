@@ -1,15 +1,16 @@
-"""While the recording proxy listens: what to paste into the user's app, and the apps connected so far."""
+"""While the recording proxy listens: what to paste into the user's app, and the apps connected so far. It
+takes the composer's place (your app is the client)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QGridLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QToolButton,
@@ -19,23 +20,30 @@ from PySide6.QtWidgets import (
 
 from flushscope.net.proxy_hints import AppSetting, app_settings, remote_note
 from flushscope.net.proxy_relay import ProxyConnection, ProxyState
+from flushscope.ui.widgets.connection_bar import ElidedLabel
+
+#: What the proxy panel says of the composer's absence.
+PROXY_NOTE: Final = (
+    "Your app is the client: flushscope records what it sends and hears, and sends nothing for it."
+)
 
 
 def describe_connection(connection: ProxyConnection) -> str:
-    """One line on a proxied connection: its number, how it stands, its client and its port (what a narrow
-    list cuts off last is the least telling)."""
+    """One line on a proxied connection: its number in the session (as its lanes and the connection list
+    say it), how it stands, its client and its port."""
     state = connection.state.value
     if connection.state is ProxyState.CLOSED and connection.close_code is not None:
         state = f"closed {connection.close_code}"
     elif connection.state is ProxyState.REFUSED and connection.status is not None:
         state = f"refused {connection.status}"
     port = connection.remote.rpartition(":")[2]
-    return f"#{connection.number} · {state} · {connection.client} · :{port}"
+    return f"conn {connection.number} · {state} · {connection.client} :{port}"
 
 
 class ProxyPanel(QWidget):
-    """The proxy's URL and the line each common client takes, each with a Copy button, and the list of
-    connected apps. Hidden while the proxy does not run."""
+    """The proxy's URL and the line each common client takes, each with a Copy button (a line too long for
+    the panel is elided in its middle, whole in its tooltip), and the list of connected apps, which takes the
+    room left. Hidden while the proxy does not run."""
 
     copied = Signal(str)
     """A setting was put on the clipboard (which one, in words)."""
@@ -44,35 +52,37 @@ class ProxyPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._rows: list[tuple[QLabel, QLineEdit, QToolButton]] = []
+        self._rows: list[tuple[QLabel, ElidedLabel, QToolButton]] = []
         self._settings: list[AppSetting] = []
         self._grid = QGridLayout()
-        self._grid.setHorizontalSpacing(4)
-        self._grid.setVerticalSpacing(2)
-        self._grid.setColumnStretch(1, 1)
-        title = QLabel("Point your app here", self)
-        font = title.font()
-        font.setBold(True)
-        title.setFont(font)
+        self._grid.setHorizontalSpacing(6)
+        self._grid.setVerticalSpacing(0)
+        self._grid.setColumnStretch(0, 1)
+        title = _bold(QLabel("Point your app here", self))
+        self.note_label = QLabel(PROXY_NOTE, self)
+        self.note_label.setWordWrap(True)
         self.connections = QListWidget(self)
         self.connections.setUniformItemSizes(True)
         self.connections.setToolTip("The apps that connected through the proxy; pick one to see its traffic")
-        self.connections.setMaximumHeight(110)
         self.connections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.connections.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.connections.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.empty_label = QLabel("No app has connected yet.", self)
         self.remote_label = QLabel(self)
         self.remote_label.setWordWrap(True)
         self.remote_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.remote_label.hide()
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 8, 8, 0)
-        layout.setSpacing(4)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setSpacing(6)
         layout.addWidget(title)
+        layout.addWidget(self.note_label)
         layout.addWidget(self.remote_label)
         layout.addLayout(self._grid)
+        layout.addSpacing(4)
+        layout.addWidget(_bold(QLabel("Apps", self)))
         layout.addWidget(self.empty_label)
-        layout.addWidget(self.connections)
+        layout.addWidget(self.connections, 1)
+        layout.addStretch(0)
         self.connections.itemActivated.connect(self._picked)
         self.connections.itemClicked.connect(self._picked)
         self.hide()
@@ -87,9 +97,7 @@ class ProxyPanel(QWidget):
             self._add_row()
         for (label, field, button), setting in zip(self._rows, settings, strict=True):
             label.setText(setting.client)
-            field.setText(setting.text)
-            field.setCursorPosition(0)
-            field.setToolTip(setting.text)
+            field.set_full_text(setting.text)
             button.setToolTip(f"Copy the {setting.client} setting")
             button.setProperty("setting", setting.client)
         self._settings = settings
@@ -122,19 +130,28 @@ class ProxyPanel(QWidget):
         self.connections.setVisible(bool(connections))
 
     def _add_row(self) -> None:
-        row = len(self._rows)
+        # Two lines a setting: its name and Copy, then its text across the panel's width.
+        row = 2 * len(self._rows)
         label = QLabel(self)
-        field = QLineEdit(self)
-        field.setReadOnly(True)
+        field = ElidedLabel(self, Qt.TextElideMode.ElideMiddle)
+        field.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        field.setContentsMargins(0, 0, 0, 6)
         button = QToolButton(self)
         button.setText("Copy")
         button.clicked.connect(lambda: self.copy(str(button.property("setting"))))
         self._grid.addWidget(label, row, 0)
-        self._grid.addWidget(field, row, 1)
-        self._grid.addWidget(button, row, 2)
+        self._grid.addWidget(button, row, 1)
+        self._grid.addWidget(field, row + 1, 0, 1, 2)
         self._rows.append((label, field, button))
 
     def _picked(self, item: QListWidgetItem) -> None:
         number = item.data(Qt.ItemDataRole.UserRole)
         if isinstance(number, int):
             self.connectionPicked.emit(number)
+
+
+def _bold(label: QLabel) -> QLabel:
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label

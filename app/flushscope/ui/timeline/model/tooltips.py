@@ -13,6 +13,7 @@ from flushscope.core.model.records import Context, Segment, Transcript
 from flushscope.core.model.session import Session
 from flushscope.core.store.line_storage import StoreError
 from flushscope.ui.look.analysis_words import boundary_words, lint_words
+from flushscope.ui.look.wording import context_words
 from flushscope.ui.timeline.model.lanes import MarkerKind
 
 
@@ -24,7 +25,7 @@ def describe_chunk(session: Session, row: int, segment: Segment) -> str:
     frame = int(chunks.column("frame")[row])
     carried = int(chunks.column("flush_id")[row])
     lines = [
-        f"context #{ctx.number} {ctx.context_id} · flush_id {segment.label}",
+        f"{context_words(ctx)} · flush_id {segment.label}",
         f"arrived {float(chunks.column('t')[row]):.3f} s · frame {frame}",
     ]
     start = float(chunks.column("start")[row])
@@ -43,10 +44,19 @@ def describe_chunk(session: Session, row: int, segment: Segment) -> str:
     return "\n".join(lines)
 
 
+def describe_lane(session: Session, ctx: Context) -> str:
+    """The hover text of a lane's label: the context in full, its state, and the connection it is on (with
+    the client that opened it, for an app the proxy recorded)."""
+    lines = [context_words(ctx), ctx.state.value if ctx.error is None else f"{ctx.state.value}: {ctx.error}"]
+    label = session.connections[ctx.conn].label if ctx.conn in session.connections else None
+    lines.append(f"connection {ctx.conn}" + (f" · {label}" if label else ""))
+    return "\n".join(lines)
+
+
 def describe_segment(segment: Segment) -> str:
     """The hover text of a segment's bracket."""
     ctx = segment.context
-    lines = [f"segment {segment.label} of context #{ctx.number} {ctx.context_id} · {segment.state.value}"]
+    lines = [f"segment {segment.label} of {context_words(ctx)} · {segment.state.value}"]
     ready = segment.text_ready_t
     if ready is not None:
         lines.append(f"text ready at {ready:.3f} s")
