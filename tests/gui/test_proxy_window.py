@@ -140,7 +140,7 @@ def test_the_proxy_target_records_the_users_app(
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)
     assert not panel.isVisible() and composer.isVisible()
-    assert window.timeline._empty_text() == "No contexts yet: send a transcript to start one."
+    assert window.timeline._empty_text() == "Not connected: connect to a target, then send a transcript."
     assert bar.connect_button.text() == "Start proxy"
     capture = window.live.capture_path
     assert capture is not None and KEY not in capture.read_text()

@@ -308,7 +308,8 @@ def test_the_window_fits_the_screen_with_a_scenario_played(tmp_path: Path, width
     assert all(text > width for width in columns.values()), facts
     for tab in facts["tabs"]:
         assert window.contains(QRect(*tab)), facts
-    assert facts["tab_texts"][:3] == ["Transcripts (9)", "Frames (259)", "Anomalies (0)"]
+    # 259 frames, and the name of each of the three contexts.
+    assert facts["tab_texts"][:3] == ["Transcripts (9)", "Frames (262)", "Anomalies (0)"]
     timeline = QRect(*facts["timeline"])
     labels = [entry[0] for entry in facts["legend"]]
     assert "flush_done" in labels and "outlier" in labels and len(labels) == 11
