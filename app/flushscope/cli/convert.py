@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_OK
+from flushscope.cli.output import print_note
 from flushscope.cli.subcommand import Subcommand
 
 
@@ -41,7 +41,7 @@ def convert_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail(f"cannot write {args.output}: {exc.strerror or exc}")
     connections = len({f.conn for f in loaded.frames})
-    print(f"{args.output}: {len(loaded.frames)} frames, {connections} connections", file=sys.stderr)
+    print_note(f"{args.output}: {len(loaded.frames)} frames, {connections} connections")
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""How the commands say what went wrong: one line on stderr, ``flushscope: <message>``."""
+"""How the commands say what went wrong: one line on stderr, ``flushscope: <message>``, escaped."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import sys
 
 from flushscope.cli.exit_codes import EXIT_BROKEN_PIPE, EXIT_USAGE
+from flushscope.core.shown_text import escaped
 
 
 class UsageError(Exception):
@@ -13,8 +14,9 @@ class UsageError(Exception):
 
 
 def print_error(message: str) -> None:
-    """Print ``flushscope: message`` on stderr (errors and warnings alike)."""
-    print(f"flushscope: {message}", file=sys.stderr)
+    """Print ``flushscope: message`` on stderr (errors and warnings alike), on one line: the message often
+    carries a file's name or text, whose control characters are shown escaped, never obeyed."""
+    print(f"flushscope: {escaped(message)}", file=sys.stderr)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> int:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_OK
+from flushscope.cli.output import print_line
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
 from flushscope.core.store.line_format import CaptureError
@@ -39,7 +40,7 @@ def export_command(args: argparse.Namespace) -> int:
     except (CaptureError, ExportError, OSError) as exc:
         return fail(str(exc))
     for path in paths:
-        print(path)
+        print_line(str(path))
     if not paths:
         print_error("the capture has no audio to export")
     return EXIT_OK

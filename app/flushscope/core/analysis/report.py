@@ -10,6 +10,7 @@ from flushscope.core.analysis.boundaries import Boundary, session_boundaries
 from flushscope.core.analysis.lints import Lint, lint_session
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
+from flushscope.core.shown_text import escaped
 
 
 def reported_segments(ctx: Context) -> list[Segment]:
@@ -139,7 +140,8 @@ def format_report(
         lines.append("")
         lines.append("no anomalies")
     lines.extend(format_lints(lints))
-    return "\n".join(lines)
+    # Transcripts, ids and messages come from frames: each line stays one line, and nothing in it is obeyed.
+    return "\n".join(map(escaped, lines))
 
 
 def _figure(value: float | None, digits: int = 0, signed: bool = False) -> str:
