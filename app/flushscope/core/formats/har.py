@@ -39,6 +39,7 @@ from flushscope.core.store.capture_header import FORMAT, VERSION, CaptureHeader
 from flushscope.core.store.capture_reader import LoadedCapture
 from flushscope.core.store.line_format import CaptureError
 from flushscope.core.store.redaction import redact_text, redact_url
+from flushscope.core.store.whole_file import written_whole
 from flushscope.protocol.messages import json_kind
 
 __all__ = ["HAR_VERSION", "TTS_PATH", "load_har", "read_har", "write_har"]
@@ -460,9 +461,15 @@ def har_document(loaded: LoadedCapture) -> dict[str, Any]:
 
 
 def write_har(loaded: LoadedCapture, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
-    """Write ``loaded`` as a HAR file; a file that exists is kept unless ``overwrite``."""
+    """Write ``loaded`` as a HAR file, whole or not at all (:mod:`~flushscope.core.store.whole_file`); a file
+    that exists is kept unless ``overwrite`` (``FileExistsError``)."""
     document = har_document(loaded)
-    with open(path, "w" if overwrite else "x", encoding="utf-8") as file:
+    # A lone surrogate (text is kept verbatim) can only stand in a JSON string, where backslashreplace writes
+    # it as the \uXXXX escape that reads back as the same character.
+    with (
+        written_whole(path, overwrite=overwrite) as temporary,
+        open(temporary, "w", encoding="utf-8", errors="backslashreplace") as file,
+    ):
         _dump(document, file)
 
 
