@@ -483,7 +483,10 @@ def test_meta_line_with_frame_keeps_text() -> None:
         (b'["flushscope-capture"]\n', 'no "format": "flushscope-capture"'),
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe\n", "not UTF-8"),
         (b"hello world\n", "not a JSON header"),
-        (b'{"format": "flushscope-capture", "version": 1', "the file ends inside its header line, after 45 bytes: the capture is cut off"),
+        (
+            b'{"format": "flushscope-capture", "version": 1',
+            "the file ends inside its header line, after 45 bytes: the capture is cut off",
+        ),
         (b'{"format": "flushscope-capture"}\n', "version must be an integer, not null"),
         (b'{"format": "flushscope-capture", "version": "1"}\n', "version must be an integer, not a string"),
         (

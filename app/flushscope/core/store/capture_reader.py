@@ -49,28 +49,38 @@ class LoadedCapture:
 
 
 class LineProblems:
-    """The warnings of a reader about bad lines: each named with its line number, the first
-    :attr:`SHOWN` in full and the rest counted, so that a file of garbage does not make a book of them."""
+    """The warnings of a reader about bad lines (or a HAR's bad entries and messages: ``what``): each
+    named where it is, the first :attr:`SHOWN` in full and the rest counted, so that a file of garbage does
+    not make a book of them."""
 
     SHOWN: Final = 20
 
-    def __init__(self, warnings: list[str]) -> None:
+    def __init__(self, warnings: list[str], what: str = "bad lines") -> None:
         self._warnings = warnings
+        self._what = what
         self.count = 0
         self._summary: int | None = None
 
     def bad(self, error: CaptureError) -> None:
         """A bad whole line, left out."""
+        self.left_out(f"line {error.line}: {error.problem}; the line is left out")
+
+    def left_out(self, warning: str) -> None:
+        """A bad part of the file, left out: ``warning`` says where and why."""
         self.count += 1
         if self.count <= self.SHOWN:
-            self._warnings.append(f"line {error.line}: {error.problem}; the line is left out")
+            self._warnings.append(warning)
             return
-        more = f"{self.count - self.SHOWN} more bad lines are left out"
+        more = f"{self.count - self.SHOWN} more {self._what} are left out"
         if self._summary is None:
             self._summary = len(self._warnings)
             self._warnings.append(more)
         else:
             self._warnings[self._summary] = more
+
+    def note(self, warning: str) -> None:
+        """A warning that is not about a part left out (not counted)."""
+        self._warnings.append(warning)
 
     def cut_off(self, lineno: int, frames: int) -> None:
         """The last line is incomplete: the recording was cut off, or is still being written."""
