@@ -7,6 +7,7 @@ import argparse
 from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_OK
 from flushscope.cli.output import print_note
+from flushscope.cli.sessions import no_usable_frames
 from flushscope.cli.subcommand import Subcommand
 
 
@@ -32,6 +33,8 @@ def convert_command(args: argparse.Namespace) -> int:
         loaded = read_recording(args.input)
     except CaptureError as exc:
         return fail(str(exc))
+    if not loaded.frames:
+        raise no_usable_frames(args.input, loaded.warnings)
     for warning in loaded.warnings:
         print_error(f"{args.input}: {warning}")
     try:

@@ -30,8 +30,8 @@ from typing import IO, Any, Final
 import ijson
 
 from flushscope.core.formats.json_stream import MAX_STRING_BYTES, BoundedJSON
-from flushscope.core.store.line_format import CaptureError, refuse_constant
-from flushscope.protocol.messages import json_kind
+from flushscope.core.store.line_format import CaptureError
+from flushscope.protocol.messages import json_kind, refuse_constant
 
 try:
     # Named here, not chosen at run time by ijson, so that a bundle carries the C backend.

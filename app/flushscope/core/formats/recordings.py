@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,6 +41,8 @@ __all__ = [
 
 # Enough to hold any capture header (the capture reader refuses longer ones anyway).
 _SNIFF_BYTES: Final = 1 << 20
+# How a capture's header line starts (its first member is its format), whole or not.
+_CAPTURE_HEADER: Final = re.compile(r'\{\s*"format"\s*:\s*"flushscope-capture')
 
 
 class RecordingFormat(StrEnum):
@@ -67,6 +70,9 @@ def detect_format(path: str | os.PathLike[str]) -> RecordingFormat:
         value = None
     if isinstance(value, dict):
         return RecordingFormat.HAR if "log" in value and "format" not in value else RecordingFormat.CAPTURE
+    if _CAPTURE_HEADER.match(first):
+        # A header line cut off (or broken): the capture reader says what is wrong with it.
+        return RecordingFormat.CAPTURE
     if text.startswith("{"):
         return RecordingFormat.HAR
     raise CaptureError(

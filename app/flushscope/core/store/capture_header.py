@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 import flushscope
-from flushscope.core.store.line_format import CaptureError, encode_line, is_complete_line, refuse_constant
-from flushscope.protocol.messages import json_kind
+from flushscope.core.store.line_format import CaptureError, encode_line, is_complete_line
+from flushscope.protocol.messages import json_kind, refuse_constant
 
 __all__ = [
     "FORMAT",

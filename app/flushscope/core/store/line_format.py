@@ -25,7 +25,7 @@ from json.encoder import encode_basestring
 from typing import Any, Final, NamedTuple
 
 from flushscope.core.frames import Direction, Frame
-from flushscope.protocol.messages import json_kind
+from flushscope.protocol.messages import json_kind, refuse_constant
 
 __all__ = [
     "MAX_CONN",
@@ -40,7 +40,6 @@ __all__ = [
     "line_text",
     "overlong_line",
     "parse_line",
-    "refuse_constant",
 ]
 
 #: The longest frame line a reader takes, its newline not counted: 16 MiB. A chunk frame is about 22 KB
@@ -232,12 +231,6 @@ def line_text(obj: dict[str, Any], raw: bytes | str, direction: Direction) -> st
         return json.dumps(meta, separators=_COMPACT, ensure_ascii=False)
     except (ValueError, RecursionError):
         raise _BadLine('"meta" cannot be written back as JSON') from None
-
-
-def refuse_constant(word: str) -> Any:
-    """For ``json.loads(..., parse_constant=...)``: ``NaN`` and ``Infinity`` are not JSON (Python's reader takes
-    them, no other does), so a file holding them is refused where JSON is."""
-    raise ValueError(f"{word} is not a JSON number")
 
 
 def parse_line(raw: bytes | str, name: str, lineno: int) -> tuple[float, int, Direction, str]:
