@@ -6,7 +6,7 @@ import os
 import sys
 
 from flushscope.cli.exit_codes import EXIT_BROKEN_PIPE, EXIT_USAGE
-from flushscope.core.shown_text import escaped
+from flushscope.core.shown_text import escaped_lines
 
 
 class UsageError(Exception):
@@ -14,9 +14,10 @@ class UsageError(Exception):
 
 
 def print_error(message: str) -> None:
-    """Print ``flushscope: message`` on stderr (errors and warnings alike), on one line: the message often
-    carries a file's name or text, whose control characters are shown escaped, never obeyed."""
-    print(f"flushscope: {escaped(message)}", file=sys.stderr)
+    """Print ``flushscope: message`` on stderr (errors and warnings alike). The message often carries a
+    file's name or text: its control characters are shown escaped, never obeyed; only the line breaks the
+    message was made with (a script's list of bad lines) stay."""
+    print(f"flushscope: {escaped_lines(message)}", file=sys.stderr)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> int:
