@@ -146,7 +146,11 @@ def test_a_har_cannot_retitle_or_clear_the_terminal(tmp_path: Path) -> None:
         ),
         ("array.har", b'{"log": []}', 'no "log" object'),
         ("deep.har", b'{"log": {"entries": [' + b"[" * 100_000, "not JSON"),
-        ("control\x1b[2J.jsonl", b"\x1b]0;owned\x07\n", "control\\x1b[2J.jsonl: neither a flushscope capture"),
+        (
+            "control\x1b[2J.jsonl",
+            b"\x1b]0;owned\x07\n",
+            "control\\x1b[2J.jsonl: neither a flushscope capture",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", ["report", "convert"])
