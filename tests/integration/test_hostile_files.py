@@ -5,6 +5,7 @@ the terminal raw (it is shown escaped)."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -217,3 +218,18 @@ def test_convert_refuses_an_existing_output_and_force_replaces_it_whole(tmp_path
     assert done.returncode == EXIT_OK
     assert json.loads((tmp_path / "out.har").read_text())["log"]["entries"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl", "out.har"]
+
+
+def test_a_terminal_that_cannot_encode_the_text_gets_escapes(tmp_path: Path) -> None:
+    (tmp_path / "u.jsonl").write_bytes(capture(frame(request("a", "Grüße 😀"))))
+    done = subprocess.run(
+        [sys.executable, "-m", "flushscope", "report", "u.jsonl"],
+        cwd=tmp_path,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+    )
+    out, _ = shown(done)
+    assert "Gr\\xfc\\xdfe \\U0001f600" in out

@@ -1,5 +1,6 @@
 """The readers are bounded: a capture line or a HAR string over the limit is left out with where it was and
-its size, and never held whole; the streamed JSON is the JSON it stands for."""
+its size, and never held whole; the streamed JSON is the JSON it stands for; a script is no bigger than a
+script."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from flushscope.core.formats import json_stream
 from flushscope.core.formats.capture_index import CaptureIndexer, index_capture
 from flushscope.core.formats.har import read_har
 from flushscope.core.formats.json_stream import BoundedJSON, JSONTooDeep, JSONTooLong, overlong_size
+from flushscope.core.inputs.scenario import ScenarioError, load_scenario, parse_scenario
 from flushscope.core.store.capture_reader import read_capture, read_capture_text
 from flushscope.core.store.line_format import MAX_LINE_BYTES, CaptureError
 
@@ -226,3 +228,35 @@ def test_brackets_inside_strings_do_not_count() -> None:
 def test_a_number_longer_than_a_block_is_refused() -> None:
     with pytest.raises(JSONTooLong):
         parsed(b"[1" + b"0" * (3 << 20) + b"]", 100)
+
+
+def test_a_big_har_cut_off_after_some_entries_keeps_them(tmp_path: Path) -> None:
+    # Over 16 MiB: read as a stream only (a smaller one is read whole by json, which names the line).
+    document = har_with("QUFB")
+    padding = [
+        {"request": {"url": f"https://h/{i}", "headers": [{"name": "a", "value": "b" * 900}]}}
+        for i in range(20_000)
+    ]
+    document["log"]["entries"] += padding
+    text = json.dumps(document)
+    path = tmp_path / "cut.har"
+    path.write_text(text[: len(text) - 5000])
+    loaded = read_har(path)
+    assert loaded.warnings[-1].startswith("the file is cut off or broken after entry ")
+    assert loaded.warnings[-1].endswith("): the rest is left out")
+    assert len([f for f in loaded.frames if f.dir.value == "send"]) == 2
+
+
+def test_a_file_larger_than_any_script_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    path.write_bytes(b"send hi\n" * ((16 << 20) // 8 + 1))
+    with pytest.raises(ScenarioError, match="larger than 16 MiB: not a script"):
+        load_scenario(path)
+
+
+def test_a_script_error_lists_at_most_twenty_bad_lines() -> None:
+    with pytest.raises(ScenarioError) as raised:
+        parse_scenario("frobnicate\n" * 1000, "s.txt")
+    assert len(raised.value.errors) == 1000
+    assert str(raised.value).count("\nline ") == 20
+    assert str(raised.value).endswith("... and 980 more bad lines")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+import duckdb
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from flushscope.cli.errors import print_error
 from flushscope.core.shown_text import escaped, escaped_lines, json_shown, quoted
+from flushscope.dataset.results import write_json, write_table
 
 UNSAFE = [
     chr(c)
@@ -65,3 +68,15 @@ def test_quoted_cuts_and_escapes() -> None:
 def test_an_error_is_printed_escaped(capsys: pytest.CaptureFixture[str]) -> None:
     print_error("bad.jsonl: \x1b]0;owned\x07 and \u202egnp.exe")
     assert capsys.readouterr().err == "flushscope: bad.jsonl: \\x1b]0;owned\\x07 and \\u202egnp.exe\n"
+
+
+def test_a_dataset_table_shows_text_escaped_and_json_stays_json() -> None:
+    with duckdb.connect() as con:
+        query = "select chr(27) || ']0;owned' || chr(7) as \"na\u202eme\", 'é' as b"
+        out = io.StringIO()
+        write_table(con.execute(query), out)
+        assert "\\x1b]0;owned\\x07" in out.getvalue() and "na\\u202eme" in out.getvalue()
+        out = io.StringIO()
+        write_json(con.execute(query), out)
+        assert json.loads(out.getvalue()) == [{"na\u202eme": "\x1b]0;owned\x07", "b": "é"}]
+        assert escaped_lines(out.getvalue()) == out.getvalue()
