@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_OK
@@ -29,6 +30,10 @@ def convert_command(args: argparse.Namespace) -> int:
     fmt = format_for_name(args.output)
     if fmt is None:
         return fail(f"{args.output}: name the output .har (HAR) or .jsonl / .fscap.jsonl (capture)")
+    exists = f"{args.output} already exists; use --force to overwrite it"
+    # Said before the input is read (which may take a while); the write checks again.
+    if not args.force and os.path.lexists(args.output):
+        return fail(exists)
     try:
         loaded = read_recording(args.input)
     except CaptureError as exc:
@@ -40,7 +45,7 @@ def convert_command(args: argparse.Namespace) -> int:
     try:
         write_recording(loaded, args.output, fmt, overwrite=args.force)
     except FileExistsError:
-        return fail(f"{args.output} already exists; use --force to overwrite it")
+        return fail(exists)
     except OSError as exc:
         return fail(f"cannot write {args.output}: {exc.strerror or exc}")
     connections = len({f.conn for f in loaded.frames})
