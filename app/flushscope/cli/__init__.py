@@ -93,7 +93,7 @@ def _dispatch(args_list: list[str], commands: Sequence[Subcommand] | None) -> in
         args = build_parser(commands).parse_args(args_list)
         result: int = args.func(args)
     except UsageError as exc:
-        return fail(str(exc))
+        return fail(str(exc), lines=exc.lines)
     return result
 
 

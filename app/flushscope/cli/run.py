@@ -38,7 +38,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.script)
     except ScenarioError as exc:
-        return fail(str(exc))
+        return fail(str(exc), lines=True)
     capture = Path(args.capture or datetime.now().strftime("flushscope-%Y%m%d-%H%M%S.fscap.jsonl"))
     exists = f"{capture} already exists; choose another --capture, or add --force to replace it"
     if capture.exists() and not args.force:

@@ -31,7 +31,7 @@ import ijson
 
 from flushscope.core.formats.json_stream import MAX_STRING_BYTES, BoundedJSON
 from flushscope.core.store.line_format import CaptureError
-from flushscope.protocol.messages import json_kind, refuse_constant
+from flushscope.protocol.messages import json_kind
 
 try:
     # Named here, not chosen at run time by ijson, so that a bundle carries the C backend.
@@ -169,7 +169,7 @@ def read_whole(file: IO[bytes], name: str) -> object:
     file.seek(0)
     data = file.read(MAX_STRING_BYTES + 1)
     try:
-        return json.loads(data.decode("utf-8-sig"), parse_constant=refuse_constant)
+        return json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise CaptureError(name, None, "not UTF-8 text: not a HAR file") from None
     except json.JSONDecodeError as exc:

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 import flushscope
 from flushscope.core.store.line_format import CaptureError, encode_line, is_complete_line
-from flushscope.protocol.messages import json_kind, refuse_constant
+from flushscope.protocol.messages import json_kind
 
 __all__ = [
     "FORMAT",
@@ -104,7 +104,7 @@ def parse_header(raw: bytes | str | None, name: str, warnings: list[str]) -> Cap
         raise header_too_long(name)
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        obj = json.loads(text.removeprefix("\ufeff"), parse_constant=refuse_constant)
+        obj = json.loads(text.removeprefix("\ufeff"))
     except UnicodeDecodeError:
         raise CaptureError(name, 1, "not UTF-8 text: not a flushscope capture") from None
     except (ValueError, RecursionError):
