@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,14 @@ from flushscope import cli
 from flushscope.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from flushscope.core.formats import har
 from flushscope.core.formats.recordings import RecordingFormat, read_recording, save_recording
+from flushscope.core.frames import Direction
+from flushscope.core.model.session import Session
 from flushscope.core.store import whole_file
 from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.core.store.whole_file import all_or_none, written_whole
 from flushscope.dataset import store
+from flushscope.net.client import Target
+from flushscope.net.runner import _start_capture
 from session_wire import RecordedWire
 
 
@@ -239,3 +244,27 @@ def test_a_dataset_file_that_fails_midway_leaves_no_temporary(
     with pytest.raises(Boom):
         store._write(pa.table({"a": [1]}), target)
     assert names(target.parent) == []
+
+
+# --- the live capture's start -------------------------------------------------------------------------
+
+
+def test_a_capture_whose_header_cannot_be_written_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(CaptureWriter, "_write_bytes", fail_on_call(1, CaptureWriter._write_bytes))
+    with pytest.raises(Boom):
+        CaptureWriter(tmp_path / "c.jsonl", "ws://h")
+    assert names(tmp_path) == []
+
+
+def test_a_run_whose_capture_cannot_start_leaves_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = Session()
+    session.add_text(0.0, 1, Direction.META, '{"event":"connect"}')
+    session.add_text(0.1, 1, Direction.META, '{"event":"open"}')
+    monkeypatch.setattr(CaptureWriter, "write", fail_on_call(2, CaptureWriter.write))
+    with pytest.raises(Boom):
+        _start_capture(tmp_path / "run.jsonl", Target("ws://127.0.0.1:1"), session, datetime.now(UTC), False)
+    assert names(tmp_path) == []
