@@ -17,9 +17,9 @@ import pytest
 
 from dataset_support import DAY1, DAY2, documented_queries, write_call
 from flushscope import cli
-from flushscope.cli.dataset import one_line
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from flushscope.core.formats.recordings import open_recording
+from flushscope.core.shown_text import escaped
 from flushscope.dataset.build import Outcome, build_dataset
 from flushscope.dataset.calls import calls
 from flushscope.dataset.duck import connect
@@ -236,7 +236,7 @@ def test_parts_are_left_alone_and_each_unreadable_file_is_named_on_one_line(
 
 
 def test_one_line_escapes_what_would_break_a_line() -> None:
-    assert one_line("a\nb\rc\x1b[31md\u2028e é \udcff") == "a\\nb\\rc\\x1b[31md\\u2028e é \\udcff"
+    assert escaped("a\nb\rc\x1b[31md\u2028e é \udcff") == "a\\nb\\rc\\x1b[31md\\u2028e é \\udcff"
 
 
 # --- questions ----------------------------------------------------------------------------------------

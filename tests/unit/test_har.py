@@ -222,21 +222,6 @@ def test_secrets_in_urls_headers_and_queries_never_come_out(tmp_path: Path) -> N
         (b'{"log": {"entries": [', "line 1: not JSON (Expecting value at column 22): not a HAR file"),
         (b"[1, 2]", 'not a HAR file: no "log" object'),
         (b'{"log": {"entries": 3}}', '"log.entries" must be a list, not an integer'),
-        (b'{"log": {"entries": [7]}}', "entry 1 must be an object, not an integer"),
-        (
-            b'{"log": {"entries": [{"request": {"url": "ws://h/tts/websocket"}, "_webSocketMessages": 5}]}}',
-            'entry 1: "_webSocketMessages" must be a list',
-        ),
-        (
-            b'{"log": {"entries": [{"request": {"url": "ws://h/tts/websocket"}, "_webSocketMessages": '
-            b'[{"type": "send", "opcode": 1, "time": "soon", "data": "x"}]}]}}',
-            'entry 1, message 1: "time" must be a number of seconds, not a string',
-        ),
-        (
-            b'{"log": {"entries": [{"request": {"url": "ws://h/tts/websocket"}, "_webSocketMessages": '
-            b'[{"type": "send", "opcode": 1, "time": 1, "data": null}]}]}}',
-            'entry 1, message 1: "data" must be a string, not null',
-        ),
         (b'\xff{"log": {}}', "not UTF-8 text: not a HAR file"),
     ],
 )
@@ -247,6 +232,46 @@ def test_a_broken_har_is_a_clear_error(tmp_path: Path, content: bytes, problem: 
         read_har(path)
     assert problem in str(raised.value)
     assert str(path) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("bad", "warning"),
+    [
+        (7, "entry 1: not an object but an integer; left out"),
+        (
+            {"request": {"url": "ws://h/tts/websocket"}, "_webSocketMessages": 5},
+            'entry 1: "_webSocketMessages" is an integer, not a list; left out',
+        ),
+        (
+            entry("ws://h/tts/websocket", [{"type": "send", "opcode": 1, "time": "soon", "data": "x"}]),
+            'entry 1, message 1: "time" is not a number of seconds since the epoch; left out',
+        ),
+        (
+            entry("ws://h/tts/websocket", [{"type": "send", "opcode": 1, "time": 1e300, "data": "x"}]),
+            'entry 1, message 1: "time" is not a number of seconds since the epoch; left out',
+        ),
+        (
+            entry("ws://h/tts/websocket", [{"type": "send", "opcode": 1, "time": 1, "data": None}]),
+            'entry 1, message 1: "data" is null, not a string; left out',
+        ),
+        (
+            entry("ws://h/tts/websocket", ["hello"]),
+            "entry 1, message 1: not an object but a string; left out",
+        ),
+    ],
+)
+def test_a_broken_entry_or_message_is_left_out_and_the_rest_loads(
+    tmp_path: Path, bad: object, warning: str
+) -> None:
+    path = tmp_path / "partly.har"
+    document = har(tts_entry(0.1))
+    document["log"]["entries"].insert(0, bad)
+    path.write_text(json.dumps(document))
+    loaded = read_har(path)
+    assert warning in loaded.warnings
+    assert [f.text for f in loaded.frames if f.dir is Direction.SEND] == [
+        f.text for f in load_har(har(tts_entry(0.1))).frames if f.dir is Direction.SEND
+    ]
 
 
 def test_a_broken_json_har_names_the_line(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ block of memory, not its length; a plan can be read on an executor thread while 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
 from flushscope.core.model.session_audio import SessionAudio
 from flushscope.core.store.line_storage import StoreError
+from flushscope.core.store.whole_file import all_or_none, written_whole
 from flushscope.protocol.audio import AudioFormat, decode, to_int16
 
 
@@ -35,18 +37,22 @@ def _samples(
 
 def write_wav(path: Path, audio: bytes | Iterable[bytes], fmt: AudioFormat, *, float32: bool = False) -> Path:
     """16-bit PCM by default (what every player opens), 32-bit float on request (lossless for f32 audio).
-    ``audio`` is the bytes, or blocks of them in order (a sample may straddle two blocks)."""
+    ``audio`` is the bytes, or blocks of them in order (a sample may straddle two blocks). The file is
+    written whole or not at all (:mod:`~flushscope.core.store.whole_file`); one that exists is replaced."""
     blocks = [audio] if isinstance(audio, bytes) else audio
     width = fmt.sample_width
     try:
-        with soundfile.SoundFile(
-            str(path),
-            "w",
-            samplerate=fmt.sample_rate,
-            channels=1,
-            subtype="FLOAT" if float32 else "PCM_16",
-            format="WAV",
-        ) as out:
+        with (
+            written_whole(path, overwrite=True) as temporary,
+            soundfile.SoundFile(
+                str(temporary),
+                "w",
+                samplerate=fmt.sample_rate,
+                channels=1,
+                subtype="FLOAT" if float32 else "PCM_16",
+                format="WAV",
+            ) as out,
+        ):
             carry = b""
             for block in blocks:
                 data = carry + block if carry else block
@@ -55,9 +61,10 @@ def write_wav(path: Path, audio: bytes | Iterable[bytes], fmt: AudioFormat, *, f
                 if whole:
                     out.write(_samples(data[:whole], fmt, float32))
     except StoreError as exc:
-        Path(path).unlink(missing_ok=True)
         raise ExportError(f"cannot write {path}: {exc}") from exc
-    except (OSError, RuntimeError, soundfile.LibsndfileError) as exc:
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    except (RuntimeError, soundfile.LibsndfileError) as exc:
         raise ExportError(f"cannot write {path}: {exc}") from exc
     return path
 
@@ -91,11 +98,21 @@ def export_segment(audio: SessionAudio, segment: Segment, directory: Path, *, fl
     )
 
 
-def export_session(session: Session, directory: Path, *, float32: bool = False) -> list[Path]:
-    """One WAV per segment that has audio: ``<n>-<name or context_id>-flush<flush_id>.wav``."""
-    directory.mkdir(parents=True, exist_ok=True)
+def exported_segments(session: Session) -> list[Segment]:
+    """The segments an export writes: those with audio in a known format."""
+    return [s for s in session.segments() if s.nbytes and s.context.format is not None]
+
+
+def wav_writes(session: Session, directory: Path, *, float32: bool = False) -> list[Callable[[], Path]]:
+    """The writes of :func:`export_session`, one a segment, to run with others (label tracks) as one export."""
     return [
-        export_segment(session.audio, segment, directory, float32=float32)
-        for segment in session.segments()
-        if segment.nbytes and segment.context.format is not None
+        partial(export_segment, session.audio, segment, directory, float32=float32)
+        for segment in exported_segments(session)
     ]
+
+
+def export_session(session: Session, directory: Path, *, float32: bool = False) -> list[Path]:
+    """One WAV per segment that has audio: ``<n>-<name or context_id>-flush<flush_id>.wav``; if one cannot be
+    written, none is left (:func:`~flushscope.core.store.whole_file.all_or_none`)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return all_or_none(wav_writes(session, directory, float32=float32))

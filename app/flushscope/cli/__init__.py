@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[Subcommand] | Non
     ``commands`` replaces the registered subcommands (for tests). A ``UsageError`` from a subcommand or
     from the window's checks is printed and exits 2; argparse exits 2 on its own for a bad command line.
     Output to a pipe whose reader went away ends the command quietly with ``EXIT_BROKEN_PIPE``."""
+    _never_unencodable()
     try:
         result = _dispatch(list(sys.argv[1:] if argv is None else argv), commands)
         # A closed pipe shows here, not in the interpreter's last flush (a traceback after the exit code).
@@ -69,6 +70,16 @@ def main(argv: Sequence[str] | None = None, commands: Sequence[Subcommand] | Non
     except BrokenPipeError:
         return output_closed()
     return result
+
+
+def _never_unencodable() -> None:
+    """Text the printing paths did not escape still prints: a character the terminal's encoding cannot
+    hold (a lone surrogate from a frame, anything outside ASCII on a C locale) is written as its escape
+    instead of ending the command with a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
 
 
 def _dispatch(args_list: list[str], commands: Sequence[Subcommand] | None) -> int:
@@ -82,7 +93,7 @@ def _dispatch(args_list: list[str], commands: Sequence[Subcommand] | None) -> in
         args = build_parser(commands).parse_args(args_list)
         result: int = args.func(args)
     except UsageError as exc:
-        return fail(str(exc))
+        return fail(str(exc), lines=exc.lines)
     return result
 
 

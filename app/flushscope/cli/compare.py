@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
 from flushscope.cli.errors import UsageError, fail
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from flushscope.cli.output import print_json, print_text
 from flushscope.cli.subcommand import Subcommand
 from flushscope.cli.target_args import add_target_arguments, target_from
 
@@ -136,9 +136,9 @@ def compare_command(args: argparse.Namespace) -> int:
     if capture is not None:
         print(f"capture: {capture}", file=sys.stderr)
     if args.json:
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        print_json(result.to_json())
     else:
-        print(format_compare(result))
+        print_text(format_compare(result))
     return EXIT_OK if result.complete else EXIT_FAILED
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
+import os
 
 from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_OK
+from flushscope.cli.output import print_note
+from flushscope.cli.sessions import no_usable_frames
 from flushscope.cli.subcommand import Subcommand
 
 
@@ -28,20 +30,26 @@ def convert_command(args: argparse.Namespace) -> int:
     fmt = format_for_name(args.output)
     if fmt is None:
         return fail(f"{args.output}: name the output .har (HAR) or .jsonl / .fscap.jsonl (capture)")
+    exists = f"{args.output} already exists; use --force to overwrite it"
+    # Said before the input is read (which may take a while); the write checks again.
+    if not args.force and os.path.lexists(args.output):
+        return fail(exists)
     try:
         loaded = read_recording(args.input)
     except CaptureError as exc:
         return fail(str(exc))
+    if not loaded.frames:
+        raise no_usable_frames(args.input, loaded.warnings)
     for warning in loaded.warnings:
         print_error(f"{args.input}: {warning}")
     try:
         write_recording(loaded, args.output, fmt, overwrite=args.force)
     except FileExistsError:
-        return fail(f"{args.output} already exists; use --force to overwrite it")
+        return fail(exists)
     except OSError as exc:
         return fail(f"cannot write {args.output}: {exc.strerror or exc}")
     connections = len({f.conn for f in loaded.frames})
-    print(f"{args.output}: {len(loaded.frames)} frames, {connections} connections", file=sys.stderr)
+    print_note(f"{args.output}: {len(loaded.frames)} frames, {connections} connections")
     return EXIT_OK
 
 

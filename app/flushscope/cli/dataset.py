@@ -4,29 +4,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from flushscope.cli.output import print_json, print_line, print_text
 from flushscope.cli.subcommand import Subcommand
 
 if TYPE_CHECKING:
     from flushscope.dataset.build import Step
-
-
-def one_line(text: str) -> str:
-    """``text`` safe on one terminal line: control and separator characters written as escapes."""
-    return "".join(
-        ch.encode("unicode_escape").decode("ascii")
-        if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp")
-        else ch
-        for ch in text
-    )
 
 
 def moment(text: str) -> datetime:
@@ -111,7 +100,7 @@ def dataset_command(args: argparse.Namespace) -> int:
     try:
         code: int = args.action_run(args)
     except DatasetError as exc:
-        return fail(one_line(str(exc)))
+        return fail(str(exc))
     return code
 
 
@@ -120,9 +109,9 @@ def _build(args: argparse.Namespace) -> int:
 
     def say(step: Step) -> None:
         if step.outcome is Outcome.FAILED:
-            print_error(f"skipped: {one_line(step.reason or step.path)}")
+            print_error(f"skipped: {step.reason or step.path}")
         elif not args.quiet:
-            print(one_line(f"{step.outcome.value}: {step.path}"))
+            print_line(f"{step.outcome.value}: {step.path}")
 
     try:
         result = build_dataset(
@@ -141,7 +130,7 @@ def _build(args: argparse.Namespace) -> int:
     parts = f", {len(result.parts)} still being written (*.part)" if result.parts else ""
     recovered = " (an interrupted build was cleaned up first)" if result.recovered else ""
     if not args.quiet:
-        print(one_line(f"dataset {args.out}: {counts}{parts}{recovered}"))
+        print_line(f"dataset {args.out}: {counts}{parts}{recovered}")
     if not result.usable:
         return fail("no capture could be used" + ("" if result.steps else " (none found)"))
     return EXIT_FAILED if result.count(Outcome.FAILED) else EXIT_OK
@@ -169,9 +158,9 @@ def _summary(args: argparse.Namespace) -> int:
 
     found = summary(args.dataset, args.since, args.until, split=args.split, worst=max(0, args.worst))
     if args.json:
-        print(json.dumps(found.to_json(), indent=2, ensure_ascii=False))
+        print_json(found.to_json())
     else:
-        print(format_summary(found))
+        print_text(format_summary(found))
     return EXIT_OK
 
 

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import TYPE_CHECKING
 
 from flushscope.cli.errors import fail
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from flushscope.cli.output import print_json, print_text
 from flushscope.cli.report import disabled_lints
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
+from flushscope.core.shown_text import escaped, quoted
 from flushscope.core.store.line_format import CaptureError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def _both(a: object, b: object) -> str:
 
 
 def _texts(transcripts: tuple[str, ...]) -> str:
-    return " | ".join(map(repr, transcripts)) if transcripts else "(no transcript)"
+    return " | ".join(map(quoted, transcripts)) if transcripts else "(no transcript)"
 
 
 def _context_lines(pair: ContextPair) -> list[str]:
@@ -92,7 +93,8 @@ def format_diff(diff: SessionDiff, name_a: str, name_b: str) -> str:
     if others:
         lines.append(f"{len(others)} difference{'s' if len(others) > 1 else ''} in volume (not counted):")
         lines.extend(f"  [{c.kind.value}] {c.message}" for c in others)
-    return "\n".join(lines)
+    # Names and context ids come from the files: each line stays one line.
+    return "\n".join(map(escaped, lines))
 
 
 def diff_command(args: argparse.Namespace) -> int:
@@ -107,9 +109,9 @@ def diff_command(args: argparse.Namespace) -> int:
         return fail(str(exc))
     diff = diff_sessions(a, b, disabled_lints=disabled)
     if args.json:
-        print(json.dumps(diff.to_json(), indent=2, ensure_ascii=False))
+        print_json(diff.to_json())
     else:
-        print(format_diff(diff, args.a, args.b))
+        print_text(format_diff(diff, args.a, args.b))
     return EXIT_OK if diff.same_structure else EXIT_FAILED
 
 

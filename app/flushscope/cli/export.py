@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_OK
+from flushscope.cli.output import print_line
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
 from flushscope.core.store.line_format import CaptureError
@@ -32,18 +33,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def export_command(args: argparse.Namespace) -> int:
     """Write the WAV files (and label tracks) and print their paths; exit 2 if the capture or the folder is
     unusable."""
-    from flushscope.audio.wav import ExportError, export_session
-    from flushscope.core.formats.audacity_labels import export_session_labels
+    from flushscope.audio.wav import ExportError, wav_writes
+    from flushscope.core.formats.audacity_labels import label_writes
+    from flushscope.core.store.whole_file import all_or_none
 
+    out = Path(args.out)
     try:
         session = load_session(args.capture)
-        paths = export_session(session, Path(args.out), float32=args.float)
+        out.mkdir(parents=True, exist_ok=True)
+        writes = wav_writes(session, out, float32=args.float)
         if args.labels:
-            paths.extend(export_session_labels(session, Path(args.out)))
-    except (CaptureError, ExportError, OSError) as exc:
+            writes += label_writes(session, out)
+        # One export: if a file cannot be written, the ones written before it are removed too.
+        paths = all_or_none(writes)
+    except (CaptureError, ExportError) as exc:
         return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot write into {out}: {exc.strerror or exc}")
     for path in paths:
-        print(path)
+        print_line(str(path))
     if not paths:
         print_error("the capture has no audio to export")
     return EXIT_OK

@@ -7,6 +7,7 @@ import shlex
 
 from flushscope.cli.errors import UsageError, fail, print_error
 from flushscope.cli.exit_codes import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from flushscope.cli.output import print_line
 from flushscope.cli.subcommand import Subcommand
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
@@ -111,7 +112,7 @@ def list_devices_command() -> int:
     if not devices:
         return fail(availability()[1])
     for device in devices:
-        print(f"{'*' if device.is_default else ' '} {device.index:3d}  {device.name}")
+        print_line(f"{'*' if device.is_default else ' '} {device.index:3d}  {device.name}")
     return EXIT_OK
 
 
@@ -161,7 +162,7 @@ def _play(
             started = player.play_context(audio, ctx, start, live=False)
             what = f"context {ctx.title}: {ctx.audio_seconds:.2f} s"
         if started and fmt is not None:
-            print(f"playing {what}, {fmt.encoding.value} at {fmt.sample_rate} Hz")
+            print_line(f"playing {what}, {fmt.encoding.value} at {fmt.sample_rate} Hz")
         while player.state is PlayerState.PLAYING:
             player.wait_finished(0.05)
             player.poll()

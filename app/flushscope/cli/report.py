@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from flushscope.cli.errors import UsageError, fail
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK
+from flushscope.cli.output import print_json, print_text
 from flushscope.cli.sessions import load_session
 from flushscope.cli.subcommand import Subcommand
 from flushscope.core.store.line_format import CaptureError
@@ -67,13 +67,9 @@ def print_report(
     lints = lint_session(session, disabled=disabled)
     boundaries = session_boundaries(session, parallel=parallel)
     if as_json:
-        print(
-            json.dumps(
-                build_report(session, lints=lints, boundaries=boundaries), indent=2, ensure_ascii=False
-            )
-        )
+        print_json(build_report(session, lints=lints, boundaries=boundaries))
     else:
-        print(format_report(session, lints=lints, boundaries=boundaries))
+        print_text(format_report(session, lints=lints, boundaries=boundaries))
     failed = bool(session.counted_anomalies()) or (strict and bool(lints))
     return EXIT_FAILED if failed else EXIT_OK
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 from datetime import datetime
 from pathlib import Path
 
 from flushscope.cli.emulator_switches import add_emulator_switches, emulator_config
 from flushscope.cli.errors import fail, print_error
 from flushscope.cli.exit_codes import EXIT_FAILED
+from flushscope.cli.output import print_note
 from flushscope.cli.report import print_report
 from flushscope.cli.subcommand import Subcommand
 from flushscope.cli.target_args import add_target_arguments, target_from
@@ -38,7 +38,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         scenario = load_scenario(args.script)
     except ScenarioError as exc:
-        return fail(str(exc))
+        return fail(str(exc), lines=True)
     capture = Path(args.capture or datetime.now().strftime("flushscope-%Y%m%d-%H%M%S.fscap.jsonl"))
     exists = f"{capture} already exists; choose another --capture, or add --force to replace it"
     if capture.exists() and not args.force:
@@ -56,7 +56,7 @@ def run_command(args: argparse.Namespace) -> int:
         return fail(exists)
     except OSError as exc:
         return fail(f"cannot write the capture {capture}: {exc.strerror or exc}")
-    print(f"capture: {capture}", file=sys.stderr)
+    print_note(f"capture: {capture}")
     status = print_report(result.session, args.json)
     if not result.settled:
         print_error(f"contexts still waiting after {args.timeout:g} s")

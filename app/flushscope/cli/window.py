@@ -141,7 +141,7 @@ def parse_window_args(argv: Sequence[str]) -> WindowOptions:
         try:
             scenario = load_scenario(args.script)
         except ScenarioError as exc:
-            raise UsageError(str(exc)) from exc
+            raise UsageError(str(exc), lines=True) from exc
     if args.capture is not None and args.exit_when_done:
         # Checked before any window opens, so that a scripted use fails fast and quietly.
         try:

@@ -11,6 +11,8 @@ from typing import Any, Final, TextIO
 
 import duckdb
 
+from flushscope.core.shown_text import escaped, json_shown
+
 _BATCH: Final = 10_000
 
 
@@ -40,13 +42,13 @@ def _text(value: Any) -> str:
         return f"{value:.6g}" if abs(value) < 1e15 else repr(value)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
-    # One line per row whatever the text holds.
-    return str(value).replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    # One line per row whatever the text holds, and nothing a terminal would obey.
+    return escaped(str(value))
 
 
 def write_table(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
     """The rows as aligned columns (numbers to the right) under their names; returns the row count."""
-    names = _columns(cursor)
+    names = [escaped(name) for name in _columns(cursor)]
     rows = cursor.fetchall()
     cells = [[_text(v) for v in row] for row in rows]
     numeric = [
@@ -69,12 +71,17 @@ def write_table(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
 
 
 def write_csv(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
-    """The rows as CSV with a header line (NULL as an empty field); returns the row count."""
+    """The rows as CSV with a header line (NULL as an empty field); returns the row count. The text is
+    written exactly, as data for another program; to a terminal, what a terminal would obey is escaped."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(_columns(cursor))
+    shown = out.isatty()
+    writer.writerow(map(escaped, _columns(cursor)) if shown else _columns(cursor))
     count = 0
     for rows in _batches(cursor):
-        writer.writerows(rows)
+        if shown:
+            writer.writerows([escaped(v) if isinstance(v, str) else v for v in row] for row in rows)
+        else:
+            writer.writerows(rows)
         count += len(rows)
     return count
 
@@ -87,7 +94,8 @@ def write_json(cursor: duckdb.DuckDBPyConnection, out: TextIO) -> int:
     for rows in _batches(cursor):
         for row in rows:
             out.write(",\n" if count else "\n")
-            out.write(json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=_json_value))
+            row_json = json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False, default=_json_value)
+            out.write(json_shown(row_json))
             count += 1
     out.write("\n]\n" if count else "]\n")
     return count

@@ -6,8 +6,8 @@ day. The ``captures`` table is the dataset's list of what it holds: a capture is
 ``captures`` row is. So a batch writes its other tables first and its ``captures`` files last, and removing a
 capture takes its ``captures`` row away first.
 
-Every file is written under a temporary name in its folder (``.part-BATCH.parquet.tmp``, which readers skip)
-and renamed into place, so a reader never sees half a file. A build holds ``DIR/_building`` (locked, so that
+Every file is written under a temporary name in its folder (``.part-BATCH.parquet.XXXXXXXX.tmp``, which readers
+skip) and renamed into place (:mod:`~flushscope.core.store.whole_file`), so a reader never sees half a file. A build holds ``DIR/_building`` (locked, so that
 a second build at once is refused) and removes it at the end; finding it unlocked at the start means the
 last build was interrupted, and the rows that no ``captures`` row owns are removed before anything else.
 """
@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from flushscope.core.store.whole_file import TEMPORARY_SUFFIX, written_whole
 from flushscope.dataset.schema import PARTITION, TABLES
 
 __all__ = ["MARKER", "DatasetError", "DatasetWriter", "Entry", "check_dataset", "table_files"]
@@ -36,7 +37,6 @@ MARKER: Final = "_flushscope_dataset.json"
 FORMAT: Final = "flushscope-dataset"
 VERSION: Final = 1
 _LOCK: Final = "_building"
-_TMP: Final = ".tmp"
 #: A batch is written once it holds this many rows (all tables), or this many captures.
 BATCH_ROWS: Final = 250_000
 BATCH_CAPTURES: Final = 500
@@ -99,9 +99,8 @@ def _batch_of(file: Path) -> str:
 def _write(table: pa.Table, path: Path) -> None:
     """``table`` to ``path``, atomically: a temporary file in the same folder, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}{_TMP}")
-    pq.write_table(table, temporary, compression="zstd")
-    os.replace(temporary, path)
+    with written_whole(path, overwrite=True) as temporary:
+        pq.write_table(table, temporary, compression="zstd")
 
 
 def _keep_only(file: Path, keep: pa.Array) -> None:
@@ -188,7 +187,7 @@ class DatasetWriter:
     def _remove_temporaries(self) -> None:
         for dirpath, _dirs, names in os.walk(self.root):
             for name in names:
-                if name.startswith(".") and name.endswith(_TMP):
+                if name.startswith(".") and name.endswith(TEMPORARY_SUFFIX):
                     Path(dirpath, name).unlink()
 
     def _read_manifest(self) -> dict[str, Entry]:

@@ -147,6 +147,8 @@ def _start_capture(
         for frame in session.frames:
             writer.write(frame)
     except BaseException:
+        # The run stops before it began: no half capture is left behind.
         writer.close()
+        path.unlink(missing_ok=True)
         raise
     return writer

@@ -22,6 +22,12 @@ JsonObject: TypeAlias = dict[str, Any]
 Voice: TypeAlias = str | Mapping[str, Any]
 
 
+#: The largest integer a field may hold (a 64-bit number, as every reader of the protocol stores one), and
+#: the largest magnitude of a number (far beyond any time or rate, and still exact as a float's integer).
+MAX_INT: Final = (1 << 63) - 1
+MAX_NUMBER: Final = 1e15
+
+
 class ProtocolError(ValueError):
     """A frame that is not a valid message: not JSON, not an object, or a field of the wrong type."""
 
@@ -60,9 +66,13 @@ def _int(obj: Mapping[str, Any], key: str) -> int | None:
         return None
     # bool is an int subclass; true is not a flush id.
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise ProtocolError(f"field {key!r} must be an integer, not {json_kind(value)}", field=key)
+        if not (isinstance(value, float) and value.is_integer()):
+            raise ProtocolError(f"field {key!r} must be an integer, not {json_kind(value)}", field=key)
+        value = int(value)
+    if not -MAX_INT <= value <= MAX_INT:
+        raise ProtocolError(
+            f"field {key!r} must be a 64-bit integer, not one of {len(str(abs(value)))} digits", field=key
+        )
     return value
 
 
@@ -72,6 +82,8 @@ def _number(obj: Mapping[str, Any], key: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ProtocolError(f"field {key!r} must be a number, not {json_kind(value)}", field=key)
+    if not -MAX_NUMBER <= value <= MAX_NUMBER:
+        raise ProtocolError(f"field {key!r} must be a number of at most {MAX_NUMBER:.0e}", field=key)
     return float(value)
 
 
@@ -101,6 +113,12 @@ def _extra(obj: Mapping[str, Any], known: frozenset[str]) -> JsonObject:
     return {k: v for k, v in obj.items() if k not in known}
 
 
+def refuse_constant(word: str) -> Any:
+    """For ``json.loads(..., parse_constant=...)``: ``NaN`` and ``Infinity`` are not JSON (Python's reader takes
+    them, no other does), so text holding them is refused where JSON is."""
+    raise ValueError(f"{word} is not a JSON number")
+
+
 def load_object(text: str | bytes | bytearray) -> JsonObject:
     """Parse one frame's text into a JSON object, or raise :class:`ProtocolError`."""
     if isinstance(text, bytes | bytearray):
@@ -109,9 +127,13 @@ def load_object(text: str | bytes | bytearray) -> JsonObject:
         except UnicodeDecodeError as exc:
             raise ProtocolError(f"frame is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_constant=refuse_constant)
     except json.JSONDecodeError as exc:
-        raise ProtocolError(f"frame is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise ProtocolError(f"frame is not JSON: {exc.msg.removesuffix(' at')} at {where}") from None
+    except ValueError as exc:
+        # A number too long to convert, or NaN and Infinity.
+        raise ProtocolError(f"frame is not JSON: {exc}") from None
     except RecursionError:
         raise ProtocolError("frame is not JSON: nested too deeply") from None
     if not isinstance(obj, dict):
@@ -323,9 +345,10 @@ class Timings:
         times: list[tuple[float, ...]] = []
         for name, values in (("start", start), ("end", end)):
             if not isinstance(values, list) or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in values
+                isinstance(v, int | float) and not isinstance(v, bool) and -MAX_NUMBER <= v <= MAX_NUMBER
+                for v in values
             ):
-                raise ProtocolError(f"{where}.{name} must be an array of numbers", field=where)
+                raise ProtocolError(f"{where}.{name} must be an array of numbers (seconds)", field=where)
             if len(values) != len(tokens):
                 raise ProtocolError(
                     f"{where}.{name} has {len(values)} entries for {len(tokens)} {tokens_key}", field=where
@@ -467,8 +490,10 @@ def _plain_chunk(obj: Mapping[str, Any]) -> Chunk | None:
         and type(context_id) is str
         and (status is None or type(status) is int)
         and type(done) is bool
-        and (flush_id is None or type(flush_id) is int)
-        and (step is None or type(step) is float or type(step) is int)
+        and (flush_id is None or (type(flush_id) is int and -MAX_INT <= flush_id <= MAX_INT))
+        and (
+            step is None or ((type(step) is float or type(step) is int) and -MAX_NUMBER <= step <= MAX_NUMBER)
+        )
     ):
         return Chunk(
             context_id,

@@ -31,6 +31,7 @@ from flushscope.core.inputs.text_shape import (
 )
 from flushscope.core.model.records import Context, ContextState, Segment, SegmentState
 from flushscope.core.model.session import Session
+from flushscope.core.shown_text import quoted
 from flushscope.protocol.messages import GenerationRequest, ProtocolError, load_object
 
 __all__ = [
@@ -112,10 +113,6 @@ def _lint(
 def _label(ctx: SentContext, sent: SentInput) -> str:
     flush_id = ctx.flush_id(sent)
     return str(flush_id) if flush_id is not None else f"~{sent.ordinal + 1}"
-
-
-def _quote(text: str, width: int = 40) -> str:
-    return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
 # --- the rules -----------------------------------------------------------------------------------------
@@ -204,7 +201,7 @@ def short_segment(scope: LintScope) -> Iterator[Lint]:
                     ctx.flush_id(first),
                     [s.frame for _, s in items] + ([flushes[ordinal]] if ordinal in flushes else []),
                     f"Segment {_label(ctx, first)} of context {ctx.title} is {words} "
-                    f"word{'s' if words > 1 else ''} ({_quote(text)}): the service generates each flushed "
+                    f"word{'s' if words > 1 else ''} ({quoted(text, 40)}): the service generates each flushed "
                     "segment on its own, with little context for its intonation, so it may sound clipped.",
                     "Flush at sentence or clause ends: merge this text into the segment before or after it.",
                 )
@@ -217,7 +214,7 @@ def short_segment(scope: LintScope) -> Iterator[Lint]:
                 if 1 <= word_count(s.transcript) <= 2 and not _whole_sentence(before[index], s.transcript)
             ]
             if short:
-                shown = ", ".join(_quote(s.transcript, 20) for s in short[:5]) + (
+                shown = ", ".join(quoted(s.transcript, 20) for s in short[:5]) + (
                     ", …" if len(short) > 5 else ""
                 )
                 yield _lint(
@@ -367,7 +364,7 @@ def punctuation_only_first_input(scope: LintScope) -> Iterator[Lint]:
             ctx.flush_id(first),
             (first.frame,),
             f"The first input of context {ctx.title} (frame {first.frame}) is {what}"
-            + (f" ({_quote(text)})" if text else "")
+            + (f" ({quoted(text, 40)})" if text else "")
             + ": the service rejects such a context with a 400 error.",
             "Open a context with its first words; for a turn without text, send nothing (or cancel the "
             "context) instead of an empty end or flush.",

@@ -11,6 +11,7 @@ from flushscope.core.analysis.lints import Lint, lint_session
 from flushscope.core.model.anomalies import Anomaly
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
+from flushscope.core.shown_text import escaped
 
 
 def reported_segments(ctx: Context) -> list[Segment]:
@@ -142,7 +143,8 @@ def format_report(
         lines.append("")
         lines.append("no anomalies")
     lines.extend(format_lints(lints))
-    return "\n".join(lines)
+    # Transcripts, ids and messages come from frames: each line stays one line, and nothing in it is obeyed.
+    return "\n".join(map(escaped, lines))
 
 
 def _context_title(session: Session, anomaly: Anomaly) -> str | None:

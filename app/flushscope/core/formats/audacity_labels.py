@@ -10,13 +10,16 @@ outside keeps its times: the label then shows exactly how far off it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Final
 
-from flushscope.audio.wav import ExportError, segment_file_name
+from flushscope.audio.wav import ExportError, exported_segments, segment_file_name
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
+from flushscope.core.store.whole_file import all_or_none, written_whole
 
 #: How far outside its segment a word time may lie and still be taken for rounding.
 ROUNDING_S: Final = 0.001
@@ -109,19 +112,28 @@ def label_path(wav: Path) -> Path:
 
 
 def write_labels(path: Path, labels: list[Label]) -> Path:
-    """Write a label track (UTF-8); :class:`ExportError` when the file cannot be written."""
+    """Write a label track (UTF-8, whole or not at all); :class:`ExportError` when the file cannot be
+    written."""
+    # A lone surrogate from a frame is written as its escape: the track stays UTF-8.
+    data = format_labels(labels).encode("utf-8", "backslashreplace")
     try:
-        path.write_text(format_labels(labels), encoding="utf-8")
+        with written_whole(path, overwrite=True) as temporary:
+            temporary.write_bytes(data)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from exc
     return path
 
 
 def export_session_labels(session: Session, directory: Path) -> list[Path]:
-    """A label track beside each segment WAV that :func:`flushscope.audio.wav.export_session` writes."""
+    """A label track beside each segment WAV that :func:`flushscope.audio.wav.export_session` writes; if
+    one cannot be written, none is left."""
     directory.mkdir(parents=True, exist_ok=True)
+    return all_or_none(label_writes(session, directory))
+
+
+def label_writes(session: Session, directory: Path) -> list[Callable[[], Path]]:
+    """The writes of :func:`export_session_labels`, to run with others (the WAVs) as one export."""
     return [
-        write_labels(label_path(directory / segment_file_name(segment)), segment_labels(segment))
-        for segment in session.segments()
-        if segment.nbytes and segment.context.format is not None
+        partial(write_labels, label_path(directory / segment_file_name(segment)), segment_labels(segment))
+        for segment in exported_segments(session)
     ]

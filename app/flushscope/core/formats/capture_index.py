@@ -34,7 +34,7 @@ from flushscope.core.store.capture_header import MAX_HEADER_BYTES, CaptureHeader
 from flushscope.core.store.capture_reader import LineProblems
 from flushscope.core.store.chunk_scan import scan_chunk_line
 from flushscope.core.store.frame_store import FrameStore
-from flushscope.core.store.line_format import CaptureError, parse_line
+from flushscope.core.store.line_format import MAX_LINE_BYTES, CaptureError, overlong_line, parse_line
 from flushscope.core.store.line_storage import FileBacking
 
 __all__ = ["BLOCK_BYTES", "CaptureIndexer", "index_capture"]
@@ -80,6 +80,8 @@ class CaptureIndexer:
         # File offset of self._buf[0].
         self._base = len(head)
         self._lineno = 2
+        # While a line over MAX_LINE_BYTES is skipped: the file offset where it starts.
+        self._skipping: int | None = None
         self._eof = False
         self._closed = False
         self._size = max(1, backing.size())
@@ -133,8 +135,9 @@ class CaptureIndexer:
                         self._eof = True
                         return False
                     continue
-                scanned = scan(buf, pos, nl)
-                if scanned is not None:
+                if nl - pos > MAX_LINE_BYTES:
+                    self._problems.bad(overlong_line(self.name, self._lineno, nl - pos))
+                elif (scanned := scan(buf, pos, nl)) is not None:
                     index = len(frames)
                     try:
                         add_chunk(
@@ -163,13 +166,18 @@ class CaptureIndexer:
 
     def _fill(self) -> bool:
         """Move the unfinished line to the front of the buffer and read more after it; False when the file
-        has nothing more now."""
+        has nothing more now. A line over :data:`MAX_LINE_BYTES` is skipped on the way, never held."""
         buf, pos, filled = self._buf, self._pos, self._filled
         carry = filled - pos
+        if self._skipping is None and carry > MAX_LINE_BYTES:
+            self._skipping = self._base + pos
+            self._base, self._pos, self._filled = self._base + filled, 0, 0
+        if self._skipping is not None:
+            return self._skip()
         if carry:
             buf[:carry] = buf[pos:filled]
         if carry == len(buf):
-            # A line longer than the buffer: make room (lines are small, frames of megabytes are not).
+            # A line longer than the buffer: make room, up to the longest line a reader takes.
             buf.extend(bytes(len(buf)))
         self._base += pos
         self._pos, self._filled = 0, carry
@@ -181,6 +189,30 @@ class CaptureIndexer:
         self._filled = carry + got
         self._size = max(self._size, self._base + self._filled)
         return got > 0
+
+    def _skip(self) -> bool:
+        """Read on to the end of the line being skipped, keeping nothing of it; then say it was left out.
+        False when the file ends first (a later step goes on skipping what is appended)."""
+        assert self._skipping is not None
+        buf = self._buf
+        while True:
+            try:
+                with memoryview(buf) as view:
+                    got = self._file.readinto(view) or 0
+            except OSError as exc:
+                raise CaptureError(self.name, self._lineno, f"cannot read: {exc.strerror or exc}") from None
+            if not got:
+                return False
+            nl = buf.find(b"\n", 0, got)
+            if nl < 0:
+                self._base += got
+                continue
+            self._problems.bad(overlong_line(self.name, self._lineno, self._base + nl - self._skipping))
+            self._lineno += 1
+            self._skipping = None
+            self._pos, self._filled = nl + 1, got
+            self._size = max(self._size, self._base + got)
+            return True
 
     def _line(self, raw: bytes, offset: int) -> None:
         """A line the fast path left: parsed whole, or left out with a warning."""
@@ -241,7 +273,9 @@ class CaptureIndexer:
                         block.audio.tolist(),
                         strict=True,
                     ):
-                        if chunk:
+                        if size > MAX_LINE_BYTES + 1:
+                            self._problems.bad(overlong_line(self.name, self._lineno, size - 1))
+                        elif chunk:
                             index = len(frames)
                             try:
                                 add_chunk(
@@ -272,6 +306,11 @@ class CaptureIndexer:
         """The pass is over: an incomplete last line is cut off (said in :attr:`warnings`); the reading file
         is closed (the session still reads its frames through its own)."""
         if self._closed:
+            return
+        if self._skipping is not None:
+            size = self._base - self._skipping
+            self._problems.bad(overlong_line(self.name, self._lineno, size))
+            self.close()
             return
         tail = bytes(self._buf[self._pos : self._filled])
         if tail.strip():

@@ -34,11 +34,15 @@ from typing import IO, Any, Final
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 import flushscope
+from flushscope.core.formats.har_stream import ReadWhole, har_parts
+from flushscope.core.formats.json_stream import overlong_size
 from flushscope.core.frames import Direction, Frame, meta_text
+from flushscope.core.shown_text import quoted
 from flushscope.core.store.capture_header import FORMAT, VERSION, CaptureHeader
-from flushscope.core.store.capture_reader import LoadedCapture
-from flushscope.core.store.line_format import CaptureError
+from flushscope.core.store.capture_reader import LineProblems, LoadedCapture
+from flushscope.core.store.line_format import MAX_SECONDS, CaptureError
 from flushscope.core.store.redaction import redact_text, redact_url
+from flushscope.core.store.whole_file import written_whole
 from flushscope.protocol.messages import json_kind
 
 __all__ = ["HAR_VERSION", "TTS_PATH", "load_har", "read_har", "write_har"]
@@ -50,8 +54,12 @@ _SECRET_NAME = re.compile(r"key|token|secret|auth|cookie", re.IGNORECASE)
 _COMPACT: Final = (",", ":")
 # Epoch seconds stay below this until the year 5138; epoch milliseconds are far above it.
 _MILLISECONDS_ABOVE: Final = 1e11
+# The first and last seconds a date can name (years 1 and 9999), in epoch seconds.
+_EARLIEST: Final = -62135596800.0
+_LATEST: Final = 253402300799.0
 _MESSAGE_TYPES: Final = {"send": Direction.SEND, "receive": Direction.RECV}
 _TEXT, _BINARY = 1, 2
+_LONE_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 # --- reading --------------------------------------------------------------------------------------------
@@ -66,27 +74,27 @@ class _Event:
     conn: int
     direction: Direction
     text: str
+    #: The entry (and message) it came from, for a warning.
+    where: str
 
 
 def read_har(path: str | os.PathLike[str]) -> LoadedCapture:
-    """Load the TTS WebSockets of a HAR file as a capture; :class:`CaptureError` if it is not usable."""
+    """Load the TTS WebSockets of a HAR file as a capture; :class:`CaptureError` if it is not usable.
+
+    The file is read as a stream (:func:`~flushscope.core.formats.har_stream.har_parts`): memory grows with
+    the TTS frames kept, not with the entries or the file's size, and no string over the limit is held."""
     name = os.fspath(path)
     try:
         with open(path, "rb") as file:
-            data = file.read()
+            try:
+                head, entries, problems = har_parts(file, name)
+                loaded = _load(head, entries, name)
+            except ReadWhole as whole:
+                return load_har(whole.document, name)
     except OSError as exc:
-        raise CaptureError(name, None, f"cannot open: {exc.strerror or exc}") from None
-    try:
-        document = json.loads(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise CaptureError(name, None, "not UTF-8 text: not a HAR file") from None
-    except json.JSONDecodeError as exc:
-        raise CaptureError(
-            name, exc.lineno, f"not JSON ({exc.msg} at column {exc.colno}): not a HAR file"
-        ) from None
-    except (ValueError, RecursionError):
-        raise CaptureError(name, None, "not JSON: nested too deeply or a number too long") from None
-    return load_har(document, name)
+        raise CaptureError(name, None, f"cannot read: {exc.strerror or exc}") from None
+    loaded.warnings.extend(problems)
+    return loaded
 
 
 def load_har(document: object, name: str = "<har>") -> LoadedCapture:
@@ -99,31 +107,44 @@ def load_har(document: object, name: str = "<har>") -> LoadedCapture:
         raise CaptureError(
             name, None, f'not a HAR file: "log.entries" must be a list, not {json_kind(entries)}'
         )
-    secrets = _har_secrets(entries)
+    return _load(log, iter(entries), name)
+
+
+def _load(log: dict[str, Any], entries: Iterator[object], name: str) -> LoadedCapture:
+    """The capture of a HAR's ``log`` members (``creator``, ``_flushscope``) and its entries, given one at
+    a time: an entry that is not a TTS WebSocket is dropped as soon as its credentials are noted."""
     warnings: list[str] = []
-    events: list[_Event] = []
-    urls: list[str] = []
-    conn = 0
+    problems = LineProblems(warnings, "bad entries or messages")
+    found: set[str] = set()
+    kept: list[tuple[int, dict[str, Any], str]] = []
     for number, entry in enumerate(entries, 1):
-        where = f"entry {number}"
         if not isinstance(entry, dict):
-            raise CaptureError(name, None, f"{where} must be an object, not {json_kind(entry)}")
+            problems.left_out(f"entry {number}: not an object but {json_kind(entry)}; left out")
+            continue
+        _entry_secrets(entry, found)
         url = _entry_url(entry)
         messages = entry.get("_webSocketMessages")
         if url is None or messages is None or not _is_tts(url):
             continue
         if not isinstance(messages, list):
-            raise CaptureError(
-                name, None, f'{where}: "_webSocketMessages" must be a list, not {json_kind(messages)}'
+            problems.left_out(
+                f'entry {number}: "_webSocketMessages" is {json_kind(messages)}, not a list; left out'
             )
-        conn += 1
+            continue
+        kept.append((number, entry, url))
+    # Every entry's credentials are known only now: redacted from every connection, the earlier ones too.
+    secrets = {s for s in found if s}
+    events: list[_Event] = []
+    urls: list[str] = []
+    for conn, (number, entry, url) in enumerate(kept, 1):
         shown = redact_text(redact_url(url), secrets)
         urls.append(shown)
-        events.extend(_entry_events(entry, conn, number, shown, secrets, name, warnings))
-        events.extend(_message_events(messages, conn, number, secrets, name, warnings))
+        events.extend(_entry_events(entry, conn, number, shown, secrets, problems))
+        events.extend(_message_events(entry["_webSocketMessages"], conn, number, secrets, problems))
+    kept.clear()
     stored = log.get("_flushscope")
     stored = stored if isinstance(stored, dict) else {}
-    if not conn:
+    if not urls:
         warnings.append("the HAR file holds no TTS WebSocket (no entry on /tts/websocket with messages)")
     origin = _origin(stored, events)
     # A file this module wrote numbers every frame; any other is ordered by time, then by file order.
@@ -131,10 +152,15 @@ def load_har(document: object, name: str = "<har>") -> LoadedCapture:
         events.sort(key=lambda e: e.order[0])
     else:
         events.sort(key=lambda e: (e.time, e.order[1], e.order[2]))
-    frames = [
-        Frame(index, round(event.time - origin, 6), event.conn, event.direction, event.text)
-        for index, event in enumerate(events)
-    ]
+    frames: list[Frame] = []
+    for event in events:
+        t = round(event.time - origin, 6)
+        if not -MAX_SECONDS <= t <= MAX_SECONDS:
+            problems.left_out(
+                f"{event.where}: its time is {t:.3g} s from the start, beyond any session; left out"
+            )
+            continue
+        frames.append(Frame(len(frames), t, event.conn, event.direction, event.text))
     header = _header(log, stored, origin, urls, name, secrets)
     return LoadedCapture(header, frames, warnings)
 
@@ -149,46 +175,45 @@ def _is_tts(url: str) -> bool:
     return urlsplit(url).path.rstrip("/").endswith(TTS_PATH)
 
 
-def _har_secrets(entries: list[Any]) -> set[str]:
-    """Every credential a HAR's requests carry: secret-named header and query values, URL user info."""
-    found: set[str] = set()
-    for entry in entries:
-        request = entry.get("request") if isinstance(entry, dict) else None
-        if not isinstance(request, dict):
-            continue
-        url = request.get("url")
-        if isinstance(url, str):
-            parts = urlsplit(url)
-            if "@" in parts.netloc:
-                info = parts.netloc.rpartition("@")[0]
-                found.update((info, *info.split(":", 1)))
-            for key, value in parse_qsl(parts.query, keep_blank_values=True):
-                if _SECRET_NAME.search(key):
-                    found.add(value)
-            for pair in parts.query.split("&"):
-                key, _, raw = pair.partition("=")
-                if _SECRET_NAME.search(unquote_plus(key)):
-                    found.add(raw)
-        for field_name in ("headers", "queryString", "cookies"):
-            items = request.get(field_name)
-            for item in items if isinstance(items, list) else ():
-                if not isinstance(item, dict):
-                    continue
-                item_name, item_value = item.get("name"), item.get("value")
-                if (
-                    isinstance(item_name, str)
-                    and isinstance(item_value, str)
-                    and (field_name == "cookies" or _SECRET_NAME.search(item_name))
-                ):
-                    found.add(item_value.strip())
-                    scheme, _, token = item_value.strip().partition(" ")
-                    if token and scheme.isalpha():
-                        found.add(token.strip())
-    return {s for s in found if s}
+def _entry_secrets(entry: dict[str, Any], found: set[str]) -> None:
+    """Add every credential an entry's request carries to ``found``: secret-named header and query values,
+    URL user info."""
+    request = entry.get("request")
+    if not isinstance(request, dict):
+        return
+    url = request.get("url")
+    # Most of a browser's requests carry neither user info nor a query: no need to take them apart.
+    if isinstance(url, str) and ("@" in url or "?" in url):
+        parts = urlsplit(url)
+        if "@" in parts.netloc:
+            info = parts.netloc.rpartition("@")[0]
+            found.update((info, *info.split(":", 1)))
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if _SECRET_NAME.search(key):
+                found.add(value)
+        for pair in parts.query.split("&"):
+            key, _, raw = pair.partition("=")
+            if _SECRET_NAME.search(unquote_plus(key)):
+                found.add(raw)
+    for field_name in ("headers", "queryString", "cookies"):
+        items = request.get(field_name)
+        for item in items if isinstance(items, list) else ():
+            if not isinstance(item, dict):
+                continue
+            item_name, item_value = item.get("name"), item.get("value")
+            if (
+                isinstance(item_name, str)
+                and isinstance(item_value, str)
+                and (field_name == "cookies" or _SECRET_NAME.search(item_name))
+            ):
+                found.add(item_value.strip())
+                scheme, _, token = item_value.strip().partition(" ")
+                if token and scheme.isalpha():
+                    found.add(token.strip())
 
 
 def _entry_events(
-    entry: dict[str, Any], conn: int, number: int, url: str, secrets: set[str], name: str, warnings: list[str]
+    entry: dict[str, Any], conn: int, number: int, url: str, secrets: set[str], problems: LineProblems
 ) -> list[_Event]:
     """The connection's meta events: flushscope's own when it wrote them, else connect (and open)."""
     where = f"entry {number}"
@@ -196,88 +221,132 @@ def _entry_events(
     if isinstance(stored, list):
         events = []
         for position, item in enumerate(stored):
+            at = f"{where}, meta event {position + 1}"
             if not isinstance(item, dict):
-                raise CaptureError(name, None, f'{where}: "_flushscopeMeta" {position + 1} must be an object')
-            time = _time(item.get("time"), f"{where}, meta event {position + 1}", name)
-            meta = item.get("meta")
+                problems.left_out(f"{at}: not an object but {json_kind(item)}; left out")
+                continue
+            time = _time(item.get("time"))
+            meta, text = item.get("meta"), item.get("text")
             if isinstance(meta, dict):
-                text = json.dumps(meta, separators=_COMPACT, ensure_ascii=False)
-            elif isinstance(item.get("text"), str):
-                text = item["text"]
-            else:
-                raise CaptureError(name, None, f'{where}, meta event {position + 1}: needs "meta" or "text"')
+                text = _compact(meta)
+            if time is None or not isinstance(text, str) or overlong_size(text) is not None:
+                problems.left_out(f"{at}: {_meta_problem(time, meta, text)}; left out")
+                continue
             order = item.get("_frame")
             index = order if type(order) is int and order >= 0 else -1
-            events.append(_Event(time, (index, number, -1), conn, Direction.META, redact_text(text, secrets)))
+            events.append(
+                _Event(time, (index, number, -1), conn, Direction.META, redact_text(text, secrets), at)
+            )
         return events
     started = _started(entry)
     if started is None:
         messages = entry.get("_webSocketMessages") or []
-        times = [m.get("time") for m in messages if isinstance(m, dict)]
-        numbers = [t for t in times if isinstance(t, int | float) and not isinstance(t, bool)]
-        started = _seconds(min(numbers)) if numbers else 0.0
-        warnings.append(f"{where} has no usable startedDateTime; its connection starts at its first message")
+        times = [_time(m.get("time")) for m in messages if isinstance(m, dict)]
+        numbers = [t for t in times if t is not None]
+        started = min(numbers) if numbers else 0.0
+        problems.note(f"{where} has no usable startedDateTime; its connection starts at its first message")
     fields: dict[str, Any] = {"url": url}
     label = _user_agent(entry)
     if label is not None:
         fields["client"] = redact_text(label, secrets)
-    events = [_Event(started, (-1, number, -2), conn, Direction.META, meta_text("connect", **fields))]
+    events = [_Event(started, (-1, number, -2), conn, Direction.META, meta_text("connect", **fields), where)]
     response = entry.get("response")
     status = response.get("status") if isinstance(response, dict) else None
     if status == 101:
-        events.append(_Event(started, (-1, number, -1), conn, Direction.META, meta_text("open")))
-    elif type(status) is int and status > 0:
-        events.append(
-            _Event(
-                started, (-1, number, -1), conn, Direction.META, meta_text("error", message=f"HTTP {status}")
-            )
-        )
+        events.append(_Event(started, (-1, number, -1), conn, Direction.META, meta_text("open"), where))
+    elif type(status) is int and 0 < status < 1000:
+        error = meta_text("error", message=f"HTTP {status}")
+        events.append(_Event(started, (-1, number, -1), conn, Direction.META, error, where))
     return events
 
 
+def _compact(meta: dict[str, Any]) -> str | None:
+    try:
+        return json.dumps(meta, separators=_COMPACT, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _meta_problem(time: float | None, meta: object, text: object) -> str:
+    if time is None:
+        return '"time" is not a number of seconds since the epoch'
+    size = overlong_size(text)
+    if size is not None:
+        return f"{size} bytes, longer than any frame"
+    if meta is not None:
+        return '"meta" is not an object that can be written back as JSON'
+    return 'it needs "meta" or "text"'
+
+
 def _message_events(
-    messages: list[Any], conn: int, number: int, secrets: set[str], name: str, warnings: list[str]
+    messages: list[Any], conn: int, number: int, secrets: set[str], problems: LineProblems
 ) -> Iterator[_Event]:
     skipped: dict[str, int] = {}
     for position, message in enumerate(messages):
         where = f"entry {number}, message {position + 1}"
         if not isinstance(message, dict):
-            raise CaptureError(name, None, f"{where} must be an object, not {json_kind(message)}")
+            problems.left_out(f"{where}: not an object but {json_kind(message)}; left out")
+            continue
         kind = message.get("type")
         direction = _MESSAGE_TYPES.get(kind) if isinstance(kind, str) else None
         opcode = message.get("opcode")
         if direction is None or opcode not in (_TEXT, _BINARY):
-            what = f"type {kind!r}" if direction is None else f"opcode {opcode!r}"
+            what = f"type {_short(kind)}" if direction is None else f"opcode {_short(opcode)}"
             skipped[what] = skipped.get(what, 0) + 1
             continue
-        time = _time(message.get("time"), where, name)
+        time = _time(message.get("time"))
         data = message.get("data")
-        if not isinstance(data, str):
-            raise CaptureError(name, None, f'{where}: "data" must be a string, not {json_kind(data)}')
+        size = overlong_size(data)
+        if time is None or not isinstance(data, str) or size is not None:
+            if time is None:
+                problem = '"time" is not a number of seconds since the epoch'
+            elif size is not None:
+                problem = f'"data" is {size} bytes, longer than any frame'
+            else:
+                problem = f'"data" is {json_kind(data)}, not a string'
+            problems.left_out(f"{where}: {problem}; left out")
+            continue
         order = message.get("_frame")
         index = order if type(order) is int and order >= 0 else -1
         if opcode == _TEXT:
             text = redact_text(data, secrets)
         else:
             try:
-                size = len(base64.b64decode(data, validate=True))
+                nbytes = len(base64.b64decode(data, validate=True))
             except (binascii.Error, ValueError):
-                size = len(data.encode("utf-8"))
-            text = meta_text("binary", dir=direction.value, bytes=size)
+                nbytes = len(data.encode("utf-8", "surrogatepass"))
+            text = meta_text("binary", dir=direction.value, bytes=nbytes)
             direction = Direction.META
-        yield _Event(time, (index, number, position), conn, direction, text)
+        yield _Event(time, (index, number, position), conn, direction, text, where)
     for what, count in skipped.items():
-        warnings.append(f"entry {number}: left out {count} message(s) with {what}")
+        problems.note(f"entry {number}: left out {count} message(s) with {what}")
+
+
+def _short(value: object) -> str:
+    """A value of the file in a warning: quoted, escaped and cut short."""
+    if isinstance(value, str):
+        return quoted(value, 40)
+    shown = repr(value) if isinstance(value, int | float) and not isinstance(value, bool) else ""
+    return shown if 0 < len(shown) <= 40 else json_kind(value)
 
 
 def _seconds(value: float) -> float:
     return value / 1000.0 if value > _MILLISECONDS_ABOVE else float(value)
 
 
-def _time(value: object, where: str, name: str) -> float:
+def _epoch(value: object) -> float | None:
+    """``value`` as epoch seconds, if it is a number of seconds that a date can name."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if _EARLIEST <= value <= _LATEST else None
+
+
+def _time(value: object) -> float | None:
+    """A message's ``time`` in epoch seconds (seconds, or milliseconds recognised by their size); None if it
+    is not a number or names no date."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise CaptureError(name, None, f'{where}: "time" must be a number of seconds, not {json_kind(value)}')
-    return _seconds(value)
+        return None
+    return _epoch(_seconds(value)) if abs(value) < -_EARLIEST * 1e4 else None
 
 
 def _started(entry: dict[str, Any]) -> float | None:
@@ -302,9 +371,9 @@ def _user_agent(entry: dict[str, Any]) -> str | None:
 
 
 def _origin(stored: dict[str, Any], events: list[_Event]) -> float:
-    epoch = stored.get("epoch")
-    if isinstance(epoch, int | float) and not isinstance(epoch, bool) and math.isfinite(epoch):
-        return float(epoch)
+    epoch = _epoch(stored.get("epoch"))
+    if epoch is not None:
+        return epoch
     return min((e.time for e in events), default=0.0)
 
 
@@ -341,7 +410,12 @@ def _header(
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """Epoch seconds as an ISO 8601 UTC time; beyond the dates a time can name, the nearest one."""
+    try:
+        moment = datetime.fromtimestamp(epoch, UTC)
+    except (OverflowError, ValueError, OSError):
+        moment = datetime.max.replace(tzinfo=UTC) if epoch > 0 else datetime.min.replace(tzinfo=UTC)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _query_string(url: str) -> list[dict[str, str]]:
@@ -453,19 +527,27 @@ def har_document(loaded: LoadedCapture) -> dict[str, Any]:
             "version": HAR_VERSION,
             "creator": {"name": "flushscope", "version": flushscope.__version__},
             "pages": [],
-            "entries": list(_entries(loaded, epoch)),
+            # Before the entries, so that a reader has it without reading them twice.
             "_flushscope": stored,
+            "entries": list(_entries(loaded, epoch)),
         }
     }
 
 
 def write_har(loaded: LoadedCapture, path: str | os.PathLike[str], *, overwrite: bool = False) -> None:
-    """Write ``loaded`` as a HAR file; a file that exists is kept unless ``overwrite``."""
+    """Write ``loaded`` as a HAR file, whole or not at all (:mod:`~flushscope.core.store.whole_file`); a file
+    that exists is kept unless ``overwrite`` (``FileExistsError``)."""
     document = har_document(loaded)
-    with open(path, "w" if overwrite else "x", encoding="utf-8") as file:
+    with (
+        written_whole(path, overwrite=overwrite) as temporary,
+        open(temporary, "w", encoding="utf-8") as file,
+    ):
         _dump(document, file)
 
 
 def _dump(document: dict[str, Any], file: IO[str]) -> None:
-    json.dump(document, file, ensure_ascii=False, indent=1)
+    # A lone surrogate (a capture keeps text verbatim) is no character: no WebSocket can carry it and a HAR
+    # reader cannot read it back, so it is written as U+FFFD, the replacement character.
+    for piece in json.JSONEncoder(ensure_ascii=False, indent=1).iterencode(document):
+        file.write(_LONE_SURROGATE.sub("\ufffd", piece))
     file.write("\n")

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -23,6 +25,7 @@ from flushscope.core.store.capture_header import CaptureHeader
 from flushscope.core.store.capture_reader import LoadedCapture, read_capture
 from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.core.store.line_format import CaptureError
+from flushscope.core.store.whole_file import written_whole
 
 __all__ = [
     "OpenedRecording",
@@ -32,11 +35,14 @@ __all__ = [
     "format_for_name",
     "open_recording",
     "read_recording",
+    "save_recording",
     "write_recording",
 ]
 
 # Enough to hold any capture header (the capture reader refuses longer ones anyway).
 _SNIFF_BYTES: Final = 1 << 20
+# How a capture's header line starts (its first member is its format), whole or not.
+_CAPTURE_HEADER: Final = re.compile(r'\{\s*"format"\s*:\s*"flushscope-capture')
 
 
 class RecordingFormat(StrEnum):
@@ -64,6 +70,9 @@ def detect_format(path: str | os.PathLike[str]) -> RecordingFormat:
         value = None
     if isinstance(value, dict):
         return RecordingFormat.HAR if "log" in value and "format" not in value else RecordingFormat.CAPTURE
+    if _CAPTURE_HEADER.match(first):
+        # A header line cut off (or broken): the capture reader says what is wrong with it.
+        return RecordingFormat.CAPTURE
     if text.startswith("{"):
         return RecordingFormat.HAR
     raise CaptureError(
@@ -124,17 +133,33 @@ def format_for_name(path: str | os.PathLike[str]) -> RecordingFormat | None:
 def write_recording(
     loaded: LoadedCapture, path: str | os.PathLike[str], fmt: RecordingFormat, *, overwrite: bool = False
 ) -> None:
-    """Write ``loaded`` to ``path`` as ``fmt``; a file that exists is kept unless ``overwrite``
-    (``FileExistsError``)."""
+    """Write ``loaded`` to ``path`` as ``fmt``, whole or not at all (:mod:`~flushscope.core.store.whole_file`);
+    a file that exists is kept unless ``overwrite`` (``FileExistsError``)."""
     if fmt is RecordingFormat.HAR:
         write_har(loaded, path, overwrite=overwrite)
         return
     header = loaded.header
-    with CaptureWriter(
-        path, header.target, started=header.started_at(), note=header.note, overwrite=overwrite
-    ) as writer:
+    with (
+        written_whole(path, overwrite=overwrite) as temporary,
+        CaptureWriter(
+            temporary, header.target, started=header.started_at(), note=header.note, overwrite=True
+        ) as writer,
+    ):
         for frame in loaded.frames:
             writer.write(frame, valid_json=_is_json(frame.text))
+
+
+def save_recording(source: str | os.PathLike[str], path: str | os.PathLike[str]) -> RecordingFormat:
+    """Copy the recording at ``source`` to ``path`` (replaced if it exists), converted when the name asks
+    for the other kind (``.har``: a HAR file; any other name: a capture); whole or not at all. Returns the
+    kind written. Raises :class:`CaptureError` or OSError."""
+    wanted = format_for_name(path) or RecordingFormat.CAPTURE
+    if detect_format(source) is not wanted:
+        write_recording(read_recording(source), path, wanted, overwrite=True)
+    elif Path(path).resolve() != Path(source).resolve():
+        with written_whole(path, overwrite=True) as temporary:
+            shutil.copyfile(source, temporary)
+    return wanted
 
 
 def _is_json(text: str) -> bool:

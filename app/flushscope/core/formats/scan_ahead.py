@@ -17,6 +17,7 @@ otherwise. The child holds at most a few blocks' results ahead of the parent.
 
 from __future__ import annotations
 
+import io
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ import numpy.typing as npt
 
 from flushscope.core.forked_child import fork_available
 from flushscope.core.store.chunk_scan import scan_chunk_line
+from flushscope.core.store.line_format import MAX_LINE_BYTES
 
 __all__ = ["NO_FLUSH_ID", "ScanAhead", "ScannedBlock", "scan_ahead_available", "scan_block"]
 
@@ -80,7 +82,8 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
         nl = find(b"\n", pos, end)
         if nl < 0:
             break
-        scanned = scan_chunk_line(buf, pos, nl)
+        # A line over the limit is the parent's to leave out: it sees the size.
+        scanned = scan_chunk_line(buf, pos, nl) if nl - pos <= MAX_LINE_BYTES else None
         offsets.append(base + pos)
         sizes.append(nl + 1 - pos)
         if scanned is None:
@@ -119,6 +122,39 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
     return block, pos
 
 
+def _overlong_block(offset: int, size: int) -> ScannedBlock:
+    """A block of one line over :data:`MAX_LINE_BYTES` (``size`` bytes, its newline included), which the
+    scan skipped: the parent leaves it out with a warning, seeing its size."""
+    return ScannedBlock(
+        offset=np.array([offset], np.int64),
+        size=np.array([size], np.int64),
+        chunk=np.zeros(1, np.bool_),
+        t=np.zeros(1, np.float64),
+        conn=np.zeros(1, np.int64),
+        context=np.full(1, -1, np.int64),
+        flush_id=np.full(1, NO_FLUSH_ID, np.int64),
+        nbytes=np.zeros(1, np.int64),
+        audio=np.full(1, -1, np.int64),
+        contexts=[],
+    )
+
+
+def _skip_line(file: io.FileIO, buf: bytearray) -> tuple[int, int] | None:
+    """Read on to the end of an overlong line, keeping nothing of it: the bytes read up to its newline
+    (included) and how many bytes after it ``buf`` now holds; None when the file ends first."""
+    skipped = 0
+    while True:
+        with memoryview(buf) as view:
+            got = file.readinto(view) or 0
+        if not got:
+            return None
+        nl = buf.find(b"\n", 0, got)
+        if nl >= 0:
+            buf[: got - nl - 1] = buf[nl + 1 : got]
+            return skipped + nl + 1, got - nl - 1
+        skipped += got
+
+
 def _child(path: str, start: int, out: Connection) -> None:
     """Read the file from ``start`` and send a :class:`ScannedBlock` per block, then ``("end", tail)``: the
     offset after the last whole line. Errors go back in words."""
@@ -129,6 +165,15 @@ def _child(path: str, start: int, out: Connection) -> None:
         with open(path, "rb", buffering=0) as file:
             file.seek(start)
             while True:
+                if filled > MAX_LINE_BYTES:
+                    # No frame is this long: skip to its end instead of holding it.
+                    skipped = _skip_line(file, buf)
+                    if skipped is None:
+                        break  # cut off: what is left is the parent's to read (and skip) in steps
+                    read, after = skipped
+                    out.send(_overlong_block(base, filled + read))
+                    base += filled + read
+                    filled = after
                 if filled == len(buf):
                     buf.extend(bytes(len(buf)))  # a line longer than the buffer
                 with memoryview(buf) as view:

@@ -73,6 +73,7 @@ from dataclasses import dataclass
 from typing import Final, NoReturn, TypeAlias
 
 from flushscope.core.inputs.generation_settings import SETTING_KEYS, GenerationSettings, SettingsError
+from flushscope.core.shown_text import escaped
 
 __all__ = [
     "DEFAULT_CONTEXT",
@@ -98,6 +99,10 @@ __all__ = [
 DEFAULT_CONTEXT: Final = "default"
 MAX_WAIT_SECONDS: Final = 600.0
 _MAX_CONTEXT_ID_LEN: Final = 256
+#: A script is typed by a person: one larger than this is some other file.
+MAX_SCRIPT_BYTES: Final = 16 << 20
+# The bad lines an error's text lists (the rest are counted).
+_ERRORS_SHOWN: Final = 20
 
 _CONTEXT_NAME = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _DURATION = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(ms|s)?", re.IGNORECASE)
@@ -222,7 +227,8 @@ class ScenarioLineError:
         shown = self.text.strip()
         if len(shown) > 120:
             shown = shown[:117] + "..."
-        return f"line {self.line}: {self.message}\n    {shown}"
+        # The line is the file's text: shown, never obeyed (a control character is written as its escape).
+        return f"line {self.line}: {self.message}\n    {escaped(shown)}"
 
 
 class ScenarioError(Exception):
@@ -236,7 +242,10 @@ class ScenarioError(Exception):
             count = len(self.errors)
             message = f"{count} error{'s' if count != 1 else ''} in the script"
         self.message = message
-        super().__init__("\n".join([f"{name}: {message}", *(str(error) for error in self.errors)]))
+        shown = [str(error) for error in self.errors[:_ERRORS_SHOWN]]
+        if len(self.errors) > _ERRORS_SHOWN:
+            shown.append(f"... and {len(self.errors) - _ERRORS_SHOWN} more bad lines")
+        super().__init__("\n".join([f"{name}: {message}", *shown]))
 
 
 class _LineProblem(Exception):
@@ -504,9 +513,11 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     name = os.fspath(path)
     try:
         with open(path, "rb") as file:
-            data = file.read()
+            data = file.read(MAX_SCRIPT_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(name, [], f"cannot read the script: {exc.strerror or exc}") from None
+    if len(data) > MAX_SCRIPT_BYTES:
+        raise ScenarioError(name, [], f"the file is larger than {MAX_SCRIPT_BYTES >> 20} MiB: not a script")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

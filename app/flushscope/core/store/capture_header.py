@@ -26,6 +26,7 @@ __all__ = [
     "VERSION",
     "CaptureHeader",
     "header_line",
+    "header_too_long",
     "new_header",
     "parse_header",
 ]
@@ -88,20 +89,31 @@ def header_line(header: CaptureHeader) -> bytes:
     return encode_line(json.dumps(fields, ensure_ascii=False) + "\n")
 
 
+def header_too_long(name: str) -> CaptureError:
+    """The problem of a first line longer than :data:`MAX_HEADER_BYTES`."""
+    return CaptureError(
+        name, 1, "the first line is far too long for a capture header: not a flushscope capture"
+    )
+
+
 def parse_header(raw: bytes | str | None, name: str, warnings: list[str]) -> CaptureHeader:
     """The header line of a capture; :class:`CaptureError` (line 1) if it is not one."""
     if not raw:
         raise CaptureError(name, 1, "the file is empty: not a flushscope capture")
     if not is_complete_line(raw) and len(raw) >= MAX_HEADER_BYTES:
-        raise CaptureError(
-            name, 1, "the first line is far too long for a capture header: not a flushscope capture"
-        )
+        raise header_too_long(name)
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         obj = json.loads(text.removeprefix("\ufeff"))
     except UnicodeDecodeError:
         raise CaptureError(name, 1, "not UTF-8 text: not a flushscope capture") from None
     except (ValueError, RecursionError):
+        if not is_complete_line(raw):
+            raise CaptureError(
+                name,
+                1,
+                f"the file ends inside its header line, after {len(raw)} bytes: the capture is cut off",
+            ) from None
         raise CaptureError(name, 1, "not a JSON header: not a flushscope capture") from None
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         raise CaptureError(name, 1, f'the header has no "format": "{FORMAT}": not a flushscope capture')

@@ -15,8 +15,19 @@ from types import TracebackType
 from typing import IO, Final
 
 from flushscope.core.frames import Frame
-from flushscope.core.store.capture_header import MAX_HEADER_BYTES, CaptureHeader, parse_header
-from flushscope.core.store.line_format import CaptureError, is_complete_line, parse_line
+from flushscope.core.store.capture_header import (
+    MAX_HEADER_BYTES,
+    CaptureHeader,
+    header_too_long,
+    parse_header,
+)
+from flushscope.core.store.line_format import (
+    MAX_LINE_BYTES,
+    CaptureError,
+    is_complete_line,
+    overlong_line,
+    parse_line,
+)
 
 __all__ = [
     "CaptureReader",
@@ -38,28 +49,38 @@ class LoadedCapture:
 
 
 class LineProblems:
-    """The warnings of a reader about bad lines: each named with its line number, the first
-    :attr:`SHOWN` in full and the rest counted, so that a file of garbage does not make a book of them."""
+    """The warnings of a reader about bad lines (or a HAR's bad entries and messages: ``what``): each
+    named where it is, the first :attr:`SHOWN` in full and the rest counted, so that a file of garbage does
+    not make a book of them."""
 
     SHOWN: Final = 20
 
-    def __init__(self, warnings: list[str]) -> None:
+    def __init__(self, warnings: list[str], what: str = "bad lines") -> None:
         self._warnings = warnings
+        self._what = what
         self.count = 0
         self._summary: int | None = None
 
     def bad(self, error: CaptureError) -> None:
         """A bad whole line, left out."""
+        self.left_out(f"line {error.line}: {error.problem}; the line is left out")
+
+    def left_out(self, warning: str) -> None:
+        """A bad part of the file, left out: ``warning`` says where and why."""
         self.count += 1
         if self.count <= self.SHOWN:
-            self._warnings.append(f"line {error.line}: {error.problem}; the line is left out")
+            self._warnings.append(warning)
             return
-        more = f"{self.count - self.SHOWN} more bad lines are left out"
+        more = f"{self.count - self.SHOWN} more {self._what} are left out"
         if self._summary is None:
             self._summary = len(self._warnings)
             self._warnings.append(more)
         else:
             self._warnings[self._summary] = more
+
+    def note(self, warning: str) -> None:
+        """A warning that is not about a part left out (not counted)."""
+        self._warnings.append(warning)
 
     def cut_off(self, lineno: int, frames: int) -> None:
         """The last line is incomplete: the recording was cut off, or is still being written."""
@@ -68,16 +89,26 @@ class LineProblems:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Overlong:
+    """In place of a line longer than :data:`MAX_LINE_BYTES`, which was skipped, not read: its size."""
+
+    size: int
+
+
 def _is_blank(raw: bytes | str) -> bool:
     return not raw.strip()
 
 
-def _frames(lines: Iterator[bytes | str], name: str, warnings: list[str]) -> Iterator[Frame]:
+def _frames(lines: Iterator[bytes | str | _Overlong], name: str, warnings: list[str]) -> Iterator[Frame]:
     """Parse the frame lines (the header already taken from ``lines``); bad lines are left out with a
     warning naming them."""
     problems = LineProblems(warnings)
     index = 0
     for lineno, raw in enumerate(lines, 2):
+        if isinstance(raw, _Overlong):
+            problems.bad(overlong_line(name, lineno, raw.size))
+            continue
         try:
             t, conn, direction, text = parse_line(raw, name, lineno)
         except CaptureError as exc:
@@ -101,13 +132,16 @@ class CaptureReader:
     """
 
     def __init__(
-        self, lines: Iterator[bytes | str], name: str, close: Callable[[], None] | None = None
+        self, lines: Iterator[bytes | str | _Overlong], name: str, close: Callable[[], None] | None = None
     ) -> None:
         self.name = name
         self.warnings: list[str] = []
         self._close = close
         try:
-            self.header = parse_header(next(lines, None), name, self.warnings)
+            first = next(lines, None)
+            if isinstance(first, _Overlong):
+                raise header_too_long(name)
+            self.header = parse_header(first, name, self.warnings)
         except BaseException:
             self.close()
             raise
@@ -131,10 +165,23 @@ class CaptureReader:
         self.close()
 
 
-def _file_lines(file: IO[bytes], name: str) -> Iterator[bytes]:
+# How much of an overlong line one read skips.
+_SKIP_BYTES: Final = 1 << 20
+
+
+def _file_lines(file: IO[bytes], name: str) -> Iterator[bytes | _Overlong]:
+    """The header line (as much of it as a header may hold), then every line, each read in a bounded piece:
+    a line over :data:`MAX_LINE_BYTES` is skipped to its newline and counted, never held."""
     try:
         yield file.readline(MAX_HEADER_BYTES)
-        yield from file
+        while line := file.readline(MAX_LINE_BYTES + 1):
+            if len(line) <= MAX_LINE_BYTES or line.endswith(b"\n"):
+                yield line
+                continue
+            size = len(line)
+            while (piece := file.readline(_SKIP_BYTES)) and not piece.endswith(b"\n"):
+                size += len(piece)
+            yield _Overlong(size + len(piece.rstrip(b"\n")))
     except OSError as exc:
         raise CaptureError(name, None, f"cannot read: {exc.strerror or exc}") from None
 
@@ -156,14 +203,19 @@ def read_capture(path: str | os.PathLike[str]) -> LoadedCapture:
         return LoadedCapture(reader.header, frames, reader.warnings)
 
 
-def _text_lines(text: str) -> Iterator[str]:
+def _text_lines(text: str) -> Iterator[str | _Overlong]:
     # Only "\n" ends a line: str.splitlines() would also split on characters JSON allows raw in strings.
     start = 0
-    while (end := text.find("\n", start)) != -1:
-        yield text[start : end + 1]
-        start = end + 1
-    if start < len(text):
-        yield text[start:]
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end + 1
+        # Characters, not bytes: the text is in memory already, and a line over the limit in characters is
+        # over it in bytes.
+        if end - start > MAX_LINE_BYTES + 1:
+            yield _Overlong(end - start - text.endswith("\n", start, end))
+        else:
+            yield text[start:end]
+        start = end
 
 
 def read_capture_text(text: str, name: str = "<text>") -> LoadedCapture:

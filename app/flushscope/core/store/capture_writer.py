@@ -59,7 +59,9 @@ class CaptureWriter:
         try:
             self._write_bytes(header_line(header))
         except BaseException:
+            # Not even its header: no capture to leave behind.
             self.close()
+            self._path.unlink(missing_ok=True)
             raise
 
     @property

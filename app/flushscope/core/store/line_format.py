@@ -28,6 +28,9 @@ from flushscope.core.frames import Direction, Frame
 from flushscope.protocol.messages import json_kind
 
 __all__ = [
+    "MAX_CONN",
+    "MAX_LINE_BYTES",
+    "MAX_SECONDS",
     "CaptureError",
     "Written",
     "encode_line",
@@ -35,8 +38,20 @@ __all__ = [
     "is_complete_line",
     "line_fields",
     "line_text",
+    "overlong_line",
     "parse_line",
 ]
+
+#: The longest frame line a reader takes, its newline not counted: 16 MiB. A chunk frame is about 22 KB
+#: (about 16 KB of audio, 100 ms at 44.1 kHz, as base64); the service's largest frames stay far below a
+#: megabyte; and the protocol's own WebSocket limit is 1 MiB (the proxy's default ``--max-frame``). So a
+#: longer line is no frame a service sent: it is left out with its line number and size, and it is never
+#: held whole (the readers skip to the next newline without keeping what they skip).
+MAX_LINE_BYTES: Final = 16 << 20
+#: A frame's time and connection number beyond these are no session's: ``t`` counts seconds since the start
+#: (10^10 s is over three centuries, and keeps every time a date), ``conn`` is stored as a 32-bit number.
+MAX_SECONDS: Final = 1e10
+MAX_CONN: Final = (1 << 31) - 1
 
 _COMPACT: Final = (",", ":")
 # Written only by the writer, after "t", "conn" and "dir", none of which can contain it.
@@ -108,15 +123,16 @@ def frame_line(
     ``frame.text[span[0]:span[1]]`` starts in it (bytes from the line's start; -1 if it is not there
     verbatim, or ``span`` is None).
 
-    ``strict``: ValueError for a time that is not finite or a negative connection, which a capture file
-    cannot hold. Lines kept in memory are not strict: their time and connection are kept beside them."""
+    ``strict``: ValueError for a time or a connection number that a capture file cannot hold (beyond
+    :data:`MAX_SECONDS` or not finite, outside 0 to :data:`MAX_CONN`), which a reader would leave out. Lines
+    kept in memory are not strict: their time and connection are kept beside them."""
     t = frame.t
-    if not math.isfinite(t):
+    if not -MAX_SECONDS <= t <= MAX_SECONDS:
         if strict:
-            raise ValueError(f"frame time must be finite, not {t!r}")
+            raise ValueError(f"frame time must be finite and at most {MAX_SECONDS:.0e} s, not {t!r}")
         t = 0.0
-    if frame.conn < 0 and strict:
-        raise ValueError(f"connection number must not be negative, not {frame.conn!r}")
+    if not 0 <= frame.conn <= MAX_CONN and strict:
+        raise ValueError(f"connection number must be from 0 to {MAX_CONN}, not {frame.conn!r}")
     head = f'{{"t":{t:.6f},"conn":{frame.conn:d},"dir":"{frame.dir.value}",'
     inline = False
     if frame.dir is Direction.META and _meta_object_text(text):
@@ -145,6 +161,13 @@ def frame_line(
 # --- reading ------------------------------------------------------------------------------------------
 
 
+def overlong_line(name: str, lineno: int, size: int) -> CaptureError:
+    """The problem of a line longer than :data:`MAX_LINE_BYTES` (``size`` bytes, as far as it was read)."""
+    return CaptureError(
+        name, lineno, f"{size} bytes, longer than any frame (the limit is {MAX_LINE_BYTES >> 20} MiB)"
+    )
+
+
 def is_complete_line(raw: bytes | str) -> bool:
     """Whether ``raw`` ends with its newline (the last line of a file cut off does not)."""
     return raw.endswith(b"\n") if isinstance(raw, bytes) else raw.endswith("\n")
@@ -167,12 +190,12 @@ def line_fields(obj: Any) -> tuple[float, int, Direction]:
             t = float(t)
         except OverflowError:
             t = math.inf
-    if not math.isfinite(t):
-        raise _BadLine(f'"t" must be a finite number, not {t!r}')
+    if not -MAX_SECONDS <= t <= MAX_SECONDS:
+        raise _BadLine(f'"t" must be a number of seconds of at most {MAX_SECONDS:.0e}, not {t:.6g}')
     conn = obj.get("conn")
-    if type(conn) is not int or conn < 0:
-        shown = conn if type(conn) is int else json_kind(conn)
-        raise _BadLine(f'"conn" must be a non-negative integer, not {shown}')
+    if type(conn) is not int or not 0 <= conn <= MAX_CONN:
+        shown = (conn if abs(conn) < 10**12 else f"{conn:.3e}") if type(conn) is int else json_kind(conn)
+        raise _BadLine(f'"conn" must be a whole number from 0 to {MAX_CONN}, not {shown}')
     dir_value = obj.get("dir")
     direction = _DIRECTIONS.get(dir_value) if type(dir_value) is str else None
     if direction is None:
@@ -218,9 +241,13 @@ def parse_line(raw: bytes | str, name: str, lineno: int) -> tuple[float, int, Di
     except UnicodeDecodeError as exc:
         raise CaptureError(name, lineno, f"not UTF-8 text (bad byte at column {exc.start + 1})") from None
     except json.JSONDecodeError as exc:
-        raise CaptureError(name, lineno, f"not JSON: {exc.msg} at column {exc.colno}") from None
-    except (ValueError, RecursionError):
-        raise CaptureError(name, lineno, "not JSON: nested too deeply or a number too long") from None
+        raise CaptureError(
+            name, lineno, f"not JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}"
+        ) from None
+    except ValueError:
+        raise CaptureError(name, lineno, "not JSON: a number of more than 4300 digits") from None
+    except RecursionError:
+        raise CaptureError(name, lineno, "not JSON: nested too deeply") from None
     try:
         t, conn, direction = line_fields(obj)
         return t, conn, direction, line_text(obj, raw, direction)

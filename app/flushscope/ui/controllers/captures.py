@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
@@ -30,10 +29,8 @@ from flushscope.core.formats.capture_index import CaptureIndexer
 from flushscope.core.formats.recordings import (
     RecordingFormat,
     detect_format,
-    format_for_name,
     open_recording,
-    read_recording,
-    write_recording,
+    save_recording,
 )
 from flushscope.core.model.session import Session
 from flushscope.core.store.capture_header import CaptureHeader
@@ -333,12 +330,8 @@ class CaptureController(QObject):
         if source is None:
             self.status.emit("Nothing recorded yet: connect first")
             return False
-        wanted = format_for_name(path) or RecordingFormat.CAPTURE
         try:
-            if detect_format(source) is not wanted:
-                write_recording(read_recording(source), path, wanted, overwrite=True)
-            elif Path(path).resolve() != source.resolve():
-                shutil.copyfile(source, path)
+            wanted = save_recording(source, path)
         except CaptureError as exc:
             self.status.emit(f"Cannot save the capture to {path}: {exc}")
             return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -18,6 +19,7 @@ from flushscope.audio.wav import ExportError, context_file_stem, segment_file_na
 from flushscope.core.analysis.report import reported_segments
 from flushscope.core.formats.audacity_labels import label_path, segment_labels, write_labels
 from flushscope.core.model.records import Context, Segment, SegmentState
+from flushscope.core.store.whole_file import all_or_none
 from flushscope.net.live import CAPTURE_SUFFIX
 from flushscope.tasks import OwnedTasks
 from flushscope.ui.bridge import Selection, SessionBridge
@@ -152,10 +154,13 @@ class ExportController(QObject):
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ExportError(f"cannot create {folder}: {exc.strerror or exc}") from exc
-            written = [write_wav(path, plan.blocks(), fmt) for path, plan, fmt in jobs if fmt is not None]
+            writes = [
+                partial(write_wav, path, plan.blocks(), fmt) for path, plan, fmt in jobs if fmt is not None
+            ]
             if labels:
-                written += [write_labels(path, track) for path, track in tracks]
-            return written
+                writes += [partial(write_labels, path, track) for path, track in tracks]
+            # One export: if a file cannot be written, the ones written before it are removed too.
+            return all_or_none(writes)
 
         what = plural(len(jobs), "WAV file") + (" with their label tracks" if labels else "")
         self.status.emit(f"Writing {what} to {folder}…")
