@@ -229,7 +229,11 @@ def _entry_events(
     elif type(status) is int and status > 0:
         events.append(
             _Event(
-                started, (-1, number, -1), conn, Direction.META, meta_text("error", message=f"HTTP {status}")
+                started,
+                (-1, number, -1),
+                conn,
+                Direction.META,
+                meta_text("error", message=f"HTTP {status}", status=status),
             )
         )
     return events

@@ -58,6 +58,8 @@ class ScannedBlock:
     nbytes: npt.NDArray[np.int64]
     #: Where the base64 starts in the line, in bytes.
     audio: npt.NDArray[np.int64]
+    #: :func:`~flushscope.core.store.chunk_scan.chunk_digest` of the chunk.
+    digest: npt.NDArray[np.int64]
     contexts: list[str]
 
 
@@ -73,6 +75,7 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
     flush_ids: list[int] = []
     nbytes: list[int] = []
     audio: list[int] = []
+    digests: list[int] = []
     contexts: dict[str, int] = {}
     find = buf.find
     pos = start
@@ -91,6 +94,7 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
             flush_ids.append(NO_FLUSH_ID)
             nbytes.append(0)
             audio.append(-1)
+            digests.append(0)
         else:
             chunks.append(True)
             times.append(scanned.t)
@@ -102,6 +106,7 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
             flush_ids.append(NO_FLUSH_ID if scanned.flush_id is None else scanned.flush_id)
             nbytes.append(scanned.nbytes)
             audio.append(scanned.start - pos)
+            digests.append(scanned.digest)
         pos = nl + 1
     block = ScannedBlock(
         offset=np.array(offsets, np.int64),
@@ -114,6 +119,7 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
         flush_id=np.array(flush_ids, np.int64),
         nbytes=np.array(nbytes, np.int64),
         audio=np.array(audio, np.int64),
+        digest=np.array(digests, np.int64),
         contexts=list(contexts),
     )
     return block, pos

@@ -252,17 +252,17 @@ class CaptureController(QObject):
             self._end_of_pass(indexer)
 
     def _end_of_pass(self, indexer: CaptureIndexer) -> None:
-        """The first pass reached the end of the file: end the session unless its last line is unfinished,
-        say what was forgiven, and follow the file from now on."""
+        """The first pass reached the end of the file: the recording ends here, as ``flushscope report`` reads
+        it; say what was forgiven, and follow the file from now on."""
         if indexer.pending:
             # An unfinished last line: the writer may be writing it (or the recording was cut off).
             self._set_notice(
                 f"{indexer.path.name} ends with an unfinished line: it is cut off, or still being written "
                 "(new frames are shown as they come)"
             )
-        else:
-            # The recording is over: whatever it still awaited will never come (unless the file grows).
-            indexer.session.finish()
+        # Connections still open are said to end here, with what they awaited (information: a wait not over
+        # is no timeout). Should the file grow, a frame past a wait's end still flags that timeout.
+        indexer.session.finish()
         # The views show all of it before anyone hears that it is open.
         self._bridge.flush()
         self._said_opened()
