@@ -107,7 +107,9 @@ class ActionSet:
         self.copy_timings = make("Copy segment &timings", "Ctrl+Shift+C")
         self.copy_context_id = make("Copy context_&id")
         self.connection_settings = make(
-            "Co&nnection settings…", None, "Pings: how a server that stopped answering is noticed"
+            "Co&nnection settings…",
+            None,
+            "Pings: how a server that stopped answering is noticed; when first audio is slow",
         )
 
         self.fit = make("&Fit timeline", "Ctrl+0", "Show the whole session")

@@ -262,6 +262,7 @@ class MainWindow(QMainWindow):
         acts.copy_timings.triggered.connect(lambda: exports.copy_segment_timings())
         acts.copy_context_id.triggered.connect(lambda: exports.copy_context_id())
         acts.connection_settings.triggered.connect(live.choose_keepalive)
+        live.thresholdsChanged.connect(captures.set_thresholds)
         acts.fit.triggered.connect(self.timeline.fit_all)
         acts.follow.toggled.connect(self.timeline.set_follow)
         acts.play.triggered.connect(playback.toggle_playback)

@@ -94,6 +94,10 @@ class Attribution:
         self._connections = connections
         self._observers = observers
 
+    def thresholds_changed(self) -> None:
+        """The findings' thresholds were replaced: the stall threshold kept here for every chunk follows."""
+        self._stall_s = self._findings.thresholds.stall_s
+
     # --- lookups ------------------------------------------------------------------------------------
 
     def context_on(self, conn: int, context_id: str) -> Context | None:

@@ -125,6 +125,12 @@ class Session:
         next deadline, and by a live view's timer so that silence is noticed too."""
         self._findings.check_timeouts(now)
 
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """Use ``thresholds`` from now on: for what arrives next, and for the waits begun after this."""
+        self.thresholds = thresholds
+        self._findings.thresholds = thresholds
+        self._attribution.thresholds_changed()
+
     def finish(self) -> None:
         """The recording ends here (a capture read to its end, a live session over): every connection still
         open at its last frame is said to end here, with what its contexts still awaited. A wait that was not

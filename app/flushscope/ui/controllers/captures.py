@@ -34,6 +34,7 @@ from flushscope.core.formats.recordings import (
     read_recording,
     write_recording,
 )
+from flushscope.core.model.findings import Thresholds
 from flushscope.core.model.session import Session
 from flushscope.core.store.capture_header import CaptureHeader
 from flushscope.core.store.line_format import CaptureError
@@ -92,6 +93,9 @@ class CaptureController(QObject):
         self.header: CaptureHeader | None = None
         #: What the reader forgave (bad lines left out, a cut-off end).
         self.warnings: list[str] = []
+        #: When silences and slow first audio are flagged in the captures opened next (as ``report``'s
+        #: defaults until the user chooses: Edit > Connection settings).
+        self.thresholds = live.session.thresholds
         self._indexer: CaptureIndexer | None = None
         self._opening = False
         self._notice = ""
@@ -107,6 +111,10 @@ class CaptureController(QObject):
         self._follow_timer.timeout.connect(self._follow)
         window.setAcceptDrops(True)
         window.installEventFilter(self)
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """Flag silences and slow first audio by ``thresholds`` in the captures opened from now on."""
+        self.thresholds = thresholds
 
     @property
     def shown_capture(self) -> Path | None:
@@ -179,12 +187,12 @@ class CaptureController(QObject):
         """Show ``path``'s session (a capture to be indexed in steps, or a HAR file read whole)."""
         indexer: CaptureIndexer | None = None
         if detect_format(path) is RecordingFormat.HAR:
-            opened = open_recording(path)
+            opened = open_recording(path, self.thresholds)
             session, header, warnings = opened.session, opened.header, opened.warnings
             # The recording is over: whatever it still awaited will never come.
             session.finish()
         else:
-            indexer = CaptureIndexer(path)
+            indexer = CaptureIndexer(path, self.thresholds)
             session, header, warnings = indexer.session, indexer.header, indexer.warnings
         self._stop()
         self._indexer = indexer

@@ -121,6 +121,7 @@ def _render_legend(
         (MarkerKind.ADVICE, "advice"),
         (MarkerKind.BOUNDARY, "boundary"),
         (MarkerKind.OUTLIER, "outlier"),
+        (MarkerKind.END, "recording ends"),
     ]
     for kind, label in key:
         w = SPRITE_W + 4 + fm.horizontalAdvance(label)
