@@ -5,7 +5,9 @@ about the replies: what came back is in the session, derived from the recorded f
 
 Each connection has two owned tasks: the reader, and the keepalive monitor (:mod:`flushscope.net.keepalive`),
 which pings the server and records ``stalled``, ``resumed`` and ``keepalive_timeout`` meta events when it
-stops and starts answering. websockets' own keepalive is switched off: it cannot say "stalled".
+stops and starts answering. websockets' own keepalive is switched off: it cannot say "stalled". The
+``close`` event says who ended the connection (``by``: ``client`` or ``server``); a refused upgrade's
+``error`` event carries its HTTP ``status``.
 """
 
 from __future__ import annotations

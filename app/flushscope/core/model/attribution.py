@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from flushscope.core.frames import Frame
-from flushscope.core.model import anomalies
+from flushscope.core.model import anomalies, connection_anomalies
 from flushscope.core.model.connections import Connections
 from flushscope.core.model.continuation import Waits, joined_contexts
 from flushscope.core.model.findings import Findings
@@ -322,7 +322,7 @@ class Attribution:
                 ctx.state = ContextState.FAILED
                 ctx.error = f"connection closed ({info.close_code} {info.close_reason})".strip()
                 self._context_changed(ctx)
-                finding = anomalies.closed_before_done(
+                finding = connection_anomalies.closed_before_done(
                     context_id=ctx.context_id,
                     code=info.close_code,
                     reason=info.close_reason or "",

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from flushscope.core.frames import Frame
-from flushscope.core.model import anomalies
+from flushscope.core.model import connection_anomalies
+from flushscope.core.model.anomalies import Finding
 from flushscope.core.model.findings import Findings
 from flushscope.core.model.records import ConnectionInfo
 
@@ -15,11 +16,11 @@ __all__ = ["Connections"]
 
 #: ``by`` of a ``close`` event as the proxy (app, upstream, proxy) and the client (client, server) write it.
 _SIDES: Final[dict[str, str]] = {
-    "app": anomalies.APP,
-    "client": anomalies.APP,
-    "upstream": anomalies.SERVER,
-    "server": anomalies.SERVER,
-    "proxy": anomalies.PROXY,
+    "app": connection_anomalies.APP,
+    "client": connection_anomalies.APP,
+    "upstream": connection_anomalies.SERVER,
+    "server": connection_anomalies.SERVER,
+    "proxy": connection_anomalies.PROXY,
 }
 
 
@@ -65,7 +66,7 @@ class Connections:
             info.port = _int(event.get("port"))
             info.opened_t = frame.t
             if event.get("key_withheld") is True:
-                finding = anomalies.key_withheld(remote=str(event.get("remote") or ""))
+                finding = connection_anomalies.key_withheld(remote=str(event.get("remote") or ""))
                 self._flag(finding, frame)
         elif kind == "open":
             info.opened = True
@@ -74,9 +75,9 @@ class Connections:
         elif kind == "keepalive_timeout":
             info.gave_up = True
         elif kind == "frame_too_big":
-            side = anomalies.APP if event.get("from") == "app" else anomalies.SERVER
+            side = connection_anomalies.APP if event.get("from") == "app" else connection_anomalies.SERVER
             size, limit = _int(event.get("bytes")), _int(event.get("limit"))
-            finding = anomalies.frame_too_big(
+            finding = connection_anomalies.frame_too_big(
                 side=side, size=size, before=_int(event.get("before")) or 0, limit=limit or 0
             )
             self._flag(finding, frame)
@@ -98,10 +99,10 @@ class Connections:
         info.status = status
         if status is None and info.client is not None:
             # The proxy gives every refusal its status; without one, the app gave up during its handshake.
-            finding = anomalies.app_left_during_handshake(message=message)
+            finding = connection_anomalies.app_left_during_handshake(message=message)
         else:
-            finding = anomalies.connection_refused(status=status, message=message)
+            finding = connection_anomalies.connection_refused(status=status, message=message)
         self._flag(finding, frame)
 
-    def _flag(self, finding: anomalies.Finding, frame: Frame) -> None:
+    def _flag(self, finding: Finding, frame: Frame) -> None:
         self._findings.flag(finding, None, frame=frame.index, conn=frame.conn, fold=False)

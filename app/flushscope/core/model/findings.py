@@ -30,6 +30,7 @@ from flushscope.core.growable import GrowableArray
 from flushscope.core.inputs.text_buffer import DEFAULT_BUFFER_DELAY_MS
 from flushscope.core.model import anomalies
 from flushscope.core.model.anomalies import Anomaly, AnomalyKind, Finding, Severity
+from flushscope.core.model.connection_anomalies import recording_ends
 from flushscope.core.model.deadlines import Deadlines
 from flushscope.core.model.observers import SessionObserver
 from flushscope.core.model.records import Context, ContextState, Segment, SegmentState
@@ -182,7 +183,7 @@ class Findings:
             ]
             end_t = ctx.end_t
             ending_wait = ctx.state is ContextState.ENDING and end_t is not None and at < end_t + waits.done_s
-            finding = anomalies.recording_ends(
+            finding = recording_ends(
                 at=at,
                 conn=ctx.conn,
                 context_id=ctx.context_id,
@@ -195,7 +196,7 @@ class Findings:
             said.add(ctx.conn)
         for conn, last in sorted(ending.items()):
             if conn not in said:
-                finding = anomalies.recording_ends(
+                finding = recording_ends(
                     at=at, conn=conn, flush_done_s=waits.flush_done_s, done_s=waits.done_s
                 )
                 self.flag(finding, None, conn=conn, frame=last, fold=False)

@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.model import anomalies
-from flushscope.core.model.anomalies import CLIENT_FRAME_LIMIT
 from flushscope.core.model.attribution import Attribution
+from flushscope.core.model.connection_anomalies import CLIENT_FRAME_LIMIT, oversized_frame
 from flushscope.core.model.connections import Connections
 from flushscope.core.model.continuation import CONTINUED, ROTATED
 from flushscope.core.model.findings import Findings
@@ -208,7 +208,7 @@ class Ingest:
     def _oversized(self, index: int, conn: int, size: int) -> None:
         """Frame ``index`` from the server is ``size`` bytes: flagged when clients would refuse it."""
         if size > CLIENT_FRAME_LIMIT:
-            self._findings.flag(anomalies.oversized_frame(size=size), None, frame=index, conn=conn)
+            self._findings.flag(oversized_frame(size=size), None, frame=index, conn=conn)
 
     def _malformed(self, frame: Frame, finding: anomalies.Finding) -> None:
         self._findings.flag(finding, None, frame=frame.index, conn=frame.conn)

@@ -69,9 +69,8 @@ def chunk_digest(rest: bytes | bytearray, buf: bytes | bytearray, start: int, en
     0 when the sampled audio is uniform: digital silence (zero samples, or an encoding's silent byte) repeats
     byte for byte in a real stream, so a repeat of it says nothing. Two frames with the same non-zero digest
     are the same frame, for any audio a service makes."""
-    step = max(4, (end - start) // _DIGEST_SAMPLES // 4 * 4)
-    sample = buf[start:end:step]
-    if sample.count(sample[:1]) == len(sample):
+    sample = buf[start : end : max(4, (end - start) // _DIGEST_SAMPLES // 4 * 4)]
+    if not sample or sample.count(sample[0]) == len(sample):
         return 0
     return zlib.crc32(sample, zlib.crc32(rest)) + 1
 
