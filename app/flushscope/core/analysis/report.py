@@ -26,6 +26,7 @@ class NotSent:
     reason: str
 
     def to_json(self) -> dict[str, Any]:
+        """As ``report --json`` (and ``run --json``) write it, under ``not_sent``."""
         return {
             "first_line": self.first_line,
             "last_line": self.last_line,
@@ -34,12 +35,11 @@ class NotSent:
         }
 
     def words(self) -> str:
-        lines = (
-            f"line {self.first_line}"
-            if self.first_line == self.last_line
-            else (f"lines {self.first_line} to {self.last_line}")
-        )
-        return f"not sent: {self.steps} step{'s' if self.steps != 1 else ''} of the script ({lines}): {self.reason}"
+        """The line ``report`` prints after the anomalies."""
+        first, last = self.first_line, self.last_line
+        lines = f"line {first}" if first == last else f"lines {first} to {last}"
+        steps = f"{self.steps} step{'s' if self.steps != 1 else ''}"
+        return f"not sent: {steps} of the script ({lines}): {self.reason}"
 
 
 def reported_segments(ctx: Context) -> list[Segment]:

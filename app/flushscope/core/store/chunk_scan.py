@@ -67,8 +67,9 @@ def chunk_digest(rest: bytes | bytearray, buf: bytes | bytearray, start: int, en
     (``buf[start:end]``), a multiple of four apart, so that each falls at the same place in its group of four.
 
     0 when the sampled audio is uniform: digital silence (zero samples, or an encoding's silent byte) repeats
-    byte for byte in a real stream, so a repeat of it says nothing. Two frames with the same non-zero digest
-    are the same frame, for any audio a service makes."""
+    byte for byte in a real stream, so a repeat of it says nothing. Two frames are taken for the same one when
+    their digests are equal and not 0: all but the same frame would need the same members and 64 equal
+    characters of audio, and a CRC that collides."""
     sample = buf[start : end : max(4, (end - start) // _DIGEST_SAMPLES // 4 * 4)]
     if not sample or sample.count(sample[0]) == len(sample):
         return 0
