@@ -15,7 +15,7 @@ from rig_support import TIMEOUT, until
 from command_line import run_flushscope
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.inputs.scenario import parse_scenario
-from flushscope.core.model.anomalies import AnomalyKind
+from flushscope.core.model.anomalies import AnomalyKind, Severity
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import Session, rebuild
@@ -160,8 +160,21 @@ async def test_missing_done_times_out(rig_factory: Any) -> None:
     rig = await rig_factory(faults=Faults(drop_done=True))
     settled = await rig.play("context a\nsend Hello.\nend\n", timeout=0.5)
     assert not settled
+    # The connection is still open: a live view's timer, once the wait is over, says the done timed out.
+    rig.session.check_timeouts(rig.client.recorder.now() + rig.session.thresholds.done_s)
+    assert [a.kind for a in rig.session.anomalies] == [AnomalyKind.DONE_TIMEOUT]
+
+
+@pytest.mark.asyncio
+async def test_a_recording_that_stops_before_the_wait_is_over_ends_there(rig_factory: Any) -> None:
+    rig = await rig_factory(faults=Faults(drop_done=True))
+    assert not await rig.play("context a id=a\nsend Hello.\nflush\nend\n", timeout=0.5)
+    # Read as a file that stops here (a killed recorder): not a timeout, the recording ends.
     rig.session.finish()
-    assert AnomalyKind.DONE_TIMEOUT in {a.kind for a in rig.session.anomalies}
+    (ends,) = rig.session.anomalies
+    assert (ends.kind, ends.severity, ends.context_id) == (AnomalyKind.RECORDING_ENDS, Severity.INFO, "a")
+    assert ends.message.startswith("the recording ends here (")
+    assert "its done was awaited" in ends.message and ends.message.endswith("cut short, not a timeout")
 
 
 @pytest.mark.asyncio

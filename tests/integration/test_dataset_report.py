@@ -135,8 +135,9 @@ async def test_the_dataset_of_emulator_captures_answers_as_the_report(
             )
             assert _as_report(con, capture_id) == report, rig.capture.name
             kinds.update(a["kind"] for a in report["anomalies"])
-    # The faults made their anomalies, and the summary counts them as the reports do.
-    assert {"flush_id_skipped", "chunk_after_flush_done", "done_timeout", "stall"} <= set(kinds)
+    # The faults made their anomalies, and the summary counts them as the reports do. The capture without
+    # done is still being written, well within the wait for it: it ends there, not a timeout.
+    assert {"flush_id_skipped", "chunk_after_flush_done", "recording_ends", "stall"} <= set(kinds)
     found = summary(out)
     assert {k.kind: k.found for k in found.period.anomalies} == dict(kinds)
     assert found.period.totals.calls == len(rigs)

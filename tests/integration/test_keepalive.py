@@ -116,7 +116,9 @@ async def test_a_server_that_never_answers_again_fails_the_connection(tmp_path: 
     assert info.error == words and info.close_code == 1006
     ctx = live.session.contexts[0]
     assert ctx.state is ContextState.FAILED
-    assert [a.kind for a in live.session.anomalies] == [AnomalyKind.CONNECTION_LOST]
+    (lost,) = live.session.anomalies
+    assert lost.kind is AnomalyKind.SERVER_WENT_AWAY
+    assert lost.message.startswith("the server went away: it stopped answering, and the client gave the")
 
 
 @pytest.mark.asyncio

@@ -97,7 +97,7 @@ async def test_an_upstream_that_drops_mid_stream(tmp_path: Path, synth: Synthesi
     }  # fmt: skip
     session = rebuild(loaded.frames)
     assert session.contexts[0].state.value == "failed"
-    assert "connection_lost" in {a.kind.value for a in session.anomalies}
+    assert "server_went_away" in {a.kind.value for a in session.anomalies}
 
 
 @pytest.mark.asyncio

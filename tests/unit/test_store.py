@@ -369,11 +369,14 @@ def record_chunks(path: Path, per_segment: int) -> Session:
     recorder = Recorder(session, CaptureWriter(path, URL), clock)
     for ctx in ("a", "b"):
         recorder.record(1, Direction.SEND, request(ctx, Encoding.PCM_S16LE, 24000))
+    audio = bytes(range(240)) * 9
     for segment in range(1, 4):
-        for _ in range(per_segment):
+        for n in range(per_segment):
             for ctx in ("a", "b"):
                 clock.now += 0.001
-                recorder.record(1, Direction.RECV, chunk(ctx, bytes(range(240)) * 8, segment))
+                # Each chunk other than the one before it: a chunk repeated byte for byte is an anomaly.
+                shift = n % 120 * 2
+                recorder.record(1, Direction.RECV, chunk(ctx, audio[shift : shift + 1920], segment))
         for ctx in ("a", "b"):
             flush_done = {"type": "flush_done", "context_id": ctx, "flush_id": segment, "flush_done": True}
             recorder.record(1, Direction.RECV, json.dumps(flush_done))

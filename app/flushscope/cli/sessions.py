@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from flushscope.cli.errors import UsageError, print_error
 from flushscope.core.formats.recordings import open_recording
+from flushscope.core.model.findings import Thresholds
 from flushscope.core.model.session import Session
 
 
-def load_session(path: str) -> Session:
+def load_session(path: str, thresholds: Thresholds | None = None) -> Session:
     """A session opened from a capture (indexed: its audio stays in the file) or a HAR file (kept in
-    memory), told apart by content; loader warnings go to stderr. Raises ``CaptureError``, or
-    ``UsageError`` when nothing in the file could be used."""
+    memory), told apart by content, with ``thresholds`` (the defaults if None); loader warnings go to stderr.
+    Raises ``CaptureError``, or ``UsageError`` when nothing in the file could be used."""
     # The command line has no threads of its own: a big capture is scanned in a second process.
-    opened = open_recording(path, parallel=None)
+    opened = open_recording(path, thresholds, parallel=None)
     if not len(opened.session.frames):
         raise no_usable_frames(path, opened.warnings)
     for warning in opened.warnings:

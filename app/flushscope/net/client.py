@@ -5,7 +5,9 @@ about the replies: what came back is in the session, derived from the recorded f
 
 Each connection has two owned tasks: the reader, and the keepalive monitor (:mod:`flushscope.net.keepalive`),
 which pings the server and records ``stalled``, ``resumed`` and ``keepalive_timeout`` meta events when it
-stops and starts answering. websockets' own keepalive is switched off: it cannot say "stalled".
+stops and starts answering. websockets' own keepalive is switched off: it cannot say "stalled". The
+``close`` event says who ended the connection (``by``: ``client`` or ``server``); a refused upgrade's
+``error`` event carries its HTTP ``status``.
 """
 
 from __future__ import annotations
@@ -198,6 +200,8 @@ class Client:
         self._monitor: KeepaliveMonitor | None = None
         self._pinger: asyncio.Task[None] | None = None
         self._gave_up: Unresponsive | None = None
+        # The connection this client is closing (or aborting) itself, to tell who ended it.
+        self._closing: ClientConnection | None = None
         #: Set when the current connection is gone (closed by either side, or dropped).
         self.closed = asyncio.Event()
         self.close_error: ServerClosed | None = None
@@ -233,7 +237,9 @@ class Client:
             )
         except BaseException as exc:
             error = _describe(exc, self.target.display_url)
-            self.recorder.meta(conn, "error", message=str(error))
+            # A refused upgrade's status lets a report name the refusal (its body is in the message).
+            status = {"status": error.status} if isinstance(error, HandshakeRejected) else {}
+            self.recorder.meta(conn, "error", message=str(error), **status)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             raise error from exc
@@ -261,6 +267,7 @@ class Client:
         ws, reader, pinger, monitor = self._ws, self._reader, self._pinger, self._monitor
         if ws is None:
             return
+        self._closing = ws
         if pinger is not None:
             pinger.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -294,12 +301,22 @@ class Client:
                 self._pinger.cancel()
             code = ws.close_code
             reason = ws.close_reason or ""
-            self.recorder.meta(conn, "close", code=code, reason=reason)
+            self.recorder.meta(conn, "close", code=code, reason=reason, by=self._ended_by(ws))
             if self._gave_up is not None:
                 self.close_error = self._gave_up
             elif code not in (1000, 1001):
                 self.close_error = ServerClosed(code, reason)
             self.closed.set()
+
+    def _ended_by(self, ws: ClientConnection) -> str:
+        """Who ended ``ws``: ``server`` when its close frame came first or the connection dropped, ``client``
+        when this client closed or aborted it (on request, or because the server stopped answering)."""
+        protocol = ws.protocol
+        if protocol.close_rcvd is not None and (protocol.close_sent is None or protocol.close_rcvd_then_sent):
+            return "server"
+        if self._closing is ws or self._gave_up is not None or protocol.close_sent is not None:
+            return "client"
+        return "server"
 
     # --- keepalive reports ---------------------------------------------------------------------------
 

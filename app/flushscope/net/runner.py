@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Final
 
+from flushscope.core.analysis.report import NotSent
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.inputs.scenario import (
     Cancel,
@@ -26,12 +28,13 @@ from flushscope.core.inputs.scenario import (
     Wait,
 )
 from flushscope.core.model.awaiting import wait_for_model
+from flushscope.core.model.findings import Thresholds
 from flushscope.core.model.recorder import Recorder
 from flushscope.core.model.records import ContextState, SegmentState
 from flushscope.core.model.session import Session
 from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.emulator.config import EmulatorConfig
-from flushscope.net.client import Client, Target
+from flushscope.net.client import Client, NotConnected, ServerClosed, Target
 
 
 async def play_scenario(
@@ -92,11 +95,35 @@ async def wait_settled(session: Session, client: Client, timeout: float) -> bool
 
 @dataclass
 class RunResult:
-    """What a headless run leaves: the session and whether every context settled in time."""
+    """What a headless run leaves: the session, whether every context settled in time, and what of the
+    script was not sent because the connection was gone (None: all of it went out)."""
 
     session: Session
     settled: bool
     capture: Path
+    not_sent: NotSent | None = None
+    #: Why the connection ended before the run closed it (the server went away), in words; None if it did not.
+    dropped: str | None = None
+
+
+#: Steps that send a frame.
+_SENDING: Final = (Send, SendFlush, Flush, End, Cancel, Raw)
+
+
+async def _play_until_closed(scenario: Scenario, client: Client) -> NotSent | None:
+    """Play the script; when the connection goes away mid-script, stop, and say what was not sent."""
+    current: list[ScenarioStep] = []
+    try:
+        await play_scenario(scenario, client, on_step=current.append)
+    except (NotConnected, ServerClosed) as exc:
+        if not client.closed.is_set():
+            raise
+        first = current[-1]
+        rest = [s for s in scenario.steps[scenario.steps.index(first) :] if isinstance(s, _SENDING)]
+        error = client.close_error
+        reason = str(error if error is not None else exc)
+        return NotSent(first.line, rest[-1].line if rest else first.line, len(rest), reason)
+    return None
 
 
 async def run_scenario(
@@ -107,6 +134,7 @@ async def run_scenario(
     timeout: float = 60.0,
     *,
     overwrite: bool = False,
+    thresholds: Thresholds | None = None,
 ) -> RunResult:
     """Connect (to an in-process emulator when ``target`` is None), play, wait, record everything.
 
@@ -120,21 +148,30 @@ async def run_scenario(
         server = await EmulatorServer(emulator or EmulatorConfig()).start()
         target = Target(server.url)
     started = datetime.now(UTC)
-    session = Session()
+    session = Session(thresholds)
     recorder = Recorder(session)
     client = Client(recorder, target)
     try:
         await client.connect()
         recorder.capture = _start_capture(capture, target, session, started, overwrite)
-        await play_scenario(scenario, client)
+        not_sent = await _play_until_closed(scenario, client)
         done = await wait_settled(session, client, timeout)
+        dropped = _dropped(client)
     finally:
         await client.aclose()
         if server is not None:
             await server.close()
         recorder.close()
     session.finish()
-    return RunResult(session, done, capture)
+    return RunResult(session, done, capture, not_sent, dropped)
+
+
+def _dropped(client: Client) -> str | None:
+    """Why the connection is already closed, before the run closed it (None while it is open)."""
+    if not client.closed.is_set():
+        return None
+    error = client.close_error
+    return str(error) if error is not None else "the server closed the connection"
 
 
 def _start_capture(

@@ -124,7 +124,9 @@ class ActionSet:
         self.copy_timings = make("Copy segment &timings", "Ctrl+Shift+C")
         self.copy_context_id = make("Copy context_&id")
         self.connection_settings = make(
-            "Co&nnection settings…", None, "Pings: how a server that stopped answering is noticed"
+            "Co&nnection settings…",
+            None,
+            "Pings: how a server that stopped answering is noticed; when first audio is slow",
         )
         self.preferences = make(
             "&Preferences…",

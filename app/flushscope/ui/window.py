@@ -297,6 +297,7 @@ class MainWindow(QMainWindow):
         acts.preferences.triggered.connect(self.recordings.open_preferences)
         acts.pin_capture.triggered.connect(lambda pin: self.recordings.set_pinned(self._shown_capture(), pin))
         self.recordings.pinsChanged.connect(self._update_actions)
+        live.thresholdsChanged.connect(captures.set_thresholds)
         acts.fit.triggered.connect(self.timeline.fit_all)
         acts.follow.toggled.connect(self.timeline.set_follow)
         acts.play.triggered.connect(playback.toggle_playback)

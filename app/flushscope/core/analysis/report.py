@@ -4,6 +4,7 @@ terminal."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flushscope.core.analysis.boundaries import Boundary, session_boundaries
@@ -12,6 +13,35 @@ from flushscope.core.model.anomalies import Anomaly
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
 from flushscope.core.shown_text import escaped
+
+
+@dataclass(frozen=True)
+class NotSent:
+    """The part of a script a run did not send: the connection was gone when its turn came."""
+
+    #: The lines of the first and the last step not sent.
+    first_line: int
+    last_line: int
+    #: Steps from there on that would have sent a frame (sends, flushes, ends, cancels, raw frames).
+    steps: int
+    #: Why, in words.
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``report --json`` (and ``run --json``) write it, under ``not_sent``."""
+        return {
+            "first_line": self.first_line,
+            "last_line": self.last_line,
+            "steps": self.steps,
+            "reason": self.reason,
+        }
+
+    def words(self) -> str:
+        """The line ``report`` prints after the anomalies."""
+        first, last = self.first_line, self.last_line
+        lines = f"line {first}" if first == last else f"lines {first} to {last}"
+        steps = f"{self.steps} step{'s' if self.steps != 1 else ''}"
+        return f"not sent: {steps} of the script ({lines}): {self.reason}"
 
 
 def reported_segments(ctx: Context) -> list[Segment]:
@@ -47,13 +77,16 @@ def build_report(
     *,
     lints: Sequence[Lint] | None = None,
     boundaries: Sequence[Boundary] | None = None,
+    not_sent: NotSent | None = None,
 ) -> dict[str, Any]:
     """The ``flushscope report --json`` object. ``lints`` and ``boundaries`` default to every lint and the
-    boundaries measured with the default thresholds."""
+    boundaries measured with the default thresholds; ``not_sent`` (a run's) adds what its script did not
+    send."""
     if lints is None:
         lints = lint_session(session)
     if boundaries is None:
         boundaries = session_boundaries(session)
+    extra = {} if not_sent is None else {"not_sent": not_sent.to_json()}
     return {
         "contexts": [
             {
@@ -83,6 +116,7 @@ def build_report(
         ],
         "lints": [lint.to_json() for lint in lints],
         "boundaries": [boundary.to_json() for boundary in boundaries],
+        **extra,
     }
 
 
@@ -91,9 +125,10 @@ def format_report(
     *,
     lints: Sequence[Lint] | None = None,
     boundaries: Sequence[Boundary] | None = None,
+    not_sent: NotSent | None = None,
 ) -> str:
-    """Human-readable: one block per context (a line per segment, then its boundaries), the anomalies, then
-    the lints."""
+    """Human-readable: one block per context (a line per segment, then its boundaries), the anomalies (then
+    what a run's script did not send, ``not_sent``), then the lints."""
     if lints is None:
         lints = lint_session(session)
     if boundaries is None:
@@ -142,6 +177,8 @@ def format_report(
     else:
         lines.append("")
         lines.append("no anomalies")
+    if not_sent is not None:
+        lines.append(not_sent.words())
     lines.extend(format_lints(lints))
     # Transcripts, ids and messages come from frames: each line stays one line, and nothing in it is obeyed.
     return "\n".join(map(escaped, lines))

@@ -149,6 +149,7 @@ class CaptureIndexer:
                             base + pos,
                             nl + 1 - pos,
                             scanned.start - pos,
+                            scanned.digest,
                         )
                     except Exception as exc:
                         self._model_fault(bytes(buf[pos : nl + 1]), index, exc)
@@ -261,7 +262,7 @@ class CaptureIndexer:
             with ScanAhead(self.path, self._base) as ahead:
                 for block in ahead:
                     contexts = block.contexts
-                    for offset, size, chunk, t, conn, code, flush_id, nbytes, audio in zip(
+                    for offset, size, chunk, t, conn, code, flush_id, nbytes, audio, digest in zip(
                         block.offset.tolist(),
                         block.size.tolist(),
                         block.chunk.tolist(),
@@ -271,6 +272,7 @@ class CaptureIndexer:
                         block.flush_id.tolist(),
                         block.nbytes.tolist(),
                         block.audio.tolist(),
+                        block.digest.tolist(),
                         strict=True,
                     ):
                         if size > MAX_LINE_BYTES + 1:
@@ -287,6 +289,7 @@ class CaptureIndexer:
                                     offset,
                                     size,
                                     audio,
+                                    digest,
                                 )
                             except Exception as exc:
                                 self._model_fault(backing.read(offset, size), index, exc)

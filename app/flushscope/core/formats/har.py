@@ -255,7 +255,7 @@ def _entry_events(
     if status == 101:
         events.append(_Event(started, (-1, number, -1), conn, Direction.META, meta_text("open"), where))
     elif type(status) is int and 0 < status < 1000:
-        error = meta_text("error", message=f"HTTP {status}")
+        error = meta_text("error", message=f"HTTP {status}", status=status)
         events.append(_Event(started, (-1, number, -1), conn, Direction.META, error, where))
     return events
 

@@ -60,6 +60,8 @@ class ScannedBlock:
     nbytes: npt.NDArray[np.int64]
     #: Where the base64 starts in the line, in bytes.
     audio: npt.NDArray[np.int64]
+    #: :func:`~flushscope.core.store.chunk_scan.chunk_digest` of the chunk.
+    digest: npt.NDArray[np.int64]
     contexts: list[str]
 
 
@@ -75,6 +77,7 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
     flush_ids: list[int] = []
     nbytes: list[int] = []
     audio: list[int] = []
+    digests: list[int] = []
     contexts: dict[str, int] = {}
     find = buf.find
     pos = start
@@ -94,6 +97,7 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
             flush_ids.append(NO_FLUSH_ID)
             nbytes.append(0)
             audio.append(-1)
+            digests.append(0)
         else:
             chunks.append(True)
             times.append(scanned.t)
@@ -105,6 +109,7 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
             flush_ids.append(NO_FLUSH_ID if scanned.flush_id is None else scanned.flush_id)
             nbytes.append(scanned.nbytes)
             audio.append(scanned.start - pos)
+            digests.append(scanned.digest)
         pos = nl + 1
     block = ScannedBlock(
         offset=np.array(offsets, np.int64),
@@ -117,6 +122,7 @@ def scan_block(buf: bytes | bytearray, start: int, end: int, base: int) -> tuple
         flush_id=np.array(flush_ids, np.int64),
         nbytes=np.array(nbytes, np.int64),
         audio=np.array(audio, np.int64),
+        digest=np.array(digests, np.int64),
         contexts=list(contexts),
     )
     return block, pos
@@ -135,6 +141,7 @@ def _overlong_block(offset: int, size: int) -> ScannedBlock:
         flush_id=np.full(1, NO_FLUSH_ID, np.int64),
         nbytes=np.zeros(1, np.int64),
         audio=np.full(1, -1, np.int64),
+        digest=np.zeros(1, np.int64),
         contexts=[],
     )
 

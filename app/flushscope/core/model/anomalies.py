@@ -2,7 +2,9 @@
 
 The session model decides *when* something is wrong and *which frames* show it; this module decides what
 that is called and how bad it is. Each builder below takes the facts of one situation as keyword arguments
-and returns a :class:`Finding`: the kind, the severity and the sentence a user reads.
+and returns a :class:`Finding`: the kind, the severity and the sentence a user reads. What goes wrong with a
+connection itself (refused, a side gone, a frame too big, where a recording ends) is worded in
+:mod:`~flushscope.core.model.connection_anomalies`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ class AnomalyKind(StrEnum):
     MISSING_CONTEXT_ID = "missing_context_id"
     BAD_OUTPUT_FORMAT = "bad_output_format"
     CONNECTION_LOST = "connection_lost"
+    SERVER_WENT_AWAY = "server_went_away"
+    APP_WENT_AWAY = "app_went_away"
+    CONNECTION_REFUSED = "connection_refused"
+    FRAME_TOO_BIG = "frame_too_big"
+    OVERSIZED_FRAME = "oversized_frame"
+    DUPLICATE_CHUNK = "duplicate_chunk"
+    SLOW_FIRST_AUDIO = "slow_first_audio"
+    RECORDING_ENDS = "recording_ends"
+    KEY_WITHHELD = "key_withheld"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -226,6 +237,24 @@ def stall(*, context_id: str, segment: str, gap_s: float) -> Finding:
     )
 
 
+def slow_first_audio(*, context_id: str, segment: str, ms: float, since: str, threshold_ms: float) -> Finding:
+    """A segment's first audio came ``ms`` after the server could start on it (``since``: what that was)."""
+    return _warning(
+        AnomalyKind.SLOW_FIRST_AUDIO,
+        f"the first audio of segment {segment} of context {context_id} came {ms:,.0f} ms after {since}, "
+        f"over {threshold_ms:,.0f} ms",
+    )
+
+
+def duplicate_chunk(*, context_id: str, segment: str) -> Finding:
+    """A chunk that repeats the context's previous chunk byte for byte (not silence, which may repeat)."""
+    return _error(
+        AnomalyKind.DUPLICATE_CHUNK,
+        f"a chunk of segment {segment} of context {context_id} repeats the chunk before it byte for byte: "
+        "clients play its audio twice",
+    )
+
+
 # --- flushes and segments -----------------------------------------------------------------------------
 
 
@@ -305,17 +334,7 @@ def done_timeout(*, context_id: str, seconds: float) -> Finding:
     )
 
 
-# --- the connection and flushscope itself ---------------------------------------------------------------
-
-
-def connection_lost(*, context_id: str, code: int | None, reason: str) -> Finding:
-    """The connection closed before a context was done; a clean close code makes it a warning."""
-    return Finding(
-        kind=AnomalyKind.CONNECTION_LOST,
-        severity=Severity.WARNING if code in (1000, 1001) else Severity.ERROR,
-        message=f"the connection closed (code {code}, {reason or 'no reason'}) before context {context_id} "
-        "was done",
-    )
+# --- flushscope itself ---------------------------------------------------------------------------------
 
 
 def internal_error(*, error: BaseException) -> Finding:

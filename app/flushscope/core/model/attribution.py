@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from flushscope.core.frames import Frame
-from flushscope.core.model import anomalies
+from flushscope.core.model import anomalies, connection_anomalies
 from flushscope.core.model.connections import Connections
 from flushscope.core.model.continuation import Waits, joined_contexts
 from flushscope.core.model.findings import Findings
@@ -93,6 +93,10 @@ class Attribution:
         self._stall_s = findings.thresholds.stall_s
         self._connections = connections
         self._observers = observers
+
+    def thresholds_changed(self) -> None:
+        """The findings' thresholds were replaced: the stall threshold kept here for every chunk follows."""
+        self._stall_s = self._findings.thresholds.stall_s
 
     # --- lookups ------------------------------------------------------------------------------------
 
@@ -260,9 +264,11 @@ class Attribution:
         ctx: Context | None,
         nbytes: int | None,
         audio: int,
+        digest: int = 0,
     ) -> None:
         """Chunk frame ``index``, however it was read (typed, or scanned without its base64), for context
-        ``ctx`` (its id on the connection): routed to the context, then to its segment (:meth:`chunk`)."""
+        ``ctx`` (its id on the connection): routed to the context, then to its segment (:meth:`chunk`).
+        ``digest`` (:func:`~flushscope.core.store.chunk_scan.chunk_digest`; 0: none) tells a repeat."""
         if ctx is not None and (ctx.state is ContextState.OPEN or ctx.state is ContextState.ENDING):
             # The common case, without the checks that only flag.
             ctx.frames.append(index)
@@ -271,9 +277,20 @@ class Attribution:
             if ctx is None:
                 return
         self.chunk(ctx, index, t, flush_id, nbytes, audio)
+        if digest and digest == ctx.last_chunk_digest:
+            self._repeated(ctx, index)
+        ctx.last_chunk_digest = digest
 
     def chunk_line(
-        self, index: int, t: float, conn: int, context_id: str, flush_id: int | None, nbytes: int, audio: int
+        self,
+        index: int,
+        t: float,
+        conn: int,
+        context_id: str,
+        flush_id: int | None,
+        nbytes: int,
+        audio: int,
+        digest: int = 0,
     ) -> None:
         """Chunk frame ``index`` read from a capture line without its text: :meth:`reply_chunk` for the
         context with this id on the connection. Once a chunk line of a capture opened: the common case is
@@ -282,8 +299,22 @@ class Attribution:
         if ctx is not None and (ctx.state is ContextState.OPEN or ctx.state is ContextState.ENDING):
             ctx.frames.append(index)
             self.chunk(ctx, index, t, flush_id, nbytes, audio)
+            if digest and digest == ctx.last_chunk_digest:
+                self._repeated(ctx, index)
+            ctx.last_chunk_digest = digest
         else:
-            self.reply_chunk(index, t, conn, context_id, flush_id, ctx, nbytes, audio)
+            self.reply_chunk(index, t, conn, context_id, flush_id, ctx, nbytes, audio, digest)
+
+    def _repeated(self, ctx: Context, index: int) -> None:
+        """Chunk frame ``index`` of ``ctx``, just attributed, repeats the context's chunk before it byte for
+        byte."""
+        segment = ctx.segments[int(self._chunks.value("segment", self._chunks.size - 1))]
+        self._flag(
+            anomalies.duplicate_chunk(context_id=ctx.context_id, segment=segment.label),
+            ctx,
+            flush_id=segment.flush_id,
+            frame=index,
+        )
 
     def connection_closed(self, index: int, info: ConnectionInfo) -> None:
         """Connection ``info`` closed (meta frame ``index``): its contexts still waiting for audio failed."""
@@ -293,13 +324,14 @@ class Attribution:
                 said = " ".join(str(part) for part in (info.close_code, info.close_reason) if part)
                 ctx.error = f"connection closed ({said})"
                 self._context_changed(ctx)
-                self._flag(
-                    anomalies.connection_lost(
-                        context_id=ctx.context_id, code=info.close_code, reason=info.close_reason or ""
-                    ),
-                    ctx,
-                    frame=index,
+                finding = connection_anomalies.closed_before_done(
+                    context_id=ctx.context_id,
+                    code=info.close_code,
+                    reason=info.close_reason or "",
+                    by=info.closed_by,
+                    gave_up=info.gave_up,
                 )
+                self._flag(finding, ctx, frame=index)
 
     def _route(
         self,
@@ -402,6 +434,7 @@ class Attribution:
             segment.first_audio_t = t
             segment.start_sample = start_sample
             segment.first_chunk_frame = index
+            self._findings.slow_first_audio(ctx, segment)
         segment.last_chunk_t = t
         segment.last_chunk_frame = index
         segment.nbytes += nbytes

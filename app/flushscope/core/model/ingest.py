@@ -21,6 +21,7 @@ from typing import NamedTuple
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.model import anomalies
 from flushscope.core.model.attribution import Attribution
+from flushscope.core.model.connection_anomalies import CLIENT_FRAME_LIMIT, oversized_frame
 from flushscope.core.model.connections import Connections
 from flushscope.core.model.continuation import CONTINUED, ROTATED
 from flushscope.core.model.findings import Findings
@@ -110,6 +111,8 @@ class Ingest:
             frame = Frame(len(self._frames), frame.t, frame.conn, frame.dir, frame.text)
         if frame.dir is Direction.RECV:
             added = self._receive(frame, line)
+            if len(frame.text) > CLIENT_FRAME_LIMIT:
+                self._oversized(frame.index, frame.conn, len(frame.text.encode()))
         elif frame.dir is Direction.SEND:
             added = self._send(frame, line)
         else:
@@ -137,14 +140,21 @@ class Ingest:
         offset: int,
         size: int,
         audio: int,
+        digest: int = 0,
     ) -> int:
         """Record a plain chunk frame read from the capture file without its text
         (:func:`~flushscope.core.store.chunk_scan.scan_chunk_line`): its line is at ``offset`` (``size``
-        bytes), its base64 ``audio`` bytes into the line and ``nbytes`` of audio. Returns the frame's index."""
+        bytes), its base64 ``audio`` bytes into the line and ``nbytes`` of audio; ``digest`` tells it from the
+        chunk before. Returns the frame's index."""
         if t >= self._deadlines.next:
             self._findings.check_timeouts(t)
         index = self._frames.append_line(t, conn, Direction.RECV, offset, size)
-        self._attribution.chunk_line(index, t, conn, context_id, flush_id, nbytes, audio if nbytes else -1)
+        self._attribution.chunk_line(
+            index, t, conn, context_id, flush_id, nbytes, audio if nbytes else -1, digest
+        )
+        if size > CLIENT_FRAME_LIMIT:
+            # Its line is longer than its text: only now is the text worth reading back (a rare frame).
+            self._oversized(index, conn, len(self._frames.text(index).encode()))
         for observer in self._observers:
             observer.frame_added(index)
         return index
@@ -195,6 +205,11 @@ class Ingest:
             self._attribution.request(frame, message)
         return Added(frame, True)
 
+    def _oversized(self, index: int, conn: int, size: int) -> None:
+        """Frame ``index`` from the server is ``size`` bytes: flagged when clients would refuse it."""
+        if size > CLIENT_FRAME_LIMIT:
+            self._findings.flag(oversized_frame(size=size), None, frame=index, conn=conn)
+
     def _malformed(self, frame: Frame, finding: anomalies.Finding) -> None:
         self._findings.flag(finding, None, frame=frame.index, conn=frame.conn)
 
@@ -210,7 +225,15 @@ class Ingest:
             found = self._store(frame, True, span, line)
             audio = self._placed_audio(span, found, text)
             attribution.reply_chunk(
-                frame.index, frame.t, frame.conn, scanned.context_id, scanned.flush_id, ctx, nbytes, audio
+                frame.index,
+                frame.t,
+                frame.conn,
+                scanned.context_id,
+                scanned.flush_id,
+                ctx,
+                nbytes,
+                audio,
+                scanned.digest,
             )
             return Added(frame, True)
         try:

@@ -196,6 +196,8 @@ class Context:
     total_bytes: int = 0
     #: Id of the last flush_done seen, for order checks.
     last_flush_done_id: int | None = None
+    #: The digest of the context's last chunk, to tell a repeat (0: none to compare).
+    last_chunk_digest: int = 0
     flushes_sent: int = 0
     #: Copied from ``format`` for the per-chunk arithmetic: bytes per sample (1 while the format is
     #: unknown, so byte counts still divide) and samples per second (0 while unknown).
@@ -283,9 +285,17 @@ class ConnectionInfo:
     client: str | None = None
     port: int | None = None
     opened_t: float | None = None
+    #: The WebSocket opened (its ``open`` event); a connection that failed before never did.
+    opened: bool = False
     closed_t: float | None = None
     close_code: int | None = None
     close_reason: str | None = None
+    #: Who ended it, when the capture says: ``app`` (the client), ``server`` (the upstream) or ``proxy``.
+    closed_by: str | None = None
+    #: The HTTP status its upgrade was refused with, if it was.
+    status: int | None = None
+    #: The client closed it because the server had stopped answering (its keepalive gave up).
+    gave_up: bool = False
     error: str | None = None
 
     @property

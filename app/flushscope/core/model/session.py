@@ -24,7 +24,6 @@ is; every chunk is a row of ``session.chunks``.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -40,7 +39,7 @@ from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session_audio import SessionAudio
 from flushscope.core.store.audio_reader import AudioReader
 from flushscope.core.store.chunk_columns import ChunkColumns
-from flushscope.core.store.frame_store import FrameStore
+from flushscope.core.store.frame_store import DIRECTIONS, FrameStore
 
 __all__ = ["Session", "rebuild", "replay"]
 
@@ -68,7 +67,7 @@ class Session:
         self.chunks = ChunkColumns()
         self.observers: list[SessionObserver] = []
         self._findings = Findings(self.thresholds, self.observers)
-        life = Connections()
+        self._life = life = Connections(self._findings)
         self._attribution = attribution(self.chunks, self._findings, life, self.observers)
         reader = AudioReader(self.frames, self.chunks)
         self._ingest = Ingest(self.frames, reader, self._attribution, life, self._findings, self.observers)
@@ -100,11 +99,13 @@ class Session:
         offset: int,
         size: int,
         audio: int,
+        digest: int = 0,
     ) -> int:
         """Record a plain chunk frame the index pass read from the capture file without its text
         (:func:`~flushscope.core.store.chunk_scan.scan_chunk_line`): its line is at ``offset`` (``size``
-        bytes), its base64 ``audio`` bytes into the line and ``nbytes`` of audio. Returns the frame's index."""
-        return self._ingest.add_chunk_line(t, conn, context_id, flush_id, nbytes, offset, size, audio)
+        bytes), its base64 ``audio`` bytes into the line and ``nbytes`` of audio; ``digest`` tells it from the
+        chunk before (:func:`~flushscope.core.store.chunk_scan.chunk_digest`). Returns the frame's index."""
+        return self._ingest.add_chunk_line(t, conn, context_id, flush_id, nbytes, offset, size, audio, digest)
 
     def add_uninterpreted(self, frame: Frame, error: Exception) -> Frame:
         """Keep a frame that :meth:`add` failed on, and say so: a fault in the model must lose neither the frame
@@ -124,9 +125,23 @@ class Session:
         next deadline, and by a live view's timer so that silence is noticed too."""
         self._findings.check_timeouts(now)
 
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """Use ``thresholds`` from now on: for what arrives next, and for the waits begun after this."""
+        self.thresholds = thresholds
+        self._findings.thresholds = thresholds
+        self._attribution.thresholds_changed()
+
     def finish(self) -> None:
-        """The recording is over: whatever is still awaited will never come."""
-        self.check_timeouts(math.inf)
+        """The recording ends here (a capture read to its end, a live session over): every connection still
+        open at its last frame is said to end here, with what its contexts still awaited. A wait that was not
+        over at the last frame is cut short, not a timeout (waits that were over are flagged already)."""
+        if not self.frames:
+            return
+        conns = self.frames.column("conn")
+        talked = conns[self.frames.column("dir") != DIRECTIONS.index(Direction.META)]
+        still_open = self._life.still_open(np.unique(talked).tolist())
+        last = {conn: int(np.flatnonzero(conns == conn)[-1]) for conn in still_open}
+        self._findings.recording_ends(self.frames.last_t, self.contexts, last)
 
     # --- lookups ------------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from flushscope.core.formats.recordings import (
     open_recording,
     save_recording,
 )
+from flushscope.core.model.findings import Thresholds
 from flushscope.core.model.session import Session
 from flushscope.core.store.capture_header import CaptureHeader
 from flushscope.core.store.line_format import CaptureError
@@ -90,6 +91,9 @@ class CaptureController(QObject):
         self.header: CaptureHeader | None = None
         #: What the reader forgave (bad lines left out, a cut-off end).
         self.warnings: list[str] = []
+        #: When silences and slow first audio are flagged in the captures opened next (as ``report``'s
+        #: defaults until the user chooses: Edit > Connection settings).
+        self.thresholds = live.session.thresholds
         self._indexer: CaptureIndexer | None = None
         self._opening = False
         self._notice = ""
@@ -106,6 +110,10 @@ class CaptureController(QObject):
         self._follow_timer.timeout.connect(self._follow)
         window.setAcceptDrops(True)
         window.installEventFilter(self)
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """Flag silences and slow first audio by ``thresholds`` in the captures opened from now on."""
+        self.thresholds = thresholds
 
     @property
     def shown_capture(self) -> Path | None:
@@ -178,12 +186,12 @@ class CaptureController(QObject):
         """Show ``path``'s session (a capture to be indexed in steps, or a HAR file read whole)."""
         indexer: CaptureIndexer | None = None
         if detect_format(path) is RecordingFormat.HAR:
-            opened = open_recording(path)
+            opened = open_recording(path, self.thresholds)
             session, header, warnings = opened.session, opened.header, opened.warnings
             # The recording is over: whatever it still awaited will never come.
             session.finish()
         else:
-            indexer = CaptureIndexer(path)
+            indexer = CaptureIndexer(path, self.thresholds)
             session, header, warnings = indexer.session, indexer.header, indexer.warnings
         self._stop()
         self._indexer = indexer
@@ -251,17 +259,17 @@ class CaptureController(QObject):
             self._end_of_pass(indexer)
 
     def _end_of_pass(self, indexer: CaptureIndexer) -> None:
-        """The first pass reached the end of the file: end the session unless its last line is unfinished,
-        say what was forgiven, and follow the file from now on."""
+        """The first pass reached the end of the file: the recording ends here, as ``flushscope report`` reads
+        it; say what was forgiven, and follow the file from now on."""
         if indexer.pending:
             # An unfinished last line: the writer may be writing it (or the recording was cut off).
             self._set_notice(
                 f"{indexer.path.name} ends with an unfinished line: it is cut off, or still being written "
                 "(new frames are shown as they come)"
             )
-        else:
-            # The recording is over: whatever it still awaited will never come (unless the file grows).
-            indexer.session.finish()
+        # Connections still open are said to end here, with what they awaited (information: a wait not over
+        # is no timeout). Should the file grow, a frame past a wait's end still flags that timeout.
+        indexer.session.finish()
         # The views show all of it before anyone hears that it is open.
         self._bridge.flush()
         self._said_opened()

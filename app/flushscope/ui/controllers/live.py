@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox
 
 from flushscope.core.inputs.generation_settings import SettingsError
+from flushscope.core.model.findings import Thresholds
 from flushscope.net.client import ClientError
 from flushscope.net.keepalive import Keepalive, seconds
 from flushscope.net.live import ConnectionState, ConnectionStatus, LiveSession, TargetKind
@@ -52,6 +53,9 @@ class LiveController(QObject):
     """The connection is gone (closed or failed): nothing more will arrive on it."""
     recordingProblemChanged = Signal(str)
     """Why the live session is not (or no longer) recorded to its capture file changed (empty: it is)."""
+    thresholdsChanged = Signal(object)
+    """The :class:`~flushscope.core.model.findings.Thresholds` the user chose: the live session uses them
+    from now on, and captures opened next should too."""
 
     def __init__(
         self,
@@ -240,11 +244,21 @@ class LiveController(QObject):
         self._check_recording()
 
     def choose_keepalive(self) -> None:
-        """Ask how a server that stopped answering is noticed; applies from the next connection on."""
-        dialog = KeepaliveDialog(self.live.keepalive, self._bar.window())
+        """Ask how a server that stopped answering is noticed (from the next connection on) and when first
+        audio is slow (from now on)."""
+        dialog = KeepaliveDialog(self.live.keepalive, self.live.session.thresholds, self._bar.window())
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.set_keepalive(dialog.keepalive()))
+        dialog.accepted.connect(lambda: self.set_thresholds(dialog.thresholds()))
         dialog.open()
+
+    def set_thresholds(self, thresholds: Thresholds) -> None:
+        """Flag slow first audio and silences by ``thresholds`` from now on (and in captures opened next)."""
+        if thresholds == self.live.session.thresholds:
+            return
+        self.live.session.set_thresholds(thresholds)
+        self.thresholdsChanged.emit(thresholds)
+        self.status.emit(f"First audio later than {thresholds.slow_first_audio_s * 1000:.0f} ms is slow")
 
     def set_keepalive(self, keepalive: Keepalive) -> None:
         """Use these keepalive settings from the next connection on."""

@@ -146,6 +146,7 @@ _KEY: tuple[tuple[MarkerKind | None, str], ...] = (
     (MarkerKind.ADVICE, "advice"),
     (MarkerKind.BOUNDARY, "boundary"),
     (MarkerKind.OUTLIER, "outlier"),
+    (MarkerKind.END, "recording ends"),
     (None, "text ready → first audio → flush_done"),
 )
 _GAP = 14

@@ -81,6 +81,9 @@ def render_sprite(kind: MarkerKind, theme: Theme) -> Sprite:
         p.setBrush(warning)
         p.drawPolygon(QPolygonF([QPointF(c - 4.5, 0.5), QPointF(c + 4.5, 0.5), QPointF(c, 6)]))
         p.drawPolygon(QPolygonF([QPointF(c - 4.5, 11.5), QPointF(c + 4.5, 11.5), QPointF(c, 6)]))
+    elif kind is MarkerKind.END:  # two bars: the recording stops here
+        p.fillRect(QRect(_SPRITE_C - 3, 1, 2, 10), theme.faint)
+        p.fillRect(QRect(_SPRITE_C + 2, 1, 2, 10), theme.faint)
     elif kind is MarkerKind.ADVICE:  # a disc: advice on what was sent (the selection colour, lifted on dark)
         p.setBrush(theme.highlight.lighter(150) if theme.dark else theme.highlight)
         p.drawEllipse(QPointF(c, 6), 4, 4)

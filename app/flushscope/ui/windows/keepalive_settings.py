@@ -1,6 +1,9 @@
-"""The connection settings: how a server that stopped answering is noticed (pings, "stalled", given up)."""
+"""The connection settings: how a server that stopped answering is noticed (pings, "stalled", given up), and
+when a segment's first audio is slow."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -13,15 +16,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from flushscope.core.model.findings import Thresholds
 from flushscope.net.keepalive import Keepalive, KeepaliveError
 from flushscope.ui.look.wording import sentence
 
 
 class KeepaliveDialog(QDialog):
     """Three durations in seconds; OK only when they make a valid :class:`Keepalive` (the reason shown
-    otherwise). They apply from the next connection on."""
+    otherwise). They apply from the next connection on. Below them, the time to first audio over which a
+    segment is flagged as slow (``thresholds``'), which applies from now on."""
 
-    def __init__(self, keepalive: Keepalive, parent: QWidget | None = None) -> None:
+    def __init__(self, keepalive: Keepalive, thresholds: Thresholds, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connection settings")
         self.interval = _seconds_box(keepalive.interval_s, self)
@@ -30,6 +35,17 @@ class KeepaliveDialog(QDialog):
         self.stall_after.setToolTip("Silence after a ping before the connection is shown as stalled")
         self.timeout = _seconds_box(keepalive.timeout_s, self)
         self.timeout.setToolTip("Silence after which the connection is closed as failed")
+        self.slow_first_audio = QDoubleSpinBox(self)
+        self.slow_first_audio.setRange(10.0, 60000.0)
+        self.slow_first_audio.setDecimals(0)
+        self.slow_first_audio.setSingleStep(100.0)
+        self.slow_first_audio.setSuffix(" ms")
+        self.slow_first_audio.setValue(thresholds.slow_first_audio_s * 1000.0)
+        self.slow_first_audio.setToolTip(
+            "A segment's first audio later than this after its flush (or its first transcript, when the "
+            "context does not buffer text) is a warning"
+        )
+        self._thresholds = thresholds
         self.problem = QLabel(self)
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.problem.setWordWrap(True)
@@ -41,7 +57,12 @@ class KeepaliveDialog(QDialog):
         form.addRow("Ping every", self.interval)
         form.addRow("Stalled after", self.stall_after)
         form.addRow("Give up after", self.timeout)
-        note = QLabel("Anything the server sends counts as an answer. Applies to the next connection.", self)
+        form.addRow("Slow first audio after", self.slow_first_audio)
+        note = QLabel(
+            "Anything the server sends counts as an answer; pings apply to the next connection. Slow first "
+            "audio applies from now on, and to captures opened next.",
+            self,
+        )
         note.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -58,6 +79,10 @@ class KeepaliveDialog(QDialog):
     def keepalive(self) -> Keepalive:
         """The settings shown; KeepaliveError when they do not fit together."""
         return Keepalive(self.interval.value(), self.stall_after.value(), self.timeout.value())
+
+    def thresholds(self) -> Thresholds:
+        """The thresholds given, with the slow first audio shown."""
+        return replace(self._thresholds, slow_first_audio_s=self.slow_first_audio.value() / 1000.0)
 
     def _check(self) -> None:
         problem = ""

@@ -15,7 +15,7 @@ import numpy.typing as npt
 from flushscope.core.analysis.boundaries import Boundary
 from flushscope.core.analysis.lints import Lint
 from flushscope.core.growable import GrowableArray
-from flushscope.core.model.anomalies import Severity
+from flushscope.core.model.anomalies import AnomalyKind, Severity
 from flushscope.core.model.records import Segment, SegmentState
 from flushscope.core.model.session import Session
 from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, Lane, MarkerKind, Markers, Overlay
@@ -74,7 +74,8 @@ class LaneCache:
         if len(session.anomalies) > self._anomalies_seen:
             for anomaly in session.anomalies[self._anomalies_seen :]:
                 number = anomaly.context_number
-                if number is not None and anomaly.severity is not Severity.INFO and number <= len(self.lanes):
+                shown = anomaly.severity is not Severity.INFO or anomaly.kind is AnomalyKind.RECORDING_ENDS
+                if number is not None and shown and number <= len(self.lanes):
                     lane = self.lanes[number - 1]
                     lane.anomalies.append(anomaly)
                     self.invalidate(lane)
@@ -188,7 +189,10 @@ class LaneCache:
             at = frames.time(anomaly.frames[0]) if len(anomaly.frames) else ctx.end_t
             if at is None:
                 continue
-            kind = MarkerKind.ERROR if anomaly.severity is Severity.ERROR else MarkerKind.WARNING
+            if anomaly.kind is AnomalyKind.RECORDING_ENDS:
+                kind = MarkerKind.END
+            else:
+                kind = MarkerKind.ERROR if anomaly.severity is Severity.ERROR else MarkerKind.WARNING
             times[kind].append(at)
             refs[kind].append(anomaly)
         count = len(frames)

@@ -62,8 +62,11 @@ class MarkerKind(IntEnum):
     BOUNDARY = 5
     OUTLIER = 6
     ADVICE = 7
-    WARNING = 8
-    ERROR = 9
+    #: Where a context's recording stops while its connection was still open (a cut, or a file still being
+    #: written): information, not a failure.
+    END = 8
+    WARNING = 9
+    ERROR = 10
 
 
 @dataclass(kw_only=True)
