@@ -312,6 +312,6 @@ def test_the_window_fits_the_screen_with_a_scenario_played(tmp_path: Path, width
     assert facts["tab_texts"][:3] == ["Transcripts (9)", "Frames (262)", "Anomalies (0)"]
     timeline = QRect(*facts["timeline"])
     labels = [entry[0] for entry in facts["legend"]]
-    assert "flush_done" in labels and "outlier" in labels and len(labels) == 11
+    assert "flush_done" in labels and "outlier" in labels and len(labels) == 12
     for _label, *place in facts["legend"]:
         assert timeline.contains(QRect(*place)) and window.contains(QRect(*place)), facts

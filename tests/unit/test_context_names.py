@@ -5,6 +5,7 @@ reopened capture and a HAR round trip included. Names are untrusted: bounded, an
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -104,7 +105,8 @@ def test_anomaly_and_lint_texts_call_a_named_context_by_its_name() -> None:
     wire.name(WEATHER, "weather")
     wire.send(WEATHER, "Left open.")
     wire.error(WEATHER, f"context {WEATHER} is not valid")
-    wire.session.finish()
+    # As the live window's timer does: the recording goes on past the wait, so it is a timeout.
+    wire.session.check_timeouts(math.inf)
     [timeout] = [a for a in wire.session.anomalies if a.kind is AnomalyKind.DONE_TIMEOUT]
     assert timeout.message.startswith("no done for context greeting within")
     assert timeout.context_id == GREETING

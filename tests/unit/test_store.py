@@ -395,11 +395,12 @@ def test_the_model_keeps_no_python_object_per_chunk(tmp_path: Path) -> None:
     small = record_chunks(tmp_path / "small.fscap.jsonl", 50)
     large = record_chunks(tmp_path / "large.fscap.jsonl", 500)
     assert large.chunks.size == 10 * small.chunks.size == 3000
-    # Ten times the chunks, the same objects: everything that grows with the chunks is in numpy arrays. (A
-    # handful of numbers differ: small ints are shared objects, larger ones are not.)
+    # Ten times the chunks (2,700 more), the same objects: everything that grows with the chunks is in numpy
+    # arrays. (A few dozen numbers differ: small ints are shared objects, larger ones are not, and a
+    # context's last chunk digest is 0 for silence.)
     few, many = objects_reachable(small), objects_reachable(large)
     assert {k: v for k, v in many.items() if k != "int"} == {k: v for k, v in few.items() if k != "int"}
-    assert abs(many["int"] - few["int"]) <= 16
+    assert abs(many["int"] - few["int"]) <= 64
     for session in (small, large):
         assert session.frames.memory_bytes == 0
         for ctx in session.contexts:
