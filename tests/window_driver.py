@@ -70,7 +70,7 @@ async def change(window: MainWindow) -> dict[str, Any]:
     window.main_splitter.setSizes([260, window.main_splitter.width() - 260])
     window.right_splitter.setSizes([360, window.right_splitter.height() - 360])
     window.connection_bar.set_target("custom", "ws://127.0.0.1:9/tts/websocket")
-    window.set_theme(Theme.DARK)
+    window.remembering.set_theme(Theme.DARK)
     window.captures.open(os.environ["FLUSHSCOPE_DRIVER_CAPTURE"])
     await window.captures.wait_opened()
     await asyncio.sleep(0.05)

@@ -30,6 +30,8 @@ from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController, PlayerReports
 from flushscope.ui.controllers.remembering import Remembering
 from flushscope.ui.controllers.script_runner import ScriptRunner
+from flushscope.ui.controllers.tabs import TableTabs
+from flushscope.ui.controllers.window_help import WindowHelp
 from flushscope.ui.window import MainWindow
 from window_support import WAIT_MS
 
@@ -48,6 +50,8 @@ CONTROLLERS = (
     AnalysisViews,
     DatasetController,
     Remembering,
+    TableTabs,
+    WindowHelp,
 )
 #: lowerCamelCase, as Qt names signals.
 CAMEL = re.compile(r"[a-z]+(?:[A-Z][a-z0-9]*)*")

@@ -71,7 +71,7 @@ def window_on(
     """A window on the settings file ``settings``, placed as the application places it."""
     live = LiveSession(capture_dir=settings.parent / "captures")
     window = MainWindow(live, preferences=Preferences.at(settings), keys=keys or KeyStore(), theme=theme)
-    window.show_placed()
+    window.remembering.show_placed()
     make_window.windows.append(window)
     return window
 

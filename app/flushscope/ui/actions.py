@@ -254,6 +254,11 @@ class ActionSet:
         self.play_from_here.setToolTip(why or "Play the context from the point clicked")
         self.stop.setEnabled(state.playing)
 
+    def check_theme(self, theme: str) -> None:
+        """Tick ``theme`` (a :class:`Theme`'s value) in View > Theme."""
+        for action in self.themes.actions():
+            action.setChecked(action.data() == theme)
+
     def aim_play_from_here(self, seconds: float | None) -> None:
         """Where "Play from here" starts, in seconds into the selected context's audio (None: nowhere); the
         state applied next says whether it is aimed."""

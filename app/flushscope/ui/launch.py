@@ -114,7 +114,7 @@ async def _run(
     window.closed.connect(closed.set)
     window.closed.connect(lambda: reporter.set_parent(None))
     restore_signals = _close_on_signals(window.close)
-    window.show_placed()
+    window.remembering.show_placed()
 
     outcome = WindowOutcome()
     try:
