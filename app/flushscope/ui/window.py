@@ -135,7 +135,14 @@ class MainWindow(QMainWindow):
             self.timeline, self.action_set.fit, self.action_set.follow, self.connections
         )
         self.analysis_views = AnalysisViews(
-            live, self.bridge, self.selection, self.playback, self.composer.settings, self._shown_name, self
+            live,
+            self.bridge,
+            self.selection,
+            self.playback,
+            self.composer.settings,
+            self._shown_name,
+            self.preferences,
+            self,
         )
         self.help = WindowHelp(self.action_set, live.capture_folder, self)
 
@@ -507,6 +514,7 @@ class MainWindow(QMainWindow):
         # Sockets, the emulator and the capture close on the loop first; the window closes after.
         event.ignore()
         if self._closing is None:
+            self.analysis_views.remember()
             self.remembering.save()
             self._closing = asyncio.get_running_loop().create_task(self._close_async(), name="close window")
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QSplitter
 
 from flushscope.ui.look.themes import apply_theme
 from flushscope.ui.options import Theme
-from flushscope.ui.preferences.geometry import keep_frame_inside, place_window, remember_window
+from flushscope.ui.preferences.geometry import remember_window, show_placed
 from flushscope.ui.preferences.secret import KeyStore
 from flushscope.ui.preferences.store import Preferences
 from flushscope.ui.widgets.composer import SettingsForm
@@ -64,18 +64,12 @@ class Remembering(QObject):
     def show_placed(self) -> None:
         """Show the window where it was last time (kept inside the screen), or sized to the screen."""
         window = self._window
-        maximized = place_window(window, self.preferences, "main", FIRST_SIZE)
-        main = self._splitters["main"]
+        show_placed(window, self.preferences, "main", FIRST_SIZE)
         if self.preferences.splitter("main") is None:
             # The composer's width first: a small screen gives the rest to the timeline and the tables.
             low, high = COMPOSER_WIDTH
             left = min(max(window.width() // 5, low), high)
-            main.setSizes([left, window.width() - left])
-        if maximized:
-            window.showMaximized()
-        else:
-            window.show()
-            keep_frame_inside(window)
+            self._splitters["main"].setSizes([left, window.width() - left])
         # Once laid out at its size (the next turn of the loop): a splitter restored before would share out
         # its width again.
         QTimer.singleShot(0, self._restore_splitters)
