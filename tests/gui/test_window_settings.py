@@ -285,8 +285,12 @@ def test_a_second_run_restores_what_the_first_changed(tmp_path: Path) -> None:
 # --- any screen from 1024x600 up --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("width", "height"), [(1024, 600), (1920, 1080)])
-def test_the_window_fits_the_screen_with_a_scenario_played(tmp_path: Path, width: int, height: int) -> None:
+@pytest.mark.parametrize(
+    ("width", "height", "theme"), [(1024, 600, "light"), (1024, 600, "dark"), (1920, 1080, "light")]
+)
+def test_the_window_fits_the_screen_with_a_scenario_played(
+    tmp_path: Path, width: int, height: int, theme: str
+) -> None:
     env = _screen_env(tmp_path, width, height, tmp_path / "settings.ini")
     facts = _drive(
         tmp_path,
@@ -294,6 +298,8 @@ def test_the_window_fits_the_screen_with_a_scenario_played(tmp_path: Path, width
         env,
         "--pace",
         "instant",
+        "--theme",
+        theme,
         "--script",
         "resources/scenarios/three-contexts.txt",
         "--exit-when-done",
@@ -302,10 +308,15 @@ def test_the_window_fits_the_screen_with_a_scenario_played(tmp_path: Path, width
     assert screen.contains(window), facts
     assert screen.contains(QRect(*facts["status"])), facts
     assert facts["rows"] == 9
+    # The transcript keeps more than a third of the table, and is wider than any figure.
     columns = facts["columns"]
     text = columns.pop("transcript")
-    assert text >= 0.27 * facts["viewport"], facts
+    assert text >= 0.35 * facts["viewport"], facts
     assert all(text > width for width in columns.values()), facts
+    # Nothing is cut: every header whole, every figure whole (the context's id and the text elide).
+    for name, width in columns.items():
+        assert width >= facts["headers"][name], (name, facts)
+        assert name == "context" or width >= facts["cells"][name], (name, facts)
     for tab in facts["tabs"]:
         assert window.contains(QRect(*tab)), facts
     assert facts["tab_texts"][:3] == ["Transcripts (9)", "Frames (259)", "Anomalies (0)"]

@@ -61,7 +61,7 @@ class WindowHelp(QObject):
         # Looked up at each call, so that the dialogs open through the current :attr:`open_url`.
         opened = bool(self.open_url(url))
         if not opened:
-            self.status.emit(f"The desktop could not open {url.toDisplayString()}")
+            self.status.emit(f"The desktop could not open {url.toLocalFile() or url.toDisplayString()}")
         return opened
 
     def _opened(self, dialog: D) -> D:
