@@ -22,7 +22,7 @@ from typing import Any, Final, TypeVar
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon
-from PySide6.QtWidgets import QFrame, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
 from flushscope.audio.player import Player
 from flushscope.core.model.records import Segment
@@ -174,8 +174,15 @@ class MainWindow(QMainWindow):
         right.setStretchFactor(1, 2)
         right.setChildrenCollapsible(False)
 
-        left = _column(self, self.proxy_panel, (self.composer, 1))
-        left.setMinimumWidth(COMPOSER_WIDTH[0])
+        # The composer (under the proxy's panel in proxy mode) scrolls on a screen too short for it.
+        left = QScrollArea(self)
+        column = _column(left, self.proxy_panel, (self.composer, 1))
+        left.setWidget(column)
+        left.setWidgetResizable(True)
+        left.setFrameShape(QFrame.Shape.NoFrame)
+        left.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll_bar = left.verticalScrollBar().sizeHint().width()
+        left.setMinimumWidth(max(COMPOSER_WIDTH[0], column.minimumSizeHint().width() + scroll_bar))
         self.main_splitter = main = QSplitter(Qt.Orientation.Horizontal, self)
         main.addWidget(left)
         main.addWidget(right)

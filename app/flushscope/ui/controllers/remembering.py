@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QSplitter
 
 from flushscope.ui.look.themes import apply_theme
 from flushscope.ui.options import Theme
-from flushscope.ui.preferences.geometry import remember_window, show_placed
+from flushscope.ui.preferences.geometry import keep_frame_inside, remember_window, show_placed
 from flushscope.ui.preferences.secret import KeyStore
 from flushscope.ui.preferences.store import Preferences
 from flushscope.ui.widgets.composer import SettingsForm
@@ -73,6 +73,11 @@ class Remembering(QObject):
         # Once laid out at its size (the next turn of the loop): a splitter restored before would share out
         # its width again.
         QTimer.singleShot(0, self._restore_splitters)
+
+    def keep_inside(self) -> None:
+        """Move and shrink the window back inside its screen, unless it is maximised."""
+        if not self._window.isMaximized():
+            keep_frame_inside(self._window)
 
     def _restore_splitters(self) -> None:
         for name, splitter in self._splitters.items():
