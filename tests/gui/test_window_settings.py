@@ -325,3 +325,22 @@ def test_the_window_fits_the_screen_with_a_scenario_played(
     assert "flush_done" in labels and "outlier" in labels and len(labels) == 11
     for _label, *place in facts["legend"]:
         assert timeline.contains(QRect(*place)) and window.contains(QRect(*place)), facts
+
+
+def test_the_proxy_fits_a_small_screen(tmp_path: Path) -> None:
+    """The proxy's panel over the composer: the column scrolls rather than push the window off the screen."""
+    env = _screen_env(tmp_path, 1024, 600, tmp_path / "settings.ini")
+    facts = _drive(
+        tmp_path,
+        "layout",
+        env,
+        "--proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        "embedded",
+        "--exit-when-done",
+    )
+    screen, window = QRect(*facts["screen"]), QRect(*facts["window"])
+    assert screen.contains(window) and screen.contains(QRect(*facts["status"])), facts
+    assert facts["left_scrolls"], facts

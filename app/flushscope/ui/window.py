@@ -22,7 +22,7 @@ from typing import Any, Final, TypeVar
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QIcon
-from PySide6.QtWidgets import QFrame, QMainWindow, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from flushscope.audio.player import Player
 from flushscope.core.model.records import Segment
@@ -48,6 +48,7 @@ from flushscope.ui.panels import AnomaliesPanel, BoundariesPanel, FramesPanel, L
 from flushscope.ui.preferences.secret import KeyStore
 from flushscope.ui.preferences.store import Preferences
 from flushscope.ui.timeline import TimelineView
+from flushscope.ui.widgets.column_scroll import ColumnScroll
 from flushscope.ui.widgets.composer import Composer
 from flushscope.ui.widgets.connection_bar import ConnectionBar
 from flushscope.ui.widgets.connection_chooser import ConnectionChooser
@@ -175,14 +176,8 @@ class MainWindow(QMainWindow):
         right.setChildrenCollapsible(False)
 
         # The composer (under the proxy's panel in proxy mode) scrolls on a screen too short for it.
-        left = QScrollArea(self)
-        column = _column(left, self.proxy_panel, (self.composer, 1))
-        left.setWidget(column)
-        left.setWidgetResizable(True)
-        left.setFrameShape(QFrame.Shape.NoFrame)
-        left.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll_bar = left.verticalScrollBar().sizeHint().width()
-        left.setMinimumWidth(max(COMPOSER_WIDTH[0], column.minimumSizeHint().width() + scroll_bar))
+        left = ColumnScroll(_column(self, self.proxy_panel, (self.composer, 1)), self)
+        left.setMinimumWidth(max(COMPOSER_WIDTH[0], left.minimumWidth()))
         self.main_splitter = main = QSplitter(Qt.Orientation.Horizontal, self)
         main.addWidget(left)
         main.addWidget(right)
