@@ -26,6 +26,8 @@ from PySide6.QtWidgets import QApplication
 
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.net.live import LiveSession
+from flushscope.ui.look.themes import apply_theme
+from flushscope.ui.options import Theme
 from flushscope.ui.window import MainWindow
 
 PARAGRAPH = (
@@ -160,4 +162,5 @@ if __name__ == "__main__":
     parser.add_argument("--contexts", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30.0)
     app = QApplication(sys.argv[:1])
+    apply_theme(app, Theme.SYSTEM)  # the style the app draws with, its focus ring included
     qasync.run(main(parser.parse_args()))

@@ -33,6 +33,8 @@ from PySide6.QtWidgets import QApplication
 
 from capture_load import bare_loop, write_capture
 from flushscope.net.live import LiveSession
+from flushscope.ui.look.themes import apply_theme
+from flushscope.ui.options import Theme
 from flushscope.ui.window import MainWindow
 from live_window import LagProbe, p
 
@@ -146,4 +148,5 @@ if __name__ == "__main__":
     parser.add_argument("--chunks", type=int, default=200_000)
     parser.add_argument("--dir", help="where to write the capture (default: the system's temporary folder)")
     app = QApplication(sys.argv[:1])
+    apply_theme(app, Theme.SYSTEM)  # the style the app draws with, its focus ring included
     qasync.run(main(parser.parse_args()))

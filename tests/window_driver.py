@@ -3,7 +3,8 @@ once it has done what its arguments ask, runs a hook on it and writes what the h
 
     python tests/window_driver.py HOOK OUT.json [flushscope arguments...]
 
-``layout``: where the window, its status bar, tabs, legend entries and the transcripts table's columns are.
+``layout``: where the window, its status bar, tabs, legend entries and the transcripts table's columns are,
+and how wide each column's cells and header need to be to show whole.
 ``change``: moves and resizes the window, moves its splitters, picks a custom URL, the dark theme and opens
 the capture named by ``FLUSHSCOPE_DRIVER_CAPTURE`` (so that it is in the recent list); writes what it set.
 ``state``: what the window shows of those (as it opened).
@@ -20,8 +21,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QStyle
 
 from flushscope import cli
 from flushscope.ui import launch
@@ -48,6 +50,11 @@ async def layout(window: MainWindow) -> dict[str, Any]:
     model = window.transcripts.model
     tabs = window.tabs.tabBar()
     timeline = window.timeline
+    margin = view.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin)
+
+    def label(column: int) -> str:
+        return str(model.headerData(column, Qt.Orientation.Horizontal))
+
     return {
         "screen": _rect(screen.availableGeometry()),
         "window": _rect(window.frameGeometry()),
@@ -56,11 +63,19 @@ async def layout(window: MainWindow) -> dict[str, Any]:
         "columns": {
             model.HEADERS[c].replace("\n", " "): header.sectionSize(c) for c in range(model.columnCount())
         },
+        # What the cells hold now (as the view's items measure it), and the header's lines and margins.
+        "cells": {model.HEADERS[c]: view.sizeHintForColumn(c) for c in range(model.columnCount())},
+        "headers": {
+            model.HEADERS[c]: max(map(header.fontMetrics().horizontalAdvance, label(c).split("\n")))
+            + 2 * margin
+            for c in range(model.columnCount())
+        },
         "tabs": [_global(tabs, tabs.tabRect(i)) for i in range(tabs.count())],
         "tab_texts": [tabs.tabText(i) for i in range(tabs.count())],
         "legend": [[label, *_global(timeline, place)] for _, label, place in timeline.legend_places()],
         "timeline": _global(timeline),
         "rows": model.rowCount(),
+        "left_scrolls": window.main_splitter.widget(0).verticalScrollBar().isVisible(),
     }
 
 
@@ -70,7 +85,7 @@ async def change(window: MainWindow) -> dict[str, Any]:
     window.main_splitter.setSizes([260, window.main_splitter.width() - 260])
     window.right_splitter.setSizes([360, window.right_splitter.height() - 360])
     window.connection_bar.set_target("custom", "ws://127.0.0.1:9/tts/websocket")
-    window.set_theme(Theme.DARK)
+    window.remembering.set_theme(Theme.DARK)
     window.captures.open(os.environ["FLUSHSCOPE_DRIVER_CAPTURE"])
     await window.captures.wait_opened()
     await asyncio.sleep(0.05)

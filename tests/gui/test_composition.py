@@ -31,6 +31,8 @@ from flushscope.ui.controllers.playback import PlaybackController, PlayerReports
 from flushscope.ui.controllers.recordings import RecordingsController
 from flushscope.ui.controllers.remembering import Remembering
 from flushscope.ui.controllers.script_runner import ScriptRunner
+from flushscope.ui.controllers.tabs import TableTabs
+from flushscope.ui.controllers.window_help import WindowHelp
 from flushscope.ui.window import MainWindow
 from window_support import WAIT_MS
 
@@ -50,6 +52,8 @@ CONTROLLERS = (
     DatasetController,
     Remembering,
     RecordingsController,
+    TableTabs,
+    WindowHelp,
 )
 #: lowerCamelCase, as Qt names signals.
 CAMEL = re.compile(r"[a-z]+(?:[A-Z][a-z0-9]*)*")

@@ -70,7 +70,7 @@ def test_the_proxy_target_records_the_users_app(
     assert panel.isVisible() and panel.empty_label.isVisible() and not composer.isVisible()
     assert "your app is the client" in panel.note_label.text().lower()
     assert window.timeline.lane_count() == 0
-    assert window.timeline._empty_text() == f"Waiting for your app to connect to {url}/tts/websocket"
+    assert window.timeline.empty_text() == f"Waiting for your app to connect to {url}/tts/websocket"
     assert panel.setting("URL").text == f"{url}/tts/websocket"
     assert panel.setting("Python SDK").text == f'Cartesia(api_key=..., websocket_base_url="{url}")'
     # A line wider than the panel is cut in its middle, its ends kept, and shown whole on hover.
@@ -140,7 +140,7 @@ def test_the_proxy_target_records_the_users_app(
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.DISCONNECTED, timeout=WAIT_MS)
     assert not panel.isVisible() and composer.isVisible()
-    assert window.timeline._empty_text() == "Not connected: connect to a target, then send a transcript."
+    assert window.timeline.empty_text() == "Not connected: connect to a target, then send a transcript."
     assert bar.connect_button.text() == "Start proxy"
     capture = window.live.capture_path
     assert capture is not None and KEY not in capture.read_text()

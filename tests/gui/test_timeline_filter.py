@@ -208,7 +208,7 @@ def test_a_filter_with_no_context_draws_an_empty_timeline_that_says_why(qtbot: Q
     view, _, _, _ = setup
     view.set_connection_filter(3)
     assert view.lane_count() == 0
-    assert view._empty_text() == "No context on connection 3 yet."
+    assert view.empty_text() == "No context on connection 3 yet."
     image = view.grab().toImage()
     plot = view.lane_rect(0)
     colours = {

@@ -71,7 +71,7 @@ def window_on(
     """A window on the settings file ``settings``, placed as the application places it."""
     live = LiveSession(capture_dir=settings.parent / "captures")
     window = MainWindow(live, preferences=Preferences.at(settings), keys=keys or KeyStore(), theme=theme)
-    window.show_placed()
+    window.remembering.show_placed()
     make_window.windows.append(window)
     return window
 
@@ -285,8 +285,12 @@ def test_a_second_run_restores_what_the_first_changed(tmp_path: Path) -> None:
 # --- any screen from 1024x600 up --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("width", "height"), [(1024, 600), (1920, 1080)])
-def test_the_window_fits_the_screen_with_a_scenario_played(tmp_path: Path, width: int, height: int) -> None:
+@pytest.mark.parametrize(
+    ("width", "height", "theme"), [(1024, 600, "light"), (1024, 600, "dark"), (1920, 1080, "light")]
+)
+def test_the_window_fits_the_screen_with_a_scenario_played(
+    tmp_path: Path, width: int, height: int, theme: str
+) -> None:
     env = _screen_env(tmp_path, width, height, tmp_path / "settings.ini")
     facts = _drive(
         tmp_path,
@@ -294,6 +298,8 @@ def test_the_window_fits_the_screen_with_a_scenario_played(tmp_path: Path, width
         env,
         "--pace",
         "instant",
+        "--theme",
+        theme,
         "--script",
         "resources/scenarios/three-contexts.txt",
         "--exit-when-done",
@@ -302,10 +308,15 @@ def test_the_window_fits_the_screen_with_a_scenario_played(tmp_path: Path, width
     assert screen.contains(window), facts
     assert screen.contains(QRect(*facts["status"])), facts
     assert facts["rows"] == 9
+    # The transcript keeps more than a third of the table, and is wider than any figure.
     columns = facts["columns"]
     text = columns.pop("transcript")
-    assert text >= 0.27 * facts["viewport"], facts
+    assert text >= 0.35 * facts["viewport"], facts
     assert all(text > width for width in columns.values()), facts
+    # Nothing is cut: every header whole, every figure whole (the context's id and the text elide).
+    for name, width in columns.items():
+        assert width >= facts["headers"][name], (name, facts)
+        assert name == "context" or width >= facts["cells"][name], (name, facts)
     for tab in facts["tabs"]:
         assert window.contains(QRect(*tab)), facts
     # 259 frames, and the name of each of the three contexts.
@@ -315,3 +326,22 @@ def test_the_window_fits_the_screen_with_a_scenario_played(tmp_path: Path, width
     assert "flush_done" in labels and "outlier" in labels and len(labels) == 12
     for _label, *place in facts["legend"]:
         assert timeline.contains(QRect(*place)) and window.contains(QRect(*place)), facts
+
+
+def test_the_proxy_fits_a_small_screen(tmp_path: Path) -> None:
+    """The proxy's panel over the composer: the column scrolls rather than push the window off the screen."""
+    env = _screen_env(tmp_path, 1024, 600, tmp_path / "settings.ini")
+    facts = _drive(
+        tmp_path,
+        "layout",
+        env,
+        "--proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        "embedded",
+        "--exit-when-done",
+    )
+    screen, window = QRect(*facts["screen"]), QRect(*facts["window"])
+    assert screen.contains(window) and screen.contains(QRect(*facts["status"])), facts
+    assert facts["left_scrolls"], facts

@@ -285,6 +285,11 @@ class ActionSet:
         self.pin_capture.setEnabled(state.pinned is not None)
         self.pin_capture.setChecked(bool(state.pinned))
 
+    def check_theme(self, theme: str) -> None:
+        """Tick ``theme`` (a :class:`Theme`'s value) in View > Theme."""
+        for action in self.themes.actions():
+            action.setChecked(action.data() == theme)
+
     def aim_play_from_here(self, seconds: float | None) -> None:
         """Where "Play from here" starts, in seconds into the selected context's audio (None: nowhere); the
         state applied next says whether it is aimed."""

@@ -114,7 +114,7 @@ async def _run(
     window.closed.connect(closed.set)
     window.closed.connect(lambda: reporter.set_parent(None))
     restore_signals = _close_on_signals(window.close)
-    window.show_placed()
+    window.remembering.show_placed()
 
     outcome = WindowOutcome()
     try:
@@ -133,6 +133,8 @@ async def _start(window: MainWindow, options: WindowOptions) -> WindowOutcome:
     outcome = await _open(window, options)
     if outcome is None:
         return WindowOutcome(Ending.FAILED)  # the window was closed meanwhile, or the step failed
+    # Starting may have widened the window for a moment (the connection bar's fields for another target).
+    window.remembering.keep_inside()
     if options.dataset is not None and not window.is_closed:
         outcome = await _open_dataset(window, options.dataset, outcome)
     if options.screenshot is not None and not window.is_closed:

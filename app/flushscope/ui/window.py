@@ -1,27 +1,28 @@
 """The main window: connection bar on top, composer on the left, timeline over the tables in the middle.
 
 The window lays out the views and owns the controllers that do the work, each a :class:`QObject` with one
-job and its own signals: :class:`~flushscope.ui.controllers.live.LiveController` (the live session, its
-connection bar and composer), :class:`~flushscope.ui.controllers.captures.CaptureController` (captures opened, saved,
-dropped), :class:`~flushscope.ui.controllers.playback.PlaybackController` (playing and playheads),
-:class:`~flushscope.ui.controllers.exports.ExportController` (WAV, PNG, clipboard) and
-:class:`~flushscope.ui.controllers.script_runner.ScriptRunner` (scenarios). :class:`~flushscope.ui.actions.ActionSet`
-holds every action, the composer's commands and the output devices included, enabled from one
-:class:`~flushscope.ui.actions.ActionState` that :meth:`MainWindow._update_actions` takes again whenever one
-of its inputs changed. This module connects them, in :meth:`MainWindow._wire` and nowhere else.
+job and its own signals, in ``flushscope.ui.controllers``: ``LiveController`` (the live session, its
+connection bar and composer), ``CaptureController`` (captures opened, saved, dropped),
+``PlaybackController`` (playing and playheads), ``ExportController`` (WAV, PNG, clipboard),
+``ScriptRunner`` (scenarios), ``TableTabs`` (the tables' tabs and their counts), ``Remembering`` (where the
+window was, its theme, its settings) and ``WindowHelp`` (help, About, the captures folder).
+:class:`~flushscope.ui.actions.ActionSet` holds every action, the composer's commands and the output
+devices included, enabled from one :class:`~flushscope.ui.actions.ActionState` that
+:meth:`MainWindow._update_actions` takes again whenever one of its inputs changed. This module connects
+them, in :meth:`MainWindow._wire` and :meth:`MainWindow._wire_remembered`, and nowhere else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from PySide6.QtCore import QPoint, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QIcon
-from PySide6.QtWidgets import QApplication, QFrame, QMainWindow, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QIcon
+from PySide6.QtWidgets import QFrame, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from flushscope.audio.player import Player
 from flushscope.core.model.records import Segment
@@ -38,28 +39,25 @@ from flushscope.ui.controllers.exports import ExportController
 from flushscope.ui.controllers.live import LiveController
 from flushscope.ui.controllers.playback import PlaybackController
 from flushscope.ui.controllers.recordings import RecordingsController
-from flushscope.ui.controllers.remembering import Remembering
+from flushscope.ui.controllers.remembering import COMPOSER_WIDTH, Remembering
 from flushscope.ui.controllers.script_runner import ScriptRunner
-from flushscope.ui.look.themes import apply_theme
+from flushscope.ui.controllers.tabs import TableTabs
+from flushscope.ui.controllers.window_help import WindowHelp
 from flushscope.ui.look.wording import MESSAGE_MS
 from flushscope.ui.options import Theme
-from flushscope.ui.pacing import Paced
 from flushscope.ui.panels import AnomaliesPanel, BoundariesPanel, FramesPanel, LintsPanel, TranscriptsPanel
-from flushscope.ui.preferences.geometry import keep_frame_inside, place_window, remember_window
 from flushscope.ui.preferences.secret import KeyStore
 from flushscope.ui.preferences.store import Preferences
 from flushscope.ui.timeline import TimelineView
 from flushscope.ui.timeline.model.empty_hint import waiting_for_app
+from flushscope.ui.widgets.column_scroll import ColumnScroll
 from flushscope.ui.widgets.composer import Composer
 from flushscope.ui.widgets.connection_bar import ConnectionBar
 from flushscope.ui.widgets.connection_chooser import ConnectionChooser
 from flushscope.ui.widgets.proxy_panel import ProxyPanel
-from flushscope.ui.widgets.status_bar import REFRESH_MS, PlayStatusLabel, StatusBar, anomaly_counts
+from flushscope.ui.widgets.status_bar import PlayStatusLabel, StatusBar
 from flushscope.ui.widgets.timeline_controls import TimelineControls
 from flushscope.ui.widgets.waveform import WaveformStrip
-from flushscope.ui.windows.about import AboutDialog
-from flushscope.ui.windows.flushing_help import FlushingHelp
-from flushscope.ui.windows.shortcuts import ShortcutsDialog
 
 log = logging.getLogger("flushscope.window")
 
@@ -101,8 +99,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("flushscope")
         self.setWindowIcon(app_icon())
         self.preferences = preferences or Preferences()
-        #: What opens a folder or a link on the desktop (tests put a recorder here).
-        self.open_url: Callable[[QUrl], object] = QDesktopServices.openUrl
 
         self.bridge = SessionBridge(live.session, self, LIVE_HZ)
         self.selection = Selection(self)
@@ -122,7 +118,9 @@ class MainWindow(QMainWindow):
         self.waveform = WaveformStrip(self.bridge, self.selection)
         self.status = StatusBar(self.bridge, live.now, self)
         self.setStatusBar(self.status)
-        self._tabs_due = Paced(REFRESH_MS, self)
+        panels = (self.transcripts, self.frames, self.anomalies, self.lints, self.boundaries)
+        self.table_tabs = TableTabs(self.bridge, self.analysis, panels, self)
+        self.tabs = self.table_tabs.widget
 
         self.live_control = LiveController(
             live, self.connection_bar, self.composer, self.proxy_panel, self.bridge, self.selection, self
@@ -141,14 +139,26 @@ class MainWindow(QMainWindow):
             self.timeline, self.action_set.fit, self.action_set.follow, self.connections
         )
         self.analysis_views = AnalysisViews(
-            live, self.bridge, self.selection, self.playback, self.composer.settings, self._shown_name, self
+            live,
+            self.bridge,
+            self.selection,
+            self.playback,
+            self.composer.settings,
+            self._shown_name,
+            self.preferences,
+            self,
         )
-
-        self.remembering = Remembering(
-            self.preferences, keys or KeyStore(), self.connection_bar, self.composer.settings_form, self
-        )
+        self.help = WindowHelp(self.action_set, live.capture_folder.path, self)
 
         self._lay_out()
+        self.remembering = Remembering(
+            self.preferences,
+            keys or KeyStore(),
+            self.connection_bar,
+            self.composer.settings_form,
+            self,
+            {"main": self.main_splitter, "right": self.right_splitter, "frames": self.frames.splitter},
+        )
         findings = FindingsViews(self.tabs, self.anomalies, self.lints, self.analysis, self.connections)
         self.datasets = DatasetController(self.captures, findings, self)
         self.action_set.fill_menu_bar(self.menuBar(), self._update_actions)
@@ -160,39 +170,17 @@ class MainWindow(QMainWindow):
     # --- layout ------------------------------------------------------------------------------------
 
     def _lay_out(self) -> None:
-        self.tabs = QTabWidget(self)
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(self.transcripts, "Transcripts")
-        self.tabs.addTab(self.frames, "Frames")
-        self.tabs.addTab(self.anomalies, "Anomalies (0)")
-        self.tabs.addTab(self.lints, "Lints (0)")
-        self.tabs.addTab(self.boundaries, "Boundaries (0)")
-
-        pane = QWidget(self)
-        pane_layout = QVBoxLayout(pane)
-        pane_layout.setContentsMargins(0, 0, 0, 0)
-        pane_layout.setSpacing(0)
-        pane_layout.addWidget(self.timeline_controls)
-        pane_layout.addWidget(self.timeline, 1)
-        pane_layout.addWidget(_hline(pane))
-        pane_layout.addWidget(self.waveform)
-
+        pane = _column(self, self.timeline_controls, (self.timeline, 1), _hline(self), self.waveform)
         self.right_splitter = right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(pane)
         right.addWidget(self.tabs)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         right.setChildrenCollapsible(False)
-        self.tabs.setMinimumHeight(150)
 
-        left = QWidget(self)
-        left.setMinimumWidth(220)
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.setSpacing(0)
-        # One of the two at a time: the proxy panel while the proxy runs, the composer otherwise.
-        left_layout.addWidget(self.proxy_panel, 1)
-        left_layout.addWidget(self.composer, 1)
+        # The composer (under the proxy's panel in proxy mode) scrolls on a screen too short for it.
+        left = ColumnScroll(_column(self, (self.proxy_panel, 1), (self.composer, 1)), self)
+        left.setMinimumWidth(max(COMPOSER_WIDTH[0], left.minimumWidth()))
         self.main_splitter = main = QSplitter(Qt.Orientation.Horizontal, self)
         main.addWidget(left)
         main.addWidget(right)
@@ -201,15 +189,7 @@ class MainWindow(QMainWindow):
         main.setChildrenCollapsible(False)
         main.setSizes([300, 1140])
         right.setSizes([480, 380])
-
-        central = QWidget(self)
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.connection_bar)
-        layout.addWidget(_hline(self))
-        layout.addWidget(main, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(_column(self, self.connection_bar, _hline(self), (main, 1)))
 
     # --- wiring: who tells whom ----------------------------------------------------------------------
 
@@ -222,7 +202,16 @@ class MainWindow(QMainWindow):
             self.exports,
             self.scripts,
         )
-        for controller in (live, captures, playback, exports, scripts, self.analysis_views, self.recordings):
+        for controller in (
+            live,
+            captures,
+            playback,
+            exports,
+            scripts,
+            self.analysis_views,
+            self.recordings,
+            self.table_tabs,
+        ):
             controller.status.connect(self.show_message)
         # What the controllers say to each other.
         live.error.connect(self.show_message)
@@ -267,13 +256,6 @@ class MainWindow(QMainWindow):
         self.bridge.segmentsChanged.connect(lambda _segments: self._update_actions())
         self.bridge.sessionReplaced.connect(self._update_actions)
         self.timeline.followChanged.connect(acts.follow.setChecked)
-        # The tabs' counts: set again when they changed, a few times a second at most.
-        self._tabs_due.due.connect(self._refresh_tabs)
-        self.bridge.framesAdded.connect(lambda _first, _last: self._tabs_due.request())
-        self.bridge.segmentsChanged.connect(lambda _segments: self._tabs_due.request())
-        self.bridge.anomaliesAdded.connect(lambda _first, _last: self._tabs_due.request())
-        self.bridge.anomaliesChanged.connect(self._tabs_due.request)
-        self.bridge.sessionReplaced.connect(self._refresh_tabs)
 
         # What each action does.
         acts.new_context.triggered.connect(lambda: live.request_new_context())
@@ -309,11 +291,9 @@ class MainWindow(QMainWindow):
         acts.stop.triggered.connect(playback.stop)
         acts.device_menu.aboutToShow.connect(self._list_devices)
         acts.devices.triggered.connect(self._device_chosen)
-        acts.about.triggered.connect(self._about)
 
-        # The analysis: its tabs, its markers on the timeline, and the windows beside this one.
+        # The analysis: its markers on the timeline, and the windows beside this one.
         self.analysis.resultsChanged.connect(self._show_analysis)
-        self.tabs.currentChanged.connect(self._tab_opened)
         acts.export_all_labels.triggered.connect(lambda: exports.export_all_segments(labels=True))
         acts.compare_capture.triggered.connect(self.analysis_views.choose_capture_and_diff)
         acts.compare_strategies.triggered.connect(self.analysis_views.open_compare)
@@ -324,11 +304,14 @@ class MainWindow(QMainWindow):
         acts.open_dataset.triggered.connect(self.datasets.choose_and_open)
 
     def _wire_remembered(self, theme: Theme) -> None:
-        """What the window remembers, the captures folder, the theme, moving between tabs, help, and frame
-        numbers in findings that go to the frame."""
-        acts, remembering, captures = self.action_set, self.remembering, self.captures
+        """What the window remembers, the theme, the recent captures and their folder, moving between tabs,
+        and help."""
+        acts, remembering, captures, help_ = self.action_set, self.remembering, self.captures, self.help
         remembering.status.connect(self.show_message)
         remembering.restore()
+        remembering.themeChanged.connect(acts.check_theme)
+        acts.check_theme(theme.value)
+        acts.themes.triggered.connect(lambda action: remembering.set_theme(Theme(action.data())))
         acts.recent_menu.aboutToShow.connect(
             lambda: remembering.fill_recent(acts.recent_menu, acts.clear_recent)
         )
@@ -336,86 +319,14 @@ class MainWindow(QMainWindow):
         acts.clear_recent.triggered.connect(remembering.clear_recent)
         captures.captureOpened.connect(remembering.opened)
         captures.set_start_folder(lambda: remembering.folder(self.live.capture_folder.path))
-        acts.show_captures_folder.triggered.connect(self.show_captures_folder)
         self.status.setToolTip(f"Live sessions are recorded in {self.live.capture_folder.path}")
-        for action in acts.themes.actions():
-            action.setChecked(action.data() == theme.value)
-        acts.themes.triggered.connect(lambda action: self.set_theme(Theme(action.data())))
-        acts.next_tab.triggered.connect(lambda: self._step_tab(1))
-        acts.previous_tab.triggered.connect(lambda: self._step_tab(-1))
-        acts.shortcuts_help.triggered.connect(self.show_shortcuts)
-        acts.flushing_help.triggered.connect(self.show_flushing_help)
-        self.lints.frameLinkActivated.connect(self.go_to_frame)
-        self.anomalies.frameLinkActivated.connect(self.go_to_frame)
-
-    def _splitters(self) -> dict[str, QSplitter]:
-        """The splitters whose positions are remembered, by name."""
-        return {"main": self.main_splitter, "right": self.right_splitter, "frames": self.frames.splitter}
-
-    def show_placed(self) -> None:
-        """Show the window where it was last time (kept inside the screen), or sized to the screen."""
-        maximized = place_window(self, self.preferences, "main", QSize(1440, 900))
-        if self.preferences.splitter("main") is None:
-            # The composer's width first: a small screen gives the rest to the timeline and the tables.
-            left = 300 if self.width() >= 1280 else 230
-            self.main_splitter.setSizes([left, self.width() - left])
-        if maximized:
-            self.showMaximized()
-        else:
-            self.show()
-            keep_frame_inside(self)
-        # Once laid out at its size (the next turn of the loop): a splitter restored before would share out
-        # its width again.
-        QTimer.singleShot(0, self._restore_splitters)
-
-    def _restore_splitters(self) -> None:
-        for name, splitter in self._splitters().items():
-            state = self.preferences.splitter(name)
-            if state is not None:
-                splitter.restoreState(state)
-
-    def remember(self) -> None:
-        """Keep the window's geometry, splitters, connection settings and generation settings."""
-        remember_window(self, self.preferences, "main")
-        for name, splitter in self._splitters().items():
-            self.preferences.set_splitter(name, splitter.saveState())
-        self.remembering.save()
-        self.preferences.sync()
-
-    def set_theme(self, theme: Theme) -> None:
-        """Switch to ``theme`` now, and start with it next time."""
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_theme(app, theme)
-        self.preferences.set_theme(theme)
-        for action in self.action_set.themes.actions():
-            action.setChecked(action.data() == theme.value)
-
-    def show_captures_folder(self) -> None:
-        """Open the folder the live session records to in the desktop's file manager."""
-        folder = self.live.capture_folder.path
-        folder.mkdir(parents=True, exist_ok=True)
-        self.open_url(QUrl.fromLocalFile(str(folder)))
-
-    def go_to_frame(self, frame: int) -> None:
-        """Select frame ``frame`` in the Frames tab, and show that tab."""
-        self.tabs.setCurrentWidget(self.frames)
-        self.frames.highlight_frames([frame])
-
-    def _step_tab(self, step: int) -> None:
-        self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
-
-    def show_shortcuts(self) -> ShortcutsDialog:
-        dialog = ShortcutsDialog(self.action_set.shortcuts(), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
-    def show_flushing_help(self) -> FlushingHelp:
-        dialog = FlushingHelp(self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
+        acts.next_tab.triggered.connect(lambda: self.table_tabs.step(1))
+        acts.previous_tab.triggered.connect(lambda: self.table_tabs.step(-1))
+        help_.status.connect(self.show_message)
+        acts.show_captures_folder.triggered.connect(help_.show_captures_folder)
+        acts.shortcuts_help.triggered.connect(help_.show_shortcuts)
+        acts.flushing_help.triggered.connect(help_.show_flushing_help)
+        acts.about.triggered.connect(help_.show_about)
 
     def show_message(self, text: str) -> None:
         """A message in the status bar for a few seconds."""
@@ -471,7 +382,7 @@ class MainWindow(QMainWindow):
     def _capture_opened(self) -> None:
         """The capture shown is indexed to its end: fit it in view, bring the counts and actions up to date."""
         self.timeline.fit_all()
-        self._refresh_tabs()
+        self.table_tabs.refresh()
         self._update_actions()
 
     def _connection_changed(self) -> None:
@@ -540,26 +451,8 @@ class MainWindow(QMainWindow):
         if connection is not None:
             self.show_message(f"Showing connection {connection} only")
 
-    def _refresh_tabs(self) -> None:
-        session = self.bridge.session
-        counted, info = anomaly_counts(session)
-        # Every tab says its count, zero included.
-        self.tabs.setTabText(0, f"Transcripts ({self.transcripts.model.rowCount()})")
-        self.tabs.setTabText(1, f"Frames ({len(session.frames):,})")
-        self.tabs.setTabText(2, f"Anomalies ({counted + info})")
-
     def _show_analysis(self) -> None:
-        analysis = self.analysis
-        self.timeline.set_analysis(analysis.lints, analysis.boundaries)
-        lints, boundaries, flagged = len(analysis.lints), len(analysis.boundaries), analysis.flagged
-        self.tabs.setTabText(self.tabs.indexOf(self.lints), f"Lints ({lints})")
-        counts = f"{boundaries}, {flagged} flagged" if flagged else f"{boundaries}"
-        self.tabs.setTabText(self.tabs.indexOf(self.boundaries), f"Boundaries ({counts})")
-
-    def _tab_opened(self, index: int) -> None:
-        """The analysis is brought up to date at once when a tab that shows it is opened."""
-        if self.tabs.widget(index) in (self.lints, self.boundaries):
-            self.analysis.refresh_now()
+        self.timeline.set_analysis(self.analysis.lints, self.analysis.boundaries)
 
     def _shown_name(self) -> str:
         viewing = self.captures.viewing
@@ -588,12 +481,6 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.action_set.segment_menu(self, from_timeline=from_timeline).popup(pos)
 
-    def _about(self) -> AboutDialog:
-        dialog = AboutDialog(self.live.capture_folder.path, self.open_url, self.windowIcon(), self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
-        return dialog
-
     # --- running and closing -----------------------------------------------------------------------
 
     def spawn(self, coro: Coroutine[Any, Any, T], name: str | None = None) -> asyncio.Task[T]:
@@ -610,7 +497,7 @@ class MainWindow(QMainWindow):
         if self.selection.segment is None and self.selection.context is None:
             self.select_first_segment()
         self.status.refresh()
-        self._refresh_tabs()
+        self.table_tabs.refresh()
 
     async def painted(self) -> None:
         """Return once the timeline has painted what the views hold now (its first paint after this call):
@@ -651,7 +538,8 @@ class MainWindow(QMainWindow):
         # Sockets, the emulator and the capture close on the loop first; the window closes after.
         event.ignore()
         if self._closing is None:
-            self.remember()
+            self.analysis_views.remember()
+            self.remembering.save()
             self._closing = asyncio.get_running_loop().create_task(self._close_async(), name="close window")
 
     async def _close_async(self) -> None:
@@ -686,6 +574,18 @@ def app_icon() -> QIcon:
     except FileNotFoundError as exc:
         log.warning("%s", exc)
         return QIcon()
+
+
+def _column(parent: QWidget, *parts: QWidget | tuple[QWidget, int]) -> QWidget:
+    """``parts`` one under the other, edge to edge; a part given with a number stretches by it."""
+    column = QWidget(parent)
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    for part in parts:
+        widget, stretch = part if isinstance(part, tuple) else (part, 0)
+        layout.addWidget(widget, stretch)
+    return column
 
 
 def _hline(parent: QWidget) -> QFrame:

@@ -42,6 +42,11 @@ def paint_focus_ring(painter: QPainter, rect: QRect, palette: QPalette) -> None:
 
 
 _RINGED_CONTROLS = (QStyle.ComplexControl.CC_ComboBox, QStyle.ComplexControl.CC_SpinBox)
+# Looked up once: every primitive of every paint (each cell of a table) goes through drawPrimitive.
+_FOCUS_RECT = QStyle.PrimitiveElement.PE_FrameFocusRect
+_LINE_EDIT = QStyle.PrimitiveElement.PE_FrameLineEdit
+_FRAME = QStyle.PrimitiveElement.PE_Frame
+_HAS_FOCUS = QStyle.StateFlag.State_HasFocus
 
 
 class FocusStyle(QProxyStyle):
@@ -54,15 +59,15 @@ class FocusStyle(QProxyStyle):
         painter: QPainter,
         widget: QWidget | None = None,
     ) -> None:
-        if element == QStyle.PrimitiveElement.PE_FrameFocusRect:
-            if option.rect.width() > 2 * RING and option.rect.height() > 2 * RING:
-                paint_focus_ring(painter, option.rect, option.palette)
+        if element is _FOCUS_RECT:
+            rect = option.rect
+            if rect.width() > 2 * RING and rect.height() > 2 * RING:
+                paint_focus_ring(painter, rect, option.palette)
             return
         super().drawPrimitive(element, option, painter, widget)
-        focused = bool(option.state & QStyle.StateFlag.State_HasFocus)
-        if focused and (
-            element == QStyle.PrimitiveElement.PE_FrameLineEdit
-            or (element == QStyle.PrimitiveElement.PE_Frame and isinstance(widget, QAbstractScrollArea))
+        # Identity first: the state is only looked at for the two frames that get a ring.
+        if (element is _LINE_EDIT or (element is _FRAME and isinstance(widget, QAbstractScrollArea))) and (
+            option.state & _HAS_FOCUS
         ):
             paint_focus_ring(painter, option.rect, option.palette)
 

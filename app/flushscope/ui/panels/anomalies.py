@@ -39,7 +39,7 @@ class AnomaliesPanel(QWidget):
             {
                 m.SEVERITY: "WW warning",
                 m.KIND: "chunk after flush done",
-                m.CONTEXT: ("00 · abcdefgh…", "00 · abcd…"),
+                m.CONTEXT: ("00 · abcdefgh…", "00 · abc…"),
                 m.FLUSH_ID: "~00",
                 m.COUNT: "0000",
             },

@@ -28,7 +28,7 @@ class BoundariesPanel(QWidget):
             self.model,
             {
                 m.OUTLIER: "WW outlier",
-                m.CONTEXT: ("00 · abcdefgh…", "00 · abcd…"),
+                m.CONTEXT: ("00 · abcdefgh…", "00 · abc…"),
                 m.FLUSH_IDS: "~00 → ~00",
                 m.TRAILING: "0000 ms",
                 m.LEADING: "0000 ms",

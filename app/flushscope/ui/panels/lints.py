@@ -34,7 +34,7 @@ class LintsPanel(QWidget):
             self.model,
             {
                 m.ID: "punctuation-only-first-input",
-                m.CONTEXT: ("00 · abcdefgh…", "00 · abcd…"),
+                m.CONTEXT: ("00 · abcdefgh…", "00 · abc…"),
                 m.FLUSH_ID: "~00",
             },
             stretch=m.MESSAGE,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from flushscope.ui.panels.column_fit import PADDING, ColumnFitter, Samples
+from flushscope.ui.panels.column_fit import ColumnFitter, Samples, cell_width, header_width
 from flushscope.ui.tables.base import HeadedModel
 from flushscope.ui.tables.sorting import SortProxy
 
@@ -57,12 +57,10 @@ def make_table(
     if stretch is not None and headed is not None:
         ColumnFitter(view, headed, widths, stretch)
         return view
-    header_metrics = header.fontMetrics()
     for column, samples in widths.items():
         sample = samples if isinstance(samples, str) else samples[0]
         label = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
-        width = max(metrics.horizontalAdvance(sample), header_metrics.horizontalAdvance(label))
-        header.resizeSection(column, width + PADDING)
+        header.resizeSection(column, max(cell_width(view, sample), header_width(view, label)))
     return view
 
 

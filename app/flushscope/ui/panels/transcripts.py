@@ -44,7 +44,7 @@ class TranscriptsPanel(QWidget):
             self,
             self.model,
             {
-                m.CONTEXT: ("00 · abcdefgh…", "00 · abcd…"),
+                m.CONTEXT: ("00 · abcdefgh…", "00 · abc…"),
                 m.FLUSH_ID: "~00",
                 m.TEXT: "a transcript",
                 m.SENT: "000.000 s",

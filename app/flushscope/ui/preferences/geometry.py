@@ -53,6 +53,15 @@ def place_window(window: QWidget, preferences: Preferences, name: str, preferred
     return maximized
 
 
+def show_placed(window: QWidget, preferences: Preferences, name: str, preferred: QSize) -> None:
+    """Show ``window`` where it was last time (as ``name``), or at a first size, inside the screen."""
+    if place_window(window, preferences, name, preferred):
+        window.showMaximized()
+    else:
+        window.show()
+        keep_frame_inside(window)
+
+
 def keep_frame_inside(window: QWidget) -> None:
     """Once ``window`` is shown (its frame known): move and shrink it so that its frame, title bar included,
     is inside the available area of its screen."""

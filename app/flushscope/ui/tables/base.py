@@ -62,10 +62,21 @@ def row_ranges(rows: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+def compact_label(label: str) -> str:
+    """A header label on two lines, for a narrow column: broken at its first space, or a single word after
+    its first underscore ("flush_done": "flush_" over "done"); a label that has its own lines keeps them."""
+    if "\n" in label:
+        return label
+    if " " in label:
+        return label.replace(" ", "\n", 1)
+    head, underscore, tail = label.partition("_")
+    return f"{head}_\n{tail}" if underscore and head and tail else label
+
+
 class HeadedModel(QAbstractTableModel):
     """A flat table with named columns: :attr:`HEADERS` and their tooltips. Compact headers break their
-    labels onto two lines at the first space (a narrow table's columns are then only as wide as their
-    figures)."""
+    labels onto two lines (:func:`compact_label`): a narrow table's columns are then only as wide as their
+    figures."""
 
     HEADERS: ClassVar[tuple[str, ...]] = ()
     HEADER_TIPS: ClassVar[dict[int, str]] = {}
@@ -85,7 +96,7 @@ class HeadedModel(QAbstractTableModel):
             return None
         if role == _DISPLAY:
             label = self.HEADERS[section]
-            return label.replace(" ", "\n", 1) if self._compact_headers else label
+            return compact_label(label) if self._compact_headers else label
         if role == _TOOLTIP:
             return self.HEADER_TIPS.get(section)
         return None

@@ -253,7 +253,7 @@ class TimelineView(TimelineViewport):
                 painter.setPen(theme.faint)
                 hint = geo.plot.adjusted(12, 0, -12, 0)
                 flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-                painter.drawText(hint, flags, self._empty_text())
+                painter.drawText(hint, flags, self.empty_text())
             if self.hasFocus():
                 paint_focus_ring(painter, self.rect(), self.palette())
         finally:
@@ -267,7 +267,7 @@ class TimelineView(TimelineViewport):
             if not self._lanes:
                 self.update()
 
-    def _empty_text(self) -> str:
+    def empty_text(self) -> str:
         """What an empty timeline says: why there is no lane."""
         conn = self.connection_filter()
         if conn is None:

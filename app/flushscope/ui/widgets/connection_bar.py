@@ -173,7 +173,7 @@ class ConnectionBar(QWidget):
         self.target_combo.setMinimumContentsLength(12)
 
         self.url_edit = QLineEdit(self)
-        self.url_edit.setMinimumWidth(150)
+        self.url_edit.setMinimumWidth(120)
         self.url_edit.setToolTip("The TTS WebSocket URL; /tts/websocket is added to a bare ws://HOST:PORT")
 
         self.key_edit = QLineEdit(self)

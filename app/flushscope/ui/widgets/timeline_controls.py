@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from flushscope.ui.timeline import AxisMode, TimelineView
+from flushscope.ui.widgets.connection_bar import ElidedLabel
 
 
 class TimelineControls(QWidget):
@@ -49,8 +50,10 @@ class TimelineControls(QWidget):
         self._buttons[timeline.axis_mode()].setChecked(True)
         self.fit_button = _tool_button(fit, self)
         self.follow_check = _check_box(follow, self)
-        self.view_label = QLabel(self)
+        # A capture's name and target are long: cut to the room left, whole in the tooltip.
+        self.view_label = ElidedLabel(self)
         self.view_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.view_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 2)
@@ -64,15 +67,14 @@ class TimelineControls(QWidget):
         layout.addWidget(self.follow_check)
         layout.addSpacing(12)
         layout.addWidget(connections)
-        layout.addStretch(1)
-        layout.addWidget(self.view_label)
+        layout.addWidget(self.view_label, 1)
 
         self._axis_group.buttonToggled.connect(self._axis_toggled)
         timeline.axisModeChanged.connect(self._axis_changed)
 
     def set_shown(self, text: str) -> None:
         """Say what the timeline shows (empty for the live session)."""
-        self.view_label.setText(text)
+        self.view_label.set_full_text(text)
 
     def _axis_toggled(self, button: QAbstractButton, checked: bool) -> None:
         if checked:

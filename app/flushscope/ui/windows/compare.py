@@ -59,6 +59,12 @@ SAMPLE_TEXT: Final = (
 )
 
 
+#: What the timeline says before the first run.
+EMPTY_TEXT: Final = (
+    "Pick two or more strategies and press Run: each one is spoken here as a context of its own."
+)
+
+
 class CompareView(QWidget):
     """A window that compares flush strategies on the current target (see the module docstring)."""
 
@@ -78,7 +84,6 @@ class CompareView(QWidget):
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle("Compare flush strategies — flushscope")
-        self.resize(1180, 820)
         self._live = live
         self._settings = settings
         self._playback = playback
@@ -126,6 +131,7 @@ class CompareView(QWidget):
 
         self.timeline = TimelineView(self.bridge, self.selection)
         self.timeline.set_axis_mode(AxisMode.SINCE_SEND)
+        self.timeline.set_empty_text(EMPTY_TEXT)
         self.model = CompareModel(self)
         m = CompareModel
         self.proxy, self.table = sorted_table(

@@ -76,7 +76,6 @@ class DiffView(QWidget):
     ) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(f"Differences with {other_name} — flushscope")
-        self.resize(1000, 560)
         self.shown = shown
         self._bridge = bridge
         self._selection = selection

@@ -65,7 +65,8 @@ class FlushingDiagram(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
         fm = painter.fontMetrics()
-        left, right = 90, self.width() - 12
+        names = ("client sends", "service sends")
+        left, right = max(fm.horizontalAdvance(name) for name in names) + 20, self.width() - 12
         span = right - left
 
         def x(fraction: float) -> float:
@@ -73,11 +74,12 @@ class FlushingDiagram(QWidget):
 
         sent_y, audio_y, band = 52, 118, 24
         painter.setPen(faint)
-        painter.drawText(QRect(8, sent_y - 30, left - 12, 20), Qt.AlignmentFlag.AlignLeft, "client sends")
-        painter.drawText(QRect(8, audio_y - 10, left - 12, 20), Qt.AlignmentFlag.AlignLeft, "service sends")
+        painter.drawText(QRect(8, sent_y - 30, left - 8, 20), Qt.AlignmentFlag.AlignLeft, names[0])
+        painter.drawText(QRect(8, audio_y - 10, left - 8, 20), Qt.AlignmentFlag.AlignLeft, names[1])
         painter.drawLine(left, sent_y, right, sent_y)
         painter.drawLine(left, audio_y + band + 6, right, audio_y + band + 6)
         painter.drawText(QRect(right - 60, audio_y + band + 8, 60, 18), Qt.AlignmentFlag.AlignRight, "time →")
+        last_right, raised = -1.0, False
         for label, at, kind in _SENT:
             px = x(at)
             painter.setPen(QPen(text, 2 if kind != "text" else 1))
@@ -89,7 +91,12 @@ class FlushingDiagram(QWidget):
             else:
                 painter.drawLine(QPointF(px, sent_y - 12), QPointF(px, sent_y + 2))
             painter.setPen(text if kind == "text" else faint)
-            top = sent_y - 28 if kind == "text" else sent_y + 4
+            top = sent_y + 4
+            if kind == "text":
+                # A transcript that would run into the one before it goes a line higher.
+                raised = px - 4 < last_right and not raised
+                top = sent_y - (44 if raised else 28)
+                last_right = px - 4 + fm.horizontalAdvance(label)
             painter.drawText(QRectF(px - 4, top, fm.horizontalAdvance(label) + 8, 18), label)
         for flush_id, start, end in _AUDIO:
             colour = flush_colour(flush_id, dark)
