@@ -75,7 +75,6 @@ async def layout(window: MainWindow) -> dict[str, Any]:
         "legend": [[label, *_global(timeline, place)] for _, label, place in timeline.legend_places()],
         "timeline": _global(timeline),
         "rows": model.rowCount(),
-        "left_scrolls": window.main_splitter.widget(0).verticalScrollBar().isVisible(),
     }
 
 

@@ -163,7 +163,7 @@ def test_listening_for_other_machines_needs_the_box_ticked_and_says_the_risk(
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.FAILED, timeout=WAIT_MS)
     assert bar.reason().startswith("0.0.0.0:0 can be reached from other machines")
-    assert "tick Allow other machines" in bar.reason() and not panel.isVisible()
+    assert "tick Allow remote" in bar.reason() and not panel.isVisible()
 
     bar.remote_check.setChecked(True)
     QTest.mouseClick(bar.connect_button, Qt.MouseButton.LeftButton)

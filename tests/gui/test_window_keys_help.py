@@ -273,7 +273,7 @@ def test_about_gives_the_version_licence_protocol_and_opens_the_captures_folder(
 ) -> None:
     window = make_window()
     desktop = window.help.open_url = UrlRecorder()
-    folder = window.live.capture_folder
+    folder = window.live.capture_folder.path
     window.action_set.about.trigger()
     about = window.findChild(AboutDialog)
     assert isinstance(about, AboutDialog) and about.isVisible()
@@ -290,7 +290,7 @@ def test_show_captures_folder_asks_the_desktop_and_says_when_it_cannot(
     qtbot: QtBot, make_window: WindowFactory
 ) -> None:
     window = make_window()
-    folder = window.live.capture_folder
+    folder = window.live.capture_folder.path
     desktop = window.help.open_url = UrlRecorder()
     window.action_set.show_captures_folder.trigger()
     assert desktop.urls == [QUrl.fromLocalFile(str(folder))] and folder.is_dir()

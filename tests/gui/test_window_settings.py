@@ -329,7 +329,8 @@ def test_the_window_fits_the_screen_with_a_scenario_played(
 
 
 def test_the_proxy_fits_a_small_screen(tmp_path: Path) -> None:
-    """The proxy's panel over the composer: the column scrolls rather than push the window off the screen."""
+    """The proxy's panel in the composer's place, and the proxy's fields in the bar: nothing pushes the window
+    off the screen."""
     env = _screen_env(tmp_path, 1024, 600, tmp_path / "settings.ini")
     facts = _drive(
         tmp_path,
@@ -344,4 +345,3 @@ def test_the_proxy_fits_a_small_screen(tmp_path: Path) -> None:
     )
     screen, window = QRect(*facts["screen"]), QRect(*facts["window"])
     assert screen.contains(window) and screen.contains(QRect(*facts["status"])), facts
-    assert facts["left_scrolls"], facts

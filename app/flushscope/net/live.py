@@ -376,7 +376,7 @@ class LiveSession:
                 if not allow_remote and not is_loopback_host(address[0]):
                     raise ClientError(
                         f"{listen} can be reached from other machines, and {REMOTE_RISK}: "
-                        "tick Allow other machines if that is what you want"
+                        "tick Allow remote if that is what you want"
                     )
                 target = await self._upstream(upstream)
             except ClientError as exc:

@@ -191,15 +191,11 @@ class ConnectionBar(QWidget):
         self.upstream_combo.setToolTip(
             "Where the proxy forwards your app's connections: Cartesia, the emulator embedded in this app, or a URL"
         )
-        self.upstream_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.upstream_combo.setMinimumContentsLength(10)
         self.upstream_edit = QLineEdit("ws://127.0.0.1:8080", self)
         self.upstream_edit.setPlaceholderText("ws://HOST:PORT or wss://host/tts/websocket")
         self.upstream_edit.setToolTip("The server the proxy forwards to")
         self.upstream_edit.setMinimumWidth(110)
-        self.remote_check = QCheckBox("Allow other machines", self)
+        self.remote_check = QCheckBox("Allow remote", self)
         self.remote_check.setToolTip(
             f"Needed to listen on an address other machines can reach (0.0.0.0, a LAN address): "
             f"{REMOTE_RISK}. Your key goes only on this machine's connections."
