@@ -70,7 +70,6 @@ from flushscope.protocol.messages import (
 log = logging.getLogger("flushscope.session")
 
 
-
 class Added(NamedTuple):
     """What :meth:`Session.add` did with a frame."""
 
@@ -127,7 +126,7 @@ class SessionObserver:
         """A context got a new segment (after a flush, or numbered by the server)."""
 
     def segment_changed(self, segment: Segment) -> None:
-        """A transcript was added to a segment, or it was flushed, closed or ended."""
+        """A transcript or timestamps were added to a segment, or it was flushed, closed or ended."""
 
     def chunk_added(self, segment: Segment, row: int) -> None:
         """A chunk was attributed to ``segment``; ``row`` indexes :attr:`Session.chunks`."""
@@ -560,6 +559,7 @@ class Session:
                 TimedToken(text, start, end)
                 for text, start, end in zip(timings.tokens, timings.start, timings.end, strict=True)
             )
+            self._segment_changed(segment)
         elif isinstance(message, FlushDone):
             self._flush_done(ctx, frame, message)
         elif isinstance(message, Done):
