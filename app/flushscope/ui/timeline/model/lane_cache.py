@@ -17,6 +17,7 @@ from flushscope.core.analysis.lints import Lint
 from flushscope.core.model.anomalies import Severity
 from flushscope.core.model.records import Segment, SegmentState
 from flushscope.core.model.session import Session
+from flushscope.core.store.frame_store import FrameStore
 from flushscope.ui.timeline.model.lanes import (
     _ADVICE,
     _BOUNDARY,
@@ -203,17 +204,19 @@ class _LaneCache:
             refs[kind].append(anomaly)
         count = len(frames)
         if self._matches(ctx.number, ctx.context_id):
-            for lint in self._lints.get(ctx.number, ()):
-                if lint.frames[0] < count:
-                    times[_ADVICE].append(frames.time(lint.frames[0]))
-                    refs[_ADVICE].append(lint)
-            for boundary in self._boundaries.get(ctx.number, ()):
-                # Where the segment after it starts: its first chunk's arrival, its first sample.
-                if boundary.frames[1] < count:
-                    kind = _OUTLIER if boundary.outlier else _BOUNDARY
-                    times[kind].append(frames.time(boundary.frames[1]))
-                    placed[kind].append(boundary.at_s)
-                    refs[kind].append(boundary)
+            # Their frames' times in one lookup each: a long context has thousands of boundaries.
+            lints = [lint for lint in self._lints.get(ctx.number, ()) if lint.frames[0] < count]
+            times[_ADVICE].extend(_times(frames, [lint.frames[0] for lint in lints]))
+            refs[_ADVICE].extend(lints)
+            # Where the segment after a boundary starts: its first chunk's arrival, its first sample.
+            boundaries = [b for b in self._boundaries.get(ctx.number, ()) if b.frames[1] < count]
+            for boundary, at in zip(
+                boundaries, _times(frames, [b.frames[1] for b in boundaries]), strict=True
+            ):
+                kind = _OUTLIER if boundary.outlier else _BOUNDARY
+                times[kind].append(at)
+                placed[kind].append(boundary.at_s)
+                refs[kind].append(boundary)
         for kind in _MARKER_KINDS:
             placed[kind].extend([math.nan] * (len(times[kind]) - len(placed[kind])))
         sorted_times: dict[str, FloatArray] = {}
@@ -359,3 +362,9 @@ class _LaneCache:
             return None
         mapped = lane.to_axis(mode, np.asarray([min(times), max(times)], dtype=np.float64))
         return float(mapped[0]), float(mapped[1])
+
+
+def _times(frames: FrameStore, indices: list[int]) -> list[float]:
+    """The times of frames ``indices``, read from the time column at once."""
+    found: list[float] = frames.column("t")[np.asarray(indices, dtype=np.int64)].tolist()
+    return found
