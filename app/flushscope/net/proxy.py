@@ -35,6 +35,7 @@ from flushscope.core.store.capture import redact_text, redact_url
 from flushscope.net.client import TTS_PATH
 from flushscope.net.proxy_relay import ProxyConnection, ProxyState, Relay, Side, close_with
 from flushscope.net.proxy_upstream import Upstream, UpstreamRequest, plan_upstream
+from flushscope.tasks import OwnedTasks
 
 __all__ = [
     "DEFAULT_LISTEN",
@@ -129,7 +130,7 @@ class ProxyServer:
         self._listeners: list[ProxyListener] = []
         self._server: Server | None = None
         self._pending: dict[ServerConnection, _Link] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = OwnedTasks()
         self._secrets: set[str] = {k for k in (self.api_key, self.fallback_api_key) if k}
         self._stop: asyncio.Future[None] | None = None
 
@@ -168,8 +169,7 @@ class ProxyServer:
             server, self._server = self._server, None
             server.close()
             await server.wait_closed()
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.join()
 
     async def __aenter__(self) -> ProxyServer:
         await self.start()
@@ -211,11 +211,6 @@ class ProxyServer:
         """Stop calling ``listener``; one that was never added is ignored."""
         if listener in self._listeners:
             self._listeners.remove(listener)
-
-    @property
-    def open_connections(self) -> list[ProxyConnection]:
-        """The connections whose frames are flowing now."""
-        return [c for c in self.connections if c.state is ProxyState.OPEN]
 
     def _set_state(self, info: ProxyConnection, state: ProxyState) -> None:
         info.state = state
@@ -376,9 +371,7 @@ class ProxyServer:
         link = self._pending.pop(connection, None)
         if link is None:
             return
-        task = asyncio.get_running_loop().create_task(self._close_abandoned(link), name="proxy abandon")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._close_abandoned(link), name="proxy abandon")
 
     async def _close_abandoned(self, link: _Link) -> None:
         info = link.info
