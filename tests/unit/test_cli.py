@@ -7,13 +7,12 @@ import argparse
 import json
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from command_line import run_python
+from command_line import loaded, probed, run_probed
 from flushscope import cli
 from flushscope.cli.emulator_switches import emulator_config
 from flushscope.cli.errors import UsageError, fail, print_error
@@ -307,25 +306,6 @@ def test_play_names_the_choices_for_a_context_it_does_not_have(
 
 # --- headless commands never load Qt --------------------------------------------------------------
 
-#: Runs the entry point, then says which Qt modules (and window modules) the process had loaded.
-PROBE = """
-import sys
-from flushscope.cli import main
-try:
-    code = main(sys.argv[1:])
-finally:
-    loaded = sorted(
-        name for name in sys.modules
-        if name.split(".")[0] in {"PySide6", "shiboken6", "qasync"} or name.startswith("flushscope.ui")
-    )
-    print("loaded:", loaded, file=sys.stderr)
-sys.exit(code)
-"""
-
-
-def _probe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return run_python("-c", PROBE, *args, cwd=cwd)
-
 
 @pytest.mark.parametrize(
     ("argv", "code"),
@@ -344,14 +324,14 @@ def test_headless_commands_never_load_qt(tmp_path: Path, argv: list[str], code: 
     script = tmp_path / "s.txt"
     script.write_text("context a\nsend Hi.\nflush\nend\n")
     args = [a.format(capture=capture, tmp=tmp_path, script=script) for a in argv]
-    done = _probe(*args, cwd=tmp_path)
+    done = run_probed(*args, cwd=tmp_path)
     assert done.returncode == code, done.stderr
-    assert done.stderr.splitlines()[-1] == "loaded: []"
+    assert loaded(done.stderr) == []
 
 
 def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
     server = subprocess.Popen(
-        [sys.executable, "-c", PROBE, "serve", "--pace", "instant"],
+        probed("serve", "--pace", "instant"),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -369,7 +349,7 @@ def test_serve_never_loads_qt_and_stops_cleanly(tmp_path: Path) -> None:
             server.communicate()
     assert url.startswith("ws://127.0.0.1:"), err
     assert server.returncode == EXIT_OK, err
-    assert err.splitlines()[-1] == "loaded: []"
+    assert loaded(err) == []
 
 
 def test_the_proxy_command_listens_where_the_proxy_does_by_default() -> None:
