@@ -84,8 +84,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     venv = tmp / "venv"
     made = run_python("-m", "venv", "--without-pip", str(venv))
     assert made.returncode == 0, made.stderr
-    put = run_python("-m", "pip", "--python", str(venv / "bin" / "python"), "install", "--no-deps", "--no-index",
-                     str(wheel))  # fmt: skip
+    python = str(venv / "bin" / "python")
+    put = run_python("-m", "pip", "--python", python, "install", "--no-deps", "--no-index", str(wheel))
     assert put.returncode == 0, put.stdout + put.stderr
     env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
     env["QT_QPA_PLATFORM"] = "offscreen"

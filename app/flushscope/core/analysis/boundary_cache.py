@@ -3,7 +3,7 @@
 :func:`flushscope.core.analysis.boundaries.context_boundaries` decodes every segment of a context, about 0.2 ms a
 segment whatever its length: a context of thousands of segments takes most of a second. While a session is
 live, only a few segments change at a time, and the session says which
-(:class:`~flushscope.core.analysis.session_watch.SessionWatch`). So
+(:class:`~flushscope.core.model.session_watch.SessionWatch`). So
 :class:`BoundaryCache` keeps, per context, its segments with audio in order and the boundary after each, and
 measures again only the pairs next to a segment that changed: what an update costs follows what changed, not
 how long the context is. Runs of pairs to measure are handed to ``context_boundaries`` a slice of the
@@ -20,9 +20,9 @@ from dataclasses import replace
 from typing import Final
 
 from flushscope.core.analysis.boundaries import Boundary, BoundaryThresholds, context_boundaries
-from flushscope.core.analysis.session_watch import SessionWatch
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
+from flushscope.core.model.session_watch import SessionWatch
 
 #: Pairs measured in one call of ``context_boundaries`` at most (the deadline is checked between calls).
 BATCH: Final = 64

@@ -5,7 +5,7 @@ send frame once (:class:`~flushscope.core.analysis.sent_inputs.SentReader`) and 
 inputs to that context's readings of the rules (:class:`~flushscope.core.analysis.lints.ContextRule`), which
 keep what the inputs settle. What later frames may still change (an open segment, a context not ended, a
 segment whose timestamps may come) is asked again only of contexts given inputs, or whose record in the
-session changed (the cache watches the session: :class:`~flushscope.core.analysis.session_watch.SessionWatch`).
+session changed (the cache watches the session: :class:`~flushscope.core.model.session_watch.SessionWatch`).
 So an update costs what the new frames cost, not what the session holds, and a deadline can stop it between
 two frames or two inputs: the rest is read on the next call. :func:`lint_session` is one update of a new
 cache: every lint of a session, read at once.
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from flushscope.core.analysis.lint_ids import LintId, parse_lint_ids
 from flushscope.core.analysis.lints import RULES, ContextRule, Lint, LintScope
 from flushscope.core.analysis.sent_inputs import SentContext, SentReader
-from flushscope.core.analysis.session_watch import SessionWatch
 from flushscope.core.model.session import Session
+from flushscope.core.model.session_watch import SessionWatch
 
 
 @dataclass(eq=False)
