@@ -515,8 +515,8 @@ class SettingsChangedMidContext(ContextRule):
                 self._lint(
                     self.ctx.flush_id(sent),
                     (first.frame, sent.frame),
-                    f"The {name} of context {self.ctx.context_id} changes from {first_value!r} (frame "
-                    f"{first.frame}) to {value!r} at frame {sent.frame}.",
+                    f"The {name} of context {self.ctx.context_id} changes from {_quote(first_value)} (frame "
+                    f"{first.frame}) to {_quote(value)} at frame {sent.frame}.",
                     f"Keep a context's settings fixed; to change its {name}, end the context and start a new "
                     "one.",
                 )

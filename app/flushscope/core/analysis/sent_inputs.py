@@ -27,7 +27,13 @@ import numpy as np
 from flushscope.core.frames import Direction
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
-from flushscope.protocol.messages import CancelRequest, GenerationRequest, ProtocolError, parse_client
+from flushscope.protocol.messages import (
+    CancelRequest,
+    GenerationRequest,
+    ProtocolError,
+    parse_client,
+    voice_id_of,
+)
 
 #: The settings a context's inputs should agree on, by name, in the order of :attr:`SentInput.settings`.
 SETTINGS: Final = ("model", "voice", "language", "output format", "speed")
@@ -72,7 +78,7 @@ def _settings(request: GenerationRequest) -> tuple[str | None, ...]:
         speed = request.speed
     return (
         request.model_id,
-        _voice_identity(request.voice),
+        voice_id_of(request.voice),
         request.language,
         (
             f"{fmt.get('container', '?')} {fmt.get('encoding', '?')} {fmt.get('sample_rate', '?')} Hz"
@@ -81,20 +87,6 @@ def _settings(request: GenerationRequest) -> tuple[str | None, ...]:
         ),
         None if speed is None else str(speed),
     )
-
-
-def _voice_identity(voice: object) -> str | None:
-    """The same voice in any of the shapes clients send (a bare id, ``{"id"}``, ``{"mode": "id", "id"}``)."""
-    if voice is None:
-        return None
-    if isinstance(voice, str):
-        return voice
-    if isinstance(voice, dict):
-        if isinstance(voice.get("id"), str):
-            return str(voice["id"])
-        if voice.get("embedding") is not None:
-            return f"embedding {str(voice['embedding'])[:40]}"
-    return str(voice)
 
 
 class SentInputs(Sequence[SentInput]):
