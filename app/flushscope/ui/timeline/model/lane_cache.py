@@ -38,6 +38,9 @@ from flushscope.ui.timeline.model.lanes import (
     _Overlay,
 )
 
+#: A kind of marker's times, places in the audio (nan: where the audio received by then ends) and findings.
+_Marks = tuple[list[float], list[float], list[Any]]
+
 
 class _LaneCache:
     """One :class:`_Lane` per context of ``session``, with the maps from chunk rows to lanes."""
@@ -53,6 +56,8 @@ class _LaneCache:
         # The analysis's findings by context number (lints and boundaries name their context so).
         self._lints: dict[int, list[Lint]] = {}
         self._boundaries: dict[int, list[Boundary]] = {}
+        # Their markers by context number: whether every finding was shown, the frames then, the markers.
+        self._marks: dict[int, tuple[bool, int, dict[str, _Marks]]] = {}
 
     def set_analysis(self, lints: Sequence[Lint], boundaries: Sequence[Boundary]) -> None:
         """Mark these lints (at their first frame) and boundaries on their lanes; lanes whose findings are
@@ -69,8 +74,10 @@ class _LaneCache:
             same = by_lint.get(number) == self._lints.get(number) and by_boundary.get(
                 number
             ) == self._boundaries.get(number)
-            if not same and 0 < number <= len(self.lanes):
-                self.invalidate(self.lanes[number - 1])
+            if not same:
+                self._marks.pop(number, None)
+                if 0 < number <= len(self.lanes):
+                    self.invalidate(self.lanes[number - 1])
         self._lints, self._boundaries = by_lint, by_boundary
 
     def sync(self) -> bool:
@@ -202,21 +209,10 @@ class _LaneCache:
             kind = _ERROR if anomaly.severity is Severity.ERROR else _WARNING
             times[kind].append(at)
             refs[kind].append(anomaly)
-        count = len(frames)
-        if self._matches(ctx.number, ctx.context_id):
-            # Their frames' times in one lookup each: a long context has thousands of boundaries.
-            lints = [lint for lint in self._lints.get(ctx.number, ()) if lint.frames[0] < count]
-            times[_ADVICE].extend(_times(frames, [lint.frames[0] for lint in lints]))
-            refs[_ADVICE].extend(lints)
-            # Where the segment after a boundary starts: its first chunk's arrival, its first sample.
-            boundaries = [b for b in self._boundaries.get(ctx.number, ()) if b.frames[1] < count]
-            for boundary, at in zip(
-                boundaries, _times(frames, [b.frames[1] for b in boundaries]), strict=True
-            ):
-                kind = _OUTLIER if boundary.outlier else _BOUNDARY
-                times[kind].append(at)
-                placed[kind].append(boundary.at_s)
-                refs[kind].append(boundary)
+        for kind, (marked, where, found) in self._finding_marks(ctx.number, ctx.context_id).items():
+            times[kind].extend(marked)
+            placed[kind].extend(where)
+            refs[kind].extend(found)
         for kind in _MARKER_KINDS:
             placed[kind].extend([math.nan] * (len(times[kind]) - len(placed[kind])))
         sorted_times: dict[str, FloatArray] = {}
@@ -295,6 +291,34 @@ class _LaneCache:
                 cat("end_audio"),
             )
         return self._overlay_cache
+
+    def _finding_marks(self, number: int, context_id: str) -> dict[str, _Marks]:
+        """The markers of the findings filed under context ``number`` (when they are about this session's
+        context), by kind. Kept until :meth:`set_analysis` changes them: a lane's other markers are built
+        again with every chunk it gets, and a long context has thousands of boundaries."""
+        count = len(self.session.frames)
+        kept = self._marks.get(number)
+        if kept is not None and (kept[0] or kept[1] == count):
+            return kept[2]
+        marks: dict[str, _Marks] = {kind: ([], [], []) for kind in (_ADVICE, _BOUNDARY, _OUTLIER)}
+        lints = self._lints.get(number, [])
+        boundaries = self._boundaries.get(number, [])
+        if not self._matches(number, context_id):
+            lints, boundaries = [], []
+        frames = self.session.frames
+        shown_lints = [lint for lint in lints if lint.frames[0] < count]
+        marks[_ADVICE][0].extend(_times(frames, [lint.frames[0] for lint in shown_lints]))
+        marks[_ADVICE][2].extend(shown_lints)
+        # Where the segment after a boundary starts: its first chunk's arrival, its first sample.
+        shown = [b for b in boundaries if b.frames[1] < count]
+        for boundary, at in zip(shown, _times(frames, [b.frames[1] for b in shown]), strict=True):
+            at_times, places, found = marks[_OUTLIER if boundary.outlier else _BOUNDARY]
+            at_times.append(at)
+            places.append(boundary.at_s)
+            found.append(boundary)
+        # Findings of frames not here yet are looked at again once there are more frames.
+        self._marks[number] = (len(shown_lints) == len(lints) and len(shown) == len(boundaries), count, marks)
+        return marks
 
     def _matches(self, number: int, context_id: str) -> bool:
         """Whether the findings filed under context ``number`` are about this session's context of that
