@@ -6,10 +6,12 @@ A live session shown in the window grows frame by frame: one context of N segmen
 answered with two chunks of audio and a flush_done, ``--per-tick`` segments every 10 ms of loop time (the
 frames go into the session as the client would record them). The loop's lag is measured by a task that asks
 to wake every 10 ms and records how late it woke. Baseline: the same growth with the analysis held back.
-Then the analysis as the window runs it: at most every 1.5 s, never sooner than eight times what its lints
-last took, and lints slow enough to be felt only in a pause of the frames or every 10 s. At the end: what
-one lint run and one boundary update cost on the whole session, and what analysing it from scratch costs
-(a capture of that size opened). Last line: lag p99 with and without the analysis, and their ratio.
+Then a second context grows the same way with the analysis as the window runs it (kept up to date in steps
+after every tick of the bridge, its result told to the views at most once a second); the longest of its
+steps on the loop is reported. At the end: what one full lint run costs on the whole session (what each run
+cost before the analysis kept up incrementally), what bringing the analysis up to date costs then, and what
+analysing the session from scratch costs (a capture of that size opened), at once and in steps. Last line:
+lag p99 with and without the analysis, their ratio, and the longest step.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import gc
 import json
 import os
 import sys
@@ -27,9 +30,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import qasync
 from PySide6.QtWidgets import QApplication
 
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.core.frames import Direction
 from flushscope.core.model.session import Session
 from flushscope.net.live import LiveSession
+from flushscope.ui.controllers.analysis import AnalysisModel
 from flushscope.ui.window import MainWindow
 from live_window import LagProbe, p
 
@@ -64,18 +69,16 @@ class Feed:
                                    "flush_id": n, "flush_done": True})  # fmt: skip
 
 
-async def grow(window: MainWindow, name: str, segments: int, per_tick: int) -> tuple[list[float], int, float]:
-    """Grow a context of ``segments`` segments into the live session; the lag meanwhile, the analysis runs
-    and the longest of them."""
+async def grow(window: MainWindow, name: str, segments: int, per_tick: int) -> tuple[list[float], int]:
+    """Grow a context of ``segments`` segments into the live session; the lag meanwhile, and how many
+    results the analysis told the views."""
     feed = Feed(window.live.session, name)
     runs = [0]
-    longest = [0.0]
 
-    def ran() -> None:
+    def told() -> None:
         runs[0] += 1
-        longest[0] = max(longest[0], window.analysis.lints_cost_s + window.analysis.boundaries_cost_s)
 
-    window.analysis.resultsChanged.connect(ran)
+    window.analysis.resultsChanged.connect(told)
     probe = LagProbe()
     probe.start()
     while feed.segments < segments:
@@ -83,8 +86,53 @@ async def grow(window: MainWindow, name: str, segments: int, per_tick: int) -> t
             feed.segment()
         await asyncio.sleep(0.010)
     lags = await probe.stop()
-    window.analysis.resultsChanged.disconnect(ran)
-    return lags, runs[0], longest[0]
+    window.analysis.resultsChanged.disconnect(told)
+    return lags, runs[0]
+
+
+class Collections:
+    """The pauses of Python's garbage collector: the longest since :meth:`reset`, and their total. A pause
+    stops whatever runs when it starts, an analysis step included."""
+
+    def __init__(self) -> None:
+        self.longest = 0.0
+        self.total = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._note)
+
+    def reset(self) -> None:
+        self.longest = 0.0
+
+    def _note(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            pause = time.perf_counter() - self._started
+            self.longest = max(self.longest, pause)
+            self.total += pause
+
+
+class Steps:
+    """The longest step of the window's analysis with the collector's pauses in it taken out (they would
+    have stopped whatever ran then)."""
+
+    def __init__(self, analysis: AnalysisModel, collections: Collections) -> None:
+        self.longest = 0.0
+        self._analyse = analysis._analyse
+        self._collections = collections
+        analysis._analyse = self._timed
+
+    def _timed(self, deadline: float | None) -> bool:
+        paused, started = self._collections.total, time.perf_counter()
+        done = self._analyse(deadline)
+        step = time.perf_counter() - started - (self._collections.total - paused)
+        self.longest = max(self.longest, step)
+        return done
+
+
+async def until_current(window: MainWindow) -> None:
+    while not window.analysis.current:
+        await asyncio.sleep(0.01)
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -93,27 +141,37 @@ async def main(args: argparse.Namespace) -> None:
     window.resize(1600, 1000)
     window.show()
     analysis = window.analysis
+    collections = Collections()
     try:
-        analysis.interval_ms = 3_600_000
-        held, _, _ = await grow(window, "held", args.segments, args.per_tick)
+        analysis.follow = False
+        held, _ = await grow(window, "held", args.segments, args.per_tick)
         print(
-            f"analysis held back: lag p50 {p(held, 0.5):5.1f} ms  p99 {p(held, 0.99):5.1f} ms  max {max(held) * 1000:5.0f} ms"
+            f"analysis held back: lag p50 {p(held, 0.5):5.1f} ms  p99 {p(held, 0.99):5.1f} ms  max {max(held) * 1000:5.0f} ms "
+            f"(the longest garbage collection meanwhile {collections.longest * 1000:.0f} ms)"
         )
         analysis.refresh_now()
-        analysis.interval_ms = 1500
-        lags, runs, longest = await grow(window, "live", args.segments, args.per_tick)
+        analysis.follow = True
+        analysis.longest_step_s = 0.0
+        collections.reset()
+        steps = Steps(analysis, collections)
+        lags, runs = await grow(window, "live", args.segments, args.per_tick)
+        longest = analysis.longest_step_s
         print(
             f"analysis running:   lag p50 {p(lags, 0.5):5.1f} ms  p99 {p(lags, 0.99):5.1f} ms  max {max(lags) * 1000:5.0f} ms, "
-            f"{runs} runs that changed something, the longest {longest * 1000:.0f} ms"
+            f"{runs} results told to the views, the longest step on the loop {longest * 1000:.1f} ms, "
+            f"{steps.longest * 1000:.1f} ms without the collector's pauses "
+            f"(the longest garbage collection meanwhile {collections.longest * 1000:.0f} ms)"
         )
         inputs = 4 * args.segments
+        started = time.perf_counter()
+        lint_session(live.session, session_over=False)
+        full = time.perf_counter() - started
         started = time.perf_counter()
         analysis.refresh_now()
         last = time.perf_counter() - started
         print(
-            f"on the whole session ({inputs} inputs, {len(analysis.boundaries)} boundaries): a lint run "
-            f"{analysis.lints_cost_s * 1000:.0f} ms, a boundary update {analysis.boundaries_cost_s * 1000:.1f} ms "
-            f"(last refresh {last * 1000:.0f} ms)"
+            f"on the whole session ({inputs} inputs, {len(analysis.boundaries)} boundaries): one full lint run "
+            f"{full * 1000:.0f} ms; bringing the analysis up to date {last * 1000:.1f} ms"
         )
         fresh = Session()
         for frame in live.session.frames:
@@ -124,12 +182,21 @@ async def main(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         analysis.refresh_now()
         scratch = time.perf_counter() - started
+        window.bridge.set_session(live.session)
+        await until_current(window)
+        window.bridge.set_session(fresh)
+        analysis.longest_step_s = 0.0
+        started = time.perf_counter()
+        await until_current(window)
+        stepped = time.perf_counter() - started
         print(
-            f"from scratch (a capture opened): {scratch * 1000:.0f} ms in all, in slices of at most 40 ms of boundaries"
+            f"from scratch (a capture opened): {scratch * 1000:.0f} ms at once; in steps {stepped * 1000:.0f} ms "
+            f"in all, the longest {analysis.longest_step_s * 1000:.1f} ms"
         )
         print(
             f"lag p99: held back {p(held, 0.99):.1f} ms, analysis running {p(lags, 0.99):.1f} ms, "
-            f"ratio {p(lags, 0.99) / max(p(held, 0.99), 0.1):.2f}"
+            f"ratio {p(lags, 0.99) / max(p(held, 0.99), 0.1):.2f}, longest step {longest * 1000:.1f} ms "
+            f"({steps.longest * 1000:.1f} ms without the collector's pauses)"
         )
     finally:
         await window.aclose()

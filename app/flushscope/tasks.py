@@ -1,9 +1,10 @@
-"""Asyncio tasks that a part of the window owns: kept until done, cancelled and awaited when it closes.
+"""Asyncio tasks that an owner keeps: until done, and cancelled and awaited when it closes.
 
-A task started from a click must neither be lost (asyncio keeps only a weak reference to it) nor outlive
-the window that started it. A failure the part expects (a connection that failed, a file that could not be
-written) is handed to the part to say in words; anything else is a bug and goes to ``sys.excepthook``,
-which shows it without ending the application.
+A task started from a click, or by a server for one of its connections, must neither be lost (asyncio keeps
+only a weak reference to it) nor outlive the part that started it: a window's controller, the emulator's
+connection, the recording proxy. A failure the owner expects (a connection that failed, a file that could
+not be written) is handed to the owner to say in words; anything else is a bug and goes to
+``sys.excepthook``, which shows it without ending the application.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ class OwnedTasks:
             self._report(exc)
         else:
             sys.excepthook(type(exc), exc, exc.__traceback__)
+
+    async def join(self) -> None:
+        """Wait until every task has finished by itself, those started meanwhile included."""
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))
 
     async def aclose(self) -> None:
         """Cancel every task still running and wait until each has finished; no new task starts after."""

@@ -1,4 +1,5 @@
-"""The analysis in the window's terms: the throttled model, the lints and boundaries tables and panels."""
+"""The analysis in the window's terms: the model that follows the session, the lints and boundaries tables and
+panels."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication
 from pytestqt.qtbot import QtBot
 
 from flushscope.core.analysis.boundaries import FlagKind, session_boundaries
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.core.analysis.lint_ids import LintId
-from flushscope.core.analysis.lints import lint_session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.controllers.analysis import AnalysisModel
 from flushscope.ui.panels import BoundariesPanel, FramesPanel, LintsPanel
@@ -32,7 +33,7 @@ def tone(step: int) -> bytes:
 @pytest.fixture
 def analysis(bridge: SessionBridge) -> Iterator[AnalysisModel]:
     """The analysis of a live session that is never recomputed on its own (tests call refresh_now)."""
-    model = AnalysisModel(bridge, bridge.session, interval_ms=3_600_000)
+    model = AnalysisModel(bridge, bridge.session, follow=False)
     yield model
     model.deleteLater()
 
@@ -91,7 +92,7 @@ def test_the_live_session_is_analysed_as_not_over_and_a_capture_as_over(
     analysis.deleteLater()
 
 
-def test_ticks_do_not_run_the_analysis_before_its_interval(
+def test_a_model_that_does_not_follow_is_brought_up_to_date_only_when_asked(
     qtbot: QtBot, bridge: SessionBridge, wire: Wire, analysis: AnalysisModel
 ) -> None:
     analysis.refresh_now()
@@ -99,9 +100,9 @@ def test_ticks_do_not_run_the_analysis_before_its_interval(
     ran: list[int] = []
     analysis.resultsChanged.connect(lambda: ran.append(1))
     two_contexts(wire)
-    for _ in range(5):
-        bridge.flush()
-        QApplication.processEvents()
+    for _ in range(3):
+        with qtbot.waitSignal(bridge.ticked):
+            pass
     assert ran == [] and analysis.lints == [] and not analysis.current
     analysis.refresh_now()
     assert ran == [1] and analysis.current
@@ -110,16 +111,47 @@ def test_ticks_do_not_run_the_analysis_before_its_interval(
     assert ran == [1]
 
 
-def test_a_short_interval_runs_the_analysis_after_ticks(
+def test_the_analysis_of_a_growing_session_is_the_analysis_of_it_read_at_once(
     qtbot: QtBot, bridge: SessionBridge, wire: Wire
 ) -> None:
-    analysis = AnalysisModel(bridge, bridge.session, interval_ms=0)
-    qtbot.waitUntil(lambda: analysis.current)
+    analysis = AnalysisModel(bridge, bridge.session, publish_ms=0)
+    wire.connect()
+    segments = 0
+    for n in range(40):
+        # Every third input waits in the service's buffer, no flush after it, and runs into the next; every
+        # fifth segment is silent.
+        wire.send("a", f"Part {n}" + ("" if n % 3 == 0 else ", "), max_buffer_delay_ms=3000)
+        if n % 3:
+            segments += 1
+            wire.flush("a")
+            wire.chunk("a", segments, SILENCE if segments % 5 == 0 else tone(segments))
+            wire.flush_done("a", segments)
+        if n % 8 == 7:
+            qtbot.waitUntil(lambda: analysis.current)
+            assert analysis.lints == lint_session(wire.session, session_over=False)
+            assert analysis.boundaries == session_boundaries(wire.session)
+    # "Part 0" then "Part 1, ", ...: run together, and segments of two words with no sentence end.
+    assert {lint.id for lint in analysis.lints} == {LintId.CONTINUATION_NO_SPACE, LintId.SHORT_SEGMENT}
+    assert analysis.flagged > 0
+    analysis.deleteLater()
+
+
+def test_the_views_hear_of_a_new_result_at_most_every_publish_interval(
+    qtbot: QtBot, bridge: SessionBridge, wire: Wire
+) -> None:
+    analysis = AnalysisModel(bridge, bridge.session, publish_ms=3_600_000)
+    qtbot.waitUntil(lambda: analysis.current)  # the empty session, told at once
+    told: list[int] = []
+    analysis.resultsChanged.connect(lambda: told.append(len(analysis.lints)))
     two_contexts(wire)
-    with qtbot.waitSignal(analysis.resultsChanged):
-        bridge.flush()
-    assert analysis.current and len(analysis.boundaries) == 2
-    assert analysis.lints_cost_s > 0 and analysis.boundaries_cost_s > 0
+    for _ in range(3):
+        with qtbot.waitSignal(bridge.ticked):
+            pass
+    # Analysed on the ticks, but less than an hour has passed since the last result was told.
+    assert told == [] and not analysis.current
+    analysis.refresh_now()
+    assert told == [1] and analysis.current
+    assert analysis.lints == lint_session(wire.session, session_over=False)
     analysis.deleteLater()
 
 
@@ -308,52 +340,3 @@ def test_clicking_a_boundary_selects_the_segment_after_it(
     chunk_frames = wire.session.chunk_frames
     assert boundary.frames == (chunk_frames(ctx.segments[1])[-1], chunk_frames(ctx.segments[2])[0])
     assert frames.selected_frames() == list(boundary.frames)
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_slow_lints_wait_for_a_pause_in_the_frames(qtbot: QtBot, bridge: SessionBridge, wire: Wire) -> None:
-    clock = Clock()
-    analysis = AnalysisModel(bridge, bridge.session, interval_ms=1000, clock=clock)
-    analysis.refresh_now()
-    assert not analysis.lints_due()
-    two_contexts(wire)
-    bridge.flush()
-    assert not analysis.lints_due()  # not a second since the last run
-    clock.now += 1.0
-    assert analysis.lints_due()  # quick lints run on the throttle alone
-    # Lints that took long enough to be felt wait until no frame came for a while...
-    analysis.lints_cost_s = 0.1
-    wire.chunk("b", 1, tone(9))
-    bridge.flush()
-    assert not analysis.lints_due()
-    clock.now += 0.2
-    assert not analysis.lints_due()
-    clock.now += 0.2
-    assert analysis.lints_due()
-    # ...or until they have waited long enough, frames or not.
-    for _ in range(20):
-        clock.now += 0.5
-        wire.chunk("b", 1, tone(9))
-        bridge.flush()
-        if analysis.lints_due():
-            break
-    assert clock.now - 1000.0 >= 10.0 and analysis.lints_due()
-    # And never sooner than eight times what they cost.
-    analysis.refresh_now()
-    analysis.lints_cost_s = 2.0
-    wire.chunk("b", 1, tone(9))
-    bridge.flush()
-    clock.now += 15.0
-    assert not analysis.lints_due()
-    clock.now += 1.0
-    assert analysis.lints_due()
-    analysis.deleteLater()

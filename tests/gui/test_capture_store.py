@@ -15,13 +15,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from flushscope.core.analysis import envelope as envelope_module
+from flushscope.core.analysis.envelope import min_max_columns
 from flushscope.core.formats import capture_index
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.protocol.audio import decode
 from flushscope.ui.controllers import captures
-from flushscope.ui.widgets import waveform
-from flushscope.ui.widgets.waveform import min_max_columns, min_max_streamed
 from flushscope.ui.window import MainWindow
 from window_support import WAIT_MS
 
@@ -182,8 +182,8 @@ def test_long_audio_is_folded_into_the_waveform_block_by_block(
     qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Everything counts as long: read in blocks of 3000 bytes (chunks of 800 never split).
-    monkeypatch.setattr(waveform, "_WHOLE_SAMPLES", 100)
-    monkeypatch.setattr(waveform, "_BLOCK_BYTES", 3000)
+    monkeypatch.setattr(envelope_module, "WHOLE_SAMPLES", 100)
+    monkeypatch.setattr(envelope_module, "BLOCK_BYTES", 3000)
     window = make_window()
     path = tmp_path / "long.fscap.jsonl"
     write(path, lines(2, 40))
@@ -195,19 +195,6 @@ def test_long_audio_is_folded_into_the_waveform_block_by_block(
     whole = decode(window.bridge.session.audio.context(ctx), ctx.format.encoding)  # type: ignore[union-attr]
     mins, maxs = min_max_columns(whole, len(envelope.mins))
     assert envelope.mins.tolist() == mins.tolist() and envelope.maxs.tolist() == maxs.tolist()
-
-
-@pytest.mark.parametrize("count", [7, 600, 601, 1999, 5000])
-@pytest.mark.parametrize("columns", [1, 5, 600])
-def test_streamed_columns_are_the_columns_of_everything(count: int, columns: int) -> None:
-    rng = np.random.default_rng(count * columns)
-    samples = rng.standard_normal(count).astype(np.float32)
-    samples[count // 3] = np.nan
-    cuts = sorted(rng.integers(0, count, 6).tolist())
-    blocks = [samples[a:b] for a, b in zip([0, *cuts], [*cuts, count], strict=True)]
-    mins, maxs = min_max_streamed(iter(blocks), count, columns)
-    expected = min_max_columns(samples, columns)
-    assert mins.tolist() == expected[0].tolist() and maxs.tolist() == expected[1].tolist()
 
 
 def test_the_status_bar_says_when_the_session_is_kept_in_memory(qtbot: QtBot) -> None:

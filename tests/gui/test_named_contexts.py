@@ -84,7 +84,7 @@ def test_tables_name_a_named_context_by_its_name(bridge: SessionBridge, wire: Wi
     assert tip == f"context #1 greeting · {GREETING} (connection 1)"
 
     # The session shown is not the live one: it is over, and a context never ended is a lint.
-    analysis = AnalysisModel(bridge, Session(), interval_ms=3_600_000)
+    analysis = AnalysisModel(bridge, Session(), follow=False)
     lints = LintsModel(analysis)
     analysis.refresh_now()
     assert [lints.index(r, LintsModel.CONTEXT).data() for r in range(lints.rowCount())] == ["2 · again"]

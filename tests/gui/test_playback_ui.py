@@ -31,7 +31,7 @@ from flushscope.ui.controllers.playback import PlaybackController
 from flushscope.ui.look.palette import flush_colour, is_dark
 from flushscope.ui.tables import TranscriptsModel
 from flushscope.ui.timeline import AxisMode
-from flushscope.ui.widgets.waveform import WaveformStrip, min_max_columns
+from flushscope.ui.widgets.waveform import WaveformStrip
 from flushscope.ui.window import MainWindow
 from session_wire import Wire
 from window_support import WAIT_MS, close, run
@@ -428,18 +428,6 @@ def test_a_device_that_cannot_be_used_is_explained_and_the_default_brings_play_b
 
 
 # --- the waveform strip ----------------------------------------------------------------------------
-
-
-def test_min_max_columns() -> None:
-    samples = np.array([0.1, -0.2, 0.5, 0.3, -0.9, 0.0, np.nan, 0.2], np.float32)
-    mins, maxs = min_max_columns(samples, 4)
-    assert mins.tolist() == pytest.approx([-0.2, 0.3, -0.9, 0.0])
-    assert maxs.tolist() == pytest.approx([0.1, 0.5, 0.0, 0.2])
-    # Fewer samples than columns: each column shows the sample under it.
-    mins, maxs = min_max_columns(np.array([0.5, -0.5], np.float32), 4)
-    assert mins.tolist() == maxs.tolist() == [0.5, 0.5, -0.5, -0.5]
-    mins, maxs = min_max_columns(np.zeros(0, np.float32), 3)
-    assert mins.tolist() == maxs.tolist() == [0.0, 0.0, 0.0]
 
 
 def test_the_strip_shows_a_sine_by_column_with_word_ticks(qtbot: QtBot, bridge: SessionBridge) -> None:

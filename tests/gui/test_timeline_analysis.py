@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from flushscope.core.analysis.boundaries import session_boundaries
-from flushscope.core.analysis.lints import lint_session
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.look.palette import is_dark, warning_colour
 from flushscope.ui.timeline import AxisMode, TimelineView

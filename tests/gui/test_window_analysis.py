@@ -133,7 +133,7 @@ def test_the_live_session_is_analysed_when_its_tab_is_opened(
     qtbot: QtBot, make_window: Callable[..., MainWindow]
 ) -> None:
     window = make_window()
-    window.analysis.interval_ms = 3_600_000  # only opening the tab brings it up to date
+    window.analysis.follow = False  # only opening the tab brings it up to date
     QTest.mouseClick(window.connection_bar.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.live.status.state is ConnectionState.CONNECTED, timeout=WAIT_MS)
     composer = window.composer
@@ -149,7 +149,7 @@ def test_the_live_session_is_analysed_when_its_tab_is_opened(
         lambda: session.contexts and session.contexts[0].segments[0].chunk_count > 0, timeout=WAIT_MS
     )
     window.bridge.flush()
-    assert window.analysis.lints == []  # the throttle has not let it run
+    assert window.analysis.lints == []  # it does not follow the session
     window.tabs.setCurrentWidget(window.lints)
     assert window.analysis.current
     assert [lint.id for lint in window.analysis.lints] == [LintId.CONTINUATION_NO_SPACE]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rig_support import TIMEOUT
 
-from flushscope.core.analysis.lints import lint_session
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.core.inputs.scenario import load_scenario
 from flushscope.emulator.config import EmulatorConfig, Pacing
 from flushscope.net.runner import run_scenario

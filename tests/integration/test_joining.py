@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from rig_support import TIMEOUT, Rig
 
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.core.analysis.lint_ids import LintId
-from flushscope.core.analysis.lints import lint_session
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.model.session import Session
 from flushscope.net.runner import wait_settled

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from rig_support import TIMEOUT, Rig
 
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.core.analysis.lint_ids import LintId
-from flushscope.core.analysis.lints import Lint, lint_session
+from flushscope.core.analysis.lints import Lint
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.model.anomalies import AnomalyKind
 from flushscope.core.model.records import ContextState, SegmentState

@@ -14,7 +14,6 @@ import itertools
 import json
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,9 +36,8 @@ from flushscope.emulator.espeak import Speech, Synthesizer
 from flushscope.emulator.voices import voice_for
 from flushscope.protocol.audio import AudioFormat, Encoding
 
+#: How long a wait on the player's events may last before the test fails (a hang, not a slow machine).
 TIMEOUT = 10.0
-#: How long a wait for the end of playback lasts between two polls (about the window's timer).
-POLL_S = 0.03
 FORMATS = [
     AudioFormat(Encoding.PCM_S16LE, 24000),
     AudioFormat(Encoding.PCM_F32LE, 44100),
@@ -136,13 +134,17 @@ def speak(speech: list[Speech], fmt: AudioFormat, which: int = 0) -> bytes:
     return render(speech[which], fmt)
 
 
-def play_to_end(player: Player, recorded: Recorded) -> None:
-    """Poll as the window does (the player reads the capture a take at a time, on polls) until the stream
-    has ended by itself."""
-    deadline = time.monotonic() + TIMEOUT
-    while not player.wait_finished(POLL_S):
-        assert time.monotonic() < deadline, "playback did not end"
+def play_to_end(player: Player, recorded: Recorded, seconds: float) -> None:
+    """Hand the stream the rest of its audio, ``seconds`` in all, as the window does (a poll reads the next
+    take of the capture) each time it has run dry, then let it end by itself."""
+    player.poll()
+    while player.state is PlayerState.PLAYING and player.duration < seconds:
+        # The null sink eats what the stream has at once; then the stream waits, silent, for the next take.
+        assert player.wait_starved(TIMEOUT), "the stream neither ran dry nor ended"
+        handed = player.duration
         player.poll()
+        assert player.duration > handed, "a poll handed a stream that had run dry nothing more"
+    assert player.wait_finished(TIMEOUT), "playback did not end"
     player.poll()
     assert player.state is PlayerState.STOPPED
     assert recorded.errors == []
@@ -160,7 +162,7 @@ def test_a_segment_reaches_the_device_bit_exact_in_every_encoding(
     segment = wire.context("a", [audio]).segments[0]
     recorded = Recorded(player)
     assert player.play_segment(wire.session.audio, segment)
-    play_to_end(player, recorded)
+    play_to_end(player, recorded, segment.audio_seconds)
     assert recorded.states == [PlayerState.PLAYING, PlayerState.STOPPED]
     assert player.position == pytest.approx(segment.audio_seconds)
     assert recorded.positions[-1] == pytest.approx(segment.audio_seconds)
@@ -177,7 +179,7 @@ def test_fades_are_short_linear_ramps_and_the_model_is_untouched(alsa_file: Path
     before = wire.session.audio.chunks(segment)
     recorded = Recorded(player)
     player.play_segment(wire.session.audio, segment)
-    play_to_end(player, recorded)
+    play_to_end(player, recorded, segment.audio_seconds)
     y = written(alsa_file, fmt)
     fade = fade_len(fmt)
     assert fade == 96
@@ -197,7 +199,7 @@ def test_starting_later_in_the_segment(alsa_file: Path, player: Player, speech: 
     segment = wire.context("a", [audio]).segments[0]
     recorded = Recorded(player)
     player.play_segment(wire.session.audio, segment, start=0.5)
-    play_to_end(player, recorded)
+    play_to_end(player, recorded, segment.audio_seconds)
     assert_played(alsa_file, fmt, decoded(audio, fmt)[8000:])
     assert recorded.positions[0] >= 0.5
 
@@ -210,7 +212,7 @@ def test_a_context_plays_its_segments_gapless(alsa_file: Path, player: Player, s
     assert [s.nbytes for s in ctx.segments[:3]] == [len(a) for a in audios]
     recorded = Recorded(player)
     assert player.play_context(wire.session.audio, ctx)
-    play_to_end(player, recorded)
+    play_to_end(player, recorded, ctx.audio_seconds)
     assert player.position == pytest.approx(ctx.audio_seconds)
     whole = np.concatenate([decoded(wire.session.audio.segment(s), fmt) for s in ctx.segments])
     assert_played(alsa_file, fmt, whole)
@@ -252,7 +254,7 @@ def test_a_segment_still_streaming_plays_every_chunk(
     wire.chunks("a", 1, thirds[2])
     wire.flush_done("a", 1)
     player.poll()
-    play_to_end(player, recorded)
+    play_to_end(player, recorded, segment.audio_seconds)
     assert recorded.states == [PlayerState.PLAYING, PlayerState.STOPPED]
     assert player.position == pytest.approx(segment.audio_seconds)
 
@@ -287,7 +289,7 @@ def test_pause_and_resume_hold_and_continue_the_position(
 
     player.resume()
     assert player.state is PlayerState.PLAYING
-    play_to_end(player, recorded)
+    play_to_end(player, recorded, segment.audio_seconds)
     assert recorded.states == [
         PlayerState.PLAYING,
         PlayerState.PAUSED,
@@ -328,7 +330,7 @@ def test_stop_and_a_new_play_stops_the_previous_one(
     player.play_segment(audio, long)
     player.play_segment(audio, short)  # stops the long one first
     assert player.state is PlayerState.PLAYING
-    play_to_end(player, recorded)
+    play_to_end(player, recorded, short.audio_seconds)
     assert recorded.states[2:] == [
         PlayerState.PLAYING,
         PlayerState.STOPPED,

@@ -7,14 +7,13 @@ import json
 import signal
 import socket
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cartesia import AsyncCartesia
 
-from command_line import run_python
+from command_line import loaded, probed, run_probed
 from flushscope.cli.exit_codes import EXIT_OK, EXIT_USAGE
 from flushscope.core.inputs.generation_settings import DEFAULT_VOICE_ID
 from flushscope.core.store.capture_reader import read_capture
@@ -22,22 +21,10 @@ from flushscope.core.store.capture_reader import read_capture
 TIMEOUT = 60.0
 KEY = "sk_car_cli_secret_0123456789"
 
-#: Runs the entry point, then says whether the window's modules were loaded.
-PROBE = """
-import sys
-from flushscope.cli import main
-try:
-    code = main(sys.argv[1:])
-finally:
-    qt = sorted(n for n in sys.modules if n.split(".")[0] in {"PySide6", "qasync"} or n.startswith("flushscope.ui"))
-    print("loaded:", qt, file=sys.stderr)
-sys.exit(code)
-"""
-
 
 def flushscope(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """flushscope in a process of its own, through the probe that says what it loaded."""
-    return run_python("-c", PROBE, *args, cwd=cwd, timeout=TIMEOUT)
+    return run_probed(*args, cwd=cwd, timeout=TIMEOUT)
 
 
 async def speak_through(url: str) -> list[str]:
@@ -65,9 +52,8 @@ async def speak_through(url: str) -> list[str]:
 async def test_proxy_command_records_the_sdk_and_stops_on_sigterm(tmp_path: Path) -> None:
     capture = tmp_path / "proxy.fscap.jsonl"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", PROBE, "proxy", "--listen", "127.0.0.1:0", "--upstream", "embedded",
-        "--pace", "instant", "--capture", str(capture),
-        "--api-key", KEY,
+        *probed("proxy", "--listen", "127.0.0.1:0", "--upstream", "embedded", "--pace", "instant",
+                "--capture", str(capture), "--api-key", KEY),
         cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -84,15 +70,15 @@ async def test_proxy_command_records_the_sdk_and_stops_on_sigterm(tmp_path: Path
     stderr = err.decode()
     assert proc.returncode == EXIT_OK, stderr
     assert kinds.count("flush_done") == 1 and kinds[-1] == "done"
-    assert stderr.splitlines()[-1] == "loaded: []"
+    assert loaded(stderr) == []
     assert f"capture: {capture}" in stderr
     assert "1 connections recorded, 0 refused" in stderr
     assert "(cartesia-python/4.2.0) open to ws://127.0.0.1:" in stderr
     assert "Traceback" not in stderr
     assert out.decode() == ""  # the URL line was read above; nothing else goes to stdout
-    loaded = read_capture(capture)
-    assert loaded.header.note == "recorded by flushscope proxy"
-    connect = loaded.frames[0].meta()
+    recorded = read_capture(capture)
+    assert recorded.header.note == "recorded by flushscope proxy"
+    connect = recorded.frames[0].meta()
     assert (connect["client"], connect["key_replaced"]) == ("cartesia-python/4.2.0", True)
 
     report = flushscope("report", str(capture), "--json", cwd=tmp_path)
@@ -105,7 +91,7 @@ async def test_proxy_command_records_the_sdk_and_stops_on_sigterm(tmp_path: Path
     har = tmp_path / "proxy.har"
     converted = flushscope("convert", str(capture), str(har), cwd=tmp_path)
     assert converted.returncode == EXIT_OK, converted.stderr
-    assert f"{har}: {len(loaded.frames)} frames, 1 connections" in converted.stderr
+    assert f"{har}: {len(recorded.frames)} frames, 1 connections" in converted.stderr
     from_har = flushscope("report", str(har), "--json", cwd=tmp_path)
     assert from_har.returncode == EXIT_OK, from_har.stderr
     assert json.loads(from_har.stdout) == json.loads(report.stdout)
@@ -114,7 +100,7 @@ async def test_proxy_command_records_the_sdk_and_stops_on_sigterm(tmp_path: Path
     assert sorted(p.name for p in (tmp_path / "wav").iterdir()) == ["1-cli-flush1.wav", "1-cli-flush2.wav"]
     back = tmp_path / "back.fscap.jsonl"
     assert flushscope("convert", str(har), str(back), cwd=tmp_path).returncode == EXIT_OK
-    assert [(f.t, f.text) for f in read_capture(back).frames] == [(f.t, f.text) for f in loaded.frames]
+    assert [(f.t, f.text) for f in read_capture(back).frames] == [(f.t, f.text) for f in recorded.frames]
     for text in (stderr, capture.read_text(), har.read_text(), report.stdout, converted.stderr):
         assert KEY not in text
 
@@ -212,4 +198,4 @@ def test_convert_refuses_unusable_input_and_output_with_exit_2(
     assert done.returncode == EXIT_USAGE
     assert message in done.stderr
     assert (tmp_path / "exists.har").read_text() == "keep me"
-    assert done.stderr.splitlines()[-1] == "loaded: []"
+    assert loaded(done.stderr) == []

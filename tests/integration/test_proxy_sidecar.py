@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,9 +15,9 @@ from typing import Any
 import pytest
 from cartesia import AsyncCartesia
 from proxy_support import TIMEOUT, metas, texts, without_step_time
-from test_proxy_cli import PROBE
 from test_proxy_sdk import CONTEXT
 
+from command_line import probed
 from flushscope.cli.exit_codes import EXIT_OK
 from flushscope.core.formats.recordings import open_recording
 from flushscope.core.frames import Direction
@@ -76,7 +75,7 @@ class Sidecar:
 @asynccontextmanager
 async def sidecar(directory: Path, *options: str) -> AsyncIterator[Sidecar]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", PROBE, "proxy", "--listen", "127.0.0.1:0", "--upstream", "embedded",
+        *probed("proxy", "--listen", "127.0.0.1:0", "--upstream", "embedded"),
         "--capture-dir", str(directory), *options,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
     )  # fmt: skip

@@ -4,18 +4,17 @@ commands staying Qt-free."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from command_line import loaded, run_probed
 from flushscope import cli
 from flushscope.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from flushscope.core.analysis.diff import ChangeKind, diff_sessions
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.core.analysis.lint_ids import LintId
-from flushscope.core.analysis.lints import lint_session
 from flushscope.core.analysis.sent_inputs import sent_contexts
 from flushscope.core.frames import Direction, Frame
 from flushscope.core.model.recorder import Recorder
@@ -146,19 +145,6 @@ def test_diff_keys_findings_by_segment_not_by_flush_id() -> None:
     assert diff_sessions(a.session, a.session).same_structure
 
 
-#: Runs the entry point, then says which Qt modules the process had loaded.
-PROBE = """
-import sys
-from flushscope.cli import main
-try:
-    code = main(sys.argv[1:])
-finally:
-    loaded = sorted(n for n in sys.modules if n.split(".")[0] in {"PySide6", "shiboken6", "qasync"})
-    print("loaded:", loaded, file=sys.stderr)
-sys.exit(code)
-"""
-
-
 @pytest.mark.parametrize(
     ("argv", "code"),
     [
@@ -183,17 +169,9 @@ sys.exit(code)
 def test_the_analysis_commands_never_load_qt(tmp_path: Path, argv: list[str], code: int) -> None:
     path = capture(tmp_path / "c.fscap.jsonl", ("Hello there. ", "Bye now."))
     args = [a.format(capture=path, tmp=tmp_path) for a in argv]
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    done = run_probed(*args, cwd=tmp_path)
     assert done.returncode == code, done.stderr
-    assert done.stderr.splitlines()[-1] == "loaded: []"
+    assert loaded(done.stderr) == []
 
 
 def test_timestamps_asked_for_on_the_first_input_and_never_sent() -> None:

@@ -18,6 +18,7 @@ from flushscope.protocol.audio import (
     alaw_decode,
     alaw_encode,
     decode,
+    decode_blocks,
     decode_native,
     encode,
     mulaw_decode,
@@ -323,6 +324,20 @@ def test_decode_accepts_memoryview_and_ignores_partial_tail() -> None:
     data = memoryview(np.array([0.5, -0.25], dtype="<f4").tobytes() + b"\x01\x02\x03")
     assert decode(data, Encoding.PCM_F32LE).tolist() == [0.5, -0.25]
     assert decode(b"", Encoding.PCM_S16LE).shape == (0,)
+
+
+@pytest.mark.parametrize("encoding", list(Encoding))
+@given(data=st.binary(max_size=513), cuts=st.lists(st.integers(0, 513), max_size=6))
+def test_blocks_decode_as_their_bytes_joined(encoding: Encoding, data: bytes, cuts: list[int]) -> None:
+    # Cut anywhere, a sample included: what is carried over gives the samples of the whole, the last partial
+    # one left out.
+    edges = sorted(min(c, len(data)) for c in cuts)
+    blocks = [data[a:b] for a, b in zip([0, *edges], [*edges, len(data)], strict=True)]
+    for convert in (decode, to_int16):
+        parts = list(decode_blocks(iter(blocks), encoding, convert))
+        joined = np.concatenate(parts) if parts else convert(b"", encoding)
+        assert joined.tolist() == convert(data, encoding).tolist()
+        assert all(len(part) for part in parts)
 
 
 @pytest.mark.parametrize("encoding", list(Encoding))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from command_line import run_python
+from command_line import loaded, probed, run_probed
 from flushscope import cli
 from flushscope.cli.emulator_switches import emulator_config
 from flushscope.cli.errors import UsageError, fail, print_error
@@ -410,25 +410,6 @@ def test_play_names_the_choices_for_a_context_it_does_not_have(
 
 # --- headless commands never load Qt --------------------------------------------------------------
 
-#: Runs the entry point, then says which Qt modules (and window modules) the process had loaded.
-PROBE = """
-import sys
-from flushscope.cli import main
-try:
-    code = main(sys.argv[1:])
-finally:
-    loaded = sorted(
-        name for name in sys.modules
-        if name.split(".")[0] in {"PySide6", "shiboken6", "qasync"} or name.startswith("flushscope.ui")
-    )
-    print("loaded:", loaded, file=sys.stderr)
-sys.exit(code)
-"""
-
-
-def _probe(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return run_python("-c", PROBE, *args, cwd=cwd)
-
 
 @pytest.mark.parametrize(
     ("argv", "code"),
@@ -454,16 +435,16 @@ def test_headless_commands_never_load_qt(tmp_path: Path, argv: list[str], code: 
             cli.main(["dataset", "build", str(capture), "--out", str(tmp_path / "ds"), "--quiet"]) == EXIT_OK
         )
     args = [a.format(capture=capture, tmp=tmp_path, script=script, dataset=tmp_path / "ds") for a in argv]
-    done = _probe(*args, cwd=tmp_path)
+    done = run_probed(*args, cwd=tmp_path)
     assert done.returncode == code, done.stderr
-    assert done.stderr.splitlines()[-1] == "loaded: []"
+    assert loaded(done.stderr) == []
 
 
 def _serve_until_signalled(tmp_path: Path, sig: signal.Signals, *args: str) -> tuple[str, str]:
     """A command that serves until a signal, through the probe: its first line, once it has stopped, and its
     stderr; it must have stopped cleanly without loading Qt."""
     server = subprocess.Popen(
-        [sys.executable, "-c", PROBE, *args],
+        probed(*args),
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -480,7 +461,7 @@ def _serve_until_signalled(tmp_path: Path, sig: signal.Signals, *args: str) -> t
             server.kill()
             server.communicate()
     assert server.returncode == EXIT_OK, err
-    assert err.splitlines()[-1] == "loaded: []"
+    assert loaded(err) == []
     return url, err
 
 

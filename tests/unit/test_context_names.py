@@ -15,8 +15,8 @@ from flushscope.cli.diff import format_diff
 from flushscope.cli.errors import UsageError
 from flushscope.cli.play import find_context
 from flushscope.core.analysis.diff import diff_sessions
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.core.analysis.lint_ids import LintId
-from flushscope.core.analysis.lints import lint_session
 from flushscope.core.analysis.report import build_report, format_report
 from flushscope.core.formats.har import write_har
 from flushscope.core.formats.recordings import read_recording

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from flushscope.core.analysis.boundaries import session_boundaries
-from flushscope.core.analysis.lints import lint_session
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.ui.timeline.model.lane_cache import LaneCache
 from flushscope.ui.timeline.model.lanes import AxisMode, MarkerKind
 from session_wire import Wire

@@ -5,8 +5,6 @@ painting every chunk at random zooms: test_timeline_summary.py."""
 from __future__ import annotations
 
 import itertools
-import subprocess
-import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +12,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from command_line import qt_loaded_by_importing
 from flushscope.core.model.records import Context
 from flushscope.ui.timeline.model.lanes import AxisMode, IntArray, Lane
 from flushscope.ui.timeline.model.lod import EXACT_PX, MARGIN, block_runs, pixel_columns
@@ -288,11 +287,6 @@ def test_back_to_back_chunks_fill_their_extent_at_every_zoom(
 
 
 def test_the_numpy_parts_of_the_timeline_load_without_qt() -> None:
-    code = (
-        "import sys\n"
-        "import flushscope.ui.timeline.model.lod, flushscope.ui.timeline.model.lanes, flushscope.ui.timeline.model.lane_cache\n"
-        "import flushscope.ui.timeline.model.summary, flushscope.ui.timeline.model.shown_lanes\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert result.stdout.strip() == "[]"
+    model = "flushscope.ui.timeline.model"
+    parts = ("lod", "lanes", "lane_cache", "summary", "shown_lanes")
+    assert qt_loaded_by_importing(*(f"{model}.{part}" for part in parts)) == []

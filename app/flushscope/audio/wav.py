@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
 import soundfile
 
 from flushscope.core.model.records import Context, Segment
@@ -21,18 +19,11 @@ from flushscope.core.model.session import Session
 from flushscope.core.model.session_audio import SessionAudio
 from flushscope.core.store.line_storage import StoreError
 from flushscope.core.store.whole_file import all_or_none, written_whole
-from flushscope.protocol.audio import AudioFormat, decode, to_int16
+from flushscope.protocol.audio import AudioFormat, decode, decode_blocks, to_int16
 
 
 class ExportError(Exception):
     """A segment or context that cannot be written (no format, no audio, a file error)."""
-
-
-def _samples(
-    audio: bytes, fmt: AudioFormat, float32: bool
-) -> npt.NDArray[np.float32] | npt.NDArray[np.int16]:
-    whole = audio[: fmt.samples_in(len(audio)) * fmt.encoding.sample_width]
-    return decode(whole, fmt.encoding) if float32 else to_int16(whole, fmt.encoding)
 
 
 def write_wav(path: Path, audio: bytes | Iterable[bytes], fmt: AudioFormat, *, float32: bool = False) -> Path:
@@ -40,7 +31,6 @@ def write_wav(path: Path, audio: bytes | Iterable[bytes], fmt: AudioFormat, *, f
     ``audio`` is the bytes, or blocks of them in order (a sample may straddle two blocks). The file is
     written whole or not at all (:mod:`~flushscope.core.store.whole_file`); one that exists is replaced."""
     blocks = [audio] if isinstance(audio, bytes) else audio
-    width = fmt.sample_width
     try:
         with (
             written_whole(path, overwrite=True) as temporary,
@@ -53,13 +43,8 @@ def write_wav(path: Path, audio: bytes | Iterable[bytes], fmt: AudioFormat, *, f
                 format="WAV",
             ) as out,
         ):
-            carry = b""
-            for block in blocks:
-                data = carry + block if carry else block
-                whole = len(data) - len(data) % width
-                carry = data[whole:]
-                if whole:
-                    out.write(_samples(data[:whole], fmt, float32))
+            for samples in decode_blocks(blocks, fmt.encoding, decode if float32 else to_int16):
+                out.write(samples)
     except StoreError as exc:
         raise ExportError(f"cannot write {path}: {exc}") from exc
     except OSError as exc:

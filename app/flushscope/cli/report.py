@@ -66,7 +66,7 @@ def print_report(
     ``parallel``: measure half of a big session's boundaries in a forked child (only where this process has
     no threads of its own)."""
     from flushscope.core.analysis.boundaries import session_boundaries
-    from flushscope.core.analysis.lints import lint_session
+    from flushscope.core.analysis.lint_cache import lint_session
     from flushscope.core.analysis.report import build_report, format_report
 
     lints = lint_session(session, disabled=disabled)

@@ -7,7 +7,7 @@ and :func:`~flushscope.core.formats.recordings.detect_format`; of the session, `
 columns, for the ``chunks`` table); :func:`~flushscope.core.analysis.report.build_report` and
 :func:`~flushscope.core.analysis.report.reported_segments` (the segments, anomalies, lints and boundaries
 are those of ``report --json``, so that the dataset answers as the report does),
-:func:`~flushscope.core.analysis.lints.lint_session`,
+:func:`~flushscope.core.analysis.lint_cache.lint_session`,
 :func:`~flushscope.core.analysis.boundaries.session_boundaries`; the plain records ``Context``, ``Segment``
 and ``ConnectionInfo`` (:mod:`flushscope.core.model.records`) and ``Anomaly``
 (:mod:`flushscope.core.model.anomalies`); and the errors ``CaptureError`` and ``StoreError``.
@@ -26,7 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 from flushscope.core.analysis.boundaries import session_boundaries
-from flushscope.core.analysis.lints import lint_session
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.core.analysis.report import build_report, reported_segments
 from flushscope.core.formats.recordings import (
     OpenedRecording,

@@ -28,6 +28,7 @@ from flushscope.emulator.espeak import Synthesizer
 from flushscope.net.reach import client_urls
 from flushscope.protocol.audio import AudioFormat, AudioFormatError
 from flushscope.protocol.messages import CancelRequest, ProtocolError, load_object, parse_client_obj
+from flushscope.tasks import OwnedTasks
 
 log = logging.getLogger("flushscope.emulator")
 
@@ -165,7 +166,7 @@ class EmulatorConnection:
         self.config = server.config
         self.synth = server.synth
         self.contexts: dict[str, ContextRun] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = OwnedTasks()
         self._frames_sent = 0
         #: Chunks sent on this connection so far (the faults that act after N chunks count them).
         self.chunks_sent = 0
@@ -199,9 +200,7 @@ class EmulatorConnection:
                     # An error frame could not go out: the client is gone.
                     break
         finally:
-            for task in self._tasks:
-                task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._tasks.aclose()
             log.info(
                 "connection %d closed (code %s %s)",
                 self.number,
@@ -256,9 +255,7 @@ class EmulatorConnection:
         run = ContextRun(self, context_id, request, fmt)
         self.contexts[context_id] = run
         self.server.active_contexts += 1
-        task = asyncio.create_task(run.run(), name=f"emulator context {context_id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(run.run(), name=f"emulator context {context_id}")
         return run
 
     def context_finished(self, run: ContextRun) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Final
 
 import espeakng_loader
 
-from flushscope.protocol.messages import GenerationRequest
+from flushscope.protocol.messages import GenerationRequest, voice_id_of
 
 #: The espeak-ng voice used when a language is missing or unknown.
 DEFAULT_VOICE: Final = "en-us"
@@ -135,18 +134,6 @@ _SPEEDS: Final[Mapping[str, float]] = {
     "fast": 1.25,
     "fastest": 1.5,
 }
-
-
-def voice_id_of(voice: object) -> str | None:
-    """The voice's identity in any of the shapes clients send."""
-    if isinstance(voice, str):
-        return voice
-    if isinstance(voice, Mapping):
-        if isinstance(voice.get("id"), str):
-            return str(voice["id"])
-        if voice.get("embedding") is not None:
-            return json.dumps(voice["embedding"])[:2000]
-    return None
 
 
 def voice_params(first: GenerationRequest) -> VoiceParams:

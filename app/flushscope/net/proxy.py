@@ -60,6 +60,7 @@ from flushscope.net.proxy_upstream import (
     replacement_key,
 )
 from flushscope.net.reach import client_urls, peer_is_local
+from flushscope.tasks import OwnedTasks
 
 __all__ = [
     "DEFAULT_LISTEN",
@@ -180,7 +181,7 @@ class ProxyServer:
         self._listeners: list[ProxyListener] = []
         self._server: Server | None = None
         self._pending: dict[ServerConnection, _Link] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = OwnedTasks()
         self._secrets: set[str] = {k for k in (self.api_key, self.fallback_api_key) if k}
         self._stop: asyncio.Future[None] | None = None
         self._hurry = asyncio.Event()
@@ -240,8 +241,7 @@ class ProxyServer:
                 hurry.cancel()
             await asyncio.gather(*(app.close(CloseCode.GOING_AWAY) for app in server.connections))
             await closed
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.join()
 
     def hurry(self) -> None:
         """Cut a :meth:`close` that lets connections end on their own short: close them now."""
@@ -483,9 +483,7 @@ class ProxyServer:
         link = self._pending.pop(connection, None)
         if link is None:
             return
-        task = asyncio.get_running_loop().create_task(self._close_abandoned(link), name="proxy abandon")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._close_abandoned(link), name="proxy abandon")
 
     async def _close_abandoned(self, link: _Link) -> None:
         info = link.info

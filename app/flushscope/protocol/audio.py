@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
@@ -30,6 +30,7 @@ __all__ = [
     "alaw_decode",
     "alaw_encode",
     "decode",
+    "decode_blocks",
     "decode_native",
     "encode",
     "mulaw_decode",
@@ -309,6 +310,25 @@ def decode(data: BytesLike, encoding: Encoding) -> npt.NDArray[np.float32]:
     if encoding is Encoding.PCM_MULAW:
         return _lookup(_MULAW_DECODE_F32, native)
     return _lookup(_ALAW_DECODE_F32, native)
+
+
+_Sample = TypeVar("_Sample", bound=np.generic)
+
+
+def decode_blocks(
+    blocks: Iterable[bytes], encoding: Encoding, convert: Callable[[bytes, Encoding], npt.NDArray[_Sample]]
+) -> Iterator[npt.NDArray[_Sample]]:
+    """``convert`` (:func:`decode` or :func:`to_int16`) of consecutive blocks of audio in ``encoding``, such
+    as a capture read a block at a time: a sample that straddles two blocks is carried over to the next, and
+    a partial sample at the very end is left out, as everywhere."""
+    width = encoding.sample_width
+    carry = b""
+    for block in blocks:
+        data = carry + block if carry else block
+        whole = len(data) - len(data) % width
+        carry = data[whole:]
+        if whole:
+            yield convert(data[:whole], encoding)
 
 
 _INT16_TOP = 32767.0 / 32768.0  # exact in float32: 1 - 2**-15

@@ -28,6 +28,19 @@ MAX_INT: Final = (1 << 63) - 1
 MAX_NUMBER: Final = 1e15
 
 
+def voice_id_of(voice: object) -> str | None:
+    """The voice's identity in any of the shapes clients send: the same for a bare id, ``{"id": ...}`` and
+    ``{"mode": "id", "id": ...}``; an embedding as its JSON (cut at 2000 characters); None for no voice."""
+    if isinstance(voice, str):
+        return voice
+    if isinstance(voice, Mapping):
+        if isinstance(voice.get("id"), str):
+            return str(voice["id"])
+        if voice.get("embedding") is not None:
+            return json.dumps(voice["embedding"])[:2000]
+    return None
+
+
 class ProtocolError(ValueError):
     """A frame that is not a valid message: not JSON, not an object, or a field of the wrong type."""
 

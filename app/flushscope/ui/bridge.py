@@ -9,38 +9,23 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from flushscope.core.model.anomalies import Anomaly
-from flushscope.core.model.observers import SessionObserver
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session
+from flushscope.core.model.session_watch import SessionWatch
 
 
-class _Dirty(SessionObserver):
-    """What changed since the last tick. Every method is a few attribute writes."""
+class _Dirty(SessionWatch):
+    """What changed since the last tick: the contexts and segments, and whether chunks came or anomalies
+    grew. Every method is a few attribute writes."""
 
     def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
+        super().__init__()
         self.chunks = False
         self.anomalies_changed = False
-        self.segments: set[Segment] = set()
-        self.contexts: set[Context] = set()
-
-    def context_added(self, context: Context) -> None:
-        self.contexts.add(context)
-
-    def context_changed(self, context: Context) -> None:
-        self.contexts.add(context)
-
-    def segment_added(self, segment: Segment) -> None:
-        self.segments.add(segment)
-
-    def segment_changed(self, segment: Segment) -> None:
-        self.segments.add(segment)
 
     def chunk_added(self, segment: Segment, row: int) -> None:
         self.chunks = True
-        self.segments.add(segment)
+        super().chunk_added(segment, row)
 
     def anomaly_changed(self, anomaly: Anomaly) -> None:
         self.anomalies_changed = True
@@ -71,7 +56,7 @@ class SessionBridge(QObject):
         super().__init__(parent)
         self.session = session
         self._dirty = _Dirty()
-        session.observers.append(self._dirty)
+        self._dirty.watch(session)
         self._frames_seen = len(session.frames)
         self._anomalies_seen = len(session.anomalies)
         self._timer = QTimer(self)
@@ -87,11 +72,10 @@ class SessionBridge(QObject):
             self._timer.setInterval(interval)
 
     def set_session(self, session: Session) -> None:
-        if self._dirty in self.session.observers:
-            self.session.observers.remove(self._dirty)
         self.session = session
-        self._dirty.reset()
-        session.observers.append(self._dirty)
+        self._dirty.stop()
+        self._dirty.watch(session)
+        self._dirty.chunks = self._dirty.anomalies_changed = False
         self._frames_seen = len(session.frames)
         self._anomalies_seen = len(session.anomalies)
         self.sessionReplaced.emit()
@@ -103,10 +87,11 @@ class SessionBridge(QObject):
         if frames > self._frames_seen:
             first, self._frames_seen = self._frames_seen, frames
             self.framesAdded.emit(first, frames - 1)
-        if dirty.contexts:
-            self.contextsChanged.emit(sorted(dirty.contexts, key=lambda c: c.number))
-        if dirty.segments:
-            self.segmentsChanged.emit(list(dirty.segments))
+        contexts, segments = dirty.take()
+        if contexts:
+            self.contextsChanged.emit(sorted(contexts, key=lambda c: c.number))
+        if segments:
+            self.segmentsChanged.emit(list(segments))
         if dirty.chunks:
             self.chunksAdded.emit()
         anomalies = len(session.anomalies)
@@ -115,7 +100,7 @@ class SessionBridge(QObject):
             self.anomaliesAdded.emit(first, anomalies - 1)
         if dirty.anomalies_changed:
             self.anomaliesChanged.emit()
-        dirty.reset()
+        dirty.chunks = dirty.anomalies_changed = False
         self.ticked.emit()
 
 

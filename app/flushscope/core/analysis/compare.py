@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flushscope.core.analysis.boundaries import Boundary, BoundaryThresholds, context_boundaries
-from flushscope.core.analysis.lints import Lint, lint_session
+from flushscope.core.analysis.lint_cache import lint_session
+from flushscope.core.analysis.lints import Lint
 from flushscope.core.analysis.report import reported_segments
 from flushscope.core.inputs.generation_settings import GenerationSettings
 from flushscope.core.inputs.strategies import StrategyPlan

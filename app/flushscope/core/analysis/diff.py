@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from flushscope.core.analysis.lint_cache import lint_session
 from flushscope.core.analysis.lint_ids import LintId
-from flushscope.core.analysis.lints import Lint, lint_session
+from flushscope.core.analysis.lints import Lint
 from flushscope.core.analysis.report import reported_segments
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session

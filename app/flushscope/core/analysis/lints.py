@@ -5,22 +5,23 @@ Anomalies say the server and the client disagree; lints say the client's own inp
 cost something, although every frame was answered as it should be. They never count as failures unless a
 command is asked to be strict.
 
-Each rule is a function below whose docstring is the rule: what is flagged and what is deliberately not
-(the false positives a careful client would otherwise be told about). :data:`RULES` lists them by id.
+Each rule is a class below whose docstring is the rule: what is flagged and what is deliberately not (the
+false positives a careful client would otherwise be told about). :data:`RULES` lists them by id. A rule reads
+one context at a time (:class:`ContextRule`): it is given the context's inputs one by one, in order, and
+keeps what they settle, so that a context that grows costs what its new inputs cost
+(:mod:`flushscope.core.analysis.lint_cache` keeps a session's lints that way).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, NamedTuple
 
-import numpy as np
-
-from flushscope.core.analysis.lint_ids import LintId, LintIdError, parse_lint_ids
-from flushscope.core.analysis.sent_inputs import SentContext, SentInput, sent_contexts
-from flushscope.core.frames import Direction
+from flushscope.core.analysis.error_frames import ErrorFrames
+from flushscope.core.analysis.lint_ids import LintId
+from flushscope.core.analysis.sent_inputs import SETTINGS, SentContext, SentInput
 from flushscope.core.inputs.text_buffer import TextBuffer, buffer_delay_s
 from flushscope.core.inputs.text_shape import (
     ends_sentence,
@@ -29,21 +30,11 @@ from flushscope.core.inputs.text_shape import (
     runs_together,
     word_count,
 )
-from flushscope.core.model.records import Context, ContextState, Segment, SegmentState
+from flushscope.core.model.records import ContextState, Segment, SegmentState
 from flushscope.core.model.session import Session
 from flushscope.core.shown_text import quoted
-from flushscope.protocol.messages import GenerationRequest, ProtocolError, load_object
 
-__all__ = [
-    "RULES",
-    "Lint",
-    "LintId",
-    "LintIdError",
-    "LintScope",
-    "lint_session",
-    "parse_lint_ids",
-    "rule_text",
-]
+__all__ = ["RULES", "ContextRule", "Lint", "LintScope", "rule_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,28 +77,54 @@ class Lint:
 
 @dataclass(frozen=True)
 class LintScope:
-    """What the rules look at: the session, the client's inputs per context, and whether the session is
-    over (a live session's open contexts and unanswered segments may still be completed)."""
+    """What a rule reads beside a context's inputs: the session, whether it is over (a live session's open
+    contexts and unanswered segments may still be completed), the same rule's readings of every context
+    that shares this one's record in the session, in order (just this one when it has no record), and when
+    to stop reading the session's frames (a :func:`time.perf_counter` value, or None)."""
 
     session: Session
-    contexts: list[SentContext]
-    session_over: bool = True
+    session_over: bool
+    peers: Sequence[ContextRule]
+    deadline: float | None = None
 
 
-Rule = Callable[[LintScope], Iterator[Lint]]
+class ContextRule:
+    """One rule's reading of one context: given the context's inputs in order (:meth:`add`), it keeps the
+    lints they settle in :attr:`found`; :meth:`lints` adds those that later frames may still change.
 
+    What a rule finds depends on the context's numbering base (a lint names its flush_id): a reading is
+    started again when the base becomes known."""
 
-def _lint(
-    lint_id: LintId,
-    ctx: SentContext,
-    flush_id: int | None,
-    frames: Iterable[int],
-    message: str,
-    advice: str,
-) -> Lint:
-    return Lint(
-        lint_id, ctx.conn, ctx.context_id, ctx.number, flush_id, tuple(sorted(set(frames))), message, advice
-    )
+    id: ClassVar[LintId]
+
+    def __init__(self, ctx: SentContext) -> None:
+        self.ctx = ctx
+        #: Lints that no later frame changes.
+        self.found: list[Lint] = []
+
+    def add(self, index: int, sent: SentInput) -> None:
+        """Input ``index`` of the context, ``sent``, was read."""
+
+    def add_after_close(self, sent: SentInput) -> None:
+        """An input sent after the context's end or cancel (one that did not start another context)."""
+
+    def lints(self, scope: LintScope) -> list[Lint] | None:
+        """Every lint of the context's inputs so far, in the order the rule finds them; None when the
+        scope's deadline came first (ask again: what was read is kept)."""
+        return list(self.found)
+
+    def _lint(self, flush_id: int | None, frames: Iterable[int], message: str, advice: str) -> Lint:
+        ctx = self.ctx
+        return Lint(
+            self.id,
+            ctx.conn,
+            ctx.context_id,
+            ctx.number,
+            flush_id,
+            tuple(sorted(set(frames))),
+            message,
+            advice,
+        )
 
 
 def _label(ctx: SentContext, sent: SentInput) -> str:
@@ -118,7 +135,7 @@ def _label(ctx: SentContext, sent: SentInput) -> str:
 # --- the rules -----------------------------------------------------------------------------------------
 
 
-def continuation_no_space(scope: LintScope) -> Iterator[Lint]:
+class ContinuationNoSpace(ContextRule):
     """Two inputs of one context that the service reads as one word.
 
     The service keeps a buffer of each context's text and appends every input to it verbatim; what it
@@ -142,34 +159,56 @@ def continuation_no_space(scope: LintScope) -> Iterator[Lint]:
     without spaces (Chinese, Japanese, Thai, ...); the next input starts with punctuation that attaches to
     the word before it (",", ".", "'s"); the first ends in a hyphen, slash, apostrophe or opening bracket;
     a number split at its separator ("10:" then "30", "1," then "000")."""
-    for ctx in scope.contexts:
-        buffer = TextBuffer(buffer_delay_s(ctx.inputs[0].request.max_buffer_delay_ms))
-        before: SentInput | None = None
-        for sent in ctx.inputs:
-            text = sent.transcript
-            buffer.expire(sent.t)
-            if before is not None and runs_together(buffer.waiting, text):
-                yield _lint(
-                    LintId.CONTINUATION_NO_SPACE,
-                    ctx,
-                    ctx.flush_id(sent),
+
+    id = LintId.CONTINUATION_NO_SPACE
+
+    def __init__(self, ctx: SentContext) -> None:
+        super().__init__(ctx)
+        # The service's buffer replayed over the send times (the first input's max_buffer_delay_ms sets its
+        # delay), and the last input with text.
+        self._buffer: TextBuffer | None = None
+        self._last: SentInput | None = None
+
+    def add(self, index: int, sent: SentInput) -> None:
+        if self._buffer is None:
+            self._buffer = TextBuffer(buffer_delay_s(sent.max_buffer_delay_ms))
+        buffer, before, text = self._buffer, self._last, sent.transcript
+        buffer.expire(sent.t)
+        if before is not None and runs_together(buffer.waiting, text):
+            self.found.append(
+                self._lint(
+                    self.ctx.flush_id(sent),
                     (before.frame, sent.frame),
-                    f"Inputs at frames {before.frame} and {sent.frame} of context {ctx.title} meet with "
+                    f"Inputs at frames {before.frame} and {sent.frame} of context {self.ctx.title} meet with "
                     "no space between them while the first still waits in the service's buffer (no flush "
                     "or sentence end between them, within max_buffer_delay_ms): it reads "
                     f"{join_excerpt(buffer.waiting, text)!r}.",
                     "End each transcript with a space (or start the next one with a space).",
                 )
-            if text:
-                before = sent
-            buffer.add(text, sent.t, release_all=sent.request.flush or sent.request.is_end)
+            )
+        if text:
+            self._last = sent
+        buffer.add(text, sent.t, release_all=sent.flush or sent.is_end)
 
 
 def _whole_sentence(before: str, text: str) -> bool:
     return (not before.strip() or ends_sentence(before)) and ends_sentence(text)
 
 
-def short_segment(scope: LintScope) -> Iterator[Lint]:
+#: How much of the text sent before an input tells how it ends.
+_TAIL: Final = 64
+
+
+class _Piece(NamedTuple):
+    """An input with text, the last characters sent before it, and whether it alone is one or two words that
+    do not make a whole sentence."""
+
+    sent: SentInput
+    before: str
+    short: bool
+
+
+class ShortSegment(ContextRule):
     """A flushed segment of one or two words, or, in a context that has the service generate each input as
     it arrives (``max_buffer_delay_ms`` 0), inputs of one or two words inside a longer segment. Either is
     generated with little context for its intonation and tends to sound clipped.
@@ -181,58 +220,97 @@ def short_segment(scope: LintScope) -> Iterator[Lint]:
     buffers text (``max_buffer_delay_ms`` absent or above 0), which is what buffering is for. Short inputs
     of one segment are reported once, together; a segment reported as short is not reported again for its
     inputs."""
-    for ctx in scope.contexts:
-        segments: dict[int, list[tuple[int, SentInput]]] = {}
-        for index, sent in enumerate(ctx.inputs):
-            if sent.transcript:
-                segments.setdefault(sent.ordinal, []).append((index, sent))
-        texty = [o for o, items in segments.items() if has_words("".join(s.transcript for _, s in items))]
-        flushes = {s.ordinal: s.frame for s in ctx.inputs if s.request.flush}
-        on_receipt = ctx.inputs[0].request.max_buffer_delay_ms == 0
-        before = ctx.tails()
-        for ordinal, items in segments.items():
-            first_index, first = items[0]
-            text = "".join(s.transcript for _, s in items)
-            words = word_count(text)
-            if len(texty) > 1 and 1 <= words <= 2 and not _whole_sentence(before[first_index], text):
-                yield _lint(
-                    LintId.SHORT_SEGMENT,
-                    ctx,
-                    ctx.flush_id(first),
-                    [s.frame for _, s in items] + ([flushes[ordinal]] if ordinal in flushes else []),
-                    f"Segment {_label(ctx, first)} of context {ctx.title} is {words} "
-                    f"word{'s' if words > 1 else ''} ({quoted(text, 40)}): the service generates each flushed "
-                    "segment on its own, with little context for its intonation, so it may sound clipped.",
-                    "Flush at sentence or clause ends: merge this text into the segment before or after it.",
-                )
-                continue
-            if not on_receipt or len(items) < 2:
-                continue
-            short = [
-                s
-                for index, s in items
-                if 1 <= word_count(s.transcript) <= 2 and not _whole_sentence(before[index], s.transcript)
-            ]
-            if short:
-                shown = ", ".join(quoted(s.transcript, 20) for s in short[:5]) + (
-                    ", …" if len(short) > 5 else ""
-                )
-                yield _lint(
-                    LintId.SHORT_SEGMENT,
-                    ctx,
-                    ctx.flush_id(first),
-                    [s.frame for s in short],
-                    f"{len(short)} input{'s' if len(short) > 1 else ''} of one or two words in segment "
-                    f"{_label(ctx, first)} of context {ctx.title} ({shown}) "
-                    f"{'are' if len(short) > 1 else 'is'} generated as "
-                    f"{'they arrive' if len(short) > 1 else 'it arrives'} (max_buffer_delay_ms 0), with "
-                    "little context for the intonation.",
-                    "Send whole phrases or sentences, or let the service buffer text (max_buffer_delay_ms "
-                    "above 0).",
-                )
+
+    id = LintId.SHORT_SEGMENT
+
+    def __init__(self, ctx: SentContext) -> None:
+        super().__init__(ctx)
+        self._tail = ""
+        # The inputs with text and the flush of each segment that may still be judged: the open one and, while
+        # only one segment has words (no segment is short then), the flushed ones, judged again when a second
+        # segment with words makes them matter. The segments before the open one are flushed.
+        self._segments: dict[int, list[_Piece]] = {}
+        self._flushes: dict[int, int] = {}
+        self._open = 0
+        self._texty = 0
+        self._last_texty = -1
+        self._several = False
+
+    def add(self, index: int, sent: SentInput) -> None:
+        text = sent.transcript
+        if text:
+            short = 1 <= word_count(text) <= 2 and not _whole_sentence(self._tail, text)
+            self._segments.setdefault(sent.ordinal, []).append(_Piece(sent, self._tail, short))
+            if has_words(text) and sent.ordinal != self._last_texty:
+                self._texty, self._last_texty = self._texty + 1, sent.ordinal
+            self._tail = (self._tail + text)[-_TAIL:]
+        if not sent.flush:
+            return
+        self._flushes[sent.ordinal] = sent.frame
+        self._open = sent.ordinal + 1
+        if self._texty > 1 and not self._several:
+            self._judge_flushed_again()
+            return
+        lint = self._judge(sent.ordinal)
+        if lint is not None:
+            self.found.append(lint)
+        if self._several:
+            self._segments.pop(sent.ordinal, None)
+            self._flushes.pop(sent.ordinal, None)
+
+    def lints(self, scope: LintScope) -> list[Lint] | None:
+        if self._texty > 1 and not self._several:
+            self._judge_flushed_again()
+        still_open = self._judge(self._open)
+        return [*self.found, still_open] if still_open is not None else list(self.found)
+
+    def _judge_flushed_again(self) -> None:
+        """A second segment has words: judge every flushed segment again, for good."""
+        self._several = True
+        flushed = [ordinal for ordinal in self._segments if ordinal < self._open]
+        judged = (self._judge(ordinal) for ordinal in flushed)
+        self.found = [lint for lint in judged if lint is not None]
+        for ordinal in flushed:
+            del self._segments[ordinal]
+            self._flushes.pop(ordinal, None)
+
+    def _judge(self, ordinal: int) -> Lint | None:
+        pieces = self._segments.get(ordinal)
+        if not pieces:
+            return None
+        ctx = self.ctx
+        first = pieces[0].sent
+        text = "".join(p.sent.transcript for p in pieces)
+        words = word_count(text)
+        if self._texty > 1 and 1 <= words <= 2 and not _whole_sentence(pieces[0].before, text):
+            flush = [self._flushes[ordinal]] if ordinal in self._flushes else []
+            return self._lint(
+                ctx.flush_id(first),
+                [p.sent.frame for p in pieces] + flush,
+                f"Segment {_label(ctx, first)} of context {ctx.title} is {words} "
+                f"word{'s' if words > 1 else ''} ({quoted(text, 40)}): the service generates each flushed "
+                "segment on its own, with little context for its intonation, so it may sound clipped.",
+                "Flush at sentence or clause ends: merge this text into the segment before or after it.",
+            )
+        if ctx.inputs[0].max_buffer_delay_ms != 0 or len(pieces) < 2:
+            return None
+        short = [p.sent for p in pieces if p.short]
+        if not short:
+            return None
+        shown = ", ".join(quoted(s.transcript, 20) for s in short[:5]) + (", …" if len(short) > 5 else "")
+        return self._lint(
+            ctx.flush_id(first),
+            [s.frame for s in short],
+            f"{len(short)} input{'s' if len(short) > 1 else ''} of one or two words in segment "
+            f"{_label(ctx, first)} of context {ctx.title} ({shown}) "
+            f"{'are' if len(short) > 1 else 'is'} generated as "
+            f"{'they arrive' if len(short) > 1 else 'it arrives'} (max_buffer_delay_ms 0), with "
+            "little context for the intonation.",
+            "Send whole phrases or sentences, or let the service buffer text (max_buffer_delay_ms above 0).",
+        )
 
 
-def context_never_ended(scope: LintScope) -> Iterator[Lint]:
+class ContextNeverEnded(ContextRule):
     """A context that by the end of the session was neither ended (an input with ``continue: false``) nor
     cancelled. The service cannot tell its text is complete, sends no ``done``, and frameworks waiting for
     one hang (Pipecat 0.0.101 lost whole turns this way).
@@ -241,51 +319,42 @@ def context_never_ended(scope: LintScope) -> Iterator[Lint]:
     a context whose connection broke (closed with a code other than 1000 or 1001, or aborted) while it was
     open, since the client may have had no chance; any context while the session is still live. A context
     the server ended on its own (expiry) is still flagged: the client relied on a timeout."""
-    if not scope.session_over:
-        return
-    for ctx in scope.contexts:
-        if ctx.closed or _failed_by_server(scope.session, ctx.model) or _connection_broke(scope, ctx):
-            continue
-        yield _lint(
-            LintId.CONTEXT_NEVER_ENDED,
-            ctx,
-            None,
-            (ctx.inputs[0].frame, ctx.inputs[-1].frame),
-            f"Context {ctx.title} was never ended: no input with continue: false and no cancel by the end "
-            f"of the session ({len(ctx.inputs)} input{'s' if len(ctx.inputs) > 1 else ''} sent).",
-            "Send an empty transcript with continue: false once the turn's text is complete (or cancel the "
-            "context), so that the service finishes it and sends done.",
-        )
+
+    id = LintId.CONTEXT_NEVER_ENDED
+
+    def __init__(self, ctx: SentContext) -> None:
+        super().__init__(ctx)
+        self._errors = ErrorFrames()
+
+    def lints(self, scope: LintScope) -> list[Lint] | None:
+        ctx = self.ctx
+        if not scope.session_over or ctx.closed:
+            return []
+        failed = self._errors.failed(scope.session, ctx.model, scope.deadline)
+        if failed is None:
+            return None
+        if failed or _connection_broke(scope.session, ctx):
+            return []
+        return [
+            self._lint(
+                None,
+                (ctx.inputs[0].frame, ctx.inputs[-1].frame),
+                f"Context {ctx.title} was never ended: no input with continue: false and no cancel by the "
+                f"end of the session ({len(ctx.inputs)} input{'s' if len(ctx.inputs) > 1 else ''} sent).",
+                "Send an empty transcript with continue: false once the turn's text is complete (or cancel "
+                "the context), so that the service finishes it and sends done.",
+            )
+        ]
 
 
-def _failed_by_server(session: Session, model: Context | None) -> bool:
-    if model is None:
-        return False
-    # The context's received frames but its chunks, which are most of them and never errors.
-    columns = session.chunks.column("frame")
-    chunks = [columns[s.chunk_rows.values] for s in model.segments if s.chunk_rows]
-    received = session.frames.indices(Direction.RECV, model.frames.values)
-    if chunks:
-        received = np.setdiff1d(received, np.concatenate(chunks), assume_unique=True)
-    for index in received.tolist():
-        frame = session.frames[index]
-        if '"error"' in frame.text:
-            try:
-                if load_object(frame.text).get("type") == "error":
-                    return True
-            except ProtocolError:
-                continue
-    return False
-
-
-def _connection_broke(scope: LintScope, ctx: SentContext) -> bool:
-    info = scope.session.connections.get(ctx.conn)
+def _connection_broke(session: Session, ctx: SentContext) -> bool:
+    info = session.connections.get(ctx.conn)
     if info is None or info.closed_t is None:
         return False
     return info.close_code not in (1000, 1001)
 
 
-def empty_flush(scope: LintScope) -> Iterator[Lint]:
+class EmptyFlush(ContextRule):
     """A flush with nothing sent since the previous flush: no input with anything but whitespace in
     between (the flush's own transcript counts as sent before it, as in ``push(text, flush=True)``). The
     segment it closes is empty; a server that answers it with a ``flush_done`` spends a ``flush_id`` on it,
@@ -293,51 +362,59 @@ def empty_flush(scope: LintScope) -> Iterator[Lint]:
 
     Not flagged: a flush that is the context's first input (that is the punctuation-only first input, and
     the service rejects the context); a flush after the end (``flush-after-end``)."""
-    for ctx in scope.contexts:
-        spoken = False
-        previous_flush: SentInput | None = None
-        for index, sent in enumerate(ctx.inputs):
-            spoken = spoken or bool(sent.transcript.strip())
-            if not sent.request.flush:
-                continue
-            if not spoken and index > 0:
-                since = (
-                    f"the previous flush (frame {previous_flush.frame})"
-                    if previous_flush is not None
-                    else "the context's first input"
-                )
-                yield _lint(
-                    LintId.EMPTY_FLUSH,
-                    ctx,
-                    ctx.flush_id(sent),
-                    [sent.frame] + ([previous_flush.frame] if previous_flush is not None else []),
-                    f"The flush at frame {sent.frame} of context {ctx.title} closes segment "
-                    f"{_label(ctx, sent)} with nothing sent since {since}.",
+
+    id = LintId.EMPTY_FLUSH
+
+    def __init__(self, ctx: SentContext) -> None:
+        super().__init__(ctx)
+        self._spoken = False
+        self._previous: SentInput | None = None
+
+    def add(self, index: int, sent: SentInput) -> None:
+        self._spoken = self._spoken or bool(sent.transcript.strip())
+        if not sent.flush:
+            return
+        previous = self._previous
+        if not self._spoken and index > 0:
+            since = (
+                f"the previous flush (frame {previous.frame})"
+                if previous is not None
+                else "the context's first input"
+            )
+            self.found.append(
+                self._lint(
+                    self.ctx.flush_id(sent),
+                    [sent.frame] + ([previous.frame] if previous is not None else []),
+                    f"The flush at frame {sent.frame} of context {self.ctx.title} closes segment "
+                    f"{_label(self.ctx, sent)} with nothing sent since {since}.",
                     "Flush only after sending text: drop the second of two flushes in a row, so that every "
                     "flush_id stands for text.",
                 )
-            spoken = False
-            previous_flush = sent
+            )
+        self._spoken = False
+        self._previous = sent
 
 
-def flush_after_end(scope: LintScope) -> Iterator[Lint]:
+class FlushAfterEnd(ContextRule):
     """A flush sent on a context after its end (an input with ``continue: false``) or its cancel. The
     context takes no more input: the flush does nothing at best; once the server has sent ``done`` it looks
     like a reuse of the context_id, which the service does not support.
 
     Not flagged: a flush carried by the ending input itself (``flush: true`` with ``continue: false``)."""
-    for ctx in scope.contexts:
-        for sent in ctx.after_close:
-            if not sent.request.flush:
-                continue
-            if ctx.end is not None and (ctx.cancel_frame is None or ctx.end.frame < ctx.cancel_frame):
-                how, at = "ended (continue: false)", ctx.end.frame
-            else:
-                assert ctx.cancel_frame is not None
-                how, at = "cancelled", ctx.cancel_frame
-            yield _lint(
-                LintId.FLUSH_AFTER_END,
-                ctx,
+
+    id = LintId.FLUSH_AFTER_END
+
+    def add_after_close(self, sent: SentInput) -> None:
+        if not sent.flush:
+            return
+        ctx = self.ctx
+        if ctx.end is not None and (ctx.cancel_frame is None or ctx.end.frame < ctx.cancel_frame):
+            how, at = "ended (continue: false)", ctx.end.frame
+        else:
+            assert ctx.cancel_frame is not None
+            how, at = "cancelled", ctx.cancel_frame
+        self.found.append(
+            self._lint(
                 None,
                 (at, sent.frame),
                 f"The flush at frame {sent.frame} was sent on context {ctx.title} after it was {how} at "
@@ -345,67 +422,36 @@ def flush_after_end(scope: LintScope) -> Iterator[Lint]:
                 "Flush before the final input; the final input (continue: false) already makes the service "
                 "speak everything it holds.",
             )
+        )
 
 
-def punctuation_only_first_input(scope: LintScope) -> Iterator[Lint]:
+class PunctuationOnlyFirstInput(ContextRule):
     """A context whose first input has no letter or digit in its transcript: empty, whitespace or
     punctuation only (a flush or an end sent first count). The service rejects such a context with a 400
     error ("transcript empty or contains only punctuation"); frameworks hit it when they open a context for
     a turn with no text (a tool call) and close it at once."""
-    for ctx in scope.contexts:
-        first = ctx.inputs[0]
-        text = first.transcript
-        if has_words(text):
-            continue
+
+    id = LintId.PUNCTUATION_ONLY_FIRST_INPUT
+
+    def add(self, index: int, sent: SentInput) -> None:
+        text = sent.transcript
+        if index > 0 or has_words(text):
+            return
         what = "empty" if not text else "whitespace only" if not text.strip() else "punctuation only"
-        yield _lint(
-            LintId.PUNCTUATION_ONLY_FIRST_INPUT,
-            ctx,
-            ctx.flush_id(first),
-            (first.frame,),
-            f"The first input of context {ctx.title} (frame {first.frame}) is {what}"
-            + (f" ({quoted(text, 40)})" if text else "")
-            + ": the service rejects such a context with a 400 error.",
-            "Open a context with its first words; for a turn without text, send nothing (or cancel the "
-            "context) instead of an empty end or flush.",
+        self.found.append(
+            self._lint(
+                self.ctx.flush_id(sent),
+                (sent.frame,),
+                f"The first input of context {self.ctx.title} (frame {sent.frame}) is {what}"
+                + (f" ({quoted(text, 40)})" if text else "")
+                + ": the service rejects such a context with a 400 error.",
+                "Open a context with its first words; for a turn without text, send nothing (or cancel the "
+                "context) instead of an empty end or flush.",
+            )
         )
 
 
-def _settings(request: GenerationRequest) -> dict[str, str | None]:
-    fmt = request.output_format
-    speed: object = None
-    if request.generation_config is not None and request.generation_config.get("speed") is not None:
-        speed = request.generation_config.get("speed")
-    elif request.speed is not None:
-        speed = request.speed
-    return {
-        "model": request.model_id,
-        "voice": _voice_identity(request.voice),
-        "language": request.language,
-        "output format": (
-            f"{fmt.get('container', '?')} {fmt.get('encoding', '?')} {fmt.get('sample_rate', '?')} Hz"
-            if fmt is not None
-            else None
-        ),
-        "speed": None if speed is None else str(speed),
-    }
-
-
-def _voice_identity(voice: object) -> str | None:
-    """The same voice in any of the shapes clients send (a bare id, ``{"id"}``, ``{"mode": "id", "id"}``)."""
-    if voice is None:
-        return None
-    if isinstance(voice, str):
-        return voice
-    if isinstance(voice, dict):
-        if isinstance(voice.get("id"), str):
-            return str(voice["id"])
-        if voice.get("embedding") is not None:
-            return f"embedding {str(voice['embedding'])[:40]}"
-    return str(voice)
-
-
-def settings_changed_mid_context(scope: LintScope) -> Iterator[Lint]:
+class SettingsChangedMidContext(ContextRule):
     """The model, voice, language, output format or speed (``generation_config.speed``, or the older
     ``speed``) of an input differing from the value of an earlier input of the same context. The
     documentation asks for the same value on every input of a context; what the service does with a change
@@ -415,62 +461,89 @@ def settings_changed_mid_context(scope: LintScope) -> Iterator[Lint]:
     the same voice), the output format by container, encoding and rate. Not flagged: a field left out, or
     null (LiveKit sends ``"language": null``), on some inputs, such as a bare end or flush; each setting is
     reported once per context, at its first change."""
-    for ctx in scope.contexts:
-        seen: dict[str, tuple[str, SentInput]] = {}
-        reported: set[str] = set()
-        for sent in ctx.inputs:
-            for name, value in _settings(sent.request).items():
-                if value is None or name in reported:
-                    continue
-                if name not in seen:
-                    seen[name] = (value, sent)
-                    continue
-                first_value, first = seen[name]
-                if value == first_value:
-                    continue
-                reported.add(name)
-                yield _lint(
-                    LintId.SETTINGS_CHANGED_MID_CONTEXT,
-                    ctx,
-                    ctx.flush_id(sent),
+
+    id = LintId.SETTINGS_CHANGED_MID_CONTEXT
+
+    def __init__(self, ctx: SentContext) -> None:
+        super().__init__(ctx)
+        self._seen: dict[str, tuple[str, SentInput]] = {}
+        self._reported: set[str] = set()
+
+    def add(self, index: int, sent: SentInput) -> None:
+        for name, value in zip(SETTINGS, sent.settings, strict=True):
+            if value is None or name in self._reported:
+                continue
+            if name not in self._seen:
+                self._seen[name] = (value, sent)
+                continue
+            first_value, first = self._seen[name]
+            if value == first_value:
+                continue
+            self._reported.add(name)
+            self.found.append(
+                self._lint(
+                    self.ctx.flush_id(sent),
                     (first.frame, sent.frame),
-                    f"The {name} of context {ctx.title} changes from {first_value!r} (frame {first.frame}) "
-                    f"to {value!r} at frame {sent.frame}.",
+                    f"The {name} of context {self.ctx.title} changes from {quoted(first_value, 40)} (frame "
+                    f"{first.frame}) to {quoted(value, 40)} at frame {sent.frame}.",
                     f"Keep a context's settings fixed; to change its {name}, end the context and start a new "
                     "one.",
                 )
+            )
 
 
-def timestamps_missing(scope: LintScope) -> Iterator[Lint]:
+class TimestampsMissing(ContextRule):
     """A segment with audio and no word timestamps, in a context whose inputs asked for them
     (``add_timestamps``). Captions, barge-in handling and LiveKit's transcript alignment need them.
 
     Not flagged: a segment still open in a live session (timestamps follow the chunks that carry their
     words); a context that failed (an error frame, or the connection went away: its missing frames are the
     failure's, already an anomaly)."""
-    models: dict[int, tuple[Context, list[SentContext]]] = {}
-    for ctx in scope.contexts:
-        if ctx.model is not None:
-            models.setdefault(id(ctx.model), (ctx.model, []))[1].append(ctx)
-    for model, sent in models.values():
-        asking = [i for s in sent for i in s.inputs if i.request.add_timestamps]
-        if not asking or model.state is ContextState.FAILED:
-            continue
-        for segment in model.segments:
+
+    id = LintId.TIMESTAMPS_MISSING
+
+    def __init__(self, ctx: SentContext) -> None:
+        super().__init__(ctx)
+        #: The context's first input that asked for word timestamps.
+        self.asking: SentInput | None = None
+        # The segments of the session's record looked at so far, and those among them without words then
+        # (words only ever arrive: a segment with words is never flagged again).
+        self._looked = 0
+        self._wordless: list[Segment] = []
+
+    def add(self, index: int, sent: SentInput) -> None:
+        if self.asking is None and sent.add_timestamps:
+            self.asking = sent
+
+    def lints(self, scope: LintScope) -> list[Lint] | None:
+        # A record shared by several contexts is judged once, on the first of them, with every input.
+        model = self.ctx.model
+        if model is None or scope.peers[0] is not self:
+            return []
+        asked = (p.asking for p in scope.peers if isinstance(p, TimestampsMissing) and p.asking is not None)
+        asking = next(asked, None)
+        if asking is None or model.state is ContextState.FAILED:
+            return []
+        self._wordless.extend(model.segments[self._looked :])
+        self._looked = len(model.segments)
+        self._wordless = [s for s in self._wordless if not s.words]
+        found: list[Lint] = []
+        for segment in self._wordless:
             first = segment.first_chunk_frame
-            if first is None or segment.words or not _settled(segment, scope.session_over):
+            if first is None or not _settled(segment, scope.session_over):
                 continue
-            yield _lint(
-                LintId.TIMESTAMPS_MISSING,
-                sent[0],
-                segment.flush_id,
-                (asking[0].frame, first),
-                f"Context {model.title} asked for word timestamps (add_timestamps, frame {asking[0].frame}) "
-                f"but segment {segment.label} came with {segment.audio_seconds:.2f} s of audio and no "
-                "timestamps.",
-                "Check that the model and language support word timestamps; without them, captions and "
-                "interruption handling cannot place the words.",
+            found.append(
+                self._lint(
+                    segment.flush_id,
+                    (asking.frame, first),
+                    f"Context {model.title} asked for word timestamps (add_timestamps, frame "
+                    f"{asking.frame}) but segment {segment.label} came with {segment.audio_seconds:.2f} s "
+                    "of audio and no timestamps.",
+                    "Check that the model and language support word timestamps; without them, captions and "
+                    "interruption handling cannot place the words.",
+                )
             )
+        return found
 
 
 def _settled(segment: Segment, session_over: bool) -> bool:
@@ -478,32 +551,21 @@ def _settled(segment: Segment, session_over: bool) -> bool:
 
 
 #: Every lint, by id, in the order reports list their rules.
-RULES: Final[dict[LintId, Rule]] = {
-    LintId.CONTINUATION_NO_SPACE: continuation_no_space,
-    LintId.SHORT_SEGMENT: short_segment,
-    LintId.CONTEXT_NEVER_ENDED: context_never_ended,
-    LintId.EMPTY_FLUSH: empty_flush,
-    LintId.FLUSH_AFTER_END: flush_after_end,
-    LintId.PUNCTUATION_ONLY_FIRST_INPUT: punctuation_only_first_input,
-    LintId.SETTINGS_CHANGED_MID_CONTEXT: settings_changed_mid_context,
-    LintId.TIMESTAMPS_MISSING: timestamps_missing,
+RULES: Final[dict[LintId, type[ContextRule]]] = {
+    rule.id: rule
+    for rule in (
+        ContinuationNoSpace,
+        ShortSegment,
+        ContextNeverEnded,
+        EmptyFlush,
+        FlushAfterEnd,
+        PunctuationOnlyFirstInput,
+        SettingsChangedMidContext,
+        TimestampsMissing,
+    )
 }
 
 
 def rule_text(lint_id: LintId) -> str:
-    """The rule of a lint, in words (its function's docstring)."""
+    """The rule of a lint, in words (its class's docstring)."""
     return inspect.cleandoc(RULES[lint_id].__doc__ or "")
-
-
-def lint_session(
-    session: Session, *, disabled: Collection[LintId | str] = (), session_over: bool = True
-) -> list[Lint]:
-    """Every lint of ``session`` but the ``disabled`` ones, in the order of their first frame.
-
-    ``session_over`` false (a live session) leaves out what later frames may still settle: contexts not
-    ended yet, segments whose timestamps may still come."""
-    off = parse_lint_ids(str(d) for d in disabled)
-    scope = LintScope(session, sent_contexts(session), session_over)
-    found = [lint for lint_id, rule in RULES.items() if lint_id not in off for lint in rule(scope)]
-    found.sort(key=lambda lint: lint.first_frame if lint.first_frame is not None else -1)
-    return found

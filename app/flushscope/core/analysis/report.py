@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flushscope.core.analysis.boundaries import Boundary, session_boundaries
-from flushscope.core.analysis.lints import Lint, lint_session
+from flushscope.core.analysis.lint_cache import lint_session
+from flushscope.core.analysis.lints import Lint
 from flushscope.core.model.anomalies import Anomaly
 from flushscope.core.model.records import Context, Segment
 from flushscope.core.model.session import Session

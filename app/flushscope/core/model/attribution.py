@@ -233,6 +233,7 @@ class Attribution:
                 TimedToken(text, start, end)
                 for text, start, end in zip(timings.tokens, timings.start, timings.end, strict=True)
             )
+            self._segment_changed(segment)
         elif isinstance(message, FlushDone):
             self._flush_done(ctx, frame, message)
         elif isinstance(message, Done):

@@ -23,7 +23,7 @@ class SessionObserver:
         """A context got a new segment (after a flush, or numbered by the server)."""
 
     def segment_changed(self, segment: Segment) -> None:
-        """A transcript was added to a segment, or it was flushed, closed or ended."""
+        """A transcript or timestamps were added to a segment, or it was flushed, closed or ended."""
 
     def chunk_added(self, segment: Segment, row: int) -> None:
         """A chunk was attributed to ``segment``; ``row`` indexes the session's chunk columns."""

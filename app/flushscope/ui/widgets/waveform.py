@@ -1,23 +1,20 @@
 """The waveform strip: the selected segment's audio (or the selected context's) under the timeline.
 
-The audio is drawn as its minimum and maximum per pixel column, computed with numpy from the decoded
-samples and rasterised into one image (no Python loop per column), coloured by flush_id as on the timeline.
-The audio is read from the capture a megabyte at a time and folded into the columns as it is read, so an
-hour-long context costs a megabyte of samples, not an hour (:func:`min_max_streamed`); audio that cannot be
-read back is said where it would be drawn. Only the columns (the envelope) are kept, until the audio grew or
-the width changed; the strip repaints on the bridge's tick when
-what it shows changed, never per frame. Word timestamps are ticks with their words (labels that would
-overlap the previous one are left out), a playhead marks what is heard, and a click plays from that point.
+The audio is drawn as its minimum and maximum per pixel column
+(:func:`~flushscope.core.analysis.envelope.measure_envelope`), rasterised into one image with numpy (no Python
+loop per column), coloured by flush_id as on the timeline; audio that cannot be read back is said where it
+would be drawn. Only the columns (the envelope) are kept, until the audio grew or the width changed; the
+strip repaints on the bridge's tick when what it shows changed, never per frame. Word timestamps are ticks
+with their words (labels that would overlap the previous one are left out), a playhead marks what is heard,
+and a click plays from that point.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
-import numpy.typing as npt
 from PySide6.QtCore import QEvent, QLineF, QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -32,94 +29,21 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QWidget
 
+from flushscope.core.analysis.envelope import Envelope, Target, envelope_key, measure_envelope
 from flushscope.core.model.records import Context, Segment, TimedToken
 from flushscope.core.store.line_storage import StoreError
-from flushscope.protocol.audio import AudioFormat, decode
 from flushscope.ui.bridge import Selection, SessionBridge
 from flushscope.ui.look.palette import flush_colour, is_dark, warning_colour
 from flushscope.ui.tables import context_label
 from flushscope.ui.widgets.tooltip import show_tooltip
 
-__all__ = ["WAVE_HEIGHT", "Envelope", "WaveformStrip", "WordMark", "min_max_columns", "min_max_streamed"]
+__all__ = ["WAVE_HEIGHT", "WaveformStrip", "WordMark"]
 
-FloatArray = npt.NDArray[np.float32]
 #: Height of the waveform itself, between the title row and the word row (px).
 WAVE_HEIGHT: Final = 60
 _MARGIN = 8  # left and right, px
 _LABEL_GAP = 6  # least space between two word labels, px
 _TIME_SLACK = 0.002  # s
-#: Audio up to this many samples is decoded whole for its envelope; longer audio is read in blocks.
-_WHOLE_SAMPLES = 1 << 20
-#: Bytes of audio read and folded into the envelope at a time.
-_BLOCK_BYTES = 1 << 20
-
-
-def min_max_columns(samples: npt.NDArray[Any], columns: int) -> tuple[FloatArray, FloatArray]:
-    """The smallest and largest sample of each of ``columns`` equal runs of ``samples``. With fewer samples
-    than columns, each column shows the sample under it. NaN counts as 0; the values are not clipped."""
-    if columns <= 0:
-        empty = np.zeros(0, np.float32)
-        return empty, empty
-    count = len(samples)
-    if count == 0:
-        zeros = np.zeros(columns, np.float32)
-        return zeros, zeros.copy()
-    values = np.nan_to_num(np.asarray(samples, np.float32))
-    edges = (np.arange(columns, dtype=np.int64) * count) // columns
-    mins: FloatArray = np.minimum.reduceat(values, edges)
-    maxs: FloatArray = np.maximum.reduceat(values, edges)
-    return mins, maxs
-
-
-def min_max_streamed(
-    blocks: Iterable[npt.NDArray[Any]], count: int, columns: int
-) -> tuple[FloatArray, FloatArray]:
-    """:func:`min_max_columns` of ``count`` samples (at least ``columns``) given as consecutive blocks, without
-    holding them all: each block is folded into the columns it covers."""
-    if count < columns or columns <= 0:
-        whole = np.concatenate([np.asarray(b, np.float32) for b in blocks]) if count else np.zeros(0)
-        return min_max_columns(whole, columns)
-    edges = (np.arange(columns, dtype=np.int64) * count) // columns
-    mins = np.full(columns, np.inf, np.float32)
-    maxs = np.full(columns, -np.inf, np.float32)
-    at = 0
-    for block in blocks:
-        values = np.nan_to_num(np.asarray(block, np.float32))
-        end = at + len(values)
-        if not len(values):
-            continue
-        # The columns this block reaches: from the one holding its first sample to the one holding its last.
-        first = int(np.searchsorted(edges, at, "right")) - 1
-        last = int(np.searchsorted(edges, end, "left"))
-        starts = np.maximum(edges[first:last] - at, 0)
-        np.minimum(mins[first:last], np.minimum.reduceat(values, starts), out=mins[first:last])
-        np.maximum(maxs[first:last], np.maximum.reduceat(values, starts), out=maxs[first:last])
-        at = end
-    return mins, maxs
-
-
-def _sample_blocks(blocks: Iterable[bytes], fmt: AudioFormat) -> Iterator[npt.NDArray[np.float32]]:
-    """Decoded samples of consecutive byte blocks (a sample may straddle two blocks; a last partial one is
-    dropped, as everywhere)."""
-    width = fmt.sample_width
-    carry = b""
-    for block in blocks:
-        data = carry + block if carry else block
-        whole = len(data) - len(data) % width
-        carry = data[whole:]
-        if whole:
-            yield decode(data[:whole], fmt.encoding)
-
-
-@dataclass(frozen=True, eq=False)
-class Envelope:
-    """What the strip draws for one target at one width: min/max and the segment (ordinal) per column."""
-
-    key: tuple[Any, ...]
-    mins: FloatArray
-    maxs: FloatArray
-    segment: npt.NDArray[np.int64]
-    seconds: float
 
 
 @dataclass(frozen=True)
@@ -132,9 +56,6 @@ class WordMark:
     start: float
     end: float
     labelled: bool
-
-
-Target = Segment | Context
 
 
 class WaveformStrip(QWidget):
@@ -274,47 +195,20 @@ class WaveformStrip(QWidget):
         target = self.target()
         if target is None:
             return None
-        ctx = target if isinstance(target, Context) else target.context
-        fmt = ctx.format
-        if fmt is None:
-            return None
-        nbytes = target.total_bytes if isinstance(target, Context) else target.nbytes
         columns = max(1, round(self.wave_rect().width() * self.devicePixelRatioF()))
-        key = (target, nbytes, columns, ctx.base)
-        envelope = self._envelope
-        if envelope is not None and envelope.key == key:
-            return envelope
-        count = fmt.samples_in(nbytes)
+        key = envelope_key(target, columns)
+        if key is None:
+            return None
+        if self._envelope is not None and self._envelope.key == key:
+            return self._envelope
         try:
-            mins, maxs = self._columns(target, fmt, count, columns)
+            self._envelope = measure_envelope(self._bridge.session.audio, target, columns)
         except StoreError as exc:
             self.audio_problem = f"The audio cannot be read back: {exc}"
             return None
         self.audio_problem = ""
-        if isinstance(target, Context):
-            bounds = np.cumsum([s.samples for s in target.segments])
-            firsts = (np.arange(columns, dtype=np.int64) * count) // columns
-            segment = np.minimum(np.searchsorted(bounds, firsts, "right"), len(target.segments) - 1)
-        else:
-            segment = np.full(columns, target.ordinal, np.int64)
         self.computations += 1
-        self._envelope = Envelope(key, mins, maxs, segment.astype(np.int64), fmt.duration(nbytes))
         return self._envelope
-
-    def _columns(
-        self, target: Target, fmt: AudioFormat, count: int, columns: int
-    ) -> tuple[FloatArray, FloatArray]:
-        """Min and max per column of the target's audio as it is now; StoreError if it cannot be read."""
-        session_audio = self._bridge.session.audio
-        if count <= _WHOLE_SAMPLES:
-            audio = (
-                session_audio.segment(target)
-                if isinstance(target, Segment)
-                else session_audio.context(target)
-            )
-            return min_max_columns(decode(audio[: count * fmt.sample_width], fmt.encoding), columns)
-        blocks = session_audio.plan(target).blocks(_BLOCK_BYTES)
-        return min_max_streamed(_sample_blocks(blocks, fmt), count, columns)
 
     def _wave_image(self, envelope: Envelope) -> QImage:
         """The envelope rasterised with numpy: one column per pixel, coloured by its segment's flush_id."""

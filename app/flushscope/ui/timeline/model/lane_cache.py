@@ -18,11 +18,15 @@ from flushscope.core.growable import GrowableArray
 from flushscope.core.model.anomalies import AnomalyKind, Severity
 from flushscope.core.model.records import Segment, SegmentState
 from flushscope.core.model.session import Session
+from flushscope.core.store.frame_store import FrameStore
 from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, Lane, MarkerKind, Markers, Overlay
 
 # Every kind, in drawing order (a kind's value is its place): a lane's markers are built again several times
 # a second while its audio arrives, and a tuple iterates in a fraction of the time the enum takes.
 _KINDS: Final = tuple(MarkerKind)
+
+#: A kind of marker's times, places in the audio (nan: where the audio received by then ends) and findings.
+_Marks = tuple[list[float], list[float], list[Any]]
 
 
 class LaneCache:
@@ -39,6 +43,8 @@ class LaneCache:
         # The analysis's findings by context number (lints and boundaries name their context so).
         self._lints: dict[int, list[Lint]] = {}
         self._boundaries: dict[int, list[Boundary]] = {}
+        # Their markers by context number: whether every finding was shown, the frames then, the markers.
+        self._marks: dict[int, tuple[bool, int, dict[MarkerKind, _Marks]]] = {}
 
     def set_analysis(self, lints: Sequence[Lint], boundaries: Sequence[Boundary]) -> None:
         """Mark these lints (at their first frame) and boundaries on their lanes; lanes whose findings are
@@ -55,8 +61,10 @@ class LaneCache:
             same = by_lint.get(number) == self._lints.get(number) and by_boundary.get(
                 number
             ) == self._boundaries.get(number)
-            if not same and 0 < number <= len(self.lanes):
-                self.invalidate(self.lanes[number - 1])
+            if not same:
+                self._marks.pop(number, None)
+                if 0 < number <= len(self.lanes):
+                    self.invalidate(self.lanes[number - 1])
         self._lints, self._boundaries = by_lint, by_boundary
 
     def sync(self) -> bool:
@@ -195,19 +203,10 @@ class LaneCache:
                 kind = MarkerKind.ERROR if anomaly.severity is Severity.ERROR else MarkerKind.WARNING
             times[kind].append(at)
             refs[kind].append(anomaly)
-        count = len(frames)
-        if self._matches(ctx.number, ctx.context_id):
-            for lint in self._lints.get(ctx.number, ()):
-                if lint.frames[0] < count:
-                    times[MarkerKind.ADVICE].append(frames.time(lint.frames[0]))
-                    refs[MarkerKind.ADVICE].append(lint)
-            for boundary in self._boundaries.get(ctx.number, ()):
-                # Where the segment after it starts: its first chunk's arrival, its first sample.
-                if boundary.frames[1] < count:
-                    kind = MarkerKind.OUTLIER if boundary.outlier else MarkerKind.BOUNDARY
-                    times[kind].append(frames.time(boundary.frames[1]))
-                    placed[kind].append(boundary.at_s)
-                    refs[kind].append(boundary)
+        for kind, (marked, where, found) in self._finding_marks(ctx.number, ctx.context_id).items():
+            times[kind].extend(marked)
+            placed[kind].extend(where)
+            refs[kind].extend(found)
         for kind in _KINDS:
             placed[kind].extend([math.nan] * (len(times[kind]) - len(placed[kind])))
         sorted_times: dict[MarkerKind, FloatArray] = {}
@@ -284,6 +283,35 @@ class LaneCache:
                 end_audio=cat("end_audio"),
             )
         return self._overlay_cache
+
+    def _finding_marks(self, number: int, context_id: str) -> dict[MarkerKind, _Marks]:
+        """The markers of the findings filed under context ``number`` (when they are about this session's
+        context), by kind. Kept until :meth:`set_analysis` changes them: a lane's other markers are built
+        again with every chunk it gets, and a long context has thousands of boundaries."""
+        count = len(self.session.frames)
+        kept = self._marks.get(number)
+        if kept is not None and (kept[0] or kept[1] == count):
+            return kept[2]
+        kinds = (MarkerKind.ADVICE, MarkerKind.BOUNDARY, MarkerKind.OUTLIER)
+        marks: dict[MarkerKind, _Marks] = {kind: ([], [], []) for kind in kinds}
+        lints = self._lints.get(number, [])
+        boundaries = self._boundaries.get(number, [])
+        if not self._matches(number, context_id):
+            lints, boundaries = [], []
+        frames = self.session.frames
+        shown_lints = [lint for lint in lints if lint.frames[0] < count]
+        marks[MarkerKind.ADVICE][0].extend(_times(frames, [lint.frames[0] for lint in shown_lints]))
+        marks[MarkerKind.ADVICE][2].extend(shown_lints)
+        # Where the segment after a boundary starts: its first chunk's arrival, its first sample.
+        shown = [b for b in boundaries if b.frames[1] < count]
+        for boundary, at in zip(shown, _times(frames, [b.frames[1] for b in shown]), strict=True):
+            at_times, places, found = marks[MarkerKind.OUTLIER if boundary.outlier else MarkerKind.BOUNDARY]
+            at_times.append(at)
+            places.append(boundary.at_s)
+            found.append(boundary)
+        # Findings of frames not here yet are looked at again once there are more frames.
+        self._marks[number] = (len(shown_lints) == len(lints) and len(shown) == len(boundaries), count, marks)
+        return marks
 
     def _matches(self, number: int, context_id: str) -> bool:
         """Whether the findings filed under context ``number`` are about this session's context of that
@@ -370,3 +398,9 @@ class LaneCache:
             return None
         mapped = lane.to_axis(mode, np.asarray([min(times), max(times)], dtype=np.float64))
         return float(mapped[0]), float(mapped[1])
+
+
+def _times(frames: FrameStore, indices: list[int]) -> list[float]:
+    """The times of frames ``indices``, read from the time column at once."""
+    found: list[float] = frames.column("t")[np.asarray(indices, dtype=np.int64)].tolist()
+    return found
