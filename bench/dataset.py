@@ -12,7 +12,7 @@ segment of each turn cuts its last word. Then:
   (a) bare:    a ``json.loads`` loop over every line of every capture, in this process (wall time; CPU time
                from a second pass);
   (b) build:   ``flushscope dataset build`` of all of them into a new dataset, in a child process, with one job
-               and with two (``--jobs 2``: two worker processes): wall and CPU time, and the peak of the resident
+               and with two (``--jobs 2``: the build's own process and one worker): wall and CPU time, and the peak of the resident
                memory of the child and its workers together (sampled from /proc); then the same build again
                (every capture unchanged);
   (c) summary: a dataset of ``--segments`` segments (calls of 200 segments, rows made with numpy and written

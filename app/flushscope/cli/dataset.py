@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_positive,
         default=1,
         metavar="N",
-        help="read N captures at once, each in a process of its own (about 100 MiB each; default 1)",
+        help="read N captures at once, in N processes, this one included (about 100 MiB each; default 1)",
     )
     build.add_argument("--quiet", action="store_true", help="print nothing but the captures that failed")
     build.set_defaults(action_run=_build)

@@ -97,6 +97,27 @@ class _Here(Executor):
         return future
 
 
+class _Alongside(Executor):
+    """Runs one call in ``jobs`` in this process and the others in ``jobs - 1`` worker processes: the
+    build's own process reads recordings too, so ``jobs`` reads at once cost ``jobs`` processes, each with
+    its own copy of the libraries, not one more."""
+
+    def __init__(self, jobs: int) -> None:
+        # Spawned, not forked: this process may have Arrow's threads by then.
+        self._pool = ProcessPoolExecutor(jobs - 1, mp_context=get_context("spawn"))
+        self._here = _Here()
+        self._jobs = jobs
+        self._submitted = 0
+
+    def submit(self, fn: Callable[..., _T], /, *args: Any, **kwargs: Any) -> Future[_T]:
+        self._submitted += 1
+        pool: Executor = self._here if self._submitted % self._jobs == 0 else self._pool
+        return pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        self._pool.shutdown(wait, cancel_futures=cancel_futures)
+
+
 @dataclass(frozen=True)
 class _Work:
     """A recording in the build's queue: its step when known, else what is extracting it."""
@@ -130,8 +151,8 @@ def build_dataset(
 ) -> BuildResult:
     """Add the recordings of ``inputs`` (files, or folders searched for ``*.jsonl`` and ``*.har``) to the
     dataset at ``out``, made if missing. ``chunks`` adds the ``chunks`` table; ``rebuild`` reads every
-    recording again even if unchanged; ``jobs`` recordings are read at once, in as many processes (1: in
-    this one). ``progress`` hears of each recording as it is done, in the order found. Raises
+    recording again even if unchanged; ``jobs`` recordings are read at once, in as many processes, this
+    one included (1: in this one alone). ``progress`` hears of each recording as it is done, in the order found. Raises
     :class:`~flushscope.dataset.store.DatasetError` when ``out`` cannot be used."""
     result = BuildResult()
     found = find_sources(inputs)
@@ -144,8 +165,7 @@ def build_dataset(
 
     for where, reason in found.problems:
         done(Step(where, Outcome.FAILED, f"{where}: {reason}"))
-    # Workers are spawned, not forked: this process may have Arrow's threads by then.
-    pool: Executor = ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) if jobs > 1 else _Here()
+    pool: Executor = _Alongside(jobs) if jobs > 1 else _Here()
     with pool, DatasetWriter(out) as writer:
         result.recovered = writer.interrupted
         queue: deque[_Work] = deque()
