@@ -52,8 +52,11 @@ class LintCache:
         self._watch = SessionWatch()
         self.clear()
 
-    def clear(self) -> None:
-        """Forget every lint, and stop watching the session."""
+    def clear(self, *, session_over: bool | None = None) -> None:
+        """Forget every lint, and stop watching the session; ``session_over``, if given, says whether the
+        next session is finished."""
+        if session_over is not None:
+            self.session_over = session_over
         self._watch.stop()
         self._start()
 

@@ -135,8 +135,7 @@ class AnalysisModel(QObject):
 
     def _on_session_replaced(self) -> None:
         # Analysed anew: a capture was opened, or the live session is back. Until then nothing is known.
-        self._lint_cache.clear()
-        self._lint_cache.session_over = self.session_over
+        self._lint_cache.clear(session_over=self.session_over)
         self._boundary_cache.clear()
         self._analysed = self._published = -1
         self._publish_timer.stop()
