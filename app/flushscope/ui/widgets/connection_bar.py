@@ -167,10 +167,8 @@ class ConnectionBar(QWidget):
         self.target_combo.setToolTip(
             "Where to connect: the emulator in this app, Cartesia, or any URL; or a proxy your own app uses"
         )
-        self.target_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.target_combo.setMinimumContentsLength(12)
+        # As wide as its longest choice: a target cut short ("Embedded emulato") reads as a typo.
+        self.target_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
 
         self.url_edit = QLineEdit(self)
         self.url_edit.setMinimumWidth(120)
