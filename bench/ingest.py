@@ -76,8 +76,11 @@ async def client_bare(url: str, contexts: int, inputs: int, compress: bool) -> i
     from websockets.asyncio.client import connect
 
     frames = 0
+    # No keepalive: in the 16 KiB deflate burst the emulator, at a full core, answered a ping over 100 s late
+    # (measured), and websockets' keepalive then dropped this baseline mid-burst. The SDK's connection and
+    # flushscope's client (any frame counts as an answer) ride it out.
     async with connect(
-        url + "/tts/websocket", compression="deflate" if compress else None, max_size=None
+        url + "/tts/websocket", compression="deflate" if compress else None, max_size=None, ping_interval=None
     ) as ws:
         for c in range(contexts):
             for _ in range(inputs):
