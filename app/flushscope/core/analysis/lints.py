@@ -235,6 +235,12 @@ class ShortSegment(ContextRule):
         self._texty = 0
         self._last_texty = -1
         self._several = False
+        # Segments whose text has three words or more: appending text never lowers a word count, so they
+        # are never one or two words again, and their text need not be joined and counted again.
+        self._wordy: set[int] = set()
+        # The open segment's judgement and what it was made from: a live context is asked on every change,
+        # and judging its open segment again each time would cost the segment's length each time.
+        self._open_judged: tuple[tuple[object, ...], Lint | None] | None = None
 
     def add(self, index: int, sent: SentInput) -> None:
         text = sent.transcript
@@ -261,8 +267,17 @@ class ShortSegment(ContextRule):
     def lints(self, scope: LintScope) -> list[Lint] | None:
         if self._texty > 1 and not self._several:
             self._judge_flushed_again()
-        still_open = self._judge(self._open)
+        still_open = self._judge_open()
         return [*self.found, still_open] if still_open is not None else list(self.found)
+
+    def _judge_open(self) -> Lint | None:
+        pieces = self._segments.get(self._open)
+        if not pieces:
+            return None
+        made_of = (self._open, len(pieces), self._texty, self.ctx.flush_id(pieces[0].sent), self.ctx.title)
+        if self._open_judged is None or self._open_judged[0] != made_of:
+            self._open_judged = (made_of, self._judge(self._open))
+        return self._open_judged[1]
 
     def _judge_flushed_again(self) -> None:
         """A second segment has words: judge every flushed segment again, for good."""
@@ -280,8 +295,13 @@ class ShortSegment(ContextRule):
             return None
         ctx = self.ctx
         first = pieces[0].sent
-        text = "".join(p.sent.transcript for p in pieces)
-        words = word_count(text)
+        if ordinal in self._wordy:
+            text, words = "", 3
+        else:
+            text = "".join(p.sent.transcript for p in pieces)
+            words = word_count(text)
+            if words >= 3:
+                self._wordy.add(ordinal)
         if self._texty > 1 and 1 <= words <= 2 and not _whole_sentence(pieces[0].before, text):
             flush = [self._flushes[ordinal]] if ordinal in self._flushes else []
             return self._lint(
