@@ -1,7 +1,7 @@
 """The one-folder bundle, built for real by packaging/build.sh and started as a user would start it.
 
 Outside the default run (marker ``bundle``: ``pytest -m bundle tests/bundle``): a build takes a minute or
-more and writes some 230 MB.
+more and writes some 430 MB.
 """
 
 from __future__ import annotations
@@ -70,3 +70,26 @@ def test_the_bundle_plays_through_the_portaudio_it_carries(bundle: Path, tmp_pat
         line for line in done.stderr.splitlines() if "libportaudio" in line and "dynamically loaded" in line
     ]
     assert opened and f"file={bundle.parent / '_internal' / 'libportaudio.so.2'} " in opened[0], opened
+
+
+def test_the_bundle_builds_a_dataset_and_answers_it(bundle: Path, tmp_path: Path) -> None:
+    # Arrow and DuckDB are the bundle's largest parts, trimmed of what the dataset does not use: what is left
+    # must still write Parquet and answer SQL over it.
+    scenario = ROOT / "resources" / "scenarios" / "three-contexts.txt"
+    captures = tmp_path / "captures"
+    captures.mkdir()
+    made = run(bundle, "run", scenario, "--pace", "instant", "--capture", captures / "a.jsonl", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    built = run(bundle, "dataset", "build", captures, "--out", tmp_path / "ds", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    asked = run(
+        bundle,
+        "dataset",
+        "query",
+        tmp_path / "ds",
+        "SELECT count(*) AS n FROM segments",
+        "--csv",
+        cwd=tmp_path,
+    )
+    assert asked.returncode == 0, asked.stderr
+    assert asked.stdout.split() == ["n", "9"]
