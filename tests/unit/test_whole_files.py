@@ -25,7 +25,7 @@ from flushscope.core.store.capture_writer import CaptureWriter
 from flushscope.core.store.whole_file import all_or_none, written_whole
 from flushscope.dataset import store
 from flushscope.net.client import Target
-from flushscope.net.runner import _start_capture
+from flushscope.net.runner import start_capture
 from session_wire import RecordedWire
 
 
@@ -266,5 +266,5 @@ def test_a_run_whose_capture_cannot_start_leaves_no_file(
     session.add_text(0.1, 1, Direction.META, '{"event":"open"}')
     monkeypatch.setattr(CaptureWriter, "write", fail_on_call(2, CaptureWriter.write))
     with pytest.raises(Boom):
-        _start_capture(tmp_path / "run.jsonl", Target("ws://127.0.0.1:1"), session, datetime.now(UTC), False)
+        start_capture(tmp_path / "run.jsonl", Target("ws://127.0.0.1:1"), session, datetime.now(UTC), False)
     assert names(tmp_path) == []

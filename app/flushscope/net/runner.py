@@ -153,7 +153,7 @@ async def run_scenario(
     client = Client(recorder, target)
     try:
         await client.connect()
-        recorder.capture = _start_capture(capture, target, session, started, overwrite)
+        recorder.capture = start_capture(capture, target, session, started, overwrite)
         not_sent = await _play_until_closed(scenario, client)
         done = await wait_settled(session, client, timeout)
         dropped = _dropped(client)
@@ -174,7 +174,7 @@ def _dropped(client: Client) -> str | None:
     return str(error) if error is not None else "the server closed the connection"
 
 
-def _start_capture(
+def start_capture(
     path: Path, target: Target, session: Session, started: datetime, overwrite: bool
 ) -> CaptureWriter:
     """The capture file, created now, holding the frames recorded so far (the connection's opening)."""
