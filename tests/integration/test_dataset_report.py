@@ -49,9 +49,6 @@ def _flushes_answered(session: Session) -> bool:
 def _report(capture: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     assert cli.main(["report", str(capture), "--json"]) in (EXIT_OK, EXIT_FAILED)
     report: dict[str, Any] = json.loads(capsys.readouterr().out)
-    # The dataset has no column for a script's context names (yet): the rest must agree.
-    for ctx in report["contexts"]:
-        ctx.pop("name")
     return report
 
 
@@ -65,7 +62,7 @@ def _as_report(con: Any, capture_id: str) -> dict[str, Any]:
     """The dataset's rows of one capture, in the shape of ``report --json``."""
     contexts = _select(
         con,
-        "SELECT context_number AS number, conn, context_id, state, error, flush_id_base, audio_seconds "
+        "SELECT context_number AS number, conn, context_id, name, state, error, flush_id_base, audio_seconds "
         "FROM contexts WHERE capture_id = ? ORDER BY context_number",
         capture_id,
     )

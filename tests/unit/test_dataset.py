@@ -190,6 +190,27 @@ def test_a_second_build_at_once_is_refused(tmp_path: Path) -> None:
         build_dataset([capture], out)
 
 
+def test_a_dataset_of_an_older_version_is_read_but_not_added_to(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "ds"
+    build_dataset([write_call(tmp_path / "a.fscap.jsonl")], out)
+    # As version 1 wrote it: no context names, and the marker says so.
+    for table, column in (("contexts", "name"), ("segments", "context_name")):
+        for file in table_files(out, table):
+            old = pq.read_table(file, partitioning=None)
+            pq.write_table(old.drop_columns([column]), file)
+    (out / "_flushscope_dataset.json").write_text('{"format": "flushscope-dataset", "version": 1}\n')
+    before = _files(out)
+    assert _rows(out, "SELECT count(*) FROM segments") == [(2,)]
+    assert cli.main(
+        ["dataset", "build", str(write_call(tmp_path / "b.fscap.jsonl", DAY2)), "--out", str(out)]
+    ) == (EXIT_USAGE)
+    err = capsys.readouterr().err
+    assert "built by an older flushscope (dataset version 1)" in err and "another --out" in err
+    assert _files(out) == before
+
+
 def test_a_folder_that_is_not_a_dataset_is_left_alone(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -94,6 +94,7 @@ CONNECTIONS: Final = _schema(
 
 CONTEXTS: Final = _schema(
     *_CONTEXT_KEY,
+    ("name", STRING),
     *_SETTINGS,
     ("container", STRING),
     ("state", STRING),
@@ -111,6 +112,7 @@ CONTEXTS: Final = _schema(
 
 SEGMENTS: Final = _schema(
     *_CONTEXT_KEY,
+    ("context_name", STRING),
     ("segment", INT32),
     ("flush_id", INT32),
     ("label", STRING),

@@ -35,7 +35,8 @@ __all__ = ["MARKER", "DatasetError", "DatasetWriter", "Entry", "check_dataset", 
 
 MARKER: Final = "_flushscope_dataset.json"
 FORMAT: Final = "flushscope-dataset"
-VERSION: Final = 1
+#: 2: contexts.name and segments.context_name (a script's name for the context).
+VERSION: Final = 2
 _LOCK: Final = "_building"
 #: A batch is written once it holds this many rows (all tables), or this many captures.
 BATCH_ROWS: Final = 250_000
@@ -75,8 +76,8 @@ def table_files(root: Path, table: str) -> list[Path]:
     )
 
 
-def check_dataset(root: Path) -> None:
-    """:class:`DatasetError` unless ``root`` is a dataset this version reads."""
+def check_dataset(root: Path) -> int:
+    """The version of the dataset at ``root``; :class:`DatasetError` unless this flushscope reads it."""
     try:
         marker = json.loads((root / MARKER).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -90,6 +91,7 @@ def check_dataset(root: Path) -> None:
     version = marker.get("version")
     if not isinstance(version, int) or version > VERSION:
         raise DatasetError(f"{root} is a dataset of a newer flushscope (version {version!r})")
+    return version
 
 
 def _batch_of(file: Path) -> str:
@@ -169,7 +171,13 @@ class DatasetWriter:
     def _open_folder(self) -> None:
         root = self.root
         if (root / MARKER).exists():
-            check_dataset(root)
+            version = check_dataset(root)
+            if version < VERSION:
+                # Its files have fewer columns than new ones would: a table must have one schema to be read.
+                raise DatasetError(
+                    f"{root} was built by an older flushscope (dataset version {version}); it can still be "
+                    "queried, but new captures go into a new dataset: give another --out"
+                )
             return
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             raise DatasetError(f"{root} exists and is not a flushscope dataset: choose another --out")
