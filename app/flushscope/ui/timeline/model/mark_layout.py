@@ -8,6 +8,7 @@ length of the context on every chunk."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -56,10 +57,10 @@ class MarkLayout:
     times: dict[MarkerKind, FloatArray]
     refs: dict[MarkerKind, list[Any]]
     #: Every kind's sorted times one after the other, the places of those that have their own (else nan),
-    #: and where each kind's run ends.
+    #: and where each kind's run starts and ends.
     by_kind: FloatArray
     fixed: FloatArray
-    splits: IntArray
+    runs: list[tuple[int, int]]
     #: The order of ``by_kind`` by time, and every marker sorted so with its kind.
     order: IntArray
     all_times: FloatArray
@@ -99,11 +100,12 @@ class MarkLayout:
         n = len(self.by_kind)
         audio = lane.audio_at(np.concatenate((self.by_kind, ready, first, end)))
         placed = np.where(np.isnan(self.fixed), audio[:n], self.fixed)
-        ready_audio, first_audio, end_audio = np.split(audio[n:], 3)
+        m = len(ready)
+        ready_audio, first_audio, end_audio = audio[n : n + m], audio[n + m : n + 2 * m], audio[n + 2 * m :]
         received = float(lane.a_end.values[-1]) if lane.a_end else 0.0
         return Markers(
             times=self.times,
-            audio=dict(zip(KINDS, np.split(placed, self.splits), strict=True)),
+            audio={kind: placed[a:b] for kind, (a, b) in zip(KINDS, self.runs, strict=True)},
             refs=self.refs,
             all_times=self.all_times,
             all_kinds=self.all_kinds,
@@ -231,7 +233,7 @@ def walk(lane: Lane, frames: FrameStore, findings: dict[MarkerKind, Marks]) -> M
         refs=sorted_refs,
         by_kind=by_kind,
         fixed=np.concatenate(fixed),
-        splits=np.cumsum(counts[:-1], dtype=np.int64),
+        runs=list(itertools.pairwise([0, *itertools.accumulate(counts)])),
         order=order,
         all_times=by_kind[order],
         all_kinds=kinds[order],
