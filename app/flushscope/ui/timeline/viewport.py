@@ -262,11 +262,7 @@ class TimelineViewport(QWidget):
         self._pending = True
 
     def _on_segments(self, segments: list[Segment]) -> None:
-        lanes = self._cache.lanes
-        for segment in segments:
-            index = segment.context.number - 1
-            if index < len(lanes):
-                self._cache.invalidate(lanes[index])
+        self._cache.segments_changed(segments)
         self._pending = True
 
     def _on_contexts(self, contexts: list[Context]) -> None:

@@ -1,13 +1,14 @@
 """The timeline's lanes kept in step with a session, free of Qt: new lanes, chunk rows and anomalies are
 taken in incrementally, and each lane's markers and the flat overlay of all of them are rebuilt only when
-something they show changed. The analysis (lints, flush boundaries) is handed in from outside
+something they show changed: when only chunks came, from the walk over the lane's events kept
+(:mod:`.mark_layout`). The analysis (lints, flush boundaries) is handed in from outside
 (:meth:`LaneCache.set_analysis`) and rebuilds only the lanes whose findings changed."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Any, Final
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,17 +17,11 @@ from flushscope.core.analysis.boundaries import Boundary
 from flushscope.core.analysis.lints import Lint
 from flushscope.core.growable import GrowableArray
 from flushscope.core.model.anomalies import AnomalyKind, Severity
-from flushscope.core.model.records import Segment, SegmentState
+from flushscope.core.model.records import Segment
 from flushscope.core.model.session import Session
 from flushscope.core.store.frame_store import FrameStore
-from flushscope.ui.timeline.model.lanes import AxisMode, FloatArray, Lane, MarkerKind, Markers, Overlay
-
-# Every kind, in drawing order (a kind's value is its place): a lane's markers are built again several times
-# a second while its audio arrives, and a tuple iterates in a fraction of the time the enum takes.
-_KINDS: Final = tuple(MarkerKind)
-
-#: A kind of marker's times, places in the audio (nan: where the audio received by then ends) and findings.
-_Marks = tuple[list[float], list[float], list[Any]]
+from flushscope.ui.timeline.model.lanes import AxisMode, Lane, MarkerKind, Markers, Overlay
+from flushscope.ui.timeline.model.mark_layout import MarkLayout, Marks, walk
 
 
 class LaneCache:
@@ -44,7 +39,9 @@ class LaneCache:
         self._lints: dict[int, list[Lint]] = {}
         self._boundaries: dict[int, list[Boundary]] = {}
         # Their markers by context number: whether every finding was shown, the frames then, the markers.
-        self._marks: dict[int, tuple[bool, int, dict[MarkerKind, _Marks]]] = {}
+        self._marks: dict[int, tuple[bool, int, dict[MarkerKind, Marks]]] = {}
+        # By lane index: the walk over its context's events, kept while only chunks arrive.
+        self._layouts: dict[int, MarkLayout] = {}
 
     def set_analysis(self, lints: Sequence[Lint], boundaries: Sequence[Boundary]) -> None:
         """Mark these lints (at their first frame) and boundaries on their lanes; lanes whose findings are
@@ -76,6 +73,7 @@ class LaneCache:
             for ctx in session.contexts[len(self.lanes) :]:
                 self.lanes.append(Lane(ctx))
             added = True
+            self._overlay_cache = None
         size = session.chunks.size
         if size > self._rows_seen:
             self._ingest(self._rows_seen, size)
@@ -128,130 +126,50 @@ class LaneCache:
             lane.changed(lo)
             self.lane_of.values[group + first] = index
             self.pos.values[group + first] = np.arange(before, len(lane.t))
-            self.invalidate(lane)
+            self._chunks_came(index, lane, np.unique(seg_col[group]).tolist())
         self._rows_seen = last
 
     def invalidate(self, lane: Lane) -> None:
+        """Something the lane's markers show changed other than its chunks: walk its context again."""
+        self._layouts.pop(lane.context.number - 1, None)
         lane.markers = None
         self._overlay_cache = None
 
+    def segments_changed(self, segments: Iterable[Segment]) -> None:
+        """These segments were added or changed: their lanes' markers are walked again where what they show
+        changed (not where a chunk came alone, which :meth:`sync` follows)."""
+        lanes = self.lanes
+        for segment in segments:
+            index = segment.context.number - 1
+            if index < len(lanes):
+                layout = self._layouts.get(index)
+                if layout is not None and not layout.unchanged(segment):
+                    self.invalidate(lanes[index])
+
     def markers(self, lane: Lane) -> Markers:
         if lane.markers is None:
-            lane.markers = self._build_markers(lane)
+            ctx = lane.context
+            index = ctx.number - 1
+            findings = self._finding_marks(ctx.number, ctx.context_id)
+            layout = self._layouts.get(index)
+            if layout is None or layout.findings is not findings:
+                layout = self._layouts[index] = walk(lane, self.session.frames, findings)
+            lane.markers = layout.assemble(lane, self.pos.values)
         return lane.markers
 
-    def _build_markers(self, lane: Lane) -> Markers:
-        ctx = lane.context
-        times: dict[MarkerKind, list[float]] = {k: [] for k in _KINDS}
-        # Where a marker sits in audio mode when it knows (a boundary); nan: the audio received by then.
-        placed: dict[MarkerKind, list[float]] = {k: [] for k in _KINDS}
-        refs: dict[MarkerKind, list[Any]] = {k: [] for k in _KINDS}
-        ready: list[float] = []
-        first: list[float] = []
-        end: list[float] = []
-        ongoing: list[bool] = []
-        ordinal: list[int] = []
-        segments: list[Segment] = []
-        pos, t_end = self.pos.values, lane.t_end.values
-        sent_t, sent_refs = times[MarkerKind.TRANSCRIPT], refs[MarkerKind.TRANSCRIPT]
-        flush_t, flush_refs = times[MarkerKind.FLUSH], refs[MarkerKind.FLUSH]
-        done_t, done_refs = times[MarkerKind.FLUSH_DONE], refs[MarkerKind.FLUSH_DONE]
-        for seg in ctx.segments:
-            for transcript in seg.transcripts:
-                sent_t.append(transcript.t)
-                sent_refs.append((seg, transcript))
-            if seg.flush_t is not None:
-                flush_t.append(seg.flush_t)
-                flush_refs.append(seg)
-            if seg.flush_done_t is not None:
-                done_t.append(seg.flush_done_t)
-                done_refs.append(seg)
-            r = seg.text_ready_t
-            if r is None:
-                r = seg.first_audio_t
-            if r is None:
-                continue
-            waiting = seg.state in (SegmentState.OPEN, SegmentState.FLUSHING)
-            if seg.flush_done_t is not None:
-                e = seg.flush_done_t
-            elif seg.chunk_rows and not waiting:
-                e = float(t_end[pos[seg.chunk_rows[-1]]])
-            elif waiting and (seg.flush_t is not None or seg.first_audio_t is not None):
-                e = math.nan
-            else:
-                continue
-            ready.append(r)
-            first.append(math.nan if seg.first_audio_t is None else seg.first_audio_t)
-            end.append(e)
-            ongoing.append(math.isnan(e))
-            ordinal.append(seg.ordinal)
-            segments.append(seg)
-        if ctx.done_t is not None:
-            times[MarkerKind.DONE].append(ctx.done_t)
-            refs[MarkerKind.DONE].append(ctx)
-        if ctx.cancel_t is not None:
-            times[MarkerKind.CANCEL].append(ctx.cancel_t)
-            refs[MarkerKind.CANCEL].append(ctx)
-        frames = self.session.frames
-        for anomaly in lane.anomalies:
-            at = frames.time(anomaly.frames[0]) if len(anomaly.frames) else ctx.end_t
-            if at is None:
-                continue
-            if anomaly.kind is AnomalyKind.RECORDING_ENDS:
-                kind = MarkerKind.END
-            else:
-                kind = MarkerKind.ERROR if anomaly.severity is Severity.ERROR else MarkerKind.WARNING
-            times[kind].append(at)
-            refs[kind].append(anomaly)
-        for kind, (marked, where, found) in self._finding_marks(ctx.number, ctx.context_id).items():
-            times[kind].extend(marked)
-            placed[kind].extend(where)
-            refs[kind].extend(found)
-        for kind in _KINDS:
-            placed[kind].extend([math.nan] * (len(times[kind]) - len(placed[kind])))
-        sorted_times: dict[MarkerKind, FloatArray] = {}
-        sorted_audio: dict[MarkerKind, FloatArray] = {}
-        sorted_refs: dict[MarkerKind, list[Any]] = {}
-        ready_t = np.asarray(ready, dtype=np.float64)
-        first_t = np.asarray(first, dtype=np.float64)
-        end_t = np.asarray(end, dtype=np.float64)
-        # Every time that needs an audio position, looked up in one call: a lane has a dozen kinds.
-        everything = np.concatenate([np.asarray(times[k], dtype=np.float64) for k in _KINDS])
-        audio = lane.audio_at(np.concatenate((everything, ready_t, first_t, end_t)))
-        at = 0
-        for kind in _KINDS:
-            n = len(times[kind])
-            values = everything[at : at + n]
-            order = np.argsort(values, kind="stable")
-            sorted_times[kind] = values[order]
-            fixed = np.asarray(placed[kind], dtype=np.float64)[order]
-            sorted_audio[kind] = np.where(np.isnan(fixed), audio[at : at + n][order], fixed)
-            sorted_refs[kind] = [refs[kind][i] for i in order]
-            at += n
-        ready_audio, first_audio, end_audio = np.split(audio[at:], [len(ready), 2 * len(ready)])
-        every = np.concatenate([sorted_times[k] for k in _KINDS])
-        every_audio = np.concatenate([sorted_audio[k] for k in _KINDS])
-        kinds = np.repeat(np.arange(len(_KINDS), dtype=np.int64), [len(times[k]) for k in _KINDS])
-        order = np.argsort(every, kind="stable")
-        still = np.asarray(ongoing, dtype=bool)
-        received = float(lane.a_end.values[-1]) if lane.a_end else 0.0
-        return Markers(
-            times=sorted_times,
-            audio=sorted_audio,
-            refs=sorted_refs,
-            all_times=every[order],
-            all_kinds=kinds[order],
-            all_audio=every_audio[order],
-            ready=ready_t,
-            first=first_t,
-            end=end_t,
-            ongoing=still,
-            ordinal=np.asarray(ordinal, dtype=np.int64),
-            segments=segments,
-            ready_audio=ready_audio,
-            first_audio=first_audio,
-            end_audio=np.where(still, received, end_audio),
-        )
+    def _chunks_came(self, index: int, lane: Lane, ordinals: list[int]) -> None:
+        """Chunks of the segments ``ordinals`` came into lane ``index``: its markers follow them, and are
+        walked again if one of those segments changed otherwise (its first audio, say)."""
+        lane.markers = None
+        self._overlay_cache = None
+        layout = self._layouts.get(index)
+        if layout is None:
+            return
+        segments = lane.context.segments
+        if all(o < len(segments) and layout.unchanged(segments[o]) for o in ordinals):
+            layout.chunks_came(ordinals)
+        else:
+            self.invalidate(lane)
 
     def overlay(self) -> Overlay:
         """Every lane's markers and brackets as flat arrays (rebuilt when any lane changes)."""
@@ -284,16 +202,16 @@ class LaneCache:
             )
         return self._overlay_cache
 
-    def _finding_marks(self, number: int, context_id: str) -> dict[MarkerKind, _Marks]:
+    def _finding_marks(self, number: int, context_id: str) -> dict[MarkerKind, Marks]:
         """The markers of the findings filed under context ``number`` (when they are about this session's
-        context), by kind. Kept until :meth:`set_analysis` changes them: a lane's other markers are built
-        again with every chunk it gets, and a long context has thousands of boundaries."""
+        context), by kind. Kept until :meth:`set_analysis` changes them: a lane's other markers are walked
+        again with each of its events, and a long context has thousands of boundaries."""
         count = len(self.session.frames)
         kept = self._marks.get(number)
         if kept is not None and (kept[0] or kept[1] == count):
             return kept[2]
         kinds = (MarkerKind.ADVICE, MarkerKind.BOUNDARY, MarkerKind.OUTLIER)
-        marks: dict[MarkerKind, _Marks] = {kind: ([], [], []) for kind in kinds}
+        marks: dict[MarkerKind, Marks] = {kind: ([], [], []) for kind in kinds}
         lints = self._lints.get(number, [])
         boundaries = self._boundaries.get(number, [])
         if not self._matches(number, context_id):

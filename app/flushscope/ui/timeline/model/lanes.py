@@ -194,9 +194,11 @@ class Lane:
     def audio_at(self, times: FloatArray) -> FloatArray:
         """Seconds of the context's audio received before each time (nan stays nan): a chunk arriving at
         the very time of an event (the first audio itself) starts there rather than ends there."""
-        t = self.t.values
+        t, ends = self.t.values, self.a_end.values
+        if not len(ends):
+            return np.where(np.isnan(times), np.nan, 0.0)
         k = np.searchsorted(t, np.nan_to_num(times, nan=-np.inf), side="left")
-        ends = np.concatenate(([0.0], self.a_end.values))
-        out: FloatArray = ends[k]
+        # Only the ends looked up are read: a lane's markers are placed again with each chunk it gets.
+        out: FloatArray = np.where(k > 0, ends[k - 1], 0.0)
         out[np.isnan(times)] = np.nan
         return out
