@@ -69,30 +69,34 @@ def request(context_id: str, transcript: str, cont: bool, output_format: dict[st
     )
 
 
-def start(args: list[str]) -> tuple[subprocess.Popen[str], str]:
-    """A flushscope command that prints its ws:// URL on its first line."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flushscope", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
+def start(args: list[str], log: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """A flushscope command that prints its ws:// URL on its first line; its stderr goes to ``log``, if
+    given."""
+    with log.open("w") if log is not None else open(os.devnull, "w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "flushscope", *args],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
     assert proc.stdout is not None
     url = proc.stdout.readline().strip()
     if not url.startswith("ws://"):
         proc.kill()
-        raise SystemExit(f"flushscope {args[0]} did not start")
+        said = f": {log.read_text()[-2000:]}" if log is not None else ""
+        raise SystemExit(f"flushscope {args[0]} did not start{said}")
     return proc, url
 
 
-def stop(proc: subprocess.Popen[str]) -> None:
+def stop(proc: subprocess.Popen[str], timeout: float = 60.0) -> int:
+    """SIGTERM, then wait (SIGKILL if it does not end); its exit code."""
     proc.terminate()
     try:
-        proc.wait(timeout=60)
+        return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.wait()
+        return proc.wait()
 
 
 async def until_done(ws: ClientConnection, waiting: set[str]) -> int:

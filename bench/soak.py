@@ -29,8 +29,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -41,40 +39,14 @@ from typing import Any
 
 from cartesia import AsyncCartesia
 
+from proxy import start, stop
+
 VOICE = "6ccbfb76-1fc6-48f7-b71d-91ac6298247b"
 SENTENCES = (
     "Thanks for calling, how can I help you today? ",
     "Let me look that up for you, it will only take a moment.",
 )
 MIB = 1 << 20
-
-
-def start(args: list[str], log: Path) -> tuple[subprocess.Popen[str], str]:
-    """A flushscope command that prints its ws:// URL on its first line; its stderr goes to ``log``."""
-    with log.open("w") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "flushscope", *args],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-    assert proc.stdout is not None
-    url = proc.stdout.readline().strip()
-    if not url.startswith("ws://"):
-        proc.kill()
-        raise SystemExit(f"flushscope {args[0]} did not start: {log.read_text()[-2000:]}")
-    return proc, url
-
-
-def stop(proc: subprocess.Popen[str], timeout: float = 60.0) -> int:
-    """SIGTERM, then wait (SIGKILL if it does not end); its exit code."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:
